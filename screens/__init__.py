@@ -1,0 +1,1 @@
+"""One Textual screen per wizard step, and the widgets they share."""
