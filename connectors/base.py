@@ -303,6 +303,56 @@ class Source(ABC):
         spec = self.describe().object(object)
         return profile_records(spec, self.iter_records(object))
 
+    # Audit primitives. The defaults stream; SQL connectors push them down as
+    # GROUP BY / anti-join queries so a million-row source is checked in flat memory.
+
+    def duplicate_values(
+        self, object: str, field: str, *, casefold: bool = True, sample: int = 5
+    ) -> list[tuple[str, int, tuple[str, ...]]]:
+        """Values held by more than one record: (value, how many, a few keys)."""
+        seen: dict[str, list[Any]] = {}
+        for batch in self.iter_records(object):
+            for record in batch:
+                value = record.data.get(field)
+                if value is None or value == "":
+                    continue
+                norm = str(value).strip()
+                norm = norm.casefold() if casefold else norm
+                entry = seen.setdefault(norm, [0, []])
+                entry[0] += 1
+                if len(entry[1]) < sample:
+                    entry[1].append(record.key)
+        return sorted(
+            ((value, count, tuple(keys)) for value, (count, keys) in seen.items() if count > 1),
+            key=lambda row: (-row[1], row[0]),
+        )
+
+    def orphan_keys(self, object: str, field: str, target: str, *, sample: int = 20) -> tuple[int, tuple[str, ...]]:
+        """Records whose `field` names a `target` record that does not exist: (count, a few keys)."""
+        existing: set[str] = set()
+        for batch in self.iter_records(target):
+            existing.update(record.key for record in batch)
+        count, keys = 0, []
+        for batch in self.iter_records(object):
+            for record in batch:
+                value = record.data.get(field) if field != "parent" else record.parent_key
+                if value is None or value == "":
+                    continue
+                if str(value) not in existing:
+                    count += 1
+                    if len(keys) < sample:
+                        keys.append(record.key)
+        return count, tuple(keys)
+
+    def child_counts(self, child: str) -> dict[str, int]:
+        """How many `child` records each parent has (parents with none are absent)."""
+        counts: dict[str, int] = {}
+        for batch in self.iter_records(child):
+            for record in batch:
+                if record.parent_key is not None:
+                    counts[record.parent_key] = counts.get(record.parent_key, 0) + 1
+        return counts
+
     def close(self) -> None:
         """Release connections and files."""
 

@@ -81,3 +81,48 @@ def test_missing_attachment_says_where():
     assert not ref.exists
     with pytest.raises(FileNotFoundError, match="D:/x/a.pdf"):
         ref.open()
+
+
+
+def _memory_source(objects):
+    from connectors.base import ConnectionCheck, Source, SourceSchema
+
+    class MemorySource(Source):
+        platform = "memory"
+
+        @classmethod
+        def from_options(cls, options, secret):
+            return cls()
+
+        def check(self):
+            return ConnectionCheck(True, "memory")
+
+        def describe(self):
+            return SourceSchema("memory", tuple(spec for spec, _ in objects.values()))
+
+        def iter_records(self, object, since=None, batch_size=500):
+            rows = objects[object][1]
+            for i in range(0, len(rows), 2):
+                yield rows[i : i + 2]
+
+    return MemorySource()
+
+
+def test_streaming_duplicates_orphans_and_child_counts():
+    users = ObjectSpec("users", ObjectRole.CONTACT, (FieldSpec("email", FieldType.EMAIL),))
+    parts = ObjectSpec("messages", ObjectRole.PART, (FieldSpec("body"),), parent="tickets")
+    tickets = ObjectSpec("tickets", ObjectRole.CONVERSATION, (FieldSpec("user_id"),))
+    src = _memory_source(
+        {
+            "users": (users, [Record("users", "1", {"email": "A@x.com"}), Record("users", "2", {"email": "a@x.com "}),
+                              Record("users", "3", {"email": "b@x.com"}), Record("users", "4", {"email": None})]),
+            "tickets": (tickets, [Record("tickets", "10", {"user_id": "1"}), Record("tickets", "11", {"user_id": "9"}),
+                                  Record("tickets", "12", {"user_id": None})]),
+            "messages": (parts, [Record("messages", "m1", {}, parent_key="10"), Record("messages", "m2", {}, parent_key="10"),
+                                 Record("messages", "m3", {}, parent_key="99")]),
+        }
+    )
+    assert src.duplicate_values("users", "email") == [("a@x.com", 2, ("1", "2"))]
+    assert src.orphan_keys("tickets", "user_id", "users") == (1, ("11",))
+    assert src.orphan_keys("messages", "parent", "tickets") == (1, ("m3",))
+    assert src.child_counts("messages") == {"10": 2, "99": 1}
