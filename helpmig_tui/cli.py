@@ -1,0 +1,276 @@
+"""The command line: `helpmig` opens the wizard; every step also runs headless.
+
+Exit codes: 0 success, 1 a run failed, 2 bad usage or bad input (one-line reason on
+stderr). Every command takes --home DIR and --json. Textual is imported only when the
+wizard opens, so headless commands start fast and work without a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from helpmig_tui import __version__, redact
+from helpmig_tui.logs import get_logger, setup_logging
+from helpmig_tui.settings import Paths, resolve_paths
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+PLATFORM_CHOICES = ("smartertrack", "trackit", "itsm365", "infraon", "smart-export")
+
+
+class UsageError(Exception):
+    """Bad input from the operator: exit 2 with this one-line message."""
+
+
+def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument("--home", metavar="DIR", default=default, help="data dir for projects and logs (or HELPMIG_HOME)")
+    parser.add_argument("--json", action="store_true", default=False if top else argparse.SUPPRESS, help="print JSON")
+
+
+def _project_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", metavar="P", help="the project's name")
+
+
+def _init_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", required=True, choices=PLATFORM_CHOICES, help="the helpdesk to migrate from")
+    sql = parser.add_argument_group("SQL sources (smartertrack, trackit)")
+    sql.add_argument("--sqlite", metavar="FILE", help="a SQLite database file (SmarterTrack's default engine)")
+    sql.add_argument("--odbc", metavar="STRING", help="an ODBC connection string, without the password")
+    sql.add_argument("--server", metavar="HOST", help=r"SQL Server: host\instance or host,port")
+    sql.add_argument("--database", metavar="DB", help="SQL Server database name")
+    sql.add_argument("--trusted", action="store_true", help="Windows authentication")
+    sql.add_argument("--user", metavar="U", help="SQL login (password from HELPMIG_SQL_PASSWORD)")
+    sql.add_argument("--driver", metavar="NAME", help="ODBC driver (default: the newest installed SQL Server driver)")
+    sql.add_argument("--db-url", metavar="URL", help="any SQLAlchemy database URL")
+    sql.add_argument("--schema", metavar="NAME", help="database schema (default dbo)")
+    sql.add_argument("--prefix", metavar="PREFIX", help="SmarterTrack table prefix (default st_)")
+    sql.add_argument("--attachments", metavar="DIR", help="where the attachment files are (App_Data, FileStorageData)")
+    other = parser.add_argument_group("REST and export sources (itsm365, infraon, smart-export)")
+    other.add_argument("--url", metavar="URL", help="the service's base URL")
+    other.add_argument("--username", metavar="NAME", help="Infraon login for token authentication")
+    other.add_argument("--folder", metavar="DIR", help="a folder of CSV/XLSX exports")
+    parser.add_argument("--timezone", metavar="TZ", help="the source's time zone, e.g. Europe/Berlin")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="helpmig",
+        description="Move a helpdesk into Intercom: audit, confirmed mapping, phased resumable load, "
+        "validation, rollback. With no command, opens the wizard.",
+    )
+    parser.add_argument("--version", action="version", version=f"helpmig {__version__}")
+    _common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str, handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        _common(cmd, top=False)
+        cmd.set_defaults(handler=handler)
+        return cmd
+
+    demo = command("demo", "generate a sample source and walk the whole flow against a local Intercom sandbox", _not_built)
+    demo.add_argument("--headless", action="store_true", help="run the flow without the wizard and print the result")
+    demo.add_argument("--tickets", type=int, default=200, metavar="N", help="size of the sample source")
+    demo.add_argument("--source", choices=PLATFORM_CHOICES, default="smartertrack", help="which platform to imitate")
+
+    command("projects", "list the migration projects and where each stands", cmd_projects)
+
+    init = command("init", "create a migration project and record where its source is", cmd_init)
+    _project_arg(init)
+    _init_options(init)
+
+    connect = command("connect", "record and test the Intercom destination (token from HELPMIG_INTERCOM_TOKEN)", _not_built)
+    _project_arg(connect)
+    where = connect.add_mutually_exclusive_group()
+    where.add_argument("--intercom-url", metavar="URL", help="any Intercom-compatible base URL")
+    where.add_argument("--region", choices=("us", "eu", "au"), help="the workspace's region")
+
+    audit = command("audit", "audit the source: modules, counts, data-quality findings, scope document", _not_built)
+    _project_arg(audit)
+
+    mapping = command("map", "propose, review, confirm, export or import the field map", _not_built)
+    _project_arg(mapping)
+    action = mapping.add_mutually_exclusive_group(required=True)
+    action.add_argument("--propose", action="store_true", help="propose a map from the audit")
+    action.add_argument("--show", action="store_true", help="show the current map")
+    action.add_argument("--confirm", nargs="+", metavar="ITEM", help="'all' or OBJECT.FIELD ...")
+    action.add_argument("--export", metavar="FILE", help="write the map to a TOML or JSON file")
+    action.add_argument("--import", dest="import_file", metavar="FILE", help="read a map from a TOML or JSON file")
+    mapping.add_argument("--llm", action="store_true", help="ask the configured LLM endpoint as well")
+    mapping.add_argument("--min-confidence", type=float, metavar="X", help="with --confirm all: only rows at or above X")
+
+    plan = command("plan", "show the phases, the API-call budget and the ETA", _not_built)
+    _project_arg(plan)
+
+    load = command("load", "load into Intercom, phase by phase (resumes where it stopped)", _not_built)
+    _project_arg(load)
+    load.add_argument("--sample", type=int, metavar="N", help="load only N records per object")
+    load.add_argument("--phase", metavar="NAME", help="run only this phase")
+    load.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    validate = command("validate", "read a random sample back from Intercom and compare it field by field", _not_built)
+    _project_arg(validate)
+    validate.add_argument("--sample", type=int, default=50, metavar="N", help="records per object (default 50)")
+
+    delta = command("delta", "load what was created or changed in the source since the load began", _not_built)
+    _project_arg(delta)
+
+    rollback = command("rollback", "remove what this project created in Intercom", _not_built)
+    _project_arg(rollback)
+    scope = rollback.add_mutually_exclusive_group()
+    scope.add_argument("--sample", action="store_true", help="only what the sample run created")
+    scope.add_argument("--all", action="store_true", help="everything this project created")
+    rollback.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    report = command("report", "write and list the project's reports", _not_built)
+    _project_arg(report)
+
+    status = command("status", "show where a project stands", cmd_status)
+    _project_arg(status)
+
+    sandbox = command("sandbox", "run the local Intercom sandbox over HTTP", _not_built)
+    sandbox.add_argument("--port", type=int, default=8765, metavar="N")
+    sandbox.add_argument("--rate-limit", type=int, metavar="N", help="requests per 10-second window")
+    sandbox.add_argument("--latency-ms", type=int, default=0, metavar="N")
+    sandbox.add_argument("--faults", type=float, default=0.0, metavar="RATE", help="share of requests that fail")
+    return parser
+
+
+# -- output -----------------------------------------------------------------------
+
+
+def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    else:
+        print(redact.redact(text))
+
+
+def _fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> int:
+    line = f"helpmig: {message}" + (f" ({hint})" if hint else "")
+    print(redact.redact(line), file=sys.stderr)
+    return code
+
+
+# -- commands ---------------------------------------------------------------------
+
+
+def _not_built(args: argparse.Namespace) -> int:
+    return _fail(f"{args.command}: not built yet")
+
+
+def _paths(args: argparse.Namespace) -> Paths:
+    return resolve_paths(args.home)
+
+
+def cmd_projects(args: argparse.Namespace) -> int:
+    from helpmig_tui.project import list_projects
+
+    listings = list_projects(_paths(args))
+    data = [
+        {"name": item.name, "error": item.error, "hint": item.hint, **(item.status.to_dict() if item.status else {})}
+        for item in listings
+    ]
+    if not listings:
+        text = f"No projects yet under {_paths(args).projects}. Create one with: helpmig init NAME --source PLATFORM ..."
+    else:
+        width = max(len(item.name) for item in listings)
+        lines = []
+        for item in listings:
+            if item.status is None:
+                lines.append(f"{item.name:<{width}}  cannot be read: {item.error}")
+            else:
+                st = item.status
+                resume = "  [interrupted: resume]" if st.resumable else ""
+                lines.append(f"{item.name:<{width}}  {st.platform_label:<18} {st.stage_label}{resume}")
+        text = "\n".join(lines)
+    _emit(args, data, text)
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from helpmig_tui.project import create_project, project_status
+
+    options = {
+        key: getattr(args, key)
+        for key in (
+            "sqlite", "odbc", "server", "database", "trusted", "user", "driver", "db_url", "schema",
+            "prefix", "attachments", "url", "username", "folder", "timezone",
+        )
+    }
+    paths = _paths(args)
+    with create_project(paths, args.project, args.source, options) as store:
+        status = project_status(store)
+    text = f"Created project {status.name} ({status.platform_label}) in {status.path}\nSource: {status.source_location}"
+    if status.source_problem:
+        text += f"\nNote: {status.source_problem} (recorded anyway; it is checked again before the audit)"
+    text += f"\nNext: {status.next_step}"
+    _emit(args, status.to_dict(), text)
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from helpmig_tui.project import open_project, project_status
+
+    with open_project(_paths(args), args.project) as store:
+        status = project_status(store)
+    lines = [
+        f"Project {status.name} ({status.platform_label}), {status.path}",
+        f"Stage: {status.stage_label}",
+        f"Source: {status.source_location}",
+    ]
+    if status.source_problem:
+        lines.append(f"  problem: {status.source_problem}")
+    lines.append(f"Intercom: {status.intercom_url or 'not connected yet'}")
+    if status.findings:
+        lines.append("Open findings: " + ", ".join(f"{n} {sev}" for sev, n in sorted(status.findings.items())))
+    if status.map_version:
+        lines.append(f"Field map: version {status.map_version}, {status.map_status}")
+    if status.last_run:
+        run = status.last_run
+        state = "interrupted" if run.interrupted else run.status
+        lines.append(f"Last run: #{run.id} {run.kind}, {state}, started {run.started_at}")
+    if status.journal:
+        lines.append("Journal: " + ", ".join(f"{n} {st}" for st, n in sorted(status.journal.items())))
+    lines.append(f"Next: {status.next_step}")
+    _emit(args, status.to_dict(), "\n".join(lines))
+    return EXIT_OK
+
+
+def _open_wizard(args: argparse.Namespace) -> int:
+    from helpmig_tui.app import make_app
+
+    app = make_app(paths=_paths(args))
+    app.run()
+    return app.return_code or EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from helpmig_tui.project import ProjectError
+    from helpmig_tui.state import StoreError
+
+    paths = _paths(args)
+    log = get_logger("cli")
+    try:
+        setup_logging(paths.log_file)
+    except OSError as exc:
+        print(f"helpmig: warning: cannot write the log at {paths.log_file}: {exc}", file=sys.stderr)
+    handler = getattr(args, "handler", None)
+    log.info("helpmig %s: %s", __version__, args.command or "wizard")
+    try:
+        if handler is None:
+            return _open_wizard(args)
+        return handler(args)
+    except (ProjectError, UsageError) as exc:
+        return _fail(str(exc))
+    except StoreError as exc:
+        return _fail(str(exc), exc.hint)
+    except KeyboardInterrupt:
+        return _fail("interrupted", code=EXIT_FAILED)

@@ -1,0 +1,278 @@
+"""Migration projects: create, open, list, and say where each one stands.
+
+A project is a directory under the data dir holding `state.sqlite` and `reports/`.
+This is the engine's front door: the CLI and the wizard both go through it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
+
+from connectors.registry import PLATFORMS, platform_label
+from helpmig_tui.settings import Paths
+from helpmig_tui.state import ProjectStore, StoreError
+from helpmig_tui.state.models import Audit, FieldMap, FindingRow, JournalEntry, Run
+from helpmig_tui.state.store import private_dir
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(1, 10)}
+STALE_HEARTBEAT = timedelta(seconds=60)
+
+# The wizard's steps in order: stage id -> (label, what to do next)
+STAGES: dict[str, tuple[str, str]] = {
+    "created": ("created", "audit the source"),
+    "audited": ("audited", "review and confirm the field map"),
+    "mapped": ("map confirmed", "plan and run a sample load"),
+    "sampled": ("sample loaded", "run the full load"),
+    "loading": ("loading", "resume the load"),
+    "loaded": ("loaded", "validate the load"),
+    "validated": ("validated", "run the delta and cut over"),
+    "cutover": ("cut over", "keep the reports; the migration is done"),
+    "rolled_back": ("rolled back", "fix the map or the source, then load again"),
+}
+
+SQL_PLATFORMS = {"smartertrack", "trackit"}
+SQL_LOCATIONS = ("sqlite", "odbc", "server", "db_url")
+
+
+class ProjectError(Exception):
+    """Bad input for a project operation (a name, an option). Message is for the operator."""
+
+
+def check_name(name: str) -> str:
+    if not NAME_RE.match(name) or name.endswith(".") or name.lower().split(".")[0] in WINDOWS_RESERVED:
+        raise ProjectError(
+            f"invalid project name {name!r}: use letters, digits, '.', '_' or '-' (up to 64), "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def _absolute(value: str) -> str:
+    return str(Path(value).expanduser().resolve())
+
+
+def normalize_source_options(platform: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Check a platform's source options and make paths absolute. Never holds a secret."""
+    if platform not in PLATFORMS:
+        raise ProjectError(f"unknown source {platform!r}: choose one of {', '.join(PLATFORMS)}")
+    opts = {key: value for key, value in options.items() if value not in (None, "", False)}
+    odbc = str(opts.get("odbc", ""))
+    if re.search(r"(?i)(^|;)\s*(pwd|password)\s*=", odbc):
+        raise ProjectError(
+            "the ODBC connection string holds a password; remove PWD=... and set HELPMIG_SQL_PASSWORD "
+            "instead (helpmig never stores passwords)"
+        )
+    if platform in SQL_PLATFORMS:
+        given = [key for key in SQL_LOCATIONS if key in opts]
+        if len(given) != 1:
+            raise ProjectError(
+                f"{platform_label(platform)} needs exactly one of --sqlite FILE, --odbc STRING, "
+                "--server HOST --database DB, or --db-url URL"
+            )
+        if "server" in opts and "database" not in opts:
+            raise ProjectError("--server needs --database")
+        if opts.get("trusted") and opts.get("user"):
+            raise ProjectError("choose --trusted (Windows authentication) or --user (SQL login), not both")
+    elif platform in {"itsm365", "infraon"}:
+        if "url" not in opts:
+            raise ProjectError(f"{platform_label(platform)} needs --url (the service's base URL)")
+        if not str(opts["url"]).startswith(("http://", "https://")):
+            raise ProjectError(f"--url must start with https:// (got {opts['url']!r})")
+    elif "folder" not in opts:
+        raise ProjectError(f"{platform_label(platform)} needs --folder (the folder of CSV/XLSX exports)")
+    if "timezone" in opts:
+        try:
+            ZoneInfo(str(opts["timezone"]))
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ProjectError(f"unknown time zone {opts['timezone']!r} (use an IANA name like Europe/Berlin)") from exc
+    for key in ("sqlite", "attachments", "folder"):
+        if key in opts:
+            opts[key] = _absolute(str(opts[key]))
+    return opts
+
+
+def source_location(platform: str, options: dict[str, Any]) -> tuple[str, str | None]:
+    """A one-line description of where the source is, and a problem if one is visible
+    without connecting (a missing file or folder)."""
+    problem = None
+    if "sqlite" in options:
+        where = f"SQLite file {options['sqlite']}"
+        if not Path(options["sqlite"]).is_file():
+            problem = f"source file not found: {options['sqlite']}"
+    elif "folder" in options:
+        where = f"export folder {options['folder']}"
+        if not Path(options["folder"]).is_dir():
+            problem = f"export folder not found: {options['folder']}"
+    elif "server" in options:
+        auth = "Windows authentication" if options.get("trusted") else f"SQL login {options.get('user', '?')}"
+        where = f"SQL Server {options['server']}, database {options.get('database')} ({auth})"
+    elif "odbc" in options:
+        where = "ODBC connection string"
+    elif "db_url" in options:
+        where = f"database URL {options['db_url']}"
+    else:
+        where = f"service {options.get('url', '?')}"
+    attachments = options.get("attachments")
+    if attachments and problem is None and not Path(attachments).is_dir():
+        problem = f"attachments folder not found: {attachments}"
+    return where, problem
+
+
+@dataclass
+class RunSummary:
+    id: int
+    kind: str
+    status: str
+    started_at: str
+    ended_at: str | None
+    interrupted: bool
+
+
+@dataclass
+class ProjectStatus:
+    name: str
+    path: str
+    platform: str
+    platform_label: str
+    stage: str
+    stage_label: str
+    next_step: str
+    source: dict[str, Any]
+    source_location: str
+    source_problem: str | None
+    intercom_url: str | None
+    created_at: str
+    updated_at: str
+    schema_version: int
+    last_run: RunSummary | None = None
+    journal: dict[str, int] = field(default_factory=dict)
+    findings: dict[str, int] = field(default_factory=dict)
+    map_version: int | None = None
+    map_status: str | None = None
+
+    @property
+    def resumable(self) -> bool:
+        return self.last_run is not None and self.last_run.interrupted
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["resumable"] = self.resumable
+        return data
+
+
+def create_project(paths: Paths, name: str, platform: str, options: dict[str, Any]) -> ProjectStore:
+    check_name(name)
+    opts = normalize_source_options(platform, options)
+    private_dir(paths.projects)
+    store = ProjectStore.create(paths.state_file(name), name=name, platform=platform, source_options=opts)
+    private_dir(paths.reports_dir(name))
+    return store
+
+
+def open_project(paths: Paths, name: str) -> ProjectStore:
+    check_name(name)
+    return ProjectStore.open(paths.state_file(name))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def _is_interrupted(run: Run, now: datetime) -> bool:
+    if run.status == "paused":
+        return True
+    if run.status != "running":
+        return False
+    beat = run.heartbeat_at or run.started_at
+    return now - beat > STALE_HEARTBEAT
+
+
+def project_status(store: ProjectStore, now: datetime | None = None) -> ProjectStatus:
+    """Where a project stands: its stage, its last run (and whether it was interrupted),
+    journal counts by status, open findings by severity, and the map's state."""
+    now = now or datetime.now(UTC)
+    project = store.project()
+    where, problem = source_location(project.platform, project.source_options)
+    label, next_step = STAGES.get(project.stage, (project.stage, ""))
+    status = ProjectStatus(
+        name=project.name,
+        path=str(store.path.parent),
+        platform=project.platform,
+        platform_label=platform_label(project.platform),
+        stage=project.stage,
+        stage_label=label,
+        next_step=next_step,
+        source=dict(project.source_options),
+        source_location=where,
+        source_problem=problem,
+        intercom_url=project.intercom_url,
+        created_at=_iso(project.created_at) or "",
+        updated_at=_iso(project.updated_at) or "",
+        schema_version=store.schema_version,
+    )
+    with store.reader() as session:
+        run = session.scalars(select(Run).order_by(Run.id.desc()).limit(1)).first()
+        if run is not None:
+            interrupted = _is_interrupted(run, now)
+            status.last_run = RunSummary(
+                run.id, run.kind, run.status, _iso(run.started_at) or "", _iso(run.ended_at), interrupted
+            )
+            if interrupted:
+                status.next_step = f"resume the interrupted {run.kind} run"
+        status.journal = {
+            row[0]: row[1]
+            for row in session.execute(select(JournalEntry.status, func.count()).group_by(JournalEntry.status))
+        }
+        audit_id = session.scalar(select(func.max(Audit.id)).where(Audit.status == "done"))
+        if audit_id is not None:
+            status.findings = {
+                row[0]: row[1]
+                for row in session.execute(
+                    select(FindingRow.severity, func.count())
+                    .where(FindingRow.audit_id == audit_id, FindingRow.status == "open")
+                    .group_by(FindingRow.severity)
+                )
+            }
+        latest_map = session.scalars(select(FieldMap).order_by(FieldMap.version.desc()).limit(1)).first()
+        if latest_map is not None:
+            status.map_version, status.map_status = latest_map.version, latest_map.status
+    return status
+
+
+@dataclass
+class ProjectListing:
+    """One row of the project picker: the status, or why the project cannot be read."""
+
+    name: str
+    status: ProjectStatus | None
+    error: str | None = None
+    hint: str = ""
+
+
+def list_projects(paths: Paths) -> list[ProjectListing]:
+    """Every project under the data dir, in name order; unreadable ones say why.
+
+    Listing never writes: a project with an older schema is reported, and upgraded only
+    when it is opened.
+    """
+    if not paths.projects.is_dir():
+        return []
+    listings = []
+    for directory in sorted(p for p in paths.projects.iterdir() if p.is_dir()):
+        state = directory / "state.sqlite"
+        if not state.exists():
+            continue
+        try:
+            with ProjectStore.open(state, upgrade=False) as store:
+                listings.append(ProjectListing(directory.name, project_status(store)))
+        except StoreError as exc:
+            listings.append(ProjectListing(directory.name, None, str(exc), exc.hint))
+    return listings

@@ -1,0 +1,213 @@
+"""Where helpmig keeps things, its typed settings, and how secrets are found.
+
+Paths come from platformdirs unless `--home DIR` or HELPMIG_HOME says otherwise (tests,
+portable use on a USB stick). Secrets (the Intercom token, the SQL password, API keys)
+come from the environment, the OS keyring when a real one exists (Windows Credential
+Manager), or are typed in for the session; they are never written to a file by helpmig.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import BaseModel, Field
+
+from helpmig_tui import redact
+
+APP_NAME = "helpmig"
+HOME_ENV = "HELPMIG_HOME"
+KEYRING_SERVICE = "helpmig"
+
+# secret name -> environment variable
+SECRET_ENV: dict[str, str] = {
+    "intercom_token": "HELPMIG_INTERCOM_TOKEN",
+    "sql_password": "HELPMIG_SQL_PASSWORD",
+    "itsm365_access_key": "HELPMIG_ITSM365_ACCESS_KEY",
+    "infraon_api_key": "HELPMIG_INFRAON_API_KEY",
+    "infraon_password": "HELPMIG_INFRAON_PASSWORD",
+    "llm_api_key": "HELPMIG_LLM_API_KEY",
+}
+
+Region = Literal["us", "eu", "au"]
+INTERCOM_URLS: dict[str, str] = {
+    "us": "https://api.intercom.io",
+    "eu": "https://api.eu.intercom.io",
+    "au": "https://api.au.intercom.io",
+}
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Every place helpmig reads or writes on disk."""
+
+    home: Path  # the data dir: projects live under it
+    logs: Path
+
+    @property
+    def projects(self) -> Path:
+        return self.home / "projects"
+
+    def project_dir(self, name: str) -> Path:
+        return self.projects / name
+
+    def state_file(self, name: str) -> Path:
+        return self.project_dir(name) / "state.sqlite"
+
+    def reports_dir(self, name: str) -> Path:
+        return self.project_dir(name) / "reports"
+
+    @property
+    def log_file(self) -> Path:
+        return self.logs / "helpmig.log"
+
+
+def resolve_paths(home: str | os.PathLike[str] | None = None, env: Mapping[str, str] = os.environ) -> Paths:
+    """`--home` wins, then HELPMIG_HOME, then the platform's user data dir.
+
+    With an explicit home the logs go under it too, so a portable or test home is
+    self-contained; otherwise they go to the platform's user log dir.
+    """
+    chosen = home or env.get(HOME_ENV)
+    if chosen:
+        root = Path(chosen).expanduser().resolve()
+        return Paths(home=root, logs=root / "logs")
+    return Paths(
+        home=platformdirs.user_data_path(APP_NAME, appauthor=False),
+        logs=platformdirs.user_log_path(APP_NAME, appauthor=False),
+    )
+
+
+class LlmSettings(BaseModel):
+    """The optional LLM proposer: any OpenAI-compatible chat-completions endpoint."""
+
+    enabled: bool = False
+    base_url: str = "http://127.0.0.1:11434/v1"
+    model: str = "llama3.1"
+    timeout_s: float = 30.0
+
+
+class Settings(BaseModel):
+    """Application settings that are not per project and never secret."""
+
+    theme: Literal["dark", "light"] = "dark"
+    intercom_region: Region = "us"
+    intercom_url: str | None = None  # overrides the region (a sandbox, a proxy)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        """HELPMIG_THEME, HELPMIG_INTERCOM_REGION, HELPMIG_INTERCOM_URL, HELPMIG_LLM_*."""
+        llm = LlmSettings(
+            enabled=env.get("HELPMIG_LLM", "").lower() in {"1", "true", "yes", "on"},
+            **{
+                key: env[var]
+                for key, var in (
+                    ("base_url", "HELPMIG_LLM_BASE_URL"),
+                    ("model", "HELPMIG_LLM_MODEL"),
+                    ("timeout_s", "HELPMIG_LLM_TIMEOUT"),
+                )
+                if env.get(var)
+            },
+        )
+        values: dict[str, object] = {"llm": llm}
+        for key, var in (
+            ("theme", "HELPMIG_THEME"),
+            ("intercom_region", "HELPMIG_INTERCOM_REGION"),
+            ("intercom_url", "HELPMIG_INTERCOM_URL"),
+        ):
+            if env.get(var):
+                values[key] = env[var].lower() if key != "intercom_url" else env[var]
+        return cls.model_validate(values)
+
+    def intercom_base_url(self) -> str:
+        return self.intercom_url or INTERCOM_URLS[self.intercom_region]
+
+
+def _usable_keyring():  # -> keyring backend or None
+    """The OS keyring when it is a real, secure one; None otherwise.
+
+    Headless Linux has only the `fail` backend, and keyrings.alt stores base64 text,
+    which is no better than a file: both count as "no keyring".
+    """
+    try:
+        import keyring
+        from keyring.backends import fail
+    except Exception:  # keyring missing or broken: the environment and typing still work
+        return None
+    try:
+        backend = keyring.get_keyring()
+    except Exception:
+        return None
+    module = type(backend).__module__
+    if isinstance(backend, fail.Keyring) or module.startswith(("keyrings.alt", "keyring.backends.null")):
+        return None
+    if getattr(backend, "priority", 1) <= 0:
+        return None
+    if module.startswith("keyring.backends.chainer") and not getattr(backend, "backends", None):
+        return None
+    return backend
+
+
+@dataclass
+class Secrets:
+    """Looks secrets up by name: environment, then keyring, then what was typed in.
+
+    Values are registered with `redact` the moment they are seen, so they are masked in
+    every log line, report and error from then on.
+    """
+
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    use_keyring: bool = True
+    _session: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        known = ", ".join(f"{name}={redact.mask(self.get(name))}" for name in SECRET_ENV if self.get(name))
+        return f"Secrets({known})"
+
+    def get(self, name: str) -> str | None:
+        value = self.env.get(SECRET_ENV.get(name, ""), "") or self._session.get(name)
+        if not value and self.use_keyring:
+            value = self._from_keyring(name)
+        redact.register(value)
+        return value or None
+
+    def source_of(self, name: str) -> str:
+        """Where a secret came from, for the Connect screen: env, keyring, session or missing."""
+        if self.env.get(SECRET_ENV.get(name, "")):
+            return "environment"
+        if name in self._session:
+            return "typed in"
+        if self.use_keyring and self._from_keyring(name):
+            return "keyring"
+        return "missing"
+
+    def set_session(self, name: str, value: str) -> None:
+        """A secret typed in: kept in memory for this session only."""
+        redact.register(value)
+        self._session[name] = value
+
+    def save_to_keyring(self, name: str, value: str) -> bool:
+        """Keep a secret in the OS keyring for later sessions; False when there is none."""
+        backend = _usable_keyring() if self.use_keyring else None
+        if backend is None:
+            return False
+        backend.set_password(KEYRING_SERVICE, name, value)
+        redact.register(value)
+        return True
+
+    def keyring_available(self) -> bool:
+        return self.use_keyring and _usable_keyring() is not None
+
+    def _from_keyring(self, name: str) -> str | None:
+        backend = _usable_keyring()
+        if backend is None:
+            return None
+        try:
+            return backend.get_password(KEYRING_SERVICE, name)
+        except Exception:
+            return None

@@ -1,0 +1,96 @@
+"""The project picker: every project with where it stands, create one, open one."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from helpmig_tui.project import ProjectListing, list_projects
+from helpmig_tui.settings import Paths
+
+
+class WelcomeScreen(Screen[None]):
+    """Lists the projects under the data dir; the first screen `helpmig` shows."""
+
+    BINDINGS = [
+        Binding("n", "new_project", "New project"),
+        Binding("enter", "open_project", "Open"),
+        Binding("r", "refresh", "Refresh"),
+    ]
+
+    class OpenProject(Message):
+        """The operator chose a project; the App decides what opens."""
+
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    class NewProjectRequested(Message):
+        pass
+
+    def __init__(self, paths: Paths) -> None:
+        super().__init__()
+        self.paths = paths
+        self.listings: list[ProjectListing] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Migration projects", classes="title")
+        yield Static(
+            f"Each project is one file under {self.paths.projects}. Choose one to continue where it "
+            "stopped, or press [b]n[/b] to start a new one.",
+            classes="intro",
+        )
+        yield DataTable(id="projects", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="empty", classes="empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Project", "Source", "Stage", "Next step")
+        self.action_refresh()
+        table.focus()
+
+    def action_refresh(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        self.listings = list_projects(self.paths)
+        for item in self.listings:
+            if item.status is None:
+                table.add_row(item.name, "", Text("cannot be read", style="red"), item.error or "", key=item.name)
+                continue
+            st = item.status
+            stage = Text(f"{st.stage_label}, interrupted", style="yellow") if st.resumable else st.stage_label
+            table.add_row(item.name, st.platform_label, stage, st.next_step, key=item.name)
+        empty = self.query_one("#empty", Static)
+        empty.update("" if self.listings else "No projects yet. Press [b]n[/b] to create the first one.")
+        empty.display = not self.listings
+
+    def selected(self) -> ProjectListing | None:
+        table = self.query_one(DataTable)
+        if not self.listings or table.cursor_row < 0:
+            return None
+        return self.listings[table.cursor_row]
+
+    def action_open_project(self) -> None:
+        chosen = self.selected()
+        if chosen is None:
+            self.notify("There is no project to open yet: press n to create one.", severity="warning")
+            return
+        if chosen.status is None:
+            self.notify(f"{chosen.name} cannot be read: {chosen.error}. {chosen.hint}", severity="error", timeout=8)
+            return
+        self.post_message(self.OpenProject(chosen.name))
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_project()
+
+    def action_new_project(self) -> None:
+        self.post_message(self.NewProjectRequested())

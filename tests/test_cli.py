@@ -1,0 +1,151 @@
+"""The command line: working commands, not-built commands, help, exit codes, JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpmig_tui import __version__
+from helpmig_tui.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[1]
+NOT_BUILT = {
+    "demo": [],
+    "connect": ["p"],
+    "audit": ["p"],
+    "map": ["p", "--show"],
+    "plan": ["p"],
+    "load": ["p"],
+    "validate": ["p"],
+    "delta": ["p"],
+    "rollback": ["p", "--all"],
+    "report": ["p"],
+    "sandbox": [],
+}
+
+
+def _commands() -> list[str]:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    return sorted(sub.choices)
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_every_design_command_exists():
+    assert set(_commands()) == {"projects", "init", "status", *NOT_BUILT}
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_help_on_every_command(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert f"usage: helpmig {command}" in out and "--home" in out and "--json" in out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"helpmig {__version__}"
+
+
+@pytest.mark.parametrize("command", sorted(NOT_BUILT))
+def test_unbuilt_commands_say_so_and_exit_2(command, capsys, tmp_path):
+    code, out, err = run(capsys, command, *NOT_BUILT[command], "--home", str(tmp_path))
+    assert code == 2
+    assert err.strip() == f"helpmig: {command}: not built yet"
+
+
+def test_init_status_projects(capsys, tmp_path):
+    home = str(tmp_path / "h")
+    code, out, err = run(capsys, "--home", home, "init", "demo1", "--source", "smartertrack", "--sqlite", "x.db")
+    assert code == 0, err
+    assert "Created project demo1" in out and "source file not found" in out
+
+    code, out, _ = run(capsys, "status", "demo1", "--home", home, "--json")
+    state = json.loads(out)
+    assert code == 0
+    assert state["name"] == "demo1" and state["platform"] == "smartertrack" and state["stage"] == "created"
+    assert state["source"]["sqlite"] == str(Path("x.db").resolve())
+    assert state["source_problem"].startswith("source file not found")
+    assert state["next_step"] == "audit the source" and state["resumable"] is False
+
+    code, out, _ = run(capsys, "projects", "--home", home, "--json")
+    assert [p["name"] for p in json.loads(out)] == ["demo1"]
+    code, out, _ = run(capsys, "projects", "--home", home)
+    assert "demo1" in out and "SmarterTrack" in out and "created" in out
+
+
+def test_status_says_when_the_source_appears(capsys, tmp_path):
+    home = str(tmp_path / "h")
+    source = tmp_path / "st.db"
+    run(capsys, "--home", home, "init", "p1", "--source", "smartertrack", "--sqlite", str(source))
+    source.write_bytes(b"")
+    code, out, _ = run(capsys, "--home", home, "status", "p1", "--json")
+    assert json.loads(out)["source_problem"] is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["init", "bad name", "--source", "trackit", "--sqlite", "x.db"], "invalid project name"),
+        (["init", "con", "--source", "trackit", "--sqlite", "x.db"], "invalid project name"),
+        (["init", "p", "--source", "trackit"], "needs exactly one of"),
+        (["init", "p", "--source", "trackit", "--sqlite", "a.db", "--server", "s"], "needs exactly one of"),
+        (["init", "p", "--source", "trackit", "--server", "srv"], "--server needs --database"),
+        (["init", "p", "--source", "trackit", "--odbc", "DRIVER={x};PWD=hunter22"], "holds a password"),
+        (["init", "p", "--source", "itsm365"], "needs --url"),
+        (["init", "p", "--source", "infraon", "--url", "ftp://x"], "must start with https://"),
+        (["init", "p", "--source", "smart-export"], "needs --folder"),
+        (["init", "p", "--source", "trackit", "--sqlite", "a.db", "--timezone", "Mars/Base"], "unknown time zone"),
+        (["status", "ghost"], "no project file"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(argv, message, capsys, tmp_path):
+    code, out, err = run(capsys, "--home", str(tmp_path), *argv)
+    assert code == 2
+    assert message in err and err.count("\n") == 1
+    assert "hunter22" not in err + out
+
+
+def test_init_twice_is_refused(capsys, tmp_path):
+    args = ["--home", str(tmp_path), "init", "p", "--source", "smart-export", "--folder", str(tmp_path)]
+    assert run(capsys, *args)[0] == 0
+    code, _, err = run(capsys, *args)
+    assert code == 2 and "already exists" in err
+
+
+def test_a_damaged_project_is_reported_not_raised(capsys, tmp_path):
+    run(capsys, "--home", str(tmp_path), "init", "p", "--source", "smart-export", "--folder", str(tmp_path))
+    state = tmp_path / "projects" / "p" / "state.sqlite"
+    state.write_bytes(b"garbage" * 100)
+    code, _, err = run(capsys, "--home", str(tmp_path), "status", "p")
+    assert code == 2 and "not a SQLite database" in err and "Traceback" not in err
+    code, out, _ = run(capsys, "--home", str(tmp_path), "projects")
+    assert code == 0 and "cannot be read" in out
+
+
+def test_the_issue_example_as_the_operator_types_it(tmp_path):
+    """`helpmig --home H init demo1 --source smartertrack --sqlite x.db && helpmig --home H status demo1 --json`."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    home = str(tmp_path / "h")
+    cmd = [sys.executable, "-m", "helpmig_tui", "--home", home]
+    first = subprocess.run([*cmd, "init", "demo1", "--source", "smartertrack", "--sqlite", "x.db"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    second = subprocess.run([*cmd, "status", "demo1", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    state = json.loads(second.stdout)
+    assert state["source"] == {"sqlite": str(tmp_path / "x.db")}
+    assert state["source_problem"] == f"source file not found: {tmp_path / 'x.db'}"
