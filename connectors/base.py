@@ -353,6 +353,29 @@ class Source(ABC):
                     counts[record.parent_key] = counts.get(record.parent_key, 0) + 1
         return counts
 
+    def childless_keys(self, parent: str, child: str, *, sample: int = 20) -> tuple[int, tuple[str, ...]]:
+        """Parents with no `child` record at all: (count, a few keys)."""
+        with_children: set[str] = set()
+        for batch in self.iter_records(child):
+            with_children.update(record.parent_key for record in batch if record.parent_key is not None)
+        count, keys = 0, []
+        for batch in self.iter_records(parent):
+            for record in batch:
+                if record.key not in with_children:
+                    count += 1
+                    if len(keys) < sample:
+                        keys.append(record.key)
+        return count, tuple(keys)
+
+    def iter_attachments(self, object: str) -> Iterator[AttachmentRef]:
+        """Every attachment of an object's records, in one pass (the audit's view).
+
+        The default asks per record; SQL connectors answer with one query.
+        """
+        for batch in self.iter_records(object):
+            for record in batch:
+                yield from self.attachments(object, record)
+
     def close(self) -> None:
         """Release connections and files."""
 

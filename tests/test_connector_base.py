@@ -126,3 +126,5 @@ def test_streaming_duplicates_orphans_and_child_counts():
     assert src.orphan_keys("tickets", "user_id", "users") == (1, ("11",))
     assert src.orphan_keys("messages", "parent", "tickets") == (1, ("m3",))
     assert src.child_counts("messages") == {"10": 2, "99": 1}
+    assert src.childless_keys("tickets", "messages") == (2, ("11", "12"))
+    assert list(src.iter_attachments("tickets")) == []
