@@ -102,6 +102,7 @@ class ObjectSpec:
     label: str = ""
     count: int | None = None  # records that will be read (after deleted/spam filters)
     parent: str | None = None  # for PART and other child objects: the parent object
+    # (a conversation's main thread, e.g. messages, is listed before its other parts)
     parent_field: str | None = None  # the field holding the parent's key
     created_field: str | None = None  # when the record was created
     updated_field: str | None = None  # when it last changed (delta)
@@ -344,14 +345,15 @@ class Source(ABC):
                         keys.append(record.key)
         return count, tuple(keys)
 
-    def child_counts(self, child: str) -> dict[str, int]:
-        """How many `child` records each parent has (parents with none are absent)."""
+    def child_counts(self, child: str, *, over: int = 0) -> dict[str, int]:
+        """How many `child` records each parent has, for parents with more than `over`
+        (parents with none are absent). SQL connectors answer with GROUP BY ... HAVING."""
         counts: dict[str, int] = {}
         for batch in self.iter_records(child):
             for record in batch:
                 if record.parent_key is not None:
                     counts[record.parent_key] = counts.get(record.parent_key, 0) + 1
-        return counts
+        return {key: n for key, n in counts.items() if n > over}
 
     def childless_keys(self, parent: str, child: str, *, sample: int = 20) -> tuple[int, tuple[str, ...]]:
         """Parents with no `child` record at all: (count, a few keys)."""
