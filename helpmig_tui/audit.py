@@ -1,0 +1,453 @@
+"""The audit: what the source holds and what in it will cause trouble in Intercom.
+
+It works on any `Source`: counts and field statistics come from `profile()` and the
+relational checks (duplicates, orphans, empty threads, part counts) from the audit
+primitives, which SQL connectors push down to the database. Value checks (NULs,
+mojibake, sizes, dates) stream each object once, keeping only counts and a few sample
+keys, so memory stays flat however big the source is.
+
+Every finding has a stable code, a severity, a one-line explanation, what to do, and the
+affected keys (a sample) with their exact count.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import PurePath
+
+from connectors.base import (
+    Capability,
+    FieldSpec,
+    FieldType,
+    Finding,
+    ObjectProfile,
+    ObjectRole,
+    ObjectSpec,
+    Severity,
+    Source,
+    SourceSchema,
+)
+from helpmig_tui.checklists import checklist_findings
+
+# Intercom's limits and our thresholds (reference/intercom-api.md; seeds)
+MAX_PARTS = 500  # parts per conversation
+MAX_ATTACHMENTS = 10  # files per message
+ATTRIBUTE_TEXT_LIMIT = 255  # string custom attribute values
+BODY_LIMIT = 65_536  # characters; larger bodies are split or truncated with a flag
+SAMPLE_KEYS = 50  # affected keys kept per finding (the count is always exact)
+RESTRICTED_EXTENSIONS = frozenset(
+    ".exe .scr .wsf .shb .sys .bat .cmd .com .msi .vbs .vbe .jse .ps1 .pif .cpl .hta .jar .lnk .reg .scf".split()
+)
+FREE_MAIL_DOMAINS = frozenset(
+    "gmail.com googlemail.com outlook.com hotmail.com live.com msn.com yahoo.com ymail.com aol.com "
+    "icloud.com me.com mail.ru yandex.ru gmx.de gmx.net web.de proton.me protonmail.com".split()
+)
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+def _cp1252(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D pass through unchanged
+        return chr(byte)
+
+
+_CONT = "".join(_cp1252(b) for b in range(0x80, 0xC0))
+_TO_BYTE = {_cp1252(b): b for b in range(0x80, 0x100)}
+# a UTF-8 lead byte and its continuation bytes, as they look after a cp1252 decode
+MOJIBAKE = re.compile(
+    "[" + re.escape("".join(_cp1252(b) for b in range(0xC2, 0xE0))) + "][" + re.escape(_CONT) + "]"
+    "|[" + re.escape("".join(_cp1252(b) for b in range(0xE0, 0xF0))) + "][" + re.escape(_CONT) + "]{2}"
+)
+SENTINEL_YEAR = 1901  # 1900-01-01 and 0001-01-01 are "no date" written as a date
+FUTURE_SLACK = timedelta(days=1)
+
+
+class AuditCancelled(Exception):
+    pass
+
+
+@dataclass
+class AuditProgress:
+    step: str  # what is being checked, for the screen
+    done: int  # steps finished
+    total: int
+
+
+@dataclass
+class ObjectAudit:
+    spec: ObjectSpec
+    profile: ObjectProfile
+
+
+@dataclass
+class AuditResult:
+    platform: str
+    objects: list[ObjectAudit]
+    findings: list[Finding]
+    started_at: datetime
+    finished_at: datetime
+
+    def object(self, name: str) -> ObjectAudit:
+        return next(item for item in self.objects if item.spec.name == name)
+
+    def by_code(self, code: str) -> list[Finding]:
+        return [f for f in self.findings if f.code == code]
+
+    def severity_counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Severity}
+        for finding in self.findings:
+            counts[finding.severity.value] += 1
+        return counts
+
+
+class _Tally:
+    """An exact count and a bounded sample of keys for one finding."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.keys: list[str] = []
+
+    def add(self, key: str) -> None:
+        self.count += 1
+        if len(self.keys) < SAMPLE_KEYS:
+            self.keys.append(key)
+
+
+@dataclass
+class _ValueCheck:
+    code: str
+    severity: Severity
+    message: str  # "{n} tickets ..." with {n} and {object}
+    detail: str
+    tally: _Tally = field(default_factory=_Tally)
+
+
+def is_mojibake(text: str) -> bool:
+    """UTF-8 text that was decoded as cp1252 somewhere ("Ã©" for "é"): some run of
+    characters reads back as valid UTF-8 once turned into its cp1252 bytes."""
+    for match in MOJIBAKE.finditer(text):
+        try:
+            bytes(_TO_BYTE[ch] for ch in match.group()).decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
+
+
+def _as_datetime(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return None
+
+
+def _noun(spec: ObjectSpec) -> str:
+    return spec.label or spec.name
+
+
+class Auditor:
+    """Runs every check on one source; `run()` returns the AuditResult."""
+
+    def __init__(
+        self,
+        source: Source,
+        *,
+        progress: Callable[[AuditProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        self.source = source
+        self.progress = progress or (lambda _p: None)
+        self.cancel = cancel or threading.Event()
+        self.now = now or datetime.now(UTC)
+        self.findings: list[Finding] = []
+        self._done = 0
+        self._total = 1
+
+    # -- plumbing -------------------------------------------------------------------
+
+    def _step(self, label: str) -> None:
+        if self.cancel.is_set():
+            raise AuditCancelled("audit cancelled")
+        self.progress(AuditProgress(label, self._done, self._total))
+        self._done += 1
+
+    def _add(self, code: str, severity: Severity, spec: ObjectSpec | None, message: str, count: int,
+             keys: Iterable[str] = (), detail: str = "") -> None:
+        if count <= 0:
+            return
+        self.findings.append(
+            Finding(code=code, severity=severity, message=message, object=spec.name if spec else None,
+                    keys=tuple(keys)[:SAMPLE_KEYS], count=count, detail=detail)
+        )
+
+    # -- the run --------------------------------------------------------------------
+
+    def run(self) -> AuditResult:
+        started = datetime.now(UTC)
+        schema = self.source.describe()
+        migrating = [o for o in schema.objects if o.role not in (ObjectRole.LOOKUP, ObjectRole.INVENTORY)]
+        self._total = len(schema.objects) * 2 + 4
+        objects = []
+        for spec in schema.objects:
+            self._step(f"counting {_noun(spec)}")
+            objects.append(ObjectAudit(spec, self.source.profile(spec.name)))
+        for spec in migrating:
+            self._step(f"checking values in {_noun(spec)}")
+            self._value_checks(spec)
+        self._step("checking duplicates and references")
+        self._relational_checks(schema)
+        self._step("checking conversation threads")
+        self._thread_checks(schema)
+        self._step("checking attachments")
+        if Capability.ATTACHMENTS in self.source.capabilities:
+            for spec in schema.objects:
+                if spec.role in (ObjectRole.PART, ObjectRole.CONVERSATION, ObjectRole.ARTICLE, ObjectRole.RECORD):
+                    self._attachment_checks(spec)
+        self._step("platform checklist")
+        self.findings.extend(self.source.findings)
+        self.findings.extend(checklist_findings(schema.platform))
+        self._inventory(objects)
+        self.progress(AuditProgress("done", self._total, self._total))
+        order = {Severity.BLOCKER: 0, Severity.WARNING: 1, Severity.INFO: 2}
+        self.findings.sort(key=lambda f: (order[f.severity], f.code, f.object or ""))
+        return AuditResult(schema.platform, objects, self.findings, started, datetime.now(UTC))
+
+    # -- value checks: one streaming pass per object ----------------------------------
+
+    def _value_checks(self, spec: ObjectSpec) -> None:
+        noun = _noun(spec)
+        checks: dict[str, _ValueCheck] = {}
+
+        def check(code: str, severity: Severity, message: str, detail: str) -> _ValueCheck:
+            if code not in checks:
+                checks[code] = _ValueCheck(code, severity, message, detail)
+            return checks[code]
+
+        text_fields = [f for f in spec.fields if f.type in (FieldType.STRING, FieldType.TEXT, FieldType.HTML, FieldType.EMAIL)]
+        body_fields = [f for f in spec.fields if f.type in (FieldType.TEXT, FieldType.HTML)]
+        custom_text = [f for f in spec.fields if f.custom and f.type in (FieldType.STRING, FieldType.TEXT)]
+        date_fields = [f for f in spec.fields if f.type in (FieldType.DATETIME, FieldType.DATE)]
+        email_field = next((f for f in spec.fields if f.type is FieldType.EMAIL), None)
+        domain_field = self._domain_field(spec) if spec.role is ObjectRole.COMPANY else None
+        check_email = spec.role is ObjectRole.CONTACT and email_field is not None
+        domains: dict[str, list[str]] = {}  # companies are few: their domains fit in memory
+
+        for batch in self.source.iter_records(spec.name):
+            if self.cancel.is_set():
+                raise AuditCancelled("audit cancelled")
+            for record in batch:
+                data = record.data
+                for f in text_fields:
+                    value = data.get(f.name)
+                    if not isinstance(value, str) or not value:
+                        continue
+                    if "\x00" in value:
+                        check("text.nul", Severity.WARNING, "{n} {object} hold NUL characters",
+                              "NUL characters are removed on load; the rest of the text is kept.").tally.add(record.key)
+                    if is_mojibake(value):
+                        check("text.mojibake", Severity.WARNING, "{n} {object} hold mis-decoded text (like 'Ã©' for 'é')",
+                              "The text was stored with the wrong encoding at the source; it is repaired on load "
+                              "where the repair is unambiguous and listed in the report.").tally.add(record.key)
+                for f in body_fields:
+                    value = data.get(f.name)
+                    if isinstance(value, str) and len(value) > BODY_LIMIT:
+                        check("body.too_large", Severity.WARNING, "{n} {object} have a body over 64K characters",
+                              "Over-long bodies are split over several parts (or truncated with a flag, as the map says)."
+                              ).tally.add(record.key)
+                for f in custom_text:
+                    value = data.get(f.name)
+                    if isinstance(value, str) and len(value) > ATTRIBUTE_TEXT_LIMIT:
+                        check("attribute.too_long", Severity.WARNING,
+                              "{n} {object} have custom-field values over Intercom's 255 characters",
+                              "Choose in the map: truncate with a flag, or move the value to a note.").tally.add(record.key)
+                for f in date_fields:
+                    self._date_check(check, spec, f, data.get(f.name), record.key)
+                if check_email:
+                    email = data.get(email_field.name)
+                    if not email or not str(email).strip():
+                        check("contact.email_missing", Severity.WARNING, "{n} {object} have no email address",
+                              "They are created in Intercom by external id only and cannot receive email replies; "
+                              "add an email at the source or accept.").tally.add(record.key)
+                    elif not EMAIL_RE.match(str(email).strip()):
+                        check("contact.email_invalid", Severity.WARNING, "{n} {object} have an invalid email address",
+                              "Intercom rejects invalid emails: fix them at the source, or they load by external id "
+                              "with the email left out.").tally.add(record.key)
+                if domain_field is not None:
+                    domain = _domain(data.get(domain_field.name))
+                    if not domain:
+                        check("company.no_domain", Severity.INFO, "{n} {object} have no domain or website",
+                              "Contacts cannot be matched to them by email domain; links come from the source only."
+                              ).tally.add(record.key)
+                    elif domain in FREE_MAIL_DOMAINS:
+                        check("company.shared_domain", Severity.WARNING,
+                              "{n} {object} use a public mail domain (like gmail.com) as their domain",
+                              "Matching by domain would put unrelated people in one company; those are linked "
+                              "only by the source's explicit membership.").tally.add(record.key)
+                    else:
+                        domains.setdefault(domain, []).append(record.key)
+        for item in checks.values():
+            n = item.tally.count
+            self._add(item.code, item.severity, spec, item.message.format(n=n, object=noun), n, item.tally.keys, item.detail)
+        shared = {domain: keys for domain, keys in domains.items() if len(keys) > 1}
+        records = sum(len(keys) for keys in shared.values())
+        self._add("company.duplicate_domain", Severity.INFO, spec, f"{records} {noun} share {len(shared)} domains",
+                  records, [k for keys in shared.values() for k in keys],
+                  "Companies are keyed by the source id, so they stay separate in Intercom.")
+
+    def _date_check(self, check, spec: ObjectSpec, f: FieldSpec, value: object, key: str) -> None:
+        if value is None:
+            if f.name == spec.created_field:
+                check("date.missing", Severity.WARNING, "{n} {object} have no creation date",
+                      "They are loaded with the earliest date of their thread, or the load time, and flagged."
+                      ).tally.add(key)
+            return
+        when = _as_datetime(value)
+        if when is None:
+            return
+        if when.year < SENTINEL_YEAR:
+            check("date.sentinel", Severity.WARNING, "{n} {object} have a placeholder date (1900-01-01 or earlier)",
+                  "Placeholder dates are treated as missing.").tally.add(key)
+        elif when > self.now + FUTURE_SLACK:
+            check("date.future", Severity.WARNING, "{n} {object} have a date in the future",
+                  "Intercom rejects future created_at values; they are clamped to the load time and flagged."
+                  ).tally.add(key)
+
+    @staticmethod
+    def _domain_field(spec: ObjectSpec) -> FieldSpec | None:
+        for f in spec.fields:
+            if f.type is FieldType.URL or any(word in f.name.lower() for word in ("domain", "website")):
+                return f
+        return None
+
+    # -- relational checks: pushed down by SQL connectors ------------------------------
+
+    def _relational_checks(self, schema: SourceSchema) -> None:
+        names = {o.name for o in schema.objects}
+        for spec in schema.objects:
+            if spec.role is ObjectRole.CONTACT:
+                email = next((f for f in spec.fields if f.type is FieldType.EMAIL), None)
+                if email is not None:
+                    dupes = self.source.duplicate_values(spec.name, email.name, casefold=True)
+                    records = sum(count for _, count, _ in dupes)
+                    keys = [k for _, _, sample in dupes for k in sample]
+                    self._add("contact.email_duplicate", Severity.WARNING, spec,
+                              f"{records} {_noun(spec)} share {len(dupes)} email addresses (ignoring case)", records, keys,
+                              "Intercom keys contacts by external id, so each becomes its own contact with the same "
+                              "email; merge them at the source if they are one person.")
+            if spec.parent and spec.parent in names:
+                count, keys = self.source.orphan_keys(spec.name, spec.parent_field or "parent", spec.parent)
+                parent = schema.object(spec.parent)
+                self._add(_orphan_code(spec, parent), Severity.WARNING, spec,
+                          f"{count} {_noun(spec)} belong to {_noun(parent)} that do not exist", count, keys,
+                          "They have nowhere to go and are rejected with this reason.")
+            for f in spec.fields:
+                if f.references and f.references in names and f.name != spec.parent_field:
+                    target = schema.object(f.references)
+                    count, keys = self.source.orphan_keys(spec.name, f.name, f.references)
+                    self._add(_orphan_code(spec, target), Severity.WARNING, spec,
+                              f"{count} {_noun(spec)} point through {f.name} at {_noun(target)} that do not exist",
+                              count, keys, _orphan_detail(spec, target))
+
+    def _thread_checks(self, schema: SourceSchema) -> None:
+        for conv in schema.by_role(ObjectRole.CONVERSATION):
+            parts = [o for o in schema.objects if o.role is ObjectRole.PART and o.parent == conv.name]
+            if not parts:
+                continue
+            count, keys = self.source.childless_keys(conv.name, parts[0].name)
+            self._add("conversation.no_messages", Severity.INFO, conv,
+                      f"{count} {_noun(conv)} have no {_noun(parts[0])}", count, keys,
+                      "They are created from their subject and description alone.")
+            # Pigeonhole: a thread over MAX_PARTS has, in one part object, more than
+            # MAX_PARTS // len(parts); only those candidates are counted exactly.
+            candidates: set[str] = set()
+            for part in parts:
+                candidates.update(self.source.child_counts(part.name, over=MAX_PARTS // len(parts)))
+            totals = {key: 0 for key in candidates}
+            for part in parts:
+                for key, children in self.source.children(part.name, sorted(candidates)).items():
+                    totals[key] += len(children)
+            over = sorted(key for key, total in totals.items() if total > MAX_PARTS)
+            self._add("conversation.over_500_parts", Severity.WARNING, conv,
+                      f"{len(over)} {_noun(conv)} have more than {MAX_PARTS} messages and notes", len(over), over,
+                      "Intercom keeps 500 parts per conversation: the map says whether to split them into "
+                      "linked conversations or to summarise the oldest parts in one note.")
+
+    # -- attachments -----------------------------------------------------------------
+
+    def _attachment_checks(self, spec: ObjectSpec) -> None:
+        per_record: dict[str, int] = {}
+        restricted, missing, empty = _Tally(), _Tally(), _Tally()
+        total = 0
+        for ref in self.source.iter_attachments(spec.name):
+            total += 1
+            per_record[ref.record_key] = per_record.get(ref.record_key, 0) + 1
+            label = f"{ref.record_key}:{ref.name}"
+            if PurePath(ref.name.lower()).suffix in RESTRICTED_EXTENSIONS:
+                restricted.add(label)
+            if not ref.exists:
+                missing.add(label)
+            elif ref.size == 0:
+                empty.add(label)
+        noun = _noun(spec)
+        over = sorted(key for key, n in per_record.items() if n > MAX_ATTACHMENTS)
+        self._add("attachment.over_10", Severity.INFO, spec,
+                  f"{len(over)} {noun} carry more than {MAX_ATTACHMENTS} attachments", len(over), over,
+                  "Intercom takes 10 files per message: the rest go with the next part, never dropped.")
+        self._add("attachment.restricted_type", Severity.WARNING, spec,
+                  f"{restricted.count} attachments of {noun} have a blocked file type (.exe, .scr, ...)",
+                  restricted.count, restricted.keys,
+                  "Intercom refuses these types: they are listed in the report and left out.")
+        self._add("attachment.missing", Severity.WARNING, spec,
+                  f"{missing.count} attachments of {noun} are missing on disk", missing.count, missing.keys,
+                  "Check the attachments folder setting; missing files are listed, never silently skipped.")
+        self._add("attachment.empty", Severity.INFO, spec,
+                  f"{empty.count} attachments of {noun} are empty (0 bytes)", empty.count, empty.keys,
+                  "Empty files are skipped and listed.")
+        if total:
+            self._add("attachment.count", Severity.INFO, spec, f"{total} attachments of {noun} to upload", total,
+                      detail="Each file is one upload inside its part's call; large sets lengthen the load.")
+
+    def _inventory(self, objects: list[ObjectAudit]) -> None:
+        for item in objects:
+            if item.spec.role is ObjectRole.INVENTORY:
+                self._add("inventory.rebuild", Severity.INFO, item.spec,
+                          f"{item.profile.count} {_noun(item.spec)} are rebuilt by hand in Intercom "
+                          "(listed in the rebuild inventory)", item.profile.count, (), "These do not migrate as data.")
+
+
+def _domain(value: object) -> str:
+    text = str(value or "").strip().lower()
+    if not text:
+        return ""
+    text = re.sub(r"^[a-z]+://", "", text).split("/")[0]
+    text = text.split("@")[-1]
+    return text.removeprefix("www.")
+
+
+def _orphan_code(spec: ObjectSpec, target: ObjectSpec) -> str:
+    if spec.role is ObjectRole.PART:
+        return "part.conversation_missing"
+    if spec.role is ObjectRole.CONVERSATION and target.role is ObjectRole.CONTACT:
+        return "conversation.requester_missing"
+    if spec.role is ObjectRole.ARTICLE and target.role is ObjectRole.KB_CATEGORY:
+        return "article.category_missing"
+    return "reference.missing"
+
+
+def _orphan_detail(spec: ObjectSpec, target: ObjectSpec) -> str:
+    if spec.role is ObjectRole.CONVERSATION and target.role is ObjectRole.CONTACT:
+        return "Intercom needs a contact for every conversation: these get the fallback contact the plan names."
+    if spec.role is ObjectRole.ARTICLE:
+        return "These articles are placed in the top collection."
+    return "The link is left empty on load."
+
+
+def run_audit(source: Source, **kwargs) -> AuditResult:
+    return Auditor(source, **kwargs).run()

@@ -1,0 +1,105 @@
+"""Reports written to the project's reports folder: Markdown for people, CSV for Excel.
+
+Everything written passes through `redact`, and CSV files carry a UTF-8 BOM so Excel on
+Windows shows accented names correctly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from connectors.base import ObjectRole
+from connectors.registry import platform_label
+from helpmig_tui import redact
+from helpmig_tui.audit import AuditResult
+
+ROLE_TARGET = {
+    ObjectRole.CONVERSATION: "conversations",
+    ObjectRole.PART: "conversation parts",
+    ObjectRole.CONTACT: "contacts",
+    ObjectRole.AGENT: "matched to admins",
+    ObjectRole.COMPANY: "companies",
+    ObjectRole.TEAM: "matched to teams",
+    ObjectRole.KB_CATEGORY: "help-center collections",
+    ObjectRole.ARTICLE: "help-center articles",
+    ObjectRole.TAG: "tags",
+    ObjectRole.LOOKUP: "used to resolve values",
+    ObjectRole.RECORD: "operator's choice (custom object, conversation or CSV)",
+    ObjectRole.INVENTORY: "rebuild inventory (not migrated as data)",
+}
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(redact.redact(text), encoding="utf-8")
+    return path
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(redact.redact(buffer.getvalue()), encoding="utf-8-sig", newline="")
+    return path
+
+
+def _date(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else "—"
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def scope_document(project: str, result: AuditResult) -> str:
+    """The scope document: modules with counts and date ranges, findings, checklist."""
+    counts = result.severity_counts()
+    lines = [
+        f"# Migration scope: {project}",
+        "",
+        f"Source: {platform_label(result.platform)}. Audited {result.finished_at:%Y-%m-%d %H:%M} UTC.",
+        f"Findings: {counts['blocker']} blockers, {counts['warning']} warnings, {counts['info']} notes.",
+        "",
+        "## Modules",
+        "",
+        "| Object | Records | First | Last | Lands in Intercom as |",
+        "|---|---:|---|---|---|",
+    ]
+    for item in result.objects:
+        prof = item.profile
+        lines.append(
+            f"| {_cell(item.spec.label or item.spec.name)} | {prof.count:,} | {_date(prof.first_created)} "
+            f"| {_date(prof.last_created)} | {ROLE_TARGET[item.spec.role]} |"
+        )
+    inventory = [o for o in result.objects if o.spec.role is ObjectRole.INVENTORY and o.profile.count]
+    if inventory:
+        lines += ["", "## Rebuild inventory", "", "These do not migrate as data; the admin rebuilds them in Intercom:", ""]
+        lines += [f"- {o.spec.label or o.spec.name}: {o.profile.count:,}" for o in inventory]
+    for severity, title in (("blocker", "Blockers"), ("warning", "Warnings"), ("info", "Notes")):
+        rows = [f for f in result.findings if f.severity.value == severity and not f.code.startswith("checklist.")]
+        if rows:
+            lines += ["", f"## {title}", ""]
+            lines += [f"- **{f.code}**: {f.message}. {f.detail}".rstrip() for f in rows]
+    checklist = [f for f in result.findings if f.code.startswith("checklist.")]
+    if checklist:
+        lines += ["", "## Pre-flight checklist", ""]
+        lines += [f"- [ ] {f.message} ({f.severity.value}). {f.detail}" for f in checklist]
+    lines += ["", "Affected records per finding: findings.csv in this folder.", ""]
+    return "\n".join(lines)
+
+
+def write_audit_reports(reports_dir: Path, project: str, result: AuditResult) -> tuple[Path, Path]:
+    """scope.md and findings.csv (one row per finding, its sampled keys joined by ';')."""
+    scope = write_text(reports_dir / "scope.md", scope_document(project, result))
+    findings = write_csv(
+        reports_dir / "findings.csv",
+        ("severity", "code", "object", "count", "message", "what to do", "affected keys (sample)"),
+        ((f.severity.value, f.code, f.object, f.count, f.message, f.detail, ";".join(f.keys)) for f in result.findings),
+    )
+    return scope, findings
