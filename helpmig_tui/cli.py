@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--intercom-url", metavar="URL", help="any Intercom-compatible base URL")
     where.add_argument("--region", choices=("us", "eu", "au"), help="the workspace's region")
 
-    audit = command("audit", "audit the source: modules, counts, data-quality findings, scope document", _not_built)
+    audit = command("audit", "audit the source: modules, counts, data-quality findings, scope document", cmd_audit)
     _project_arg(audit)
 
     mapping = command("map", "propose, review, confirm, export or import the field map", _not_built)
@@ -242,6 +242,74 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _ProgressLine:
+    """Progress on stderr: one rewritten line on a terminal, a line per step otherwise."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.last = ""
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        line = f"{self.label}: {step} ({done}/{total})"
+        if line == self.last:
+            return
+        self.last = line
+        if self.tty:
+            print(f"\r\x1b[2K{line}", end="", file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.tty and self.last:
+            print(file=sys.stderr)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from helpmig_tui.audit import run_audit
+    from helpmig_tui.audit_store import save_audit
+    from helpmig_tui.project import open_project, open_source
+    from helpmig_tui.reports import write_audit_reports
+    from helpmig_tui.settings import Secrets
+
+    paths = _paths(args)
+    progress = _ProgressLine("audit")
+    with open_project(paths, args.project) as store:
+        try:
+            with open_source(store, Secrets()) as source:
+                result = run_audit(source, progress=lambda p: progress(p.step, p.done, p.total))
+        finally:
+            progress.close()
+        audit_id = save_audit(store, result)
+    scope, findings_csv = write_audit_reports(paths.reports_dir(args.project), args.project, result)
+    counts = result.severity_counts()
+    data = {
+        "audit_id": audit_id,
+        "platform": result.platform,
+        "objects": [
+            {"name": o.spec.name, "role": o.spec.role.value, "count": o.profile.count,
+             "first": o.profile.first_created, "last": o.profile.last_created}
+            for o in result.objects
+        ],
+        "findings": [
+            {"code": f.code, "severity": f.severity.value, "object": f.object, "count": f.count,
+             "message": f.message, "keys": list(f.keys)}
+            for f in result.findings
+        ],
+        "severity": counts,
+        "reports": {"scope": str(scope), "findings": str(findings_csv)},
+    }
+    width = max((len(o.spec.label or o.spec.name) for o in result.objects), default=10)
+    lines = [f"Audit of {args.project}: {len(result.objects)} objects"]
+    lines += [f"  {(o.spec.label or o.spec.name):<{width}}  {o.profile.count:>10,}" for o in result.objects]
+    lines.append(f"Findings: {counts['blocker']} blockers, {counts['warning']} warnings, {counts['info']} notes")
+    lines += [f"  [{f.severity.value}] {f.message}" for f in result.findings if f.severity.value != "info"]
+    lines.append(f"Scope document: {scope}")
+    lines.append(f"Findings with affected records: {findings_csv}")
+    _emit(args, data, "\n".join(lines))
+    return EXIT_OK
+
+
 def _open_wizard(args: argparse.Namespace) -> int:
     from helpmig_tui.app import make_app
 
@@ -253,6 +321,7 @@ def _open_wizard(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from connectors.base import SourceError
     from helpmig_tui.project import ProjectError
     from helpmig_tui.state import StoreError
 
@@ -272,5 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     except StoreError as exc:
         return _fail(str(exc), exc.hint)
+    except SourceError as exc:
+        usage = exc.code in {"source.not_built", "source.unknown_platform", "source.missing_dependency", "source.options"}
+        return _fail(str(exc), exc.hint, EXIT_USAGE if usage else EXIT_FAILED)
     except KeyboardInterrupt:
         return _fail("interrupted", code=EXIT_FAILED)

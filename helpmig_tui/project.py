@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 
+from connectors.base import Source
 from connectors.registry import PLATFORMS, platform_label
-from helpmig_tui.settings import Paths
+from connectors.registry import open_source as open_registered_source
+from helpmig_tui.settings import Paths, Secrets
 from helpmig_tui.state import ProjectStore, StoreError
 from helpmig_tui.state.models import Audit, FieldMap, FindingRow, JournalEntry, Run
 from helpmig_tui.state.store import private_dir
@@ -180,6 +182,12 @@ def create_project(paths: Paths, name: str, platform: str, options: dict[str, An
 def open_project(paths: Paths, name: str) -> ProjectStore:
     check_name(name)
     return ProjectStore.open(paths.state_file(name))
+
+
+def open_source(store: ProjectStore, secrets: Secrets) -> Source:
+    """The project's source connector, built from its recorded options and the secrets."""
+    project = store.project()
+    return open_registered_source(project.platform, project.source_options, secrets.get)
 
 
 def _iso(value: datetime | None) -> str | None:

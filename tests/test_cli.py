@@ -17,7 +17,6 @@ ROOT = Path(__file__).resolve().parents[1]
 NOT_BUILT = {
     "demo": [],
     "connect": ["p"],
-    "audit": ["p"],
     "map": ["p", "--show"],
     "plan": ["p"],
     "load": ["p"],
@@ -42,7 +41,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_every_design_command_exists():
-    assert set(_commands()) == {"projects", "init", "status", *NOT_BUILT}
+    assert set(_commands()) == {"projects", "init", "status", "audit", *NOT_BUILT}
 
 
 @pytest.mark.parametrize("command", _commands())
@@ -149,3 +148,32 @@ def test_the_issue_example_as_the_operator_types_it(tmp_path):
     state = json.loads(second.stdout)
     assert state["source"] == {"sqlite": str(tmp_path / "x.db")}
     assert state["source_problem"] == f"source file not found: {tmp_path / 'x.db'}"
+
+
+def test_audit_of_an_unbuilt_connector_says_so(capsys, tmp_path, monkeypatch):
+    from connectors import registry
+
+    monkeypatch.setitem(registry.PLATFORMS, "infraon", ("connectors.not_here", "X", "Infraon Desk"))
+    run(capsys, "--home", str(tmp_path), "init", "p", "--source", "infraon", "--url", "https://x.example")
+    code, _, err = run(capsys, "--home", str(tmp_path), "audit", "p")
+    assert code == 2 and err.strip() == "helpmig: the Infraon Desk connector is not built yet"
+
+
+def test_audit_runs_stores_and_reports(capsys, tmp_path, monkeypatch):
+    from connectors import registry
+
+    monkeypatch.setitem(registry.PLATFORMS, "smartertrack", ("tests.support.handmade", "HandmadeSource", "SmarterTrack"))
+    home = str(tmp_path / "h")
+    run(capsys, "--home", home, "init", "p", "--source", "smartertrack", "--sqlite", str(tmp_path / "st.db"))
+    code, out, err = run(capsys, "--home", home, "audit", "p", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert {o["name"]: o["count"] for o in data["objects"]}["tickets"] == 4
+    assert any(f["code"] == "contact.email_duplicate" and f["count"] == 2 for f in data["findings"])
+    assert "audit: checking values in tickets" in err
+    assert Path(data["reports"]["scope"]).is_file() and Path(data["reports"]["findings"]).is_file()
+    code, out, _ = run(capsys, "--home", home, "status", "p", "--json")
+    status = json.loads(out)
+    assert status["stage"] == "audited" and status["findings"]["blocker"] == 1
+    code, out, _ = run(capsys, "--home", home, "audit", "p")
+    assert code == 0 and "Findings: 1 blockers" in out and "[warning]" in out
