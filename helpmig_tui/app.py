@@ -6,18 +6,31 @@ wiring the operator gets.
 
 from __future__ import annotations
 
+from functools import partial
+
 from textual import on
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from assets import asset
-from helpmig_tui.project import list_projects, open_project, project_status
+from connectors.base import SourceError
+from helpmig_tui import redact
+from helpmig_tui.audit import run_audit
+from helpmig_tui.audit_store import save_audit
+from helpmig_tui.logs import get_logger
+from helpmig_tui.project import list_projects, open_project, open_source, project_status
+from helpmig_tui.reports import write_audit_reports
 from helpmig_tui.settings import Paths, Secrets, Settings, resolve_paths
 from helpmig_tui.state import StoreError
+from screens.audit import AuditRequested, AuditScreen
+from screens.messages import AuditFinished, AuditProgressed, AuditStarted
 from screens.new_project import NewProjectScreen
-from screens.overview import OverviewScreen
+from screens.overview import OverviewScreen, StepRequested
 from screens.welcome import WelcomeScreen
+
+log = get_logger("app")
 
 
 class ProjectCommands(Provider):
@@ -95,6 +108,72 @@ class HelpmigApp(App[int]):
     @on(WelcomeScreen.NewProjectRequested)
     def _new_requested(self) -> None:
         self.action_new_project()
+
+    @on(StepRequested)
+    def _step_requested(self, message: StepRequested) -> None:
+        if message.step == "audit":
+            running = any(w.name == f"audit:{message.project}" and w.is_running for w in self.workers)
+            self.push_screen(AuditScreen(self.paths, message.project, running=running))
+
+    # -- the audit worker: owned by the App, so leaving the screen never stops it --------
+
+    @on(AuditRequested)
+    def _audit_requested(self, message: AuditRequested) -> None:
+        self.audit(message.project)
+
+    def audit(self, project: str) -> Worker[None]:
+        self.post_message(AuditStarted(project))
+        return self.run_worker(
+            partial(self._audit_job, project),
+            name=f"audit:{project}",
+            group="audit",
+            description=f"Auditing {project}",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _audit_job(self, project: str) -> None:
+        worker = get_current_worker()
+        with open_project(self.paths, project) as store:
+            with open_source(store, self.secrets) as source:
+                result = run_audit(
+                    source,
+                    progress=lambda p: self.post_message(AuditProgressed(project, p)),
+                    cancel=worker.cancelled_event,
+                )
+            audit_id = save_audit(store, result)
+        write_audit_reports(self.paths.reports_dir(project), project, result)
+        self.post_message(AuditFinished(project, audit_id=audit_id))
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker failures become something the operator can read."""
+        worker = event.worker
+        if event.state is not WorkerState.ERROR:
+            return
+        error = worker.error
+        hint = getattr(error, "hint", "")
+        line = redact.redact(f"{error}" + (f" ({hint})" if hint else ""))
+        log.error("worker %s failed: %s", worker.name, line, exc_info=error)
+        if worker.name.startswith("audit:"):
+            self.post_message(AuditFinished(worker.name.split(":", 1)[1], error=line))
+        if not isinstance(error, (SourceError, StoreError)):
+            self.notify(f"{worker.description} failed: {line}", severity="error", timeout=10)
+
+    def _audit_screens(self, project: str) -> list[AuditScreen]:
+        return [s for s in self.screen_stack if isinstance(s, AuditScreen) and s.project == project]
+
+    @on(AuditProgressed)
+    def _audit_progressed(self, message: AuditProgressed) -> None:
+        for screen in self._audit_screens(message.project):
+            screen.show_progress(message.progress)
+
+    @on(AuditFinished)
+    def _audit_finished(self, message: AuditFinished) -> None:
+        for screen in self._audit_screens(message.project):
+            screen.audit_finished(message.error)
+        if message.error is None:
+            self.notify(f"Audit of {message.project} finished.")
 
 
 def make_app(paths: Paths | None = None, settings: Settings | None = None, secrets: Secrets | None = None) -> HelpmigApp:

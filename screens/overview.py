@@ -1,28 +1,38 @@
-"""A project's overview: where it stands and which wizard steps are open."""
+"""A project's overview: where it stands, and the wizard's steps to open."""
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, VerticalScroll
+from textual.containers import Grid, Vertical
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
 
 from helpmig_tui.project import ProjectStatus
 
-# The wizard's steps; those not built yet say so instead of pretending.
+# The wizard's steps in order: (id, label, built). Steps not built yet say so.
 STEPS = (
-    ("Connect", False),
-    ("Audit", False),
-    ("Mapping review", False),
-    ("Plan", False),
-    ("Sample run", False),
-    ("Load", False),
-    ("Validate", False),
-    ("Delta and cutover", False),
-    ("Rollback", False),
-    ("Reports", False),
+    ("connect", "Connect", False),
+    ("audit", "Audit", True),
+    ("mapping", "Mapping review", False),
+    ("plan", "Plan", False),
+    ("sample", "Sample run", False),
+    ("load", "Load", False),
+    ("validate", "Validate", False),
+    ("delta", "Delta and cutover", False),
+    ("rollback", "Rollback", False),
+    ("reports", "Reports", False),
 )
+
+
+class StepRequested(Message):
+    def __init__(self, project: str, step: str) -> None:
+        super().__init__()
+        self.project = project
+        self.step = step
 
 
 class OverviewScreen(Screen[None]):
@@ -36,20 +46,33 @@ class OverviewScreen(Screen[None]):
         st = self.status
         yield Header()
         yield Static(f"Project {st.name}", classes="title")
-        with VerticalScroll():
-            with Grid(classes="status-grid panel"):
-                for key, value in (
-                    ("Source", f"{st.platform_label}: {st.source_location}"),
-                    ("Stage", st.stage_label),
-                    ("Intercom", st.intercom_url or "not connected yet"),
-                    ("Next step", st.next_step),
-                    ("Folder", st.path),
-                ):
-                    yield Static(key, classes="key")
-                    yield Static(value)
-            if st.source_problem:
-                yield Static(f"Source problem: {st.source_problem}", classes="error")
+        with Grid(classes="status-grid panel"):
+            for key, value in (
+                ("Source", f"{st.platform_label}: {st.source_location}"),
+                ("Stage", st.stage_label),
+                ("Intercom", st.intercom_url or "not connected yet"),
+                ("Next step", st.next_step),
+                ("Folder", st.path),
+            ):
+                yield Static(key, classes="key")
+                yield Static(value)
+        if st.source_problem:
+            yield Static(f"Source problem: {st.source_problem}", classes="error")
+        with Vertical():
             yield Static("Wizard steps", classes="title")
-            for label, built in STEPS:
-                yield Static(f"  {label}: " + ("open" if built else "[dim]not built yet[/dim]"), classes="step")
+            yield OptionList(
+                *(Option(label if built else f"{label} [dim](not built yet)[/dim]", id=step, disabled=not built)
+                  for step, label, built in STEPS),
+                id="steps",
+            )
         yield Footer()
+
+    def on_mount(self) -> None:
+        steps = self.query_one("#steps", OptionList)
+        steps.highlighted = next(i for i, (_, _, built) in enumerate(STEPS) if built)
+        steps.focus()
+
+    @on(OptionList.OptionSelected, "#steps")
+    def _step_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.post_message(StepRequested(self.status.name, str(event.option.id)))

@@ -1,0 +1,37 @@
+"""Stage messages: long work reports through these, from the App's workers to the UI.
+
+One message per stage (harlequin's pattern); progress messages replace each other in
+the queue, so a fast worker never floods the screen (toolong's pattern).
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from helpmig_tui.audit import AuditProgress
+
+
+class AuditStarted(Message):
+    def __init__(self, project: str) -> None:
+        super().__init__()
+        self.project = project
+
+
+class AuditProgressed(Message):
+    def __init__(self, project: str, progress: AuditProgress) -> None:
+        super().__init__()
+        self.project = project
+        self.progress = progress
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, AuditProgressed) and message.project == self.project
+
+
+class AuditFinished(Message):
+    """The audit ended: `audit_id` when stored, `error` (one line) when it failed."""
+
+    def __init__(self, project: str, audit_id: int | None = None, error: str | None = None) -> None:
+        super().__init__()
+        self.project = project
+        self.audit_id = audit_id
+        self.error = error
