@@ -133,7 +133,7 @@ class FakeItsm365:
 
         employees = []
         technicians = []
-        for i in range(self.size // 2 + 6):
+        for i in range(max(12, self.size // 2 + 6)):
             licensed = i < 5
             first, last = rnd.choice(["Anna", "Ivan", "Olga", "Petr", "Maria"]), f"Surname{i}"
             emp = {"UUID": self._uuid("employee"), "metaClass": "employee$employee", "title": f"{first} {last}",
