@@ -158,6 +158,9 @@ class HttpSession:
         else:
             self._client.headers[name] = value
 
+    def has_header(self, name: str) -> bool:
+        return name in self._client.headers
+
     @property
     def host(self) -> str:
         return urlsplit(self.base_url).netloc or self.base_url
