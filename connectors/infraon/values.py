@@ -21,6 +21,8 @@ DEFAULT_OPTIONS: dict[str, list[tuple[str, str]]] = {
     "statuses": [],
     "severities": [],
 }
+# fields holding an option's id: yielded as strings, like the lookups' keys
+CODE_FIELDS = ("status", "priority", "urgency", "impact")
 # lookup object -> keys of the detail reply's `options` that may hold it
 OPTION_KEYS = {
     "priorities": ("priority_matrix", "priority"),
@@ -90,7 +92,8 @@ def convert(name: str, value: Any, local: tzinfo) -> Any:
     if kind in (FieldType.JSON, FieldType.LIST):
         return value
     value = scalar(value)
-    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and name.endswith("_id") else value
+    is_code = name.endswith("_id") or name in CODE_FIELDS
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and is_code else value
 
 
 def flatten(item: dict) -> dict[str, Any]:

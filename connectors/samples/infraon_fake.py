@@ -182,7 +182,8 @@ class FakeInfraon:
                 truth.add_messy("incident_without_requester_email", ident)
             incidents.append(row)
             self.details[ident] = {
-                "incident": {"incident_id": ident, "basic_info": {"summary": row["summary"], "description": f"<p>Details of {n}</p>",
+                "incident": {"incident_id": ident, "display_id": row["display_id"], "creation_time": row["creation_time"],
+                             "basic_info": {"summary": row["summary"], "description": f"<p>Details of {n}</p>",
                                                                   "status": row["status"], "priority": priority},
                              "current_assignment_info": {"group": 70, "group_name": "L1", "assignee": 90 + n % 5,
                                                          "assignee_profile": {"profile_id": 90 + n % 5, "full_name": f"Tech {n % 5}",
@@ -191,6 +192,8 @@ class FakeInfraon:
                             "priority_matrix": {str(p["id"]): p for p in TENANT_PRIORITIES}, "teams": [], "users": []},
             }
             n_conv = rnd.randint(0, 3) if n != 4 else 120
+            if n in (8, 12):
+                n_conv = max(1, n_conv)  # they carry the messy attachments
             if n == 4:
                 truth.add_messy("conversation_longer_than_a_page", ident)
             convs = []
