@@ -1,0 +1,7 @@
+"""Sample sources for `helpmig demo`, the tests and the benchmarks: real table layouts in
+SQLite, attachment files on disk, planted messy cases and a manifest of the ground truth."""
+
+from connectors.samples.manifest import Manifest
+from connectors.samples.smartertrack import generate_smartertrack
+
+__all__ = ["Manifest", "generate_smartertrack"]
