@@ -3,5 +3,6 @@ SQLite, attachment files on disk, planted messy cases and a manifest of the grou
 
 from connectors.samples.manifest import Manifest
 from connectors.samples.smartertrack import generate_smartertrack
+from connectors.samples.trackit import generate_trackit
 
-__all__ = ["Manifest", "generate_smartertrack"]
+__all__ = ["Manifest", "generate_smartertrack", "generate_trackit"]

@@ -81,7 +81,7 @@ def nstr(value: str) -> ColumnElement:
 
 def trimmed(expr: Any) -> ColumnElement:
     """Trim spaces both sides; LTRIM(RTRIM()) works on SQL Server before 2017, and on SQLite."""
-    return func.ltrim(func.rtrim(expr))
+    return func.ltrim(func.rtrim(comparable(expr)), type_=Unicode())
 
 
 def text_length(expr: Any) -> ColumnElement:
