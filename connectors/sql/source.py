@@ -30,6 +30,7 @@ from connectors.base import (
 )
 from connectors.sql import pushdown
 from connectors.sql.batching import chunks
+from connectors.sql.builder import gap_finding
 from connectors.sql.catalog import Catalog
 from connectors.sql.database import Database, SecretLookup, SqlSettings, open_database
 from connectors.sql.objects import SqlObject
@@ -91,7 +92,12 @@ class SqlSource(Source):
 
     def objects(self) -> dict[str, SqlObject]:
         if self._objects is None:
-            self._objects = {obj.name: obj for obj in self.build_objects(self.catalog)}
+            built = {obj.name: obj for obj in self.build_objects(self.catalog)}
+            for obj in list(built.values()):
+                if obj.parent is not None and obj.parent not in built:
+                    del built[obj.name]
+                    self.report(gap_finding(self.platform, obj.name, f"its parent object {obj.parent} cannot be read"))
+            self._objects = built
         return self._objects
 
     def sql_object(self, name: str) -> SqlObject:
