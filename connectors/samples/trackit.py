@@ -188,7 +188,8 @@ class _Desk:
                 created: datetime | None = moment
                 if j == 0:
                     if woid == large:
-                        text = ("Trace: " + self.fake.paragraph(4) + "\n") * (self.large_body // 200 + 1)
+                        unit = "Trace: " + self.fake.paragraph(4) + "\n"
+                        text = unit * (self.large_body // len(unit) + 1)
                         m.plant("large_body", "notes", note_id)
                     if woid == nul_note:
                         text = "Memory dump\x00\x00 attached"
