@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import null
+from sqlalchemy import Column, Table, null
 from sqlalchemy.sql.elements import ColumnElement
 
 from connectors.base import FieldType, Finding, Severity
 from connectors.sql.catalog import column, field_type
 from connectors.sql.objects import TEXT_TYPES, Convert, SqlField
+from connectors.sql.values import flag, integer, number
 
 if TYPE_CHECKING:
     from connectors.base import Source
+
+
+COMPUTED = {FieldType.INTEGER: integer, FieldType.FLOAT: number, FieldType.BOOLEAN: flag}
 
 
 class SchemaGap(Exception):
@@ -100,9 +104,15 @@ def typed_field(
     description: str = "",
     custom: bool = False,
 ) -> SqlField:
-    """A field whose type and length come from the column unless given."""
+    """A field whose type and length come from the column unless given.
+
+    A computed expression (CASE, a function, a grouped column) gets a converter for its
+    type: some drivers cannot tell its type and hand over text.
+    """
     found_type, length = field_type(expr.type)
     final = type or found_type
+    if convert is None and not (isinstance(expr, Column) and isinstance(expr.table, Table)):
+        convert = COMPUTED.get(final)
     return SqlField(
         name=name,
         expr=expr,

@@ -239,6 +239,9 @@ def open_database(settings: SqlSettings, secret: SecretLookup) -> Database:
         sqlite_driver = "sqlite" in driver.lower()
         if sqlite_driver:
             import connectors.sql.sqlite_odbc  # noqa: F401  (registers the dialect)
+
+            if not re.search(r"(?i)\bNoCreat\s*=", conn_str):
+                conn_str += "NoCreat=1;"  # a wrong path must fail, not become an empty database
         url = "sqlite+pyodbc://" if sqlite_driver else "mssql+pyodbc://"
         engine = create_engine(url, creator=_odbc_creator(conn_str, settings, sqlite_driver), poolclass=QueuePool)
     else:

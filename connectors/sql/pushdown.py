@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, distinct, exists, func, select
+from sqlalchemy import Unicode, and_, case, distinct, exists, func, select
 
 from connectors.base import (
     SAMPLE_VALUES,
@@ -186,7 +186,7 @@ def duplicate_values(src: SqlSource, obj: SqlObject, field: str, *, casefold: bo
     col = sub.c[field]
     if item.is_text:
         base = trimmed(comparable(col))
-        value = func.lower(base) if casefold else case_sensitive(base)
+        value = func.lower(base, type_=Unicode()) if casefold else case_sensitive(base)
         keep = [col.is_not(None), base != nstr("")]
     else:
         value, keep = col, [col.is_not(None)]

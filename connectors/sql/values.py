@@ -44,3 +44,19 @@ def lines(value: Any) -> Any:
     if isinstance(value, str):
         return [line.strip() for line in value.splitlines() if line.strip()]
     return value
+
+
+def integer(value: Any) -> Any:
+    """An integer a driver handed over as text (SQLite ODBC types computed columns as text)."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return value
+
+
+def number(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
