@@ -198,3 +198,17 @@ def test_a_database_without_tasks_is_refused(tmp_path):
         with pytest.raises(SourceError) as info:
             source.describe()
         assert info.value.code == "source.not_trackit"
+
+
+def test_same_seed_same_desk(tmp_path):
+    from connectors.samples import generate_trackit
+
+    first = generate_trackit(tmp_path / "a", tickets=35, seed=4, large_body=500)
+    again = generate_trackit(tmp_path / "b", tickets=35, seed=4, large_body=500)
+    other = generate_trackit(tmp_path / "c", tickets=35, seed=5, large_body=500)
+    dump = lambda path: list(sqlite3.connect(path).iterdump())  # noqa: E731
+    assert first.messy == again.messy and dump(first.database) == dump(again.database)
+    assert dump(first.database) != dump(other.database)
+    files = lambda root: sorted(p.relative_to(root).as_posix() for p in Path(root).rglob("*") if p.is_file())  # noqa: E731
+    assert files(first.attachments) == files(again.attachments)
+    assert first.counts["tickets"] == 35
