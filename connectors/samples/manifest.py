@@ -7,7 +7,6 @@ Tests compare a connector's counts with `counts` exactly, and the audit's findin
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,20 +53,3 @@ class Manifest:
             for by_object in cases.values():
                 for name, keys in by_object.items():
                     by_object[name] = sorted(set(keys), key=order)
-
-
-def fast_sqlite(path: Path) -> sqlite3.Connection:
-    """A fresh SQLite file tuned for bulk writing (a sample is rebuilt, never repaired)."""
-    if path.exists():
-        path.unlink()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode = OFF")
-    conn.execute("PRAGMA synchronous = OFF")
-    return conn
-
-
-def insert(conn: sqlite3.Connection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    if rows:
-        marks = ", ".join("?" for _ in columns)
-        conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from connectors.samples.fake import Fake, sql_time
-from connectors.samples.manifest import Manifest, fast_sqlite, insert
+from connectors.samples.manifest import Manifest
+from connectors.samples.writer import SampleWriter
 
 DDL = """
 CREATE TABLE st_Brands (BrandId INTEGER PRIMARY KEY, BrandName NVARCHAR(100), HostHeaderValue NVARCHAR(255),
@@ -107,18 +108,16 @@ MIN_TICKETS = 30
 
 
 class _Desk:
-    """Collects rows table by table, plants the messy cases, then writes everything."""
+    """Writes the desk table by table as it goes, planting the messy cases on the way."""
 
     def __init__(self, folder: Path, size: int, seed: int, large_body: int, files: bool) -> None:
         self.fake = Fake(seed)
         self.rng = self.fake.rng
         self.size = size
         self.large_body = large_body
-        self.write_files = files
         self.root = folder / "App_Data"
         self.db = folder / "smartertrack.db"
-        self.rows: dict[str, list[tuple]] = {}
-        self.files: list[tuple[Path, bytes]] = []
+        self.out = SampleWriter(self.db, DDL, self.root, write_files=files)
         self.manifest = Manifest(platform="smartertrack", seed=seed, size=size, database=str(self.db),
                                  attachments=str(self.root), options={"sqlite": str(self.db), "attachments": str(self.root)})
         self.next_id: dict[str, int] = {}
@@ -127,32 +126,33 @@ class _Desk:
         self.next_id[table] = self.next_id.get(table, 0) + 1
         return self.next_id[table]
 
-    def add(self, table: str, row: tuple) -> None:
-        self.rows.setdefault(table, []).append(row)
+    def add(self, table: str, *rows: tuple) -> None:
+        for row in rows:
+            self.out.add(table, row)
 
     # -- the help desk ------------------------------------------------------------------
 
     def lookups(self) -> None:
-        self.rows["st_Brands"] = [(1, "Acme Support", "support.acme.example", 1), (2, "Acme Pro", "pro.acme.example", 0)]
+        self.add("st_Brands", (1, "Acme Support", "support.acme.example", 1), (2, "Acme Pro", "pro.acme.example", 0))
         self.departments = [1, 2, 3]
-        self.rows["st_Departments"] = [(1, "Support", 0, 0, 1), (2, "Billing", 0, 0, 1), (3, "Pro Desk", 0, 1, 2),
-                                       (4, "Old Department", 1, 0, 1)]
+        self.add("st_Departments", (1, "Support", 0, 0, 1), (2, "Billing", 0, 0, 1), (3, "Pro Desk", 0, 1, 2),
+                 (4, "Old Department", 1, 0, 1))
         self.groups = {1: [1, 2], 2: [3, 4], 3: [5, 6]}
-        self.rows["st_Groups"] = [(gid, dept, f"{['First', 'Second'][i % 2]} line {dept}", f"group {gid}", 0)
-                                  for dept, gids in self.groups.items() for i, gid in enumerate(gids)]
-        self.rows["st_Groups"].append((7, 1, "Retired group", "no longer used", 1))
+        self.add("st_Groups", *[(gid, dept, f"{['First', 'Second'][i % 2]} line {dept}", f"group {gid}", 0)
+                                for dept, gids in self.groups.items() for i, gid in enumerate(gids)])
+        self.add("st_Groups", (7, 1, "Retired group", "no longer used", 1))
         self.manifest.skip("groups", "deleted", 7)
         self.manifest.skip("departments", "deleted", 4)
-        self.rows["st_TicketStatuses"] = STATUSES
-        self.rows["st_TicketPriorities"] = PRIORITIES
-        self.rows["st_Roles"] = ROLES
-        self.rows["st_CommentTypes"] = [(1, "Comment", "Comment", 1), (2, "Transfer Comment", "Transfer", 0),
-                                        (3, "Resolution Comment", "Resolution", 1)]
-        self.rows["st_CustomDataFields"] = CUSTOM_FIELDS
-        self.rows["st_Tags"] = [(i, word, sql_time(START + timedelta(days=i)), 0)
-                                for i, word in enumerate(("billing", "network", "printer", "vpn", "email", "refund",
-                                                          "urgent", "vip", "hardware", "software", "account", "portal"), 1)]
-        self.rows["st_Tags"].append((13, "obsolete", sql_time(START), 1))
+        self.add("st_TicketStatuses", *STATUSES)
+        self.add("st_TicketPriorities", *PRIORITIES)
+        self.add("st_Roles", *ROLES)
+        self.add("st_CommentTypes", (1, "Comment", "Comment", 1), (2, "Transfer Comment", "Transfer", 0),
+                 (3, "Resolution Comment", "Resolution", 1))
+        self.add("st_CustomDataFields", *CUSTOM_FIELDS)
+        self.add("st_Tags", *[(i, word, sql_time(START + timedelta(days=i)), 0)
+                              for i, word in enumerate(("billing", "network", "printer", "vpn", "email", "refund",
+                                                        "urgent", "vip", "hardware", "software", "account", "portal"), 1)])
+        self.add("st_Tags", (13, "obsolete", sql_time(START), 1))
         self.manifest.skip("tags", "deleted", 13)
 
     def _user(self, name: str, email: str | None, *, created: datetime | None = None, deleted: int = 0,
@@ -346,7 +346,7 @@ class _Desk:
             mid = self._message(800000 + i, moment, 0, None, "lost@example.com", None, "Lost message")
             counts["messages"] += 1
             m.plant("orphan_message", "messages", mid)
-        ticket_file = self._file("Attachments/2021/03", "contract.pdf", 2048)
+        ticket_file = self._file("Attachments/2021/03", 2048)
         owner = next(tid for tid in ids if tid not in skipped)
         self.add("st_TicketAttachments", (self.new_id("st_TicketAttachments"), owner, None, "contract.pdf", ticket_file,
                                           None, 2048, 0, sql_time(START), 0, None))
@@ -368,8 +368,7 @@ class _Desk:
     def _plant_message(self, mid: int, tid: int, large: int, nul: int, moji: int, null: int, future: int, index: int) -> None:
         if index != 0:
             return
-        rows = self.rows["st_TicketMessages"]
-        row = list(rows[-1])
+        row = list(self.out.last("st_TicketMessages"))
         m = self.manifest
         if tid == large:
             unit = "<p>" + self.fake.paragraph(4) + "</p>\n"
@@ -387,7 +386,7 @@ class _Desk:
         if tid == future:
             row[2] = sql_time(FUTURE)
             m.plant("future_date", "messages", mid)
-        rows[-1] = tuple(row)
+        self.out.replace_last("st_TicketMessages", tuple(row))
 
     def _custom_values(self, tid: int, long_cf: list[int], longer_cf: int) -> None:
         if self.rng.random() < 0.6:
@@ -409,10 +408,11 @@ class _Desk:
 
     # -- attachments on disk ----------------------------------------------------------------
 
-    def _file(self, folder: str, original: str, size: int, *, write: bool = True) -> str:
+    def _file(self, folder: str, size: int, *, write: bool = True) -> str:
+        """A random name on disk under `folder` (written unless it is to be missing)."""
         name = f"{self.fake.hexname()}.dat"
         if write:
-            self.files.append((self.root / folder / name, self.rng.randbytes(size)))
+            self.out.file(Path(folder) / name, self.rng.randbytes(size))
         return name
 
     def _attachments(self, tid: int, mid: int, moment: datetime, count: int, *, plant: bool = False) -> int:
@@ -421,7 +421,7 @@ class _Desk:
             original = f"screenshot-{i + 1}.png" if i % 3 else f"log-{i + 1}.txt"
             size = self.rng.randint(200, 4000)
             folder = f"Attachments/{moment.year}/{moment.month:02d}" if i % 4 else f"Attachments/Archive/{moment.year}"
-            name = self._file(folder, original, size)
+            name = self._file(folder, size)
             self.add("st_TicketAttachments", (self.new_id("st_TicketAttachments"), tid, mid, original, name,
                                               None, size, 0, sql_time(moment), 0, None))
         if plant:
@@ -435,23 +435,23 @@ class _Desk:
         m = self.manifest
         rows = []
         for original in ("setup.exe", "screensaver.scr"):
-            rows.append((original, self._file(f"Attachments/{moment.year}", original, 512), 512))
+            rows.append((original, self._file(f"Attachments/{moment.year}", 512), 512))
             m.plant("restricted_attachment", "messages", f"{mid}/{original}")
         for original in ("missing-report.pdf", "missing-photo.jpg"):
-            rows.append((original, self._file("Attachments", original, 999, write=False), 999))
+            rows.append((original, self._file("Attachments", 999, write=False), 999))
             m.plant("missing_attachment", "messages", f"{mid}/{original}")
         for original in ("empty.txt", "blank.csv"):
-            rows.append((original, self._file(f"Attachments/{moment.year}/{moment.month:02d}", original, 0), 0))
+            rows.append((original, self._file(f"Attachments/{moment.year}/{moment.month:02d}", 0), 0))
             m.plant("zero_byte_attachment", "messages", f"{mid}/{original}")
-        twin = self._file("Attachments/2020/01", "twin.log", 1500)
-        self.files.append((self.root / "Attachments/Archive/decoy" / twin, self.rng.randbytes(333)))
+        twin = self._file("Attachments/2020/01", 1500)
+        self.out.file(Path("Attachments/Archive/decoy") / twin, self.rng.randbytes(333))
         rows.append(("twin.log", twin, 1500))
         m.plant("same_name_files", "messages", f"{mid}/twin.log")
         for original, name, size in rows:
             self.add("st_TicketAttachments", (self.new_id("st_TicketAttachments"), tid, mid, original, name,
                                               None, size, 0, sql_time(moment), 0, None))
         gone = self.new_id("st_TicketAttachments")
-        self.add("st_TicketAttachments", (gone, tid, mid, "old.doc", self._file("Attachments", "old.doc", 10), None,
+        self.add("st_TicketAttachments", (gone, tid, mid, "old.doc", self._file("Attachments", 10), None,
                                           10, 0, sql_time(moment), 1, None))
 
     # -- knowledge base, chats, call logs ---------------------------------------------------------
@@ -513,7 +513,7 @@ class _Desk:
         for original in ("chat-shot.png", "chat-log.txt"):
             size = 700
             self.add("st_ChatAttachments", (self.new_id("st_ChatAttachments"), 1, original,
-                                            self._file("ChatAttachments/2022", original, size), size, sql_time(START)))
+                                            self._file("ChatAttachments/2022", size), size, sql_time(START)))
         n_calls = max(4, self.size // 10)
         for i in range(n_calls + 1):
             lid = self.new_id("st_CallLogs")
@@ -527,7 +527,7 @@ class _Desk:
                                      uid, name, f"+1 555 {2000 + i}", email, self.fake.subject(), self.fake.paragraph(2),
                                      i % 2, sql_time(started), sql_time(started + timedelta(minutes=self.rng.randint(1, 40))),
                                      deleted))
-        self.add("st_CallLogAttachments", (1, 1, "call-recording.wav", self._file("CallLogAttachments", "call.wav", 1200),
+        self.add("st_CallLogAttachments", (1, 1, "call-recording.wav", self._file("CallLogAttachments", 1200),
                                            1200, sql_time(START)))
         m.counts.update(chats=n_chats, chat_messages=messages, call_logs=n_calls)
         m.attachment_counts.update(chats=2, call_logs=1)
@@ -537,21 +537,7 @@ class _Desk:
                                     custom_fields=len(CUSTOM_FIELDS), brands=2, tags=12)
 
     def write(self) -> None:
-        conn = fast_sqlite(self.db)
-        try:
-            conn.executescript(DDL)
-            with conn:
-                for table, rows in self.rows.items():
-                    columns = tuple(row[1] for row in conn.execute(f"PRAGMA table_info({table})"))
-                    insert(conn, table, columns, rows)
-        finally:
-            conn.close()
-        if self.write_files:
-            for path, data in self.files:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
-        else:
-            self.root.mkdir(parents=True, exist_ok=True)
+        self.out.close()
 
 
 def generate_smartertrack(folder: str | Path, *, tickets: int = 200, seed: int = 7, large_body: int = 1_100_000,

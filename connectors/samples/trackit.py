@@ -16,7 +16,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from connectors.samples.fake import Fake, sql_time
-from connectors.samples.manifest import Manifest, fast_sqlite, insert
+from connectors.samples.manifest import Manifest
+from connectors.samples.writer import SampleWriter
 
 DDL = """
 CREATE TABLE Requestors (RequestorId INTEGER PRIMARY KEY, FirstName NVARCHAR(50), LastName NVARCHAR(50),
@@ -68,33 +69,33 @@ class _Desk:
         self.size = size
         ZoneInfo(zone)  # fail early on a bad name; the times written are wall-clock times in it
         self.large_body = large_body
-        self.write_files = files
         self.db = folder / "trackit.db"
         self.root = folder / "IncidentRepository"
-        self.rows: dict[str, list[tuple]] = {}
-        self.files: list[tuple[Path, bytes]] = []
+        self.out = SampleWriter(self.db, DDL, self.root, write_files=files)
         self.manifest = Manifest(platform="trackit", seed=seed, size=size, database=str(self.db),
                                  attachments=str(self.root),
                                  options={"sqlite": str(self.db), "attachments": str(self.root), "timezone": zone})
 
-    def add(self, table: str, row: tuple) -> None:
-        self.rows.setdefault(table, []).append(row)
+    def add(self, table: str, *rows: tuple) -> None:
+        for row in rows:
+            self.out.add(table, row)
 
     def people(self) -> None:
         m = self.manifest
-        self.rows["WorkOrderStatus"] = STATUSES
+        self.add("WorkOrderStatus", *STATUSES)
         self.technicians = []
         for i in range(max(3, min(25, self.size // 150))):
             first, last = self.fake.person()
             self.technicians.append(f"{first} {last}")
-        self.rows["HDGroups"] = [(1, "Service Desk", "first line"), (2, "Infrastructure", "servers and network"),
-                                 (3, "Applications", "business software")]
+        self.add("HDGroups", (1, "Service Desk", "first line"), (2, "Infrastructure", "servers and network"),
+                 (3, "Applications", "business software"))
         for i, name in enumerate(self.technicians, 1):
             first, last = name.split()
             self.add("HDUsers", (i, f"{first[0]}{last}".upper(), name, f"{first}.{last}@corp.example".lower(),
                                  f"hash{i}", 1 + i % 3, 1, sql_time(self.fake.when(START, END))))
         twin = len(self.technicians) + 1
-        first_email = self.rows["HDUsers"][0][3]
+        first, last = self.technicians[0].split()
+        first_email = f"{first}.{last}@corp.example".lower()
         self.add("HDUsers", (twin, "HELPDESK2", self.technicians[0] + " (second login)", first_email.upper(), "hash",
                              1, 1, None))
         m.plant("duplicate_email_case", "hd_users", 1)
@@ -229,7 +230,7 @@ class _Desk:
                                   0, 1, "NOTE", 0))
             note_count += 1
             m.plant("orphan_note", "notes", note_id)
-        self.files.append((self.root / "99999" / "stray.txt", b"no such work order"))
+        self.out.file(Path("99999") / "stray.txt", b"no such work order")
         m.plant("orphan_attachment_folder", "tickets", "99999")
         # requesters are read from the view: the requestors some work order names
         m.counts.update(tickets=self.size, notes=note_count, requesters=len(used_requesters),
@@ -238,22 +239,20 @@ class _Desk:
     def _attachments(self, woid: int, wo_num: int, many: int, odd: int, padded: int) -> None:
         m = self.manifest
         if woid == many:
-            folder = self.root / str(wo_num)
             for i in range(12):
-                self.files.append((folder / f"photo-{i + 1:02d}.jpg", self.rng.randbytes(300)))
+                self.out.file(Path(str(wo_num)) / f"photo-{i + 1:02d}.jpg", self.rng.randbytes(300))
             m.plant("over_10_attachments", "tickets", woid)
             m.attachment_counts["tickets"] = m.attachment_counts.get("tickets", 0) + 12
         elif woid == odd:
-            folder = self.root / str(wo_num)
             for name, size in (("tool.exe", 400), ("saver.scr", 300), ("empty.log", 0), ("sub/notes.txt", 50)):
-                self.files.append((folder / name, self.rng.randbytes(size)))
+                self.out.file(Path(str(wo_num)) / name, self.rng.randbytes(size))
                 m.attachment_counts["tickets"] = m.attachment_counts.get("tickets", 0) + 1
             m.plant("restricted_attachment", "tickets", f"{woid}/tool.exe")
             m.plant("restricted_attachment", "tickets", f"{woid}/saver.scr")
             m.plant("zero_byte_attachment", "tickets", f"{woid}/empty.log")
         elif woid == padded or self.rng.random() < 0.08:
             name = f"{wo_num:08d}" if woid == padded else str(wo_num)
-            self.files.append((self.root / name / "screenshot.png", self.rng.randbytes(self.rng.randint(100, 3000))))
+            self.out.file(Path(name) / "screenshot.png", self.rng.randbytes(self.rng.randint(100, 3000)))
             m.attachment_counts["tickets"] = m.attachment_counts.get("tickets", 0) + 1
             if woid == padded:
                 m.plant("zero_padded_folder", "tickets", woid)
@@ -270,20 +269,7 @@ class _Desk:
         self.manifest.counts.update(kb_articles=8, assets=12)
 
     def write(self) -> None:
-        conn = fast_sqlite(self.db)
-        try:
-            conn.executescript(DDL)
-            with conn:
-                for table, rows in self.rows.items():
-                    columns = tuple(row[1] for row in conn.execute(f"PRAGMA table_info({table})"))
-                    insert(conn, table, columns, rows)
-        finally:
-            conn.close()
-        self.root.mkdir(parents=True, exist_ok=True)
-        if self.write_files:
-            for path, data in self.files:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
+        self.out.close()
 
 
 def generate_trackit(folder: str | Path, *, tickets: int = 200, seed: int = 11, timezone: str = DEFAULT_ZONE,

@@ -131,19 +131,32 @@ class TrackItSchema:
                 whens.append((trimmed(candidate) != nstr(""), nstr("name:").concat(lower_text(trimmed(candidate)))))
         return case(*whens, else_=None) if whens else null()
 
+    def _browse(self, view: Any, woid: ColumnElement) -> Any:
+        """A lookup of one vTASKS_BROWSE column for the work order: (SELECT MAX(col) ... WHERE woid = WOID).
+
+        A correlated lookup, not a join: SQLite cannot merge a LEFT JOIN to a view that is
+        itself a join, and would rebuild the whole view for every page; SQL Server inlines
+        either form. MAX keeps it one value even if the view repeats a work order.
+        """
+        v = Columns(self.source, view.alias("browse"), object_name="tickets", table_name="vTASKS_BROWSE") \
+            if view is not None else None
+        if v is not None and v.get("woid") is None:
+            self.source.report(Finding(code="source.column_missing", severity=Severity.WARNING, object="tickets",
+                                       message="vTASKS_BROWSE has no woid column: it cannot be matched to tasks"))
+            v = None
+
+        def lookup(name: str) -> ColumnElement | None:
+            column = v.get(name) if v is not None else None
+            if column is None:
+                return None
+            return select(func.max(column)).where(v.get("woid") == woid).scalar_subquery()
+
+        return lookup
+
     def tickets(self, tasks: Any, view: Any) -> SqlObject:
         t = Columns(self.source, tasks, object_name="tickets", table_name="tasks")
         key = t.need("WOID")
-        source = tasks
-        v = None
-        if view is not None:
-            v = Columns(self.source, view.alias("browse"), object_name="tickets", table_name="vTASKS_BROWSE")
-            if v.get("woid") is None:
-                self.source.report(Finding(code="source.column_missing", severity=Severity.WARNING, object="tickets",
-                                           message="vTASKS_BROWSE has no woid column: it cannot be joined to tasks"))
-                v = None
-            else:
-                source = source.outerjoin(v.table, v.get("woid") == key)
+        lookup = self._browse(view, key)
         fields = [
             self.known(t, "id", "WOID", type=FieldType.INTEGER),
             self.known(t, "number", "WO_NUM", description="the work order number people use"),
@@ -152,8 +165,7 @@ class TrackItSchema:
             self.known(t, "note", "NOTE", type=FieldType.TEXT),
             self.known(t, "requester", "REQUEST", description="the requester's name as the work order holds it"),
         ]
-        email = v.get("request_email") if v is not None else None
-        fullname = v.get("request_fullname") if v is not None else None
+        email, fullname = lookup("request_email"), lookup("request_fullname")
         fields += [
             typed_field("requester_email", email if email is not None else t.col("request_email", field="requester_email"),
                         type=FieldType.EMAIL),
@@ -167,7 +179,7 @@ class TrackItSchema:
                                   case((trimmed(respons) != nstr(""), lower_text(trimmed(respons))), else_=None)
                                   if respons is not None else t.col("RESPONS", field="technician_id"),
                                   type=FieldType.STRING, references="technicians"))
-        status_name = v.get("WorkOrderStatusName") if v is not None else None
+        status_name = lookup("WorkOrderStatusName")
         fields += [
             self.known(t, "priority", "PRIORITY", type=FieldType.OPTIONS, references="priorities"),
             typed_field("status", status_name if status_name is not None else t.col("WorkOrderStatusName", field="status"),
@@ -188,7 +200,7 @@ class TrackItSchema:
                           ("LOOKUP1",), ("REQDATE",), ("DUEDATE",), ("MODIDATE",), ("CLSDDATE", "CLOSEDATE", "DATECLOSED"))
         fields += self.rest(tasks, used, {f.name for f in fields})
         return SqlObject(
-            name="tickets", role=ObjectRole.CONVERSATION, label="work orders", from_=source, key=key, fields=fields,
+            name="tickets", role=ObjectRole.CONVERSATION, label="work orders", from_=tasks, key=key, fields=fields,
             created_field="opened_at", updated_field="updated_at", since_value=self.source.clock.to_source,
             description="dbo.tasks joined to vTASKS_BROWSE; the description and the notes make the conversation",
         )
