@@ -26,7 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 PARTS = {"smartertrack": ("messages", "comments"), "trackit": ("notes",)}
-STREAMED = {"smartertrack": ("tickets", "messages", "comments", "customers"), "trackit": ("tickets", "notes", "requesters")}
+STREAMED = {
+    "smartertrack": ("tickets", "messages", "comments", "customers"),
+    "trackit": ("tickets", "notes", "requesters"),
+}
 
 
 def _peak_mb() -> float:
@@ -49,8 +52,13 @@ def phase_generate(platform_name: str, tickets: int, folder: str) -> dict:
     manifest.write(Path(folder) / "manifest.json")
     rows = sum(manifest.counts.values()) + sum(len(k) for r in manifest.skipped.values() for k in r.values())
     size = sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
-    return {"seconds": seconds, "rows": rows, "rows_per_s": rows / seconds, "disk_mb": size / 2**20,
-            "peak_mb": _peak_mb()}
+    return {
+        "seconds": seconds,
+        "rows": rows,
+        "rows_per_s": rows / seconds,
+        "disk_mb": size / 2**20,
+        "peak_mb": _peak_mb(),
+    }
 
 
 def phase_stream(folder: str) -> dict:
@@ -68,8 +76,13 @@ def phase_stream(folder: str) -> dict:
         total += n
     seconds = time.perf_counter() - started
     source.close()
-    return {"objects": result, "records": total, "seconds": seconds, "records_per_s": total / seconds,
-            "peak_mb": _peak_mb()}
+    return {
+        "objects": result,
+        "records": total,
+        "seconds": seconds,
+        "records_per_s": total / seconds,
+        "peak_mb": _peak_mb(),
+    }
 
 
 def phase_conversations(folder: str) -> dict:
@@ -85,8 +98,13 @@ def phase_conversations(folder: str) -> dict:
         conversations += len(batch)
     seconds = time.perf_counter() - started
     source.close()
-    return {"conversations": conversations, "parts": parts, "seconds": seconds,
-            "records_per_s": (conversations + parts) / seconds, "peak_mb": _peak_mb()}
+    return {
+        "conversations": conversations,
+        "parts": parts,
+        "seconds": seconds,
+        "records_per_s": (conversations + parts) / seconds,
+        "peak_mb": _peak_mb(),
+    }
 
 
 def phase_pushdown(folder: str) -> dict:
@@ -108,19 +126,26 @@ def phase_pushdown(folder: str) -> dict:
     timed(f"child_counts {child} over 500", lambda: source.child_counts(child, over=500))
     contacts = "customers" if platform_name == "smartertrack" else "requesters"
     timed(f"duplicate {contacts}.email", lambda: source.duplicate_values(contacts, "email"))
-    timed(f"attachments of {'messages' if platform_name == 'smartertrack' else 'tickets'}",
-          lambda: sum(1 for _ in source.iter_attachments("messages" if platform_name == "smartertrack" else "tickets")))
+    timed(
+        f"attachments of {'messages' if platform_name == 'smartertrack' else 'tickets'}",
+        lambda: sum(1 for _ in source.iter_attachments("messages" if platform_name == "smartertrack" else "tickets")),
+    )
     source.close()
     return {"timings": timings, "seconds": sum(timings.values()), "peak_mb": _peak_mb()}
 
 
-PHASES = {"generate": phase_generate, "stream": phase_stream, "conversations": phase_conversations,
-          "pushdown": phase_pushdown}
+PHASES = {
+    "generate": phase_generate,
+    "stream": phase_stream,
+    "conversations": phase_conversations,
+    "pushdown": phase_pushdown,
+}
 
 
 def child(phase: str, *args: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--phase", phase, *args], capture_output=True, text=True,
-                         check=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", phase, *args], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -131,20 +156,30 @@ def machine() -> str:
         except (OSError, subprocess.CalledProcessError):
             return "?"
 
-    model = next((line.split(":", 1)[1].strip() for line in run("lscpu").splitlines() if line.startswith("Model name")), "?")
-    return f"{run('nproc')} CPUs ({model}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    model = next(
+        (line.split(":", 1)[1].strip() for line in run("lscpu").splitlines() if line.startswith("Model name")), "?"
+    )
+    return (
+        f"{run('nproc')} CPUs ({model}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--platform", choices=["smartertrack", "trackit"], nargs="+", default=["smartertrack", "trackit"])
+    parser.add_argument(
+        "--platform", choices=["smartertrack", "trackit"], nargs="+", default=["smartertrack", "trackit"]
+    )
     parser.add_argument("--phase", choices=list(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.phase:
         args = options.args
-        result = PHASES[options.phase](args[0], int(args[1]), args[2]) if options.phase == "generate" else PHASES[options.phase](args[0])
+        result = (
+            PHASES[options.phase](args[0], int(args[1]), args[2])
+            if options.phase == "generate"
+            else PHASES[options.phase](args[0])
+        )
         print(json.dumps(result))
         return
     print(f"machine: {machine()}")
@@ -157,14 +192,20 @@ def main() -> None:
                 conversations = child("conversations", folder)
                 pushed = child("pushdown", folder)
             print(f"\n{name}, {tickets:,} tickets")
-            print(f"  generate       {generated['seconds']:7.1f} s  {generated['rows']:>9,} rows  "
-                  f"{generated['rows_per_s']:>9,.0f} rows/s  {generated['disk_mb']:7.1f} MB on disk  peak {generated['peak_mb']:.0f} MB")
-            print(f"  stream         {streamed['seconds']:7.1f} s  {streamed['records']:>9,} records "
-                  f"{streamed['records_per_s']:>9,.0f} rec/s  peak {streamed['peak_mb']:.0f} MB")
+            print(
+                f"  generate       {generated['seconds']:7.1f} s  {generated['rows']:>9,} rows  "
+                f"{generated['rows_per_s']:>9,.0f} rows/s  {generated['disk_mb']:7.1f} MB on disk  peak {generated['peak_mb']:.0f} MB"
+            )
+            print(
+                f"  stream         {streamed['seconds']:7.1f} s  {streamed['records']:>9,} records "
+                f"{streamed['records_per_s']:>9,.0f} rec/s  peak {streamed['peak_mb']:.0f} MB"
+            )
             for obj, figures in streamed["objects"].items():
                 print(f"    {obj:<13}{figures['records']:>9,} records {figures['records_per_s']:>9,.0f} rec/s")
-            print(f"  conversations  {conversations['seconds']:7.1f} s  {conversations['conversations']:>9,} tickets + "
-                  f"{conversations['parts']:,} parts  {conversations['records_per_s']:,.0f} rec/s  peak {conversations['peak_mb']:.0f} MB")
+            print(
+                f"  conversations  {conversations['seconds']:7.1f} s  {conversations['conversations']:>9,} tickets + "
+                f"{conversations['parts']:,} parts  {conversations['records_per_s']:,.0f} rec/s  peak {conversations['peak_mb']:.0f} MB"
+            )
             print(f"  pushdown       {pushed['seconds']:7.1f} s  peak {pushed['peak_mb']:.0f} MB")
             for label, seconds in pushed["timings"].items():
                 print(f"    {label:<36}{seconds:7.2f} s")

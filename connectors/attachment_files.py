@@ -34,16 +34,31 @@ def content_type(name: str) -> str:
     return mimetypes.guess_type(name, strict=False)[0] or DEFAULT_TYPE
 
 
-def missing_ref(name: str, record_key: str, where: str, *, size: int | None = None,
-                content_id: str | None = None) -> AttachmentRef:
-    return AttachmentRef(name=name, size=size, content_type=content_type(name), record_key=record_key,
-                         location=where, inline=bool(content_id), content_id=content_id or None)
+def missing_ref(
+    name: str, record_key: str, where: str, *, size: int | None = None, content_id: str | None = None
+) -> AttachmentRef:
+    return AttachmentRef(
+        name=name,
+        size=size,
+        content_type=content_type(name),
+        record_key=record_key,
+        location=where,
+        inline=bool(content_id),
+        content_id=content_id or None,
+    )
 
 
 def file_ref(path: str, name: str, record_key: str, *, size: int, content_id: str | None = None) -> AttachmentRef:
-    return AttachmentRef(name=name, size=size, content_type=content_type(name), record_key=record_key,
-                         opener=partial(open, path, "rb"), location=path, inline=bool(content_id),
-                         content_id=content_id or None)
+    return AttachmentRef(
+        name=name,
+        size=size,
+        content_type=content_type(name),
+        record_key=record_key,
+        opener=partial(open, path, "rb"),
+        location=path,
+        inline=bool(content_id),
+        content_id=content_id or None,
+    )
 
 
 class FileIndex:
@@ -85,13 +100,22 @@ class FileIndex:
         folder, name, size = next((entry for entry in found if length is not None and entry[2] == length), found[0])
         return os.path.join(self._dirs[folder], name), size
 
-    def ref(self, name_on_disk: str | None, original_name: str | None, record_key: str, *,
-            length: int | None = None, content_id: str | None = None) -> AttachmentRef:
+    def ref(
+        self,
+        name_on_disk: str | None,
+        original_name: str | None,
+        record_key: str,
+        *,
+        length: int | None = None,
+        content_id: str | None = None,
+    ) -> AttachmentRef:
         """The attachment as a ref; `exists` is False when no such file is under the root."""
         shown = (original_name or name_on_disk or "").strip() or "(unnamed)"
         where = str(self.root / name_on_disk) if self.root is not None and name_on_disk else str(self.root or "")
         if not name_on_disk or not name_on_disk.strip():
-            return missing_ref(shown, record_key, where or "(no file name recorded)", size=length, content_id=content_id)
+            return missing_ref(
+                shown, record_key, where or "(no file name recorded)", size=length, content_id=content_id
+            )
         hit = self.find(name_on_disk, length)
         if hit is None:
             return missing_ref(shown, record_key, where, size=length, content_id=content_id)

@@ -94,14 +94,22 @@ CREATE TABLE st_Tags (TagId INTEGER PRIMARY KEY, Name NVARCHAR(100), DateCreated
 START, END = datetime(2019, 1, 1), datetime(2024, 6, 30)
 SENTINEL = datetime(1900, 1, 1)
 FUTURE = datetime(2099, 1, 1, 9, 30)
-STATUSES = [(1, "Open", "Open", 1, 1, 1, 0), (2, "Waiting", "Waiting on customer", 2, 1, 1, 0),
-            (3, "Closed", "Closed", 3, 0, 1, 0), (4, "Closed (Locked)", "", 4, 0, 0, 1)]
+STATUSES = [
+    (1, "Open", "Open", 1, 1, 1, 0),
+    (2, "Waiting", "Waiting on customer", 2, 1, 1, 0),
+    (3, "Closed", "Closed", 3, 0, 1, 0),
+    (4, "Closed (Locked)", "", 4, 0, 0, 1),
+]
 PRIORITIES = [(1, "Low", "Low", 1), (2, "Normal", "Normal", 2), (3, "High", "High", 3), (4, "Urgent", "Urgent!", 4)]
 ROLES = [(1, "Administrators", 1), (2, "Agents", 1), (3, "Managers", 1), (4, "Users", 2)]
-CUSTOM_FIELDS = [(1, "Product", 3, "", "Router\nSwitch\nFirewall\nAccess Point", 1),
-                 (2, "Serial Number", 1, "", None, 1), (3, "Contract Notes", 1, "", None, 1),
-                 (4, "Account Manager", 1, "", None, 1), (5, "VIP", 2, "False", None, 1),
-                 (6, "Legacy Code", 1, "", None, 0)]
+CUSTOM_FIELDS = [
+    (1, "Product", 3, "", "Router\nSwitch\nFirewall\nAccess Point", 1),
+    (2, "Serial Number", 1, "", None, 1),
+    (3, "Contract Notes", 1, "", None, 1),
+    (4, "Account Manager", 1, "", None, 1),
+    (5, "VIP", 2, "False", None, 1),
+    (6, "Legacy Code", 1, "", None, 0),
+]
 PRODUCTS = ("Router", "Switch", "Firewall", "Access Point")
 FREE_MAIL = "gmail.com"
 MIN_TICKETS = 30
@@ -118,8 +126,14 @@ class _Desk:
         self.root = folder / "App_Data"
         self.db = folder / "smartertrack.db"
         self.out = SampleWriter(self.db, DDL, self.root, write_files=files)
-        self.manifest = Manifest(platform="smartertrack", seed=seed, size=size, database=str(self.db),
-                                 attachments=str(self.root), options={"sqlite": str(self.db), "attachments": str(self.root)})
+        self.manifest = Manifest(
+            platform="smartertrack",
+            seed=seed,
+            size=size,
+            database=str(self.db),
+            attachments=str(self.root),
+            options={"sqlite": str(self.db), "attachments": str(self.root)},
+        )
         self.next_id: dict[str, int] = {}
 
     def new_id(self, table: str) -> int:
@@ -135,33 +149,93 @@ class _Desk:
     def lookups(self) -> None:
         self.add("st_Brands", (1, "Acme Support", "support.acme.example", 1), (2, "Acme Pro", "pro.acme.example", 0))
         self.departments = [1, 2, 3]
-        self.add("st_Departments", (1, "Support", 0, 0, 1), (2, "Billing", 0, 0, 1), (3, "Pro Desk", 0, 1, 2),
-                 (4, "Old Department", 1, 0, 1))
+        self.add(
+            "st_Departments",
+            (1, "Support", 0, 0, 1),
+            (2, "Billing", 0, 0, 1),
+            (3, "Pro Desk", 0, 1, 2),
+            (4, "Old Department", 1, 0, 1),
+        )
         self.groups = {1: [1, 2], 2: [3, 4], 3: [5, 6]}
-        self.add("st_Groups", *[(gid, dept, f"{['First', 'Second'][i % 2]} line {dept}", f"group {gid}", 0)
-                                for dept, gids in self.groups.items() for i, gid in enumerate(gids)])
+        self.add(
+            "st_Groups",
+            *[
+                (gid, dept, f"{['First', 'Second'][i % 2]} line {dept}", f"group {gid}", 0)
+                for dept, gids in self.groups.items()
+                for i, gid in enumerate(gids)
+            ],
+        )
         self.add("st_Groups", (7, 1, "Retired group", "no longer used", 1))
         self.manifest.skip("groups", "deleted", 7)
         self.manifest.skip("departments", "deleted", 4)
         self.add("st_TicketStatuses", *STATUSES)
         self.add("st_TicketPriorities", *PRIORITIES)
         self.add("st_Roles", *ROLES)
-        self.add("st_CommentTypes", (1, "Comment", "Comment", 1), (2, "Transfer Comment", "Transfer", 0),
-                 (3, "Resolution Comment", "Resolution", 1))
+        self.add(
+            "st_CommentTypes",
+            (1, "Comment", "Comment", 1),
+            (2, "Transfer Comment", "Transfer", 0),
+            (3, "Resolution Comment", "Resolution", 1),
+        )
         self.add("st_CustomDataFields", *CUSTOM_FIELDS)
-        self.add("st_Tags", *[(i, word, sql_time(START + timedelta(days=i)), 0)
-                              for i, word in enumerate(("billing", "network", "printer", "vpn", "email", "refund",
-                                                        "urgent", "vip", "hardware", "software", "account", "portal"), 1)])
+        self.add(
+            "st_Tags",
+            *[
+                (i, word, sql_time(START + timedelta(days=i)), 0)
+                for i, word in enumerate(
+                    (
+                        "billing",
+                        "network",
+                        "printer",
+                        "vpn",
+                        "email",
+                        "refund",
+                        "urgent",
+                        "vip",
+                        "hardware",
+                        "software",
+                        "account",
+                        "portal",
+                    ),
+                    1,
+                )
+            ],
+        )
         self.add("st_Tags", (13, "obsolete", sql_time(START), 1))
         self.manifest.skip("tags", "deleted", 13)
 
-    def _user(self, name: str, email: str | None, *, created: datetime | None = None, deleted: int = 0,
-              queue: int = 0, admin: int = 0) -> int:
+    def _user(
+        self,
+        name: str,
+        email: str | None,
+        *,
+        created: datetime | None = None,
+        deleted: int = 0,
+        queue: int = 0,
+        admin: int = 0,
+    ) -> int:
         uid = self.new_id("st_Users")
         first = name.split()[0].lower()
-        self.add("st_Users", (uid, f"{first}{uid}", email, name, f"secret-hash-{uid}", 0, "en", 4,
-                              sql_time(created or self.fake.when(START - timedelta(days=400), START)),
-                              sql_time(self.fake.when(START, END)), deleted, 1, 0, admin, queue))
+        self.add(
+            "st_Users",
+            (
+                uid,
+                f"{first}{uid}",
+                email,
+                name,
+                f"secret-hash-{uid}",
+                0,
+                "en",
+                4,
+                sql_time(created or self.fake.when(START - timedelta(days=400), START)),
+                sql_time(self.fake.when(START, END)),
+                deleted,
+                1,
+                0,
+                admin,
+                queue,
+            ),
+        )
         return uid
 
     def people(self) -> None:
@@ -182,8 +256,10 @@ class _Desk:
         gone = self._user("Former Agent", "former.agent@acme.example", deleted=1)
         self.add("st_UsersInGroups", (1, 1, gone, 0))
         m.skip("agents", "deleted", gone)
-        self.queues = [self._user("Support Queue", "support@acme.example", queue=1),
-                       self._user("Billing Queue", "billing@acme.example", queue=1)]
+        self.queues = [
+            self._user("Support Queue", "support@acme.example", queue=1),
+            self._user("Billing Queue", "billing@acme.example", queue=1),
+        ]
         self.add("st_UsersInGroups", (1, 1, self.queues[0], 0))  # queues sit in groups too
         self.add("st_UsersInGroups", (2, 3, self.queues[1], 0))
 
@@ -221,11 +297,17 @@ class _Desk:
             if i % 10 == 0:
                 self.add("st_CustomDataFieldsForUsers", (uid, 5, "True"))
         # an organization found by user id and one by full address
-        self.add("st_OrganizationFilters", (self.new_id("st_OrganizationFilters"), self.orgs[0][0], 0, None, self.customers[1][0]))
-        self.add("st_OrganizationFilters", (self.new_id("st_OrganizationFilters"), self.orgs[1][0], 2,
-                                            self.customers[6][1], None))
+        self.add(
+            "st_OrganizationFilters",
+            (self.new_id("st_OrganizationFilters"), self.orgs[0][0], 0, None, self.customers[1][0]),
+        )
+        self.add(
+            "st_OrganizationFilters",
+            (self.new_id("st_OrganizationFilters"), self.orgs[1][0], 2, self.customers[6][1], None),
+        )
         messy = [
-            ("contact_no_email", None, "No Email"), ("contact_no_email", "", "Empty Email"),
+            ("contact_no_email", None, "No Email"),
+            ("contact_no_email", "", "Empty Email"),
             ("contact_invalid_email", "john.smith(at)example.com", "John Smith"),
             ("contact_invalid_email", "mary@", "Mary Incomplete"),
         ]
@@ -262,10 +344,9 @@ class _Desk:
         sentinel, future, future_message, long_cf = roles[18], roles[19], roles[20], roles[21:23]
         longer_cf, drafts = roles[23], self.rng.sample([i for i in ids if i not in roles], 3)
         skipped = set(deleted) | set(spam)
-        active_customers = self.customers
         counts = {"messages": 0, "comments": 0, "message_attachments": 0}
         for tid in ids:
-            uid, email, name = active_customers[self.rng.randrange(len(active_customers))]
+            uid, email, _ = self.customers[self.rng.randrange(len(self.customers))]
             if tid in orphans:
                 uid = 900000 + tid
                 m.plant("orphan_ticket", "tickets", tid)
@@ -273,8 +354,13 @@ class _Desk:
             group = self.groups[dept][self.rng.randrange(2)]
             status = STATUSES[self.rng.randrange(4)][0]
             owner = self.rng.random()
-            agent = (self.queues[tid % 2] if owner < 0.1 else None if owner < 0.18
-                     else self.agents[self.rng.randrange(len(self.agents))])
+            agent = (
+                self.queues[tid % 2]
+                if owner < 0.1
+                else None
+                if owner < 0.18
+                else self.agents[self.rng.randrange(len(self.agents))]
+            )
             opened = self.fake.when(START, END)
             subject = self.fake.subject()
             if tid == nul_ticket:
@@ -321,8 +407,10 @@ class _Desk:
                 moment = self.fake.later(moment, 24)
                 cid = self.new_id("st_TicketComments")
                 author = self.agents[self.rng.randrange(len(self.agents))]
-                self.add("st_TicketComments", (cid, tid, 1 + self.rng.randrange(3), author, sql_time(moment),
-                                               self.fake.paragraph(2)))
+                self.add(
+                    "st_TicketComments",
+                    (cid, tid, 1 + self.rng.randrange(3), author, sql_time(moment), self.fake.paragraph(2)),
+                )
                 if tid in skipped:
                     m.skip("comments", "of_skipped_ticket", cid)
                 else:
@@ -333,11 +421,34 @@ class _Desk:
                 m.skip("tickets", "deleted", tid)
             elif is_spam:
                 m.skip("tickets", "spam", tid)
-            self.add("st_Tickets", (
-                tid, number, sql_time(shown_open), 1 + self.rng.randrange(4), status, dept, group, agent, uid,
-                subject, email, sql_time(moment), replies[0], replies[1], is_deleted, is_spam, 0,
-                sql_time(moment) if is_deleted else None, 0, None,
-                float(self.rng.randint(1, 5)) if self.rng.random() < 0.2 else None, sql_time(closed), None))
+            self.add(
+                "st_Tickets",
+                (
+                    tid,
+                    number,
+                    sql_time(shown_open),
+                    1 + self.rng.randrange(4),
+                    status,
+                    dept,
+                    group,
+                    agent,
+                    uid,
+                    subject,
+                    email,
+                    sql_time(moment),
+                    replies[0],
+                    replies[1],
+                    is_deleted,
+                    is_spam,
+                    0,
+                    sql_time(moment) if is_deleted else None,
+                    0,
+                    None,
+                    float(self.rng.randint(1, 5)) if self.rng.random() < 0.2 else None,
+                    sql_time(closed),
+                    None,
+                ),
+            )
             if tid == huge_thread:
                 m.plant("over_500_parts", "tickets", tid)
             self._custom_values(tid, long_cf, longer_cf)
@@ -348,24 +459,68 @@ class _Desk:
             m.plant("orphan_message", "messages", mid)
         ticket_file = self._file("Attachments/2021/03", 2048)
         owner = next(tid for tid in ids if tid not in skipped)
-        self.add("st_TicketAttachments", (self.new_id("st_TicketAttachments"), owner, None, "contract.pdf", ticket_file,
-                                          None, 2048, 0, sql_time(START), 0, None))
+        self.add(
+            "st_TicketAttachments",
+            (
+                self.new_id("st_TicketAttachments"),
+                owner,
+                None,
+                "contract.pdf",
+                ticket_file,
+                None,
+                2048,
+                0,
+                sql_time(START),
+                0,
+                None,
+            ),
+        )
         m.counts.update(tickets=self.size - len(skipped), messages=counts["messages"], comments=counts["comments"])
         m.attachment_counts.update(messages=counts["message_attachments"], tickets=1)
 
-    def _message(self, tid: int, moment: datetime, direction: int, customer: int | None, email: str | None,
-                 agent: int | None, subject: str, *, first: bool = False, draft: bool = False) -> int:
+    def _message(
+        self,
+        tid: int,
+        moment: datetime,
+        direction: int,
+        customer: int | None,
+        email: str | None,
+        agent: int | None,
+        subject: str,
+        *,
+        first: bool = False,
+        draft: bool = False,
+    ) -> int:
         mid = self.new_id("st_TicketMessages")
         text = self.fake.paragraph(self.rng.randint(1, 3))
         sender = customer if direction == 0 else agent
-        self.add("st_TicketMessages", (
-            mid, tid, sql_time(moment), sender, ("RE: " if not first else "") + subject, text, self.fake.html(text),
-            direction, email if direction == 0 else "support@acme.example",
-            "support@acme.example" if direction == 0 else email, None, 1, None, None,
-            f"{self.fake.hexname(8)}-{mid}", int(first), int(draft)))
+        self.add(
+            "st_TicketMessages",
+            (
+                mid,
+                tid,
+                sql_time(moment),
+                sender,
+                ("RE: " if not first else "") + subject,
+                text,
+                self.fake.html(text),
+                direction,
+                email if direction == 0 else "support@acme.example",
+                "support@acme.example" if direction == 0 else email,
+                None,
+                1,
+                None,
+                None,
+                f"{self.fake.hexname(8)}-{mid}",
+                int(first),
+                int(draft),
+            ),
+        )
         return mid
 
-    def _plant_message(self, mid: int, tid: int, large: int, nul: int, moji: int, null: int, future: int, index: int) -> None:
+    def _plant_message(
+        self, mid: int, tid: int, large: int, nul: int, moji: int, null: int, future: int, index: int
+    ) -> None:
         if index != 0:
             return
         row = list(self.out.last("st_TicketMessages"))
@@ -422,8 +577,22 @@ class _Desk:
             size = self.rng.randint(200, 4000)
             folder = f"Attachments/{moment.year}/{moment.month:02d}" if i % 4 else f"Attachments/Archive/{moment.year}"
             name = self._file(folder, size)
-            self.add("st_TicketAttachments", (self.new_id("st_TicketAttachments"), tid, mid, original, name,
-                                              None, size, 0, sql_time(moment), 0, None))
+            self.add(
+                "st_TicketAttachments",
+                (
+                    self.new_id("st_TicketAttachments"),
+                    tid,
+                    mid,
+                    original,
+                    name,
+                    None,
+                    size,
+                    0,
+                    sql_time(moment),
+                    0,
+                    None,
+                ),
+            )
         if plant:
             m.plant("over_10_attachments", "messages", mid)
             self._special_files(tid, mid, moment)
@@ -448,11 +617,27 @@ class _Desk:
         rows.append(("twin.log", twin, 1500))
         m.plant("same_name_files", "messages", f"{mid}/twin.log")
         for original, name, size in rows:
-            self.add("st_TicketAttachments", (self.new_id("st_TicketAttachments"), tid, mid, original, name,
-                                              None, size, 0, sql_time(moment), 0, None))
+            self.add(
+                "st_TicketAttachments",
+                (
+                    self.new_id("st_TicketAttachments"),
+                    tid,
+                    mid,
+                    original,
+                    name,
+                    None,
+                    size,
+                    0,
+                    sql_time(moment),
+                    0,
+                    None,
+                ),
+            )
         gone = self.new_id("st_TicketAttachments")
-        self.add("st_TicketAttachments", (gone, tid, mid, "old.doc", self._file("Attachments", 10), None,
-                                          10, 0, sql_time(moment), 1, None))
+        self.add(
+            "st_TicketAttachments",
+            (gone, tid, mid, "old.doc", self._file("Attachments", 10), None, 10, 0, sql_time(moment), 1, None),
+        )
 
     # -- knowledge base, chats, call logs ---------------------------------------------------------
 
@@ -487,10 +672,23 @@ class _Desk:
                 deleted = 1
                 m.skip("kb_articles", "deleted", aid)
             created = self.fake.when(START, END)
-            self.add("st_KbArticles", (aid, category, f"How to: {self.fake.subject().lower()}",
-                                       self.fake.html(self.fake.paragraph(4)), self.fake.paragraph(1), sql_time(created),
-                                       sql_time(self.fake.later(created, 2000)), int(i % 9 == 0), draft, deleted, 1,
-                                       self.agents[i % len(self.agents)]))
+            self.add(
+                "st_KbArticles",
+                (
+                    aid,
+                    category,
+                    f"How to: {self.fake.subject().lower()}",
+                    self.fake.html(self.fake.paragraph(4)),
+                    self.fake.paragraph(1),
+                    sql_time(created),
+                    sql_time(self.fake.later(created, 2000)),
+                    int(i % 9 == 0),
+                    draft,
+                    deleted,
+                    1,
+                    self.agents[i % len(self.agents)],
+                ),
+            )
         m.counts["kb_articles"] = n + 1
 
     def chats_and_calls(self) -> None:
@@ -505,15 +703,48 @@ class _Desk:
             dept = self.departments[i % 3]
             for j in range(self.rng.randint(2, 8)):
                 moment += timedelta(seconds=self.rng.randint(10, 300))
-                self.add("st_ChatMessages", (self.new_id("st_ChatMessages"), cid, uid if j % 2 == 0 else self.agents[0],
-                                             sql_time(moment), j % 2, self.fake.paragraph(1), 0))
+                self.add(
+                    "st_ChatMessages",
+                    (
+                        self.new_id("st_ChatMessages"),
+                        cid,
+                        uid if j % 2 == 0 else self.agents[0],
+                        sql_time(moment),
+                        j % 2,
+                        self.fake.paragraph(1),
+                        0,
+                    ),
+                )
                 messages += 1
-            self.add("st_Chats", (cid, f"C{cid:06d}", dept, self.groups[dept][0], self.agents[i % len(self.agents)], uid,
-                                  email, name, sql_time(started), sql_time(moment), self.fake.subject()))
+            self.add(
+                "st_Chats",
+                (
+                    cid,
+                    f"C{cid:06d}",
+                    dept,
+                    self.groups[dept][0],
+                    self.agents[i % len(self.agents)],
+                    uid,
+                    email,
+                    name,
+                    sql_time(started),
+                    sql_time(moment),
+                    self.fake.subject(),
+                ),
+            )
         for original in ("chat-shot.png", "chat-log.txt"):
             size = 700
-            self.add("st_ChatAttachments", (self.new_id("st_ChatAttachments"), 1, original,
-                                            self._file("ChatAttachments/2022", size), size, sql_time(START)))
+            self.add(
+                "st_ChatAttachments",
+                (
+                    self.new_id("st_ChatAttachments"),
+                    1,
+                    original,
+                    self._file("ChatAttachments/2022", size),
+                    size,
+                    sql_time(START),
+                ),
+            )
         n_calls = max(4, self.size // 10)
         for i in range(n_calls + 1):
             lid = self.new_id("st_CallLogs")
@@ -523,25 +754,51 @@ class _Desk:
             if deleted:
                 m.skip("call_logs", "deleted", lid)
             dept = self.departments[i % 3]
-            self.add("st_CallLogs", (lid, f"L{lid:06d}", dept, self.groups[dept][1], self.agents[i % len(self.agents)],
-                                     uid, name, f"+1 555 {2000 + i}", email, self.fake.subject(), self.fake.paragraph(2),
-                                     i % 2, sql_time(started), sql_time(started + timedelta(minutes=self.rng.randint(1, 40))),
-                                     deleted))
-        self.add("st_CallLogAttachments", (1, 1, "call-recording.wav", self._file("CallLogAttachments", 1200),
-                                           1200, sql_time(START)))
+            self.add(
+                "st_CallLogs",
+                (
+                    lid,
+                    f"L{lid:06d}",
+                    dept,
+                    self.groups[dept][1],
+                    self.agents[i % len(self.agents)],
+                    uid,
+                    name,
+                    f"+1 555 {2000 + i}",
+                    email,
+                    self.fake.subject(),
+                    self.fake.paragraph(2),
+                    i % 2,
+                    sql_time(started),
+                    sql_time(started + timedelta(minutes=self.rng.randint(1, 40))),
+                    deleted,
+                ),
+            )
+        self.add(
+            "st_CallLogAttachments",
+            (1, 1, "call-recording.wav", self._file("CallLogAttachments", 1200), 1200, sql_time(START)),
+        )
         m.counts.update(chats=n_chats, chat_messages=messages, call_logs=n_calls)
         m.attachment_counts.update(chats=2, call_logs=1)
 
     def finish_counts(self) -> None:
-        self.manifest.counts.update(departments=3, groups=6, statuses=len(STATUSES), priorities=len(PRIORITIES),
-                                    custom_fields=len(CUSTOM_FIELDS), brands=2, tags=12)
+        self.manifest.counts.update(
+            departments=3,
+            groups=6,
+            statuses=len(STATUSES),
+            priorities=len(PRIORITIES),
+            custom_fields=len(CUSTOM_FIELDS),
+            brands=2,
+            tags=12,
+        )
 
     def write(self) -> None:
         self.out.close()
 
 
-def generate_smartertrack(folder: str | Path, *, tickets: int = 200, seed: int = 7, large_body: int = 1_100_000,
-                          attachment_files: bool = True) -> Manifest:
+def generate_smartertrack(
+    folder: str | Path, *, tickets: int = 200, seed: int = 7, large_body: int = 1_100_000, attachment_files: bool = True
+) -> Manifest:
     """Write `smartertrack.db` and `App_Data/` into `folder`; return the ground truth.
 
     `tickets` rows go into st_Tickets (at least 30: the messy cases need them).

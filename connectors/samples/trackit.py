@@ -72,9 +72,14 @@ class _Desk:
         self.db = folder / "trackit.db"
         self.root = folder / "IncidentRepository"
         self.out = SampleWriter(self.db, DDL, self.root, write_files=files)
-        self.manifest = Manifest(platform="trackit", seed=seed, size=size, database=str(self.db),
-                                 attachments=str(self.root),
-                                 options={"sqlite": str(self.db), "attachments": str(self.root), "timezone": zone})
+        self.manifest = Manifest(
+            platform="trackit",
+            seed=seed,
+            size=size,
+            database=str(self.db),
+            attachments=str(self.root),
+            options={"sqlite": str(self.db), "attachments": str(self.root), "timezone": zone},
+        )
 
     def add(self, table: str, *rows: tuple) -> None:
         for row in rows:
@@ -84,20 +89,37 @@ class _Desk:
         m = self.manifest
         self.add("WorkOrderStatus", *STATUSES)
         self.technicians = []
-        for i in range(max(3, min(25, self.size // 150))):
+        for _ in range(max(3, min(25, self.size // 150))):
             first, last = self.fake.person()
             self.technicians.append(f"{first} {last}")
-        self.add("HDGroups", (1, "Service Desk", "first line"), (2, "Infrastructure", "servers and network"),
-                 (3, "Applications", "business software"))
+        self.add(
+            "HDGroups",
+            (1, "Service Desk", "first line"),
+            (2, "Infrastructure", "servers and network"),
+            (3, "Applications", "business software"),
+        )
         for i, name in enumerate(self.technicians, 1):
             first, last = name.split()
-            self.add("HDUsers", (i, f"{first[0]}{last}".upper(), name, f"{first}.{last}@corp.example".lower(),
-                                 f"hash{i}", 1 + i % 3, 1, sql_time(self.fake.when(START, END))))
+            self.add(
+                "HDUsers",
+                (
+                    i,
+                    f"{first[0]}{last}".upper(),
+                    name,
+                    f"{first}.{last}@corp.example".lower(),
+                    f"hash{i}",
+                    1 + i % 3,
+                    1,
+                    sql_time(self.fake.when(START, END)),
+                ),
+            )
         twin = len(self.technicians) + 1
         first, last = self.technicians[0].split()
         first_email = f"{first}.{last}@corp.example".lower()
-        self.add("HDUsers", (twin, "HELPDESK2", self.technicians[0] + " (second login)", first_email.upper(), "hash",
-                             1, 1, None))
+        self.add(
+            "HDUsers",
+            (twin, "HELPDESK2", self.technicians[0] + " (second login)", first_email.upper(), "hash", 1, 1, None),
+        )
         m.plant("duplicate_email_case", "hd_users", 1)
         m.plant("duplicate_email_case", "hd_users", twin)
         m.counts.update(hd_users=twin, hd_groups=3)
@@ -110,9 +132,12 @@ class _Desk:
             self.add("Requestors", (i + 1, first, last, email))
             self.requestors.append((i + 1, f"{first} {last}", email))
         self.special: list[tuple[int, str, str | None]] = []  # requestors each given one work order
-        extra = [("contact_no_email", "Walk", f"In{n}", None), ("contact_no_email", "Phone", f"Caller{n}", ""),
-                 ("contact_invalid_email", "Bad", "Address", "bad.address(at)corp.example"),
-                 ("contact_invalid_email", "Half", "Typed", "half.typed@")]
+        extra = [
+            ("contact_no_email", "Walk", f"In{n}", None),
+            ("contact_no_email", "Phone", f"Caller{n}", ""),
+            ("contact_invalid_email", "Bad", "Address", "bad.address(at)corp.example"),
+            ("contact_invalid_email", "Half", "Typed", "half.typed@"),
+        ]
         for case, first, last, email in extra:
             rid = len(self.requestors) + len(self.special) + 1
             self.add("Requestors", (rid, first, last, email))
@@ -133,7 +158,9 @@ class _Desk:
         null_date, sentinel, future, null_note = roles[10:14]
         many_files, odd_files, long_cf, longer_cf = roles[14], roles[15], roles[16:18], roles[18]
         zero_padded = roles[19]
-        forced = dict(zip(self.rng.sample([i for i in ids if i not in roles], len(self.special)), self.special, strict=True))
+        forced = dict(
+            zip(self.rng.sample([i for i in ids if i not in roles], len(self.special)), self.special, strict=True)
+        )
         used_requesters: set[str] = set()
         used_technicians: set[str] = set()
         statuses: set[int] = set()
@@ -149,7 +176,9 @@ class _Desk:
                 m.plant("orphan_ticket", "tickets", woid)
             else:
                 used_requesters.add(email.lower() if email else f"name:{name.lower()}")
-            technician = self.technicians[self.rng.randrange(len(self.technicians))] if self.rng.random() > 0.1 else None
+            technician = (
+                self.technicians[self.rng.randrange(len(self.technicians))] if self.rng.random() > 0.1 else None
+            )
             if technician:
                 used_technicians.add(technician.lower())
             status = STATUSES[self.rng.randrange(len(STATUSES))][0]
@@ -202,8 +231,20 @@ class _Desk:
                         created = None
                         m.plant("null_date", "notes", note_id)
                 kind = NOTE_TYPES[0 if j else 1][0]
-                self.add("TaskNote", (note_id, woid, sql_time(created), technician or "HELPDESK", text,
-                                      int(self.rng.random() < 0.3), kind, "NOTE", 0))
+                self.add(
+                    "TaskNote",
+                    (
+                        note_id,
+                        woid,
+                        sql_time(created),
+                        technician or "HELPDESK",
+                        text,
+                        int(self.rng.random() < 0.3),
+                        kind,
+                        "NOTE",
+                        0,
+                    ),
+                )
                 note_count += 1
             closed = self.fake.later(moment) if status in (4, 5) else None
             text1 = None
@@ -216,25 +257,54 @@ class _Desk:
                 m.plant("custom_field_over_512", "tickets", woid)
             elif self.rng.random() < 0.2:
                 text1 = f"PC-{self.rng.randint(1000, 9999)}"
-            self.add("tasks", (
-                woid, wo_num, subject, description, self.fake.paragraph(1) if self.rng.random() < 0.3 else None,
-                request, technician, priority, "Incident" if woid % 4 else "Request",
-                CATEGORIES[woid % len(CATEGORIES)], CATEGORIES[(woid * 3) % len(CATEGORIES)],
-                DEPARTMENTS[woid % len(DEPARTMENTS)], self.fake.company(woid % 40)[0], None, sql_time(shown),
-                sql_time(opened + timedelta(days=3)), sql_time(moment), sql_time(closed), status, rid, text1,
-                None, round(self.rng.random() * 4, 2)))
+            self.add(
+                "tasks",
+                (
+                    woid,
+                    wo_num,
+                    subject,
+                    description,
+                    self.fake.paragraph(1) if self.rng.random() < 0.3 else None,
+                    request,
+                    technician,
+                    priority,
+                    "Incident" if woid % 4 else "Request",
+                    CATEGORIES[woid % len(CATEGORIES)],
+                    CATEGORIES[(woid * 3) % len(CATEGORIES)],
+                    DEPARTMENTS[woid % len(DEPARTMENTS)],
+                    self.fake.company(woid % 40)[0],
+                    None,
+                    sql_time(shown),
+                    sql_time(opened + timedelta(days=3)),
+                    sql_time(moment),
+                    sql_time(closed),
+                    status,
+                    rid,
+                    text1,
+                    None,
+                    round(self.rng.random() * 4, 2),
+                ),
+            )
             self._attachments(woid, wo_num, many_files, odd_files, zero_padded)
         for k in range(2):  # notes of work orders that do not exist
             note_id += 1
-            self.add("TaskNote", (note_id, 70000 + k, sql_time(self.fake.when(START, END)), "HELPDESK", "stray note",
-                                  0, 1, "NOTE", 0))
+            self.add(
+                "TaskNote",
+                (note_id, 70000 + k, sql_time(self.fake.when(START, END)), "HELPDESK", "stray note", 0, 1, "NOTE", 0),
+            )
             note_count += 1
             m.plant("orphan_note", "notes", note_id)
         self.out.file(Path("99999") / "stray.txt", b"no such work order")
         m.plant("orphan_attachment_folder", "tickets", "99999")
         # requesters are read from the view: the requestors some work order names
-        m.counts.update(tickets=self.size, notes=note_count, requesters=len(used_requesters),
-                        technicians=len(used_technicians), statuses=len(statuses), priorities=len(priorities))
+        m.counts.update(
+            tickets=self.size,
+            notes=note_count,
+            requesters=len(used_requesters),
+            technicians=len(used_technicians),
+            statuses=len(statuses),
+            priorities=len(priorities),
+        )
 
     def _attachments(self, woid: int, wo_num: int, many: int, odd: int, padded: int) -> None:
         m = self.manifest
@@ -260,20 +330,45 @@ class _Desk:
     def optional_tables(self) -> None:
         for i in range(1, 9):
             created = self.fake.when(START, END)
-            self.add("KBArticles", (i, f"How to: {self.fake.subject().lower()}", self.fake.html(self.fake.paragraph(4)),
-                                    CATEGORIES[i % len(CATEGORIES)], sql_time(created),
-                                    sql_time(self.fake.later(created, 900)), int(i != 8)))
+            self.add(
+                "KBArticles",
+                (
+                    i,
+                    f"How to: {self.fake.subject().lower()}",
+                    self.fake.html(self.fake.paragraph(4)),
+                    CATEGORIES[i % len(CATEGORIES)],
+                    sql_time(created),
+                    sql_time(self.fake.later(created, 900)),
+                    int(i != 8),
+                ),
+            )
         for i in range(1, 13):
-            self.add("Assets", (i, f"PC-{1000 + i}", f"SN{self.fake.hexname(8).upper()}", "Latitude 7420",
-                                DEPARTMENTS[i % len(DEPARTMENTS)], sql_time(self.fake.when(START, END))))
+            self.add(
+                "Assets",
+                (
+                    i,
+                    f"PC-{1000 + i}",
+                    f"SN{self.fake.hexname(8).upper()}",
+                    "Latitude 7420",
+                    DEPARTMENTS[i % len(DEPARTMENTS)],
+                    sql_time(self.fake.when(START, END)),
+                ),
+            )
         self.manifest.counts.update(kb_articles=8, assets=12)
 
     def write(self) -> None:
         self.out.close()
 
 
-def generate_trackit(folder: str | Path, *, tickets: int = 200, seed: int = 11, timezone: str = DEFAULT_ZONE,
-                     large_body: int = 1_100_000, attachment_files: bool = True) -> Manifest:
+def generate_trackit(
+    folder: str | Path,
+    *,
+    tickets: int = 200,
+    seed: int = 11,
+    timezone: str = DEFAULT_ZONE,
+    large_body: int = 1_100_000,
+    attachment_files: bool = True,
+) -> Manifest:
     """Write `trackit.db` and `IncidentRepository/` into `folder`; return the ground truth.
 
     Work-order dates are wall-clock times in `timezone` (the manifest's options carry it).

@@ -24,8 +24,18 @@ from connectors.sql.values import flag, lines, utc
 if TYPE_CHECKING:
     from connectors.smartertrack.source import SmarterTrackSource
 
-DEFAULT_AGENT_ROLES = ("agent", "agents", "manager", "managers", "administrator", "administrators",
-                       "admin", "admins", "supervisor", "supervisors")
+DEFAULT_AGENT_ROLES = (
+    "agent",
+    "agents",
+    "manager",
+    "managers",
+    "administrator",
+    "administrators",
+    "admin",
+    "admins",
+    "supervisor",
+    "supervisors",
+)
 
 
 def slug(text: str) -> str:
@@ -65,14 +75,28 @@ class SmarterTrackSchema:
         if tickets is None:
             found = [n for n in self.catalog.table_names if n.lower().endswith("tickets")]
             raise SchemaGap(
-                f"no {self.prefix}Tickets table"
-                + (f" (tables ending in Tickets: {', '.join(found)})" if found else "")
+                f"no {self.prefix}Tickets table" + (f" (tables ending in Tickets: {', '.join(found)})" if found else "")
             )
         builders = [
-            self.tickets, self.messages, self.comments, self.customers, self.agents, self.queues,
-            self.organizations, self.departments, self.groups, self.statuses, self.priorities,
-            self.custom_fields, self.kb_categories, self.kb_articles, self.chats, self.chat_messages,
-            self.call_logs, self.brands, self.tags,
+            self.tickets,
+            self.messages,
+            self.comments,
+            self.customers,
+            self.agents,
+            self.queues,
+            self.organizations,
+            self.departments,
+            self.groups,
+            self.statuses,
+            self.priorities,
+            self.custom_fields,
+            self.kb_categories,
+            self.kb_articles,
+            self.chats,
+            self.chat_messages,
+            self.call_logs,
+            self.brands,
+            self.tags,
         ]
         objects = []
         for build in builders:
@@ -82,8 +106,14 @@ class SmarterTrackSchema:
             except SchemaGap as gap:
                 if name == "tickets":
                     raise
-                self.source.report(gap_finding("SmarterTrack", name, str(gap),
-                                               severity=Severity.WARNING if name in ("messages", "customers", "agents") else Severity.INFO))
+                self.source.report(
+                    gap_finding(
+                        "SmarterTrack",
+                        name,
+                        str(gap),
+                        severity=Severity.WARNING if name in ("messages", "customers", "agents") else Severity.INFO,
+                    )
+                )
                 continue
             if obj is not None:
                 objects.append(obj)
@@ -104,7 +134,9 @@ class SmarterTrackSchema:
         if c.get(key) is None or (c.get("DisplayName") is None and c.get("EnglishName") is None):
             return ()
         order = c.get("SortOrder")
-        query = select(display_name(c)).select_from(table).order_by(order if order is not None else c.get(key), c.get(key))
+        query = (
+            select(display_name(c)).select_from(table).order_by(order if order is not None else c.get(key), c.get(key))
+        )
         rows = self.source.rows(query, "read lookups")
         return tuple(dict.fromkeys(str(row[0]) for row in rows if row[0] is not None))
 
@@ -121,14 +153,21 @@ class SmarterTrackSchema:
             ur, r = self.cols(in_roles, "agents", "UsersInRoles"), self.cols(roles, "agents", "Roles")
             if all(c is not None for c in (ur.get("UserId"), ur.get("RoleId"), r.get("RoleId"), r.get("RoleName"))):
                 conditions.append(
-                    exists().where(ur.get("UserId") == user_id, ur.get("RoleId") == r.get("RoleId"),
-                                   lower_text(r.get("RoleName")).in_(self.agent_roles))
+                    exists().where(
+                        ur.get("UserId") == user_id,
+                        ur.get("RoleId") == r.get("RoleId"),
+                        lower_text(r.get("RoleName")).in_(self.agent_roles),
+                    )
                 )
         admin = self.cols(users, "agents", "Users").get("IsPrimaryAdmin")
         if admin is not None:
             conditions.append(is_set(admin))
         if not conditions:
-            self.source.report(gap_finding("SmarterTrack", "agents", "no group or role membership tables: every user counts as a customer"))
+            self.source.report(
+                gap_finding(
+                    "SmarterTrack", "agents", "no group or role membership tables: every user counts as a customer"
+                )
+            )
             return false()
         return or_(*conditions)
 
@@ -166,17 +205,30 @@ class SmarterTrackSchema:
         who = and_(~self._is_agent(users), ~self._is_queue(users))
         users, c, fields, where, skips = self._users("customers", who)
         fields += [
-            SqlField("organization_id", None, FieldType.INTEGER, references="organizations",
-                     description="through st_OrganizationFilters: the user, the address or its domain"),
+            SqlField(
+                "organization_id",
+                None,
+                FieldType.INTEGER,
+                references="organizations",
+                description="through st_OrganizationFilters: the user, the address or its domain",
+            ),
             SqlField("organization", None, FieldType.STRING),
         ]
         pivot, custom = self._pivot("CustomDataFieldsForUsers", "UserId", "customers")
         fields += custom
         people = self.source.people
         return SqlObject(
-            name="customers", role=ObjectRole.CONTACT, label="customers", from_=users, key=c.need("UserId"),
-            fields=fields, where=where, created_field="created_at", skips=skips,
-            pivots=(pivot,) if pivot else (), enrich=people.add_organizations,
+            name="customers",
+            role=ObjectRole.CONTACT,
+            label="customers",
+            from_=users,
+            key=c.need("UserId"),
+            fields=fields,
+            where=where,
+            created_field="created_at",
+            skips=skips,
+            pivots=(pivot,) if pivot else (),
+            enrich=people.add_organizations,
             description="end users who open tickets (not agents, not queues)",
         )
 
@@ -190,8 +242,15 @@ class SmarterTrackSchema:
             SqlField("roles", None, FieldType.LIST, description="role names from st_UsersInRoles"),
         ]
         return SqlObject(
-            name="agents", role=ObjectRole.AGENT, label="agents", from_=users, key=c.need("UserId"),
-            fields=fields, where=where, created_field="created_at", skips=skips,
+            name="agents",
+            role=ObjectRole.AGENT,
+            label="agents",
+            from_=users,
+            key=c.need("UserId"),
+            fields=fields,
+            where=where,
+            created_field="created_at",
+            skips=skips,
             enrich=self.source.people.add_memberships,
             description="users in a group or with an agent role; matched to Intercom admins by email",
         )
@@ -200,8 +259,15 @@ class SmarterTrackSchema:
         users = self._required("Users")
         users, c, fields, where, skips = self._users("queues", self._is_queue(users))
         return SqlObject(
-            name="queues", role=ObjectRole.LOOKUP, label="queues", from_=users, key=c.need("UserId"),
-            fields=fields, where=where, created_field="created_at", skips=skips,
+            name="queues",
+            role=ObjectRole.LOOKUP,
+            label="queues",
+            from_=users,
+            key=c.need("UserId"),
+            fields=fields,
+            where=where,
+            created_field="created_at",
+            skips=skips,
             description="IsQueue users: shared inboxes that tickets are assigned to, not people",
         )
 
@@ -210,16 +276,26 @@ class SmarterTrackSchema:
     def _pivot(self, table_name: str, entity: str, object_name: str) -> tuple[Pivot | None, list[SqlField]]:
         values, definitions = self.table(table_name), self.table("CustomDataFields")
         if values is None:
-            self.source.report(gap_finding("SmarterTrack", f"{object_name} custom fields", f"no {self.prefix}{table_name} table",
-                                           severity=Severity.INFO))
+            self.source.report(
+                gap_finding(
+                    "SmarterTrack",
+                    f"{object_name} custom fields",
+                    f"no {self.prefix}{table_name} table",
+                    severity=Severity.INFO,
+                )
+            )
             return None, []
         v = self.cols(values, object_name, table_name)
         try:
             entity_col, field_col, content = v.need(entity), v.need("CustomFieldId"), v.need("DataContent")
         except SchemaGap as gap:
-            self.source.report(gap_finding("SmarterTrack", f"{object_name} custom fields", str(gap), severity=Severity.INFO))
+            self.source.report(
+                gap_finding("SmarterTrack", f"{object_name} custom fields", str(gap), severity=Severity.INFO)
+            )
             return None, []
-        used = [row[0] for row in self.source.rows(select(field_col).distinct().order_by(field_col), "list custom fields")]
+        used = [
+            row[0] for row in self.source.rows(select(field_col).distinct().order_by(field_col), "list custom fields")
+        ]
         names: dict[Any, str] = {}
         if definitions is not None:
             d = self.cols(definitions, "custom_fields", "CustomDataFields")
@@ -230,16 +306,31 @@ class SmarterTrackSchema:
         for field_id in used:
             label = names.get(field_id) or f"custom field {field_id}"
             if field_id not in names:
-                self.source.report(gap_finding("SmarterTrack", f"custom field {field_id}",
-                                               f"values in {self.prefix}{table_name} but no definition", severity=Severity.INFO))
+                self.source.report(
+                    gap_finding(
+                        "SmarterTrack",
+                        f"custom field {field_id}",
+                        f"values in {self.prefix}{table_name} but no definition",
+                        severity=Severity.INFO,
+                    )
+                )
             name = f"cf_{slug(label)}"
             if name in taken:
                 name = f"{name}_{field_id}"
             taken.add(name)
             mapping[field_id] = name
             length = getattr(content.type, "length", None)
-            fields.append(SqlField(name, None, FieldType.STRING, label=label, custom=True, max_length=length,
-                                   description=f"custom field {field_id} ({self.prefix}{table_name})"))
+            fields.append(
+                SqlField(
+                    name,
+                    None,
+                    FieldType.STRING,
+                    label=label,
+                    custom=True,
+                    max_length=length,
+                    description=f"custom field {field_id} ({self.prefix}{table_name})",
+                )
+            )
         return Pivot(values=values, entity=entity_col, field_id=field_col, content=content, fields=mapping), fields
 
     def _ticket_skipped(self, ticket_id: ColumnElement) -> ColumnElement | None:
@@ -268,8 +359,12 @@ class SmarterTrackSchema:
             s = self.cols(statuses.alias("status"), "tickets", "TicketStatuses")
             source = source.outerjoin(s.table, s.need("TicketStatusId") == t.get("TicketStatusId"))
             fields += [
-                typed_field("status", display_name(s, "status"), type=FieldType.OPTIONS,
-                            options=self._names("TicketStatuses", "TicketStatusId")),
+                typed_field(
+                    "status",
+                    display_name(s, "status"),
+                    type=FieldType.OPTIONS,
+                    options=self._names("TicketStatuses", "TicketStatusId"),
+                ),
                 s.field("status_open", "IsOpen", type=FieldType.BOOLEAN, convert=flag),
             ]
         else:
@@ -278,15 +373,25 @@ class SmarterTrackSchema:
         if priorities is not None and t.get("TicketPriorityId") is not None:
             p = self.cols(priorities.alias("priority"), "tickets", "TicketPriorities")
             source = source.outerjoin(p.table, p.need("TicketPriorityId") == t.get("TicketPriorityId"))
-            fields.append(typed_field("priority", display_name(p, "priority"), type=FieldType.OPTIONS,
-                                      options=self._names("TicketPriorities", "TicketPriorityId")))
+            fields.append(
+                typed_field(
+                    "priority",
+                    display_name(p, "priority"),
+                    type=FieldType.OPTIONS,
+                    options=self._names("TicketPriorities", "TicketPriorityId"),
+                )
+            )
         else:
             fields.append(t.field("priority", "TicketPriorityId", type=FieldType.OPTIONS))
         source, more = self._department_group(source, t, "tickets")
         fields += more
         users = self.table("Users")
         agent = t.col("UserId", field="agent_id")
-        if users is not None and t.get("UserId") is not None and self.cols(users, "tickets", "Users").get("IsQueue") is not None:
+        if (
+            users is not None
+            and t.get("UserId") is not None
+            and self.cols(users, "tickets", "Users").get("IsQueue") is not None
+        ):
             owner = self.cols(users.alias("owner"), "tickets", "Users")
             source = source.outerjoin(owner.table, owner.need("UserId") == t.get("UserId"))
             queued = is_set(owner.get("IsQueue"))
@@ -311,27 +416,45 @@ class SmarterTrackSchema:
         deleted, spam = t.get("IsDeleted"), t.get("IsSpam")
         where, skips = [], []
         if self.all_rows:
-            fields += [t.field("is_deleted", "IsDeleted", type=FieldType.BOOLEAN, convert=flag),
-                       t.field("is_spam", "IsSpam", type=FieldType.BOOLEAN, convert=flag),
-                       t.field("deleted_at", "DateDeletedUtc", type=FieldType.DATETIME, convert=utc)]
+            fields += [
+                t.field("is_deleted", "IsDeleted", type=FieldType.BOOLEAN, convert=flag),
+                t.field("is_spam", "IsSpam", type=FieldType.BOOLEAN, convert=flag),
+                t.field("deleted_at", "DateDeletedUtc", type=FieldType.DATETIME, convert=utc),
+            ]
         else:
             if deleted is not None:
                 where.append(is_unset(deleted))
                 skips.append(Skip("deleted", is_set(deleted), from_=tickets, key=key))
             if spam is not None:
                 where.append(is_unset(spam))
-                skips.append(Skip("spam", and_(is_set(spam), *( [is_unset(deleted)] if deleted is not None else [])),
-                                  from_=tickets, key=key))
+                skips.append(
+                    Skip(
+                        "spam",
+                        and_(is_set(spam), *([is_unset(deleted)] if deleted is not None else [])),
+                        from_=tickets,
+                        key=key,
+                    )
+                )
         pivot, custom = self._pivot("CustomDataFieldsInTickets", "TicketId", "tickets")
         fields += custom
         return SqlObject(
-            name="tickets", role=ObjectRole.CONVERSATION, label="tickets", from_=source, key=key, fields=fields,
-            where=tuple(where), created_field="opened_at", skips=tuple(skips), pivots=(pivot,) if pivot else (),
+            name="tickets",
+            role=ObjectRole.CONVERSATION,
+            label="tickets",
+            from_=source,
+            key=key,
+            fields=fields,
+            where=tuple(where),
+            created_field="opened_at",
+            skips=tuple(skips),
+            pivots=(pivot,) if pivot else (),
             description="email tickets; their messages and comments are the conversation parts",
         )
 
     def _department_group(self, source: Any, t: Columns, object_name: str) -> tuple[Any, list[SqlField]]:
-        fields: list[SqlField] = [t.field("department_id", "DepartmentId", type=FieldType.INTEGER, references="departments")]
+        fields: list[SqlField] = [
+            t.field("department_id", "DepartmentId", type=FieldType.INTEGER, references="departments")
+        ]
         departments = self.table("Departments")
         if departments is not None and t.get("DepartmentId") is not None:
             d = self.cols(departments.alias(f"{object_name}_department"), object_name, "Departments")
@@ -358,10 +481,17 @@ class SmarterTrackSchema:
             m.field("id", "TicketMessageId", type=FieldType.INTEGER),
             m.field("ticket_id", "TicketId", type=FieldType.INTEGER, references="tickets"),
             m.field("sent_at", "DateReceivedUtc", type=FieldType.DATETIME, convert=utc),
-            typed_field("direction", case((direction == literal_column("0"), nstr("customer")),
-                                          (direction == literal_column("1"), nstr("agent")), else_=None),
-                        type=FieldType.OPTIONS, options=("customer", "agent"),
-                        description="MessageDirection 0 = from the customer, 1 = from an agent"),
+            typed_field(
+                "direction",
+                case(
+                    (direction == literal_column("0"), nstr("customer")),
+                    (direction == literal_column("1"), nstr("agent")),
+                    else_=None,
+                ),
+                type=FieldType.OPTIONS,
+                options=("customer", "agent"),
+                description="MessageDirection 0 = from the customer, 1 = from an agent",
+            ),
             typed_field("direction_code", direction, type=FieldType.INTEGER),
             m.field("from_user_id", "UserIdFrom", type=FieldType.INTEGER),
             m.field("from_address", "FromAddress", type=FieldType.EMAIL),
@@ -382,11 +512,26 @@ class SmarterTrackSchema:
         with_ticket = self._ticket_skipped(ticket)
         if with_ticket is not None:
             where.append(~with_ticket)
-            skips.append(Skip("of_skipped_ticket", and_(with_ticket, *([is_unset(draft)] if draft is not None and not self.all_rows else []))))
+            skips.append(
+                Skip(
+                    "of_skipped_ticket",
+                    and_(with_ticket, *([is_unset(draft)] if draft is not None and not self.all_rows else [])),
+                )
+            )
         return SqlObject(
-            name="messages", role=ObjectRole.PART, label="messages", from_=messages, key=key, fields=fields,
-            where=tuple(where), parent="tickets", parent_expr=ticket, parent_field="ticket_id",
-            order=(fields[2].expr,), created_field="sent_at", skips=tuple(skips),
+            name="messages",
+            role=ObjectRole.PART,
+            label="messages",
+            from_=messages,
+            key=key,
+            fields=fields,
+            where=tuple(where),
+            parent="tickets",
+            parent_expr=ticket,
+            parent_field="ticket_id",
+            order=(fields[2].expr,),
+            created_field="sent_at",
+            skips=tuple(skips),
             description="emails of a ticket, both directions, in time order",
         )
 
@@ -411,9 +556,18 @@ class SmarterTrackSchema:
         fields.append(c.field("text", "CommentText", type=FieldType.TEXT))
         with_ticket = self._ticket_skipped(ticket)
         return SqlObject(
-            name="comments", role=ObjectRole.PART, label="comments", from_=source, key=key, fields=fields,
-            where=(~with_ticket,) if with_ticket is not None else (), parent="tickets", parent_expr=ticket,
-            parent_field="ticket_id", order=(fields[2].expr,), created_field="created_at",
+            name="comments",
+            role=ObjectRole.PART,
+            label="comments",
+            from_=source,
+            key=key,
+            fields=fields,
+            where=(~with_ticket,) if with_ticket is not None else (),
+            parent="tickets",
+            parent_expr=ticket,
+            parent_field="ticket_id",
+            order=(fields[2].expr,),
+            created_field="created_at",
             skips=(Skip("of_skipped_ticket", with_ticket),) if with_ticket is not None else (),
             description="internal notes on a ticket (become Intercom notes)",
         )
@@ -428,12 +582,19 @@ class SmarterTrackSchema:
             o.field("name", "OrganizationName", "Name"),
             o.field("website", "Website", type=FieldType.URL),
             o.field("phone", "PhoneNumber", type=FieldType.PHONE),
-            SqlField("domain", None, FieldType.STRING, description="first domain of its filters, else the website's host"),
+            SqlField(
+                "domain", None, FieldType.STRING, description="first domain of its filters, else the website's host"
+            ),
             SqlField("domains", None, FieldType.LIST, description="every domain of its st_OrganizationFilters"),
         ]
         return SqlObject(
-            name="organizations", role=ObjectRole.COMPANY, label="organizations", from_=orgs,
-            key=o.need("OrganizationId"), fields=fields, enrich=self.source.people.add_domains,
+            name="organizations",
+            role=ObjectRole.COMPANY,
+            label="organizations",
+            from_=orgs,
+            key=o.need("OrganizationId"),
+            fields=fields,
+            enrich=self.source.people.add_domains,
         )
 
     def _team(self, name: str, table_name: str, key_column: str, extra: list[SqlField] | None = None) -> SqlObject:
@@ -448,28 +609,46 @@ class SmarterTrackSchema:
         elif deleted is not None:
             where.append(is_unset(deleted))
             skips.append(Skip("deleted", is_set(deleted)))
-        return SqlObject(name=name, role=ObjectRole.TEAM, label=name, from_=table, key=key, fields=fields,
-                         where=tuple(where), skips=tuple(skips))
+        return SqlObject(
+            name=name,
+            role=ObjectRole.TEAM,
+            label=name,
+            from_=table,
+            key=key,
+            fields=fields,
+            where=tuple(where),
+            skips=tuple(skips),
+        )
 
     def departments(self) -> SqlObject:
         table = self._required("Departments")
         c = self.cols(table, "departments", "Departments")
-        obj = self._team("departments", "Departments", "DepartmentId", [
-            c.field("name", "DisplayName", "DepartmentName"),
-            c.field("is_internal", "IsInternal", type=FieldType.BOOLEAN, convert=flag),
-            c.field("brand_id", "BrandId", type=FieldType.INTEGER, references="brands"),
-        ])
+        obj = self._team(
+            "departments",
+            "Departments",
+            "DepartmentId",
+            [
+                c.field("name", "DisplayName", "DepartmentName"),
+                c.field("is_internal", "IsInternal", type=FieldType.BOOLEAN, convert=flag),
+                c.field("brand_id", "BrandId", type=FieldType.INTEGER, references="brands"),
+            ],
+        )
         obj.description = "become Intercom teams"
         return obj
 
     def groups(self) -> SqlObject:
         table = self._required("Groups")
         c = self.cols(table, "groups", "Groups")
-        obj = self._team("groups", "Groups", "GroupId", [
-            c.field("department_id", "DepartmentId", type=FieldType.INTEGER, references="departments"),
-            c.field("name", "GroupName", "DisplayName"),
-            c.field("description", "GroupDescription", "Description"),
-        ])
+        obj = self._team(
+            "groups",
+            "Groups",
+            "GroupId",
+            [
+                c.field("department_id", "DepartmentId", type=FieldType.INTEGER, references="departments"),
+                c.field("name", "GroupName", "DisplayName"),
+                c.field("description", "GroupDescription", "Description"),
+            ],
+        )
         obj.description = "agent groups inside departments; become Intercom teams"
         return obj
 
@@ -483,8 +662,17 @@ class SmarterTrackSchema:
             c.field("sort_order", "SortOrder", type=FieldType.INTEGER),
         ]
         for column_name in extra:
-            fields.append(c.field(slug(re.sub(r"(?<!^)(?=[A-Z])", "_", column_name)), column_name, type=FieldType.BOOLEAN, convert=flag))
-        return SqlObject(name=name, role=ObjectRole.LOOKUP, label=name, from_=table, key=c.need(key_column), fields=fields)
+            fields.append(
+                c.field(
+                    slug(re.sub(r"(?<!^)(?=[A-Z])", "_", column_name)),
+                    column_name,
+                    type=FieldType.BOOLEAN,
+                    convert=flag,
+                )
+            )
+        return SqlObject(
+            name=name, role=ObjectRole.LOOKUP, label=name, from_=table, key=c.need(key_column), fields=fields
+        )
 
     def statuses(self) -> SqlObject:
         return self._lookup("statuses", "TicketStatuses", "TicketStatusId", ["IsOpen", "IsActive"])
@@ -503,8 +691,14 @@ class SmarterTrackSchema:
             c.field("options", "Options", type=FieldType.LIST, convert=lines, description="one option per line"),
             c.field("is_global", "IsGlobal", type=FieldType.BOOLEAN, convert=flag),
         ]
-        return SqlObject(name="custom_fields", role=ObjectRole.LOOKUP, label="custom field definitions", from_=table,
-                         key=c.need("CustomFieldId"), fields=fields)
+        return SqlObject(
+            name="custom_fields",
+            role=ObjectRole.LOOKUP,
+            label="custom field definitions",
+            from_=table,
+            key=c.need("CustomFieldId"),
+            fields=fields,
+        )
 
     # -- knowledge base -----------------------------------------------------------------------
 
@@ -513,15 +707,28 @@ class SmarterTrackSchema:
         c = self.cols(table, "kb_categories", "KbCategories")
         fields = [
             c.field("id", "KbCategoryId", type=FieldType.INTEGER),
-            c.field("parent_id", "KbCategoryIdParent", "ParentKbCategoryId", type=FieldType.INTEGER, references="kb_categories"),
+            c.field(
+                "parent_id",
+                "KbCategoryIdParent",
+                "ParentKbCategoryId",
+                type=FieldType.INTEGER,
+                references="kb_categories",
+            ),
             c.field("name", "CategoryName", "Name", "DisplayName"),
             c.field("is_private", "IsPrivate", type=FieldType.BOOLEAN, convert=flag),
             c.field("is_visible", "IsVisible", type=FieldType.BOOLEAN, convert=flag),
             SqlField("level", None, FieldType.INTEGER, description="1 = top; SmarterTrack nests up to 3 levels"),
             SqlField("path", None, FieldType.STRING, description="names from the top, joined with ' / '"),
         ]
-        return SqlObject(name="kb_categories", role=ObjectRole.KB_CATEGORY, label="KB categories", from_=table,
-                         key=c.need("KbCategoryId"), fields=fields, enrich=self.source.people.add_category_paths)
+        return SqlObject(
+            name="kb_categories",
+            role=ObjectRole.KB_CATEGORY,
+            label="KB categories",
+            from_=table,
+            key=c.need("KbCategoryId"),
+            fields=fields,
+            enrich=self.source.people.add_category_paths,
+        )
 
     def kb_articles(self) -> SqlObject:
         table = self._required("KbArticles")
@@ -541,8 +748,10 @@ class SmarterTrackSchema:
         where, skips = [], []
         deleted, draft = c.get("IsDeleted"), c.get("IsDraft")
         if self.all_rows:
-            fields += [c.field("is_draft", "IsDraft", type=FieldType.BOOLEAN, convert=flag),
-                       c.field("is_deleted", "IsDeleted", type=FieldType.BOOLEAN, convert=flag)]
+            fields += [
+                c.field("is_draft", "IsDraft", type=FieldType.BOOLEAN, convert=flag),
+                c.field("is_deleted", "IsDeleted", type=FieldType.BOOLEAN, convert=flag),
+            ]
         else:
             if deleted is not None:
                 where.append(is_unset(deleted))
@@ -550,9 +759,18 @@ class SmarterTrackSchema:
             if draft is not None:
                 where.append(is_unset(draft))
                 skips.append(Skip("draft", and_(is_set(draft), *([is_unset(deleted)] if deleted is not None else []))))
-        return SqlObject(name="kb_articles", role=ObjectRole.ARTICLE, label="KB articles", from_=table,
-                         key=c.need("KbArticleId"), fields=fields, where=tuple(where), skips=tuple(skips),
-                         created_field="created_at", updated_field="updated_at")
+        return SqlObject(
+            name="kb_articles",
+            role=ObjectRole.ARTICLE,
+            label="KB articles",
+            from_=table,
+            key=c.need("KbArticleId"),
+            fields=fields,
+            where=tuple(where),
+            skips=tuple(skips),
+            created_field="created_at",
+            updated_field="updated_at",
+        )
 
     # -- live chat, call logs, brands, tags ------------------------------------------------
 
@@ -572,9 +790,16 @@ class SmarterTrackSchema:
             c.field("ended_at", "DateEndedUtc", type=FieldType.DATETIME, convert=utc),
             c.field("initial_question", "InitialQuestion", type=FieldType.TEXT),
         ]
-        return SqlObject(name="chats", role=ObjectRole.CONVERSATION, label="live chats", from_=source,
-                         key=c.need("ChatId"), fields=fields, created_field="started_at",
-                         description="live chat sessions; become conversations (channel chat)")
+        return SqlObject(
+            name="chats",
+            role=ObjectRole.CONVERSATION,
+            label="live chats",
+            from_=source,
+            key=c.need("ChatId"),
+            fields=fields,
+            created_field="started_at",
+            description="live chat sessions; become conversations (channel chat)",
+        )
 
     def chat_messages(self) -> SqlObject:
         table = self._required("ChatMessages")
@@ -589,9 +814,19 @@ class SmarterTrackSchema:
             c.field("text", "TextSubmitted", type=FieldType.TEXT),
             c.field("is_html", "IsHtml", type=FieldType.BOOLEAN, convert=flag),
         ]
-        return SqlObject(name="chat_messages", role=ObjectRole.PART, label="chat messages", from_=table,
-                         key=c.need("ChatMessageId"), fields=fields, parent="chats", parent_expr=chat,
-                         parent_field="chat_id", order=(fields[3].expr,), created_field="sent_at")
+        return SqlObject(
+            name="chat_messages",
+            role=ObjectRole.PART,
+            label="chat messages",
+            from_=table,
+            key=c.need("ChatMessageId"),
+            fields=fields,
+            parent="chats",
+            parent_expr=chat,
+            parent_field="chat_id",
+            order=(fields[3].expr,),
+            created_field="sent_at",
+        )
 
     def call_logs(self) -> SqlObject:
         table = self._required("CallLogs")
@@ -619,10 +854,18 @@ class SmarterTrackSchema:
         elif deleted is not None:
             where.append(is_unset(deleted))
             skips.append(Skip("deleted", is_set(deleted), from_=table, key=c.need("CallLogId")))
-        return SqlObject(name="call_logs", role=ObjectRole.RECORD, label="call logs", from_=source,
-                         key=c.need("CallLogId"), fields=fields, where=tuple(where), skips=tuple(skips),
-                         created_field="started_at",
-                         description="no Intercom equivalent: a custom object or note-only conversations")
+        return SqlObject(
+            name="call_logs",
+            role=ObjectRole.RECORD,
+            label="call logs",
+            from_=source,
+            key=c.need("CallLogId"),
+            fields=fields,
+            where=tuple(where),
+            skips=tuple(skips),
+            created_field="started_at",
+            description="no Intercom equivalent: a custom object or note-only conversations",
+        )
 
     def brands(self) -> SqlObject:
         table = self._required("Brands")
@@ -633,8 +876,9 @@ class SmarterTrackSchema:
             c.field("host", "HostHeaderValue"),
             c.field("is_default", "IsDefaultBrand", type=FieldType.BOOLEAN, convert=flag),
         ]
-        return SqlObject(name="brands", role=ObjectRole.LOOKUP, label="brands", from_=table,
-                         key=c.need("BrandId"), fields=fields)
+        return SqlObject(
+            name="brands", role=ObjectRole.LOOKUP, label="brands", from_=table, key=c.need("BrandId"), fields=fields
+        )
 
     def tags(self) -> SqlObject:
         table = self._required("Tags")
@@ -651,6 +895,15 @@ class SmarterTrackSchema:
         elif deleted is not None:
             where.append(is_unset(deleted))
             skips.append(Skip("deleted", is_set(deleted)))
-        return SqlObject(name="tags", role=ObjectRole.TAG, label="tags", from_=table, key=c.need("TagId"),
-                         fields=fields, where=tuple(where), skips=tuple(skips), created_field="created_at",
-                         description="in the 2018 schema tags attach to tasks, not tickets")
+        return SqlObject(
+            name="tags",
+            role=ObjectRole.TAG,
+            label="tags",
+            from_=table,
+            key=c.need("TagId"),
+            fields=fields,
+            where=tuple(where),
+            skips=tuple(skips),
+            created_field="created_at",
+            description="in the 2018 schema tags attach to tasks, not tickets",
+        )

@@ -63,7 +63,11 @@ class Related:
                 if name is not None:
                     names = dict(self.source.rows(select(column(orgs, "OrganizationId"), name), "read organizations"))
             filters = self._table("OrganizationFilters")
-            org_id, value = (column(filters, "OrganizationId"), column(filters, "FilterValue")) if filters is not None else (None, None)
+            org_id, value = (
+                (column(filters, "OrganizationId"), column(filters, "FilterValue"))
+                if filters is not None
+                else (None, None)
+            )
             if org_id is not None and value is not None:
                 user = column(filters, "UserId")
                 order = column(filters, "OrganizationFilterId")
@@ -118,8 +122,12 @@ class Related:
             group_id, group_name = column(group_table, "GroupId"), column(group_table, "GroupName")
             if all(c is not None for c in (user, group, group_id, group_name)):
                 for chunk in chunks(ids):
-                    query = (select(user, group_name).select_from(in_groups.join(group_table, group == group_id))
-                             .where(user.in_(list(chunk))).order_by(user, group_name))
+                    query = (
+                        select(user, group_name)
+                        .select_from(in_groups.join(group_table, group == group_id))
+                        .where(user.in_(list(chunk)))
+                        .order_by(user, group_name)
+                    )
                     for user_id, name in self.source.rows(query, "read group memberships"):
                         groups.setdefault(user_id, []).append(name)
         in_roles, role_table = self._table("UsersInRoles"), self._table("Roles")
@@ -128,8 +136,12 @@ class Related:
             role_id, role_name = column(role_table, "RoleId"), column(role_table, "RoleName")
             if all(c is not None for c in (user, role, role_id, role_name)):
                 for chunk in chunks(ids):
-                    query = (select(user, role_name).select_from(in_roles.join(role_table, role == role_id))
-                             .where(user.in_(list(chunk))).order_by(user, role_name))
+                    query = (
+                        select(user, role_name)
+                        .select_from(in_roles.join(role_table, role == role_id))
+                        .where(user.in_(list(chunk)))
+                        .order_by(user, role_name)
+                    )
                     for user_id, name in self.source.rows(query, "read role memberships"):
                         roles.setdefault(user_id, []).append(name)
         for data in datas:
@@ -149,7 +161,10 @@ class Related:
                 if key is not None:
                     query = select(key, parent if parent is not None else key, name if name is not None else key)
                     for cat, up, label in self.source.rows(query, "read KB categories"):
-                        self._categories[cat] = (up if parent is not None else None, label if name is not None else None)
+                        self._categories[cat] = (
+                            up if parent is not None else None,
+                            label if name is not None else None,
+                        )
         return self._categories
 
     def add_category_paths(self, datas: list[dict[str, Any]]) -> None:

@@ -98,13 +98,26 @@ class SmarterTrackSource(SqlSource):
             return None
         owner, disk = column(table, owner_name), column(table, "FileNameOnDisk")
         if owner is None or disk is None:
-            self.report(Finding(code="source.column_missing", severity=Severity.WARNING, object=object,
-                                message=f"{self.prefix}{table_name} has no {owner_name if owner is None else 'FileNameOnDisk'}: "
-                                f"attachments of {object} cannot be listed"))
+            self.report(
+                Finding(
+                    code="source.column_missing",
+                    severity=Severity.WARNING,
+                    object=object,
+                    message=f"{self.prefix}{table_name} has no {owner_name if owner is None else 'FileNameOnDisk'}: "
+                    f"attachments of {object} cannot be listed",
+                )
+            )
             return None
         key = column(table, table_name[:-1] + "Id")  # TicketAttachmentId, ChatAttachmentId, ...
         key = disk if key is None else key
-        parts = [owner, key, column(table, "FileNameOriginal"), disk, column(table, "Length"), column(table, "CidTagName")]
+        parts = [
+            owner,
+            key,
+            column(table, "FileNameOriginal"),
+            disk,
+            column(table, "Length"),
+            column(table, "CidTagName"),
+        ]
         query = select(*[p if p is not None else literal_column("NULL") for p in parts]).select_from(table)
         conditions = []
         deleted = column(table, "IsDeleted")
@@ -119,16 +132,20 @@ class SmarterTrackSource(SqlSource):
     def _root_checked(self) -> None:
         if not self.files.available:
             where = str(self.files.root) if self.files.root else "not set"
-            self.report(Finding(
-                code="source.attachments_root_missing", severity=Severity.WARNING,
-                message=f"attachments folder {where}: every attachment reads as missing",
-                detail="give the App_Data folder (or a copy of it) with --attachments",
-            ))
+            self.report(
+                Finding(
+                    code="source.attachments_root_missing",
+                    severity=Severity.WARNING,
+                    message=f"attachments folder {where}: every attachment reads as missing",
+                    detail="give the App_Data folder (or a copy of it) with --attachments",
+                )
+            )
 
     def _ref(self, row: Any) -> AttachmentRef:
         owner, _, original, on_disk, length, cid = row
-        return self.files.ref(on_disk, original, str(owner), length=length if isinstance(length, int) else None,
-                              content_id=cid or None)
+        return self.files.ref(
+            on_disk, original, str(owner), length=length if isinstance(length, int) else None, content_id=cid or None
+        )
 
     def attachments(self, object: str, record: Record) -> list[AttachmentRef]:
         found = self._attachment_query(object)
@@ -151,6 +168,7 @@ class SmarterTrackSource(SqlSource):
         owners = select(obj.key).select_from(obj.from_).where(*obj.where)
         with self.connection("list attachments") as conn:
             result = conn.execution_options(stream_results=True, yield_per=1000).execute(
-                query.where(owner.in_(owners)).order_by(owner, key))
+                query.where(owner.in_(owners)).order_by(owner, key)
+            )
             for row in result:
                 yield self._ref(row)

@@ -88,8 +88,16 @@ class Columns:
         description: str = "",
     ) -> SqlField:
         expr = self.col(*columns, field=name)
-        return typed_field(name, expr, type=type, convert=convert, references=references, label=label,
-                           options=options, description=description)
+        return typed_field(
+            name,
+            expr,
+            type=type,
+            convert=convert,
+            references=references,
+            label=label,
+            options=options,
+            description=description,
+        )
 
 
 def typed_field(

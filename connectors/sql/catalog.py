@@ -67,7 +67,9 @@ class Catalog:
             return None
         if real not in self._tables:
             columns = [
-                Column(info["name"], info["type"] if not isinstance(info["type"], sqltypes.NullType) else sqltypes.String())
+                Column(
+                    info["name"], info["type"] if not isinstance(info["type"], sqltypes.NullType) else sqltypes.String()
+                )
                 for info in self._inspector.get_columns(real, schema=self.db.schema)
                 if not is_secret_column(info["name"])
             ]
@@ -78,7 +80,9 @@ class Catalog:
         if self.is_view(table.name):
             return []
         try:
-            return list(self._inspector.get_pk_constraint(table.name, schema=self.db.schema).get("constrained_columns") or [])
+            return list(
+                self._inspector.get_pk_constraint(table.name, schema=self.db.schema).get("constrained_columns") or []
+            )
         except (SQLAlchemyError, NotImplementedError):
             return []
 

@@ -44,7 +44,9 @@ def _int(options: Mapping[str, Any], key: str, default: int) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise SourceError(f"option {key} must be a number of seconds, not {value!r}", code="source.bad_option") from None
+        raise SourceError(
+            f"option {key} must be a number of seconds, not {value!r}", code="source.bad_option"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -68,13 +70,21 @@ class SqlSettings:
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> SqlSettings:
         url = options.get("db_url") or options.get("url") or None
-        given = [key for key, value in (("sqlite", options.get("sqlite")), ("odbc", options.get("odbc")),
-                                        ("server", options.get("server")), ("url", url)) if value]
+        given = [
+            key
+            for key, value in (
+                ("sqlite", options.get("sqlite")),
+                ("odbc", options.get("odbc")),
+                ("server", options.get("server")),
+                ("url", url),
+            )
+            if value
+        ]
         if len(given) != 1:
             raise SourceError(
                 "say where the database is: one of sqlite, odbc, server or url"
                 + (f" (got {', '.join(given)})" if given else ""),
-                hint="--sqlite FILE | --odbc \"CONNECTION STRING\" | --server HOST --database DB | --db-url URL",
+                hint='--sqlite FILE | --odbc "CONNECTION STRING" | --server HOST --database DB | --db-url URL',
                 code="source.bad_option",
             )
         if options.get("odbc") and odbc.has_password(str(options["odbc"])):
@@ -87,8 +97,11 @@ class SqlSettings:
             try:
                 parsed = make_url(str(url))
             except ArgumentError as exc:
-                raise SourceError(f"not a database URL: {url!r}", hint="e.g. mssql+pyodbc://... or sqlite:///file.db",
-                                  code="source.bad_option") from exc
+                raise SourceError(
+                    f"not a database URL: {url!r}",
+                    hint="e.g. mssql+pyodbc://... or sqlite:///file.db",
+                    code="source.bad_option",
+                ) from exc
             if parsed.password:
                 raise SourceError(
                     "the database URL holds a password, which would be saved in the project",
@@ -180,7 +193,9 @@ def _guard(engine: Engine) -> Engine:
 def _sqlite_readonly(path: str) -> Callable[[], sqlite3.Connection]:
     file = Path(path).expanduser()
     if not file.is_file():
-        raise SourceError(f"SQLite file not found: {path}", hint="check the path given with --sqlite", code="source.not_found")
+        raise SourceError(
+            f"SQLite file not found: {path}", hint="check the path given with --sqlite", code="source.not_found"
+        )
     uri = file.resolve().as_uri() + "?mode=ro"
 
     def connect() -> sqlite3.Connection:
@@ -228,8 +243,9 @@ def open_database(settings: SqlSettings, secret: SecretLookup) -> Database:
         target = settings.target()
         driver = odbc.pick_driver(target.driver)
         conn_str = odbc.connection_string(target, password, driver=driver)
-        engine = create_engine("mssql+pyodbc://", creator=_odbc_creator(conn_str, settings, False),
-                               poolclass=QueuePool, pool_pre_ping=True)
+        engine = create_engine(
+            "mssql+pyodbc://", creator=_odbc_creator(conn_str, settings, False), poolclass=QueuePool, pool_pre_ping=True
+        )
     elif settings.odbc:
         odbc.import_pyodbc()
         conn_str = settings.odbc.rstrip().rstrip(";") + ";"
@@ -238,7 +254,7 @@ def open_database(settings: SqlSettings, secret: SecretLookup) -> Database:
         driver = odbc.driver_of(conn_str)
         sqlite_driver = "sqlite" in driver.lower()
         if sqlite_driver:
-            import connectors.sql.sqlite_odbc  # noqa: F401  (registers the dialect)
+            import connectors.sql.sqlite_odbc
 
             if not re.search(r"(?i)\bNoCreat\s*=", conn_str):
                 conn_str += "NoCreat=1;"  # a wrong path must fail, not become an empty database
@@ -258,8 +274,12 @@ def open_database(settings: SqlSettings, secret: SecretLookup) -> Database:
             try:
                 engine = create_engine(url)
             except (NoSuchModuleError, ImportError) as exc:
-                raise SourceError(f"cannot use the database URL: {exc}", hint="install the driver package it names",
-                                  code="source.missing_dependency") from exc
+                raise SourceError(
+                    f"cannot use the database URL: {exc}",
+                    hint="install the driver package it names",
+                    code="source.missing_dependency",
+                ) from exc
         driver = url.get_driver_name()
-    return Database(engine=_guard(engine), schema=_schema(settings, engine.dialect.name),
-                    location=settings.location, driver=driver)
+    return Database(
+        engine=_guard(engine), schema=_schema(settings, engine.dialect.name), location=settings.location, driver=driver
+    )

@@ -20,8 +20,15 @@ from sqlalchemy.sql.selectable import FromClause
 from connectors.base import FieldSpec, FieldType, ObjectRole, ObjectSpec
 
 Convert = Callable[[Any], Any]
-TEXT_TYPES = (FieldType.STRING, FieldType.TEXT, FieldType.HTML, FieldType.EMAIL, FieldType.PHONE,
-              FieldType.URL, FieldType.OPTIONS)
+TEXT_TYPES = (
+    FieldType.STRING,
+    FieldType.TEXT,
+    FieldType.HTML,
+    FieldType.EMAIL,
+    FieldType.PHONE,
+    FieldType.URL,
+    FieldType.OPTIONS,
+)
 LONG_TEXT = (FieldType.TEXT, FieldType.HTML)
 
 

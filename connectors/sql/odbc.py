@@ -101,13 +101,17 @@ def normalize_server(server: str) -> str:
     r"""`host`, `host\instance`, `host,port`; `host:port` is rewritten (ODBC wants a comma)."""
     value = server.strip()
     if not value:
-        raise SourceError("no SQL Server name given", hint=r"use host, host\instance or host,port", code="source.bad_option")
+        raise SourceError(
+            "no SQL Server name given", hint=r"use host, host\instance or host,port", code="source.bad_option"
+        )
     match = re.fullmatch(r"(tcp:)?([^,:\\]+):(\d+)", value)
     if match:
         value = f"{match.group(1) or ''}{match.group(2)},{match.group(3)}"
     port = value.rsplit(",", 1)[1] if "," in value else None
     if port is not None and not (port.strip().isdigit() and 0 < int(port) < 65536):
-        raise SourceError(f"bad port in server name {server!r}", hint=r"use host,port (e.g. sql01,1433)", code="source.bad_option")
+        raise SourceError(
+            f"bad port in server name {server!r}", hint=r"use host,port (e.g. sql01,1433)", code="source.bad_option"
+        )
     return value
 
 
@@ -203,20 +207,34 @@ def connect(conn_str: str, *, login_timeout: int = 15, query_timeout: int = 0, r
 
 # (SQLSTATE or message fragment, what it means, what to do)
 _EXPLANATIONS = (
-    ("certificate", "the server's TLS certificate is not trusted",
-     "install a trusted certificate on the server, or keep 'trust server certificate' on"),
+    (
+        "certificate",
+        "the server's TLS certificate is not trusted",
+        "install a trusted certificate on the server, or keep 'trust server certificate' on",
+    ),
     ("IM002", "the ODBC driver named in the connection is not installed", INSTALL_HINT),
     ("Can't open lib", "the ODBC driver named in the connection is not installed", INSTALL_HINT),
-    ("28000", "SQL Server refused the login",
-     "check the user and HELPMIG_SQL_PASSWORD, or that this Windows account has access to the database"),
-    ("HYT00", "SQL Server did not answer in time",
-     "check the server name, the instance (host\\instance) or port (host,port), and the firewall"),
-    ("08001", "SQL Server could not be reached",
-     "check the server name, the instance (host\\instance) or port (host,port), and the firewall"),
-    ("08S01", "the connection to SQL Server failed",
-     "check the server name, the port, and that SQL Server accepts TCP connections"),
-    ("42000", "SQL Server refused the request",
-     "check the database name and that this login may read it"),
+    (
+        "28000",
+        "SQL Server refused the login",
+        "check the user and HELPMIG_SQL_PASSWORD, or that this Windows account has access to the database",
+    ),
+    (
+        "HYT00",
+        "SQL Server did not answer in time",
+        "check the server name, the instance (host\\instance) or port (host,port), and the firewall",
+    ),
+    (
+        "08001",
+        "SQL Server could not be reached",
+        "check the server name, the instance (host\\instance) or port (host,port), and the firewall",
+    ),
+    (
+        "08S01",
+        "the connection to SQL Server failed",
+        "check the server name, the port, and that SQL Server accepts TCP connections",
+    ),
+    ("42000", "SQL Server refused the request", "check the database name and that this login may read it"),
 )
 
 

@@ -27,7 +27,7 @@ class _Wrapped(FunctionElement):
 
     @property
     def inner(self) -> Any:
-        return list(self.clauses)[0]
+        return next(iter(self.clauses))
 
 
 class comparable(_Wrapped):

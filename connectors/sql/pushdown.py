@@ -69,8 +69,13 @@ def profile(src: SqlSource, obj: SqlObject) -> ObjectProfile:
             ]
         else:
             ordered = item.type in ORDERED
-            columns += [func.count(col), None, func.count(distinct(col)),
-                        func.min(col) if ordered else None, func.max(col) if ordered else None]
+            columns += [
+                func.count(col),
+                None,
+                func.count(distinct(col)),
+                func.min(col) if ordered else None,
+                func.max(col) if ordered else None,
+            ]
     present = [c for c in columns if c is not None]
     values = iter(src.rows(select(*present), "profile")[0])
     answer = [next(values) if c is not None else None for c in columns]
@@ -87,8 +92,13 @@ def profile(src: SqlSource, obj: SqlObject) -> ObjectProfile:
     for item in fields:
         filled, max_len, n_distinct, low, high = answer[position : position + 5]
         position += 5
-        prof = FieldProfile(name=item.name, filled=int(filled or 0), max_length=max_len,
-                            min_value=_convert(item, low), max_value=_convert(item, high))
+        prof = FieldProfile(
+            name=item.name,
+            filled=int(filled or 0),
+            max_length=max_len,
+            min_value=_convert(item, low),
+            max_value=_convert(item, high),
+        )
         if n_distinct is not None and n_distinct <= SMALL_DOMAIN:
             prof.distinct = n_distinct
             small.append(item)
@@ -133,7 +143,9 @@ def _pivot_profiles(src: SqlSource, obj: SqlObject) -> dict[str, FieldProfile]:
             .subquery("cf")
         )
         rows = src.rows(
-            select(inner.c.f, func.count(), func.max(text_length(inner.c.v)), func.count(distinct(inner.c.v))).group_by(inner.c.f),
+            select(inner.c.f, func.count(), func.max(text_length(inner.c.v)), func.count(distinct(inner.c.v))).group_by(
+                inner.c.f
+            ),
             "profile custom fields",
         )
         small = []
@@ -179,7 +191,9 @@ def _samples(src: SqlSource, obj: SqlObject, profiles: dict[str, FieldProfile]) 
             return
 
 
-def duplicate_values(src: SqlSource, obj: SqlObject, field: str, *, casefold: bool, sample: int) -> list[tuple[str, int, tuple[str, ...]]]:
+def duplicate_values(
+    src: SqlSource, obj: SqlObject, field: str, *, casefold: bool, sample: int
+) -> list[tuple[str, int, tuple[str, ...]]]:
     """Values held by more than one record, by GROUP BY ... HAVING COUNT(*) > 1."""
     item = obj.field(field)
     sub = obj.lean_select(field).subquery("d")
@@ -204,7 +218,9 @@ def duplicate_values(src: SqlSource, obj: SqlObject, field: str, *, casefold: bo
     return [(value, count, tuple(keys[value])) for value, count in groups]
 
 
-def orphan_keys(src: SqlSource, obj: SqlObject, field: str, target: SqlObject, *, sample: int) -> tuple[int, tuple[str, ...]]:
+def orphan_keys(
+    src: SqlSource, obj: SqlObject, field: str, target: SqlObject, *, sample: int
+) -> tuple[int, tuple[str, ...]]:
     """Records pointing at a target record that does not exist, by NOT EXISTS."""
     if field == "parent":
         if obj.parent_expr is None:
@@ -240,5 +256,7 @@ def childless_keys(src: SqlSource, parent: SqlObject, child: SqlObject, *, sampl
     children = child.lean_select().subquery("c")
     condition = ~exists().where(children.c["__parent"] == parents.c["__key"])
     count = src.scalar(select(func.count()).select_from(parents).where(condition), "find childless records")
-    keys = src.rows(select(parents.c["__key"]).where(condition).order_by(parents.c["__key"]).limit(sample), "find childless records")
+    keys = src.rows(
+        select(parents.c["__key"]).where(condition).order_by(parents.c["__key"]).limit(sample), "find childless records"
+    )
     return int(count or 0), tuple(str(row[0]) for row in keys)

@@ -37,6 +37,7 @@ from connectors.sql.objects import SqlObject
 from connectors.sql.odbc import explain_odbc_error
 from connectors.sql.portable import comparable_time
 
+
 def decode_text(value: bytes) -> str:
     """Bytes in a text column: UTF-8, else Windows-1252 (what old Windows installs wrote)."""
     try:
@@ -337,7 +338,9 @@ class SqlSource(Source):
         obj = self.sql_object(object)
         return pushdown.profile(self, obj)
 
-    def duplicate_values(self, object: str, field: str, *, casefold: bool = True, sample: int = 5) -> list[tuple[str, int, tuple[str, ...]]]:
+    def duplicate_values(
+        self, object: str, field: str, *, casefold: bool = True, sample: int = 5
+    ) -> list[tuple[str, int, tuple[str, ...]]]:
         obj = self.sql_object(object)
         if obj.field(field).expr is None:
             return super().duplicate_values(object, field, casefold=casefold, sample=sample)

@@ -26,10 +26,32 @@ from connectors.sql.values import flag
 if TYPE_CHECKING:
     from connectors.trackit.source import TrackItSource
 
-NOTE_TEXT = ("FullText", "NoteText", "Note_Text", "NOTE", "NOTES", "Text", "Body", "Memo", "Comment", "Comments",
-             "Description", "DESCRIPT")
-NOTE_DATE = ("CreatedDate", "CreateDate", "Created", "DateCreated", "NoteDate", "EntryDate", "DateEntered", "Date",
-             "TimeStamp", "MODIDATE")
+NOTE_TEXT = (
+    "FullText",
+    "NoteText",
+    "Note_Text",
+    "NOTE",
+    "NOTES",
+    "Text",
+    "Body",
+    "Memo",
+    "Comment",
+    "Comments",
+    "Description",
+    "DESCRIPT",
+)
+NOTE_DATE = (
+    "CreatedDate",
+    "CreateDate",
+    "Created",
+    "DateCreated",
+    "NoteDate",
+    "EntryDate",
+    "DateEntered",
+    "Date",
+    "TimeStamp",
+    "MODIDATE",
+)
 NOTE_AUTHOR = ("CreatedBy", "Author", "EnteredBy", "Technician", "UserName", "LoginId", "RESPONS", "Who")
 NOTE_KEY = ("TaskNoteId", "TaskNoteID", "NoteId", "NoteID", "Id", "ID", "RecId", "RECNUM")
 NOTE_PRIVATE = ("IsPrivate", "Private", "IsInternal")
@@ -61,10 +83,15 @@ class TrackItSchema:
             raise SchemaGap("no tasks table")
         view = self.catalog.table("vTASKS_BROWSE")
         if view is None:
-            self.source.report(Finding(
-                code="source.table_missing", severity=Severity.WARNING, object="tickets",
-                message="vTASKS_BROWSE not found: requester emails and status names are not available",
-                detail="Track-It! versions name this view the same; check the database and schema"))
+            self.source.report(
+                Finding(
+                    code="source.table_missing",
+                    severity=Severity.WARNING,
+                    object="tickets",
+                    message="vTASKS_BROWSE not found: requester emails and status names are not available",
+                    detail="Track-It! versions name this view the same; check the database and schema",
+                )
+            )
         objects = [self.tickets(tasks, view)]
         for build in (self.notes, self.requesters, self.technicians, self.statuses, self.priorities):
             try:
@@ -105,8 +132,15 @@ class TrackItSchema:
             kind, _ = field_type(col.type)
             if kind in (FieldType.DATETIME, FieldType.DATE):
                 kind = FieldType.DATETIME
-            fields.append(typed_field(name, col, type=kind, convert=self._convert(kind),
-                                      description=f"{table.name}.{col.name}, as the database holds it"))
+            fields.append(
+                typed_field(
+                    name,
+                    col,
+                    type=kind,
+                    convert=self._convert(kind),
+                    description=f"{table.name}.{col.name}, as the database holds it",
+                )
+            )
         return fields
 
     @staticmethod
@@ -120,8 +154,9 @@ class TrackItSchema:
 
     # -- work orders --------------------------------------------------------------------------
 
-    def requester_key(self, email: ColumnElement | None, name: ColumnElement | None,
-                      fallback: ColumnElement | None = None) -> ColumnElement:
+    def requester_key(
+        self, email: ColumnElement | None, name: ColumnElement | None, fallback: ColumnElement | None = None
+    ) -> ColumnElement:
         """One requester per email (case-insensitive), else per name: 'name:<lower name>'."""
         whens = []
         if email is not None:
@@ -138,11 +173,20 @@ class TrackItSchema:
         itself a join, and would rebuild the whole view for every page; SQL Server inlines
         either form. MAX keeps it one value even if the view repeats a work order.
         """
-        v = Columns(self.source, view.alias("browse"), object_name="tickets", table_name="vTASKS_BROWSE") \
-            if view is not None else None
+        v = (
+            Columns(self.source, view.alias("browse"), object_name="tickets", table_name="vTASKS_BROWSE")
+            if view is not None
+            else None
+        )
         if v is not None and v.get("woid") is None:
-            self.source.report(Finding(code="source.column_missing", severity=Severity.WARNING, object="tickets",
-                                       message="vTASKS_BROWSE has no woid column: it cannot be matched to tasks"))
+            self.source.report(
+                Finding(
+                    code="source.column_missing",
+                    severity=Severity.WARNING,
+                    object="tickets",
+                    message="vTASKS_BROWSE has no woid column: it cannot be matched to tasks",
+                )
+            )
             v = None
 
         def lookup(name: str) -> ColumnElement | None:
@@ -167,23 +211,43 @@ class TrackItSchema:
         ]
         email, fullname = lookup("request_email"), lookup("request_fullname")
         fields += [
-            typed_field("requester_email", email if email is not None else t.col("request_email", field="requester_email"),
-                        type=FieldType.EMAIL),
-            typed_field("requester_name", fullname if fullname is not None else t.col("request_fullname", field="requester_name")),
-            typed_field("requester_id", self.requester_key(email, fullname, t.get("REQUEST")), type=FieldType.STRING,
-                        references="requesters", description="the requester's email in lower case, else name:<name>"),
+            typed_field(
+                "requester_email",
+                email if email is not None else t.col("request_email", field="requester_email"),
+                type=FieldType.EMAIL,
+            ),
+            typed_field(
+                "requester_name",
+                fullname if fullname is not None else t.col("request_fullname", field="requester_name"),
+            ),
+            typed_field(
+                "requester_id",
+                self.requester_key(email, fullname, t.get("REQUEST")),
+                type=FieldType.STRING,
+                references="requesters",
+                description="the requester's email in lower case, else name:<name>",
+            ),
             self.known(t, "technician", "RESPONS"),
         ]
         respons = t.get("RESPONS")
-        fields.append(typed_field("technician_id",
-                                  case((trimmed(respons) != nstr(""), lower_text(trimmed(respons))), else_=None)
-                                  if respons is not None else t.col("RESPONS", field="technician_id"),
-                                  type=FieldType.STRING, references="technicians"))
+        fields.append(
+            typed_field(
+                "technician_id",
+                case((trimmed(respons) != nstr(""), lower_text(trimmed(respons))), else_=None)
+                if respons is not None
+                else t.col("RESPONS", field="technician_id"),
+                type=FieldType.STRING,
+                references="technicians",
+            )
+        )
         status_name = lookup("WorkOrderStatusName")
         fields += [
             self.known(t, "priority", "PRIORITY", type=FieldType.OPTIONS, references="priorities"),
-            typed_field("status", status_name if status_name is not None else t.col("WorkOrderStatusName", field="status"),
-                        type=FieldType.OPTIONS),
+            typed_field(
+                "status",
+                status_name if status_name is not None else t.col("WorkOrderStatusName", field="status"),
+                type=FieldType.OPTIONS,
+            ),
             self.known(t, "status_id", "WorkOrderStatusId", type=FieldType.INTEGER, references="statuses"),
             self.known(t, "type", "TYPE"),
             self.known(t, "subtype", "WOTYPE2"),
@@ -195,13 +259,38 @@ class TrackItSchema:
             self.known(t, "updated_at", "MODIDATE", type=FieldType.DATETIME),
             self.known(t, "closed_at", "CLSDDATE", "CLOSEDATE", "DATECLOSED", type=FieldType.DATETIME),
         ]
-        used = self._used(t, ("WOID",), ("WO_NUM",), ("TASK",), ("DESCRIPT",), ("NOTE",), ("REQUEST",), ("RESPONS",),
-                          ("PRIORITY",), ("WorkOrderStatusId",), ("TYPE",), ("WOTYPE2",), ("WOTYPE3",), ("DEPT",),
-                          ("LOOKUP1",), ("REQDATE",), ("DUEDATE",), ("MODIDATE",), ("CLSDDATE", "CLOSEDATE", "DATECLOSED"))
+        used = self._used(
+            t,
+            ("WOID",),
+            ("WO_NUM",),
+            ("TASK",),
+            ("DESCRIPT",),
+            ("NOTE",),
+            ("REQUEST",),
+            ("RESPONS",),
+            ("PRIORITY",),
+            ("WorkOrderStatusId",),
+            ("TYPE",),
+            ("WOTYPE2",),
+            ("WOTYPE3",),
+            ("DEPT",),
+            ("LOOKUP1",),
+            ("REQDATE",),
+            ("DUEDATE",),
+            ("MODIDATE",),
+            ("CLSDDATE", "CLOSEDATE", "DATECLOSED"),
+        )
         fields += self.rest(tasks, used, {f.name for f in fields})
         return SqlObject(
-            name="tickets", role=ObjectRole.CONVERSATION, label="work orders", from_=tasks, key=key, fields=fields,
-            created_field="opened_at", updated_field="updated_at", since_value=self.source.clock.to_source,
+            name="tickets",
+            role=ObjectRole.CONVERSATION,
+            label="work orders",
+            from_=tasks,
+            key=key,
+            fields=fields,
+            created_field="opened_at",
+            updated_field="updated_at",
+            since_value=self.source.clock.to_source,
             description="dbo.tasks joined to vTASKS_BROWSE; the description and the notes make the conversation",
         )
 
@@ -217,33 +306,63 @@ class TrackItSchema:
         ticket = c.need("WOID")
         text, when, author = c.get(*NOTE_TEXT), c.get(*NOTE_DATE), c.get(*NOTE_AUTHOR)
         if when is None:
-            when = next((col for col in table.c if field_type(col.type)[0] in (FieldType.DATETIME, FieldType.DATE)), None)
-        for label, found, candidates in (("text", text, NOTE_TEXT), ("date", when, NOTE_DATE), ("author", author, NOTE_AUTHOR)):
+            when = next(
+                (col for col in table.c if field_type(col.type)[0] in (FieldType.DATETIME, FieldType.DATE)), None
+            )
+        for label, found, candidates in (
+            ("text", text, NOTE_TEXT),
+            ("date", when, NOTE_DATE),
+            ("author", author, NOTE_AUTHOR),
+        ):
             if found is None:
-                self.source.report(Finding(
-                    code="source.column_missing", severity=Severity.WARNING, object="notes",
-                    message=f"TaskNote has no recognisable {label} column (looked for {', '.join(candidates[:4])}, ...)",
-                    detail="every TaskNote column is still exposed under its own name; map the right one by hand"))
+                self.source.report(
+                    Finding(
+                        code="source.column_missing",
+                        severity=Severity.WARNING,
+                        object="notes",
+                        message=f"TaskNote has no recognisable {label} column (looked for {', '.join(candidates[:4])}, ...)",
+                        detail="every TaskNote column is still exposed under its own name; map the right one by hand",
+                    )
+                )
         body = c.col(NOTE_TEXT[0], field="body") if text is None else text
         fields = [
-            typed_field("id", key, type=FieldType.INTEGER if field_type(key.type)[0] is FieldType.INTEGER else FieldType.STRING),
+            typed_field(
+                "id", key, type=FieldType.INTEGER if field_type(key.type)[0] is FieldType.INTEGER else FieldType.STRING
+            ),
             typed_field("ticket_id", ticket, type=FieldType.INTEGER, references="tickets"),
-            typed_field("created_at", when if when is not None else c.col(NOTE_DATE[0], field="created_at"),
-                        type=FieldType.DATETIME, convert=self.source.local_time),
+            typed_field(
+                "created_at",
+                when if when is not None else c.col(NOTE_DATE[0], field="created_at"),
+                type=FieldType.DATETIME,
+                convert=self.source.local_time,
+            ),
             typed_field("author", author if author is not None else c.col(NOTE_AUTHOR[0], field="author")),
             typed_field("body", body, type=FieldType.TEXT),
             self.known(c, "is_private", *NOTE_PRIVATE, type=FieldType.BOOLEAN, convert=flag),
             self.known(c, "note_type", *NOTE_TYPE),
         ]
-        used = {col.name.lower() for col in (key, ticket, when, author, text, c.get(*NOTE_PRIVATE), c.get(*NOTE_TYPE))
-                if col is not None}
+        used = {
+            col.name.lower()
+            for col in (key, ticket, when, author, text, c.get(*NOTE_PRIVATE), c.get(*NOTE_TYPE))
+            if col is not None
+        }
         fields += self.rest(table, used, {f.name for f in fields})
         integer_key = field_type(key.type)[0] is FieldType.INTEGER
         return SqlObject(
-            name="notes", role=ObjectRole.PART, label="notes", from_=table, key=key, fields=fields,
-            parent="tickets", parent_expr=ticket, parent_field="ticket_id", order=(fields[2].expr,),
-            created_field="created_at", since_value=self.source.clock.to_source,
-            key_type=int if integer_key else str, description="dbo.TaskNote by WOID, in time order",
+            name="notes",
+            role=ObjectRole.PART,
+            label="notes",
+            from_=table,
+            key=key,
+            fields=fields,
+            parent="tickets",
+            parent_expr=ticket,
+            parent_field="ticket_id",
+            order=(fields[2].expr,),
+            created_field="created_at",
+            since_value=self.source.clock.to_source,
+            key_type=int if integer_key else str,
+            description="dbo.TaskNote by WOID, in time order",
         )
 
     # -- what the work orders name ---------------------------------------------------------
@@ -258,11 +377,22 @@ class TrackItSchema:
         key = self.requester_key(email, name)
         email_expr = trimmed(email) if email is not None else r.col("request_email", field="email")
         name_expr = trimmed(name) if name is not None else r.col("request_fullname", field="name")
-        inner = (select(key.label("id"), email_expr.label("email"), name_expr.label("name"))
-                 .select_from(r.table).subquery("requester_rows"))
-        grouped = (select(inner.c.id, func.min(inner.c.email).label("email"), func.max(inner.c.name).label("name"),
-                          func.count().label("tickets"))
-                   .where(inner.c.id.is_not(None)).group_by(inner.c.id).subquery("requesters"))
+        inner = (
+            select(key.label("id"), email_expr.label("email"), name_expr.label("name"))
+            .select_from(r.table)
+            .subquery("requester_rows")
+        )
+        grouped = (
+            select(
+                inner.c.id,
+                func.min(inner.c.email).label("email"),
+                func.max(inner.c.name).label("name"),
+                func.count().label("tickets"),
+            )
+            .where(inner.c.id.is_not(None))
+            .group_by(inner.c.id)
+            .subquery("requesters")
+        )
         fields = [
             typed_field("id", grouped.c.id, type=FieldType.STRING),
             typed_field("email", grouped.c.email, type=FieldType.EMAIL),
@@ -270,13 +400,28 @@ class TrackItSchema:
             typed_field("tickets", grouped.c.tickets, type=FieldType.INTEGER, description="work orders they requested"),
         ]
         return SqlObject(
-            name="requesters", role=ObjectRole.CONTACT, label="requesters", from_=grouped, key=grouped.c.id,
-            fields=fields, keyset=False, key_type=str,
+            name="requesters",
+            role=ObjectRole.CONTACT,
+            label="requesters",
+            from_=grouped,
+            key=grouped.c.id,
+            fields=fields,
+            keyset=False,
+            key_type=str,
             description="the requesters vTASKS_BROWSE names, one per email address (case-insensitive), else per name",
         )
 
-    def _distinct(self, name: str, role: ObjectRole, key: ColumnElement, label_expr: ColumnElement | None,
-                  source: Any, label: str, description: str, key_type: Any = str) -> SqlObject:
+    def _distinct(
+        self,
+        name: str,
+        role: ObjectRole,
+        key: ColumnElement,
+        label_expr: ColumnElement | None,
+        source: Any,
+        label: str,
+        description: str,
+        key_type: Any = str,
+    ) -> SqlObject:
         columns = [key.label("id")]
         if label_expr is not None:
             columns.append(label_expr.label("name"))
@@ -289,15 +434,31 @@ class TrackItSchema:
         if label_expr is not None:
             fields.append(typed_field("name", grouped.c.name))
         fields.append(typed_field("tickets", grouped.c.tickets, type=FieldType.INTEGER))
-        return SqlObject(name=name, role=role, label=label, from_=grouped, key=grouped.c.id, fields=fields,
-                         keyset=False, key_type=key_type, description=description)
+        return SqlObject(
+            name=name,
+            role=role,
+            label=label,
+            from_=grouped,
+            key=grouped.c.id,
+            fields=fields,
+            keyset=False,
+            key_type=key_type,
+            description=description,
+        )
 
     def technicians(self, tasks: Any, view: Any) -> SqlObject:
         t = Columns(self.source, tasks.alias("assigned"), object_name="technicians", table_name="tasks")
         respons = t.need("RESPONS")
         key = case((trimmed(respons) != nstr(""), lower_text(trimmed(respons))), else_=None)
-        return self._distinct("technicians", ObjectRole.AGENT, key, trimmed(respons), t.table, "technicians",
-                              "the technicians work orders are assigned to (tasks.RESPONS), matched by name")
+        return self._distinct(
+            "technicians",
+            ObjectRole.AGENT,
+            key,
+            trimmed(respons),
+            t.table,
+            "technicians",
+            "the technicians work orders are assigned to (tasks.RESPONS), matched by name",
+        )
 
     def statuses(self, tasks: Any, view: Any) -> SqlObject:
         t = Columns(self.source, tasks.alias("status_task"), object_name="statuses", table_name="tasks")
@@ -308,25 +469,45 @@ class TrackItSchema:
             if v.get("woid") is not None and v.get("WorkOrderStatusName") is not None:
                 source = source.outerjoin(v.table, v.get("woid") == t.need("WOID"))
                 label = v.get("WorkOrderStatusName")
-        return self._distinct("statuses", ObjectRole.LOOKUP, status, label, source, "statuses",
-                              "WorkOrderStatusId with its name from vTASKS_BROWSE", key_type=int)
+        return self._distinct(
+            "statuses",
+            ObjectRole.LOOKUP,
+            status,
+            label,
+            source,
+            "statuses",
+            "WorkOrderStatusId with its name from vTASKS_BROWSE",
+            key_type=int,
+        )
 
     def priorities(self, tasks: Any, view: Any) -> SqlObject:
         t = Columns(self.source, tasks.alias("priority_task"), object_name="priorities", table_name="tasks")
         priority = t.need("PRIORITY")
         key = case((trimmed(priority) != nstr(""), trimmed(priority)), else_=None)
-        return self._distinct("priorities", ObjectRole.LOOKUP, key, None, t.table, "priorities",
-                              "priorities are text on the work order (Routine, High, Urgent, ...)")
+        return self._distinct(
+            "priorities",
+            ObjectRole.LOOKUP,
+            key,
+            None,
+            t.table,
+            "priorities",
+            "priorities are text on the work order (Routine, High, Urgent, ...)",
+        )
 
     # -- vendor-page tables, when present ------------------------------------------------------
 
     def optional(self, name: str, table_name: str, role: ObjectRole) -> SqlObject | None:
         table = self.catalog.table(table_name)
         if table is None:
-            self.source.report(Finding(
-                code="source.optional_table_absent", severity=Severity.INFO, object=name,
-                message=f"no {table_name} table: {name} are not read",
-                detail="a Track-It! module table named on the vendor's page; absent in this database"))
+            self.source.report(
+                Finding(
+                    code="source.optional_table_absent",
+                    severity=Severity.INFO,
+                    object=name,
+                    message=f"no {table_name} table: {name} are not read",
+                    detail="a Track-It! module table named on the vendor's page; absent in this database",
+                )
+            )
             return None
         pk = self.catalog.primary_key(table)
         c = Columns(self.source, table, object_name=name, table_name=table_name)
@@ -338,10 +519,16 @@ class TrackItSchema:
                 key = next(iter(table.c), None)
             if key is None:
                 return None
-            self.source.report(Finding(
-                code="source.no_primary_key", severity=Severity.WARNING, object=name,
-                message=f"{table_name} has no single-column primary key: records are keyed by {key.name}, "
-                        "which may not be unique", detail="duplicates of that column are reported by the audit"))
+            self.source.report(
+                Finding(
+                    code="source.no_primary_key",
+                    severity=Severity.WARNING,
+                    object=name,
+                    message=f"{table_name} has no single-column primary key: records are keyed by {key.name}, "
+                    "which may not be unique",
+                    detail="duplicates of that column are reported by the audit",
+                )
+            )
         fields = self.rest(table, set(), {"id"})
         key_field = field_name(key.name)
         integer = field_type(key.type)[0] is FieldType.INTEGER
@@ -349,8 +536,17 @@ class TrackItSchema:
         created = next((f.name for f in fields if f.type is FieldType.DATETIME and "creat" in f.name), None)
         updated = next((f.name for f in fields if f.type is FieldType.DATETIME and "modif" in f.name), None)
         return SqlObject(
-            name=name, role=role, label=table_name, from_=table, key=key, fields=fields, keyset=keyset,
-            key_type=int if integer else str, created_field=created, updated_field=updated,
-            since_value=self.source.clock.to_source, optional=True,
+            name=name,
+            role=role,
+            label=table_name,
+            from_=table,
+            key=key,
+            fields=fields,
+            keyset=keyset,
+            key_type=int if integer else str,
+            created_field=created,
+            updated_field=updated,
+            since_value=self.source.clock.to_source,
+            optional=True,
             description=f"{table_name}, read as is (its layout is not public); key column {key_field}",
         )

@@ -44,10 +44,14 @@ class TrackItSource(SqlSource):
         self.clock = SourceClock(timezone)
         self.folders = FolderIndex(attachments)
         if self.clock.zone is None:
-            self.report(Finding(
-                code="source.timezone_assumed", severity=Severity.INFO,
-                message="no source time zone set: Track-It! times are read in this machine's local time zone",
-                detail="set the time zone of the Track-It! server (--timezone Europe/Berlin) if it differs"))
+            self.report(
+                Finding(
+                    code="source.timezone_assumed",
+                    severity=Severity.INFO,
+                    message="no source time zone set: Track-It! times are read in this machine's local time zone",
+                    detail="set the time zone of the Track-It! server (--timezone Europe/Berlin) if it differs",
+                )
+            )
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], secret: Callable[[str], str | None]) -> TrackItSource:
@@ -81,10 +85,14 @@ class TrackItSource(SqlSource):
         if self.folders.available:
             return True
         where = str(self.folders.root) if self.folders.root else "not set"
-        self.report(Finding(
-            code="source.attachments_root_missing", severity=Severity.WARNING,
-            message=f"attachments folder {where}: no attachments are read",
-            detail="give the IncidentRepository folder (FileStorageData\\Repositories\\IncidentRepository) with --attachments"))
+        self.report(
+            Finding(
+                code="source.attachments_root_missing",
+                severity=Severity.WARNING,
+                message=f"attachments folder {where}: no attachments are read",
+                detail="give the IncidentRepository folder (FileStorageData\\Repositories\\IncidentRepository) with --attachments",
+            )
+        )
         return False
 
     def attachments(self, object: str, record: Record) -> list[AttachmentRef]:
@@ -109,8 +117,14 @@ class TrackItSource(SqlSource):
                     yield from self.folders.refs(row[-1], str(row[0]))
         strays = sorted(set(folders) - matched)
         if strays:
-            self.report(Finding(
-                code="attachments.orphan_folder", severity=Severity.WARNING, object="tickets",
-                message=f"{len(strays)} attachment folders match no work order number",
-                keys=tuple(strays[:SAMPLE_KEYS]), count=len(strays),
-                detail=f"under {self.folders.root}; their files are not migrated"))
+            self.report(
+                Finding(
+                    code="attachments.orphan_folder",
+                    severity=Severity.WARNING,
+                    object="tickets",
+                    message=f"{len(strays)} attachment folders match no work order number",
+                    keys=tuple(strays[:SAMPLE_KEYS]),
+                    count=len(strays),
+                    detail=f"under {self.folders.root}; their files are not migrated",
+                )
+            )

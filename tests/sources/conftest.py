@@ -15,7 +15,9 @@ LARGE_BODY = 60_000
 
 @pytest.fixture(scope="session")
 def st_manifest(tmp_path_factory: pytest.TempPathFactory) -> Manifest:
-    return generate_smartertrack(tmp_path_factory.mktemp("smartertrack"), tickets=TICKETS, seed=5, large_body=LARGE_BODY)
+    return generate_smartertrack(
+        tmp_path_factory.mktemp("smartertrack"), tickets=TICKETS, seed=5, large_body=LARGE_BODY
+    )
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,15 @@ from connectors.base import SourceError
 from connectors.sql import odbc
 from connectors.sql.database import SqlSettings, open_database
 
-ALL = ["SQL Server", "ODBC Driver 17 for SQL Server", "SQLite3", "ODBC Driver 18 for SQL Server",
-       "SQL Server Native Client 11.0", "ODBC Driver 13 for SQL Server", "FreeTDS"]
+ALL = [
+    "SQL Server",
+    "ODBC Driver 17 for SQL Server",
+    "SQLite3",
+    "ODBC Driver 18 for SQL Server",
+    "SQL Server Native Client 11.0",
+    "ODBC Driver 13 for SQL Server",
+    "FreeTDS",
+]
 
 
 @pytest.fixture
@@ -29,8 +36,13 @@ def drivers(monkeypatch):
 
 def test_the_newest_sql_server_driver_is_preferred(drivers):
     drivers[:] = ALL
-    assert odbc.sql_server_drivers() == ["ODBC Driver 18 for SQL Server", "ODBC Driver 17 for SQL Server",
-                                         "ODBC Driver 13 for SQL Server", "SQL Server Native Client 11.0", "SQL Server"]
+    assert odbc.sql_server_drivers() == [
+        "ODBC Driver 18 for SQL Server",
+        "ODBC Driver 17 for SQL Server",
+        "ODBC Driver 13 for SQL Server",
+        "SQL Server Native Client 11.0",
+        "SQL Server",
+    ]
     assert odbc.pick_driver() == "ODBC Driver 18 for SQL Server"
     drivers[:] = ["SQL Server", "ODBC Driver 17 for SQL Server"]
     assert odbc.pick_driver() == "ODBC Driver 17 for SQL Server"
@@ -57,14 +69,17 @@ def test_a_requested_driver_must_be_installed(drivers):
 def test_connection_string_defaults_are_on_prem_friendly(drivers):
     drivers[:] = ALL
     text = odbc.connection_string(odbc.SqlServerTarget(server="sql01\\HELPDESK", database="SmarterTrack"))
-    assert text == ("DRIVER={ODBC Driver 18 for SQL Server};SERVER=sql01\\HELPDESK;DATABASE=SmarterTrack;"
-                    "Trusted_Connection=yes;Encrypt=yes;TrustServerCertificate=yes;ApplicationIntent=ReadOnly;APP=helpmig;")
+    assert text == (
+        "DRIVER={ODBC Driver 18 for SQL Server};SERVER=sql01\\HELPDESK;DATABASE=SmarterTrack;"
+        "Trusted_Connection=yes;Encrypt=yes;TrustServerCertificate=yes;ApplicationIntent=ReadOnly;APP=helpmig;"
+    )
 
 
 def test_sql_login_validation_and_odd_values(drivers):
     drivers[:] = ["ODBC Driver 17 for SQL Server"]
-    target = odbc.SqlServerTarget(server="sql01:1433", database="TRACKIT9_DATA", trusted=False, user="reader",
-                                  trust_server_certificate=False)
+    target = odbc.SqlServerTarget(
+        server="sql01:1433", database="TRACKIT9_DATA", trusted=False, user="reader", trust_server_certificate=False
+    )
     shown = odbc.connection_string(target)
     assert "SERVER=sql01,1433;" in shown and "UID=reader;" in shown and "PWD" not in shown
     assert "TrustServerCertificate=no;" in shown and "Encrypt=yes;" in shown
@@ -85,8 +100,9 @@ def test_datetimeoffset_converter():
     value = odbc.datetimeoffset_to_datetime(raw)
     assert value == datetime(2024, 3, 31, 1, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
     assert value.utcoffset() == timedelta(hours=2)
-    assert odbc.datetimeoffset_to_datetime(struct.pack("<6hI2h", 2020, 1, 1, 0, 0, 0, 0, -5, -30)).utcoffset() == \
-        -timedelta(hours=5, minutes=30)
+    assert odbc.datetimeoffset_to_datetime(
+        struct.pack("<6hI2h", 2020, 1, 1, 0, 0, 0, 0, -5, -30)
+    ).utcoffset() == -timedelta(hours=5, minutes=30)
 
 
 def test_a_missing_odbc_manager_is_a_clear_error(monkeypatch):
@@ -137,10 +153,22 @@ def test_options_say_where_the_database_is_and_never_hold_a_password():
     with pytest.raises(SourceError) as info:
         SqlSettings.from_options({"url": "mssql+pyodbc://u:secret@dsn"})
     assert info.value.code == "source.secret_in_options"
-    settings = SqlSettings.from_options({"server": "s", "database": "d", "user": "reader", "encrypt": "no",
-                                         "trust_server_certificate": False, "login_timeout": "5"})
-    assert (settings.trusted, settings.encrypt, settings.trust_server_certificate, settings.login_timeout) == \
-        (False, False, False, 5)
+    settings = SqlSettings.from_options(
+        {
+            "server": "s",
+            "database": "d",
+            "user": "reader",
+            "encrypt": "no",
+            "trust_server_certificate": False,
+            "login_timeout": "5",
+        }
+    )
+    assert (settings.trusted, settings.encrypt, settings.trust_server_certificate, settings.login_timeout) == (
+        False,
+        False,
+        False,
+        5,
+    )
     assert settings.location == "SQL Server s, database d (SQL login reader)"
     assert SqlSettings.from_options({"server": "s", "trusted": False}).trusted  # no user: Windows authentication
     assert SqlSettings.from_options({"db_url": "sqlite:///x.db"}).url == "sqlite:///x.db"

@@ -17,8 +17,11 @@ from tests.sources.helpers import copy_sample, no_secret, records
 
 
 def fingerprint(root: Path) -> dict[str, tuple[str, int]]:
-    return {str(path.relative_to(root)): (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
-            for path in sorted(root.rglob("*")) if path.is_file()}
+    return {
+        str(path.relative_to(root)): (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
 
 
 def test_a_full_read_leaves_every_file_as_it_was(st_manifest, tmp_path):
@@ -42,10 +45,18 @@ def test_the_sqlite_file_is_opened_read_only(st_manifest):
                 raw.execute("DELETE FROM st_Tickets")
 
 
-@pytest.mark.parametrize("statement", [
-    "DELETE FROM st_Tickets", "update st_Users set Email = ''", "/* harmless? */ DROP TABLE st_Tickets",
-    "-- note\nINSERT INTO st_Tags (Name) VALUES ('x')", "CREATE TABLE x (id int)", "EXEC sp_who", "",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM st_Tickets",
+        "update st_Users set Email = ''",
+        "/* harmless? */ DROP TABLE st_Tickets",
+        "-- note\nINSERT INTO st_Tags (Name) VALUES ('x')",
+        "CREATE TABLE x (id int)",
+        "EXEC sp_who",
+        "",
+    ],
+)
 def test_the_guard_refuses_anything_but_reads(st_manifest, statement):
     db = open_database(SqlSettings.from_options(st_manifest.options), no_secret)
     with db.engine.connect() as conn, pytest.raises(SourceError) as info:

@@ -14,12 +14,24 @@ from connectors.smartertrack import SmarterTrackSource
 from tests.sources.helpers import copy_sample, no_secret, records
 
 ROLES = {
-    "tickets": ObjectRole.CONVERSATION, "messages": ObjectRole.PART, "comments": ObjectRole.PART,
-    "customers": ObjectRole.CONTACT, "agents": ObjectRole.AGENT, "queues": ObjectRole.LOOKUP,
-    "organizations": ObjectRole.COMPANY, "departments": ObjectRole.TEAM, "groups": ObjectRole.TEAM,
-    "statuses": ObjectRole.LOOKUP, "priorities": ObjectRole.LOOKUP, "custom_fields": ObjectRole.LOOKUP,
-    "kb_categories": ObjectRole.KB_CATEGORY, "kb_articles": ObjectRole.ARTICLE, "chats": ObjectRole.CONVERSATION,
-    "chat_messages": ObjectRole.PART, "call_logs": ObjectRole.RECORD, "brands": ObjectRole.LOOKUP,
+    "tickets": ObjectRole.CONVERSATION,
+    "messages": ObjectRole.PART,
+    "comments": ObjectRole.PART,
+    "customers": ObjectRole.CONTACT,
+    "agents": ObjectRole.AGENT,
+    "queues": ObjectRole.LOOKUP,
+    "organizations": ObjectRole.COMPANY,
+    "departments": ObjectRole.TEAM,
+    "groups": ObjectRole.TEAM,
+    "statuses": ObjectRole.LOOKUP,
+    "priorities": ObjectRole.LOOKUP,
+    "custom_fields": ObjectRole.LOOKUP,
+    "kb_categories": ObjectRole.KB_CATEGORY,
+    "kb_articles": ObjectRole.ARTICLE,
+    "chats": ObjectRole.CONVERSATION,
+    "chat_messages": ObjectRole.PART,
+    "call_logs": ObjectRole.RECORD,
+    "brands": ObjectRole.LOOKUP,
     "tags": ObjectRole.TAG,
 }
 
@@ -50,8 +62,10 @@ def test_messages_come_in_time_order_with_their_direction(st, st_manifest):
     tickets = [record.key for record in records(st, "tickets")][:20] + [huge]
     thread = st.children("messages", tickets)
     assert len(thread[huge]) == 505
-    expected = {str(mid): ("customer", "agent")[direction] for mid, direction in
-                raw(st_manifest, "SELECT TicketMessageId, MessageDirection FROM st_TicketMessages")}
+    expected = {
+        str(mid): ("customer", "agent")[direction]
+        for mid, direction in raw(st_manifest, "SELECT TicketMessageId, MessageDirection FROM st_TicketMessages")
+    }
     for key, parts in thread.items():
         times = [part.data["sent_at"] for part in parts]
         assert times == sorted(times, key=lambda t: (t is not None, t)), key
@@ -70,7 +84,9 @@ def test_agents_customers_and_queues_are_told_apart(st, st_manifest):
     assert set(queues) == queue_ids
     assert not (set(agents) & set(customers)) and not (queue_ids & (set(agents) | set(customers)))
     in_groups = {str(uid) for (uid,) in raw(st_manifest, "SELECT UserId FROM st_UsersInGroups")}
-    role_only = {str(uid) for (uid,) in raw(st_manifest, "SELECT UserId FROM st_UsersInRoles WHERE RoleId = 2")} - in_groups
+    role_only = {
+        str(uid) for (uid,) in raw(st_manifest, "SELECT UserId FROM st_UsersInRoles WHERE RoleId = 2")
+    } - in_groups
     assert role_only and role_only <= set(agents)
     assert any(agent.data["is_primary_admin"] for agent in agents.values())
     users_role = {str(uid) for (uid,) in raw(st_manifest, "SELECT UserId FROM st_UsersInRoles WHERE RoleId = 4")}
@@ -82,19 +98,29 @@ def test_agents_customers_and_queues_are_told_apart(st, st_manifest):
 
 
 def test_lookups_are_resolved_into_names(st, st_manifest):
-    rows = raw(st_manifest, """
+    rows = raw(
+        st_manifest,
+        """
         SELECT t.TicketId, COALESCE(NULLIF(s.DisplayName, ''), s.EnglishName), p.DisplayName, d.DisplayName, g.GroupName
         FROM st_Tickets t JOIN st_TicketStatuses s ON s.TicketStatusId = t.TicketStatusId
         JOIN st_TicketPriorities p ON p.TicketPriorityId = t.TicketPriorityId
-        JOIN st_Departments d ON d.DepartmentId = t.DepartmentId JOIN st_Groups g ON g.GroupId = t.GroupId""")
+        JOIN st_Departments d ON d.DepartmentId = t.DepartmentId JOIN st_Groups g ON g.GroupId = t.GroupId""",
+    )
     expected = {str(row[0]): row[1:] for row in rows}
     tickets = records(st, "tickets")
-    assert {(r.data["status"], r.data["priority"], r.data["department"], r.data["group"]) == expected[r.key]
-            for r in tickets} == {True}
+    assert {
+        (r.data["status"], r.data["priority"], r.data["department"], r.data["group"]) == expected[r.key]
+        for r in tickets
+    } == {True}
     statuses = {r.data["status"] for r in tickets}
     assert "Closed (Locked)" in statuses  # its DisplayName is empty: the English name stands in
     spec = st.describe().object("tickets").field("status")
-    assert spec.type is FieldType.OPTIONS and spec.options == ("Open", "Waiting on customer", "Closed", "Closed (Locked)")
+    assert spec.type is FieldType.OPTIONS and spec.options == (
+        "Open",
+        "Waiting on customer",
+        "Closed",
+        "Closed (Locked)",
+    )
     assert "Urgent!" in st.describe().object("tickets").field("priority").options
     comment_types = {r.data["type"] for r in records(st, "comments")}
     assert comment_types <= {"Comment", "Transfer", "Resolution"} and comment_types
@@ -104,13 +130,24 @@ def test_custom_fields_arrive_by_name(st, st_manifest):
     spec = st.describe().object("tickets")
     product = spec.field("cf_product")
     assert product.custom and product.label == "Product"
-    values = {str(tid): value for tid, value in
-              raw(st_manifest, "SELECT TicketId, DataContent FROM st_CustomDataFieldsInTickets WHERE CustomFieldId = 1")}
+    values = {
+        str(tid): value
+        for tid, value in raw(
+            st_manifest, "SELECT TicketId, DataContent FROM st_CustomDataFieldsInTickets WHERE CustomFieldId = 1"
+        )
+    }
     tickets = {r.key: r for r in records(st, "tickets")}
-    assert {key: r.data["cf_product"] for key, r in tickets.items() if r.data["cf_product"]} == \
-        {key: value for key, value in values.items() if key in tickets}
-    assert all(len(tickets[key].data["cf_contract_notes"]) > 255 for key in st_manifest.keys("custom_field_over_255", "tickets"))
-    assert all(len(tickets[key].data["cf_contract_notes"]) > 512 for key in st_manifest.keys("custom_field_over_512", "tickets"))
+    assert {key: r.data["cf_product"] for key, r in tickets.items() if r.data["cf_product"]} == {
+        key: value for key, value in values.items() if key in tickets
+    }
+    assert all(
+        len(tickets[key].data["cf_contract_notes"]) > 255
+        for key in st_manifest.keys("custom_field_over_255", "tickets")
+    )
+    assert all(
+        len(tickets[key].data["cf_contract_notes"]) > 512
+        for key in st_manifest.keys("custom_field_over_512", "tickets")
+    )
     assert "cf_legacy_code" not in spec.field_names  # a definition nobody uses
     customers = st.describe().object("customers")
     assert {"cf_account_manager", "cf_vip"} <= set(customers.field_names)
@@ -119,7 +156,11 @@ def test_custom_fields_arrive_by_name(st, st_manifest):
 
 def test_deleted_spam_and_draft_rows_are_skipped_and_reported(st, st_manifest):
     st.describe()
-    reported = {(f.object, f.code.removeprefix("source.skipped_")): f for f in st.findings if f.code.startswith("source.skipped_")}
+    reported = {
+        (f.object, f.code.removeprefix("source.skipped_")): f
+        for f in st.findings
+        if f.code.startswith("source.skipped_")
+    }
     expected = {(obj, reason): keys for obj, reasons in st_manifest.skipped.items() for reason, keys in reasons.items()}
     assert set(reported) == set(expected)
     for ident, keys in expected.items():
@@ -148,7 +189,9 @@ def test_attachments_are_found_in_nested_folders_and_missing_ones_reported(st, s
     by_name = {f"{ref.record_key}/{ref.name}": ref for ref in refs}
     missing = {key for key, ref in by_name.items() if not ref.exists}
     assert missing == set(st_manifest.keys("missing_attachment", "messages"))
-    assert all(by_name[key].size == 0 and by_name[key].exists for key in st_manifest.keys("zero_byte_attachment", "messages"))
+    assert all(
+        by_name[key].size == 0 and by_name[key].exists for key in st_manifest.keys("zero_byte_attachment", "messages")
+    )
     assert set(st_manifest.keys("restricted_attachment", "messages")) <= set(by_name)
     twin = by_name[st_manifest.keys("same_name_files", "messages")[0]]
     assert twin.size == 1500 and "decoy" not in twin.location  # matched by name and length
@@ -172,7 +215,9 @@ def test_without_an_attachments_folder_every_file_reads_as_missing(st_manifest):
     with SmarterTrackSource.from_options(options, no_secret) as source:
         refs = list(source.iter_attachments("messages"))
         assert refs and not any(ref.exists for ref in refs)
-        assert [f.code for f in source.findings if f.code == "source.attachments_root_missing"] == ["source.attachments_root_missing"]
+        assert [f.code for f in source.findings if f.code == "source.attachments_root_missing"] == [
+            "source.attachments_root_missing"
+        ]
 
 
 def test_organizations_come_through_filters(st, st_manifest):
@@ -183,9 +228,17 @@ def test_organizations_come_through_filters(st, st_manifest):
     assert shared.data["domain"] == "gmail.com"
     customers = records(st, "customers")
     [user_filter] = raw(st_manifest, "SELECT UserId, OrganizationId FROM st_OrganizationFilters WHERE FilterType = 0")
-    [email_filter] = raw(st_manifest, "SELECT FilterValue, OrganizationId FROM st_OrganizationFilters WHERE FilterType = 2")
-    by_domain = [c for c in customers if c.data["email"] and c.data["email"].endswith("@gmail.com")
-                 and c.data["email"] != email_filter[0] and c.key != str(user_filter[0])]
+    [email_filter] = raw(
+        st_manifest, "SELECT FilterValue, OrganizationId FROM st_OrganizationFilters WHERE FilterType = 2"
+    )
+    by_domain = [
+        c
+        for c in customers
+        if c.data["email"]
+        and c.data["email"].endswith("@gmail.com")
+        and c.data["email"] != email_filter[0]
+        and c.key != str(user_filter[0])
+    ]
     assert by_domain and {c.data["organization_id"] for c in by_domain} == {int(shared.key)}
     by_key = {c.key: c for c in customers}
     assert by_key[str(user_filter[0])].data["organization_id"] == user_filter[1]
@@ -208,7 +261,9 @@ def test_get_children_and_since(st, st_manifest):
     assert set(comments) == {"nope", every[0].parent_key} and comments["nope"] == []
     since = datetime(2023, 1, 1, tzinfo=UTC)
     recent = records(st, "messages", since=since)
-    assert {r.key for r in recent} == {r.key for r in every if r.data["sent_at"] is not None and r.data["sent_at"] >= since}
+    assert {r.key for r in recent} == {
+        r.key for r in every if r.data["sent_at"] is not None and r.data["sent_at"] >= since
+    }
     exact = next(r for r in every if r.data["sent_at"] and r.data["sent_at"].year == 2022)
     assert exact.key in {r.key for r in records(st, "messages", since=exact.data["sent_at"])}
 
@@ -227,15 +282,21 @@ def test_missing_optional_tables_and_columns_become_findings(st_manifest, tmp_pa
         assert all(r.data["cc_addresses"] is None for r in records(source, "messages"))
         assert all(r.data["survey_rating"] is None for r in records(source, "tickets"))
         codes = {(f.code, f.object) for f in source.findings}
-        assert {("source.object_unavailable", "chats"), ("source.object_unavailable", "chat_messages"),
-                ("source.column_missing", "messages"), ("source.column_missing", "tickets"),
-                ("source.object_unavailable", "customers custom fields")} <= codes
+        assert {
+            ("source.object_unavailable", "chats"),
+            ("source.object_unavailable", "chat_messages"),
+            ("source.column_missing", "messages"),
+            ("source.column_missing", "tickets"),
+            ("source.object_unavailable", "customers custom fields"),
+        } <= codes
 
 
 def test_a_changed_table_prefix_is_a_setting(st_manifest, tmp_path):
     path = copy_sample(st_manifest, tmp_path)
     with sqlite3.connect(path) as conn:
-        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'st_%'").fetchall():
+        for (table,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'st_%'"
+        ).fetchall():
             conn.execute(f"ALTER TABLE {table} RENAME TO help_{table[3:]}")
     with SmarterTrackSource.from_options({"sqlite": str(path), "prefix": "help_"}, no_secret) as source:
         assert {spec.name: spec.count for spec in source.describe().objects} == st_manifest.counts

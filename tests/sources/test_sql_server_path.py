@@ -36,7 +36,9 @@ def comparable(value):
 
 @pytest.mark.parametrize("platform", ["smartertrack", "trackit"])
 def test_connectors_read_the_same_through_pyodbc(platform, st, ti, st_manifest, ti_manifest):
-    native, manifest, cls = (st, st_manifest, SmarterTrackSource) if platform == "smartertrack" else (ti, ti_manifest, TrackItSource)
+    native, manifest, cls = (
+        (st, st_manifest, SmarterTrackSource) if platform == "smartertrack" else (ti, ti_manifest, TrackItSource)
+    )
     with cls.from_options(odbc_options(manifest), no_secret) as source:
         assert source.database.engine.dialect.name == "sqlite" and source.database.engine.dialect.driver == "pyodbc"
         assert source.check().ok
@@ -46,14 +48,18 @@ def test_connectors_read_the_same_through_pyodbc(platform, st, ti, st_manifest, 
             theirs = records(native, spec.name, batch_size=50)
             assert [r.key for r in mine] == [r.key for r in theirs], spec.name
             for a, b in zip(mine, theirs, strict=True):
-                assert {k: comparable(v) for k, v in a.data.items()} == {k: comparable(v) for k, v in b.data.items()}, \
-                    (spec.name, a.key)
+                assert {k: comparable(v) for k, v in a.data.items()} == {k: comparable(v) for k, v in b.data.items()}, (
+                    spec.name,
+                    a.key,
+                )
         parent, child = ("tickets", "messages") if platform == "smartertrack" else ("tickets", "notes")
         assert source.childless_keys(parent, child) == native.childless_keys(parent, child)
         assert source.child_counts(child, over=2) == native.child_counts(child, over=2)
         assert source.profile(parent).fields["subject"].filled == native.profile(parent).fields["subject"].filled
         attachments = list(source.iter_attachments("messages" if platform == "smartertrack" else "tickets"))
-        assert len(attachments) == len(list(native.iter_attachments("messages" if platform == "smartertrack" else "tickets")))
+        assert len(attachments) == len(
+            list(native.iter_attachments("messages" if platform == "smartertrack" else "tickets"))
+        )
 
 
 def test_the_odbc_path_never_writes(st_manifest):
@@ -64,7 +70,10 @@ def test_the_odbc_path_never_writes(st_manifest):
             raw = conn.connection.dbapi_connection
             with pytest.raises(Exception, match="readonly"):  # below the guard, SQLite itself refuses
                 raw.cursor().execute("DELETE FROM st_Tickets")
-    assert sqlite3.connect(st_manifest.database).execute("SELECT COUNT(*) FROM st_Tickets").fetchone()[0] == st_manifest.size
+    assert (
+        sqlite3.connect(st_manifest.database).execute("SELECT COUNT(*) FROM st_Tickets").fetchone()[0]
+        == st_manifest.size
+    )
 
 
 def test_a_wrong_path_is_not_created(tmp_path):
@@ -85,7 +94,9 @@ def test_the_sqlite_pyodbc_dialect_binds_inserts_and_reflects(tmp_path):
         table.create(conn)
         assert conn.execute(insert(table).values(name="a")).inserted_primary_key == (1,)
         assert conn.execute(insert(table).values(name="b")).inserted_primary_key == (2,)
-        assert conn.execute(select(table.c.name).where(table.c.id.in_([1, 2])).order_by(table.c.id)).scalars().all() == ["a", "b"]
+        assert conn.execute(
+            select(table.c.name).where(table.c.id.in_([1, 2])).order_by(table.c.id)
+        ).scalars().all() == ["a", "b"]
     assert engine.dialect.server_version_info >= (3,)
     reflected = Table("t", MetaData(), autoload_with=engine)
     assert [c.name for c in reflected.c] == ["id", "name"]
@@ -121,8 +132,14 @@ def exercise(source: Source) -> None:
             if field.references and field.references in {s.name for s in schema.objects}:
                 source.orphan_keys(spec.name, field.name, field.references)
         if spec.updated_field or spec.created_field:
-            list(source.iter_records(spec.name, since=batch[0].data.get(spec.updated_field or spec.created_field)
-                                     if batch and batch[0].data.get(spec.updated_field or spec.created_field) else None))
+            list(
+                source.iter_records(
+                    spec.name,
+                    since=batch[0].data.get(spec.updated_field or spec.created_field)
+                    if batch and batch[0].data.get(spec.updated_field or spec.created_field)
+                    else None,
+                )
+            )
         for field in ("email", "customer_email", "requester_email"):
             if field in spec.field_names:
                 source.duplicate_values(spec.name, field)
@@ -180,4 +197,7 @@ def test_long_key_lists_are_chunked_under_the_parameter_limit(st):
     sent = [s for s in recorder.statements if "st_TicketMessages" in str(s)]
     assert len(sent) >= 5
     dialect = mssql_pyodbc.dialect(paramstyle="qmark")
-    assert max(len(s.compile(dialect=dialect, compile_kwargs={"render_postcompile": True}).positiontup) for s in sent) <= 1010
+    assert (
+        max(len(s.compile(dialect=dialect, compile_kwargs={"render_postcompile": True}).positiontup) for s in sent)
+        <= 1010
+    )

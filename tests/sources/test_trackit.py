@@ -14,9 +14,15 @@ from connectors.trackit import TrackItSource
 from tests.sources.helpers import copy_sample, no_secret, records
 
 ROLES = {
-    "tickets": ObjectRole.CONVERSATION, "notes": ObjectRole.PART, "requesters": ObjectRole.CONTACT,
-    "technicians": ObjectRole.AGENT, "statuses": ObjectRole.LOOKUP, "priorities": ObjectRole.LOOKUP,
-    "hd_users": ObjectRole.AGENT, "hd_groups": ObjectRole.TEAM, "kb_articles": ObjectRole.ARTICLE,
+    "tickets": ObjectRole.CONVERSATION,
+    "notes": ObjectRole.PART,
+    "requesters": ObjectRole.CONTACT,
+    "technicians": ObjectRole.AGENT,
+    "statuses": ObjectRole.LOOKUP,
+    "priorities": ObjectRole.LOOKUP,
+    "hd_users": ObjectRole.AGENT,
+    "hd_groups": ObjectRole.TEAM,
+    "kb_articles": ObjectRole.ARTICLE,
     "assets": ObjectRole.RECORD,
 }
 
@@ -50,7 +56,8 @@ def test_local_times_become_utc_in_the_configured_zone(ti, ti_manifest):
         moved = {r.key: r.data["opened_at"] for r in records(other, "tickets")}
         assert moved[summer.key] - summer.data["opened_at"] == (
             datetime(2000, 7, 1, tzinfo=ZoneInfo("America/New_York")).utcoffset() * -1
-            + datetime(2000, 7, 1, tzinfo=zone).utcoffset())
+            + datetime(2000, 7, 1, tzinfo=zone).utcoffset()
+        )
     notes = records(ti, "notes")
     assert all(n.data["created_at"] is None or n.data["created_at"].tzinfo is UTC for n in notes)
 
@@ -76,11 +83,19 @@ def test_changes_since_are_read_by_modification_date(ti):
 
 
 def test_work_orders_carry_requester_status_and_priority_names(ti, ti_manifest):
-    view = {str(woid): (email, name, status) for woid, email, name, status in raw(
-        ti_manifest.database, "SELECT woid, request_email, request_fullname, WorkOrderStatusName FROM vTASKS_BROWSE")}
+    view = {
+        str(woid): (email, name, status)
+        for woid, email, name, status in raw(
+            ti_manifest.database, "SELECT woid, request_email, request_fullname, WorkOrderStatusName FROM vTASKS_BROWSE"
+        )
+    }
     for ticket in records(ti, "tickets"):
         email, name, status = view[ticket.key]
-        assert (ticket.data["requester_email"], ticket.data["requester_name"], ticket.data["status"]) == (email, name, status)
+        assert (ticket.data["requester_email"], ticket.data["requester_name"], ticket.data["status"]) == (
+            email,
+            name,
+            status,
+        )
         if email:
             assert ticket.data["requester_id"] == email.strip().lower()
     spec = ti.describe().object("tickets")
@@ -99,12 +114,17 @@ def test_requesters_are_one_per_email_case_insensitively(ti, ti_manifest):
     assert merged.data["tickets"] >= 2
     nameless = [requesters[key] for key in ti_manifest.keys("contact_no_email", "requesters")]
     assert all(not r.data["email"] for r in nameless)
-    assert ti.orphan_keys("tickets", "requester_id", "requesters") == (2, tuple(ti_manifest.keys("orphan_ticket", "tickets")))
+    assert ti.orphan_keys("tickets", "requester_id", "requesters") == (
+        2,
+        tuple(ti_manifest.keys("orphan_ticket", "tickets")),
+    )
 
 
 def test_notes_are_discovered_and_come_in_time_order(ti, ti_manifest):
     spec = ti.describe().object("notes")
-    assert spec.parent == "tickets" and {"body", "created_at", "author", "is_private", "note_type"} <= set(spec.field_names)
+    assert spec.parent == "tickets" and {"body", "created_at", "author", "is_private", "note_type"} <= set(
+        spec.field_names
+    )
     huge = ti_manifest.keys("over_500_parts", "tickets")[0]
     thread = ti.children("notes", [huge, "1", "2"])
     assert len(thread[huge]) == 505
