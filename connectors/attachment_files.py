@@ -88,10 +88,6 @@ class FileIndex:
                         self._files.setdefault(name.lower(), []).append((index, name, size))
         return self._files
 
-    @property
-    def file_count(self) -> int:
-        return sum(len(found) for found in self._index().values())
-
     def find(self, name_on_disk: str, length: int | None = None) -> tuple[str, int] | None:
         """(path, size) of the file with that name; with several, the one of that length."""
         found = self._index().get(name_on_disk.strip().lower())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, cast, inspect
+from sqlalchemy import Column, MetaData, Table, inspect
 from sqlalchemy import types as sqltypes
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
@@ -50,9 +50,6 @@ class Catalog:
     @property
     def table_names(self) -> list[str]:
         return sorted(self._names.values())
-
-    def has(self, name: str) -> bool:
-        return name.lower() in self._names
 
     def is_view(self, name: str) -> bool:
         return name.lower() in self._views
@@ -94,22 +91,6 @@ def column(table: Any, name: str) -> ColumnElement | None:
         if col.name.lower() == lowered:
             return col
     return None
-
-
-def first_column(table: Any, *names: str) -> ColumnElement | None:
-    """The first of several candidate names that the table has."""
-    for name in names:
-        found = column(table, name)
-        if found is not None:
-            return found
-    return None
-
-
-def readable(col: ColumnElement, dialect: str) -> ColumnElement:
-    """SQL Server's legacy text/ntext cannot be compared, measured or grouped: read as nvarchar(max)."""
-    if dialect == "mssql" and isinstance(col.type, sqltypes.Text):
-        return cast(col, sqltypes.NVARCHAR())
-    return col
 
 
 def field_type(sqltype: Any) -> tuple[FieldType, int | None]:

@@ -10,7 +10,7 @@ queries, so each connector is mostly a list of declarations.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -109,16 +109,12 @@ class SqlObject:
     since_value: Convert | None = None  # aware UTC -> the value to compare in the source
     optional: bool = False
     description: str = ""
-    extras: dict[str, Any] = field(default_factory=dict)  # connector-specific (attachment tables, ...)
 
     def field(self, name: str) -> SqlField:
         for item in self.fields:
             if item.name == name:
                 return item
         raise KeyError(f"{self.name} has no field {name!r}")
-
-    def has_field(self, name: str) -> bool:
-        return any(item.name == name for item in self.fields)
 
     @property
     def sql_fields(self) -> list[SqlField]:

@@ -53,9 +53,11 @@ def profile(src: SqlSource, obj: SqlObject) -> ObjectProfile:
     sub = obj.select().subquery("p")
     fields = obj.sql_fields
     columns: list[Any] = [func.count().label("n")]
-    if obj.created_field:
-        created = sub.c[obj.created_field]
-        columns += [func.min(created), func.max(created)]
+    created = obj.field(obj.created_field) if obj.created_field else None
+    if created is not None and created.expr is not None:
+        columns += [func.min(sub.c[created.name]), func.max(sub.c[created.name])]
+    else:
+        columns += [None, None]
     for item in fields:
         col = sub.c[item.name]
         if item.is_text:
@@ -81,12 +83,9 @@ def profile(src: SqlSource, obj: SqlObject) -> ObjectProfile:
     answer = [next(values) if c is not None else None for c in columns]
 
     result = ObjectProfile(object=obj.name, count=answer[0] or 0)
-    position = 1
-    if obj.created_field:
-        item = obj.field(obj.created_field)
-        result.first_created = _convert(item, answer[1]) if item.expr is not None else None
-        result.last_created = _convert(item, answer[2]) if item.expr is not None else None
-        position = 3
+    if created is not None:
+        result.first_created, result.last_created = _convert(created, answer[1]), _convert(created, answer[2])
+    position = 3
     profiles: dict[str, FieldProfile] = {}
     small: list[SqlField] = []
     for item in fields:

@@ -72,10 +72,6 @@ class SqlSource(Source):
     def build_objects(self, catalog: Catalog) -> list[SqlObject]:
         """The platform's objects on this database; missing optional pieces are reported."""
 
-    def product_version(self) -> str:
-        """The platform's version, when the database says it."""
-        return ""
-
     # -- plumbing -----------------------------------------------------------------
 
     @property
@@ -150,6 +146,7 @@ class SqlSource(Source):
             self._db = None
             self._catalog = None
             self._objects = None
+            self._schema = None
 
     # -- Source -------------------------------------------------------------------
 
@@ -158,16 +155,14 @@ class SqlSource(Source):
             objects = self.objects()
             with self.connection("reach the database") as conn:
                 conn.execute(select(1)).scalar()
+                server = ".".join(str(part) for part in conn.dialect.server_version_info or ())
             main = next(iter(objects.values()))
             count = self.scalar(select(func.count()).select_from(main.from_).where(*main.where), "count")
         except SourceError as exc:
             details = (exc.hint,) if exc.hint else ()
             return ConnectionCheck(False, str(exc), details)
         db = self.database
-        details = [f"engine: {db.dialect}" + (f" ({db.driver})" if db.driver else "")]
-        version = self.product_version()
-        if version:
-            details.append(f"version: {version}")
+        details = [f"engine: {db.dialect} {server}".rstrip() + (f" through {db.driver}" if db.driver else "")]
         if db.schema:
             details.append(f"schema: {db.schema}")
         details.append(f"{len(self.catalog.table_names)} tables and views")
@@ -189,7 +184,6 @@ class SqlSource(Source):
             self._schema = SourceSchema(
                 platform=self.platform,
                 objects=tuple(obj.spec(counts[obj.name]) for obj in objects.values()),
-                version=self.product_version(),
             )
         return self._schema
 

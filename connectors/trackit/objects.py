@@ -74,7 +74,6 @@ class TrackItSchema:
     def __init__(self, source: TrackItSource, catalog: Catalog) -> None:
         self.source = source
         self.catalog = catalog
-        self.dialect = catalog.db.dialect
         self.clock = source.clock
 
     def build(self) -> list[SqlObject]:

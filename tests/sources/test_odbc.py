@@ -186,3 +186,13 @@ def test_a_sql_login_needs_its_secret(drivers):
     db = open_database(settings, lambda name: "s3cret")
     assert db.dialect == "mssql" and db.schema == "dbo" and "s3cret" not in repr(db.engine.url)
     db.close()
+
+
+def test_connect_registers_the_converter_and_the_query_timeout(st_manifest):
+    conn = odbc.connect(f"DRIVER={{SQLite3}};Database={st_manifest.database};NoCreat=1", login_timeout=5, query_timeout=7)
+    try:
+        assert conn.get_output_converter(odbc.SQL_SS_TIMESTAMPOFFSET) is odbc.datetimeoffset_to_datetime
+        assert conn.timeout == 7
+        assert conn.execute("SELECT COUNT(*) FROM st_Tickets").fetchone()[0] == st_manifest.size
+    finally:
+        conn.close()
