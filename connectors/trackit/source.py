@@ -14,7 +14,7 @@ from typing import Any
 
 from connectors.attachment_files import FolderIndex
 from connectors.base import AttachmentRef, Capability, Finding, Record, Severity, SourceError
-from connectors.localtime import SourceClock
+from connectors.local_time import SourceClock
 from connectors.sql.builder import SchemaGap
 from connectors.sql.catalog import Catalog
 from connectors.sql.database import SqlSettings
