@@ -118,8 +118,11 @@ class TrackItSchema:
             kind = FieldType.DATETIME
         return typed_field(name, expr, type=kind, convert=kw.pop("convert", None) or self._convert(kind), **kw)
 
-    def rest(self, table: Any, used: set[str], taken: set[str]) -> list[SqlField]:
-        """Every other column, as is: installation-specific columns must not be lost."""
+    def rest(self, table: Any, used: set[str], taken: set[str], *, custom: bool = False) -> list[SqlField]:
+        """Every other column, as is: installation-specific columns must not be lost.
+
+        On `tasks` they are the installation's custom fields (the seed: "appended
+        columns"): `custom` marks them so the audit holds them to Intercom's limits."""
         fields = []
         for col in table.c:
             if col.name.lower() in used:
@@ -138,6 +141,7 @@ class TrackItSchema:
                     type=kind,
                     convert=self._convert(kind),
                     description=f"{table.name}.{col.name}, as the database holds it",
+                    custom=custom,
                 )
             )
         return fields
@@ -279,7 +283,7 @@ class TrackItSchema:
             ("MODIDATE",),
             ("CLSDDATE", "CLOSEDATE", "DATECLOSED"),
         )
-        fields += self.rest(tasks, used, {f.name for f in fields})
+        fields += self.rest(tasks, used, {f.name for f in fields}, custom=True)
         return SqlObject(
             name="tickets",
             role=ObjectRole.CONVERSATION,
