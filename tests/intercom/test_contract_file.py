@@ -1,0 +1,31 @@
+"""The vendored OpenAPI description is the official, unmodified 2.16 file."""
+
+from tests.intercom.contract.openapi import SPEC_PATH, SPEC_SHA256, file_sha256
+
+
+def test_vendored_description_is_unmodified():
+    assert SPEC_PATH.exists(), "the contract file must be committed with the tests"
+    assert file_sha256() == SPEC_SHA256
+
+
+def test_description_is_openapi_3_0_for_api_2_16(contract):
+    assert contract.spec["openapi"] == "3.0.1"
+    assert contract.spec["info"]["version"] == "2.16"
+    assert {"CreateContact", "createConversation", "replyConversation", "createConversationAttribute"} <= contract.operation_ids
+
+
+def test_validator_rejects_what_the_description_forbids(contract):
+    create_contact = contract.match("POST", "/contacts")
+    assert contract.check_request(create_contact, {"external_id": "x"}) == []
+    assert contract.check_request(create_contact, {"name": "no identity"})  # anyOf email|external_id|role
+    create_conversation = contract.match("POST", "/conversations")
+    assert contract.check_response(create_conversation, 200, {"type": "user_message", "id": "1", "created_at": 1, "body": "b", "message_type": "inapp"})
+    get_conversation = contract.match("GET", "/conversations/123")
+    assert contract.check_response(get_conversation, 200, {"type": "conversation", "id": "1", "company": None, "title": None}) == []
+    assert contract.check_response(get_conversation, 200, {"type": "conversation", "id": 1})
+
+
+def test_literal_segments_win_over_parameters(contract):
+    assert contract.match("POST", "/contacts/search").operation_id == "SearchContacts"
+    assert contract.match("GET", "/conversations/attributes").operation_id == "listConversationAttributes"
+    assert contract.match("GET", "/conversations/42").operation_id == "retrieveConversation"
