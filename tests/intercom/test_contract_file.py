@@ -29,3 +29,21 @@ def test_literal_segments_win_over_parameters(contract):
     assert contract.match("POST", "/contacts/search").operation_id == "SearchContacts"
     assert contract.match("GET", "/conversations/attributes").operation_id == "listConversationAttributes"
     assert contract.match("GET", "/conversations/42").operation_id == "retrieveConversation"
+
+
+async def test_the_recorder_reports_what_breaks_the_contract(contract):
+    import httpx
+
+    from tests.intercom.contract.recorder import ContractRecorder
+
+    class Wrong(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request):
+            return httpx.Response(200, json={"type": "contact", "id": 7, "created_at": "yesterday"})
+
+    recorder = ContractRecorder(contract, Wrong())
+    async with httpx.AsyncClient(base_url="http://sandbox", transport=recorder) as http:
+        await http.post("/contacts", json={"name": "no identity"})
+        await http.get("/no/such/operation")
+    found = {(v.where, v.path) for v in recorder.violations}
+    assert ("request", "$") in found and ("response 200", "$.id") in found and ("response 200", "$.created_at") in found
+    assert any("no operation" in v.message for v in recorder.violations)
