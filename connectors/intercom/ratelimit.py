@@ -52,19 +52,21 @@ class RatePacer:
         reserve_fraction: float = 0.01,
         reset_grace: float = 0.05,
         min_429_wait: float = 0.5,
+        quantum: float = 0.02,
     ) -> None:
         self._clock = clock
         self.window_seconds = window_seconds
         self.reserve_fraction = reserve_fraction  # left unused: room for other clients' in-flight requests
         self.reset_grace = reset_grace  # added to the reset: clocks and the header's whole seconds differ
         self.min_429_wait = min_429_wait
+        self.quantum = quantum  # grants this close to their slot go at once: fewer timer wake-ups
         self._lock = asyncio.Lock()
         self._sent = 0  # sequence number of the last request granted
         self._limit: int | None = None
         self._reported: int | None = None
         self._estimate = 0.0
         self._reset_at: float | None = None
-        self._last_grant = -math.inf
+        self._slot = -math.inf  # when the last grant was due (its schedule, not when it went)
         self._blocked_until = 0.0
         self._consecutive_429 = 0
 
@@ -89,14 +91,16 @@ class RatePacer:
                     await self._clock.sleep(max(self._reset_at + self.reset_grace - now, 0.001))
                     continue
                 time_left = min(max(self._reset_at - now, 0.0), self.window_seconds)
-                due = self._last_grant + time_left / usable
-                if due > now:
+                due = self._slot + time_left / usable
+                if due > now + self.quantum:
                     await self._clock.sleep(due - now)
                     continue
+                # Keep the schedule (a late wake-up is made up for), but never bank more
+                # than one quantum of unused slots after an idle spell.
+                self._slot = max(due, now - self.quantum)
                 break
             self._sent += 1
             self._estimate -= 1
-            self._last_grant = now
             return self._sent
 
     def _roll_window(self, now: float) -> None:

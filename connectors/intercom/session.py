@@ -40,7 +40,7 @@ log = logging.getLogger("connectors.intercom")
 # Failures that prove the request never reached the server.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Failures that retrying cannot fix (a bad URL, a request httpx refuses to write).
-_HOPELESS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL)
+_HOPELESS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,6 @@ class IntercomSession:
         self._free: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
         for index in range(max_concurrency):
             self._free.put_nowait(self._clients[index % shard_count])
-        self.max_concurrency = max_concurrency
         self.shards = shard_count
 
     def __repr__(self) -> str:
@@ -166,6 +165,9 @@ class IntercomSession:
             except httpx.TransportError as exc:
                 self.metrics.finished(call.operation, _outcome(exc), None)
                 return None, exc, sequence
+            except BaseException:  # cancelled by the caller (pause, stop): no longer in flight
+                self.metrics.finished(call.operation, "cancelled", None)
+                raise
             self.metrics.finished(call.operation, response.status_code, self.clock.monotonic() - started)
             return response, None, sequence
         finally:

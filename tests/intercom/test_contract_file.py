@@ -1,6 +1,9 @@
 """The vendored OpenAPI description is the official, unmodified 2.16 file."""
 
+import httpx
+
 from tests.intercom.contract.openapi import SPEC_PATH, SPEC_SHA256, file_sha256
+from tests.intercom.contract.recorder import ContractRecorder
 
 
 def test_vendored_description_is_unmodified():
@@ -32,10 +35,6 @@ def test_literal_segments_win_over_parameters(contract):
 
 
 async def test_the_recorder_reports_what_breaks_the_contract(contract):
-    import httpx
-
-    from tests.intercom.contract.recorder import ContractRecorder
-
     class Wrong(httpx.AsyncBaseTransport):
         async def handle_async_request(self, request):
             return httpx.Response(200, json={"type": "contact", "id": 7, "created_at": "yesterday"})

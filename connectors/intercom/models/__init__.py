@@ -11,7 +11,7 @@ from connectors.intercom.models.attributes import (
     DataAttributeOption,
     attribute_name_problem,
 )
-from connectors.intercom.models.base import CursorPages, Deleted, IntercomModel, RequestModel
+from connectors.intercom.models.base import Deleted, IntercomModel, RequestModel
 from connectors.intercom.models.companies import Company, CompanyUpsert
 from connectors.intercom.models.contacts import (
     Contact,
@@ -77,7 +77,6 @@ __all__ = [
     "ConversationFrom",
     "ConversationPart",
     "ConversationUpdate",
-    "CursorPages",
     "CustomObjectInstance",
     "CustomObjectUpsert",
     "DataAttribute",

@@ -30,22 +30,3 @@ class Deleted(IntercomModel):
     object: str | None = None
     deleted: bool = True
     already_gone: bool = False
-
-
-class NextCursor(IntercomModel):
-    per_page: int | None = None
-    starting_after: str | None = None
-
-
-class CursorPages(IntercomModel):
-    """`pages` of cursor-paged and page-numbered lists (both use this object)."""
-
-    type: str | None = None
-    page: int | None = None
-    per_page: int | None = None
-    total_pages: int | None = None
-    next: NextCursor | str | None = None
-
-    @property
-    def next_cursor(self) -> str | None:
-        return self.next.starting_after if isinstance(self.next, NextCursor) else None

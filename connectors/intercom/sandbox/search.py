@@ -15,7 +15,6 @@ from connectors.intercom.sandbox.errors import invalid
 
 Predicate = Callable[[dict[str, Any]], bool]
 FieldReader = Callable[[dict[str, Any], str], Any]
-_MISSING = object()
 
 
 def _compare(actual: Any, operator: str, expected: Any) -> bool:

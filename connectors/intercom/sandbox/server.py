@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import uvicorn
 
@@ -31,8 +30,11 @@ def _tokens(token: str | Iterable[str] | None) -> frozenset[str] | None:
     return frozenset(token)
 
 
+_HIDE_SIMULATED_DROPS = _HideSimulatedDrops()
+
+
 def _config(sandbox: Sandbox, host: str, port: int) -> uvicorn.Config:
-    logging.getLogger("uvicorn.error").addFilter(_HideSimulatedDrops())
+    logging.getLogger("uvicorn.error").addFilter(_HIDE_SIMULATED_DROPS)  # once: the same filter is not added twice
     return uvicorn.Config(sandbox.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
 
 

@@ -142,9 +142,6 @@ class Contract:
             return {"$ref": BASE_URI + "#/components/schemas/error"}
         return None
 
-    def documents_status(self, op: Operation, status: int) -> bool:
-        return str(status) in op.node.get("responses", {})
-
     def check_request(self, op: Operation, body: Any) -> list[Violation]:
         validator = self._validator((op.operation_id, "request"), self.request_schema(op))
         return self._errors(validator, body, "request", op)
