@@ -118,6 +118,8 @@ class RatePacer:
         reset = _int_header(headers, "x-ratelimit-reset")
         if limit is None or remaining is None or reset is None:
             return
+        # A reset more than a window away means the clocks disagree: never wait longer.
+        reset = min(reset, math.ceil(self._clock.time() + self.window_seconds))
         self._limit = limit
         sent_since = self._sent - sequence  # granted after this one: not counted in `remaining`
         if self._reset_at is None or reset > self._reset_at + 0.5:
@@ -141,7 +143,7 @@ class RatePacer:
         floor = min(self.window_seconds, self.min_429_wait * 2 ** (self._consecutive_429 - 1))
         reset = _int_header(headers, "x-ratelimit-reset")
         if reset is not None and reset > now:
-            until = min(reset + self.reset_grace, now + self.window_seconds * 6)  # further away: a skewed clock
+            until = min(reset + self.reset_grace, now + self.window_seconds + self.reset_grace)  # further: a skewed clock
             if self._consecutive_429 > 1:  # a 429 right after waiting for a reset: back off as well
                 until = max(until, now + floor)
         else:

@@ -58,7 +58,7 @@ class Call:
         return SentRequest(self.operation, self.method, self.path, self.params, self.body)
 
 
-def _outcome(exc: httpx.TransportError) -> str:
+def _outcome(exc: httpx.RequestError) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return "timeout"
     if isinstance(exc, httpx.ConnectError):
@@ -153,7 +153,7 @@ class IntercomSession:
     def snapshot(self) -> MetricsSnapshot:
         return self.metrics.snapshot(self.pacer.budget())
 
-    async def _exchange(self, call: Call) -> tuple[httpx.Response | None, httpx.TransportError | None, int]:
+    async def _exchange(self, call: Call) -> tuple[httpx.Response | None, httpx.RequestError | None, int]:
         """One attempt: a slot, the pacer's permission, the request."""
         client = await self._free.get()
         try:
@@ -162,10 +162,10 @@ class IntercomSession:
             started = self.clock.monotonic()
             try:
                 response = await client.request(call.method, call.path, params=call.params, json=call.body)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 self.metrics.finished(call.operation, _outcome(exc), None)
                 return None, exc, sequence
-            except BaseException:  # cancelled by the caller (pause, stop): no longer in flight
+            except asyncio.CancelledError:  # the caller stopped (pause, quit): no longer in flight
                 self.metrics.finished(call.operation, "cancelled", None)
                 raise
             self.metrics.finished(call.operation, response.status_code, self.clock.monotonic() - started)

@@ -141,7 +141,25 @@ def test_the_estimate_subtracts_requests_sent_after_the_reporting_one():
         assert pacer.budget().estimated_remaining == 95
         pacer.observe(sequences[0], {**headers, "x-ratelimit-remaining": "99"})  # older, higher: ignored
         assert pacer.budget().estimated_remaining == 95
+        await asyncio.sleep(10)  # the next window
         pacer.observe(sequences[4], {**headers, "x-ratelimit-reset": str(EPOCH + 20), "x-ratelimit-remaining": "99"})
         assert pacer.budget().reset_at == EPOCH + 20 and pacer.budget().estimated_remaining == 99
 
     run_virtual(main())
+
+
+def test_a_server_clock_far_ahead_never_stalls_the_pacer_beyond_a_window():
+    clock = LoopClock(EPOCH)
+
+    async def main():
+        pacer = RatePacer(clock)
+        first = await pacer.acquire()
+        skewed = {"x-ratelimit-limit": "100", "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(EPOCH + 300)}
+        pacer.observe(first, skewed)
+        start = clock.time()
+        await pacer.acquire()
+        waited_for_budget = clock.time() - start
+        assert pacer.rate_limited(first, skewed) <= 10.1
+        return waited_for_budget
+
+    assert run_virtual(main()) <= 10.1

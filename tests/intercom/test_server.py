@@ -49,7 +49,7 @@ def test_python_dash_m_serves_the_sandbox_with_its_options():
 
 @pytest.mark.parametrize(("kind", "cause"), [("drop_after", "disconnected"), ("hang_after", "timeout")])
 async def test_a_write_lost_on_a_real_connection_is_in_doubt(kind, cause):
-    sandbox = Sandbox(hang_seconds=1.5)
+    sandbox = Sandbox(hang_seconds=60)
     with running_server(sandbox) as url:
         async with IntercomClient("t", base_url=url, timeout=httpx.Timeout(0.5, connect=5)) as client:
             contact = await client.contacts.create(ContactCreate(external_id="st-1"))

@@ -35,7 +35,10 @@ _HIDE_SIMULATED_DROPS = _HideSimulatedDrops()
 
 def _config(sandbox: Sandbox, host: str, port: int) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(_HIDE_SIMULATED_DROPS)  # once: the same filter is not added twice
-    return uvicorn.Config(sandbox.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+    # A request held by a "hang_after" fault must not hold up shutdown for long.
+    return uvicorn.Config(
+        sandbox.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2
+    )
 
 
 def serve(
