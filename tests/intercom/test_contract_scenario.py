@@ -7,6 +7,7 @@ OpenAPI 2.16 description.
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from connectors.intercom import BadRequest, IntercomClient, NotFound
@@ -201,6 +202,17 @@ async def test_error_bodies_match_the_error_schema(recorded):
     assert bad.value.code == "parameter_invalid"
     started = all_of(where("created_at", ">", 0), where("contact_ids", "=", "nobody"))
     assert [c async for c in client.conversations.search(started)] == []
+    sandbox.faults.plan("error_before", method="GET", path="/me")
+    await client.me()  # a 500 or 503, retried
     await client.aclose()
     assert recorder.violations == []
-    assert {e.status for e in recorder.exchanges} >= {404, 400, 200}
+    assert {e.status for e in recorder.exchanges} >= {404, 400, 200} and {e.status for e in recorder.exchanges} & {500, 503}
+
+
+async def test_refusals_match_the_error_schema(contract):
+    sandbox = Sandbox(rate_limit=1, tokens=frozenset({"good"}))
+    recorder = ContractRecorder(contract, sandbox.transport())
+    async with httpx.AsyncClient(base_url=SANDBOX_URL, transport=recorder) as http:
+        statuses = [(await http.get("/me", headers={"Authorization": f"Bearer {token}"})).status_code for token in ("good", "good", "bad")]
+    assert statuses == [200, 429, 401]
+    assert recorder.violations == []
