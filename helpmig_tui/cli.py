@@ -133,11 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
     status = command("status", "show where a project stands", cmd_status)
     _project_arg(status)
 
-    sandbox = command("sandbox", "run the local Intercom sandbox over HTTP", _not_built)
+    sandbox = command("sandbox", "run the local Intercom sandbox over HTTP (rehearsals, benchmarks)", cmd_sandbox)
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sandbox.add_argument("--port", type=int, default=8765, metavar="N")
-    sandbox.add_argument("--rate-limit", type=int, metavar="N", help="requests per 10-second window")
-    sandbox.add_argument("--latency-ms", type=int, default=0, metavar="N")
-    sandbox.add_argument("--faults", type=float, default=0.0, metavar="RATE", help="share of requests that fail")
+    sandbox.add_argument("--rate-limit", type=int, metavar="N", help="requests per 10-second window per token")
+    sandbox.add_argument("--workspace-rate-limit", type=int, metavar="N", help="requests per 10-second window, all tokens")
+    sandbox.add_argument("--latency-ms", type=int, default=0, metavar="N", help="added to every answer")
+    sandbox.add_argument("--faults", type=float, default=0.0, metavar="RATE",
+                         help="share of writes that fail (before or after being applied, or dropped)")
+    sandbox.add_argument("--seed", type=int, default=0, help="seed of the random faults")
+    sandbox.add_argument("--state", metavar="FILE", help="keep the sandbox's data in this SQLite file")
+    sandbox.add_argument("--token", metavar="T[,T...]", help="accept only these tokens (default: any)")
     return parser
 
 
@@ -307,6 +313,23 @@ def cmd_audit(args: argparse.Namespace) -> int:
     lines.append(f"Scope document: {scope}")
     lines.append(f"Findings with affected records: {findings_csv}")
     _emit(args, data, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from connectors.intercom.sandbox import serve
+
+    if not 0 <= args.faults < 1:
+        raise UsageError("--faults is a share of requests: 0 <= RATE < 1")
+    limits = f"{args.rate_limit} requests per 10 s" if args.rate_limit else "no rate limit"
+    print(
+        f"Intercom sandbox on http://{args.host}:{args.port} ({limits}, {args.latency_ms} ms latency, "
+        f"faults {args.faults:.0%}). Use it with HELPMIG_INTERCOM_URL=http://{args.host}:{args.port}; ctrl+c stops.",
+        file=sys.stderr,
+        flush=True,
+    )
+    serve(args.host, args.port, rate_limit=args.rate_limit, workspace_rate_limit=args.workspace_rate_limit,
+          latency_ms=args.latency_ms, faults=args.faults, fault_seed=args.seed, state_path=args.state, token=args.token)
     return EXIT_OK
 
 

@@ -24,7 +24,6 @@ NOT_BUILT = {
     "delta": ["p"],
     "rollback": ["p", "--all"],
     "report": ["p"],
-    "sandbox": [],
 }
 
 
@@ -41,7 +40,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_every_design_command_exists():
-    assert set(_commands()) == {"projects", "init", "status", "audit", *NOT_BUILT}
+    assert set(_commands()) == {"projects", "init", "status", "audit", "sandbox", *NOT_BUILT}
 
 
 @pytest.mark.parametrize("command", _commands())
@@ -177,3 +176,39 @@ def test_audit_runs_stores_and_reports(capsys, tmp_path, monkeypatch):
     assert status["stage"] == "audited" and status["findings"]["blocker"] == 1
     code, out, _ = run(capsys, "--home", home, "audit", "p")
     assert code == 0 and "Findings: 1 blockers" in out and "[warning]" in out
+
+
+def test_sandbox_serves_intercom_over_http(tmp_path):
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "helpmig_tui", "--home", str(tmp_path), "sandbox", "--port", str(port), "--rate-limit", "50"],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert "Intercom sandbox on http://127.0.0.1:" in server.stderr.readline()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/me", headers={"Authorization": "Bearer t", "Intercom-Version": "2.16"})
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline, "the sandbox did not start"
+                time.sleep(0.1)
+        assert answer.status_code == 200 and answer.json()["type"] == "admin"
+        assert answer.headers["X-RateLimit-Limit"] == "50"
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_sandbox_refuses_a_fault_rate_over_one(capsys, tmp_path):
+    code, _, err = run(capsys, "--home", str(tmp_path), "sandbox", "--faults", "1.5")
+    assert code == 2 and "--faults" in err

@@ -1,0 +1,103 @@
+"""Typed requests and responses of the Intercom operations the loader uses."""
+
+from connectors.intercom.models.admins import Admin, App, Me, Team
+from connectors.intercom.models.attributes import (
+    MAX_CUSTOM_DATA_ATTRIBUTES,
+    ConversationAttribute,
+    ConversationAttributeCreate,
+    ConversationAttributeOption,
+    DataAttribute,
+    DataAttributeCreate,
+    DataAttributeOption,
+    attribute_name_problem,
+)
+from connectors.intercom.models.base import Deleted, IntercomModel, RequestModel
+from connectors.intercom.models.companies import Company, CompanyUpsert
+from connectors.intercom.models.contacts import (
+    Contact,
+    ContactArchived,
+    ContactCreate,
+    ContactCreated,
+    ContactDeleted,
+    ContactUpdate,
+)
+from connectors.intercom.models.conversations import (
+    MAX_ATTACHMENTS,
+    MAX_PARTS_RETURNED,
+    AdminReply,
+    AssignConversation,
+    AttachmentFile,
+    CloseConversation,
+    ContactReply,
+    Conversation,
+    ConversationCreate,
+    ConversationCreated,
+    ConversationFrom,
+    ConversationPart,
+    ConversationUpdate,
+    ManageConversation,
+    OpenConversation,
+    SnoozeConversation,
+)
+from connectors.intercom.models.custom_objects import CustomObjectInstance, CustomObjectUpsert
+from connectors.intercom.models.help_center import Article, ArticleCreate, Collection, CollectionCreate
+from connectors.intercom.models.search import Query, all_of, any_of, where
+from connectors.intercom.models.tags import Tag
+from connectors.intercom.models.tickets import Ticket, TicketContact, TicketCreate, TicketReply
+
+__all__ = [
+    "MAX_ATTACHMENTS",
+    "MAX_CUSTOM_DATA_ATTRIBUTES",
+    "MAX_PARTS_RETURNED",
+    "Admin",
+    "AdminReply",
+    "App",
+    "Article",
+    "ArticleCreate",
+    "AssignConversation",
+    "AttachmentFile",
+    "CloseConversation",
+    "Collection",
+    "CollectionCreate",
+    "Company",
+    "CompanyUpsert",
+    "Contact",
+    "ContactArchived",
+    "ContactCreate",
+    "ContactCreated",
+    "ContactDeleted",
+    "ContactReply",
+    "ContactUpdate",
+    "Conversation",
+    "ConversationAttribute",
+    "ConversationAttributeCreate",
+    "ConversationAttributeOption",
+    "ConversationCreate",
+    "ConversationCreated",
+    "ConversationFrom",
+    "ConversationPart",
+    "ConversationUpdate",
+    "CustomObjectInstance",
+    "CustomObjectUpsert",
+    "DataAttribute",
+    "DataAttributeCreate",
+    "DataAttributeOption",
+    "Deleted",
+    "IntercomModel",
+    "ManageConversation",
+    "Me",
+    "OpenConversation",
+    "Query",
+    "RequestModel",
+    "SnoozeConversation",
+    "Tag",
+    "Team",
+    "Ticket",
+    "TicketContact",
+    "TicketCreate",
+    "TicketReply",
+    "all_of",
+    "any_of",
+    "attribute_name_problem",
+    "where",
+]

@@ -1,0 +1,43 @@
+"""What a sandbox instance is: its limits, latency, faults, tokens and storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from connectors.intercom.clock import Clock, SystemClock
+
+FAULT_KINDS = ("error_before", "error_after", "drop_after", "hang_after")
+
+
+@dataclass
+class SandboxConfig:
+    """Defaults behave like a quiet Intercom workspace: no limit, no latency, no faults.
+
+    rate_limit: requests per window for each token (an Intercom "app"); None: unlimited.
+    workspace_rate_limit: requests per window for all tokens together; None: unlimited.
+    faults: probability that a request meets a fault, drawn from `fault_kinds` with
+        `fault_seed` (the same seed and request order give the same faults).
+    tokens: accepted access tokens; None accepts any non-empty token (each distinct
+        token then counts as its own app).
+    state_path: a SQLite file that keeps the workspace across restarts; None: in memory.
+    """
+
+    rate_limit: int | None = None
+    workspace_rate_limit: int | None = None
+    window_seconds: float = 10.0
+    latency_ms: float = 0.0
+    faults: float = 0.0
+    fault_kinds: tuple[str, ...] = ("error_before", "error_after", "drop_after")
+    fault_seed: int = 0
+    hang_seconds: float = 120.0  # how long a "hang_after" fault holds a real connection
+    tokens: frozenset[str] | None = None
+    state_path: str | None = None
+    custom_object_types: tuple[str, ...] = ("Order",)
+    clock: Clock = field(default_factory=SystemClock)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.fault_kinds) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {', '.join(FAULT_KINDS)}")
+        if not 0.0 <= self.faults <= 1.0:
+            raise ValueError("faults is a probability between 0 and 1")

@@ -1,0 +1,1 @@
+"""The sandbox's Intercom endpoints, one module per resource."""

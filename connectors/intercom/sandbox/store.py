@@ -1,0 +1,114 @@
+"""The sandbox's objects: in memory, optionally written through to a SQLite file.
+
+Objects are JSON-able dicts grouped by kind ("contacts", "conversations", ...). Unique
+secondary keys (a contact's external_id, a company's company_id, a tag's name) are kept in
+indexes so lookups stay O(1) under benchmark load. With a path, every `put`/`remove` is
+committed before the route answers: a write "applied, then 502" is really applied, and the
+workspace survives a restart of the sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from typing import Any
+
+Obj = dict[str, Any]
+KeyFunction = Callable[[Obj], Any]
+
+
+class Store:
+    def __init__(self, path: str | None = None) -> None:
+        self._objects: dict[str, dict[str, Obj]] = {}
+        self._counters: dict[str, int] = {}
+        self._indexes: dict[tuple[str, str], tuple[KeyFunction, dict[Any, str]]] = {}
+        self._db: sqlite3.Connection | None = None
+        if path:
+            self._open(path)
+
+    def _open(self, path: str) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS objects (kind TEXT, id TEXT, body TEXT, seq INTEGER, PRIMARY KEY (kind, id))")
+        self._db.execute("CREATE TABLE IF NOT EXISTS counters (kind TEXT PRIMARY KEY, value INTEGER)")
+        for kind, object_id, body in self._db.execute("SELECT kind, id, body FROM objects ORDER BY seq"):
+            self._objects.setdefault(kind, {})[object_id] = json.loads(body)
+        for kind, value in self._db.execute("SELECT kind, value FROM counters"):
+            self._counters[kind] = value
+
+    @property
+    def persistent(self) -> bool:
+        return self._db is not None
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def add_index(self, kind: str, name: str, key: KeyFunction) -> None:
+        """A unique secondary key; objects whose key is None are not indexed."""
+        entries: dict[Any, str] = {}
+        for object_id, obj in self._objects.get(kind, {}).items():
+            value = key(obj)
+            if value is not None:
+                entries[value] = object_id
+        self._indexes[(kind, name)] = (key, entries)
+
+    def next_id(self, kind: str) -> int:
+        value = self._counters.get(kind, 0) + 1
+        self._counters[kind] = value
+        if self._db is not None:
+            self._db.execute("INSERT OR REPLACE INTO counters (kind, value) VALUES (?, ?)", (kind, value))
+        return value
+
+    def get(self, kind: str, object_id: str) -> Obj | None:
+        return self._objects.get(kind, {}).get(str(object_id))
+
+    def lookup(self, kind: str, index: str, value: Any) -> Obj | None:
+        key, entries = self._indexes[(kind, index)]
+        object_id = entries.get(value)
+        obj = None if object_id is None else self.get(kind, object_id)
+        if obj is not None and key(obj) != value:  # changed in place since it was indexed
+            del entries[value]
+            return None
+        return obj
+
+    def all(self, kind: str) -> Iterator[Obj]:
+        return iter(list(self._objects.get(kind, {}).values()))
+
+    def count(self, kind: str) -> int:
+        return len(self._objects.get(kind, {}))
+
+    def put(self, kind: str, obj: Obj) -> Obj:
+        """Insert or replace (by obj["id"]); call after every change to an object."""
+        object_id = str(obj["id"])
+        table = self._objects.setdefault(kind, {})
+        self._unindex(kind, table.get(object_id))
+        table[object_id] = obj
+        for (index_kind, _), (key, entries) in self._indexes.items():
+            if index_kind == kind and (value := key(obj)) is not None:
+                entries[value] = object_id
+        if self._db is not None:
+            seq = self.next_id("_seq")
+            self._db.execute(
+                "INSERT INTO objects (kind, id, body, seq) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body",
+                (kind, object_id, json.dumps(obj), seq),
+            )
+        return obj
+
+    def remove(self, kind: str, object_id: str) -> Obj | None:
+        obj = self._objects.get(kind, {}).pop(str(object_id), None)
+        self._unindex(kind, obj)
+        if obj is not None and self._db is not None:
+            self._db.execute("DELETE FROM objects WHERE kind = ? AND id = ?", (kind, str(object_id)))
+        return obj
+
+    def _unindex(self, kind: str, obj: Obj | None) -> None:
+        if obj is None:
+            return
+        for (index_kind, _), (key, entries) in self._indexes.items():
+            if index_kind == kind and (value := key(obj)) is not None and entries.get(value) == str(obj["id"]):
+                del entries[value]

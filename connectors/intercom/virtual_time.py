@@ -1,0 +1,62 @@
+"""An asyncio event loop whose clock jumps to the next timer instead of waiting.
+
+For tests of pacing, backoff and rate-limit waits against the in-process sandbox: when no
+callback is ready, the loop advances its clock to the earliest scheduled timer. Only for
+code without real sockets (httpx.ASGITransport): real I/O would not get the time it needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+DEADLOCK_AFTER = 10.0  # real seconds
+
+
+class _JumpingSelector(selectors.DefaultSelector):
+    """Polls without blocking and reports how long the loop wanted to wait."""
+
+    def __init__(self, loop: VirtualTimeLoop) -> None:
+        super().__init__()
+        self._loop = loop
+
+    def select(self, timeout: float | None = None):  # type: ignore[override]
+        events = super().select(0)
+        if events or timeout == 0:
+            return events
+        if timeout is not None:
+            self._loop.advance(timeout)
+            return events
+        # Nothing scheduled: only another thread can wake the loop now. Wait for it a
+        # little (real time), then call it a deadlock rather than hang the test run.
+        events = super().select(DEADLOCK_AFTER)
+        if not events:
+            raise RuntimeError(f"virtual time: nothing scheduled and no I/O for {DEADLOCK_AFTER} s (deadlock)")
+        return events
+
+
+class VirtualTimeLoop(asyncio.SelectorEventLoop):
+    """`time()` is virtual: it starts at 0 and moves only when the loop would sleep."""
+
+    def __init__(self) -> None:
+        self._virtual_now = 0.0
+        super().__init__(selector=_JumpingSelector(self))
+
+    def time(self) -> float:
+        return self._virtual_now
+
+    def advance(self, seconds: float) -> None:
+        self._virtual_now += seconds
+
+
+def run_virtual(main: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion in virtual time and close the loop."""
+    loop = VirtualTimeLoop()
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()

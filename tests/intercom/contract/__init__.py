@@ -1,0 +1,1 @@
+"""The vendored Intercom OpenAPI description and a validator built from it."""
