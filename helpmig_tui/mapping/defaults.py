@@ -52,7 +52,7 @@ class DefaultField(BaseModel):
     refers_to: str | None = None
     match: Literal["key", "email", "name"] = "key"
     attribute: str | None = None
-    type: AttributeType = "string"
+    type: AttributeType | None = None  # None: the proposer types it from the values
     tag: str | None = None
     note: str | None = None
     column: str | None = None
@@ -75,7 +75,7 @@ class DefaultField(BaseModel):
         if self.standard is not None:
             return StandardTarget(field=self.standard, refers_to=self.refers_to, match=self.match)
         if self.attribute is not None:
-            return AttributeTarget(name=self.attribute, data_type=self.type)
+            return AttributeTarget(name=self.attribute, data_type=self.type or "string")
         if self.tag is not None:
             return TagTarget(prefix=self.tag)
         if self.note is not None:
