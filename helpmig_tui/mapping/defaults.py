@@ -58,9 +58,10 @@ class DefaultField(BaseModel):
     column: str | None = None
     skip: bool = False
     transforms: list[Transform] = Field(default_factory=list)
-    value_map: ValueFamily | dict[str, str | None] | None = None  # after the transforms; a family
+    value_map: ValueFamily | dict[str, str] | None = None  # after the transforms; a family
     default: str | None = None  # ("state", "priority") is completed from the audit's values
     aliases: list[str] = Field(default_factory=list)
+    yield_to: list[str] = Field(default_factory=list)  # when one of these fields exists, this one is skipped
     reason: str = ""
 
     @model_validator(mode="after")

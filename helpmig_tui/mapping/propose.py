@@ -15,7 +15,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from connectors.base import FieldType, ObjectRole
-from helpmig_tui.mapping.defaults import DefaultField, DefaultMap, DefaultMapError, DefaultObject, load_default_map
+from helpmig_tui.mapping.defaults import (
+    DefaultField,
+    DefaultMap,
+    DefaultMapError,
+    DefaultObject,
+    load_default_map,
+    norm,
+)
 from helpmig_tui.mapping.evidence import FieldEvidence, ObjectEvidence, SourceEvidence
 from helpmig_tui.mapping.model import (
     AttributeTarget,
@@ -71,6 +78,7 @@ RECORD_CHOICES = [K.CUSTOM_OBJECT, K.CONVERSATION, K.CSV]
 STRING_LIMIT = 255  # Intercom text attributes are cut at 255 characters (seeds; UNCERTAIN in the API docs)
 TRUNCATED_TAG = "helpmig-truncated"
 MULTI_VALUED = {"tags"}
+SOFT_DEFAULT = 0.8  # a default entry standing in for its absent preferred field
 MIN_SCORE = {"tags": 0.85}  # "asset_tag" is not a list of tags
 NAME_PARTS = {"first", "given", "firstname", "forename", "last", "family", "surname", "lastname", "middle",
               "middlename", "patronymic"}
@@ -180,12 +188,13 @@ def propose_object(ev: ObjectEvidence, defaults: DefaultMap | None, platform: st
             reason = f"chosen by the operator instead of {entry.target.value}; {reason}"
             confidence = 1.0
         options = entry.options if chosen is entry.target else ObjectOptions()
-        choices = list(entry.choices) or ([*RECORD_CHOICES] if ev.role is ObjectRole.RECORD else [])
+        choices = list(entry.choices) or ([*RECORD_CHOICES] if ev.role is ObjectRole.RECORD else [entry.target])
     else:
         chosen = target or ROLE_TARGET[ev.role]
         confidence = 1.0 if target else 0.75
         reason = f"a {ev.role.value} object becomes {chosen.value}" + ("" if target else " (no default entry)")
-        options, choices = ObjectOptions(), ([*RECORD_CHOICES] if ev.role is ObjectRole.RECORD else [])
+        options = ObjectOptions()
+        choices = [*RECORD_CHOICES] if ev.role is ObjectRole.RECORD else [ROLE_TARGET[ev.role]]
     return ObjectMap(
         object=ev.name, target=chosen, options=_kind_options(chosen, ev, options), choices=choices,
         role=ev.role.value, label=ev.label, parent=ev.parent, confidence=confidence, reason=reason,
@@ -330,6 +339,11 @@ def _from_default(ctx: _Context, obj: ObjectEvidence, kind: TargetKind, f: Field
     target = entry.target()
     if target_problem(kind, target) is not None:
         return None
+    label = _label(ctx.defaults, ctx.evidence.platform)
+    preferred = next((x.name for x in obj.fields for name in entry.yield_to if norm(x.name) == norm(name)), None)
+    if preferred is not None:
+        return Proposal(SkipTarget(), 0.95, f"{label} default map: {preferred} is preferred for "
+                                            f"{target.describe()}" + (f" ({entry.reason})" if entry.reason else ""))
     s = _looks(f)
     transforms: list[Transform] = list(entry.transforms)
     confidence = 0.95
@@ -367,7 +381,6 @@ def _from_default(ctx: _Context, obj: ObjectEvidence, kind: TargetKind, f: Field
         if unknown:
             confidence, notes = min(confidence, 0.8), notes + [f"not recognised: {', '.join(unknown[:3])}"]
     why = entry.reason or f"{f.name} → {kind.value} {target.describe()}"
-    label = _label(ctx.defaults, ctx.evidence.platform)
     return Proposal(target, confidence, f"{label} default map: {why}" + (f"; {'; '.join(notes)}" if notes else ""),
                     transforms)
 
@@ -592,6 +605,7 @@ def propose_fields(ctx: _Context, obj: ObjectEvidence) -> list[FieldMap]:
         return []
     entry = _default_entry(ctx, obj, kind)
     chosen: dict[str, Proposal] = {}
+    soft: dict[str, Proposal] = {}
     pending: list[FieldEvidence] = []
     for f in obj.fields:
         if kind in COLUMN_KINDS:
@@ -603,7 +617,12 @@ def propose_fields(ctx: _Context, obj: ObjectEvidence) -> list[FieldMap]:
             chosen[f.name] = Proposal(SkipTarget(), 0.99, f"links the record to its {obj.parent or 'parent'}")
         elif entry is not None and (d := entry.find_field(f.name)) is not None and \
                 (p := _from_default(ctx, obj, kind, f, d)) is not None:
-            chosen[f.name] = p
+            if d.yield_to and p.standard:  # its preferred field is absent: a claim like any other
+                soft[f.name] = Proposal(p.target, SOFT_DEFAULT, p.reason + "; its preferred field is absent",
+                                        p.transforms)
+                pending.append(f)
+            else:
+                chosen[f.name] = p
         elif f.filled == 0 and obj.count:
             chosen[f.name] = Proposal(SkipTarget(), 0.85, f"empty in all {obj.count:,} records")
         else:
@@ -612,6 +631,7 @@ def propose_fields(ctx: _Context, obj: ObjectEvidence) -> list[FieldMap]:
     _join_names(ctx, obj, kind, chosen, pending)
     taken = {p.standard for p in chosen.values() if p.standard and p.standard not in MULTI_VALUED}
     claims = [(p, f) for f in pending for p in _standard_candidates(ctx, obj, kind, f)]
+    claims += [(soft[f.name], f) for f in pending if f.name in soft]
     for proposal, f in sorted(claims, key=lambda pf: -pf[0].confidence):
         if f.name in chosen or (proposal.standard in taken and proposal.standard not in MULTI_VALUED):
             continue

@@ -105,7 +105,7 @@ class ValueMap(_Transform):
     value drops the value on purpose (a public comment has no forced direction)."""
 
     op: Literal["value_map"] = "value_map"
-    mapping: dict[str, str | None]
+    mapping: dict[str, str]  # "" drops the value on purpose
     default: str | None = None  # for values not in the mapping; None flags them
 
     def apply(self, value: Any, ctx: TransformContext) -> Any:

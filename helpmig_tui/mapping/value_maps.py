@@ -40,7 +40,7 @@ def _classify_state(value: str) -> str | None:
 
 def state_map(values: list[str]) -> tuple[ValueMap | None, list[str]]:
     """open/closed for status values; the values no rule could read are returned too."""
-    mapping: dict[str, str | None] = {}
+    mapping: dict[str, str] = {}
     unknown = []
     for value in values:
         state = _classify_state(value)
@@ -65,7 +65,7 @@ def priority_map(values: list[str]) -> ValueMap | None:
 
 def flag_map(values: list[str], when_true: str | None, when_false: str | None) -> ValueMap | None:
     """Yes/no values to two targets; None unless every value reads as yes or no."""
-    mapping: dict[str, str | None] = {}
+    mapping: dict[str, str] = {}
     for value in values:
         folded = value.strip().casefold()
         if folded in TRUE_WORDS:
@@ -86,7 +86,7 @@ DIRECTION_WORDS = {
 
 def direction_map(values: list[str]) -> ValueMap | None:
     """customer / agent / note from words such as Inbound, Outbound, Private note."""
-    mapping: dict[str, str | None] = {}
+    mapping: dict[str, str] = {}
     for value in values:
         tokens = set(words(value))
         hits = [d for d, vocab in DIRECTION_WORDS.items() if tokens & vocab]
@@ -104,7 +104,7 @@ def article_state_map(field_words: list[str], values: list[str]) -> ValueMap | N
         by_flag = flag_map(values, "published", "draft")
         if by_flag:
             return by_flag
-    mapping: dict[str, str | None] = {}
+    mapping: dict[str, str] = {}
     for value in values:
         tokens = set(words(value))
         if tokens & {"published", "public", "live", "approved", "active"}:

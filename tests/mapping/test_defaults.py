@@ -20,6 +20,8 @@ def test_every_default_map_loads_and_every_field_fits_its_object(platform):
             assert entry.target in entry.choices, name
         for field, spec in entry.fields.items():
             assert target_problem(entry.target, spec.target()) is None, f"{name}.{field}"
+            for preferred in spec.yield_to:
+                assert entry.find_field(preferred) is not None, f"{name}.{field} yields to unknown {preferred}"
         keys = [norm(k) for k in entry.fields] + [norm(a) for f in entry.fields.values() for a in f.aliases]
         assert len(keys) == len(set(keys)), f"{name}: a field name or alias is listed twice"
 
