@@ -16,7 +16,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from assets import asset
 from connectors.base import SourceError
-from helpmig_tui import redact
+from helpmig_tui import desktop, redact
 from helpmig_tui.audit import run_audit
 from helpmig_tui.audit_store import save_audit
 from helpmig_tui.logs import get_logger
@@ -25,9 +25,11 @@ from helpmig_tui.reports import write_audit_reports
 from helpmig_tui.settings import Paths, Secrets, Settings, resolve_paths
 from helpmig_tui.state import StoreError
 from screens.audit import AuditRequested, AuditScreen
+from screens.help import HelpScreen
 from screens.messages import AuditFinished, AuditProgressed, AuditStarted
 from screens.new_project import NewProjectScreen
 from screens.overview import OverviewScreen, StepRequested
+from screens.reports import OpenFolderRequested, ReportsScreen
 from screens.welcome import WelcomeScreen
 
 log = get_logger("app")
@@ -65,7 +67,11 @@ class HelpmigApp(App[int]):
     SUB_TITLE = "helpdesk to Intercom"
     CSS_PATH = str(asset("app.tcss"))
     COMMANDS = App.COMMANDS | {ProjectCommands}
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "keys", "Keys"),
+        Binding("f2", "toggle_theme", "Theme", show=False),
+    ]
 
     def __init__(self, paths: Paths, settings: Settings, secrets: Secrets) -> None:
         super().__init__()
@@ -76,6 +82,13 @@ class HelpmigApp(App[int]):
     def on_mount(self) -> None:
         self.theme = "textual-light" if self.settings.theme == "light" else "textual-dark"
         self.push_screen(WelcomeScreen(self.paths))
+
+    def action_keys(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
     def action_new_project(self) -> None:
         def created(name: str | None) -> None:
@@ -114,6 +127,13 @@ class HelpmigApp(App[int]):
         if message.step == "audit":
             running = any(w.name == f"audit:{message.project}" and w.is_running for w in self.workers)
             self.push_screen(AuditScreen(self.paths, message.project, running=running))
+        elif message.step == "reports":
+            self.push_screen(ReportsScreen(self.paths.reports_dir(message.project), message.project))
+
+    @on(OpenFolderRequested)
+    def _open_folder(self, message: OpenFolderRequested) -> None:
+        if not desktop.open_folder(message.folder):
+            self.notify(f"No file manager here; the reports are in {message.folder}", timeout=10)
 
     # -- the audit worker: owned by the App, so leaving the screen never stops it --------
 

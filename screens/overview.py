@@ -24,7 +24,7 @@ STEPS = (
     ("validate", "Validate", False),
     ("delta", "Delta and cutover", False),
     ("rollback", "Rollback", False),
-    ("reports", "Reports", False),
+    ("reports", "Reports", True),
 )
 
 

@@ -1,0 +1,1 @@
+"""Sample sources for the demo, the tests and the benchmarks."""

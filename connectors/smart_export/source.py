@@ -1,0 +1,469 @@
+"""SMART Service Desk as a Source: a folder of exports, staged once, read in flat memory.
+
+Every export file goes through the job's layout (layout.py) into a local SQLite stage
+(staging.py) the first time it is needed. Reading it reports what the audit must
+know: duplicate ids (rejected, with the rows named), unreadable values, attachment
+files that are missing or outside the folder, and CAB members who have no login (the
+seed's gotcha: SMART skips them silently).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from connectors.base import (
+    AttachmentRef,
+    Capability,
+    ConnectionCheck,
+    FieldSpec,
+    FieldType,
+    Finding,
+    ObjectRole,
+    ObjectSpec,
+    Record,
+    Severity,
+    Source,
+    SourceError,
+    SourceSchema,
+)
+from connectors.finding_tally import FindingTally, batched
+from connectors.local_time import zone
+from connectors.option_fields import OptionField, OptionKind, resolve_options
+from connectors.smart_export.layout import AGENT_ROLES, BY_NAME, OBJECTS, ObjectLayout, field_type, merge_layout
+from connectors.smart_export.readers import ExportFile, find_export, read_rows
+from connectors.smart_export.staging import Stage
+from connectors.smart_export.values import CellReader
+
+INTERNAL = {"attachments"}  # staged for attachments(), not an object to migrate
+DETAIL_ROWS = 10
+
+
+@dataclass
+class Staged:
+    export: ExportFile
+    fields: tuple[FieldSpec, ...]
+    rows: int  # data rows in the file
+    records: int  # accepted
+    rejected: int
+
+
+def _column_name(header: str) -> str:
+    name = re.sub(r"[^0-9a-zA-Z]+", "_", header.strip()).strip("_").lower()
+    return name or "column"
+
+
+class SmartExportSource(Source):
+    platform: ClassVar[str] = "smart-export"
+    capabilities: ClassVar[Capability] = (
+        Capability.ATTACHMENTS | Capability.DELTA_UPDATED_AT | Capability.EXACT_COUNTS | Capability.CHILDREN_BY_PARENT
+    )
+    option_fields: ClassVar[tuple[OptionField, ...]] = (
+        OptionField("folder", "Export folder", OptionKind.PATH, required=True,
+                    help="the folder holding tickets.csv (or .xlsx), comments, users ... and the attachment files"),
+        OptionField("time_zone", "Time zone of the export", OptionKind.TIME_ZONE, default="UTC"),
+        OptionField("date_format", "Date format", default="auto",
+                    help="auto (ISO, dd.mm.yyyy, and slashed dates by date order) or a strptime format such as %d/%m/%Y %H:%M"),
+        OptionField("date_order", "Order of slashed dates", OptionKind.CHOICE, default="dmy", choices=("dmy", "mdy")),
+        OptionField("encoding", "Encoding", OptionKind.CHOICE, default="auto",
+                    choices=("auto", "utf-8", "utf-8-sig", "cp1252", "cp1251", "utf-16"), advanced=True),
+        OptionField("fallback_encoding", "Encoding when not UTF-8", OptionKind.CHOICE, default="cp1252",
+                    choices=("cp1252", "cp1251", "latin-1"), advanced=True),
+        OptionField("delimiter", "Delimiter", default="auto", advanced=True, help="auto, or one of , ; \\t |"),
+        OptionField("layout", "Files and columns", OptionKind.JSON, advanced=True,
+                    help="per object: file (stem or sheet) and columns {field: header}"),
+        OptionField("staging_dir", "Staging folder", OptionKind.PATH, advanced=True,
+                    help="where the local copy of the exports is kept while the job runs (default: a temporary folder)"),
+    )
+
+    def __init__(
+        self,
+        folder: str | Path,
+        *,
+        time_zone: str = "UTC",
+        date_format: str | list[str] = "auto",
+        date_order: str = "dmy",
+        encoding: str = "auto",
+        fallback_encoding: str = "cp1252",
+        delimiter: str = "auto",
+        layout: Mapping[str, Any] | None = None,
+        staging_dir: str | Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise SourceError(f"the export folder {self.folder} does not exist or is not a folder",
+                              hint="give the folder holding the SMART Service Desk export files", code="source.unreachable")
+        self.cells = CellReader(zone(time_zone), date_format, date_order)
+        self.encoding = encoding
+        self.fallback = fallback_encoding
+        self.delimiter = delimiter
+        self.layout = merge_layout(layout)
+        self._staging_dir = staging_dir
+        self._stage_db: Stage | None = None
+        self._staged: dict[str, Staged | None] = {}
+        self._tally = FindingTally()
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], secret: Callable[[str], str | None]) -> SmartExportSource:
+        opts = resolve_options("SMART Service Desk", cls.option_fields, options)
+        return cls(opts["folder"], time_zone=opts["time_zone"], date_format=opts["date_format"], date_order=opts["date_order"],
+                   encoding=opts["encoding"], fallback_encoding=opts["fallback_encoding"], delimiter=opts["delimiter"],
+                   layout=opts["layout"], staging_dir=opts["staging_dir"])
+
+    def __repr__(self) -> str:
+        return f"SmartExportSource({str(self.folder)!r})"
+
+    # -- finding files ------------------------------------------------------------
+
+    def _find(self, name: str) -> ExportFile | None:
+        return find_export(self.folder, self.layout[name]["file"], encoding=self.encoding, fallback=self.fallback,
+                           delimiter=self.delimiter)
+
+    def _columns(self, lay: ObjectLayout, export: ExportFile, headers: list[str]) -> dict[str, int | None]:
+        index: dict[str, int] = {}
+        for i, header in enumerate(headers):
+            index.setdefault(header.strip().casefold(), i)
+        columns = {f: index.get(str(h).strip().casefold()) for f, h in self.layout[lay.name]["columns"].items()}
+        missing = [f for f in lay.required if columns.get(f) is None]
+        if missing:
+            wanted = ", ".join(f"{self.layout[lay.name]['columns'][f]!r}" for f in missing)
+            raise SourceError(
+                f"{export.describe()} has no column {wanted} for {lay.label.lower()}",
+                hint="columns found: " + ", ".join(h for h in headers if h) + "; map them in the layout",
+                code="source.bad_layout",
+            )
+        return columns
+
+    def check(self) -> ConnectionCheck:
+        details = []
+        try:
+            for lay in OBJECTS:
+                export = self._find(lay.name)
+                if export is None:
+                    if lay.name == "tickets":
+                        raise SourceError(f"no tickets export in {self.folder}",
+                                          hint="expected tickets.csv, tickets.xlsx or a workbook with a tickets sheet",
+                                          code="source.object_absent")
+                    continue
+                headers, rows = read_rows(export)
+                rows.close()
+                self._columns(lay, export, headers)
+                details.append(f"{lay.name}: {export.describe()}")
+        except SourceError as exc:
+            return ConnectionCheck(False, str(exc), tuple(d for d in (exc.hint,) if d))
+        return ConnectionCheck(True, f"found {len(details)} export files in {self.folder}", tuple(details))
+
+    # -- staging ------------------------------------------------------------------
+
+    @property
+    def _db(self) -> Stage:
+        if self._stage_db is None:
+            self._stage_db = Stage(self._staging_dir)
+        return self._stage_db
+
+    @staticmethod
+    def _key(lay: ObjectLayout, data: dict[str, Any], has_id_column: bool) -> str | None:
+        """The record's id; without an id column, derived from the fallback fields (stable across runs)."""
+        key = data.get(lay.key)
+        if key not in (None, ""):
+            return str(key)
+        if not lay.key_fallback or has_id_column:
+            return None
+        parts = [str(data.get(f) or "") for f in lay.key_fallback]
+        if len(parts) == 1:
+            return parts[0].strip().casefold() or None
+        return "h" + hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
+
+    def _stage(self, name: str) -> Staged | None:
+        if name in self._staged:
+            return self._staged[name]
+        lay = BY_NAME[name]
+        export = self._find(name)
+        if export is None:
+            self._staged[name] = None
+            if name == "tickets":
+                raise SourceError(f"no tickets export in {self.folder}", code="source.object_absent",
+                                  hint="expected tickets.csv, tickets.xlsx or a workbook with a tickets sheet")
+            if name not in INTERNAL:
+                self.report(Finding("source.object_absent", Severity.INFO, f"no {lay.label.lower()} export in the folder", name))
+            return None
+        headers, rows = read_rows(export)
+        columns = self._columns(lay, export, headers)
+        used = {i for i in columns.values() if i is not None}
+        custom: list[tuple[str, int]] = []
+        for i, header in enumerate(headers):
+            if i in used or not header.strip():
+                continue
+            cname = _column_name(header)
+            if cname in columns or any(cname == c for c, _ in custom):
+                cname = f"cf_{cname}" if not cname.startswith("cf_") else f"{cname}_{i}"
+            custom.append((cname, i))
+        db = self._db
+        db.create(name)
+        total = accepted = rejected = 0
+        for number, cells in rows:
+            total += 1
+            data: dict[str, Any] = {}
+            for field, i in columns.items():
+                if i is None and field != lay.key:
+                    continue
+                cell = cells[i] if i is not None and i < len(cells) else ""
+                try:
+                    data[field] = self.cells.value(field_type(field), cell)
+                except ValueError:
+                    data[field] = None
+                    self._tally.add("smart.value_unreadable", Severity.WARNING,
+                                    f"{name}.{field}: values that could not be read were left empty",
+                                    object=name, key=f"row {number}",
+                                    detail="set the date format, date order or time zone for this job")
+            for cname, i in custom:
+                data[cname] = self.cells.value(FieldType.STRING, cells[i] if i < len(cells) else "")
+            key = self._key(lay, data, columns.get(lay.key) is not None)
+            if key is None:
+                rejected += 1
+                db.reject(name, number, None, f"row {number} has no {lay.key}")
+                continue
+            data[lay.key] = key
+            parent = str(data.get(lay.parent_field)) if lay.parent_field and data.get(lay.parent_field) else None
+            if name == "attachments":
+                parent = str(data["ticket_id"]) if data.get("ticket_id") else None
+            sub = str(data["comment_id"]) if name == "attachments" and data.get("comment_id") else None
+            flag = int(str(data.get("role") or "").strip().casefold() in AGENT_ROLES) if name == "users" else 0
+            reason = db.add(name, key=key, row=number, data=data, parent=parent, sub=sub,
+                            created=data.get("created_at"), updated=data.get("updated_at") or data.get("created_at"), flag=flag)
+            if reason:
+                rejected += 1
+            else:
+                accepted += 1
+        db.commit()
+        fields = tuple(
+            FieldSpec(f, field_type(f), label=f.replace("_", " ").capitalize(), nullable=f not in lay.required,
+                      references=lay.parent if f == lay.parent_field else None,
+                      description=f"column {self.layout[name]['columns'][f]!r}" if columns.get(f) is not None else "derived key")
+            for f in columns if columns[f] is not None or f == lay.key
+        ) + tuple(FieldSpec(c, FieldType.STRING, label=headers[i].strip(), custom=True, description=f"column {headers[i].strip()!r}")
+                  for c, i in custom)
+        staged = Staged(export, fields, total, accepted, rejected)
+        self._staged[name] = staged
+        self._report_rejects(name, export)
+        if name == "attachments":
+            self._check_attachment_files()
+        if name == "changes":
+            self._check_cab_members()
+        self._tally.flush(self.report)
+        return staged
+
+    def _report_rejects(self, name: str, export: ExportFile) -> None:
+        rejects = self._db.rejects(name)
+        if not rejects:
+            return
+        dupes = [r for r in rejects if r[1] is not None]
+        empty = [r for r in rejects if r[1] is None]
+        for group, code, message in (
+            (dupes, "smart.duplicate_id", f"{len(dupes)} rows of {export.describe()} repeat an id already read and were rejected"),
+            (empty, "smart.missing_id", f"{len(empty)} rows of {export.describe()} have no id and were rejected"),
+        ):
+            if group:
+                detail = "; ".join(f"row {row}: {reason}" for row, _key, reason in group[:DETAIL_ROWS])
+                if len(group) > DETAIL_ROWS:
+                    detail += f"; and {len(group) - DETAIL_ROWS} more"
+                keys = tuple(dict.fromkeys(k for _r, k, _ in group if k))[:20]
+                self.report(Finding(code, Severity.WARNING, message, name, keys=keys, count=len(group), detail=detail))
+
+    def _check_attachment_files(self) -> None:
+        root = self.folder.resolve()
+        for _key, ticket, data in self._db.rows("attachments"):
+            key = ticket or _key
+            where = self._resolve(str(data.get("file_path") or ""))
+            if where is None:
+                self._tally.add("smart.attachment_outside_folder", Severity.WARNING,
+                                "attachment paths point outside the export folder; those files are not read",
+                                object="tickets", key=key, detail=f"copy the files under {root} and fix the manifest")
+            elif not where.is_file():
+                self._tally.add("smart.attachment_missing", Severity.WARNING,
+                                "attachment files named in the manifest are missing", object="tickets", key=key,
+                                detail="the records migrate without them unless the files are restored")
+        self._stage("tickets")
+        orphans = self._db.count("attachments", 'WHERE parent NOT IN (SELECT key FROM "tickets") OR parent IS NULL')
+        if orphans:
+            self._tally.add("smart.attachment_orphan", Severity.WARNING,
+                            "attachment manifest rows name a ticket that is not in the tickets export",
+                            object="tickets", count=orphans)
+
+    def _resolve(self, path_text: str) -> Path | None:
+        root = self.folder.resolve()
+        candidate = (root / path_text.replace("\\", "/")).resolve()
+        return candidate if candidate.is_relative_to(root) else None
+
+    def _check_cab_members(self) -> None:
+        """CAB members with no user login: SMART skips them silently, so the operator must hear of it."""
+        users = self._stage("users")
+        with_login: set[str] = set()
+        if users is not None:
+            has_login_column = "login" in {f.name for f in users.fields}
+            for _key, _parent, data in self._db.rows("users"):
+                if has_login_column and not data.get("login"):
+                    continue
+                if not has_login_column and data.get("active") is False:
+                    continue
+                for ident in (data.get("email"), data.get("login"), data.get("name")):
+                    if ident:
+                        with_login.add(str(ident).strip().casefold())
+        without: dict[str, list[str]] = {}
+        for key, _parent, data in self._db.rows("changes"):
+            for member in data.get("cab_members") or []:
+                if member.strip().casefold() not in with_login:
+                    without.setdefault(member, []).append(key)
+        if without:
+            names = sorted(without)
+            changes = tuple(dict.fromkeys(k for ks in without.values() for k in ks))[:20]
+            self.report(Finding(
+                "smart.cab_member_without_login", Severity.WARNING,
+                f"{len(names)} CAB members have no login account: " + ", ".join(names[:DETAIL_ROWS]) + ("..." if len(names) > DETAIL_ROWS else ""),
+                "changes", keys=changes, count=sum(len(v) for v in without.values()),
+                detail="SMART Service Desk skips them silently; their approvals stay in the change notes. "
+                       "Create their accounts or record them in the rebuild inventory.",
+            ))
+
+    def reconciliation(self, object: str) -> dict[str, int]:
+        """For the export file behind an object: rows in it, records read, rows rejected (rows = records + rejected).
+
+        users and technicians share the users file, so they share its figures.
+        """
+        staged = self._stage(self._table(object))
+        if staged is None:
+            return {"rows": 0, "records": 0, "rejected": 0}
+        return {"rows": staged.rows, "records": staged.records, "rejected": staged.rejected}
+
+    def rejected_rows(self, object: str) -> list[tuple[int, str | None, str]]:
+        """(row, id, reason) of every rejected row, for the rejected-records report."""
+        self._stage(self._table(object))
+        return self._db.rejects(self._table(object))
+
+    # -- schema -------------------------------------------------------------------
+
+    @staticmethod
+    def _table(object: str) -> str:
+        return {"technicians": "users", "kb_categories": "kb_articles"}.get(object, object)
+
+    def describe(self) -> SourceSchema:
+        objects = []
+        self._stage("attachments")  # its checks (missing files, orphans) belong to the audit
+        for lay in OBJECTS:
+            if lay.name in INTERNAL:
+                continue
+            staged = self._stage(lay.name)
+            if staged is None:
+                continue
+            names = {f.name for f in staged.fields}
+            common = dict(fields=staged.fields, key=lay.key, parent=lay.parent, parent_field=lay.parent_field,
+                          created_field="created_at" if "created_at" in names else None,
+                          updated_field="updated_at" if "updated_at" in names else None,
+                          optional=lay.name != "tickets", description=f"export {staged.export.describe()}")
+            if lay.name == "users":
+                objects.append(ObjectSpec("users", ObjectRole.CONTACT, label="Users (requesters)",
+                                          count=self._db.count("users", "WHERE flag = 0"), **common))
+                objects.append(ObjectSpec("technicians", ObjectRole.AGENT, label="Technicians (users with an agent role)",
+                                          count=self._db.count("users", "WHERE flag = 1"), **common))
+                continue
+            objects.append(ObjectSpec(lay.name, lay.role, label=lay.label, count=staged.records, **common))
+            if lay.name == "kb_articles" and "category" in names:
+                objects.append(ObjectSpec("kb_categories", ObjectRole.KB_CATEGORY,
+                                          (FieldSpec("name", nullable=False), FieldSpec("articles", FieldType.INTEGER)),
+                                          key="name", label="Solution categories", count=len(self._categories()),
+                                          optional=True, description="distinct categories of the solutions"))
+        return SourceSchema(self.platform, tuple(objects))
+
+    def _categories(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for _key, category in self._db.values("kb_articles", "category"):
+            if category:
+                counts[str(category)] = counts.get(str(category), 0) + 1
+        return counts
+
+    # -- reading ------------------------------------------------------------------
+
+    def _where(self, object: str) -> tuple[str, tuple]:
+        if object == "users":
+            return "WHERE flag = 0", ()
+        if object == "technicians":
+            return "WHERE flag = 1", ()
+        return "", ()
+
+    def _ready(self, object: str) -> str:
+        if object in INTERNAL or (object not in BY_NAME and object not in ("technicians", "kb_categories")):
+            raise SourceError(f"SMART export has no object {object!r}", code="source.unknown_object")
+        table = self._table(object)
+        if self._stage(table) is None:
+            raise SourceError(f"no {BY_NAME[table].label.lower()} export in {self.folder}", code="source.object_absent")
+        return table
+
+    def _records(self, object: str, where: str = "", params: Sequence[Any] = ()) -> Iterator[Record]:
+        table = self._ready(object)
+        if object == "kb_categories":
+            for name, count in sorted(self._categories().items()):
+                yield Record(object, name, {"name": name, "articles": count})
+            return
+        base, base_params = self._where(object)
+        clause = " AND ".join(c.removeprefix("WHERE ") for c in (base, where) if c)
+        for key, parent, data in self._db.rows(table, f"WHERE {clause}" if clause else "", (*base_params, *params)):
+            updated = data.get("updated_at") or data.get("created_at")
+            yield Record(object, key, data, parent_key=parent, updated_at=updated if isinstance(updated, datetime) else None)
+
+    def iter_records(self, object: str, since: datetime | None = None, batch_size: int = 500) -> Iterator[list[Record]]:
+        records = self._records(object)
+        if since is not None:
+            records = (r for r in records if r.updated_at is None or r.updated_at >= since)
+        yield from batched(records, batch_size)
+
+    def children(self, object: str, parent_keys: Sequence[str]) -> dict[str, list[Record]]:
+        grouped: dict[str, list[Record]] = {key: [] for key in parent_keys}
+        for start in range(0, len(parent_keys), 500):
+            chunk = list(parent_keys[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            for record in self._records(object, f"parent IN ({marks})", chunk):
+                grouped[record.parent_key].append(record)  # type: ignore[index]
+        return grouped
+
+    def get(self, object: str, keys: Sequence[str]) -> list[Record]:
+        found: list[Record] = []
+        if object == "kb_categories":
+            return [r for r in self._records(object) if r.key in set(keys)]
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start:start + 500])
+            found.extend(self._records(object, f"key IN ({','.join('?' * len(chunk))})", chunk))
+        return found
+
+    def attachments(self, object: str, record: Record) -> list[AttachmentRef]:
+        if object not in ("tickets", "comments") or self._stage("attachments") is None:
+            return []
+        if object == "tickets":
+            rows = self._db.rows("attachments", "WHERE parent = ? AND sub IS NULL", (record.key,))
+        else:
+            rows = self._db.rows("attachments", "WHERE sub = ?", (record.data.get("comment_id") or record.key,))
+        refs = []
+        for _key, _parent, data in rows:
+            path_text = str(data.get("file_path") or "")
+            where = self._resolve(path_text)
+            exists = where is not None and where.is_file()
+            name = data.get("file_name") or Path(path_text.replace("\\", "/")).name
+            refs.append(AttachmentRef(
+                name=name, size=where.stat().st_size if exists else None,  # type: ignore[union-attr]
+                content_type=mimetypes.guess_type(name)[0] or "application/octet-stream", record_key=record.key,
+                opener=(lambda p=where: p.open("rb")) if exists else None,  # type: ignore[union-attr]
+                location=str(where) if where is not None else path_text,
+            ))
+        return refs
+
+    def close(self) -> None:
+        if self._stage_db is not None:
+            self._stage_db.close()
+            self._stage_db = None
+            self._staged.clear()

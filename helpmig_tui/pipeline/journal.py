@@ -1,0 +1,277 @@
+"""The write-ahead journal: one row per destination write, before and after the call.
+
+The protocol that makes crashes harmless:
+1. `begin()` marks the writes about to be sent `in_flight` and commits, before any of
+   them leaves the process.
+2. The calls run.
+3. `done()`, `failed()`, `rejected()` record the outcome; these are buffered and
+   committed by `flush()` (every few hundred rows or fraction of a second). A crash
+   before the flush leaves rows `in_flight`, which resume reconciles with Intercom
+   before re-sending anything: that costs a lookup, never a duplicate.
+
+Lookups go to SQLite through a small bounded cache, so memory stays flat whatever the
+number of records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+
+from helpmig_tui.state import ProjectStore
+from helpmig_tui.state.models import JournalEntry
+
+CACHE_SIZE = 20_000
+IN_CHUNK = 500  # keys per IN (...) query
+
+FINAL = frozenset({"done", "rejected", "skipped"})  # nothing more to send for these
+
+
+def payload_hash(payload: Any) -> str:
+    """A stable hash of what was (or will be) sent: tells a changed record from a replay."""
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A write about to be sent."""
+
+    kind: str
+    source_key: str
+    phase: str
+    payload_hash: str | None = None
+    parent_key: str | None = None
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the journal knows about one write."""
+
+    kind: str
+    source_key: str
+    status: str
+    intercom_id: str | None
+    attempts: int
+    payload_hash: str | None
+    parent_key: str | None
+    seq: int
+    last_error: str | None
+
+
+def _entry(row: Any) -> Entry:
+    return Entry(row.kind, row.source_key, row.status, row.intercom_id, row.attempts, row.payload_hash,
+                 row.parent_key, row.seq, row.last_error)
+
+
+class _Lru(OrderedDict[tuple[str, str], str]):
+    def remember(self, key: tuple[str, str], value: str) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        if len(self) > CACHE_SIZE:
+            self.popitem(last=False)
+
+
+class Journal:
+    """The journal of one project; `run_id` stamps the rows this run touches."""
+
+    def __init__(self, store: ProjectStore, run_id: int | None) -> None:
+        self.store = store
+        self.run_id = run_id
+        self._ids = _Lru()
+        self._pending: list[dict[str, Any]] = []
+
+    # -- writing -----------------------------------------------------------------------
+
+    def begin(self, intents: Sequence[Intent]) -> None:
+        """Mark writes in_flight and commit: after this, a crash leaves a trace of them."""
+        if not intents:
+            return
+        self.flush()
+        now = datetime.now(UTC)
+        with self.store.engine.begin() as conn:
+            existing = {
+                (row.kind, row.source_key): row
+                for chunk in _chunks(intents)
+                for row in conn.execute(
+                    select(JournalEntry.kind, JournalEntry.source_key, JournalEntry.attempts).where(
+                        _keys_clause({(i.kind, i.source_key) for i in chunk})
+                    )
+                )
+            }
+            new_rows = []
+            for intent in intents:
+                row = existing.get((intent.kind, intent.source_key))
+                values = {
+                    "status": "in_flight",
+                    "run_id": self.run_id,
+                    "phase": intent.phase,
+                    "payload_hash": intent.payload_hash,
+                    "parent_key": intent.parent_key,
+                    "seq": intent.seq,
+                    "updated_at": now,
+                }
+                if row is None:
+                    new_rows.append({**values, "kind": intent.kind, "source_key": intent.source_key,
+                                     "attempts": 1, "created_at": now})
+                else:
+                    conn.execute(
+                        update(JournalEntry)
+                        .where(JournalEntry.kind == intent.kind, JournalEntry.source_key == intent.source_key)
+                        .values(**values, attempts=row.attempts + 1, last_error=None)
+                    )
+            if new_rows:
+                conn.execute(insert(JournalEntry), new_rows)
+
+    def done(self, kind: str, key: str, intercom_id: str | None) -> None:
+        self._outcome(kind, key, "done", intercom_id=intercom_id, last_error=None)
+        if intercom_id:
+            self._ids.remember((kind, key), intercom_id)
+
+    def failed(self, kind: str, key: str, error: str) -> None:
+        """A write that did not happen and may be tried again."""
+        self._outcome(kind, key, "failed", last_error=error[:2000])
+
+    def rejected(self, kind: str, key: str, reason: str) -> None:
+        """A record that cannot be migrated as it is (its reason goes to the report)."""
+        self._outcome(kind, key, "rejected", last_error=reason[:2000])
+
+    def skipped(self, kind: str, key: str, reason: str, phase: str) -> None:
+        """Nothing to send (filtered by the map or the operator): recorded so counts add up."""
+        now = datetime.now(UTC)
+        with self.store.engine.begin() as conn:
+            found = conn.execute(
+                update(JournalEntry)
+                .where(JournalEntry.kind == kind, JournalEntry.source_key == key)
+                .values(status="skipped", last_error=reason[:2000], updated_at=now, run_id=self.run_id)
+            ).rowcount
+            if not found:
+                conn.execute(insert(JournalEntry).values(
+                    kind=kind, source_key=key, phase=phase, status="skipped", last_error=reason[:2000],
+                    attempts=0, seq=0, run_id=self.run_id, created_at=now, updated_at=now))
+
+    def mark_rolled_back(self, kind: str, key: str) -> None:
+        self._outcome(kind, key, "rolled_back", last_error=None)
+        self._ids.pop((kind, key), None)
+
+    def _outcome(self, kind: str, key: str, status: str, **values: Any) -> None:
+        self._pending.append({"kind": kind, "source_key": key, "status": status, **values})
+
+    @property
+    def unflushed(self) -> int:
+        return len(self._pending)
+
+    def flush(self) -> None:
+        """Commit buffered outcomes in one transaction."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        now = datetime.now(UTC)
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for item in pending:  # one executemany per set of columns
+            columns = tuple(sorted(k for k in item if k not in ("kind", "source_key")))
+            groups.setdefault(columns, []).append(
+                {"b_kind": item["kind"], "b_key": item["source_key"], "b_now": now,
+                 **{f"b_{c}": item[c] for c in columns}}
+            )
+        with self.store.engine.begin() as conn:
+            for columns, params in groups.items():
+                stmt = (
+                    update(JournalEntry)
+                    .where(JournalEntry.kind == bindparam("b_kind"), JournalEntry.source_key == bindparam("b_key"))
+                    .values(updated_at=bindparam("b_now"), **{c: bindparam(f"b_{c}") for c in columns})
+                )
+                conn.execute(stmt, params)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def intercom_id(self, kind: str, key: str) -> str | None:
+        """The Intercom id a done write produced (cached; bounded)."""
+        cached = self._ids.get((kind, key))
+        if cached is not None:
+            self._ids.move_to_end((kind, key))
+            return cached
+        with self.store.engine.connect() as conn:
+            value = conn.scalar(
+                select(JournalEntry.intercom_id).where(
+                    JournalEntry.kind == kind, JournalEntry.source_key == key, JournalEntry.status == "done"
+                )
+            )
+        if value:
+            self._ids.remember((kind, key), value)
+        return value
+
+    def entries(self, kind: str, keys: Iterable[str]) -> dict[str, Entry]:
+        """What the journal holds for a batch of source keys (missing keys: never written)."""
+        found: dict[str, Entry] = {}
+        with self.store.engine.connect() as conn:
+            for chunk in _chunks(list(keys)):
+                for row in conn.execute(
+                    select(JournalEntry).where(JournalEntry.kind == kind, JournalEntry.source_key.in_(chunk))
+                ):
+                    found[row.source_key] = _entry(row)
+        return found
+
+    def get(self, kind: str, key: str) -> Entry | None:
+        return self.entries(kind, [key]).get(key)
+
+    def parts_of(self, parent_key: str, kind: str = "part") -> list[Entry]:
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(JournalEntry)
+                .where(JournalEntry.kind == kind, JournalEntry.parent_key == parent_key)
+                .order_by(JournalEntry.seq)
+            )
+            return [_entry(row) for row in rows]
+
+    def in_flight(self, kinds: Iterable[str] | None = None) -> list[Entry]:
+        """Writes that may or may not have happened: reconcile these before resuming."""
+        query = select(JournalEntry).where(JournalEntry.status == "in_flight")
+        if kinds is not None:
+            query = query.where(JournalEntry.kind.in_(list(kinds)))
+        with self.store.engine.connect() as conn:
+            return [_entry(row) for row in conn.execute(query.order_by(JournalEntry.id))]
+
+    def counts(self, phase: str | None = None) -> dict[str, dict[str, int]]:
+        """kind -> status -> rows (for one phase, or all)."""
+        query = select(JournalEntry.kind, JournalEntry.status, func.count()).group_by(
+            JournalEntry.kind, JournalEntry.status
+        )
+        if phase is not None:
+            query = query.where(JournalEntry.phase == phase)
+        result: dict[str, dict[str, int]] = {}
+        with self.store.engine.connect() as conn:
+            for kind, status, n in conn.execute(query):
+                result.setdefault(kind, {})[status] = n
+        return result
+
+    def created(self, kinds: Iterable[str]) -> list[Entry]:
+        """Done writes with an Intercom id, newest first: what a rollback removes."""
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(JournalEntry)
+                .where(JournalEntry.kind.in_(list(kinds)), JournalEntry.status == "done",
+                       JournalEntry.intercom_id.is_not(None))
+                .order_by(JournalEntry.id.desc())
+            )
+            return [_entry(row) for row in rows]
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), IN_CHUNK):
+        yield items[i : i + IN_CHUNK]
+
+
+def _keys_clause(pairs: set[tuple[str, str]]):
+    by_kind: dict[str, list[str]] = {}
+    for kind, key in pairs:
+        by_kind.setdefault(kind, []).append(key)
+    return or_(*(and_(JournalEntry.kind == kind, JournalEntry.source_key.in_(keys)) for kind, keys in by_kind.items()))

@@ -1,0 +1,98 @@
+"""The write-ahead journal: in_flight before the call, outcomes after, crash leaves a trace."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpmig_tui.pipeline.journal import Intent, Journal, payload_hash
+from helpmig_tui.project import create_project
+
+
+@pytest.fixture
+def store(paths, tmp_path):
+    with create_project(paths, "p", "trackit", {"sqlite": str(tmp_path / "t.db")}) as store:
+        yield store
+
+
+def test_begin_is_durable_before_any_outcome(store):
+    journal = Journal(store, run_id=None)
+    journal.begin([Intent("contact", "u1", "contacts", payload_hash({"a": 1})), Intent("contact", "u2", "contacts")])
+    # a second process (or the resumed one) sees both as in flight: the crash case
+    fresh = Journal(store, run_id=None)
+    assert [(e.source_key, e.status, e.attempts) for e in fresh.in_flight()] == [("u1", "in_flight", 1), ("u2", "in_flight", 1)]
+    assert fresh.get("contact", "u1").payload_hash == payload_hash({"a": 1})
+
+
+def test_outcomes_are_buffered_until_flush(store):
+    journal = Journal(store, run_id=None)
+    journal.begin([Intent("contact", "u1", "contacts"), Intent("contact", "u2", "contacts"), Intent("contact", "u3", "contacts")])
+    journal.done("contact", "u1", "66a1")
+    journal.failed("contact", "u2", "HTTP 500 from Intercom")
+    journal.rejected("contact", "u3", "no email and no external id")
+    assert journal.unflushed == 3
+    assert Journal(store, None).get("contact", "u1").status == "in_flight"  # not yet committed
+    journal.flush()
+    entries = Journal(store, None).entries("contact", ["u1", "u2", "u3", "u9"])
+    assert {k: (e.status, e.intercom_id, e.last_error) for k, e in entries.items()} == {
+        "u1": ("done", "66a1", None),
+        "u2": ("failed", None, "HTTP 500 from Intercom"),
+        "u3": ("rejected", None, "no email and no external id"),
+    }
+    assert journal.counts() == {"contact": {"done": 1, "failed": 1, "rejected": 1}}
+
+
+def test_retrying_counts_attempts_and_clears_the_error(store):
+    journal = Journal(store, run_id=None)
+    journal.begin([Intent("company", "c1", "companies")])
+    journal.failed("company", "c1", "timeout")
+    journal.begin([Intent("company", "c1", "companies")])  # begin flushes what was buffered
+    entry = journal.get("company", "c1")
+    assert (entry.status, entry.attempts, entry.last_error) == ("in_flight", 2, None)
+
+
+def test_intercom_ids_are_looked_up_and_cached(store):
+    journal = Journal(store, run_id=None)
+    journal.begin([Intent("contact", "u1", "contacts")])
+    journal.done("contact", "u1", "abc")
+    journal.flush()
+    other = Journal(store, None)
+    assert other.intercom_id("contact", "u1") == "abc"
+    assert other.intercom_id("contact", "nope") is None
+    assert journal.intercom_id("contact", "u1") == "abc"
+
+
+def test_parts_keep_their_conversation_and_order(store):
+    journal = Journal(store, run_id=None)
+    journal.begin([Intent("part", f"m{i}", "conversations", parent_key="t1", seq=i) for i in (2, 0, 1)])
+    assert [e.source_key for e in journal.parts_of("t1")] == ["m0", "m1", "m2"]
+
+
+def test_skipped_rows_are_counted(store):
+    journal = Journal(store, run_id=None)
+    journal.skipped("contact", "u7", "deleted at the source", "contacts")
+    journal.skipped("contact", "u7", "deleted at the source", "contacts")
+    assert journal.counts("contacts") == {"contact": {"skipped": 1}}
+
+
+def test_created_lists_done_writes_newest_first_and_rollback_marks_them(store):
+    journal = Journal(store, run_id=None)
+    journal.begin([Intent("contact", "u1", "contacts"), Intent("contact", "u2", "contacts"), Intent("tag", "vip", "schema")])
+    for key, cid in (("u1", "a"), ("u2", "b")):
+        journal.done("contact", key, cid)
+    journal.done("tag", "vip", "t1")
+    journal.flush()
+    assert [e.intercom_id for e in journal.created(["contact"])] == ["b", "a"]
+    journal.mark_rolled_back("contact", "u2")
+    journal.flush()
+    assert [e.intercom_id for e in journal.created(["contact"])] == ["a"]
+    assert journal.intercom_id("contact", "u2") is None
+
+
+def test_many_rows_in_one_begin(store):
+    journal = Journal(store, run_id=None)
+    journal.begin([Intent("contact", str(i), "contacts") for i in range(1200)])
+    for i in range(1200):
+        journal.done("contact", str(i), f"id{i}")
+    journal.flush()
+    assert journal.counts() == {"contact": {"done": 1200}}
+    assert len(journal.entries("contact", [str(i) for i in range(0, 1200, 3)])) == 400
