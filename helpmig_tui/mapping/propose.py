@@ -611,10 +611,10 @@ def propose_fields(ctx: _Context, obj: ObjectEvidence) -> list[FieldMap]:
         if kind in COLUMN_KINDS:
             what = "supplementary CSV" if kind is K.CSV else "rebuild inventory"
             chosen[f.name] = Proposal(ColumnTarget(name=f.name), 0.95, f"every field is a column of the {what}")
-        elif f.name == obj.key:
-            chosen[f.name] = Proposal(SkipTarget(), 0.99, KEY_REASON.get(kind, KEY_ELSE))
         elif f.name == obj.parent_field:
             chosen[f.name] = Proposal(SkipTarget(), 0.99, f"links the record to its {obj.parent or 'parent'}")
+        elif f.name == obj.key and (entry is None or entry.find_field(f.name) is None) and _key_like(f):
+            chosen[f.name] = Proposal(SkipTarget(), 0.99, KEY_REASON.get(kind, KEY_ELSE))
         elif entry is not None and (d := entry.find_field(f.name)) is not None and \
                 (p := _from_default(ctx, obj, kind, f, d)) is not None:
             if d.yield_to and p.standard:  # its preferred field is absent: a claim like any other
@@ -653,6 +653,13 @@ def propose_fields(ctx: _Context, obj: ObjectEvidence) -> list[FieldMap]:
                  samples=[str(s)[:80] for s in f.samples[:3]])
         for f in obj.fields
     ]
+
+
+def _key_like(f: FieldEvidence) -> bool:
+    """A record key that is only a key (an id), not a name that doubles as the key."""
+    s = _looks(f)
+    return is_key_name(f.name) or words(f.name)[-1:] in (["id"], ["uuid"], ["key"], ["number"], ["num"]) or \
+        s.kind in ("integer", "uuid", "empty") or f.type is FieldType.INTEGER or not s.is_("text", 0.5)
 
 
 def _default_entry(ctx: _Context, obj: ObjectEvidence, kind: TargetKind) -> DefaultObject | None:
