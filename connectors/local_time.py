@@ -1,12 +1,14 @@
 """Turning a source's local, naive timestamps into aware UTC datetimes.
 
-Sources that send no offset (ITSM 365 `yyyy.MM.dd HH:mm:ss`, export files) are read in
-the time zone the operator configured for the tenant or the job.
+Sources that send no offset (ITSM 365 `yyyy.MM.dd HH:mm:ss`, export files, Track-It!'s
+datetime columns) are read in the time zone the operator configured for the tenant, the
+job or the server; `SourceClock` falls back to this machine's zone, which for an on-prem
+tool is usually the source server's own.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.base import SourceError
@@ -51,3 +53,38 @@ def parse_iso(text: str, local: tzinfo) -> datetime | None:
         return to_utc(datetime.fromisoformat(text), local)
     except ValueError:
         return None
+
+
+class SourceClock:
+    """Naive source times to aware UTC and back, in a named zone or this machine's."""
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = (name or "").strip() or None
+        self.zone: tzinfo | None = zone(self.name) if self.name else None
+
+    @property
+    def label(self) -> str:
+        return self.name or "this machine's local time zone"
+
+    def to_utc(self, value: datetime) -> datetime:
+        if value.tzinfo is not None or self.zone is not None:
+            return to_utc(value, self.zone or UTC)
+        try:
+            return value.astimezone(UTC)  # the OS's rules for local time, daylight saving included
+        except (OverflowError, OSError, ValueError):  # before 1970 on Windows, far future
+            return (value - _current_offset()).replace(tzinfo=UTC)
+
+    def to_source(self, value: datetime) -> datetime:
+        """An aware time as the source writes it: naive local."""
+        if self.zone is not None:
+            return from_utc(value, self.zone)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        try:
+            return value.astimezone().replace(tzinfo=None)
+        except (OverflowError, OSError, ValueError):
+            return (value.astimezone(UTC) + _current_offset()).replace(tzinfo=None)
+
+
+def _current_offset() -> timedelta:
+    return datetime.now().astimezone().utcoffset() or timedelta(0)

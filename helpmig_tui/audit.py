@@ -234,7 +234,7 @@ class Auditor:
         body_fields = [f for f in spec.fields if f.type in (FieldType.TEXT, FieldType.HTML)]
         custom_text = [f for f in spec.fields if f.custom and f.type in (FieldType.STRING, FieldType.TEXT)]
         date_fields = [f for f in spec.fields if f.type in (FieldType.DATETIME, FieldType.DATE)]
-        email_field = next((f for f in spec.fields if f.type is FieldType.EMAIL), None)
+        email_field = _email_field(spec)
         domain_field = self._domain_field(spec) if spec.role is ObjectRole.COMPANY else None
         check_email = spec.role is ObjectRole.CONTACT and email_field is not None
         domains: dict[str, list[str]] = {}  # companies are few: their domains fit in memory
@@ -321,26 +321,35 @@ class Auditor:
 
     @staticmethod
     def _domain_field(spec: ObjectSpec) -> FieldSpec | None:
-        for f in spec.fields:
-            if f.type is FieldType.URL or any(word in f.name.lower() for word in ("domain", "website")):
-                return f
-        return None
+        """The field that best holds a company's domain: `domain`, then *domain*, then a URL."""
+        ranked = sorted(
+            (f for f in spec.fields if f.name.lower() == "domain" or "domain" in f.name.lower()
+             or "website" in f.name.lower() or f.type is FieldType.URL),
+            key=lambda f: (f.name.lower() != "domain", "domain" not in f.name.lower()),
+        )
+        return next((f for f in ranked if f.type is not FieldType.LIST), None)
 
     # -- relational checks: pushed down by SQL connectors ------------------------------
 
     def _relational_checks(self, schema: SourceSchema) -> None:
         names = {o.name for o in schema.objects}
         for spec in schema.objects:
-            if spec.role is ObjectRole.CONTACT:
-                email = next((f for f in spec.fields if f.type is FieldType.EMAIL), None)
-                if email is not None:
-                    dupes = self.source.duplicate_values(spec.name, email.name, casefold=True)
-                    records = sum(count for _, count, _ in dupes)
-                    keys = [k for _, _, sample in dupes for k in sample]
-                    self._add("contact.email_duplicate", Severity.WARNING, spec,
-                              f"{records} {_noun(spec)} share {len(dupes)} email addresses (ignoring case)", records, keys,
-                              "Intercom keys contacts by external id, so each becomes its own contact with the same "
-                              "email; merge them at the source if they are one person.")
+            email = _email_field(spec)
+            if spec.role in (ObjectRole.CONTACT, ObjectRole.AGENT) and email is not None:
+                dupes = self.source.duplicate_values(spec.name, email.name, casefold=True)
+                records = sum(count for _, count, _ in dupes)
+                keys = [k for _, _, sample in dupes for k in sample]
+                if spec.role is ObjectRole.CONTACT:
+                    code, detail = "contact.email_duplicate", (
+                        "Intercom keys contacts by external id, so each becomes its own contact with the same "
+                        "email; merge them at the source if they are one person.")
+                else:
+                    code, detail = "agent.email_duplicate", (
+                        "Agents are matched to Intercom admins by email: these match the same admin; check the "
+                        "reconciliation queue on the Plan step.")
+                self._add(code, Severity.WARNING, spec,
+                          f"{records} {_noun(spec)} share {len(dupes)} email addresses (ignoring case)", records, keys,
+                          detail)
             if spec.parent and spec.parent in names:
                 count, keys = self.source.orphan_keys(spec.name, spec.parent_field or "parent", spec.parent)
                 parent = schema.object(spec.parent)
@@ -388,7 +397,7 @@ class Auditor:
         for ref in self.source.iter_attachments(spec.name):
             total += 1
             per_record[ref.record_key] = per_record.get(ref.record_key, 0) + 1
-            label = f"{ref.record_key}:{ref.name}"
+            label = f"{ref.record_key}/{ref.name}"
             if PurePath(ref.name.lower()).suffix in RESTRICTED_EXTENSIONS:
                 restricted.add(label)
             if not ref.exists:
@@ -420,6 +429,15 @@ class Auditor:
                 self._add("inventory.rebuild", Severity.INFO, item.spec,
                           f"{item.profile.count} {_noun(item.spec)} are rebuilt by hand in Intercom "
                           "(listed in the rebuild inventory)", item.profile.count, (), "These do not migrate as data.")
+
+
+def _email_field(spec: ObjectSpec) -> FieldSpec | None:
+    """A typed email field, or one named like an email (tables read as they are)."""
+    typed = next((f for f in spec.fields if f.type is FieldType.EMAIL), None)
+    if typed is not None:
+        return typed
+    return next((f for f in spec.fields if f.type is FieldType.STRING and f.name.lower().replace("_", "") in
+                 ("email", "emailaddress", "mail")), None)
 
 
 def _domain(value: object) -> str:

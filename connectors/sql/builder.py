@@ -1,0 +1,135 @@
+"""Declaring fields from discovered columns, with every gap reported instead of crashing.
+
+A column a platform version lacks becomes a field that reads as empty, plus one
+finding; a table or column an object cannot do without drops that object (SchemaGap),
+plus one finding, unless it is the platform's core, which is a SourceError.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Column, Table, null
+from sqlalchemy.sql.elements import ColumnElement
+
+from connectors.base import FieldType, Finding, Severity
+from connectors.sql.catalog import column, field_type
+from connectors.sql.objects import TEXT_TYPES, Convert, SqlField
+from connectors.sql.values import flag, integer, number
+
+if TYPE_CHECKING:
+    from connectors.base import Source
+
+
+COMPUTED = {FieldType.INTEGER: integer, FieldType.FLOAT: number, FieldType.BOOLEAN: flag}
+
+
+class SchemaGap(Exception):
+    """An object cannot be read on this database: a table or key column is missing."""
+
+
+def gap_finding(platform: str, object_name: str, reason: str, *, severity: Severity = Severity.WARNING) -> Finding:
+    return Finding(
+        code="source.object_unavailable",
+        severity=severity,
+        message=f"{object_name} cannot be read: {reason}",
+        object=object_name,
+        detail=f"check the {platform} version, the schema and the table prefix settings",
+    )
+
+
+class Columns:
+    """One table's (or alias's) columns, found case-insensitively, for one object."""
+
+    def __init__(self, source: Source, table: Any, *, object_name: str, table_name: str | None = None) -> None:
+        self.source = source
+        self.table = table
+        self.object_name = object_name
+        self.table_name = table_name or getattr(table, "name", str(table))
+
+    def get(self, *names: str) -> ColumnElement | None:
+        for name in names:
+            found = column(self.table, name)
+            if found is not None:
+                return found
+        return None
+
+    def need(self, *names: str) -> ColumnElement:
+        found = self.get(*names)
+        if found is None:
+            raise SchemaGap(f"{self.table_name} has no column {names[0]}")
+        return found
+
+    def col(self, *names: str, field: str | None = None) -> ColumnElement:
+        """The column, or NULL (reported once) when this database lacks it."""
+        found = self.get(*names)
+        if found is None:
+            self.source.report(
+                Finding(
+                    code="source.column_missing",
+                    severity=Severity.INFO,
+                    message=f"{self.table_name}.{names[0]} not found: {self.object_name}.{field or names[0]} stays empty",
+                    object=self.object_name,
+                    detail="older or newer versions name some columns differently; nothing else is affected",
+                )
+            )
+            return null()
+        return found
+
+    def field(
+        self,
+        name: str,
+        *columns: str,
+        type: FieldType | None = None,
+        convert: Convert | None = None,
+        references: str | None = None,
+        label: str = "",
+        options: tuple[str, ...] = (),
+        description: str = "",
+    ) -> SqlField:
+        expr = self.col(*columns, field=name)
+        return typed_field(
+            name,
+            expr,
+            type=type,
+            convert=convert,
+            references=references,
+            label=label,
+            options=options,
+            description=description,
+        )
+
+
+def typed_field(
+    name: str,
+    expr: ColumnElement,
+    *,
+    type: FieldType | None = None,
+    convert: Convert | None = None,
+    references: str | None = None,
+    label: str = "",
+    options: tuple[str, ...] = (),
+    description: str = "",
+    custom: bool = False,
+) -> SqlField:
+    """A field whose type and length come from the column unless given.
+
+    A computed expression (CASE, a function, a grouped column) gets a converter for its
+    type: some drivers cannot tell its type and hand over text.
+    """
+    found_type, length = field_type(expr.type)
+    final = type or found_type
+    if convert is None and not (isinstance(expr, Column) and isinstance(expr.table, Table)):
+        convert = COMPUTED.get(final)
+    return SqlField(
+        name=name,
+        expr=expr,
+        type=final,
+        label=label,
+        max_length=length if final in TEXT_TYPES else None,
+        references=references,
+        options=options,
+        convert=convert,
+        description=description,
+        custom=custom,
+    )

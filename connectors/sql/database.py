@@ -1,0 +1,285 @@
+"""Open a SQL source read-only: a SQLite file, SQL Server through ODBC, or any SQLAlchemy URL.
+
+The options are what a project records (never a password); the password comes from the
+secret lookup at connect time and lives only in the engine's connection factory.
+Every statement passes a guard that refuses anything but reads: the tool never writes
+to a source, even by mistake.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.pool import QueuePool
+
+from connectors.base import SourceError
+from connectors.sql import odbc
+
+SecretLookup = Callable[[str], "str | None"]
+
+READ_STATEMENTS = ("select", "with", "pragma", "use")  # USE: reflection across databases
+_LEADING_COMMENTS = re.compile(r"^\s*(?:(?:--[^\n]*\n)|(?:/\*.*?\*/)|\s)*", re.S)
+
+
+def option_flag(value: Any, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on", "y")
+    return bool(value)
+
+
+def _int(options: Mapping[str, Any], key: str, default: int) -> int:
+    value = options.get(key)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise SourceError(
+            f"option {key} must be a number of seconds, not {value!r}", code="source.bad_option"
+        ) from None
+
+
+@dataclass(frozen=True)
+class SqlSettings:
+    """Where a SQL source is, from a project's options (never a secret)."""
+
+    sqlite: str | None = None
+    odbc: str | None = None
+    server: str | None = None
+    database: str | None = None
+    trusted: bool = True
+    user: str | None = None
+    driver: str | None = None
+    encrypt: bool = True
+    trust_server_certificate: bool = True
+    url: str | None = None
+    schema: str | None = None
+    login_timeout: int = 15
+    query_timeout: int = 0
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> SqlSettings:
+        url = options.get("db_url") or options.get("url") or None
+        given = [
+            key
+            for key, value in (
+                ("sqlite", options.get("sqlite")),
+                ("odbc", options.get("odbc")),
+                ("server", options.get("server")),
+                ("url", url),
+            )
+            if value
+        ]
+        if len(given) != 1:
+            raise SourceError(
+                "say where the database is: one of sqlite, odbc, server or url"
+                + (f" (got {', '.join(given)})" if given else ""),
+                hint='--sqlite FILE | --odbc "CONNECTION STRING" | --server HOST --database DB | --db-url URL',
+                code="source.bad_option",
+            )
+        if options.get("odbc") and odbc.has_password(str(options["odbc"])):
+            raise SourceError(
+                "the ODBC connection string holds a password (PWD=), which would be saved in the project",
+                hint="remove PWD from the string and set HELPMIG_SQL_PASSWORD (or type it in)",
+                code="source.secret_in_options",
+            )
+        if url:
+            try:
+                parsed = make_url(str(url))
+            except ArgumentError as exc:
+                raise SourceError(
+                    f"not a database URL: {url!r}",
+                    hint="e.g. mssql+pyodbc://... or sqlite:///file.db",
+                    code="source.bad_option",
+                ) from exc
+            if parsed.password:
+                raise SourceError(
+                    "the database URL holds a password, which would be saved in the project",
+                    hint="remove it from the URL and set HELPMIG_SQL_PASSWORD (or type it in)",
+                    code="source.secret_in_options",
+                )
+        user = options.get("user") or None
+        return cls(
+            sqlite=options.get("sqlite") or None,
+            odbc=options.get("odbc") or None,
+            server=options.get("server") or None,
+            database=options.get("database") or None,
+            trusted=option_flag(options.get("trusted"), False) or not user,
+            user=user,
+            driver=options.get("driver") or None,
+            encrypt=option_flag(options.get("encrypt"), True),
+            trust_server_certificate=option_flag(options.get("trust_server_certificate"), True),
+            url=str(url) if url else None,
+            schema=options.get("schema") or None,
+            login_timeout=_int(options, "login_timeout", 15),
+            query_timeout=_int(options, "query_timeout", 0),
+        )
+
+    @property
+    def location(self) -> str:
+        """Where the source is, for messages (never a secret)."""
+        if self.sqlite:
+            return f"SQLite file {self.sqlite}"
+        if self.server:
+            auth = "Windows authentication" if self.trusted else f"SQL login {self.user}"
+            return f"SQL Server {self.server}, database {self.database or '(default)'} ({auth})"
+        if self.odbc:
+            return f"ODBC {odbc.redact_connection_string(self.odbc)}"
+        return f"database URL {make_url(self.url).render_as_string(hide_password=True)}"
+
+    def needs_password(self) -> bool:
+        if self.server:
+            return not self.trusted
+        if self.odbc:
+            return re.search(r"(?i)\bUID\s*=", self.odbc) is not None
+        return False
+
+    def target(self) -> odbc.SqlServerTarget:
+        return odbc.SqlServerTarget(
+            server=self.server or "",
+            database=self.database,
+            driver=self.driver,
+            trusted=self.trusted,
+            user=self.user,
+            encrypt=self.encrypt,
+            trust_server_certificate=self.trust_server_certificate,
+            login_timeout=self.login_timeout,
+            query_timeout=self.query_timeout,
+        )
+
+
+@dataclass
+class Database:
+    """An open SQL source: a read-only engine, the schema to read, and where it is."""
+
+    engine: Engine
+    schema: str | None
+    location: str
+    driver: str = ""
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _refuse_writes(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+    head = _LEADING_COMMENTS.sub("", statement, count=1).split(None, 1)
+    word = head[0].lower() if head else ""
+    if word not in READ_STATEMENTS:
+        raise SourceError(
+            f"refused to send a {word.upper() or 'blank'} statement: helpmig only reads from the source",
+            code="source.write_refused",
+        )
+
+
+def _guard(engine: Engine) -> Engine:
+    event.listen(engine, "before_cursor_execute", _refuse_writes)
+    return engine
+
+
+def _sqlite_readonly(path: str) -> Callable[[], sqlite3.Connection]:
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise SourceError(
+            f"SQLite file not found: {path}", hint="check the path given with --sqlite", code="source.not_found"
+        )
+    uri = file.resolve().as_uri() + "?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    return connect
+
+
+def _odbc_creator(conn_str: str, settings: SqlSettings, sqlite_driver: bool) -> Callable[[], Any]:
+    def connect() -> Any:
+        conn = odbc.connect(conn_str, login_timeout=settings.login_timeout, query_timeout=settings.query_timeout)
+        if sqlite_driver:
+            conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    return connect
+
+
+def _schema(settings: SqlSettings, dialect: str) -> str | None:
+    if dialect == "sqlite":
+        return None if settings.schema in (None, "dbo", "main") else settings.schema
+    if dialect == "mssql":
+        return settings.schema or "dbo"
+    return settings.schema
+
+
+def open_database(settings: SqlSettings, secret: SecretLookup) -> Database:
+    """Build the read-only engine; connects lazily (the first query reaches the server)."""
+    password = None
+    if settings.needs_password():
+        password = secret("sql_password")
+        if not password:
+            raise SourceError(
+                f"no password for the SQL login {settings.user or ''}".rstrip(),
+                hint="set HELPMIG_SQL_PASSWORD, or type it in, or use Windows authentication (--trusted)",
+                code="source.secret_missing",
+            )
+    driver = ""
+    if settings.sqlite:
+        engine = create_engine("sqlite://", creator=_sqlite_readonly(settings.sqlite), poolclass=QueuePool)
+    elif settings.server:
+        odbc.import_pyodbc()
+        target = settings.target()
+        driver = odbc.pick_driver(target.driver)
+        conn_str = odbc.connection_string(target, password, driver=driver)
+        engine = create_engine(
+            "mssql+pyodbc://", creator=_odbc_creator(conn_str, settings, False), poolclass=QueuePool, pool_pre_ping=True
+        )
+    elif settings.odbc:
+        odbc.import_pyodbc()
+        conn_str = settings.odbc.rstrip().rstrip(";") + ";"
+        if password:
+            conn_str += f"PWD={odbc.odbc_value(password)};"
+        driver = odbc.driver_of(conn_str)
+        sqlite_driver = "sqlite" in driver.lower()
+        if sqlite_driver:
+            import connectors.sql.sqlite_odbc
+
+            if not re.search(r"(?i)\bNoCreat\s*=", conn_str):
+                conn_str += "NoCreat=1;"  # a wrong path must fail, not become an empty database
+        url = "sqlite+pyodbc://" if sqlite_driver else "mssql+pyodbc://"
+        engine = create_engine(url, creator=_odbc_creator(conn_str, settings, sqlite_driver), poolclass=QueuePool)
+    else:
+        url = make_url(settings.url)
+        if url.get_backend_name() == "sqlite" and url.database and url.get_driver_name() == "pysqlite":
+            engine = create_engine("sqlite://", creator=_sqlite_readonly(url.database), poolclass=QueuePool)
+        else:
+            if url.get_driver_name() == "pyodbc":
+                odbc.import_pyodbc()
+                if url.get_backend_name() == "sqlite":
+                    import connectors.sql.sqlite_odbc  # noqa: F401
+            if password:
+                url = url.set(password=password)
+            try:
+                engine = create_engine(url)
+            except (NoSuchModuleError, ImportError) as exc:
+                raise SourceError(
+                    f"cannot use the database URL: {exc}",
+                    hint="install the driver package it names",
+                    code="source.missing_dependency",
+                ) from exc
+        driver = url.get_driver_name()
+    return Database(
+        engine=_guard(engine), schema=_schema(settings, engine.dialect.name), location=settings.location, driver=driver
+    )
