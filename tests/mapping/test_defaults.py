@@ -54,13 +54,12 @@ def test_the_seeds_lossy_objects_offer_the_operator_a_choice():
 def test_objects_are_found_by_name_alias_or_their_only_role():
     st = load_default_map("smartertrack")
     assert st.find_object("tickets", ObjectRole.CONVERSATION)[0] == "tickets"
-    assert st.find_object("st_Tickets", ObjectRole.CONVERSATION)[0] == "tickets"  # alias, any case
-    assert st.find_object("Ticket_Messages", ObjectRole.PART)[0] == "ticket_messages"
+    assert st.find_object("Ticket_Messages", ObjectRole.PART)[0] == "messages"  # alias, any case
     assert st.find_object("whatever", ObjectRole.AGENT)[0] == "agents"  # the only agent entry
     assert st.find_object("whatever", ObjectRole.CONVERSATION) is None  # tickets and chats: ambiguous
     entry = st.objects["tickets"]
-    assert entry.find_field("date_opened_utc") is entry.fields["DateOpenedUtc"]
-    assert entry.find_field("customer_email") is entry.fields["CustomerEmailAddress"]
+    assert entry.find_field("OpenedAt") is entry.fields["opened_at"]
+    assert entry.find_field("customerEmail") is entry.fields["customer_email"]
 
 
 def test_an_unknown_platform_has_no_default_map():

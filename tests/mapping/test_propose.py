@@ -134,17 +134,28 @@ def test_first_and_last_names_are_joined_when_there_is_no_full_name():
     assert isinstance(m.field_map("people", "LastName").target, SkipTarget)
 
 
-def test_two_default_fields_for_one_standard_field_keep_the_first_and_fall_back():
+def test_two_default_fields_for_one_standard_field_keep_the_first_and_fall_back(monkeypatch):
+    from helpmig_tui.mapping import propose as propose_module
+    from helpmig_tui.mapping.defaults import DefaultMap
+
+    defaults = DefaultMap.model_validate({
+        "platform": "memory", "label": "Memory", "attribute_prefix": "mem",
+        "objects": {"tickets": {"role": "conversation", "target": "conversation", "fields": {
+            "status_id": {"standard": "state", "value_map": {"1": "open", "2": "closed"}},
+            "status": {"standard": "state", "value_map": "state"},
+        }}},
+    })
+    monkeypatch.setattr(propose_module, "load_default_map", lambda platform: defaults)
     tickets = ObjectEvidence("tickets", ObjectRole.CONVERSATION, (
-        f("TicketId", T.INTEGER), f("TicketStatusId", T.INTEGER, "1", references="ticket_statuses"),
-        f("Status", T.STRING, "Open", "Closed", distinct=2, filled=20, top_values=(("Open", 10), ("Closed", 10))),
-        f("CustomerEmailAddress", T.EMAIL, "a@b.com"), f("DateOpenedUtc", T.DATETIME),
-    ), count=20, key="TicketId")
-    statuses = ObjectEvidence("ticket_statuses", ObjectRole.LOOKUP, (f("TicketStatusId"), f("IsOpen")), count=3)
-    m = propose_map(source(tickets, statuses, platform="smartertrack"))
-    assert m.field_map("tickets", "TicketStatusId").target.field == "state"
-    status = m.field_map("tickets", "Status")
+        f("id", T.INTEGER), f("status_id", T.INTEGER, "1"),
+        f("status", T.STRING, "Open", "Closed", distinct=2, filled=20, top_values=(("Open", 10), ("Closed", 10))),
+        f("customer_email", T.EMAIL, "a@b.com"), f("opened", T.DATETIME),
+    ), count=20, key="id", created_field="opened")
+    m = propose_map(source(tickets, platform="memory"))
+    assert m.field_map("tickets", "status_id").target.field == "state"
+    status = m.field_map("tickets", "status")
     assert not isinstance(status.target, StandardTarget) and "state already comes from another field" in status.reason
+    assert m.field_map("tickets", "customer_email").target.field == "contact"
 
 
 def test_html_bodies_get_html_to_text_but_articles_keep_their_html():

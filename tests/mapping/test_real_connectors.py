@@ -25,6 +25,22 @@ def _infraon(tmp_path):
     return FakeInfraon(size=30, seed=3).source()
 
 
+def _smartertrack(tmp_path):
+    from connectors.samples import generate_smartertrack
+    from connectors.smartertrack import SmarterTrackSource
+
+    manifest = generate_smartertrack(tmp_path / "st", tickets=30, seed=5)
+    return SmarterTrackSource.from_options(manifest.options, lambda _n: None)
+
+
+def _trackit(tmp_path):
+    from connectors.samples import generate_trackit
+    from connectors.trackit import TrackItSource
+
+    manifest = generate_trackit(tmp_path / "ti", tickets=30, seed=9)
+    return TrackItSource.from_options(manifest.options, lambda _n: None)
+
+
 def _smart(tmp_path):
     from connectors.smart_export import SmartExportSource
 
@@ -32,7 +48,8 @@ def _smart(tmp_path):
     return SmartExportSource.from_options({"folder": str(tmp_path / "export")}, lambda _n: None)
 
 
-@pytest.mark.parametrize("open_source", [_itsm365, _infraon, _smart], ids=["itsm365", "infraon", "smart-export"])
+@pytest.mark.parametrize("open_source", [_smartertrack, _trackit, _itsm365, _infraon, _smart],
+                         ids=["smartertrack", "trackit", "itsm365", "infraon", "smart-export"])
 def test_default_maps_know_the_connectors_names_and_cover_their_requirements(tmp_path, open_source):
     with open_source(tmp_path) as source:
         schema = source.describe()
@@ -50,7 +67,8 @@ def test_default_maps_know_the_connectors_names_and_cover_their_requirements(tmp
             assert unknown == [], f"{spec.name}: no default for {unknown}"
         mmap = propose_map(evidence)
         assert mmap.coverage() == {}
-        low = [f.key for f in mmap.fields if f.confidence < 0.8 and not f.key.split(".")[1].startswith("cf_")]
+        custom = {(o.name, f.name) for o in evidence.objects for f in o.fields if f.custom or f.name.startswith("cf_")}
+        low = [f.key for f in mmap.fields if f.confidence < 0.8 and (f.object, f.field) not in custom]
         assert low == [], "fields the defaults should have known"
         totals = {}
         for om in mmap.active_objects():
