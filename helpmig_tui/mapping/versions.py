@@ -320,6 +320,12 @@ def require_confirmed_map(store: ProjectStore) -> MigrationMap:
     """The confirmed map the loader uses; MapRequirementError says why there is none:
     no map, unconfirmed rows, required Intercom fields not covered, or a map that
     changed since the sample run and was not confirmed again."""
+    return require_confirmed_version(store).map
+
+
+def require_confirmed_version(store: ProjectStore) -> MapVersion:
+    """require_confirmed_map with the version's number and hash (for runs.map_version
+    and runs.map_hash)."""
     with store.reader() as session:
         row = _latest_row(session)
         if row is None:
@@ -340,5 +346,5 @@ def require_confirmed_map(store: ProjectStore) -> MigrationMap:
             problems += mmap.blockers() or [f"version {row.version} is not confirmed"]
         if problems:
             raise MapRequirementError(problems)
-        return mmap
+        return _version(row)
 

@@ -19,6 +19,7 @@ from helpmig_tui.mapping.versions import (
     last_confirmed,
     latest,
     require_confirmed_map,
+    require_confirmed_version,
     skip_field,
 )
 from helpmig_tui.mapping.workflow import allowed_targets, propose_for_project, retarget_object
@@ -80,6 +81,8 @@ def test_a_complete_confirmed_map_becomes_a_version_with_time_hash_and_who(store
     assert version.hash == version.map.hash() and len(version.hash) == 64
     mmap = require_confirmed_map(store)
     assert mmap.hash() == version.hash
+    gate = require_confirmed_version(store)
+    assert (gate.version, gate.hash, gate.status) == (version.version, version.hash, "confirmed")
     assert mmap.reference("tickets", "contact").refers_to == "customers"
     assert project_status(store).stage == "mapped" and project_status(store).map_status == "confirmed"
 
