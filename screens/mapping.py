@@ -37,6 +37,7 @@ from screens.mapping_dialogs import BulkConfirmDialog, DiffDialog, FieldDialog, 
 STATUS_STYLE = {"proposed": "dim", "edited": "cyan", "confirmed": "green", "skipped": "magenta"}
 LOW = 0.7  # below: shown red and kept by the low-confidence filter
 HIGH = 0.9  # at or above: green
+SAMPLES_WIDTH = 28
 
 
 def confidence_text(value: float) -> Text:
@@ -90,7 +91,7 @@ class MappingScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#rows", DataTable).add_columns("Object / field", "Target", "Transforms", "Conf.", "Status",
-                                                       "Reason")
+                                                       "Samples", "Reason")
         self.query_one("#progress", ProgressBar).display = self.running
         self.reload()
         self.query_one("#rows", DataTable).focus()
@@ -122,9 +123,11 @@ class MappingScreen(Screen[None]):
         status = Text(row.status, style=STATUS_STYLE.get(row.status, ""))
         if isinstance(row, ObjectMap):
             return (Text(row.object, style="bold"), Text(row.target.value, style="bold"), row.options.describe(),
-                    confidence_text(row.confidence), status, row.reason)
+                    confidence_text(row.confidence), status, "", row.reason)
+        samples = ", ".join(row.samples)
+        samples = samples if len(samples) <= SAMPLES_WIDTH else samples[: SAMPLES_WIDTH - 1] + "…"
         return (f"  {row.field}", row.target.describe(), row.describe_transforms(), confidence_text(row.confidence),
-                status, row.reason)
+                status, Text(samples, style="dim"), row.reason)
 
     def _update_status(self) -> None:
         status = self.query_one("#status", Static)

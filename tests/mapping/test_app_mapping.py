@@ -64,6 +64,8 @@ async def test_propose_review_edit_and_confirm_in_the_wizard(paths, audited):
         await pilot.pause()
         row = table.get_row("customers.cf_notes")
         assert row[3].style == "yellow" and str(row[3]) == "0.70"
+        assert str(row[5]) == "x" * 27 + "…"  # the samples, cut to the column
+        assert str(table.get_row("customers.email")[5]) == "ann@acme.com, ANN@acme.com …"  # its trailing space kept
         detail = str(screen.query_one("#detail").render())
         assert "long text: kept as a note line" in detail and "Samples: xxxx" in detail
 
