@@ -230,10 +230,16 @@ def orphan_keys(
         item = obj.field(field)
         sub = obj.lean_select(field).subquery("o")
         ref, is_text = sub.c[field], item.is_text
-    targets = select(target.key.label("k")).select_from(target.from_).where(*target.where).subquery("t")
-    condition = and_(_filled(ref, is_text), ~exists().where(targets.c.k == ref))
-    count = src.scalar(select(func.count()).select_from(sub).where(condition), "find orphans")
-    keys = src.rows(select(sub.c["__key"]).where(condition).order_by(sub.c["__key"]).limit(sample), "find orphans")
+    # An anti-join against the distinct target keys rather than a correlated NOT EXISTS:
+    # when the target is itself derived (Track-It!'s requesters are grouped from a view),
+    # SQLite would re-evaluate it per row; a joined subquery is materialised and indexed once.
+    targets = select(target.key.label("k")).select_from(target.from_).where(*target.where).distinct().subquery("t")
+    joined = sub.outerjoin(targets, targets.c.k == ref)
+    condition = and_(_filled(ref, is_text), targets.c.k.is_(None))
+    count = src.scalar(select(func.count()).select_from(joined).where(condition), "find orphans")
+    keys = src.rows(
+        select(sub.c["__key"]).select_from(joined).where(condition).order_by(sub.c["__key"]).limit(sample), "find orphans"
+    )
     return int(count or 0), tuple(str(row[0]) for row in keys)
 
 
