@@ -4,21 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy import func, select
+
 from helpmig_tui.mapping.evidence import SourceEvidence, evidence_from_store
 from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.propose import Progress, propose_map
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.mapping.versions import MapStateError, MapVersion, edit_object, latest, save_map
 from helpmig_tui.state import ProjectStore
+from helpmig_tui.state.models import SourceObject
 
 Refiner = Callable[[SourceEvidence, MigrationMap, Progress | None], MigrationMap]
 
 
 def audited_evidence(store: ProjectStore) -> SourceEvidence:
+    """The last audit's evidence; an error that says what to do when there is none, or
+    when the audit predates the stored object structure (schema 3)."""
     evidence = evidence_from_store(store)
     if not evidence.objects:
         raise MapStateError("the source has not been audited yet: the proposer works from the audit's profiles",
                             hint="run the audit first: helpmig audit P")
+    with store.reader() as session:
+        stale = session.scalar(select(func.count()).select_from(SourceObject).where(SourceObject.spec == {}))
+    if stale:
+        raise MapStateError("the last audit was taken by an older helpmig that did not keep record keys and parents",
+                            hint="run the audit again: helpmig audit P")
     return evidence
 
 

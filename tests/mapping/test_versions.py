@@ -171,3 +171,14 @@ def test_a_record_object_can_be_sent_elsewhere_and_its_fields_are_proposed_for_i
         retarget_object(store, "tickets", K.CUSTOM_OBJECT)
     back = retarget_object(store, "tickets", K.CONVERSATION)
     assert [f.field for f in back.map.fields_of("tickets")] == ["subject", "customer_id", "opened"]
+
+
+def test_an_audit_from_before_schema_3_asks_for_a_new_audit(store):
+    from helpmig_tui.state.models import SourceObject
+
+    with store.session() as session:
+        session.get(SourceObject, "tickets").spec = {}
+    with pytest.raises(MapStateError, match="taken by an older helpmig") as err:
+        propose_for_project(store)
+    assert err.value.hint == "run the audit again: helpmig audit P"
+    assert latest(store) is None
