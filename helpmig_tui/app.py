@@ -212,7 +212,6 @@ class HelpmigApp(App[int]):
         if message.error is None:
             self.notify(f"Audit of {message.project} finished.")
 
-
     # -- the mapping worker: the proposer (and the LLM, when asked) off the UI thread ------
 
     @on(MappingRequested)

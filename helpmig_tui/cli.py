@@ -323,6 +323,7 @@ def _map_checks(args: argparse.Namespace) -> None:
 
 
 def cmd_map(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
     from pathlib import Path
 
     from helpmig_tui.mapping.evidence import evidence_from_store
@@ -351,7 +352,7 @@ def cmd_map(args: argparse.Namespace) -> int:
                 fitted, report = import_map(path, audited_evidence(store))
                 version = save_map(store, fitted, action="import", keep_decisions=False, note=f"imported from {path.name}")
                 lines = [f"Imported {path} as field map version {version.version}; every row starts unconfirmed."]
-                _emit(args, {**map_data(version), "import": report.__dict__},
+                _emit(args, {**map_data(version), "import": asdict(report)},
                       "\n".join(lines + report.lines() + [proposal_lines(version)[-2]]))
                 return EXIT_OK
             if current is None:
