@@ -40,13 +40,24 @@ K = TargetKind
 STRING_LIMIT = 255  # Intercom text attributes are cut at 255 characters (seeds; UNCERTAIN in the API docs)
 TRUNCATED_TAG = "helpmig-truncated"
 MIN_SCORE = {"tags": 0.85}  # "asset_tag" is not a list of tags
-NAME_PARTS = {"first", "given", "firstname", "forename", "last", "family", "surname", "lastname", "middle",
-              "middlename", "patronymic"}
+FIRST_NAME = {"firstname", "forename", "givenname"}
+LAST_NAME = {"lastname", "surname", "familyname"}
+MIDDLE_NAME = {"middlename", "patronymic"}
 # Words of fields that describe the source system's own housekeeping, not the customer.
 OPERATIONAL = {
     "password", "pwd", "salt", "hash", "login", "username", "locked", "lockout", "verified", "pinned", "idle",
     "deleted", "spam", "guid", "smtp", "modidate", "updated", "modified", "sort", "archive", "merge",
 }
+
+
+def name_part(field: str) -> str | None:
+    """"first", "last" or "middle" for FirstName, last_name, Surname...; None otherwise
+    (last_login_at is not a name)."""
+    joined = "".join(words(field))
+    for part, names in (("first", FIRST_NAME), ("last", LAST_NAME), ("middle", MIDDLE_NAME)):
+        if any(joined == n or joined.endswith(n) for n in names):
+            return part
+    return None
 
 
 @dataclass
@@ -297,7 +308,7 @@ def standard_candidates(ctx: Context, obj: ObjectEvidence, kind: TargetKind, f: 
         std = standard_field(kind, name)
         if std is None or std.value is ValueType.OPTIONS and name == "role":
             continue
-        if name == "name" and NAME_PARTS & set(words(f.name)):
+        if name == "name" and name_part(f.name):
             continue  # a first or last name is not the full name
         base, why, cap = 0.0, "", 0.93
         if name in matches:

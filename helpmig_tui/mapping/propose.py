@@ -15,11 +15,11 @@ from collections.abc import Callable, Mapping
 
 from connectors.base import FieldType, ObjectRole
 from helpmig_tui.mapping.candidates import (
-    NAME_PARTS,
     Context,
     Proposal,
     fallback,
     from_default,
+    name_part,
     platform_label,
     standard_candidates,
 )
@@ -218,10 +218,10 @@ def _join_names(ctx: Context, obj: ObjectEvidence, kind: TargetKind, chosen: dic
         return
     for f in pending:
         full = next((m for m in name_matches(kind, f.name, f.label) if m.field == "name"), None)
-        if full is not None and full.score >= 0.85 and not NAME_PARTS & set(words(f.name)):
+        if full is not None and full.score >= 0.85 and not name_part(f.name):
             return
-    first = next((f for f in pending if {"first", "given", "firstname", "forename"} & set(words(f.name))), None)
-    last = next((f for f in pending if {"last", "family", "surname", "lastname"} & set(words(f.name))), None)
+    first = next((f for f in pending if name_part(f.name) == "first"), None)
+    last = next((f for f in pending if name_part(f.name) == "last"), None)
     if first and last:
         chosen[first.name] = Proposal(StandardTarget(field="name"), 0.85,
                                       f"first and last name joined into the name ({first.name} + {last.name})",
@@ -237,7 +237,7 @@ def _skip_name_parts(obj: ObjectEvidence, kind: TargetKind, chosen: dict[str, Pr
     if full is None:
         return
     for f in obj.fields:
-        if f.name not in chosen and NAME_PARTS & set(words(f.name)):
+        if f.name not in chosen and name_part(f.name):
             chosen[f.name] = Proposal(SkipTarget(), 0.8, f"the full name comes from {full}")
 
 

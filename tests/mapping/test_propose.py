@@ -187,3 +187,16 @@ def test_progress_is_reported_per_object():
     propose_map(case.evidence, progress=lambda step, done, total: steps.append((step, done, total)))
     assert steps[0][1:] == (0, len(case.evidence.objects))
     assert steps[-1] == ("proposal ready", len(case.evidence.objects), len(case.evidence.objects))
+
+
+def test_name_parts_are_names_and_last_login_is_not_one():
+    people = ObjectEvidence("people", ObjectRole.CONTACT, (
+        f("id"), f("full_name", T.STRING, "Ann Lee"), f("last_name", T.STRING, "Lee"),
+        f("last_login_at", T.DATETIME), f("first_response_at", T.DATETIME),
+    ), count=4)
+    m = propose_map(source(people, platform="memory"))
+    assert m.field_map("people", "full_name").target.field == "name"
+    last = m.field_map("people", "last_name")
+    assert isinstance(last.target, SkipTarget) and last.reason == "the full name comes from full_name"
+    assert m.field_map("people", "last_login_at").target.field == "last_seen_at"
+    assert "full name" not in m.field_map("people", "first_response_at").reason
