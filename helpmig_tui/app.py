@@ -20,13 +20,24 @@ from helpmig_tui import desktop, redact
 from helpmig_tui.audit import run_audit
 from helpmig_tui.audit_store import save_audit
 from helpmig_tui.logs import get_logger
+from helpmig_tui.mapping.llm import LlmProposer
+from helpmig_tui.mapping.versions import MapStateError
+from helpmig_tui.mapping.workflow import propose_for_project
 from helpmig_tui.project import list_projects, open_project, open_source, project_status
 from helpmig_tui.reports import write_audit_reports
 from helpmig_tui.settings import Paths, Secrets, Settings, resolve_paths
 from helpmig_tui.state import StoreError
 from screens.audit import AuditRequested, AuditScreen
 from screens.help import HelpScreen
-from screens.messages import AuditFinished, AuditProgressed, AuditStarted
+from screens.mapping import MappingRequested, MappingScreen
+from screens.messages import (
+    AuditFinished,
+    AuditProgressed,
+    AuditStarted,
+    MappingFinished,
+    MappingProgressed,
+    MappingStarted,
+)
 from screens.new_project import NewProjectScreen
 from screens.overview import OverviewScreen, StepRequested
 from screens.reports import OpenFolderRequested, ReportsScreen
@@ -127,6 +138,10 @@ class HelpmigApp(App[int]):
         if message.step == "audit":
             running = any(w.name == f"audit:{message.project}" and w.is_running for w in self.workers)
             self.push_screen(AuditScreen(self.paths, message.project, running=running))
+        elif message.step == "mapping":
+            running = any(w.name == f"mapping:{message.project}" and w.is_running for w in self.workers)
+            self.push_screen(MappingScreen(self.paths, message.project, running=running,
+                                           llm_enabled=self.settings.llm.enabled))
         elif message.step == "reports":
             self.push_screen(ReportsScreen(self.paths.reports_dir(message.project), message.project))
 
@@ -177,7 +192,9 @@ class HelpmigApp(App[int]):
         log.error("worker %s failed: %s", worker.name, line, exc_info=error)
         if worker.name.startswith("audit:"):
             self.post_message(AuditFinished(worker.name.split(":", 1)[1], error=line))
-        if not isinstance(error, (SourceError, StoreError)):
+        if worker.name.startswith("mapping:"):
+            self.post_message(MappingFinished(worker.name.split(":", 1)[1], error=line))
+        if not isinstance(error, (SourceError, StoreError, MapStateError)):
             self.notify(f"{worker.description} failed: {line}", severity="error", timeout=10)
 
     def _audit_screens(self, project: str) -> list[AuditScreen]:
@@ -194,6 +211,50 @@ class HelpmigApp(App[int]):
             screen.audit_finished(message.error)
         if message.error is None:
             self.notify(f"Audit of {message.project} finished.")
+
+    # -- the mapping worker: the proposer (and the LLM, when asked) off the UI thread ------
+
+    @on(MappingRequested)
+    def _mapping_requested(self, message: MappingRequested) -> None:
+        self.propose_map(message.project, llm=message.llm)
+
+    def propose_map(self, project: str, *, llm: bool = False) -> Worker[None]:
+        self.post_message(MappingStarted(project, llm))
+        return self.run_worker(
+            partial(self._mapping_job, project, llm),
+            name=f"mapping:{project}",
+            group="mapping",
+            description=f"Proposing the map of {project}",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _mapping_job(self, project: str, llm: bool) -> None:
+        def progress(step: str, done: int, total: int) -> None:
+            self.post_message(MappingProgressed(project, step, done, total))
+
+        with open_project(self.paths, project) as store:
+            if llm:
+                with LlmProposer(self.settings.llm, self.secrets.get("llm_api_key")) as proposer:
+                    version = propose_for_project(store, refine=proposer.refine, progress=progress)
+            else:
+                version = propose_for_project(store, progress=progress)
+        self.post_message(MappingFinished(project, version=version.version))
+
+    def _mapping_screens(self, project: str) -> list[MappingScreen]:
+        return [s for s in self.screen_stack if isinstance(s, MappingScreen) and s.project == project]
+
+    @on(MappingProgressed)
+    def _mapping_progressed(self, message: MappingProgressed) -> None:
+        for screen in self._mapping_screens(message.project):
+            screen.show_progress(message.step, message.done, message.total)
+
+    @on(MappingFinished)
+    def _mapping_finished(self, message: MappingFinished) -> None:
+        for screen in self._mapping_screens(message.project):
+            screen.mapping_finished(message.error)
+        if message.error is None:
+            self.notify(f"Map of {message.project} proposed (version {message.version}).")
 
 
 def make_app(paths: Paths | None = None, settings: Settings | None = None, secrets: Secrets | None = None) -> HelpmigApp:

@@ -82,8 +82,14 @@ def _v1_to_v2(conn: Connection) -> None:
         conn.execute(text(statement))
 
 
+def _v2_to_v3(conn: Connection) -> None:
+    """Source objects keep their structure (key, parent, created field), so the map can be
+    proposed offline from the audit alone."""
+    conn.execute(text("ALTER TABLE source_objects ADD COLUMN spec TEXT NOT NULL DEFAULT '{}'"))
+
+
 # STEPS[i] upgrades version i+1 to i+2.
-STEPS: list[Callable[[Connection], None]] = [_v1_to_v2]
+STEPS: list[Callable[[Connection], None]] = [_v1_to_v2, _v2_to_v3]
 LATEST = len(STEPS) + 1
 
 

@@ -98,6 +98,7 @@ class SourceObject(Base):
     last_created: Mapped[datetime | None] = mapped_column(UtcDateTime)
     fields: Mapped[list[dict[str, Any]]] = mapped_column(JsonText, default=list)
     profile: Mapped[dict[str, Any]] = mapped_column(JsonText, default=dict)
+    spec: Mapped[dict[str, Any]] = mapped_column(JsonText, default=dict)  # key, parent, parent_field, created_field
     audited_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
