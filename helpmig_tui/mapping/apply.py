@@ -61,9 +61,11 @@ class MappedRecord:
     tags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # "Label: value" lines
     references: dict[str, str] = field(default_factory=dict)  # "contact" -> source key (or email/name)
+    reference_fields: dict[str, str] = field(default_factory=dict)  # "contact" -> the source field it came from
     columns: dict[str, Any] = field(default_factory=dict)  # CSV and rebuild-inventory rows
     flags: list[Flag] = field(default_factory=list)
     rejected: str | None = None  # why the record cannot be loaded; None when it can
+    missing: list[str] = field(default_factory=list)  # required standard fields with no value (the only problems)
 
     @property
     def ok(self) -> bool:
@@ -158,6 +160,7 @@ def apply_map(
             sources = [s.fm.field for s in plan.steps if s.standard is not None and s.standard.name in group]
             where = f" ({', '.join(sources)} empty)" if sources else " (not mapped)"
             problems.append(f"{plan.kind.value}.{' or '.join(group)} is missing{where}")
+            out.missing.append(group[0])
     if plan.tag:
         out.tags.append(plan.tag)
     if out.tags:
@@ -166,7 +169,12 @@ def apply_map(
         out.attributes[SOURCE_ID_ATTRIBUTE] = out.source_id
     if problems:
         out.rejected = "; ".join(problems)
+        if len(out.missing) != len(problems):
+            out.missing = []  # other problems too: filling a missing field would not make it loadable
     return out
+
+
+_MATCH_RANK = {"key": 0, "email": 1, "name": 2}
 
 
 def _place(out: MappedRecord, fm: FieldMap, std: StandardField | None, value: Any, ctx: TransformContext) -> None:
@@ -177,7 +185,14 @@ def _place(out: MappedRecord, fm: FieldMap, std: StandardField | None, value: An
         if is_empty(coerced):
             return
         if std.value is ValueType.REFERENCE:
-            out.references[std.name] = coerced
+            # several fields may name the same reference (a requester's id, and an email for
+            # guests): a key beats an email beats a name, and the field that won says how to
+            # resolve the value
+            placed = out.reference_fields.get(std.name)
+            if placed is None or _MATCH_RANK[target.match] < _MATCH_RANK[ctx.reference_matches.get(placed, "key")]:
+                out.references[std.name] = coerced
+                out.reference_fields[std.name] = fm.field
+                ctx.reference_matches[fm.field] = target.match
         elif std.name == "tags":
             out.tags.extend(coerced)
         else:

@@ -68,6 +68,7 @@ class Proposal:
     confidence: float
     reason: str
     transforms: list[Transform] = field(default_factory=list)
+    fallback: bool = False  # a second source for a reference, used when the first is empty
 
     @property
     def standard(self) -> str | None:
@@ -181,6 +182,11 @@ def from_default(ctx: Context, obj: ObjectEvidence, kind: TargetKind, f: FieldEv
     label = platform_label(ctx.defaults, ctx.evidence.platform)
     preferred = next((x.name for x in obj.fields for name in entry.yield_to if norm(x.name) == norm(name)), None)
     if preferred is not None:
+        std = standard_field(kind, target.field) if isinstance(target, StandardTarget) else None
+        if std is not None and std.value is ValueType.REFERENCE:
+            # a reference keeps both sources: the record's own value decides which one is used
+            return Proposal(target, 0.95, f"{label} default map: used when {preferred} is empty"
+                                          + (f" ({entry.reason})" if entry.reason else ""), fallback=True)
         return Proposal(SkipTarget(), 0.95, f"{label} default map: {preferred} is preferred for "
                                             f"{target.describe()}" + (f" ({entry.reason})" if entry.reason else ""))
     s = looks(f)

@@ -202,7 +202,7 @@ def _settle_conflicts(ctx: Context, obj: ObjectEvidence, kind: TargetKind, chose
     seen: set[str] = set()
     for f in obj.fields:
         p = chosen.get(f.name)
-        if p is None or p.standard is None or p.standard in MULTI_VALUED:
+        if p is None or p.standard is None or p.standard in MULTI_VALUED or p.fallback:
             continue
         if p.standard in seen:
             fb = fallback(ctx, obj, kind, f)

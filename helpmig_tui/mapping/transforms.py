@@ -64,6 +64,7 @@ class TransformContext:
     flags: list[Flag] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     attributes: dict[str, Any] = field(default_factory=dict)
+    reference_matches: dict[str, str] = field(default_factory=dict)  # source field -> key | email | name
 
     def flag(self, code: str, message: str) -> None:
         self.flags.append(Flag(self.field, code, message))
