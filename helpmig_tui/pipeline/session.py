@@ -21,11 +21,14 @@ from helpmig_tui.pipeline.context import LoadContext, LoadOptions, NullObserver,
 from helpmig_tui.pipeline.control import RunCancelled, RunControl
 from helpmig_tui.pipeline.journal import Journal
 from helpmig_tui.pipeline.loader import PHASES, Loader, LoadResult
-from helpmig_tui.pipeline.prepare import Resolutions, create_collection_named, ensure_tag, objects_of
+from helpmig_tui.pipeline.plan import Plan, build_plan
+from helpmig_tui.pipeline.prepare import Resolutions, create_collection_named, ensure_tag, match_record, objects_of
 from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.records import write_company, write_contact, write_walkin_contact
 from helpmig_tui.pipeline.resolver import Directory, Resolver
+from helpmig_tui.pipeline.rollback import Rollback, sample_runs
 from helpmig_tui.pipeline.runs import RunLog, resumable_run
+from helpmig_tui.pipeline.validate import ValidationResult, Validator
 from helpmig_tui.project import open_project, open_source
 from helpmig_tui.settings import Paths, Secrets, Settings
 from helpmig_tui.state import ProjectStore
@@ -187,6 +190,50 @@ class PipelineSession:
         else:
             runlog.finish("paused", summary)  # a gated run resumes once the operator acts
         return result
+
+    async def plan(self) -> Plan:
+        """The plan at this workspace's rate limit, with the agents and groups to settle."""
+        from helpmig_tui.mapping.schema_plan import plan_schema
+        from helpmig_tui.pipeline.prepare import existing_attributes_of
+
+        existing = await existing_attributes_of(self.client)
+        to_create = len(plan_schema(self.mmap, existing).to_create())
+        plan = build_plan(self.store, self.mmap, self.client.metrics().window.limit, to_create)
+        resolutions = Resolutions.load(self.store)
+        for kind, target in (("admin", TargetKind.ADMIN), ("team", TargetKind.TEAM)):
+            for obj in objects_of(self.mmap, target):
+                async for batch in self.reader.batches(obj):
+                    for record in batch:
+                        match = match_record(kind, obj, record, self.mmap, self.directory, resolutions)
+                        if match.how == "unmatched":
+                            plan.queue.append(match)
+        return plan
+
+    async def validate(self, sample: int = 50, *, seed: int | None = None, sample_run_only: bool = False) -> ValidationResult:
+        run_ids = sample_runs(self.store) if sample_run_only else None
+        journal = Journal(self.store, None)
+        return await Validator(self.store, self.mmap, self.reader, self.client, journal, self.lookups).run(
+            sample, seed=seed, run_ids=run_ids)
+
+    def rollback(self, *, sample_only: bool, include_changed: bool = False) -> Rollback:
+        """The rollback of everything, or of the sample runs only; `.planned()` before `.run()`."""
+        return Rollback(self.store, self.client, Journal(self.store, None), acting_admin=self.acting_admin,
+                        run_ids=sample_runs(self.store) if sample_only else None, include_changed=include_changed,
+                        observer=self.observer, control=self.control)
+
+    async def delta(self, options: LoadOptions | None = None) -> LoadResult:
+        """What changed in the source since the first full load began: created or updated,
+        new messages appended; by updated-at where the source has it, else by content hash."""
+        from connectors.base import Capability
+
+        options = options or LoadOptions()
+        options.delta = True
+        started = load_started_at(self.store)
+        if started is None:
+            raise LoadRefused("no full load yet: the delta follows a load")
+        if Capability.DELTA_UPDATED_AT in self.source.capabilities:
+            options.since = started
+        return await self.load(options, kind="delta")
 
     def _set_stage(self, stage: str | None) -> None:
         if stage is None:
