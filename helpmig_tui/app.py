@@ -19,6 +19,7 @@ from connectors.base import SourceError
 from helpmig_tui import desktop, redact
 from helpmig_tui.audit import run_audit
 from helpmig_tui.audit_store import save_audit
+from helpmig_tui.demo import Demo
 from helpmig_tui.logs import get_logger
 from helpmig_tui.mapping.llm import LlmProposer
 from helpmig_tui.mapping.versions import MapStateError
@@ -84,15 +85,18 @@ class HelpmigApp(App[int]):
         Binding("f2", "toggle_theme", "Theme", show=False),
     ]
 
-    def __init__(self, paths: Paths, settings: Settings, secrets: Secrets) -> None:
+    def __init__(self, paths: Paths, settings: Settings, secrets: Secrets, demo: Demo | None = None) -> None:
         super().__init__()
         self.paths = paths
         self.settings = settings
         self.secrets = secrets
+        self.demo = demo  # the demo's project and its in-process Intercom sandbox
 
     def on_mount(self) -> None:
         self.theme = "textual-light" if self.settings.theme == "light" else "textual-dark"
         self.push_screen(WelcomeScreen(self.paths))
+        if self.demo is not None:
+            self.open_project(self.demo.project)
 
     def action_keys(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -257,6 +261,7 @@ class HelpmigApp(App[int]):
             self.notify(f"Map of {message.project} proposed (version {message.version}).")
 
 
-def make_app(paths: Paths | None = None, settings: Settings | None = None, secrets: Secrets | None = None) -> HelpmigApp:
+def make_app(paths: Paths | None = None, settings: Settings | None = None, secrets: Secrets | None = None,
+             demo: Demo | None = None) -> HelpmigApp:
     """The app as the CLI starts it; tests pass their own home and environment."""
-    return HelpmigApp(paths or resolve_paths(), settings or Settings.from_env(), secrets or Secrets())
+    return HelpmigApp(paths or resolve_paths(), settings or Settings.from_env(), secrets or Secrets(), demo)
