@@ -171,7 +171,7 @@ class Rollback:
         part helpmig did not write; a contact updated after helpmig's last write."""
         if entry.kind in ("conversation", "conversation_segment"):
             found = await self.client.conversations.get(entry.intercom_id or "")
-            ours = self._our_part_ids(entry.source_key)
+            ours = self._our_part_ids(entry.source_key.split("#")[0])  # a continuation's parts are its thread's
             parts = found.conversation_parts.conversation_parts if found.conversation_parts else []
             foreign = [p for p in parts if p.part_type in ("comment", "note") and p.id not in ours]
             if foreign:

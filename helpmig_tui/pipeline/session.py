@@ -17,7 +17,7 @@ from helpmig_tui.audit_store import open_blockers, source_objects
 from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.mapping.versions import require_confirmed_version
-from helpmig_tui.pipeline.context import LoadContext, LoadOptions, NullObserver, Observer
+from helpmig_tui.pipeline.context import LoadAborted, LoadContext, LoadOptions, NullObserver, Observer
 from helpmig_tui.pipeline.control import RunCancelled, RunControl
 from helpmig_tui.pipeline.journal import Journal
 from helpmig_tui.pipeline.loader import PHASES, Loader, LoadResult
@@ -173,7 +173,10 @@ class PipelineSession:
         self._set_stage("loading" if kind == "load" else None)
         ctx, resolver = self._context(runlog, options)
         try:
-            result = await Loader(ctx, resolver, self.directory, self.totals).run(phases)
+            try:
+                result = await Loader(ctx, resolver, self.directory, self.totals).run(phases)
+            except BaseExceptionGroup as group:  # raised inside the phases' task groups
+                raise _first_cause(group) from group
         except RunCancelled:
             ctx.journal.flush()
             runlog.finish("paused", {"message": "cancelled by the operator; resume continues here"})
@@ -242,6 +245,26 @@ class PipelineSession:
             project = session.get(Project, 1)
             if project is not None:
                 project.stage = stage
+
+
+def _first_cause(group: BaseExceptionGroup) -> BaseException:
+    """The exception that stopped the run: an abort (token rejected) before a cancel,
+    before anything else; a plain failure is raised as the group itself."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                walk(inner)
+        else:
+            leaves.append(exc)
+
+    walk(group)
+    for kind in (LoadAborted, RunCancelled):
+        found = next((e for e in leaves if isinstance(e, kind)), None)
+        if found is not None:
+            return found
+    return leaves[0] if len(leaves) == 1 else group
 
 
 def load_started_at(store: ProjectStore) -> datetime | None:
