@@ -23,6 +23,9 @@ from helpmig_tui.audit import run_audit
 from helpmig_tui.audit_store import save_audit
 from helpmig_tui.destination import DestinationError, check_destination, record_destination, resolve_destination
 from helpmig_tui.logs import get_logger
+from helpmig_tui.mapping.llm import LlmProposer
+from helpmig_tui.mapping.versions import MapStateError
+from helpmig_tui.mapping.workflow import propose_for_project
 from helpmig_tui.project import list_projects, open_project, open_source, project_status
 from helpmig_tui.reports import write_audit_reports
 from helpmig_tui.settings import Paths, Secrets, Settings, resolve_paths
@@ -31,7 +34,17 @@ from helpmig_tui.state import StoreError
 from screens.audit import AuditRequested, AuditScreen
 from screens.connect import ConnectScreen, DestinationTestRequested, SourceTestRequested
 from screens.help import HelpScreen
-from screens.messages import AuditFinished, AuditProgressed, AuditStarted, DestinationTested, SourceTested
+from screens.mapping import MappingRequested, MappingScreen
+from screens.messages import (
+    AuditFinished,
+    AuditProgressed,
+    AuditStarted,
+    DestinationTested,
+    MappingFinished,
+    MappingProgressed,
+    MappingStarted,
+    SourceTested,
+)
 from screens.new_project import NewProjectScreen
 from screens.overview import OverviewScreen, StepRequested
 from screens.reports import OpenFolderRequested, ReportsScreen
@@ -157,6 +170,9 @@ class HelpmigApp(App[int]):
             self.push_screen(screen, lambda _: self._refresh_overview(project))
         elif message.step == "audit":
             self.push_screen(AuditScreen(self.paths, project, running=self._worker_running(f"audit:{project}")))
+        elif message.step == "mapping":
+            self.push_screen(MappingScreen(self.paths, project, running=self._worker_running(f"mapping:{project}"),
+                                           llm_enabled=self.settings.llm.enabled))
         elif message.step == "reports":
             self.push_screen(ReportsScreen(self.paths.reports_dir(message.project), message.project))
 
@@ -280,11 +296,13 @@ class HelpmigApp(App[int]):
         kind, _, project = worker.name.partition(":")
         if kind == "audit":
             self.post_message(AuditFinished(project, error=line))
+        elif kind == "mapping":
+            self.post_message(MappingFinished(project, error=line))
         elif kind == "source-test":
             self.post_message(SourceTested(project, SourceCheck(False, line)))
         elif kind == "intercom-test":
             self.post_message(DestinationTested(project, error=line))
-        if not isinstance(error, (SourceError, StoreError)):
+        if not isinstance(error, (SourceError, StoreError, MapStateError)):
             self.notify(f"{worker.description} failed: {line}", severity="error", timeout=10)
 
     def _audit_screens(self, project: str) -> list[AuditScreen]:
@@ -301,6 +319,50 @@ class HelpmigApp(App[int]):
             screen.audit_finished(message.error)
         if message.error is None:
             self.notify(f"Audit of {message.project} finished.")
+
+    # -- the mapping worker: the proposer (and the LLM, when asked) off the UI thread ------
+
+    @on(MappingRequested)
+    def _mapping_requested(self, message: MappingRequested) -> None:
+        self.propose_map(message.project, llm=message.llm)
+
+    def propose_map(self, project: str, *, llm: bool = False) -> Worker[None]:
+        self.post_message(MappingStarted(project, llm))
+        return self.run_worker(
+            partial(self._mapping_job, project, llm),
+            name=f"mapping:{project}",
+            group="mapping",
+            description=f"Proposing the map of {project}",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _mapping_job(self, project: str, llm: bool) -> None:
+        def progress(step: str, done: int, total: int) -> None:
+            self.post_message(MappingProgressed(project, step, done, total))
+
+        with open_project(self.paths, project) as store:
+            if llm:
+                with LlmProposer(self.settings.llm, self.secrets.get("llm_api_key")) as proposer:
+                    version = propose_for_project(store, refine=proposer.refine, progress=progress)
+            else:
+                version = propose_for_project(store, progress=progress)
+        self.post_message(MappingFinished(project, version=version.version))
+
+    def _mapping_screens(self, project: str) -> list[MappingScreen]:
+        return [s for s in self.screen_stack if isinstance(s, MappingScreen) and s.project == project]
+
+    @on(MappingProgressed)
+    def _mapping_progressed(self, message: MappingProgressed) -> None:
+        for screen in self._mapping_screens(message.project):
+            screen.show_progress(message.step, message.done, message.total)
+
+    @on(MappingFinished)
+    def _mapping_finished(self, message: MappingFinished) -> None:
+        for screen in self._mapping_screens(message.project):
+            screen.mapping_finished(message.error)
+        if message.error is None:
+            self.notify(f"Map of {message.project} proposed (version {message.version}).")
 
 
 def make_app(

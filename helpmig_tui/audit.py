@@ -56,12 +56,12 @@ def _cp1252(byte: int) -> str:
         return chr(byte)
 
 
-_CONT = "".join(_cp1252(b) for b in range(0x80, 0xC0))
-_TO_BYTE = {_cp1252(b): b for b in range(0x80, 0x100)}
+_CONTINUATION = "".join(_cp1252(b) for b in range(0x80, 0xC0))
+CP1252_BYTE = {_cp1252(b): b for b in range(0x80, 0x100)}
 # a UTF-8 lead byte and its continuation bytes, as they look after a cp1252 decode
 MOJIBAKE = re.compile(
-    "[" + re.escape("".join(_cp1252(b) for b in range(0xC2, 0xE0))) + "][" + re.escape(_CONT) + "]"
-    "|[" + re.escape("".join(_cp1252(b) for b in range(0xE0, 0xF0))) + "][" + re.escape(_CONT) + "]{2}"
+    "[" + re.escape("".join(_cp1252(b) for b in range(0xC2, 0xE0))) + "][" + re.escape(_CONTINUATION) + "]"
+    "|[" + re.escape("".join(_cp1252(b) for b in range(0xE0, 0xF0))) + "][" + re.escape(_CONTINUATION) + "]{2}"
 )
 SENTINEL_YEAR = 1901  # 1900-01-01 and 0001-01-01 are "no date" written as a date
 FUTURE_SLACK = timedelta(days=1)
@@ -132,7 +132,7 @@ def is_mojibake(text: str) -> bool:
     characters reads back as valid UTF-8 once turned into its cp1252 bytes."""
     for match in MOJIBAKE.finditer(text):
         try:
-            bytes(_TO_BYTE[ch] for ch in match.group()).decode("utf-8")
+            bytes(CP1252_BYTE[ch] for ch in match.group()).decode("utf-8")
         except UnicodeDecodeError:
             continue
         return True
@@ -193,7 +193,7 @@ class Auditor:
         started = datetime.now(UTC)
         schema = self.source.describe()
         migrating = [o for o in schema.objects if o.role not in (ObjectRole.LOOKUP, ObjectRole.INVENTORY)]
-        self._total = len(schema.objects) * 2 + 4
+        self._total = len(schema.objects) + len(migrating) + 4
         objects = []
         for spec in schema.objects:
             self._step(f"counting {_noun(spec)}")
@@ -305,7 +305,8 @@ class Auditor:
         if value is None:
             if f.name == spec.created_field:
                 check("date.missing", Severity.WARNING, "{n} {object} have no creation date",
-                      "They are loaded with the earliest date of their thread, or the load time, and flagged."
+                      "Conversations take their first message's date and messages the date of the message "
+                      "before them (flagged); one with no dated message at all is rejected with this reason."
                       ).tally.add(key)
             return
         when = _as_datetime(value)
@@ -461,7 +462,8 @@ def _orphan_code(spec: ObjectSpec, target: ObjectSpec) -> str:
 
 def _orphan_detail(spec: ObjectSpec, target: ObjectSpec) -> str:
     if spec.role is ObjectRole.CONVERSATION and target.role is ObjectRole.CONTACT:
-        return "Intercom needs a contact for every conversation: these get the fallback contact the plan names."
+        return ("Intercom needs a contact for every conversation: these go to the fallback contact set on the Plan "
+                "step, or are rejected with this reason when none is set.")
     if spec.role is ObjectRole.ARTICLE:
         return "These articles are placed in the top collection."
     return "The link is left empty on load."

@@ -58,6 +58,8 @@ def save_audit(store: ProjectStore, result: AuditResult) -> int:
                                "top_values": [[str(v), n] for v, n in fp.top_values]}
                         for name, fp in prof.fields.items()
                     },
+                    spec={"key": item.spec.key, "parent": item.spec.parent, "parent_field": item.spec.parent_field,
+                          "created_field": item.spec.created_field, "updated_field": item.spec.updated_field},
                     audited_at=result.finished_at,
                 )
             )

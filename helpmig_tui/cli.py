@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit = command("audit", "audit the source: modules, counts, data-quality findings, scope document", cmd_audit)
     _project_arg(audit)
 
-    mapping = command("map", "propose, review, confirm, export or import the field map", _not_built)
+    mapping = command("map", "propose, review, confirm, export or import the field map", cmd_map)
     _project_arg(mapping)
     action = mapping.add_mutually_exclusive_group(required=True)
     action.add_argument("--propose", action="store_true", help="propose a map from the audit")
@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--export", metavar="FILE", help="write the map to a TOML or JSON file")
     action.add_argument("--import", dest="import_file", metavar="FILE", help="read a map from a TOML or JSON file")
     mapping.add_argument("--llm", action="store_true", help="ask the configured LLM endpoint as well")
-    mapping.add_argument("--min-confidence", type=float, metavar="X", help="with --confirm all: only rows at or above X")
+    mapping.add_argument("--min-confidence", type=float, metavar="X", help="with --confirm: only rows at or above X")
 
     plan = command("plan", "show the phases, the API-call budget and the ETA", _not_built)
     _project_arg(plan)
@@ -373,6 +373,92 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     serve(args.host, args.port, rate_limit=args.rate_limit, workspace_rate_limit=args.workspace_rate_limit,
           latency_ms=args.latency_ms, faults=args.faults, fault_seed=args.seed, state_path=args.state, token=args.token)
     return EXIT_OK
+
+
+
+def _map_checks(args: argparse.Namespace) -> None:
+    if args.llm and not args.propose:
+        raise UsageError("--llm goes with --propose")
+    if args.min_confidence is not None:
+        if not args.confirm:
+            raise UsageError("--min-confidence goes with --confirm")
+        if not 0.0 <= args.min_confidence <= 1.0:
+            raise UsageError(f"--min-confidence must be between 0 and 1 (got {args.min_confidence:g})")
+    if args.confirm and "all" in args.confirm and len(args.confirm) > 1:
+        raise UsageError("--confirm takes 'all' or OBJECT.FIELD items, not both")
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from helpmig_tui.mapping.evidence import evidence_from_store
+    from helpmig_tui.mapping.exchange import MapFileError, export_map, import_map
+    from helpmig_tui.mapping.schema_plan import plan_schema
+    from helpmig_tui.mapping.summary import map_data, map_lines, plan_lines, proposal_lines
+    from helpmig_tui.mapping.versions import MapStateError, confirm, latest, save_map
+    from helpmig_tui.mapping.workflow import audited_evidence, propose_for_project
+    from helpmig_tui.project import open_project
+
+    _map_checks(args)
+    paths = _paths(args)
+    with open_project(paths, args.project) as store:
+        try:
+            if args.propose:
+                progress = _ProgressLine("map")
+                try:
+                    version = propose_for_project(store, refine=_llm_refiner() if args.llm else None, progress=progress)
+                finally:
+                    progress.close()
+                _emit(args, map_data(version), "\n".join(proposal_lines(version)))
+                return EXIT_OK
+            current = latest(store)
+            if args.import_file:
+                path = Path(args.import_file)
+                fitted, report = import_map(path, audited_evidence(store))
+                version = save_map(store, fitted, action="import", keep_decisions=False, note=f"imported from {path.name}")
+                lines = [f"Imported {path} as field map version {version.version}; every row starts unconfirmed."]
+                _emit(args, {**map_data(version), "import": asdict(report)},
+                      "\n".join(lines + report.lines() + [proposal_lines(version)[-2]]))
+                return EXIT_OK
+            if current is None:
+                raise MapStateError("there is no field map yet", hint=f"propose one first: helpmig map {args.project} --propose")
+            if args.show:
+                evidence = evidence_from_store(store)
+                lines = map_lines(current) + plan_lines(plan_schema(current.map, evidence=evidence))
+                _emit(args, map_data(current, evidence), "\n".join(lines))
+            elif args.export:
+                path = export_map(current.map, Path(args.export))
+                _emit(args, {"version": current.version, "hash": current.hash, "file": str(path)},
+                      f"Wrote field map version {current.version} ({current.status}) to {path}")
+            else:
+                items = None if args.confirm == ["all"] else args.confirm
+                result = confirm(store, items, min_confidence=args.min_confidence)
+                version = result.version
+                lines = [f"Confirmed {len(result.confirmed)} rows; {len(result.left)} left to confirm."]
+                if result.sealed:
+                    lines.append(f"Field map version {version.version} is confirmed (hash {version.hash[:12]}).")
+                else:
+                    lines.append(proposal_lines(version)[-2])
+                _emit(args, {**map_data(version), "confirmed": result.confirmed}, "\n".join(lines))
+        except (MapStateError, MapFileError) as exc:
+            return _fail(str(exc), getattr(exc, "hint", ""))
+    return EXIT_OK
+
+
+def _llm_refiner():
+    """The LLM proposer's refine step, from settings and the llm_api_key secret."""
+    from helpmig_tui.mapping.llm import LlmProposer
+    from helpmig_tui.settings import Secrets, Settings
+
+    settings = Settings.from_env()
+    proposer = LlmProposer(settings.llm, Secrets().get("llm_api_key"))
+
+    def refine(evidence, mmap, progress):
+        with proposer:
+            return proposer.refine(evidence, mmap, progress)
+
+    return refine
 
 
 def _open_wizard(args: argparse.Namespace) -> int:

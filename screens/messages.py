@@ -39,6 +39,35 @@ class AuditFinished(Message):
         self.error = error
 
 
+class MappingStarted(Message):
+    def __init__(self, project: str, llm: bool) -> None:
+        super().__init__()
+        self.project = project
+        self.llm = llm
+
+
+class MappingProgressed(Message):
+    def __init__(self, project: str, step: str, done: int, total: int) -> None:
+        super().__init__()
+        self.project = project
+        self.step = step
+        self.done = done
+        self.total = total
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, MappingProgressed) and message.project == self.project
+
+
+class MappingFinished(Message):
+    """The proposal ended: `version` when stored, `error` (one line) when it failed."""
+
+    def __init__(self, project: str, version: int | None = None, error: str | None = None) -> None:
+        super().__init__()
+        self.project = project
+        self.version = version
+        self.error = error
+
+
 class SourceTested(Message):
     """A source test ended (passed or not); `check` says what answered or why not."""
 

@@ -17,7 +17,7 @@ from helpmig_tui.project import ProjectStatus
 STEPS = (
     ("connect", "Connect", True),
     ("audit", "Audit", True),
-    ("mapping", "Mapping review", False),
+    ("mapping", "Mapping review", True),
     ("plan", "Plan", False),
     ("sample", "Sample run", False),
     ("load", "Load", False),

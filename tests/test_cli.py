@@ -16,7 +16,6 @@ from helpmig_tui.cli import build_parser, main
 ROOT = Path(__file__).resolve().parents[1]
 NOT_BUILT = {
     "demo": [],
-    "map": ["p", "--show"],
     "plan": ["p"],
     "load": ["p"],
     "validate": ["p"],
@@ -39,7 +38,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_every_design_command_exists():
-    assert set(_commands()) == {"projects", "init", "status", "audit", "connect", "sandbox", *NOT_BUILT}
+    assert set(_commands()) == {"projects", "init", "status", "audit", "connect", "map", "sandbox", *NOT_BUILT}
 
 
 @pytest.mark.parametrize("command", _commands())

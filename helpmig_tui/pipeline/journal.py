@@ -50,6 +50,7 @@ class Intent:
     payload_hash: str | None = None
     parent_key: str | None = None
     seq: int = 0
+    object: str | None = None  # the source object, for per-object reconciliation
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,14 @@ class Entry:
     parent_key: str | None
     seq: int
     last_error: str | None
+    object: str | None = None
+    outcome: str | None = None
+    run_id: int | None = None
 
 
 def _entry(row: Any) -> Entry:
     return Entry(row.kind, row.source_key, row.status, row.intercom_id, row.attempts, row.payload_hash,
-                 row.parent_key, row.seq, row.last_error)
+                 row.parent_key, row.seq, row.last_error, row.object, row.outcome, row.run_id)
 
 
 class _Lru(OrderedDict[tuple[str, str], str]):
@@ -117,6 +121,7 @@ class Journal:
                     "payload_hash": intent.payload_hash,
                     "parent_key": intent.parent_key,
                     "seq": intent.seq,
+                    "object": intent.object,
                     "updated_at": now,
                 }
                 if row is None:
@@ -131,8 +136,14 @@ class Journal:
             if new_rows:
                 conn.execute(insert(JournalEntry), new_rows)
 
-    def done(self, kind: str, key: str, intercom_id: str | None) -> None:
-        self._outcome(kind, key, "done", intercom_id=intercom_id, last_error=None)
+    def done(self, kind: str, key: str, intercom_id: str | None, outcome: str = "created",
+             payload_hash: str | None = None) -> None:
+        """The write happened. `outcome`: created (rollback removes it), updated or adopted
+        (it existed before), matched (found, nothing written)."""
+        values: dict[str, Any] = {"intercom_id": intercom_id, "last_error": None, "outcome": outcome}
+        if payload_hash is not None:
+            values["payload_hash"] = payload_hash
+        self._outcome(kind, key, "done", **values)
         if intercom_id:
             self._ids.remember((kind, key), intercom_id)
 
@@ -144,19 +155,25 @@ class Journal:
         """A record that cannot be migrated as it is (its reason goes to the report)."""
         self._outcome(kind, key, "rejected", last_error=reason[:2000])
 
-    def skipped(self, kind: str, key: str, reason: str, phase: str) -> None:
-        """Nothing to send (filtered by the map or the operator): recorded so counts add up."""
+    def settle(self, kind: str, key: str, status: str, reason: str, phase: str, *, object: str | None = None,
+               parent_key: str | None = None, seq: int = 0, intercom_id: str | None = None,
+               outcome: str | None = None) -> None:
+        """Record a row that needs no call (skipped by the map, rejected before sending,
+        matched to something that exists), so that counts add up."""
         now = datetime.now(UTC)
+        values = {"status": status, "last_error": reason[:2000] if reason else None, "updated_at": now,
+                  "run_id": self.run_id, "intercom_id": intercom_id, "outcome": outcome, "object": object}
+        self.flush()
         with self.store.engine.begin() as conn:
             found = conn.execute(
-                update(JournalEntry)
-                .where(JournalEntry.kind == kind, JournalEntry.source_key == key)
-                .values(status="skipped", last_error=reason[:2000], updated_at=now, run_id=self.run_id)
+                update(JournalEntry).where(JournalEntry.kind == kind, JournalEntry.source_key == key).values(**values)
             ).rowcount
             if not found:
                 conn.execute(insert(JournalEntry).values(
-                    kind=kind, source_key=key, phase=phase, status="skipped", last_error=reason[:2000],
-                    attempts=0, seq=0, run_id=self.run_id, created_at=now, updated_at=now))
+                    kind=kind, source_key=key, phase=phase, attempts=0, seq=seq, parent_key=parent_key,
+                    created_at=now, **values))
+        if intercom_id and status == "done":
+            self._ids.remember((kind, key), intercom_id)
 
     def mark_rolled_back(self, kind: str, key: str) -> None:
         self._outcome(kind, key, "rolled_back", last_error=None)
@@ -240,6 +257,32 @@ class Journal:
         with self.store.engine.connect() as conn:
             return [_entry(row) for row in conn.execute(query.order_by(JournalEntry.id))]
 
+    def object_counts(self, kinds: Iterable[str]) -> dict[str, dict[str, int]]:
+        """source object -> "status" or "done:outcome" -> rows, for the given kinds."""
+        query = (
+            select(JournalEntry.object, JournalEntry.status, JournalEntry.outcome, func.count())
+            .where(JournalEntry.kind.in_(list(kinds)))
+            .group_by(JournalEntry.object, JournalEntry.status, JournalEntry.outcome)
+        )
+        result: dict[str, dict[str, int]] = {}
+        with self.store.engine.connect() as conn:
+            for obj, status, outcome, n in conn.execute(query):
+                label = f"done:{outcome or 'created'}" if status == "done" else status
+                bucket = result.setdefault(obj or "", {})
+                bucket[label] = bucket.get(label, 0) + n
+        return result
+
+    def reasons(self, kinds: Iterable[str], statuses: Iterable[str], limit: int = 2000) -> list[Entry]:
+        """Rows with a reason (rejected, skipped, failed) for the reports."""
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(JournalEntry)
+                .where(JournalEntry.kind.in_(list(kinds)), JournalEntry.status.in_(list(statuses)))
+                .order_by(JournalEntry.id)
+                .limit(limit)
+            )
+            return [_entry(row) for row in rows]
+
     def counts(self, phase: str | None = None) -> dict[str, dict[str, int]]:
         """kind -> status -> rows (for one phase, or all)."""
         query = select(JournalEntry.kind, JournalEntry.status, func.count()).group_by(
@@ -253,16 +296,18 @@ class Journal:
                 result.setdefault(kind, {})[status] = n
         return result
 
-    def created(self, kinds: Iterable[str]) -> list[Entry]:
-        """Done writes with an Intercom id, newest first: what a rollback removes."""
+    def created(self, kinds: Iterable[str], run_ids: Iterable[int] | None = None) -> list[Entry]:
+        """Writes that created something (done, outcome created, with an Intercom id),
+        newest first: what a rollback removes. `run_ids` narrows it to some runs."""
+        query = select(JournalEntry).where(
+            JournalEntry.kind.in_(list(kinds)), JournalEntry.status == "done",
+            JournalEntry.intercom_id.is_not(None),
+            (JournalEntry.outcome == "created") | JournalEntry.outcome.is_(None),
+        )
+        if run_ids is not None:
+            query = query.where(JournalEntry.run_id.in_(list(run_ids)))
         with self.store.engine.connect() as conn:
-            rows = conn.execute(
-                select(JournalEntry)
-                .where(JournalEntry.kind.in_(list(kinds)), JournalEntry.status == "done",
-                       JournalEntry.intercom_id.is_not(None))
-                .order_by(JournalEntry.id.desc())
-            )
-            return [_entry(row) for row in rows]
+            return [_entry(row) for row in conn.execute(query.order_by(JournalEntry.id.desc()))]
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:

@@ -82,8 +82,26 @@ def _v1_to_v2(conn: Connection) -> None:
         conn.execute(text(statement))
 
 
+def _v2_to_v3(conn: Connection) -> None:
+    """Source objects keep their structure (key, parent, created field), so the map can be
+    proposed offline from the audit alone."""
+    conn.execute(text("ALTER TABLE source_objects ADD COLUMN spec TEXT NOT NULL DEFAULT '{}'"))
+
+
+def _v3_to_v4(conn: Connection) -> None:
+    """Journal rows name their source object (per-object reconciliation) and say what the
+    write did: created (rollback removes it), updated or adopted (it existed before: rollback
+    leaves it), matched (admins, teams, existing attributes)."""
+    for statement in (
+        "ALTER TABLE journal ADD COLUMN object VARCHAR(64)",
+        "ALTER TABLE journal ADD COLUMN outcome VARCHAR(16)",
+        "CREATE INDEX ix_journal_object ON journal (object, status)",
+    ):
+        conn.execute(text(statement))
+
+
 # STEPS[i] upgrades version i+1 to i+2.
-STEPS: list[Callable[[Connection], None]] = [_v1_to_v2]
+STEPS: list[Callable[[Connection], None]] = [_v1_to_v2, _v2_to_v3, _v3_to_v4]
 LATEST = len(STEPS) + 1
 
 

@@ -98,6 +98,7 @@ class SourceObject(Base):
     last_created: Mapped[datetime | None] = mapped_column(UtcDateTime)
     fields: Mapped[list[dict[str, Any]]] = mapped_column(JsonText, default=list)
     profile: Mapped[dict[str, Any]] = mapped_column(JsonText, default=dict)
+    spec: Mapped[dict[str, Any]] = mapped_column(JsonText, default=dict)  # key, parent, parent_field, created_field
     audited_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -210,10 +211,12 @@ class JournalEntry(Base):
     phase: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(32))  # contact, company, conversation, part, tag, ...
     source_key: Mapped[str] = mapped_column(String(255))
+    object: Mapped[str | None] = mapped_column(String(64))  # the source object the key belongs to
     parent_key: Mapped[str | None] = mapped_column(String(255))  # the conversation of a part
     seq: Mapped[int] = mapped_column(Integer, default=0)  # a part's position in its conversation
     status: Mapped[str] = mapped_column(String(16), default="pending")
     intercom_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # created | updated | adopted | matched
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     payload_hash: Mapped[str | None] = mapped_column(String(64))
@@ -224,6 +227,7 @@ class JournalEntry(Base):
         UniqueConstraint("kind", "source_key"),
         Index("ix_journal_status", "status"),
         Index("ix_journal_parent", "kind", "parent_key", "seq"),
+        Index("ix_journal_object", "object", "status"),
     )
 
 

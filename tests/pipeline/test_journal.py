@@ -67,11 +67,20 @@ def test_parts_keep_their_conversation_and_order(store):
     assert [e.source_key for e in journal.parts_of("t1")] == ["m0", "m1", "m2"]
 
 
-def test_skipped_rows_are_counted(store):
+def test_settled_rows_are_counted_once_per_object_and_outcome(store):
     journal = Journal(store, run_id=None)
-    journal.skipped("contact", "u7", "deleted at the source", "contacts")
-    journal.skipped("contact", "u7", "deleted at the source", "contacts")
-    assert journal.counts("contacts") == {"contact": {"skipped": 1}}
+    journal.settle("contact", "users:7", "skipped", "deleted at the source", "contacts", object="users")
+    journal.settle("contact", "users:7", "skipped", "deleted at the source", "contacts", object="users")
+    journal.settle("admin", "agents:1", "done", "", "match", object="agents", intercom_id="991", outcome="matched")
+    journal.begin([Intent("contact", "users:8", "contacts", object="users")])
+    journal.done("contact", "users:8", "c8", outcome="adopted")
+    journal.flush()
+    assert journal.counts("contacts") == {"contact": {"skipped": 1, "done": 1}}
+    assert journal.object_counts(["contact", "admin"]) == {
+        "users": {"skipped": 1, "done:adopted": 1}, "agents": {"done:matched": 1},
+    }
+    assert journal.intercom_id("admin", "agents:1") == "991"
+    assert journal.created(["contact", "admin"]) == []  # nothing here was created by us
 
 
 def test_created_lists_done_writes_newest_first_and_rollback_marks_them(store):

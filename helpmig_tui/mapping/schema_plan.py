@@ -1,0 +1,188 @@
+"""The destination schema a map needs: custom attributes to create, per model, and tags.
+
+Checked against what the workspace already has (plain data: the Intercom client is not
+needed here): names must follow Intercom's rules, an existing attribute must have the
+same type, and contact plus company attributes must stay within the workspace's 250.
+Conversation attributes have their own API in 2.16 and their own types (decimal, list);
+custom-object attributes cannot be created by API at all, so they are listed for the
+admin to define on the object type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from helpmig_tui.mapping.apply import SOURCE_ID_ATTRIBUTE, SOURCE_ID_MODELS
+from helpmig_tui.mapping.evidence import SourceEvidence
+from helpmig_tui.mapping.model import AttributeTarget, MigrationMap, TagTarget
+from helpmig_tui.mapping.names import name_problem
+from helpmig_tui.mapping.standard import ATTRIBUTE_MODEL, TargetKind
+from helpmig_tui.mapping.transforms import Truncate, ValueMap
+
+ATTRIBUTE_LIMIT = 250  # custom data attributes per workspace (contacts and companies)
+WARN_AT = 0.9  # warn when a plan fills this share of the limit
+DATA_MODELS = ("contact", "company")
+# Intercom's conversation attribute API names some types differently (2.16).
+CONVERSATION_TYPES = {"string": "string", "integer": "integer", "float": "decimal", "boolean": "boolean",
+                      "datetime": "datetime", "date": "datetime", "options": "list"}
+
+
+@dataclass(frozen=True)
+class ExistingAttribute:
+    """An attribute the workspace has, as GET /data_attributes or /conversations/attributes lists it."""
+
+    name: str
+    model: str  # contact | company | conversation
+    data_type: str
+    archived: bool = False
+    custom: bool = True
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any], model: str | None = None) -> ExistingAttribute:
+        return cls(str(data["name"]), str(data.get("model") or model or ""), str(data.get("data_type") or ""),
+                   bool(data.get("archived", False)), bool(data.get("custom", True)))
+
+
+@dataclass
+class PlannedAttribute:
+    name: str
+    model: str  # contact | company | conversation | custom_object:<Type>
+    data_type: str  # in the terms of the model's API
+    sources: list[str] = field(default_factory=list)  # OBJECT.FIELD that write it
+    options: list[str] = field(default_factory=list)
+    status: str = "create"  # create | exists | conflict | invalid | manual
+
+    @property
+    def creates(self) -> bool:
+        return self.status == "create"
+
+
+@dataclass
+class SchemaPlan:
+    attributes: list[PlannedAttribute]
+    tags: list[str]
+    data_attributes_used: int  # existing custom contact/company attributes, not archived
+    problems: list[str]  # what stops the Prepare step
+    warnings: list[str]
+
+    def to_create(self, model: str | None = None) -> list[PlannedAttribute]:
+        return [a for a in self.attributes if a.creates and (model is None or a.model == model)]
+
+    @property
+    def data_attributes_after(self) -> int:
+        return self.data_attributes_used + len([a for a in self.to_create() if a.model in DATA_MODELS])
+
+
+def _model_of(mmap: MigrationMap, obj: str) -> str | None:
+    om = mmap.object_map(obj)
+    if om is None or om.target not in ATTRIBUTE_MODEL:
+        return None
+    if om.target is TargetKind.CUSTOM_OBJECT:
+        return f"custom_object:{om.options.custom_object_type or om.object}"
+    return ATTRIBUTE_MODEL[om.target]
+
+
+def _known_values(fm: Any, evidence: SourceEvidence | None) -> list[str]:
+    for t in reversed(fm.transforms):
+        if isinstance(t, ValueMap):
+            values = {v for v in t.mapping.values() if v} | ({t.default} if t.default else set())
+            return sorted(values)
+    if evidence is not None:
+        ev = evidence.object(fm.object)
+        f = ev.field(fm.field) if ev else None
+        if f is not None and f.top_values:
+            return sorted({v for v, _ in f.top_values if v.strip()})
+    return []
+
+
+def plan_schema(mmap: MigrationMap, existing: Iterable[ExistingAttribute] = (),
+                evidence: SourceEvidence | None = None) -> SchemaPlan:
+    """What Prepare must create for this map, and what stands in its way."""
+    have = {(a.model, a.name.casefold()): a for a in existing}
+    planned: dict[tuple[str, str], PlannedAttribute] = {}
+    problems: list[str] = []
+    warnings: list[str] = []
+    tags: set[str] = set()
+
+    def want(model: str, name: str, data_type: str, source: str, options: list[str] = ()) -> None:
+        key = (model, name.casefold())
+        current = planned.get(key)
+        if current is None:
+            planned[key] = PlannedAttribute(name, model, data_type, [source], list(options))
+        elif current.data_type != data_type:
+            current.status = "conflict"
+            problems.append(f"{model} attribute {name}: {', '.join(current.sources)} write {current.data_type}, "
+                            f"{source} writes {data_type}")
+            current.sources.append(source)
+        else:
+            current.sources.append(source)
+            current.options = sorted(set(current.options) | set(options))
+
+    for om in mmap.active_objects():
+        model = _model_of(mmap, om.object)
+        if om.options.tag:
+            tags.add(om.options.tag)
+        if model in SOURCE_ID_MODELS:
+            want(model, SOURCE_ID_ATTRIBUTE, "string", "every record (where it came from)")
+        for fm in mmap.fields_of(om.object):
+            for t in fm.transforms:
+                if isinstance(t, Truncate):
+                    if t.tag:
+                        tags.add(t.tag)
+                    if t.flag_attribute and model:
+                        want(model, t.flag_attribute, "boolean", f"{fm.key} (cut)")
+            if isinstance(fm.target, TagTarget):
+                values = _known_values(fm, None)
+                tags.update(f"{fm.target.prefix}{v}" for v in values)
+            if not isinstance(fm.target, AttributeTarget) or model is None:
+                continue
+            data_type = fm.target.data_type
+            options = _known_values(fm, evidence) if data_type == "options" else []
+            if data_type == "options" and len(options) < 2:
+                warnings.append(f"{fm.key}: fewer than two known values for an options attribute; created as text")
+                data_type, options = "string", []
+            if model == "conversation":
+                data_type = CONVERSATION_TYPES[data_type]
+            want(model, fm.target.name, data_type, fm.key, options)
+
+    for attribute in planned.values():
+        problem = name_problem(attribute.name)
+        if problem:
+            attribute.status = "invalid"
+            problems.append(f"{attribute.model} attribute {attribute.name!r}: {problem}")
+            continue
+        if attribute.model.startswith("custom_object:"):
+            attribute.status = "manual"
+            continue
+        current = have.get((attribute.model, attribute.name.casefold()))
+        if current is None or attribute.status == "conflict":
+            continue
+        if not current.custom:
+            attribute.status = "conflict"
+            problems.append(f"{attribute.model} attribute {attribute.name}: a standard Intercom attribute has this name")
+        elif current.archived:
+            attribute.status = "conflict"
+            problems.append(f"{attribute.model} attribute {attribute.name} exists but is archived: unarchive it or rename")
+        elif current.data_type != attribute.data_type:
+            attribute.status = "conflict"
+            problems.append(f"{attribute.model} attribute {attribute.name} exists as {current.data_type}; "
+                            f"the map writes {attribute.data_type}")
+        else:
+            attribute.status = "exists"
+
+    used = sum(1 for a in have.values() if a.model in DATA_MODELS and a.custom and not a.archived)
+    plan = SchemaPlan(sorted(planned.values(), key=lambda a: (a.model, a.name.casefold())), sorted(tags), used,
+                      problems, warnings)
+    after = plan.data_attributes_after
+    if after > ATTRIBUTE_LIMIT:
+        problems.append(f"{after} custom contact and company attributes would exceed Intercom's limit of "
+                        f"{ATTRIBUTE_LIMIT} ({used} exist): skip fields, use notes, or archive unused attributes")
+    elif after >= WARN_AT * ATTRIBUTE_LIMIT:
+        warnings.append(f"{after} of {ATTRIBUTE_LIMIT} custom contact and company attributes would be in use")
+    manual = sorted({a.model for a in plan.attributes if a.status == "manual"})
+    if manual:
+        warnings.append("custom object types cannot be created by API: define "
+                        + ", ".join(m.split(":", 1)[1] for m in manual) + " and their attributes in Intercom first")
+    return plan

@@ -1,0 +1,116 @@
+"""Value maps the proposer builds from the values the audit saw.
+
+Status names become open/closed by their words ("Resolved" is closed, "Waiting on
+customer" is open), priority names lose their numbering ("1-Critical" -> "Critical"),
+flags like "private" become internal notes. Values the rules cannot read (numeric
+codes) are left out, so `apply_map` flags them instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from helpmig_tui.mapping.names import words
+from helpmig_tui.mapping.transforms import ValueMap
+
+CLOSED_WORDS = {
+    "closed", "close", "resolved", "resolve", "completed", "complete", "done", "cancelled", "canceled",
+    "rejected", "solved", "fixed", "finished", "archived", "declined", "withdrawn", "закрыт", "закрыто",
+    "решен", "решено", "выполнено", "отменено",
+}
+OPEN_WORDS = {
+    "open", "opened", "new", "registered", "progress", "inprogress", "pending", "waiting", "hold", "assigned",
+    "active", "reopened", "escalated", "paused", "submitted", "accepted", "acknowledged", "working", "planned",
+    "scheduled", "draft", "awaiting", "triage", "queued", "зарегистрировано", "открыт", "работе",
+}
+TRUE_WORDS = {"true", "1", "yes", "y", "t", "on", "да"}
+FALSE_WORDS = {"false", "0", "no", "n", "f", "off", "нет"}
+_NUMBERING = re.compile(r"^\s*(p|pri|sev)?\s*\d+\s*[-.:)_]\s*", re.IGNORECASE)
+
+
+def _classify_state(value: str) -> str | None:
+    tokens = set(words(value))
+    folded = value.strip().casefold()
+    if folded in CLOSED_WORDS or tokens & CLOSED_WORDS:
+        return "closed"
+    if folded in OPEN_WORDS or tokens & OPEN_WORDS:
+        return "open"
+    return None
+
+
+def state_map(values: list[str]) -> tuple[ValueMap | None, list[str]]:
+    """open/closed for status values; the values no rule could read are returned too."""
+    mapping: dict[str, str] = {}
+    unknown = []
+    for value in values:
+        state = _classify_state(value)
+        if state is None:
+            unknown.append(value)
+        else:
+            mapping[value] = state
+    return (ValueMap(mapping=mapping) if mapping else None), unknown
+
+
+def priority_map(values: list[str]) -> ValueMap | None:
+    """Priority names without their numbering; None when nothing needs renaming."""
+    mapping = {}
+    for value in values:
+        cleaned = _NUMBERING.sub("", value).strip()
+        if cleaned and cleaned != value:
+            mapping[value] = cleaned
+    if not mapping:
+        return None
+    return ValueMap(mapping={v: mapping.get(v, v) for v in values})
+
+
+def flag_map(values: list[str], when_true: str | None, when_false: str | None) -> ValueMap | None:
+    """Yes/no values to two targets; None unless every value reads as yes or no."""
+    mapping: dict[str, str] = {}
+    for value in values:
+        folded = value.strip().casefold()
+        if folded in TRUE_WORDS:
+            mapping[value] = when_true or ""
+        elif folded in FALSE_WORDS:
+            mapping[value] = when_false or ""
+        else:
+            return None
+    return ValueMap(mapping=mapping) if mapping else None
+
+
+DIRECTION_WORDS = {
+    "customer": {"customer", "client", "inbound", "incoming", "in", "requester", "requestor", "user", "contact", "received"},
+    "agent": {"agent", "technician", "outbound", "outgoing", "out", "staff", "reply", "sent", "operator", "admin"},
+    "note": {"note", "private", "internal", "comment", "worknote"},
+}
+
+
+def direction_map(values: list[str]) -> ValueMap | None:
+    """customer / agent / note from words such as Inbound, Outbound, Private note."""
+    mapping: dict[str, str] = {}
+    for value in values:
+        tokens = set(words(value))
+        hits = [d for d, vocab in DIRECTION_WORDS.items() if tokens & vocab]
+        if len(hits) != 1:
+            return None
+        mapping[value] = hits[0]
+    return ValueMap(mapping=mapping) if mapping else None
+
+
+def article_state_map(field_words: list[str], values: list[str]) -> ValueMap | None:
+    """published / draft from IsDraft / IsPublic flags or Published / Draft names."""
+    if "draft" in field_words:
+        return flag_map(values, "draft", "published")
+    if {"public", "published", "visible", "active"} & set(field_words):
+        by_flag = flag_map(values, "published", "draft")
+        if by_flag:
+            return by_flag
+    mapping: dict[str, str] = {}
+    for value in values:
+        tokens = set(words(value))
+        if tokens & {"published", "public", "live", "approved", "active"}:
+            mapping[value] = "published"
+        elif tokens & {"draft", "review", "archived", "private", "hidden", "inactive", "pending"}:
+            mapping[value] = "draft"
+        else:
+            return None
+    return ValueMap(mapping=mapping) if mapping else None

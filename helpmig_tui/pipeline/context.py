@@ -1,0 +1,285 @@
+"""What every phase of a load shares, and the one way a destination write is made.
+
+`LoadContext.write()` is the journal protocol in one place: skip what is done, find an
+in-flight write again before re-sending it, journal in_flight before the call, record
+the outcome after, and turn Intercom's answers into done / rejected / failed / in doubt.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from connectors.intercom import IntercomClient
+from connectors.intercom.errors import (
+    IntercomApiError,
+    IntercomConnectionError,
+    IntercomError,
+    RateLimited,
+    ServerError,
+    Unauthorized,
+    WriteInDoubt,
+)
+from helpmig_tui import redact
+from helpmig_tui.logs import get_logger
+from helpmig_tui.mapping.model import MigrationMap
+from helpmig_tui.pipeline.control import RunControl
+from helpmig_tui.pipeline.journal import Entry, Intent, Journal
+from helpmig_tui.pipeline.reader import SourceReader
+from helpmig_tui.pipeline.runs import RunLog
+from helpmig_tui.state import ProjectStore
+
+log = get_logger("pipeline")
+
+PROGRESS_EVERY_S = 0.25
+FLUSH_EVERY_S = 0.5
+FLUSH_ROWS = 200
+
+
+class LoadAborted(Exception):
+    """The load cannot go on (the token was rejected, Intercom is unreachable for long)."""
+
+
+@dataclass
+class LoadOptions:
+    sample: int | None = None  # records per object (the sample run)
+    test_contact: str | None = None  # sample conversations go to this email instead
+    since: datetime | None = None  # delta: records changed since
+    delta: bool = False  # compare content hashes and update what changed
+    accept_gates: bool = False  # go on past a phase with unexplained differences (--yes)
+    concurrency: int = 32  # records in flight at once
+    phases: tuple[str, ...] | None = None  # run only these
+
+
+@dataclass
+class ObjectProgress:
+    """Live counters of one source object in the current run."""
+
+    object: str
+    phase: str
+    total: int | None = None  # from the audit
+    read: int = 0  # "in"
+    created: int = 0
+    updated: int = 0  # updated, adopted (it existed) or matched (admins, teams)
+    skipped: int = 0
+    rejected: int = 0
+    failed: int = 0
+    in_doubt: int = 0
+    queued: int = 0  # waits for the operator (an agent with no admin)
+    earlier: int = 0  # of created + updated: done by an earlier run
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def finished(self) -> int:
+        return (self.created + self.updated + self.skipped + self.rejected + self.failed + self.in_doubt
+                + self.queued)
+
+    @property
+    def unexplained(self) -> int:
+        """Records read but not accounted for: always 0 unless something is wrong."""
+        return self.read - self.finished
+
+    @property
+    def clean(self) -> bool:
+        return not (self.failed or self.in_doubt or self.queued or self.unexplained)
+
+    @property
+    def rate(self) -> float:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        return (self.finished - self.earlier) / elapsed
+
+    @property
+    def eta_s(self) -> float | None:
+        if self.total is None or self.rate <= 0:
+            return None
+        return max(self.total - self.finished, 0) / self.rate
+
+
+@dataclass
+class LoadProgress:
+    run_id: int
+    phase: str
+    objects: list[ObjectProgress]
+    api_requests: int
+    api_rate_limited: int
+    api_retries: int
+    api_in_doubt: int
+    window_limit: int | None
+    window_remaining: int | None
+    latency_p50_ms: float | None
+
+
+class Observer(Protocol):
+    def progress(self, progress: LoadProgress) -> None: ...
+
+    def event(self, level: str, message: str) -> None: ...
+
+    def phase_finished(self, report: Any) -> None: ...
+
+
+class NullObserver:
+    def progress(self, progress: LoadProgress) -> None:
+        pass
+
+    def event(self, level: str, message: str) -> None:
+        pass
+
+    def phase_finished(self, report: Any) -> None:
+        pass
+
+
+@dataclass
+class Written:
+    """What a write came to: the Intercom id (when there is one) and the outcome."""
+
+    status: str  # done | already | skipped | rejected | failed | in_doubt | queued
+    intercom_id: str | None = None
+    outcome: str | None = None  # created | updated | adopted | matched
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("done", "already")
+
+
+Send = Callable[[], Awaitable[tuple[str | None, str]]]  # -> (intercom id, outcome)
+Find = Callable[[], Awaitable[str | None]]  # -> the id of the write, if it happened
+
+
+@dataclass
+class LoadContext:
+    store: ProjectStore
+    project: str
+    reports_dir: Path
+    mmap: MigrationMap
+    client: IntercomClient
+    reader: SourceReader
+    journal: Journal
+    runlog: RunLog
+    control: RunControl
+    observer: Observer
+    options: LoadOptions
+    acting_admin: str = ""  # the token's admin: closes, assigns, tags
+    lookups: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    progress: dict[str, ObjectProgress] = field(default_factory=dict)
+    phase: str = ""
+    _last_progress: float = 0.0
+    _last_flush: float = 0.0
+
+    # -- progress ----------------------------------------------------------------------
+
+    def tracker(self, obj: str, total: int | None) -> ObjectProgress:
+        current = ObjectProgress(obj, self.phase, total)
+        self.progress[obj] = current
+        return current
+
+    def tick(self, force: bool = False) -> None:
+        """Flush the journal and report progress, at most every few hundred ms."""
+        now = time.monotonic()
+        if force or self.journal.unflushed >= FLUSH_ROWS or now - self._last_flush >= FLUSH_EVERY_S:
+            self.journal.flush()
+            self._last_flush = now
+            self.runlog.beat(now)
+        if force or now - self._last_progress >= PROGRESS_EVERY_S:
+            self._last_progress = now
+            metrics = self.client.metrics()
+            self.observer.progress(
+                LoadProgress(
+                    run_id=self.runlog.run_id,
+                    phase=self.phase,
+                    objects=[p for p in self.progress.values() if p.phase == self.phase],
+                    api_requests=metrics.requests,
+                    api_rate_limited=metrics.rate_limited,
+                    api_retries=metrics.retries,
+                    api_in_doubt=metrics.in_doubt,
+                    window_limit=metrics.window.limit,
+                    window_remaining=metrics.window.remaining,
+                    latency_p50_ms=metrics.latency_p50_ms,
+                )
+            )
+
+    def event(self, level: str, message: str, **data: Any) -> None:
+        message = redact.redact(message)
+        self.runlog.event("load", message, level, **data)
+        self.observer.event(level, message)
+        getattr(log, "warning" if level == "warning" else "error" if level == "error" else "info")(message)
+
+    # -- the journaled write ----------------------------------------------------------------
+
+    async def write(
+        self,
+        *,
+        kind: str,
+        key: str,
+        obj: str | None,
+        send: Send,
+        find: Find | None = None,
+        payload_hash: str | None = None,
+        parent_key: str | None = None,
+        seq: int = 0,
+        entry: Entry | None = None,
+        redo: bool = False,
+    ) -> Written:
+        """Make one destination write at most once, whatever crashed before.
+
+        `entry` is the journal's row when the caller already has it; `redo` sends again
+        a write that is done (a delta update of a changed record).
+        """
+        await self.control.checkpoint()
+        if entry is None:
+            entry = self.journal.get(kind, key)
+        if entry is not None and entry.status == "done" and not redo:
+            return Written("already", entry.intercom_id, entry.outcome)
+        if entry is not None and entry.status == "in_flight" and find is not None:
+            found = await self._find(find)
+            if found is not None:
+                self.journal.done(kind, key, found, "created", payload_hash)
+                return Written("done", found, "created")
+        self.journal.begin([Intent(kind, key, self.phase, payload_hash, parent_key, seq, obj)])
+        try:
+            intercom_id, outcome = await send()
+        except WriteInDoubt as doubt:
+            found = await self._find(find) if find is not None else None
+            if found is not None:
+                self.journal.done(kind, key, found, "created", payload_hash)
+                return Written("done", found, "created")
+            reason = f"in doubt: {doubt.cause}; not found on read-back, kept in flight to check again on resume"
+            self.event("warning", f"{kind} {key}: {reason}")
+            return Written("in_doubt", reason=reason)  # the row stays in_flight
+        except Unauthorized as exc:
+            self.journal.failed(kind, key, str(exc))
+            raise LoadAborted("Intercom rejected the token (401): check HELPMIG_INTERCOM_TOKEN") from exc
+        except (RateLimited, ServerError, IntercomConnectionError) as exc:
+            self.journal.failed(kind, key, redact.redact(str(exc)))
+            return Written("failed", reason=redact.redact(str(exc)))
+        except IntercomApiError as exc:
+            reason = f"Intercom refused it: HTTP {exc.status} {exc.code}: {exc.error_message}"
+            self.journal.rejected(kind, key, reason)
+            return Written("rejected", reason=reason)
+        except IntercomError as exc:
+            self.journal.failed(kind, key, redact.redact(str(exc)))
+            return Written("failed", reason=redact.redact(str(exc)))
+        self.journal.done(kind, key, intercom_id, outcome, payload_hash)
+        return Written("done", intercom_id, outcome)
+
+    async def _find(self, find: Find) -> str | None:
+        try:
+            return await find()
+        except IntercomError as exc:
+            self.event("warning", f"read-back failed: {exc}")
+            return None
+
+    def count(self, tracker: ObjectProgress, written: Written) -> None:
+        """Count one record's outcome, exactly once."""
+        if written.status in ("done", "already"):
+            if written.outcome in ("updated", "adopted", "matched"):
+                tracker.updated += 1
+            else:
+                tracker.created += 1
+            tracker.earlier += written.status == "already"
+        else:
+            setattr(tracker, written.status, getattr(tracker, written.status) + 1)

@@ -1,0 +1,479 @@
+"""Loading one ticket as one Intercom conversation, with full fidelity and at most once.
+
+The order of writes for a conversation: create it from the requester with the original
+`created_at`; add each message and note in time order as an admin comment, a contact
+reply or an admin note with its own `created_at` and up to 10 attachments (more files,
+and text over the body limit, continue in further notes, never dropped); then tags,
+attributes (title, custom attributes, company), assignment and the final state.
+
+Every write is journaled. Conversations and parts have no idempotency key in Intercom,
+so an in-flight one is found again by reading back (the contact's conversations at that
+second; the conversation's parts at that time with that text) before anything is sent
+twice. Threads over 500 parts are split into linked conversations or have their oldest
+parts summarised in notes, as the map says.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from connectors.base import AttachmentRef, Record
+from connectors.intercom.models import (
+    AdminReply,
+    AttachmentFile,
+    ContactReply,
+    Conversation,
+    ConversationCreate,
+    ConversationUpdate,
+)
+from helpmig_tui.audit import MAX_ATTACHMENTS, MAX_PARTS, RESTRICTED_EXTENSIONS
+from helpmig_tui.mapping.apply import MappedRecord
+from helpmig_tui.mapping.transforms import Flag
+from helpmig_tui.pipeline import text as texts
+from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
+from helpmig_tui.pipeline.journal import Entry
+from helpmig_tui.pipeline.records import mapped, reject, semantic_hash
+from helpmig_tui.pipeline.resolver import Resolver, jkey
+
+MAX_FILE_BYTES = 25 * 1024 * 1024  # larger files are listed in the report, not uploaded inline
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _key_order(key: str) -> tuple[int, int | str]:
+    return (0, int(key)) if key.isdigit() else (1, key)
+
+
+def _plain(body: str | None) -> str:
+    """A body as compared on read-back: tags and spacing ignored."""
+    return " ".join(_TAGS.sub(" ", body or "").split())
+
+
+@dataclass
+class Part:
+    obj: str
+    record: Record
+    m: MappedRecord
+
+    @property
+    def key(self) -> str:
+        return jkey(self.obj, self.record.key)
+
+    @property
+    def created_at(self) -> int:
+        return int(self.m.standard.get("created_at") or 0)
+
+
+@dataclass
+class Reply:
+    """One reply to send: a part's first piece, or a continuation note."""
+
+    kind: str  # part | part_segment
+    key: str
+    part: Part | None
+    message: AdminReply | ContactReply
+    target: int  # which conversation of a split thread it goes to (0 = the first)
+    seq: int = 0
+
+
+@dataclass
+class Thread:
+    """The conversation's writes in order, decided before anything is sent."""
+
+    body: str
+    source_part: Part | None  # the part used as the conversation's opening message
+    replies: list[Reply] = field(default_factory=list)
+    summarised: list[Part] = field(default_factory=list)  # parts folded into summary notes
+
+
+class ConversationJob:
+    def __init__(self, ctx: LoadContext, resolver: Resolver, obj: str, record: Record,
+                 parts: dict[str, list[Record]], trackers: dict[str, ObjectProgress]) -> None:
+        self.ctx = ctx
+        self.resolver = resolver
+        self.obj = obj
+        self.record = record
+        self.parts = parts
+        self.trackers = trackers
+        self.key = jkey(obj, record.key)
+        self.options = ctx.mmap.object_map(obj).options  # type: ignore[union-attr]
+        self.ids: list[str] = []  # the conversation ids: [main, continuation 2, ...]
+        self._read: dict[str, Conversation] = {}
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _count_part(self, part: Part, written: Written) -> None:
+        self.ctx.count(self.trackers[part.obj], written)
+
+    def _settle_parts(self, parts: list[Part], status: str, reason: str) -> None:
+        for part in parts:
+            self.ctx.journal.settle("part", part.key, status, reason, self.ctx.phase, object=part.obj,
+                                    parent_key=self.key)
+            self._count_part(part, Written(status, reason=reason))
+
+    async def _read_back(self, conversation_id: str, fresh: bool = False) -> Conversation:
+        if fresh or conversation_id not in self._read:
+            self._read[conversation_id] = await self.ctx.client.conversations.get(conversation_id)
+        return self._read[conversation_id]
+
+    # -- the run ---------------------------------------------------------------------
+
+    async def run(self) -> Written:
+        ctx = self.ctx
+        m = mapped(ctx, self.obj, self.record)
+        parts, rejected = self._mapped_parts()
+        if m.missing == ["created_at"]:
+            self._date_from_thread(m, parts)
+        for part in rejected:
+            written = reject(ctx, "part", part.obj, part.record.key, part.m.rejected or "", parent_key=self.key)
+            self._count_part(part, written)
+        if not m.ok:
+            self._settle_parts(parts, "rejected", f"its conversation was rejected: {m.rejected}")
+            return reject(ctx, "conversation", self.obj, self.record.key, m.rejected or "")
+        contact_id = await self.resolver.contact(m)
+        if contact_id is None:
+            who = m.references.get("contact") or m.references.get("placeholder_contact") or "none"
+            reason = f"the requester ({who}) is not in Intercom and could not be created"
+            self._settle_parts(parts, "rejected", f"its conversation was rejected: {reason}")
+            return reject(ctx, "conversation", self.obj, self.record.key, reason)
+        thread = await self._plan(m, parts)
+        created = await self._create(m, contact_id, thread.body)
+        if not created.ok:
+            reason = f"its conversation is {created.status}: {created.reason}"
+            self._settle_parts(parts, "failed", reason)
+            return created
+        self.ids = [created.intercom_id or ""]
+        if thread.source_part is not None:
+            written = self._source_part_done(thread.source_part)
+            self._count_part(thread.source_part, written)
+        done = {e.source_key: e for e in ctx.journal.parts_of(self.key)}
+        done.update({e.source_key: e for e in ctx.journal.parts_of(self.key, kind="part_segment")})
+        for part in thread.summarised:
+            self._count_part(part, self._summarised_done(part, done.get(part.key)))
+        for reply in thread.replies:
+            conversation_id = await self._conversation_for(reply.target, contact_id, reply)
+            if conversation_id is None:
+                if reply.part is not None and reply.kind == "part":
+                    self._count_part(reply.part, Written("failed", reason="continuation not created"))
+                continue
+            written = await self._reply(conversation_id, reply, done.get(reply.key))
+            if reply.part is not None and reply.kind == "part":
+                self._count_part(reply.part, written)
+        await self._attachments_of_record(int(m.standard["created_at"]), done)
+        await self._finish(m)
+        return created
+
+    def _mapped_parts(self) -> tuple[list[Part], list[Part]]:
+        """The thread in time order; a part with no date of its own takes the date of the
+        part before it in the source (flagged), instead of being lost."""
+        good, bad = [], []
+        order = {name: i for i, name in enumerate(self.parts)}
+        undated: list[Part] = []
+        for obj, records in self.parts.items():
+            for record in records:
+                part = Part(obj, record, mapped(self.ctx, obj, record))
+                if part.m.missing == ["created_at"]:
+                    undated.append(part)
+                else:
+                    (good if part.m.ok else bad).append(part)
+        good.sort(key=lambda p: (p.created_at, order[p.obj], p.record.key))
+        for part in undated:
+            before = [p for p in good if p.obj == part.obj and _key_order(p.record.key) < _key_order(part.record.key)]
+            part.m.standard["created_at"] = before[-1].created_at if before else (good[0].created_at if good else 0)
+            self._accept_filled(part.m, "created_at", "no date in the source: placed after the message before it")
+            good.append(part)
+        good.sort(key=lambda p: (p.created_at, order[p.obj], p.record.key))
+        return good, bad
+
+    def _date_from_thread(self, m: MappedRecord, parts: list[Part]) -> None:
+        """A ticket with no creation date opens when its first message was written."""
+        dated = [p.created_at for p in parts if p.created_at]
+        if dated:
+            m.standard["created_at"] = min(dated)
+            self._accept_filled(m, "created_at", "no creation date in the source: the first message's date is used")
+
+    def _accept_filled(self, m: MappedRecord, name: str, message: str) -> None:
+        m.rejected, m.missing = None, []
+        m.flags.append(Flag(name, "date.filled", message))
+        self.ctx.event("info", f"{m.object} {m.key}: {message}")
+
+    # -- planning the thread ------------------------------------------------------------
+
+    async def _plan(self, m: MappedRecord, parts: list[Part]) -> Thread:
+        body = m.standard.get("body")
+        source_part = None
+        if not body and parts:
+            source_part = parts.pop(0)
+            body = source_part.m.standard.get("body")
+        body = body or m.standard.get("title") or "(no message text in the source)"
+        text, repairs = texts.repair(str(body))
+        opening, *rest = texts.chunks(text)
+        thread = Thread(body=opening, source_part=source_part)
+        replies: list[Reply] = []
+        for n, piece in enumerate(rest, start=1):
+            replies.append(self._note(f"{self.key}#text{n}", None, piece, int(m.standard["created_at"])))
+        if source_part is not None:
+            replies += await self._file_notes(source_part, source_part.key, source_part.created_at, first_group=0)
+        for part in parts:
+            replies += await self._part_replies(part)
+        if repairs:
+            self.ctx.event("info", f"{self.obj} {self.record.key}: {', '.join(repairs)}")
+        budget = MAX_PARTS - 1  # the opening message is part one
+        if len(replies) > budget:
+            if (self.options.parts_over_500 or "split") == "summarise":
+                replies, thread.summarised = self._summarise(replies, budget, int(m.standard["created_at"]))
+            else:
+                for i, reply in enumerate(replies):
+                    reply.target = i // budget
+        thread.replies = replies
+        return thread
+
+    def _note(self, key: str, part: Part | None, body: str, created_at: int,
+              files: list[AttachmentFile] | None = None) -> Reply:
+        return Reply("part_segment", key, part,
+                     AdminReply(admin_id=self.ctx.acting_admin, message_type="note", body=body,
+                                created_at=created_at, attachment_files=files or None), 0)
+
+    async def _part_replies(self, part: Part) -> list[Reply]:
+        pm = part.m
+        text, repairs = texts.repair(str(pm.standard.get("body") or ""))
+        pieces = texts.chunks(text) if text else [""]
+        files = await self._files(part.obj, part.record)
+        groups = [files[i: i + MAX_ATTACHMENTS] for i in range(0, len(files), MAX_ATTACHMENTS)] or [[]]
+        message = await self._message(part, pieces[0] or ("(attachment)" if files else "(empty message)"), groups[0])
+        replies = [Reply("part", part.key, part, message, 0)]
+        for n, piece in enumerate(pieces[1:], start=1):
+            replies.append(self._note(f"{part.key}#text{n}", part, piece, part.created_at))
+        for n, group in enumerate(groups[1:], start=1):
+            replies.append(self._note(f"{part.key}#files{n}", part, "Attachments (continued)", part.created_at, group))
+        if repairs:
+            self.ctx.event("info", f"{part.obj} {part.record.key}: {', '.join(repairs)}")
+        return replies
+
+    async def _file_notes(self, part: Part | None, key: str, created_at: int, first_group: int) -> list[Reply]:
+        record = part.record if part else self.record
+        obj = part.obj if part else self.obj
+        files = await self._files(obj, record)
+        groups = [files[i: i + MAX_ATTACHMENTS] for i in range(0, len(files), MAX_ATTACHMENTS)]
+        return [self._note(f"{key}#files{n}", part, "Attachments", created_at, group)
+                for n, group in enumerate(groups, start=first_group)]
+
+    async def _message(self, part: Part, body: str, files: list[AttachmentFile]) -> AdminReply | ContactReply:
+        pm = part.m
+        direction = pm.standard.get("direction")
+        author = await self.resolver.author(pm)
+        if direction is None:
+            default = self.ctx.mmap.object_map(part.obj).options.part_type  # type: ignore[union-attr]
+            direction = "note" if default == "note" else ("agent" if author and author[0] == "admin" else "customer")
+        admin_id = author[1] if author and author[0] == "admin" else self.ctx.acting_admin
+        if direction == "note":
+            return AdminReply(admin_id=admin_id, message_type="note", body=body, created_at=part.created_at,
+                              attachment_files=files or None)
+        if direction == "agent":
+            return AdminReply(admin_id=admin_id, message_type="comment", body=body, created_at=part.created_at,
+                              attachment_files=files or None, skip_notifications=True)
+        contact_id = author[1] if author and author[0] == "contact" else await self.resolver.contact(
+            self._conversation_mapped())
+        return ContactReply(intercom_user_id=contact_id, body=body, created_at=part.created_at,
+                            attachment_files=files or None)
+
+    def _conversation_mapped(self) -> MappedRecord:
+        return mapped(self.ctx, self.obj, self.record)
+
+    async def _files(self, obj: str, record: Record) -> list[AttachmentFile]:
+        """The record's attachments that Intercom can take; the others are reported."""
+        out = []
+        for ref in await self.ctx.reader.attachments(obj, record):
+            problem = self._file_problem(ref)
+            if problem is None:
+                data = await self.ctx.reader.read(ref, MAX_FILE_BYTES)
+                if data is None:
+                    problem = f"over {MAX_FILE_BYTES // 2**20} MB"
+                elif not data:
+                    problem = "empty"
+                else:
+                    out.append(AttachmentFile.from_bytes(ref.name, ref.content_type or "application/octet-stream", data))
+                    continue
+            self.ctx.journal.settle("attachment", f"{jkey(obj, record.key)}/{ref.name}", "skipped",
+                                    f"{ref.name}: {problem}", self.ctx.phase, object=obj, parent_key=self.key)
+        return out
+
+    @staticmethod
+    def _file_problem(ref: AttachmentRef) -> str | None:
+        if PurePath(ref.name.lower()).suffix in RESTRICTED_EXTENSIONS:
+            return "a file type Intercom refuses"
+        if not ref.exists:
+            return f"missing at {ref.location or 'the attachments folder'}"
+        if ref.size == 0:
+            return "empty"
+        return None
+
+    def _summarise(self, replies: list[Reply], budget: int, created_at: int) -> tuple[list[Reply], list[Part]]:
+        """Fold the oldest replies into summary notes so the thread fits in 500 parts."""
+        lines = []
+        keep = budget - 1
+        folded, kept = replies[: len(replies) - keep], replies[len(replies) - keep:]
+        parts = []
+        for reply in folded:
+            when = reply.message.created_at or created_at
+            lines.append(f"[{when}] {reply.message.body}")
+            if reply.part is not None and reply.kind == "part":
+                parts.append(reply.part)
+        summary = texts.chunks("Earlier messages (summarised to fit Intercom's 500 parts):\n" + "\n".join(lines))
+        notes = [self._note(f"{self.key}#summary{n}", None, piece, created_at) for n, piece in enumerate(summary)]
+        return notes + kept, parts
+
+    # -- writing -----------------------------------------------------------------------
+
+    async def _create(self, m: MappedRecord, contact_id: str, body: str) -> Written:
+        created_at = int(m.standard["created_at"])
+        request = ConversationCreate.model_validate(
+            {"from": {"type": "user", "id": contact_id}, "body": body, "created_at": created_at}
+        )
+
+        async def send() -> tuple[str, str]:
+            created = await self.ctx.client.conversations.create(request)
+            return created.conversation_id, "created"
+
+        async def find() -> str | None:
+            found = await self.ctx.client.conversations.find_by_contact_and_created_at(contact_id, created_at)
+            opening = _plain(body)[:80]
+            for conversation in found:
+                if _plain(conversation.source.body if conversation.source else "").startswith(opening):
+                    return conversation.id
+            return None
+
+        return await self.ctx.write(kind="conversation", key=self.key, obj=self.obj, send=send, find=find,
+                                    payload_hash=semantic_hash(m))
+
+    def _source_part_done(self, part: Part) -> Written:
+        entry = self.ctx.journal.get("part", part.key)
+        if entry is not None and entry.status == "done":
+            return Written("already", entry.intercom_id, entry.outcome)
+        self.ctx.journal.settle("part", part.key, "done", "", self.ctx.phase, object=part.obj, parent_key=self.key,
+                                intercom_id=self.ids[0], outcome="created")
+        return Written("done", self.ids[0], "created")
+
+    def _summarised_done(self, part: Part, entry: Entry | None) -> Written:
+        if entry is not None and entry.status == "done":
+            return Written("already", entry.intercom_id, entry.outcome)
+        self.ctx.journal.settle("part", part.key, "done", "folded into a summary note", self.ctx.phase,
+                                object=part.obj, parent_key=self.key, intercom_id=self.ids[0], outcome="created")
+        return Written("done", self.ids[0], "created")
+
+    async def _conversation_for(self, target: int, contact_id: str, reply: Reply) -> str | None:
+        """The conversation a reply goes to; continuations of a split thread start here."""
+        while len(self.ids) <= target:
+            n = len(self.ids) + 1
+            body = f"(continued from the conversation {self.ids[0]}, source {self.obj} {self.record.key}: part {n})"
+            created_at = reply.message.created_at or 0
+            request = ConversationCreate.model_validate(
+                {"from": {"type": "user", "id": contact_id}, "body": body, "created_at": created_at}
+            )
+
+            async def send(request: ConversationCreate = request) -> tuple[str, str]:
+                created = await self.ctx.client.conversations.create(request)
+                return created.conversation_id, "created"
+
+            async def find(created_at: int = created_at, body: str = body) -> str | None:
+                for c in await self.ctx.client.conversations.find_by_contact_and_created_at(contact_id, created_at):
+                    if _plain(c.source.body if c.source else "").startswith(_plain(body)[:60]):
+                        return c.id
+                return None
+
+            written = await self.ctx.write(kind="conversation_segment", key=f"{self.key}#{n}", obj=self.obj,
+                                           send=send, find=find)
+            if not written.ok:
+                return None
+            self.ids.append(written.intercom_id or "")
+        return self.ids[target]
+
+    async def _reply(self, conversation_id: str, reply: Reply, entry: Entry | None) -> Written:
+        message = reply.message
+        wanted = _plain(message.body)[:80]
+
+        async def send() -> tuple[str, str]:
+            conversation = await self.ctx.client.conversations.reply(conversation_id, message)
+            self._read[conversation_id] = conversation
+            return self._match_part(conversation, message.created_at, wanted) or conversation_id, "created"
+
+        async def find() -> str | None:
+            conversation = await self._read_back(conversation_id, fresh=True)
+            return self._match_part(conversation, message.created_at, wanted)
+
+        return await self.ctx.write(kind=reply.kind, key=reply.key, obj=reply.part.obj if reply.part else self.obj,
+                                    send=send, find=find, parent_key=self.key, seq=reply.seq, entry=entry)
+
+    @staticmethod
+    def _match_part(conversation: Conversation, created_at: int | None, body: str) -> str | None:
+        parts = conversation.conversation_parts.conversation_parts if conversation.conversation_parts else []
+        for part in reversed(parts):
+            if part.created_at == created_at and _plain(part.body).startswith(body):
+                return part.id
+        return None
+
+    async def _attachments_of_record(self, created_at: int, done: dict[str, Entry]) -> None:
+        """Files that belong to the ticket itself (Track-It! keeps them per work order)."""
+        for reply in await self._file_notes(None, self.key, created_at, first_group=1):
+            conversation_id = self.ids[-1]
+            await self._reply(conversation_id, reply, done.get(reply.key))
+
+    async def _finish(self, m: MappedRecord) -> None:
+        """Tags, attributes, company, assignment and the final state of the conversation."""
+        ctx, conversation_id = self.ctx, self.ids[0]
+        for name in m.tags:
+            tag_id = await self.resolver.tag(name)
+            if tag_id is None:
+                ctx.event("warning", f"{self.obj} {self.record.key}: tag {name!r} could not be created")
+                continue
+
+            async def tag(tag_id: str = tag_id) -> tuple[str, str]:
+                await ctx.client.tags.tag_conversation(conversation_id, tag_id, ctx.acting_admin)
+                return tag_id, "created"
+
+            await ctx.write(kind="conversation_tag", key=f"{self.key}#{name.casefold()}", obj=self.obj, send=tag)
+        company_id = await self.resolver.company(m) if "company" in m.references else None
+        title = m.standard.get("title")
+        if title or m.attributes or company_id:
+            update = ConversationUpdate(title=str(title) if title else None, custom_attributes=m.attributes or None,
+                                        company_id=company_id)
+
+            async def put() -> tuple[str, str]:
+                await ctx.client.conversations.update(conversation_id, update)
+                return conversation_id, "updated"
+
+            digest = semantic_hash(m)
+            entry = ctx.journal.get("conversation_update", self.key)
+            changed = ctx.options.delta and entry is not None and entry.payload_hash != digest
+            await ctx.write(kind="conversation_update", key=self.key, obj=self.obj, send=put, payload_hash=digest,
+                            entry=entry, redo=changed)
+        team_id = self.resolver.team(m)
+        if team_id:
+            await self._manage("conversation_team", lambda: ctx.client.conversations.assign(
+                conversation_id, ctx.acting_admin, team_id, to_team=True),
+                lambda c: str(c.team_assignee_id or "") == str(team_id))
+        assignee = self.resolver.admin(m, "assignee")
+        if assignee:
+            await self._manage("conversation_assignee", lambda: ctx.client.conversations.assign(
+                conversation_id, ctx.acting_admin, assignee), lambda c: str(c.admin_assignee_id or "") == str(assignee))
+        elif "assignee" in m.references:
+            ctx.event("warning", f"{self.obj} {self.record.key}: agent {m.references['assignee']!r} has no Intercom "
+                                 "admin; left unassigned")
+        if m.standard.get("state") == "closed":
+            await self._manage("conversation_state", lambda: ctx.client.conversations.close(
+                conversation_id, ctx.acting_admin), lambda c: c.state == "closed")
+
+    async def _manage(self, kind: str, action, applied) -> Written:
+        """A state part (assign, close): it adds a part, so it is checked by reading back."""
+        conversation_id = self.ids[0]
+
+        async def send() -> tuple[str, str]:
+            conversation = await action()
+            self._read[conversation_id] = conversation
+            return conversation_id, "created"
+
+        async def find() -> str | None:
+            return conversation_id if applied(await self._read_back(conversation_id, fresh=True)) else None
+
+        return await self.ctx.write(kind=kind, key=self.key, obj=self.obj, send=send, find=find)

@@ -1,0 +1,193 @@
+"""The load: phases in dependency order, each closed by a reconciliation report and a gate.
+
+match → schema → companies → contacts → conversations → articles → custom objects →
+supplementary CSVs. A phase with failures, writes in doubt, agents waiting for a match or
+records not accounted for stops the run until the operator accepts it (or fixes and
+resumes); rejected and skipped records are explained by their reasons and do not stop it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from connectors.base import Record
+from helpmig_tui.mapping.standard import TargetKind
+from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
+from helpmig_tui.pipeline.conversations import ConversationJob
+from helpmig_tui.pipeline.prepare import match_phase, objects_of, schema_phase
+from helpmig_tui.pipeline.records import (
+    CsvSink,
+    for_each_record,
+    write_article,
+    write_company,
+    write_contact,
+    write_csv_row,
+    write_custom_object,
+)
+from helpmig_tui.pipeline.report import PhaseReport, build_report, write_report
+from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey
+
+PHASES = ("match", "schema", "companies", "contacts", "conversations", "articles", "custom_objects", "supplementary")
+PHASE_LABELS = {
+    "match": "match admins and teams",
+    "schema": "attributes, tags, collections",
+    "companies": "companies",
+    "contacts": "contacts",
+    "conversations": "conversations",
+    "articles": "articles",
+    "custom_objects": "custom objects",
+    "supplementary": "supplementary CSVs",
+}
+# the journal kinds each phase writes (the reports and the rollback read them)
+PHASE_KINDS: dict[str, tuple[str, ...]] = {
+    "match": ("admin", "team"),
+    "schema": ("data_attribute", "conversation_attribute", "tag", "collection"),
+    "companies": ("company", "company_name"),
+    "contacts": ("contact", "contact_email", "contact_company", "contact_tag", "walkin_contact"),
+    "conversations": ("conversation", "conversation_segment", "part", "part_segment", "attachment",
+                      "conversation_tag", "conversation_update", "conversation_team", "conversation_assignee",
+                      "conversation_state"),
+    "articles": ("article",),
+    "custom_objects": ("custom_object",),
+    "supplementary": ("csv_row",),
+}
+
+
+@dataclass
+class LoadResult:
+    status: str  # done | gated | cancelled | failed
+    reports: list[PhaseReport] = field(default_factory=list)
+    message: str = ""
+
+
+class Loader:
+    def __init__(self, ctx: LoadContext, resolver: Resolver, directory: Directory,
+                 totals: dict[str, int | None]) -> None:
+        self.ctx = ctx
+        self.resolver = resolver
+        self.directory = directory
+        self.totals = totals
+        self.phases: dict[str, Callable[[], Awaitable[None]]] = {
+            "match": lambda: match_phase(ctx, directory, totals),
+            "schema": lambda: schema_phase(ctx, resolver, totals),
+            "companies": lambda: self._records(TargetKind.COMPANY, lambda obj, r: write_company(ctx, obj, r)),
+            "contacts": lambda: self._records(TargetKind.CONTACT, lambda obj, r: write_contact(ctx, resolver, obj, r)),
+            "conversations": self._conversations,
+            "articles": lambda: self._records(TargetKind.ARTICLE, lambda obj, r: write_article(ctx, resolver, obj, r)),
+            "custom_objects": self._custom_objects,
+            "supplementary": self._supplementary,
+        }
+
+    async def run(self, phases: tuple[str, ...] = PHASES) -> LoadResult:
+        result = LoadResult("done")
+        for name in phases:
+            self.ctx.phase = name
+            self.ctx.runlog.update_phase(name, status="running")
+            self.ctx.event("info", f"phase {name} ({PHASE_LABELS[name]}) started")
+            await self.phases[name]()
+            self.ctx.journal.flush()
+            report = build_report(self.ctx, name)
+            path = write_report(self.ctx, report)
+            result.reports.append(report)
+            accepted = not report.clean and self.ctx.options.accept_gates
+            status = "done" if report.clean else "accepted" if accepted else "failed"
+            self.ctx.runlog.update_phase(name, status=status, counts=report.totals(), report_path=str(path),
+                                         accepted_note="accepted with --yes" if accepted else "")
+            self.ctx.event("info" if report.clean else "warning", f"phase {name}: {report.summary()}")
+            self.ctx.observer.phase_finished(report)
+            if not report.clean and not accepted:
+                result.status = "gated"
+                result.message = f"phase {name} has unexplained differences: {report.summary()} (see {path})"
+                break
+        return result
+
+    # -- phases ----------------------------------------------------------------------
+
+    async def _records(self, target: TargetKind, write: Callable[[str, Record], Awaitable[Written]]) -> None:
+        for obj in objects_of(self.ctx.mmap, target):
+            await for_each_record(self.ctx, obj, lambda r, obj=obj: write(obj, r), self.totals.get(obj))
+
+    async def _conversations(self) -> None:
+        ctx = self.ctx
+        queued = ctx.journal.counts("match").get("admin", {}).get("pending", 0)
+        if queued:
+            ctx.event("warning", f"{queued} agents have no Intercom admin: their replies are written by the "
+                                 "acting admin until they are matched")
+        for conv in objects_of(ctx.mmap, TargetKind.CONVERSATION):
+            parts = [o.object for o in ctx.mmap.active_objects() if o.target is TargetKind.PART and o.parent == conv]
+            tracker = ctx.tracker(conv, self._limited(conv))
+            trackers = {p: ctx.tracker(p, None if ctx.options.sample else self.totals.get(p)) for p in parts}
+            slots = asyncio.Semaphore(ctx.options.concurrency)
+
+            async def one(record: Record, children: dict[str, list[Record]], conv: str = conv,
+                          trackers: dict[str, ObjectProgress] = trackers) -> None:
+                try:
+                    ctx.count(tracker, await ConversationJob(ctx, self.resolver, conv, record, children, trackers).run())
+                finally:
+                    slots.release()
+                    ctx.tick()
+
+            async with asyncio.TaskGroup() as group:
+                async for batch in ctx.reader.batches(conv, since=ctx.options.since, batch_size=100,
+                                                      limit=ctx.options.sample):
+                    keys = [r.key for r in batch]
+                    children = {p: await ctx.reader.children(p, keys) for p in parts}
+                    for record in batch:
+                        tracker.read += 1
+                        mine = {p: children[p].get(record.key, []) for p in parts}
+                        for p, found in mine.items():
+                            trackers[p].read += len(found)
+                        await slots.acquire()
+                        group.create_task(one(record, mine))
+            if ctx.options.sample is None and ctx.options.since is None:
+                for part in parts:
+                    await self._orphans(part, trackers[part])
+            ctx.tick(force=True)
+
+    async def _orphans(self, part: str, tracker: ObjectProgress) -> None:
+        """Parts whose conversation is not in the source: rejected with that reason, so the
+        part counts add up to what the source holds."""
+        ctx = self.ctx
+        async for batch in ctx.reader.batches(part, batch_size=500):
+            known = ctx.journal.entries("part", [jkey(part, r.key) for r in batch])
+            for record in batch:
+                if jkey(part, record.key) in known:
+                    continue
+                tracker.read += 1
+                reason = f"its conversation ({record.parent_key}) is not in the source"
+                ctx.journal.settle("part", jkey(part, record.key), "rejected", reason, ctx.phase, object=part)
+                ctx.count(tracker, Written("rejected", reason=reason))
+
+    def _limited(self, obj: str) -> int | None:
+        total = self.totals.get(obj)
+        return min(total or 0, self.ctx.options.sample) if self.ctx.options.sample else total
+
+    async def _custom_objects(self) -> None:
+        for obj in objects_of(self.ctx.mmap, TargetKind.CUSTOM_OBJECT):
+            object_type = self.ctx.mmap.object_map(obj).options.custom_object_type  # type: ignore[union-attr]
+            if not object_type:
+                reason = "no custom object type chosen for it in the map"
+
+                async def refuse(record: Record, obj: str = obj) -> Written:
+                    self.ctx.journal.settle("custom_object", jkey(obj, record.key), "rejected", reason,
+                                            self.ctx.phase, object=obj)
+                    return Written("rejected", reason=reason)
+
+                await for_each_record(self.ctx, obj, refuse, self.totals.get(obj))
+                continue
+            await for_each_record(self.ctx, obj, lambda r, obj=obj, t=object_type: write_custom_object(self.ctx, obj, r, t),
+                                  self.totals.get(obj))
+
+    async def _supplementary(self) -> None:
+        for obj in objects_of(self.ctx.mmap, TargetKind.CSV, TargetKind.INVENTORY):
+            sink = CsvSink(self.ctx, obj)
+
+            async def write(record: Record, obj: str = obj, sink: CsvSink = sink) -> Written:
+                return write_csv_row(self.ctx, sink, obj, record)
+
+            try:
+                await for_each_record(self.ctx, obj, write, self.totals.get(obj))
+            finally:
+                sink.close()

@@ -1,0 +1,283 @@
+"""The first two phases: match agents and groups to Intercom admins and teams (which the
+API cannot create), then prepare the destination schema: custom attributes, tags and
+help-center collections.
+
+Agents with no admin of the same email or name wait in a reconciliation queue until the
+operator matches them, picks a fallback admin, or skips them; the conversations phase does
+not start while any is waiting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.base import Record
+from connectors.intercom.models import CollectionCreate, ConversationAttributeCreate, DataAttributeCreate
+from connectors.intercom.models.attributes import ConversationAttributeOption, DataAttributeOption
+from helpmig_tui.mapping.apply import apply_map
+from helpmig_tui.mapping.model import MigrationMap
+from helpmig_tui.mapping.schema_plan import ExistingAttribute, plan_schema
+from helpmig_tui.mapping.standard import TargetKind
+from helpmig_tui.pipeline.context import LoadContext, Written
+from helpmig_tui.pipeline.records import for_each_record, mapped
+from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey
+from helpmig_tui.state import ProjectStore
+from helpmig_tui.state.models import Project
+
+# -- the operator's decisions, kept in the project's settings -------------------------
+
+
+@dataclass
+class Resolutions:
+    admins: dict[str, str]  # "agents:12" -> admin id, or "skip"
+    teams: dict[str, str]  # "groups:3" -> team id, or "skip"
+    fallback_admin: str | None  # for every agent left unmatched
+    fallback_contact: str | None = None  # an email: the requester of tickets whose requester is missing
+
+    @classmethod
+    def load(cls, store: ProjectStore) -> Resolutions:
+        settings = store.project().settings or {}
+        return cls(dict(settings.get("admin_matches", {})), dict(settings.get("team_matches", {})),
+                   settings.get("fallback_admin"), settings.get("fallback_contact"))
+
+    def save(self, store: ProjectStore) -> None:
+        with store.session() as session:
+            project = session.get(Project, 1)
+            assert project is not None
+            project.settings = {**(project.settings or {}), "admin_matches": self.admins,
+                                "team_matches": self.teams, "fallback_admin": self.fallback_admin,
+                                "fallback_contact": self.fallback_contact}
+
+
+@dataclass
+class Match:
+    kind: str  # admin | team
+    object: str
+    key: str
+    name: str
+    email: str
+    intercom_id: str | None
+    how: str  # email | name | operator | fallback | skipped | unmatched
+
+
+def match_record(kind: str, obj: str, record: Record, mmap: MigrationMap, directory: Directory,
+                 resolutions: Resolutions) -> Match:
+    """How one agent or group lands: matched by email or name, by the operator, or queued."""
+    m = apply_map(mmap, obj, record)
+    email = str(m.standard.get("email") or "").strip()
+    name = str(m.standard.get("name") or "").strip()
+    choice = (resolutions.admins if kind == "admin" else resolutions.teams).get(jkey(obj, record.key))
+    if choice == "skip":
+        return Match(kind, obj, record.key, name, email, None, "skipped")
+    if choice:
+        return Match(kind, obj, record.key, name, email, choice, "operator")
+    if kind == "admin":
+        found = (directory.admin_by_email(email) if email else None)
+        if found is not None:
+            return Match(kind, obj, record.key, name, email, found.id, "email")
+        found = directory.admin_by_name(name) if name else None
+        if found is not None:
+            return Match(kind, obj, record.key, name, email, found.id, "name")
+        if resolutions.fallback_admin:
+            return Match(kind, obj, record.key, name, email, resolutions.fallback_admin, "fallback")
+    else:
+        team = directory.team_by_name(name) if name else None
+        if team is not None:
+            return Match(kind, obj, record.key, name, email, team.id, "name")
+    return Match(kind, obj, record.key, name, email, None, "unmatched")
+
+
+def objects_of(mmap: MigrationMap, *kinds: TargetKind) -> list[str]:
+    return [o.object for o in mmap.active_objects() if o.target in kinds]
+
+
+async def match_phase(ctx: LoadContext, directory: Directory, totals: dict[str, int | None]) -> None:
+    resolutions = Resolutions.load(ctx.store)
+    for kind, target in (("admin", TargetKind.ADMIN), ("team", TargetKind.TEAM)):
+        for obj in objects_of(ctx.mmap, target):
+
+            async def handle(record: Record, obj: str = obj, kind: str = kind) -> Written:
+                match = match_record(kind, obj, record, ctx.mmap, directory, resolutions)
+                key = jkey(obj, record.key)
+                if match.how == "skipped":
+                    ctx.journal.settle(kind, key, "skipped", "the operator chose to skip it", ctx.phase, object=obj)
+                    return Written("skipped")
+                if match.intercom_id is None:
+                    who = match.email or match.name or record.key
+                    reason = f"no Intercom {kind} matches {who}: match it, pick a fallback admin, or skip it"
+                    ctx.journal.settle(kind, key, "pending", reason, ctx.phase, object=obj)
+                    return Written("queued", reason=reason)
+                ctx.journal.settle(kind, key, "done", f"matched by {match.how}", ctx.phase, object=obj,
+                                   intercom_id=match.intercom_id, outcome="matched")
+                return Written("done", match.intercom_id, "matched")
+
+            await for_each_record(ctx, obj, handle, totals.get(obj))
+
+
+# -- the destination schema -------------------------------------------------------------
+
+
+async def existing_attributes(ctx: LoadContext) -> list[ExistingAttribute]:
+    found = []
+    for model in ("contact", "company"):
+        for attribute in await ctx.client.data_attributes.list(model, include_archived=False):
+            found.append(ExistingAttribute(attribute.name, model, attribute.data_type or "", bool(attribute.archived),
+                                           bool(attribute.custom) if attribute.custom is not None else True))
+    for attribute in await ctx.client.conversation_attributes.list():
+        found.append(ExistingAttribute(attribute.name, "conversation", attribute.data_type or ""))
+    return found
+
+
+async def schema_phase(ctx: LoadContext, resolver: Resolver, totals: dict[str, int | None]) -> None:
+    plan = plan_schema(ctx.mmap, await existing_attributes(ctx))
+    tracker = ctx.tracker("(attributes)", len(plan.attributes))
+    for attribute in plan.attributes:
+        tracker.read += 1
+        kind = "conversation_attribute" if attribute.model == "conversation" else "data_attribute"
+        key = f"{attribute.model}:{attribute.name}"
+        if attribute.status == "exists":
+            ctx.journal.settle(kind, key, "done", "already in the workspace", ctx.phase, object="(attributes)",
+                               outcome="matched")
+            ctx.count(tracker, Written("done", None, "matched"))
+        elif attribute.status == "create":
+            ctx.count(tracker, await _create_attribute(ctx, kind, key, attribute))
+        else:
+            reason = f"{attribute.model} attribute {attribute.name}: {attribute.status} (see the schema plan)"
+            status = "skipped" if attribute.status == "manual" else "rejected"
+            ctx.journal.settle(kind, key, status, reason, ctx.phase, object="(attributes)")
+            ctx.count(tracker, Written(status, reason=reason))
+            ctx.event("warning", reason)
+    ctx.tick(force=True)
+    for name in plan.tags:
+        await resolver.tag(name)
+    for obj in objects_of(ctx.mmap, TargetKind.TAG):
+        await for_each_record(ctx, obj, lambda record, obj=obj: _tag_record(ctx, resolver, obj, record), totals.get(obj))
+    for obj in objects_of(ctx.mmap, TargetKind.COLLECTION):
+        await _collections(ctx, resolver, obj, totals.get(obj))
+
+
+async def _tag_record(ctx: LoadContext, resolver: Resolver, obj: str, record: Record) -> Written:
+    """A source tag: created in Intercom (or found, if the workspace has it already)."""
+    m = mapped(ctx, obj, record)
+    name = str(m.standard.get("name") or "").strip()
+    if not m.ok or not name:
+        reason = m.rejected or "a tag with no name"
+        ctx.journal.settle("tag", jkey(obj, record.key), "rejected", reason, ctx.phase, object=obj)
+        return Written("rejected", reason=reason)
+    tag_id = await resolver.tag(name)
+    entry = ctx.journal.get("tag", name.casefold())
+    if tag_id is None or entry is None:
+        return Written("failed", reason=f"tag {name!r} could not be created")
+    return Written("done", tag_id, entry.outcome)
+
+
+async def _create_attribute(ctx: LoadContext, kind: str, key: str, attribute: Any) -> Written:
+    if kind == "data_attribute":
+        body: Any = DataAttributeCreate(
+            name=attribute.name, model=attribute.model, data_type=attribute.data_type,
+            options=[DataAttributeOption(value=o) for o in attribute.options] or None,
+            description="created by helpmig",
+        )
+
+        async def send() -> tuple[str, str]:
+            created = await ctx.client.data_attributes.create(body)
+            return str(created.id), "created"
+
+        async def find() -> str | None:
+            for existing in await ctx.client.data_attributes.list(attribute.model):
+                if existing.name == attribute.name:
+                    return str(existing.id)
+            return None
+    else:
+        body = ConversationAttributeCreate(
+            name=attribute.name, data_type=attribute.data_type, description="created by helpmig",
+            options=[ConversationAttributeOption(label=o) for o in attribute.options] or None,
+        )
+
+        async def send() -> tuple[str, str]:
+            created = await ctx.client.conversation_attributes.create(body)
+            return str(created.id), "created"
+
+        async def find() -> str | None:
+            for existing in await ctx.client.conversation_attributes.list():
+                if existing.name == attribute.name:
+                    return str(existing.id)
+            return None
+
+    return await ctx.write(kind=kind, key=key, obj="(attributes)", send=send, find=find)
+
+
+async def _collections(ctx: LoadContext, resolver: Resolver, obj: str, total: int | None) -> None:
+    """Categories become collections, parents before children (categories are few)."""
+    records: list[Record] = []
+    async for batch in ctx.reader.batches(obj):
+        records.extend(batch)
+    by_key = {r.key: r for r in records}
+    order: list[Record] = []
+    placed: set[str] = set()
+
+    def place(record: Record, trail: tuple[str, ...] = ()) -> None:
+        if record.key in placed or record.key in trail:
+            return
+        parent = mapped(ctx, obj, record).references.get("parent")
+        if parent in by_key:
+            place(by_key[parent], trail + (record.key,))
+        placed.add(record.key)
+        order.append(record)
+
+    for record in records:
+        place(record)
+    tracker = ctx.tracker(obj, total)
+    for record in order:
+        tracker.read += 1
+        ctx.count(tracker, await write_collection(ctx, resolver, obj, record))
+        ctx.tick()
+    ctx.tick(force=True)
+
+
+async def write_collection(ctx: LoadContext, resolver: Resolver, obj: str, record: Record) -> Written:
+    m = mapped(ctx, obj, record)
+    if not m.ok:
+        ctx.journal.settle("collection", jkey(obj, record.key), "rejected", m.rejected or "", ctx.phase, object=obj)
+        return Written("rejected", reason=m.rejected or "")
+    parent = await resolver.collection(m, "parent") if "parent" in m.references else None
+    body = CollectionCreate(name=str(m.standard["name"]), description=m.standard.get("description"), parent_id=parent)
+    return await _create_collection(ctx, jkey(obj, record.key), obj, body)
+
+
+async def create_collection_named(ctx: LoadContext, name: str) -> str | None:
+    """A collection a reference names (Track-It! articles name their category)."""
+    written = await _create_collection(ctx, f"name:{name.casefold()}", "(names)", CollectionCreate(name=name))
+    return written.intercom_id if written.ok else None
+
+
+async def _create_collection(ctx: LoadContext, key: str, obj: str, body: CollectionCreate) -> Written:
+    async def send() -> tuple[str, str]:
+        created = await ctx.client.collections.create(body)
+        return created.id, "created"
+
+    async def find() -> str | None:
+        async for collection in ctx.client.collections.list():
+            if collection.name == body.name and (collection.parent_id or None) == (body.parent_id or None):
+                return collection.id
+        return None
+
+    return await ctx.write(kind="collection", key=key, obj=obj, send=send, find=find)
+
+
+async def ensure_tag(ctx: LoadContext, name: str) -> str | None:
+    """A tag by name: found (adopted, never deleted by a rollback) or created."""
+
+    async def send() -> tuple[str, str]:
+        existing = await ctx.client.tags.find_by_name(name)
+        if existing is not None:
+            return existing.id, "adopted"
+        return (await ctx.client.tags.create(name)).id, "created"
+
+    async def find() -> str | None:
+        existing = await ctx.client.tags.find_by_name(name)
+        return existing.id if existing else None
+
+    written = await ctx.write(kind="tag", key=name.casefold(), obj="(tags)", send=send, find=find)
+    return written.intercom_id if written.ok else None

@@ -1,0 +1,72 @@
+"""The source, read from async code: every call runs in one dedicated thread.
+
+Connectors are synchronous and their database connections belong to the thread that
+opened them, so all source work goes through a single-thread executor; the event loop
+never blocks on a query or a file read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any, TypeVar
+
+from connectors.base import AttachmentRef, Record, Source
+
+T = TypeVar("T")
+_DONE = object()
+
+
+class SourceReader:
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="helpmig-source")
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def batches(self, obj: str, *, since: datetime | None = None, batch_size: int = 200,
+                      limit: int | None = None) -> AsyncIterator[list[Record]]:
+        """An object's records in batches; `limit` stops after that many (the sample run)."""
+        iterator = await self.call(lambda: iter(self.source.iter_records(obj, since=since, batch_size=batch_size)))
+        seen = 0
+        try:
+            while True:
+                batch = await self.call(next, iterator, _DONE)
+                if batch is _DONE:
+                    return
+                if limit is not None:
+                    batch = batch[: max(0, limit - seen)]
+                seen += len(batch)
+                if batch:
+                    yield batch
+                if limit is not None and seen >= limit:
+                    return
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                await self.call(close)
+
+    async def children(self, obj: str, keys: Sequence[str]) -> dict[str, list[Record]]:
+        return await self.call(self.source.children, obj, list(keys))
+
+    async def get(self, obj: str, keys: Sequence[str]) -> list[Record]:
+        return await self.call(self.source.get, obj, list(keys))
+
+    async def attachments(self, obj: str, record: Record) -> list[AttachmentRef]:
+        return await self.call(self.source.attachments, obj, record)
+
+    async def read(self, ref: AttachmentRef, limit: int) -> bytes | None:
+        """The file's bytes, or None when it is larger than `limit`."""
+
+        def load() -> bytes | None:
+            with ref.open() as handle:
+                data = handle.read(limit + 1)
+            return None if len(data) > limit else data
+
+        return await self.call(load)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)

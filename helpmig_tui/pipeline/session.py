@@ -1,0 +1,208 @@
+"""Everything a run needs, opened in one place: the project, its confirmed map, the
+source, Intercom, the journal and the run's bookkeeping. The CLI, the wizard's workers,
+the demo and the tests all start runs through `PipelineSession`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from connectors.base import Source
+from connectors.intercom import IntercomClient
+from helpmig_tui.audit_store import open_blockers, source_objects
+from helpmig_tui.mapping.model import MigrationMap
+from helpmig_tui.mapping.standard import TargetKind
+from helpmig_tui.mapping.versions import require_confirmed_version
+from helpmig_tui.pipeline.context import LoadContext, LoadOptions, NullObserver, Observer
+from helpmig_tui.pipeline.control import RunCancelled, RunControl
+from helpmig_tui.pipeline.journal import Journal
+from helpmig_tui.pipeline.loader import PHASES, Loader, LoadResult
+from helpmig_tui.pipeline.prepare import Resolutions, create_collection_named, ensure_tag, objects_of
+from helpmig_tui.pipeline.reader import SourceReader
+from helpmig_tui.pipeline.records import write_company, write_contact, write_walkin_contact
+from helpmig_tui.pipeline.resolver import Directory, Resolver
+from helpmig_tui.pipeline.runs import RunLog, resumable_run
+from helpmig_tui.project import open_project, open_source
+from helpmig_tui.settings import Paths, Secrets, Settings
+from helpmig_tui.state import ProjectStore
+from helpmig_tui.state.models import Project
+
+
+class LoadRefused(Exception):
+    """The load cannot start: says what must be done first (one line, then the details)."""
+
+    def __init__(self, message: str, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or []
+        self.hint = "; ".join(self.details[:5])
+
+
+@dataclass
+class Destination:
+    base_url: str
+    token: str
+    transport: httpx.AsyncBaseTransport | None = None
+
+
+def destination(store: ProjectStore, settings: Settings, secrets: Secrets,
+                transport: httpx.AsyncBaseTransport | None = None, token: str | None = None) -> Destination:
+    """Where the project loads: its recorded Intercom URL (helpmig connect) or the settings'."""
+    project = store.project()
+    token = token or secrets.get("intercom_token")
+    if not token:
+        raise LoadRefused("no Intercom token: set HELPMIG_INTERCOM_TOKEN (or type it on the Connect step)")
+    return Destination(project.intercom_url or settings.intercom_base_url(), token, transport)
+
+
+class PipelineSession:
+    """Open with `async with PipelineSession(...) as session:`, then `await session.load(...)`."""
+
+    def __init__(self, paths: Paths, project: str, target: Destination, *, observer: Observer | None = None,
+                 control: RunControl | None = None, client_options: dict[str, Any] | None = None,
+                 source: Source | None = None) -> None:
+        self.paths = paths
+        self.project = project
+        self.target = target
+        self.observer = observer or NullObserver()
+        self.control = control or RunControl()
+        self.client_options = client_options or {}
+        self._source = source
+        self.store: ProjectStore
+        self.client: IntercomClient
+        self.mmap: MigrationMap
+
+    async def __aenter__(self) -> PipelineSession:
+        self.store = open_project(self.paths, self.project)
+        try:
+            version = require_confirmed_version(self.store)
+        except Exception as exc:
+            self.store.close()
+            problems = list(getattr(exc, "problems", []) or [])
+            raise LoadRefused(f"the field map is not ready: {exc}", problems) from exc
+        self.mmap, self.map_version, self.map_hash = version.map, version.version, version.hash
+        self.source = self._source or open_source(self.store, Secrets())
+        self.reader = SourceReader(self.source)
+        self.client = IntercomClient(self.target.token, base_url=self.target.base_url,
+                                     transport=self.target.transport, **self.client_options)
+        me = await self.client.me()
+        self.acting_admin = me.id
+        self.directory = Directory(await self.client.admins.list(), await self.client.teams.list())
+        self.totals = {o.name: o.count for o in source_objects(self.store)}
+        self.lookups = await self._lookups()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.aclose()
+        self.reader.close()
+        if self._source is None:
+            self.source.close()
+        self.store.close()
+
+    async def _lookups(self) -> dict[str, dict[str, dict[str, Any]]]:
+        lookups: dict[str, dict[str, dict[str, Any]]] = {}
+        for obj in objects_of(self.mmap, TargetKind.LOOKUP):
+            table: dict[str, dict[str, Any]] = {}
+            async for batch in self.reader.batches(obj, batch_size=1000):
+                table.update({r.key: r.data for r in batch})
+            lookups[obj] = table
+        return lookups
+
+    def _start(self, kind: str, options: LoadOptions, phases: tuple[str, ...]) -> RunLog:
+        previous = resumable_run(self.store, kinds=(kind,))
+        if previous is not None:
+            runlog = RunLog.resume(self.store, previous.id)
+            self.observer.event("info", f"resuming {kind} run {previous.id} where it stopped")
+            return runlog
+        return RunLog.start(self.store, kind, map_version=self.map_version, map_hash=self.map_hash,
+                            options={"sample": options.sample, "delta": options.delta,
+                                     "since": options.since.isoformat() if options.since else None},
+                            phases=[(p, 0) for p in phases])
+
+    def _context(self, runlog: RunLog, options: LoadOptions) -> tuple[LoadContext, Resolver]:
+        journal = Journal(self.store, runlog.run_id)
+        ctx = LoadContext(
+            store=self.store, project=self.project, reports_dir=self.paths.reports_dir(self.project),
+            mmap=self.mmap, client=self.client, reader=self.reader, journal=journal, runlog=runlog,
+            control=self.control, observer=self.observer, options=options, acting_admin=self.acting_admin,
+            lookups=self.lookups,
+        )
+        resolver = Resolver(self.mmap, journal, self.directory)
+        resolver.test_contact = options.test_contact
+        resolver.fallback_contact = Resolutions.load(self.store).fallback_contact
+        contact_objects = set(objects_of(self.mmap, TargetKind.CONTACT))
+        company_objects = set(objects_of(self.mmap, TargetKind.COMPANY))
+
+        async def ensure_record(obj: str, key: str) -> str | None:
+            """A referenced contact or company that was not loaded yet (sample, delta)."""
+            if obj not in contact_objects | company_objects:
+                return None
+            records = await ctx.reader.get(obj, [key])
+            if not records:
+                return None
+            if obj in contact_objects:
+                written = await write_contact(ctx, resolver, obj, records[0])
+            else:
+                written = await write_company(ctx, obj, records[0])
+            return written.intercom_id if written.ok else None
+
+        resolver.ensure_record = ensure_record
+        resolver.ensure_email = lambda email: write_walkin_contact(ctx, email)
+        resolver.ensure_tag = lambda name: ensure_tag(ctx, name)
+        resolver.ensure_collection = lambda name: create_collection_named(ctx, name)
+        return ctx, resolver
+
+    async def load(self, options: LoadOptions | None = None, *, kind: str | None = None) -> LoadResult:
+        """A sample, full or delta load; resumes an interrupted run of the same kind."""
+        options = options or LoadOptions()
+        kind = kind or ("sample" if options.sample else "delta" if options.delta else "load")
+        blockers = open_blockers(self.store)
+        if blockers:
+            raise LoadRefused(
+                f"{len(blockers)} audit blockers are open: acknowledge or waive them first",
+                [f"{b.code}: {b.message}" for b in blockers],
+            )
+        phases = options.phases or PHASES
+        runlog = self._start(kind, options, PHASES)
+        self._set_stage("loading" if kind == "load" else None)
+        ctx, resolver = self._context(runlog, options)
+        try:
+            result = await Loader(ctx, resolver, self.directory, self.totals).run(phases)
+        except RunCancelled:
+            ctx.journal.flush()
+            runlog.finish("paused", {"message": "cancelled by the operator; resume continues here"})
+            return LoadResult("cancelled", message="cancelled; run the load again to resume")
+        except BaseException:
+            ctx.journal.flush()
+            raise
+        ctx.journal.flush()
+        summary = {"status": result.status, "phases": {r.phase: r.totals() for r in result.reports},
+                   "message": result.message}
+        if result.status == "done":
+            runlog.finish("done", summary)
+            self._set_stage({"sample": "sampled", "load": "loaded"}.get(kind))
+        else:
+            runlog.finish("paused", summary)  # a gated run resumes once the operator acts
+        return result
+
+    def _set_stage(self, stage: str | None) -> None:
+        if stage is None:
+            return
+        with self.store.session() as session:
+            project = session.get(Project, 1)
+            if project is not None:
+                project.stage = stage
+
+
+def load_started_at(store: ProjectStore) -> datetime | None:
+    """When the first full load began: the delta's reference time."""
+    from sqlalchemy import select
+
+    from helpmig_tui.state.models import Run
+
+    with store.reader() as session:
+        return session.scalar(select(Run.started_at).where(Run.kind == "load").order_by(Run.id).limit(1))
+
