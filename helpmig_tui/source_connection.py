@@ -20,7 +20,7 @@ from connectors.registry import open_source as open_registered_source
 from connectors.registry import source_class
 from connectors.sql import odbc
 from helpmig_tui import redact
-from helpmig_tui.project import SQL_PLATFORMS, ProjectError, normalize_source_options
+from helpmig_tui.project import ProjectError, normalize_source_options
 from helpmig_tui.settings import Secrets
 from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import Project

@@ -8,7 +8,6 @@ and are shown only masked.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -19,47 +18,25 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widget import Widget
-from textual.widgets import (
-    Button,
-    Checkbox,
-    Collapsible,
-    Footer,
-    Header,
-    Input,
-    Label,
-    Select,
-    Static,
-    Switch,
-    TextArea,
-)
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, Static, Switch, TextArea
 
-from connectors.option_fields import OptionField, OptionKind
 from connectors.registry import platform_label
 from helpmig_tui.checklists import checklist_findings
 from helpmig_tui.destination import TOKEN_PLACE, DestinationCheck
-from helpmig_tui.project import SQL_PLATFORMS, ProjectError, normalize_source_options, open_project
+from helpmig_tui.project import DESTINATION_KEY, SQL_PLATFORMS, ProjectError, normalize_source_options, open_project
 from helpmig_tui.redact import mask
 from helpmig_tui.settings import SECRET_ENV, Paths, Secrets, Settings
-from helpmig_tui.source_connection import (
-    SourceCheck,
-    declared_options,
-    form_fields,
-    record_source_check,
-    recorded_source_check,
-    sql_server_drivers,
-    update_source_options,
-)
+from helpmig_tui.source_connection import SourceCheck, record_source_check, recorded_source_check, update_source_options
 from helpmig_tui.state import StoreError
+from screens.form_rows import field, row
+from screens.source_form import DeclaredSourceForm, SourceForm, SqlSourceForm
 
-SQL_MODES = [("SQLite file", "sqlite"), ("SQL Server", "server"), ("ODBC connection string", "odbc")]
 REGIONS = [
     ("US: api.intercom.io", "us"),
     ("EU: api.eu.intercom.io", "eu"),
     ("Australia: api.au.intercom.io", "au"),
     ("Another URL (a sandbox, a proxy)", "custom"),
 ]
-AUTO_DRIVER = "auto"
 SEVERITY_STYLE = {"blocker": "bold red", "warning": "yellow", "info": "cyan"}
 KEYRING_NAME = "the Windows Credential Manager" if sys.platform == "win32" else "the system keyring"
 
@@ -83,15 +60,6 @@ class DestinationTestRequested(Message):
         self.region = region
         self.url = url
         self.remember = remember
-
-
-def _row(label: str, widget: Widget) -> Horizontal:
-    """One form line: a label, then its widget (compact, so a form fits 80x24)."""
-    return Horizontal(Label(label, classes="field-label"), widget, classes="field-row")
-
-
-def _switch(widget_id: str, label: str, value: bool) -> Horizontal:
-    return Horizontal(Switch(value=value, id=widget_id), Label(label), classes="switch-row")
 
 
 class ConnectScreen(Screen[None]):
@@ -124,7 +92,10 @@ class ConnectScreen(Screen[None]):
         self.last_source: SourceCheck | None = None
         self.intercom_error: str | None = None
         self.leaving = False
+        self.keyring = secrets.keyring_available()
         self._load()
+        form = SqlSourceForm if self.platform in SQL_PLATFORMS else DeclaredSourceForm
+        self.source_form: SourceForm = form(self.platform, self.recorded)
 
     def _load(self) -> None:
         with open_project(self.paths, self.project) as store:
@@ -133,11 +104,7 @@ class ConnectScreen(Screen[None]):
         self.platform = row.platform
         self.recorded: dict[str, Any] = dict(row.source_options)
         self.intercom_url = row.intercom_url
-        self.intercom = dict(row.settings.get("intercom") or {})
-
-    @property
-    def sql(self) -> bool:
-        return self.platform in SQL_PLATFORMS
+        self.intercom = dict(row.settings.get(DESTINATION_KEY) or {})
 
     # -- layout --------------------------------------------------------------------------
 
@@ -148,7 +115,7 @@ class ConnectScreen(Screen[None]):
         with VerticalScroll(id="connect-form"):
             yield Static("Source", classes="title")
             with Vertical(id="source-panel", classes="panel"):
-                yield from self._sql_form() if self.sql else self._declared_form()
+                yield self.source_form
                 if self.keyring and self._secret_names():
                     yield Checkbox(f"Remember the secrets above in {KEYRING_NAME} when saving", id="remember-source")
                 with Horizontal(classes="buttons"):
@@ -165,105 +132,9 @@ class ConnectScreen(Screen[None]):
                 for item in checklist_findings(self.platform):
                     line = Text(f"[{item.severity.value}] ", style=SEVERITY_STYLE[item.severity.value])
                     line.append(item.message, style="bold")
-                    line.append(f"\n  {item.detail}", style="dim")
                     yield Static(line, classes="checklist-item")
+                    yield Static(item.detail, classes="checklist-detail")
         yield Footer()
-
-    @property
-    def keyring(self) -> bool:
-        if not hasattr(self, "_keyring"):
-            self._keyring = self.secrets.keyring_available()
-        return self._keyring
-
-    def _field(self, label: str, widget: Widget, help_text: str = "") -> ComposeResult:
-        yield _row(label, widget)
-        if help_text:
-            yield Static(help_text, classes="field-help")
-
-    def _secret_field(self, name: str, label: str, help_text: str = "") -> ComposeResult:
-        field = Input(password=True, id=f"secret-{name}", placeholder="typed in for this session only", compact=True)
-        yield _row(label, field)
-        yield Static("", id=f"secret-{name}-source", classes="field-help")
-        if help_text:
-            yield Static(help_text, classes="field-help")
-
-    def _sql_form(self) -> ComposeResult:
-        opts = self.recorded
-        mode = "server" if "server" in opts else "odbc" if "odbc" in opts else "sqlite"
-        yield from self._field("Where the database is", Select(SQL_MODES, value=mode, allow_blank=False, id="sql-mode", compact=True))
-        if "db_url" in opts:
-            yield Static("Recorded as a database URL (helpmig init --db-url); saving here replaces it.", classes="field-help")
-        with Vertical(id="sqlite-box"):
-            yield from self._field("SQLite database file", Input(opts.get("sqlite", ""), id="sqlite", compact=True,
-                                   placeholder=r"C:\SmarterTrack\MRS\App_Data\SmarterTrack.db"))
-        with Vertical(id="server-box"):
-            yield from self._field("Server", Input(opts.get("server", ""), id="server", compact=True,
-                                                   placeholder=r"host\instance or host,port"))
-            yield from self._field("Database", Input(opts.get("database", ""), id="database", compact=True))
-            drivers = sql_server_drivers()
-            recorded = opts.get("driver")
-            choices = [(f"Newest installed ({drivers.preferred})" if drivers.preferred else "No SQL Server driver found", AUTO_DRIVER)]
-            choices += [(name, name) for name in drivers.drivers]
-            if recorded and recorded not in drivers.drivers:
-                choices.append((f"{recorded} (not installed here)", recorded))
-            yield from self._field("ODBC driver", Select(choices, value=recorded or AUTO_DRIVER, allow_blank=False, id="driver",
-                                                         disabled=len(choices) == 1, compact=True))
-            if drivers.problem:
-                yield Static(Text(f"{drivers.problem} ({drivers.hint}). A SQLite file still works.", style="yellow"),
-                             id="driver-note", classes="field-help")
-            yield _switch("trusted", "Windows authentication (the account running helpmig)",
-                          bool(opts.get("trusted")) or not opts.get("user"))
-            with Vertical(id="login-box"):
-                yield from self._field("SQL login", Input(opts.get("user", ""), id="user", compact=True))
-            yield _switch("encrypt", "Encrypt the connection", opts.get("encrypt", True) is not False)
-            yield _switch("validate-cert", "Validate the server certificate (off accepts self-signed ones)",
-                          opts.get("trust_server_certificate", True) is False)
-            yield Static("ApplicationIntent=ReadOnly is always on: helpmig only reads from the source.", classes="field-help")
-        with Vertical(id="odbc-box"):
-            yield from self._field("ODBC connection string", Input(opts.get("odbc", ""), id="odbc", compact=True),
-                                   "without PWD=...: the password is asked below")
-        with Vertical(id="password-box"):
-            yield from self._secret_field("sql_password", "SQL password")
-        yield from self._field("Attachments folder", Input(opts.get("attachments", ""), id="attachments", compact=True),
-                               "App_Data (SmarterTrack) or the attachment share (Track-It!)")
-        if self.platform == "smartertrack":
-            yield from self._field("Table prefix", Input(opts.get("prefix", ""), id="prefix", placeholder="st_", compact=True))
-        yield from self._field("Schema", Input(opts.get("schema", ""), id="schema", placeholder="dbo", compact=True))
-        if self.platform == "trackit":
-            yield from self._field("Time zone of the Track-It! server", Input(opts.get("timezone", ""), id="timezone", compact=True,
-                                   placeholder="Europe/Berlin (default: this machine's)"),
-                                   "Track-It! stores local times; they are read in this zone")
-
-    def _declared_form(self) -> ComposeResult:
-        fields = form_fields(self.platform)
-        for spec in fields:
-            if not spec.advanced:
-                yield from self._declared_field(spec)
-        advanced = [spec for spec in fields if spec.advanced]
-        if advanced:
-            with Collapsible(title="Advanced", collapsed=True, id="advanced"):
-                for spec in advanced:
-                    yield from self._declared_field(spec)
-
-    def _declared_field(self, spec: OptionField) -> ComposeResult:
-        if spec.secret:
-            yield from self._secret_field(spec.name, spec.label, spec.help)
-            return
-        value = self.recorded.get(spec.name, spec.default)
-        widget_id = f"opt-{spec.name}"
-        if spec.kind is OptionKind.BOOLEAN:
-            yield _switch(widget_id, spec.label, bool(value))
-            return
-        widget: Widget
-        if spec.kind is OptionKind.CHOICE:
-            widget = Select([(c, c) for c in spec.choices], value=value if value in spec.choices else Select.NULL,
-                            allow_blank=value not in spec.choices, id=widget_id, compact=True)
-        elif spec.kind is OptionKind.JSON:
-            widget = TextArea(json.dumps(value, indent=2) if value else "", id=widget_id, compact=True)
-        else:
-            widget = Input("" if value is None else str(value), id=widget_id, compact=True,
-                           type="integer" if spec.kind is OptionKind.INTEGER else "text")
-        yield from self._field(spec.label + (" (required)" if spec.required else ""), widget, spec.help)
 
     def _intercom_form(self) -> ComposeResult:
         if self.intercom_url:  # the recorded destination, else the settings (HELPMIG_INTERCOM_URL or _REGION)
@@ -272,9 +143,9 @@ class ConnectScreen(Screen[None]):
         else:
             region = None if self.settings.intercom_url else self.settings.intercom_region
             url = self.settings.intercom_url or ""
-        yield from self._field("Region", Select(REGIONS, value=region or "custom", allow_blank=False, id="region", compact=True))
-        yield _row("API base URL", Input(url, id="intercom-url", placeholder="http://127.0.0.1:8765", compact=True))
-        yield _row("Access token", Input(password=True, id="token", placeholder="typed in for this session only", compact=True))
+        yield from field("Region", Select(REGIONS, value=region or "custom", allow_blank=False, id="region", compact=True))
+        yield row("API base URL", Input(url, id="intercom-url", placeholder="http://127.0.0.1:8765", compact=True))
+        yield row("Access token", Input(password=True, id="token", placeholder="typed in for this session only", compact=True))
         yield Static("", id="token-source", classes="field-help")
         if self.keyring:
             yield Checkbox(f"Remember the token in {KEYRING_NAME} once it works", id="remember-token")
@@ -283,7 +154,6 @@ class ConnectScreen(Screen[None]):
         yield Static("", id="intercom-result")
 
     def on_mount(self) -> None:
-        self._show_mode()
         self._show_region()
         self._show_secret_sources()
         if self.source_running:
@@ -306,70 +176,22 @@ class ConnectScreen(Screen[None]):
 
     # -- what the form says --------------------------------------------------------------
 
-    def _value(self, selector: str) -> str:
-        return self.query_one(selector, Input).value.strip()
-
-    def _switched(self, selector: str) -> bool:
-        return self.query_one(selector, Switch).value
-
-    def _mode(self) -> str:
-        return str(self.query_one("#sql-mode", Select).value)
-
-    def source_options(self) -> dict[str, Any]:
-        """The options the form describes (ProjectError when a field cannot be read)."""
-        if not self.sql:
-            values: dict[str, Any] = {}
-            for spec in form_fields(self.platform):
-                if spec.secret:
-                    continue
-                widget = self.query_one(f"#opt-{spec.name}")
-                if isinstance(widget, Select):
-                    values[spec.name] = None if widget.is_blank() else widget.value
-                elif isinstance(widget, TextArea):
-                    values[spec.name] = widget.text
-                else:
-                    values[spec.name] = widget.value  # type: ignore[attr-defined]
-            return declared_options(self.platform, values)
-        mode = self._mode()
-        options: dict[str, Any] = {"attachments": self._value("#attachments"), "schema": self._value("#schema")}
-        if self.platform == "smartertrack":
-            options["prefix"] = self._value("#prefix")
-        if self.platform == "trackit":
-            options["timezone"] = self._value("#timezone")
-        if mode == "sqlite":
-            options["sqlite"] = self._value("#sqlite")
-        elif mode == "odbc":
-            options["odbc"] = self._value("#odbc")
-        else:
-            trusted = self._switched("#trusted")
-            driver = self.query_one("#driver", Select).value
-            options.update(
-                server=self._value("#server"),
-                database=self._value("#database"),
-                driver=None if driver == AUTO_DRIVER else driver,
-                trusted=trusted,
-                user=None if trusted else self._value("#user"),
-                encrypt=self._switched("#encrypt"),
-                trust_server_certificate=not self._switched("#validate-cert"),
-            )
-        return options
-
-    def _secret_names(self) -> list[str]:
-        if self.sql:
-            return ["sql_password"]
-        return [spec.name for spec in form_fields(self.platform) if spec.secret]
+    def _secret_names(self) -> tuple[str, ...]:
+        return self.source_form.secret_names
 
     def _take_source_secrets(self, remember: bool) -> None:
-        """Typed-in secrets go to the session (and the keyring when asked); the fields empty."""
-        box = self.query("#remember-source")
-        keep = remember and bool(box) and box.first(Checkbox).value
+        """Typed-in secrets go to the session, the fields empty; with `remember` (and the box
+        ticked) the session's secrets go to the keyring too."""
         for name in self._secret_names():
-            field = self.query_one(f"#secret-{name}", Input)
-            if field.value:
-                self.secrets.set_session(name, field.value)
-                if keep and not self.secrets.save_to_keyring(name, field.value):
-                    self.notify(f"No keyring here: {name} is kept for this session only.", severity="warning")
-                field.value = ""
+            widget = self.query_one(f"#secret-{name}", Input)
+            if widget.value:
+                self.secrets.set_session(name, widget.value)
+                widget.value = ""
+        box = self.query("#remember-source")
+        if remember and box and box.first(Checkbox).value:
+            for name in self._secret_names():
+                if self.secrets.source_of(name) == "typed in":
+                    self.secrets.save_to_keyring(name, self.secrets.get(name) or "")
         self._show_secret_sources()
 
     def _secret_status(self, name: str) -> tuple[str, bool]:
@@ -393,23 +215,12 @@ class ConnectScreen(Screen[None]):
         self.query_one("#token-source", Static).update(status)
         self.query_one("#token", Input).disabled = not editable
 
-    def _show_mode(self) -> None:
-        if not self.sql:
-            return
-        mode = self._mode()
-        self.query_one("#sqlite-box").display = mode == "sqlite"
-        self.query_one("#server-box").display = mode == "server"
-        self.query_one("#odbc-box").display = mode == "odbc"
-        trusted = self._switched("#trusted")
-        self.query_one("#login-box").display = mode == "server" and not trusted
-        self.query_one("#password-box").display = (mode == "server" and not trusted) or mode == "odbc"
-
     def _show_region(self) -> None:
         self.query_one("#intercom-url").parent.display = self.query_one("#region", Select).value == "custom"
 
     def _dirty(self) -> bool:
         try:
-            return normalize_source_options(self.platform, self.source_options()) != self.recorded
+            return normalize_source_options(self.platform, self.source_form.options()) != self.recorded
         except ProjectError:
             return True
 
@@ -443,12 +254,6 @@ class ConnectScreen(Screen[None]):
         self.query_one("#intercom-result", Static).update(text)
 
     # -- events --------------------------------------------------------------------------
-
-    @on(Select.Changed, "#sql-mode")
-    @on(Switch.Changed, "#trusted")
-    def _mode_changed(self) -> None:
-        self._show_mode()
-        self._update_blocking()
 
     @on(Select.Changed, "#region")
     def _region_changed(self) -> None:
@@ -515,7 +320,7 @@ class ConnectScreen(Screen[None]):
 
     def source_options_or_say(self) -> dict[str, Any] | None:
         try:
-            return self.source_options()
+            return self.source_form.options()
         except ProjectError as exc:
             self._source_result(Text(str(exc), style="red"))
             return None
@@ -525,7 +330,7 @@ class ConnectScreen(Screen[None]):
             self.notify("The Intercom test is still running.")
             return
         region = str(self.query_one("#region", Select).value)
-        url = self._value("#intercom-url") if region == "custom" else None
+        url = self.query_one("#intercom-url", Input).value.strip() if region == "custom" else None
         if region == "custom" and not url:
             self._intercom_result(Text("Give the API's base URL, or choose a region.", style="red"))
             return
