@@ -3,6 +3,8 @@
 `make_app` is the one factory the CLI and the tests share, so tests drive exactly the
 wiring the operator gets. `intercom_transport` is the one seam to the network: the
 in-process sandbox's transport for the tests and the demo, None (the real network) otherwise.
+Every Intercom client the App makes shares it, so it must outlive a client's close (the
+sandbox's does: closing it is a no-op).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.abc
 import sys
 
 import pytest
@@ -154,3 +155,20 @@ def test_without_pyodbc_the_driver_list_says_so(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyodbc", None)
     choice = sql_server_drivers()
     assert choice.drivers == () and "pyodbc is not installed" in choice.problem and choice.hint == "pip install pyodbc"
+
+
+class _NoDriverManager(importlib.abc.MetaPathFinder):
+    """Imports pyodbc as a machine without unixODBC does: libodbc.so.2 is missing."""
+
+    def find_spec(self, name, path, target=None):
+        if name == "pyodbc":
+            raise ImportError("libodbc.so.2: cannot open shared object file: No such file or directory")
+        return None
+
+
+def test_without_the_odbc_manager_the_driver_list_says_what_to_install(monkeypatch):
+    monkeypatch.delitem(sys.modules, "pyodbc", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_NoDriverManager(), *sys.meta_path])
+    choice = sql_server_drivers()
+    assert choice.problem == "the ODBC driver manager is not installed (libodbc.so.2 not found)"
+    assert "apt-get install unixodbc" in choice.hint
