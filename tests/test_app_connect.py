@@ -385,3 +385,25 @@ async def test_remember_a_source_password_when_saving(paths, sandbox, tmp_path, 
         await pilot.press("s")
         assert ring.values == {(KEYRING_SERVICE, "sql_password"): "Tr@ckit-pass"}
     assert Secrets(env={}).source_of("sql_password") == "keyring"  # a later session finds it
+
+
+async def test_an_odbc_connection_string_goes_through_pyodbc(paths, sample, sandbox, tmp_path):
+    """The ODBC path for real: pyodbc and the SQLite ODBC driver stand in for SQL Server."""
+    create_project(paths, "acme", "smartertrack", {"sqlite": str(tmp_path / "x.db")}).close()
+    app = _app(paths, sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_connect(pilot)
+        screen.query_one("#sql-mode", Select).value = "odbc"
+        await pilot.pause()
+        assert screen.query_one("#odbc-box").display and screen.query_one("#password-box").display
+        field = screen.query_one("#odbc", Input)
+        field.value = f"DRIVER={{SQLite3}};Database={sample / 'smartertrack.db'}"
+        field.focus()
+        await pilot.press("enter")
+        await _settle(pilot)
+        result = _text(screen, "#source-result")
+        assert "✓ ODBC DRIVER={SQLite3}" in result and "through SQLite3" in result
+        await pilot.press("ctrl+s")
+    with open_project(paths, "acme") as store:
+        assert store.project().source_options == {"odbc": f"DRIVER={{SQLite3}};Database={sample / 'smartertrack.db'}"}
+        assert recorded_source_check(store)["ok"] is True

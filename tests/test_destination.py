@@ -46,10 +46,16 @@ async def test_the_check_reads_the_workspace_admins_teams_and_attributes(sandbox
     assert "helpmig sandbox" in text and "Brook Agent" in text and "247 of 250 free" in text
 
 
-async def test_a_nearly_full_workspace_is_a_warning(sandbox, monkeypatch):
-    monkeypatch.setattr("helpmig_tui.destination.FEW_ATTRIBUTES_LEFT", 251)
+async def test_a_nearly_full_workspace_is_a_warning(sandbox):
+    async with sandbox.client(TOKEN) as client:
+        for i in range(230):
+            model = "contact" if i % 2 else "company"
+            await client.data_attributes.create(DataAttributeCreate(name=f"legacy_{i}", model=model, data_type="string"))
     check = await check_destination(Destination("http://intercom.sandbox"), TOKEN, transport=sandbox.transport())
-    assert check.warnings and "250 of 250 custom data attributes are free" in check.warnings[0]
+    assert check.custom_attributes == {"contact": 115, "company": 115} and check.attributes_free == 20
+    assert check.warnings == (
+        "only 20 of 250 custom data attributes are free: archive unused ones before the map adds its own",
+    )
 
 
 async def test_a_wrong_token_is_rejected_with_where_to_find_it(sandbox):
