@@ -20,9 +20,11 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from assets import asset
 from connectors.base import SourceError
+from connectors.intercom.sandbox import DEFAULT_TOKEN, SANDBOX_URL
 from helpmig_tui import desktop, redact
 from helpmig_tui.audit import run_audit
 from helpmig_tui.audit_store import save_audit
+from helpmig_tui.demo import Demo
 from helpmig_tui.destination import DestinationError, check_destination, record_destination, resolve_destination
 from helpmig_tui.logs import get_logger
 from helpmig_tui.mapping.llm import LlmProposer
@@ -98,17 +100,24 @@ class HelpmigApp(App[int]):
         paths: Paths,
         settings: Settings,
         secrets: Secrets,
+        demo: Demo | None = None,
         intercom_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__()
         self.paths = paths
         self.settings = settings
         self.secrets = secrets
-        self.intercom_transport = intercom_transport
+        self.demo = demo  # the demo's project and its in-process Intercom sandbox
+        self.intercom_transport = intercom_transport or (demo.sandbox.transport() if demo else None)
+        if demo is not None:  # the demo's Intercom is its sandbox: nothing to look up or type in
+            self.settings = settings.model_copy(update={"intercom_url": SANDBOX_URL})
+            secrets.set_session("intercom_token", DEFAULT_TOKEN)
 
     def on_mount(self) -> None:
         self.theme = "textual-light" if self.settings.theme == "light" else "textual-dark"
         self.push_screen(WelcomeScreen(self.paths))
+        if self.demo is not None:
+            self.open_project(self.demo.project)
 
     def action_keys(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -371,8 +380,10 @@ def make_app(
     paths: Paths | None = None,
     settings: Settings | None = None,
     secrets: Secrets | None = None,
+    demo: Demo | None = None,
     intercom_transport: httpx.AsyncBaseTransport | None = None,
 ) -> HelpmigApp:
-    """The app as the CLI starts it; tests (and the demo) pass their own home, environment
-    and, to talk to the in-process sandbox, an Intercom transport."""
-    return HelpmigApp(paths or resolve_paths(), settings or Settings.from_env(), secrets or Secrets(), intercom_transport)
+    """The app as the CLI starts it; tests pass their own home and environment, and the
+    in-process sandbox's transport (the demo's is used when none is given)."""
+    return HelpmigApp(paths or resolve_paths(), settings or Settings.from_env(), secrets or Secrets(), demo,
+                      intercom_transport)

@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.set_defaults(handler=handler)
         return cmd
 
-    demo = command("demo", "generate a sample source and walk the whole flow against a local Intercom sandbox", _not_built)
+    demo = command("demo", "generate a sample source and walk the whole flow against a local Intercom sandbox",
+                   _run("cmd_demo"))
     demo.add_argument("--headless", action="store_true", help="run the flow without the wizard and print the result")
     demo.add_argument("--tickets", type=int, default=200, metavar="N", help="size of the sample source")
     demo.add_argument("--source", choices=PLATFORM_CHOICES, default="smartertrack", help="which platform to imitate")
@@ -104,30 +105,39 @@ def build_parser() -> argparse.ArgumentParser:
     mapping.add_argument("--llm", action="store_true", help="ask the configured LLM endpoint as well")
     mapping.add_argument("--min-confidence", type=float, metavar="X", help="with --confirm: only rows at or above X")
 
-    plan = command("plan", "show the phases, the API-call budget and the ETA", _not_built)
+    plan = command("plan", "show the phases, the API-call budget, the ETA and the reconciliation queue", _run("cmd_plan"))
     _project_arg(plan)
+    plan.add_argument("--match", nargs="+", metavar="OBJECT:KEY=ID", help="match agents or groups to admins or teams")
+    plan.add_argument("--skip", nargs="+", metavar="OBJECT:KEY", help="agents to leave unmatched on purpose")
+    plan.add_argument("--fallback-admin", metavar="ID", help="the admin for every agent left unmatched")
+    plan.add_argument("--fallback-contact", metavar="EMAIL", help="the requester of tickets whose requester is missing")
+    plan.set_defaults(team_objects=("departments", "groups", "teams", "hd_groups"))
 
-    load = command("load", "load into Intercom, phase by phase (resumes where it stopped)", _not_built)
+    load = command("load", "load into Intercom, phase by phase (resumes where it stopped)", _run("cmd_load"))
     _project_arg(load)
     load.add_argument("--sample", type=int, metavar="N", help="load only N records per object")
     load.add_argument("--phase", metavar="NAME", help="run only this phase")
-    load.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    load.add_argument("--yes", action="store_true", help="do not ask; go on past phases that are not clean")
+    load.add_argument("--test-contact", metavar="EMAIL", help="with --sample: every conversation goes to this contact")
 
-    validate = command("validate", "read a random sample back from Intercom and compare it field by field", _not_built)
+    validate = command("validate", "read a random sample back from Intercom and compare it field by field",
+                       _run("cmd_validate"))
     _project_arg(validate)
     validate.add_argument("--sample", type=int, default=50, metavar="N", help="records per object (default 50)")
 
-    delta = command("delta", "load what was created or changed in the source since the load began", _not_built)
+    delta = command("delta", "load what was created or changed in the source since the load began", _run("cmd_delta"))
     _project_arg(delta)
 
-    rollback = command("rollback", "remove what this project created in Intercom", _not_built)
+    rollback = command("rollback", "remove what this project created in Intercom", _run("cmd_rollback"))
     _project_arg(rollback)
     scope = rollback.add_mutually_exclusive_group()
     scope.add_argument("--sample", action="store_true", help="only what the sample run created")
     scope.add_argument("--all", action="store_true", help="everything this project created")
     rollback.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    rollback.add_argument("--include-changed", action="store_true",
+                          help="also remove objects someone changed in Intercom after the import")
 
-    report = command("report", "write and list the project's reports", _not_built)
+    report = command("report", "write the summary report and list the project's reports", _run("cmd_report"))
     _project_arg(report)
 
     status = command("status", "show where a project stands", cmd_status)
@@ -166,8 +176,15 @@ def _fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> int:
 # -- commands ---------------------------------------------------------------------
 
 
-def _not_built(args: argparse.Namespace) -> int:
-    return _fail(f"{args.command}: not built yet")
+def _run(name: str) -> Callable[[argparse.Namespace], int]:
+    """A run command from cli_pipeline, imported when used (it pulls the whole engine)."""
+
+    def handler(args: argparse.Namespace) -> int:
+        from helpmig_tui import cli_pipeline
+
+        return getattr(cli_pipeline, name)(args)
+
+    return handler
 
 
 def _paths(args: argparse.Namespace) -> Paths:
@@ -497,3 +514,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), exc.hint, EXIT_USAGE if usage else EXIT_FAILED)
     except KeyboardInterrupt:
         return _fail("interrupted", code=EXIT_FAILED)
+    except Exception as exc:  # the run commands' own errors, without importing the engine up front
+        return _run_error(exc)
+
+
+def _run_error(exc: Exception) -> int:
+    from connectors.intercom.errors import IntercomError
+    from helpmig_tui.pipeline.context import LoadAborted
+    from helpmig_tui.pipeline.session import LoadRefused
+
+    if isinstance(exc, LoadRefused):
+        return _fail(str(exc), exc.hint)
+    if isinstance(exc, (LoadAborted, IntercomError)):
+        return _fail(str(exc), code=EXIT_FAILED)
+    raise exc

@@ -407,3 +407,25 @@ async def test_an_odbc_connection_string_goes_through_pyodbc(paths, sample, sand
     with open_project(paths, "acme") as store:
         assert store.project().source_options == {"odbc": f"DRIVER={{SQLite3}};Database={sample / 'smartertrack.db'}"}
         assert recorded_source_check(store)["ok"] is True
+
+
+async def test_the_demo_connects_to_its_sandbox_with_nothing_typed_in(paths):
+    from helpmig_tui.demo import prepare_demo
+
+    demo = prepare_demo(paths, "smartertrack", tickets=30)
+    app = make_app(paths=paths, settings=Settings(), secrets=Secrets(env={}, use_keyring=False), demo=demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, OverviewScreen)  # the demo opens its project
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, ConnectScreen)
+        assert screen.query_one("#intercom-url", Input).value == SANDBOX_URL
+        assert "typed in for this session" in _text(screen, "#token-source")
+        await pilot.press("t")
+        await _settle(pilot)
+        assert "✓ SQLite file" in _text(screen, "#source-result")
+        assert "✓ Workspace helpmig sandbox" in _text(screen, "#intercom-result")
+        assert "The source and Intercom are connected" in _text(screen, "#blocking")
+    with open_project(paths, demo.project) as store:
+        assert store.project().intercom_url == SANDBOX_URL

@@ -287,8 +287,13 @@ class ConversationJob:
         for ref in await self.ctx.reader.attachments(obj, record):
             problem = self._file_problem(ref)
             if problem is None:
-                data = await self.ctx.reader.read(ref, MAX_FILE_BYTES)
-                if data is None:
+                try:
+                    data = await self.ctx.reader.read(ref, MAX_FILE_BYTES)
+                except Exception as exc:  # a share gone, a 404 from a REST source: this file only
+                    data, problem = b"", f"could not be read: {exc}"
+                if problem is not None:
+                    pass
+                elif data is None:
                     problem = f"over {MAX_FILE_BYTES // 2**20} MB"
                 elif not data:
                     problem = "empty"
@@ -432,7 +437,8 @@ class ConversationJob:
                 await ctx.client.tags.tag_conversation(conversation_id, tag_id, ctx.acting_admin)
                 return tag_id, "created"
 
-            await ctx.write(kind="conversation_tag", key=f"{self.key}#{name.casefold()}", obj=self.obj, send=tag)
+            await ctx.write(kind="conversation_tag", key=f"{self.key}#{name.casefold()}", obj=self.obj, send=tag,
+                            parent_key=self.key)
         company_id = await self.resolver.company(m) if "company" in m.references else None
         title = m.standard.get("title")
         if title or m.attributes or company_id:
@@ -447,7 +453,7 @@ class ConversationJob:
             entry = ctx.journal.get("conversation_update", self.key)
             changed = ctx.options.delta and entry is not None and entry.payload_hash != digest
             await ctx.write(kind="conversation_update", key=self.key, obj=self.obj, send=put, payload_hash=digest,
-                            entry=entry, redo=changed)
+                            entry=entry, redo=changed, parent_key=self.key)
         team_id = self.resolver.team(m)
         if team_id:
             await self._manage("conversation_team", lambda: ctx.client.conversations.assign(
@@ -476,4 +482,4 @@ class ConversationJob:
         async def find() -> str | None:
             return conversation_id if applied(await self._read_back(conversation_id, fresh=True)) else None
 
-        return await self.ctx.write(kind=kind, key=self.key, obj=self.obj, send=send, find=find)
+        return await self.ctx.write(kind=kind, key=self.key, obj=self.obj, send=send, find=find, parent_key=self.key)

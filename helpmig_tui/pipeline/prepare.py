@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors.base import Record
+from connectors.intercom import IntercomClient
 from connectors.intercom.models import CollectionCreate, ConversationAttributeCreate, DataAttributeCreate
 from connectors.intercom.models.attributes import ConversationAttributeOption, DataAttributeOption
 from helpmig_tui.mapping.apply import apply_map
@@ -118,19 +119,19 @@ async def match_phase(ctx: LoadContext, directory: Directory, totals: dict[str, 
 # -- the destination schema -------------------------------------------------------------
 
 
-async def existing_attributes(ctx: LoadContext) -> list[ExistingAttribute]:
+async def existing_attributes_of(client: IntercomClient) -> list[ExistingAttribute]:
     found = []
     for model in ("contact", "company"):
-        for attribute in await ctx.client.data_attributes.list(model, include_archived=False):
+        for attribute in await client.data_attributes.list(model, include_archived=False):
             found.append(ExistingAttribute(attribute.name, model, attribute.data_type or "", bool(attribute.archived),
                                            bool(attribute.custom) if attribute.custom is not None else True))
-    for attribute in await ctx.client.conversation_attributes.list():
+    for attribute in await client.conversation_attributes.list():
         found.append(ExistingAttribute(attribute.name, "conversation", attribute.data_type or ""))
     return found
 
 
 async def schema_phase(ctx: LoadContext, resolver: Resolver, totals: dict[str, int | None]) -> None:
-    plan = plan_schema(ctx.mmap, await existing_attributes(ctx))
+    plan = plan_schema(ctx.mmap, await existing_attributes_of(ctx.client))
     tracker = ctx.tracker("(attributes)", len(plan.attributes))
     for attribute in plan.attributes:
         tracker.read += 1

@@ -17,15 +17,18 @@ from helpmig_tui.audit_store import open_blockers, source_objects
 from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.mapping.versions import require_confirmed_version
-from helpmig_tui.pipeline.context import LoadContext, LoadOptions, NullObserver, Observer
+from helpmig_tui.pipeline.context import LoadAborted, LoadContext, LoadOptions, NullObserver, Observer
 from helpmig_tui.pipeline.control import RunCancelled, RunControl
 from helpmig_tui.pipeline.journal import Journal
 from helpmig_tui.pipeline.loader import PHASES, Loader, LoadResult
-from helpmig_tui.pipeline.prepare import Resolutions, create_collection_named, ensure_tag, objects_of
+from helpmig_tui.pipeline.plan import Plan, build_plan
+from helpmig_tui.pipeline.prepare import Resolutions, create_collection_named, ensure_tag, match_record, objects_of
 from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.records import write_company, write_contact, write_walkin_contact
 from helpmig_tui.pipeline.resolver import Directory, Resolver
+from helpmig_tui.pipeline.rollback import Rollback, sample_runs
 from helpmig_tui.pipeline.runs import RunLog, resumable_run
+from helpmig_tui.pipeline.validate import ValidationResult, Validator
 from helpmig_tui.project import open_project, open_source
 from helpmig_tui.settings import Paths, Secrets, Settings
 from helpmig_tui.state import ProjectStore
@@ -170,7 +173,10 @@ class PipelineSession:
         self._set_stage("loading" if kind == "load" else None)
         ctx, resolver = self._context(runlog, options)
         try:
-            result = await Loader(ctx, resolver, self.directory, self.totals).run(phases)
+            try:
+                result = await Loader(ctx, resolver, self.directory, self.totals).run(phases)
+            except BaseExceptionGroup as group:  # raised inside the phases' task groups
+                raise _first_cause(group) from group
         except RunCancelled:
             ctx.journal.flush()
             runlog.finish("paused", {"message": "cancelled by the operator; resume continues here"})
@@ -188,6 +194,50 @@ class PipelineSession:
             runlog.finish("paused", summary)  # a gated run resumes once the operator acts
         return result
 
+    async def plan(self) -> Plan:
+        """The plan at this workspace's rate limit, with the agents and groups to settle."""
+        from helpmig_tui.mapping.schema_plan import plan_schema
+        from helpmig_tui.pipeline.prepare import existing_attributes_of
+
+        existing = await existing_attributes_of(self.client)
+        to_create = len(plan_schema(self.mmap, existing).to_create())
+        plan = build_plan(self.store, self.mmap, self.client.metrics().window.limit, to_create)
+        resolutions = Resolutions.load(self.store)
+        for kind, target in (("admin", TargetKind.ADMIN), ("team", TargetKind.TEAM)):
+            for obj in objects_of(self.mmap, target):
+                async for batch in self.reader.batches(obj):
+                    for record in batch:
+                        match = match_record(kind, obj, record, self.mmap, self.directory, resolutions)
+                        if match.how == "unmatched":
+                            plan.queue.append(match)
+        return plan
+
+    async def validate(self, sample: int = 50, *, seed: int | None = None, sample_run_only: bool = False) -> ValidationResult:
+        run_ids = sample_runs(self.store) if sample_run_only else None
+        journal = Journal(self.store, None)
+        return await Validator(self.store, self.mmap, self.reader, self.client, journal, self.lookups).run(
+            sample, seed=seed, run_ids=run_ids)
+
+    def rollback(self, *, sample_only: bool, include_changed: bool = False) -> Rollback:
+        """The rollback of everything, or of the sample runs only; `.planned()` before `.run()`."""
+        return Rollback(self.store, self.client, Journal(self.store, None), acting_admin=self.acting_admin,
+                        run_ids=sample_runs(self.store) if sample_only else None, include_changed=include_changed,
+                        observer=self.observer, control=self.control)
+
+    async def delta(self, options: LoadOptions | None = None) -> LoadResult:
+        """What changed in the source since the first full load began: created or updated,
+        new messages appended; by updated-at where the source has it, else by content hash."""
+        from connectors.base import Capability
+
+        options = options or LoadOptions()
+        options.delta = True
+        started = load_started_at(self.store)
+        if started is None:
+            raise LoadRefused("no full load yet: the delta follows a load")
+        if Capability.DELTA_UPDATED_AT in self.source.capabilities:
+            options.since = started
+        return await self.load(options, kind="delta")
+
     def _set_stage(self, stage: str | None) -> None:
         if stage is None:
             return
@@ -195,6 +245,26 @@ class PipelineSession:
             project = session.get(Project, 1)
             if project is not None:
                 project.stage = stage
+
+
+def _first_cause(group: BaseExceptionGroup) -> BaseException:
+    """The exception that stopped the run: an abort (token rejected) before a cancel,
+    before anything else; a plain failure is raised as the group itself."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                walk(inner)
+        else:
+            leaves.append(exc)
+
+    walk(group)
+    for kind in (LoadAborted, RunCancelled):
+        found = next((e for e in leaves if isinstance(e, kind)), None)
+        if found is not None:
+            return found
+    return leaves[0] if len(leaves) == 1 else group
 
 
 def load_started_at(store: ProjectStore) -> datetime | None:

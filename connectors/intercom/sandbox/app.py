@@ -104,5 +104,19 @@ class Sandbox:
         options.setdefault("clock", self.config.clock)
         return IntercomClient(token, base_url=SANDBOX_URL, transport=self.transport(), **options)
 
+    def add_team(self, name: str) -> str:
+        """A team in the workspace (teams cannot be created through the API): for demos
+        and tests that need the source's groups to match."""
+        team_id = self.state.number_id("teams", 5_017_100)
+        self.store.put("teams", {"id": team_id, "name": name, "admin_ids": []})
+        return team_id
+
+    def add_admin(self, name: str, email: str, team_ids: tuple[str, ...] = ()) -> str:
+        """A teammate in the workspace (admins cannot be created through the API either)."""
+        admin_id = self.state.number_id("admins", 991_267_100)
+        self.store.put("admins", {"id": admin_id, "name": name, "email": email, "job_title": "Agent",
+                                  "team_ids": [int(t) for t in team_ids]})
+        return admin_id
+
     def close(self) -> None:
         self.store.close()

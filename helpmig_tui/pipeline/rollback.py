@@ -1,0 +1,215 @@
+"""Rollback: remove exactly what this project created, newest first, in reverse dependency
+order; archive what Intercom only archives; never touch what it did not create.
+
+Scope: everything (`--all`) or only the sample run's objects (`--sample`). Every removal
+is journaled (`rolled_back`), so a rollback that crashes resumes where it stopped: an
+object already gone answers 404 and counts as removed. An object someone changed in
+Intercom after the import (a reply from an agent, an edited contact) is listed and left
+alone unless the operator includes changed objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from connectors.intercom import IntercomClient
+from connectors.intercom.errors import IntercomError, NotFound
+from helpmig_tui.mapping.versions import require_confirmed_map
+from helpmig_tui.pipeline.context import Observer
+from helpmig_tui.pipeline.control import RunControl
+from helpmig_tui.pipeline.journal import Entry, Journal
+from helpmig_tui.state import ProjectStore
+from helpmig_tui.state.models import JournalEntry, Run
+
+CHANGED_SLACK = timedelta(minutes=2)  # clocks and Intercom's own bookkeeping
+CONCURRENCY = 16
+
+# (journal kinds, what Intercom does): newest dependents first
+ORDER: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("custom_object",), "deleted"),
+    (("article",), "deleted"),
+    (("collection",), "deleted"),
+    (("conversation_segment", "conversation"), "deleted"),
+    (("walkin_contact", "contact"), "deleted"),
+    (("company",), "archived"),
+    (("tag",), "deleted"),
+    (("data_attribute", "conversation_attribute"), "archived"),
+)
+SCHEMA_KINDS = ("tag", "data_attribute", "conversation_attribute")
+# journal kinds that go with their conversation or contact
+CHILDREN = ("part", "part_segment", "attachment", "conversation_tag", "conversation_update", "conversation_team",
+            "conversation_assignee", "conversation_state")
+
+
+@dataclass
+class RollbackReport:
+    removed: dict[str, int] = field(default_factory=dict)  # kind -> deleted
+    archived: dict[str, int] = field(default_factory=dict)  # kind -> archived (companies, attributes)
+    changed: list[tuple[str, str, str]] = field(default_factory=list)  # kind, source key, Intercom id: left alone
+    failed: list[tuple[str, str, str]] = field(default_factory=list)  # kind, source key, why
+
+    @property
+    def clean(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        removed = sum(self.removed.values())
+        archived = sum(self.archived.values())
+        text = f"{removed} removed, {archived} archived"
+        if self.changed:
+            text += f", {len(self.changed)} changed in Intercom after the import (left alone)"
+        if self.failed:
+            text += f", {len(self.failed)} failed"
+        return text
+
+
+def sample_runs(store: ProjectStore) -> list[int]:
+    with store.reader() as session:
+        return list(session.scalars(select(Run.id).where(Run.kind == "sample")))
+
+
+class Rollback:
+    def __init__(self, store: ProjectStore, client: IntercomClient, journal: Journal, *, acting_admin: str,
+                 run_ids: list[int] | None, include_changed: bool = False, observer: Observer | None = None,
+                 control: RunControl | None = None) -> None:
+        self.store = store
+        self.client = client
+        self.journal = journal
+        self.acting_admin = acting_admin
+        self.run_ids = run_ids
+        self.include_changed = include_changed
+        self.observer = observer
+        self.control = control or RunControl()
+        self.report = RollbackReport()
+        self._types: dict[str, str] | None = None
+        self._kept_contacts: set[str] = set()  # contacts of conversations left alone
+
+    def _kinds(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        """A sample's rollback removes its records and keeps the schema the full load needs."""
+        return tuple(k for k in kinds if self.run_ids is None or k not in SCHEMA_KINDS)
+
+    def planned(self) -> dict[str, int]:
+        """What a rollback would remove, per kind (the confirmation screen shows it)."""
+        return {kind: n for kinds, _ in ORDER for kind in self._kinds(kinds)
+                if (n := len(self.journal.created([kind], self.run_ids)))}
+
+    async def run(self) -> RollbackReport:
+        for kinds, action in ORDER:
+            entries = self.journal.created(self._kinds(kinds), self.run_ids)
+            slots = asyncio.Semaphore(CONCURRENCY)
+
+            async def one(entry: Entry, action: str = action) -> None:
+                async with slots:
+                    await self.control.checkpoint()
+                    await self._remove(entry, action)
+
+            if kinds == ("collection",):  # children before parents: newest first, one by one
+                for entry in entries:
+                    await one(entry)
+            else:
+                async with asyncio.TaskGroup() as group:
+                    for entry in entries:
+                        group.create_task(one(entry))
+            self.journal.flush()
+            if self.observer is not None and entries:
+                self.observer.event("info", f"rollback: {len(entries)} {kinds[-1]} rows handled")
+        return self.report
+
+    async def _remove(self, entry: Entry, action: str) -> None:
+        remove = self._remover(entry)
+        if remove is None:
+            return
+        try:
+            if entry.kind in ("contact", "walkin_contact") and entry.intercom_id in self._kept_contacts:
+                # deleting the contact would delete the conversation left alone with it
+                self.report.changed.append((entry.kind, entry.source_key, entry.intercom_id or ""))
+                return
+            if not self.include_changed and await self._changed_after_import(entry):
+                self.report.changed.append((entry.kind, entry.source_key, entry.intercom_id or ""))
+                return
+            await remove()
+        except NotFound:
+            pass  # already gone: the earlier, interrupted rollback removed it
+        except IntercomError as exc:
+            self.report.failed.append((entry.kind, entry.source_key, str(exc)))
+            return
+        self.journal.mark_rolled_back(entry.kind, entry.source_key)
+        self._dependents_gone(entry)
+        bucket = self.report.archived if action == "archived" else self.report.removed
+        bucket[entry.kind] = bucket.get(entry.kind, 0) + 1
+
+    def _remover(self, entry: Entry) -> Callable[[], Awaitable[object]] | None:
+        c, object_id = self.client, entry.intercom_id or ""
+        removers: dict[str, Callable[[], Awaitable[object]]] = {
+            "custom_object": lambda: c.custom_objects.delete(self._object_type(entry), object_id),
+            "article": lambda: c.articles.delete(object_id),
+            "collection": lambda: c.collections.delete(object_id),
+            "conversation": lambda: c.conversations.delete(object_id),
+            "conversation_segment": lambda: c.conversations.delete(object_id),
+            "contact": lambda: c.contacts.delete(object_id),
+            "walkin_contact": lambda: c.contacts.delete(object_id),
+            "company": lambda: c.companies.delete(object_id),
+            "tag": lambda: c.tags.delete(object_id),
+            "data_attribute": lambda: c.data_attributes.archive(int(object_id)),
+            "conversation_attribute": lambda: c.conversation_attributes.archive(int(object_id)),
+        }
+        return removers.get(entry.kind)
+
+    def _object_type(self, entry: Entry) -> str:
+        if self._types is None:
+            mmap = require_confirmed_map(self.store)
+            self._types = {o.object: o.options.custom_object_type or "" for o in mmap.objects}
+        return self._types.get(entry.object or "", "")
+
+    async def _changed_after_import(self, entry: Entry) -> bool:
+        """Did someone change it in Intercom after helpmig's writes? A conversation with a
+        part helpmig did not write; a contact updated after helpmig's last write."""
+        if entry.kind in ("conversation", "conversation_segment"):
+            found = await self.client.conversations.get(entry.intercom_id or "")
+            ours = self._our_part_ids(entry.source_key.split("#")[0])  # a continuation's parts are its thread's
+            parts = found.conversation_parts.conversation_parts if found.conversation_parts else []
+            foreign = [p for p in parts if p.part_type in ("comment", "note") and p.id not in ours]
+            if foreign:
+                self._kept_contacts.update(c.id for c in (found.contacts.contacts if found.contacts else []))
+            return bool(foreign)
+        if entry.kind in ("contact", "walkin_contact"):
+            found = await self.client.contacts.get(entry.intercom_id or "")
+            last_write = self._last_write(entry)
+            return bool(found.updated_at and last_write and found.updated_at > (last_write + CHANGED_SLACK).timestamp())
+        return False
+
+    def _our_part_ids(self, conversation_key: str) -> set[str]:
+        with self.store.engine.connect() as conn:
+            return set(conn.execute(select(JournalEntry.intercom_id).where(
+                JournalEntry.parent_key == conversation_key, JournalEntry.intercom_id.is_not(None))).scalars())
+
+    def _last_write(self, entry: Entry) -> datetime | None:
+        with self.store.engine.connect() as conn:
+            times = conn.execute(select(JournalEntry.updated_at).where(
+                ((JournalEntry.kind == entry.kind) & (JournalEntry.source_key == entry.source_key))
+                | (JournalEntry.parent_key == entry.source_key))).scalars().all()
+        return max(times, default=None)
+
+    def _dependents_gone(self, entry: Entry) -> None:
+        """What went with the object, so a later load writes it again: a conversation's
+        parts and state writes; a contact's company link, tags and email alias; a company's
+        name alias."""
+        self.journal.flush()
+        row = JournalEntry
+        if entry.kind in ("conversation", "conversation_segment"):
+            which = (row.parent_key == entry.source_key) & row.kind.in_(CHILDREN)
+        elif entry.kind in ("contact", "walkin_contact"):
+            which = ((row.kind.in_(("contact_company", "contact_tag"))
+                      & ((row.source_key == entry.source_key) | row.source_key.startswith(entry.source_key + "#")))
+                     | ((row.kind == "contact_email") & (row.intercom_id == entry.intercom_id)))
+        elif entry.kind == "company":
+            which = (row.kind == "company_name") & (row.intercom_id == entry.intercom_id)
+        else:
+            return
+        with self.store.engine.begin() as conn:
+            conn.execute(update(row).where(which, row.status == "done").values(status="rolled_back"))
