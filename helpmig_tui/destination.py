@@ -55,18 +55,14 @@ class DestinationError(Exception):
 
 
 @dataclass(frozen=True)
-class Destination:
+class DestinationUrl:
     """An Intercom API base URL, and the region it was chosen by (None for any other URL)."""
 
     base_url: str
     region: str | None = None
 
-    @property
-    def label(self) -> str:
-        return f"{self.region.upper()} ({self.base_url})" if self.region else self.base_url
 
-
-def resolve_destination(region: str | None = None, url: str | None = None) -> Destination:
+def resolve_destination(region: str | None = None, url: str | None = None) -> DestinationUrl:
     """A region's host, or any http(s) URL (a sandbox, a proxy); a regional URL keeps its region."""
     if url:
         base = url.strip().rstrip("/")
@@ -78,20 +74,20 @@ def resolve_destination(region: str | None = None, url: str | None = None) -> De
                 code="destination.bad_url",
             )
         known = {value: key for key, value in INTERCOM_URLS.items()}
-        return Destination(base, known.get(base))
+        return DestinationUrl(base, known.get(base))
     chosen = (region or "us").lower()
     if chosen not in INTERCOM_URLS:
         raise DestinationError(
             f"unknown Intercom region {region!r}", hint="use us, eu or au, or give a URL", code="destination.bad_region"
         )
-    return Destination(INTERCOM_URLS[chosen], chosen)
+    return DestinationUrl(INTERCOM_URLS[chosen], chosen)
 
 
-def default_destination(store: ProjectStore, settings: Settings) -> Destination:
+def default_destination(store: ProjectStore, settings: Settings) -> DestinationUrl:
     """The project's recorded destination, else the settings' (HELPMIG_INTERCOM_URL or _REGION)."""
     project = store.project()
     if project.intercom_url:
-        return Destination(project.intercom_url, project.settings.get(DESTINATION_KEY, {}).get("region"))
+        return DestinationUrl(project.intercom_url, project.settings.get(DESTINATION_KEY, {}).get("region"))
     return resolve_destination(settings.intercom_region, settings.intercom_url)
 
 
@@ -167,7 +163,7 @@ class DestinationCheck:
         return lines
 
 
-def _token_rejected(destination: Destination) -> DestinationError:
+def _token_rejected(destination: DestinationUrl) -> DestinationError:
     hint = f"check it in {TOKEN_PLACE}"
     if destination.region:
         others = ", ".join(r for r in INTERCOM_URLS if r != destination.region)
@@ -181,7 +177,7 @@ def _token_rejected(destination: Destination) -> DestinationError:
 
 
 async def check_destination(
-    destination: Destination,
+    destination: DestinationUrl,
     token: str | None,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
@@ -264,7 +260,7 @@ async def check_destination(
 
 
 def check_destination_sync(
-    destination: Destination, token: str | None, *, transport: httpx.AsyncBaseTransport | None = None
+    destination: DestinationUrl, token: str | None, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> DestinationCheck:
     """`check_destination` for callers without an event loop (the command line)."""
     return asyncio.run(check_destination(destination, token, transport=transport))

@@ -7,7 +7,7 @@ import pytest
 from connectors.intercom.models import DataAttributeCreate
 from connectors.intercom.sandbox import Sandbox
 from helpmig_tui.destination import (
-    Destination,
+    DestinationUrl,
     DestinationError,
     check_destination,
     check_destination_sync,
@@ -33,7 +33,7 @@ async def test_the_check_reads_the_workspace_admins_teams_and_attributes(sandbox
     async with sandbox.client(TOKEN) as client:
         for name, model in (("plan_tier", "contact"), ("st_org_id", "company"), ("legacy_id", "contact")):
             await client.data_attributes.create(DataAttributeCreate(name=name, model=model, data_type="string"))
-    check = await check_destination(Destination("http://intercom.sandbox"), TOKEN, transport=sandbox.transport())
+    check = await check_destination(DestinationUrl("http://intercom.sandbox"), TOKEN, transport=sandbox.transport())
     assert (check.workspace, check.workspace_id, check.workspace_region, check.time_zone) == (
         "helpmig sandbox", "sbx0wksp", "US", "UTC"
     )
@@ -51,7 +51,7 @@ async def test_a_nearly_full_workspace_is_a_warning(sandbox):
         for i in range(230):
             model = "contact" if i % 2 else "company"
             await client.data_attributes.create(DataAttributeCreate(name=f"legacy_{i}", model=model, data_type="string"))
-    check = await check_destination(Destination("http://intercom.sandbox"), TOKEN, transport=sandbox.transport())
+    check = await check_destination(DestinationUrl("http://intercom.sandbox"), TOKEN, transport=sandbox.transport())
     assert check.custom_attributes == {"contact": 115, "company": 115} and check.attributes_free == 20
     assert check.warnings == (
         "only 20 of 250 custom data attributes are free: archive unused ones before the map adds its own",
@@ -60,7 +60,7 @@ async def test_a_nearly_full_workspace_is_a_warning(sandbox):
 
 async def test_a_wrong_token_is_rejected_with_where_to_find_it(sandbox):
     with pytest.raises(DestinationError) as caught:
-        await check_destination(Destination("http://intercom.sandbox"), "wrong-token-0000", transport=sandbox.transport())
+        await check_destination(DestinationUrl("http://intercom.sandbox"), "wrong-token-0000", transport=sandbox.transport())
     assert caught.value.code == "destination.token_rejected"
     assert "Intercom rejected the token (401)" in caught.value.line()
     assert "Developer Hub" in caught.value.hint and "region" not in caught.value.hint  # a custom URL has no region
@@ -87,24 +87,24 @@ async def test_no_token_is_said_before_any_request():
 
 def test_an_unreachable_host_is_a_clear_error():
     with pytest.raises(DestinationError) as caught:
-        check_destination_sync(Destination("http://127.0.0.1:1"), TOKEN)
+        check_destination_sync(DestinationUrl("http://127.0.0.1:1"), TOKEN)
     assert caught.value.code == "destination.unreachable"
     assert "cannot reach http://127.0.0.1:1" in str(caught.value) and TOKEN not in caught.value.line()
 
 
 async def test_a_url_that_is_not_the_api_says_so(sandbox):
     with pytest.raises(DestinationError) as caught:
-        await check_destination(Destination("http://intercom.sandbox/v0"), TOKEN, transport=sandbox.transport())
+        await check_destination(DestinationUrl("http://intercom.sandbox/v0"), TOKEN, transport=sandbox.transport())
     assert caught.value.code == "destination.not_intercom"
 
 
 @pytest.mark.parametrize(
     ("region", "url", "expected"),
     [
-        ("eu", None, Destination(INTERCOM_URLS["eu"], "eu")),
-        (None, None, Destination(INTERCOM_URLS["us"], "us")),
-        (None, "http://127.0.0.1:8765/", Destination("http://127.0.0.1:8765", None)),
-        (None, "https://api.au.intercom.io", Destination(INTERCOM_URLS["au"], "au")),
+        ("eu", None, DestinationUrl(INTERCOM_URLS["eu"], "eu")),
+        (None, None, DestinationUrl(INTERCOM_URLS["us"], "us")),
+        (None, "http://127.0.0.1:8765/", DestinationUrl("http://127.0.0.1:8765", None)),
+        (None, "https://api.au.intercom.io", DestinationUrl(INTERCOM_URLS["au"], "au")),
     ],
 )
 def test_resolve_destination(region, url, expected):
@@ -121,11 +121,11 @@ def test_recording_keeps_the_destination_and_never_the_token(sandbox, paths, tmp
     setup_logging(paths.log_file)
     create_project(paths, "acme", "smart-export", {"folder": str(tmp_path)}).close()
     with open_project(paths, "acme") as store:
-        assert default_destination(store, Settings(intercom_region="eu")) == Destination(INTERCOM_URLS["eu"], "eu")
-        check = check_destination_sync(Destination("http://intercom.sandbox"), TOKEN, transport=sandbox.transport())
+        assert default_destination(store, Settings(intercom_region="eu")) == DestinationUrl(INTERCOM_URLS["eu"], "eu")
+        check = check_destination_sync(DestinationUrl("http://intercom.sandbox"), TOKEN, transport=sandbox.transport())
         record_destination(store, check)
         status = project_status(store)
-        assert default_destination(store, Settings(intercom_region="eu")) == Destination("http://intercom.sandbox")
+        assert default_destination(store, Settings(intercom_region="eu")) == DestinationUrl("http://intercom.sandbox")
     assert status.intercom_url == "http://intercom.sandbox"
     assert status.destination["workspace"] == "helpmig sandbox" and status.destination["region"] is None
     written = b"".join(p.read_bytes() for p in paths.project_dir("acme").rglob("*") if p.is_file())
