@@ -89,8 +89,9 @@ def _free_name(paths: Paths, base: str) -> str:
 
 
 def prepare_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 200,
-                 progress: Callable[[str], None] = lambda _s: None) -> Demo:
-    """Generate, create the project, audit, propose and confirm the map, seed the sandbox."""
+                 progress: Callable[[str], None] = lambda _s: None, **sandbox_options: Any) -> Demo:
+    """Generate, create the project, audit, propose and confirm the map, seed the sandbox
+    (`sandbox_options` go to Sandbox: rate_limit, latency_ms, faults, ...)."""
     if platform not in PLATFORMS:
         raise ValueError(f"unknown demo source {platform!r}: choose one of {', '.join(PLATFORMS)}")
     project = _free_name(paths, f"demo-{platform}")
@@ -98,7 +99,7 @@ def prepare_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 20
     progress(f"generating a sample {platform} helpdesk with {tickets} tickets in {folder}")
     options, factory, truth = _generate(platform, folder, tickets)
     create_project(paths, project, platform, {k: v for k, v in options.items() if isinstance(v, (str, int, bool))}).close()
-    sandbox = Sandbox(custom_object_types=CUSTOM_OBJECT_TYPES)
+    sandbox = Sandbox(custom_object_types=CUSTOM_OBJECT_TYPES, **sandbox_options)
     demo = Demo(paths, project, platform, sandbox, factory, truth)
     with open_project(paths, project) as store:
         progress("auditing the source")

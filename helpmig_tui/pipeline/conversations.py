@@ -99,6 +99,7 @@ class ConversationJob:
         self.key = jkey(obj, record.key)
         self.options = ctx.mmap.object_map(obj).options  # type: ignore[union-attr]
         self.ids: list[str] = []  # the conversation ids: [main, continuation 2, ...]
+        self._claimed: set[str] = set()  # part ids the journal already gives to a row
         self._read: dict[str, Conversation] = {}
 
     # -- helpers ---------------------------------------------------------------------
@@ -149,6 +150,7 @@ class ConversationJob:
             self._count_part(thread.source_part, written)
         done = {e.source_key: e for e in ctx.journal.parts_of(self.key)}
         done.update({e.source_key: e for e in ctx.journal.parts_of(self.key, kind="part_segment")})
+        self._claimed = {e.intercom_id for e in done.values() if e.status == "done" and e.intercom_id}
         for part in thread.summarised:
             self._count_part(part, self._summarised_done(part, done.get(part.key)))
         for reply in thread.replies:
@@ -407,14 +409,18 @@ class ConversationJob:
             conversation = await self._read_back(conversation_id, fresh=True)
             return self._match_part(conversation, message.created_at, wanted)
 
-        return await self.ctx.write(kind=reply.kind, key=reply.key, obj=reply.part.obj if reply.part else self.obj,
-                                    send=send, find=find, parent_key=self.key, seq=reply.seq, entry=entry)
+        written = await self.ctx.write(kind=reply.kind, key=reply.key, obj=reply.part.obj if reply.part else self.obj,
+                                       send=send, find=find, parent_key=self.key, seq=reply.seq, entry=entry)
+        if written.intercom_id:
+            self._claimed.add(written.intercom_id)
+        return written
 
-    @staticmethod
-    def _match_part(conversation: Conversation, created_at: int | None, body: str) -> str | None:
+    def _match_part(self, conversation: Conversation, created_at: int | None, body: str) -> str | None:
+        """The newest part with this time and text that no other journal row owns (long
+        bodies continue in notes that may read alike)."""
         parts = conversation.conversation_parts.conversation_parts if conversation.conversation_parts else []
         for part in reversed(parts):
-            if part.created_at == created_at and _plain(part.body).startswith(body):
+            if part.id not in self._claimed and part.created_at == created_at and _plain(part.body).startswith(body):
                 return part.id
         return None
 
