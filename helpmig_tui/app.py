@@ -1,13 +1,17 @@
-"""The Textual App: switches screens and (later) owns the long-running workers.
+"""The Textual App: switches screens and owns the long-running workers.
 
 `make_app` is the one factory the CLI and the tests share, so tests drive exactly the
-wiring the operator gets.
+wiring the operator gets. `intercom_transport` is the one seam to the network: the
+in-process sandbox's transport for the tests and the demo, None (the real network) otherwise.
+Every Intercom client the App makes shares it, so it must outlive a client's close (the
+sandbox's does: closing it is a no-op).
 """
 
 from __future__ import annotations
 
 from functools import partial
 
+import httpx
 from textual import on
 from textual.app import App
 from textual.binding import Binding
@@ -16,10 +20,12 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from assets import asset
 from connectors.base import SourceError
+from connectors.intercom.sandbox import DEFAULT_TOKEN, SANDBOX_URL
 from helpmig_tui import desktop, redact
 from helpmig_tui.audit import run_audit
 from helpmig_tui.audit_store import save_audit
 from helpmig_tui.demo import Demo
+from helpmig_tui.destination import DestinationError, check_destination, record_destination, resolve_destination
 from helpmig_tui.logs import get_logger
 from helpmig_tui.mapping.llm import LlmProposer
 from helpmig_tui.mapping.versions import MapStateError
@@ -27,17 +33,21 @@ from helpmig_tui.mapping.workflow import propose_for_project
 from helpmig_tui.project import list_projects, open_project, open_source, project_status
 from helpmig_tui.reports import write_audit_reports
 from helpmig_tui.settings import Paths, Secrets, Settings, resolve_paths
+from helpmig_tui.source_connection import SourceCheck, check_source, record_source_check
 from helpmig_tui.state import StoreError
 from screens.audit import AuditRequested, AuditScreen
+from screens.connect import ConnectScreen, DestinationTestRequested, SourceTestRequested
 from screens.help import HelpScreen
 from screens.mapping import MappingRequested, MappingScreen
 from screens.messages import (
     AuditFinished,
     AuditProgressed,
     AuditStarted,
+    DestinationTested,
     MappingFinished,
     MappingProgressed,
     MappingStarted,
+    SourceTested,
 )
 from screens.new_project import NewProjectScreen
 from screens.overview import OverviewScreen, StepRequested
@@ -85,12 +95,23 @@ class HelpmigApp(App[int]):
         Binding("f2", "toggle_theme", "Theme", show=False),
     ]
 
-    def __init__(self, paths: Paths, settings: Settings, secrets: Secrets, demo: Demo | None = None) -> None:
+    def __init__(
+        self,
+        paths: Paths,
+        settings: Settings,
+        secrets: Secrets,
+        demo: Demo | None = None,
+        intercom_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         super().__init__()
         self.paths = paths
         self.settings = settings
         self.secrets = secrets
         self.demo = demo  # the demo's project and its in-process Intercom sandbox
+        self.intercom_transport = intercom_transport or (demo.sandbox.transport() if demo else None)
+        if demo is not None:  # the demo's Intercom is its sandbox: nothing to look up or type in
+            self.settings = settings.model_copy(update={"intercom_url": SANDBOX_URL})
+            secrets.set_session("intercom_token", DEFAULT_TOKEN)
 
     def on_mount(self) -> None:
         self.theme = "textual-light" if self.settings.theme == "light" else "textual-dark"
@@ -137,14 +158,31 @@ class HelpmigApp(App[int]):
     def _new_requested(self) -> None:
         self.action_new_project()
 
+    def _worker_running(self, name: str) -> bool:
+        return any(w.name == name and w.is_running for w in self.workers)
+
+    def _refresh_overview(self, project: str) -> None:
+        overviews = [s for s in self.screen_stack if isinstance(s, OverviewScreen) and s.status.name == project]
+        if overviews:
+            with open_project(self.paths, project) as store:
+                status = project_status(store)
+            for screen in overviews:
+                screen.show_status(status)
+
     @on(StepRequested)
     def _step_requested(self, message: StepRequested) -> None:
-        if message.step == "audit":
-            running = any(w.name == f"audit:{message.project}" and w.is_running for w in self.workers)
-            self.push_screen(AuditScreen(self.paths, message.project, running=running))
+        project = message.project
+        if message.step == "connect":
+            screen = ConnectScreen(
+                self.paths, self.settings, self.secrets, project,
+                source_running=self._worker_running(f"source-test:{project}"),
+                destination_running=self._worker_running(f"intercom-test:{project}"),
+            )
+            self.push_screen(screen, lambda _: self._refresh_overview(project))
+        elif message.step == "audit":
+            self.push_screen(AuditScreen(self.paths, project, running=self._worker_running(f"audit:{project}")))
         elif message.step == "mapping":
-            running = any(w.name == f"mapping:{message.project}" and w.is_running for w in self.workers)
-            self.push_screen(MappingScreen(self.paths, message.project, running=running,
+            self.push_screen(MappingScreen(self.paths, project, running=self._worker_running(f"mapping:{project}"),
                                            llm_enabled=self.settings.llm.enabled))
         elif message.step == "reports":
             self.push_screen(ReportsScreen(self.paths.reports_dir(message.project), message.project))
@@ -184,6 +222,78 @@ class HelpmigApp(App[int]):
         write_audit_reports(self.paths.reports_dir(project), project, result)
         self.post_message(AuditFinished(project, audit_id=audit_id))
 
+    # -- connection tests: the source in a thread, Intercom on the event loop ---------------
+
+    @on(SourceTestRequested)
+    def _source_test_requested(self, message: SourceTestRequested) -> None:
+        self.test_source(message.project, message.platform, message.options)
+
+    def test_source(self, project: str, platform: str, options: dict) -> Worker[None]:
+        return self.run_worker(
+            partial(self._source_test_job, project, platform, options),
+            name=f"source-test:{project}",
+            group="source-test",
+            description=f"Testing the source of {project}",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _source_test_job(self, project: str, platform: str, options: dict) -> None:
+        check = check_source(platform, options, self.secrets)
+        with open_project(self.paths, project) as store:
+            record_source_check(store, check)
+        log.info("source test of %s: %s", project, check.line())
+        self.post_message(SourceTested(project, check))
+
+    @on(DestinationTestRequested)
+    def _destination_test_requested(self, message: DestinationTestRequested) -> None:
+        self.test_destination(message.project, message.region, message.url, remember=message.remember)
+
+    def test_destination(self, project: str, region: str | None, url: str | None, *, remember: bool = False) -> Worker[None]:
+        return self.run_worker(
+            self._destination_test_job(project, region, url, remember),
+            name=f"intercom-test:{project}",
+            group="intercom-test",
+            description=f"Testing Intercom for {project}",
+            exit_on_error=False,
+        )
+
+    async def _destination_test_job(self, project: str, region: str | None, url: str | None, remember: bool) -> None:
+        token = self.secrets.get("intercom_token")
+        try:
+            destination = resolve_destination(region, url)
+            check = await check_destination(destination, token, transport=self.intercom_transport)
+        except DestinationError as exc:
+            self.post_message(DestinationTested(project, error=exc.line()))
+            return
+        with open_project(self.paths, project) as store:
+            record_destination(store, check)
+        if remember and token and self.secrets.source_of("intercom_token") == "typed in":
+            if not self.secrets.save_to_keyring("intercom_token", token):
+                self.notify("No keyring here: the token is kept for this session only.", severity="warning")
+        self.post_message(DestinationTested(project, check=check))
+
+    def _connect_screens(self, project: str) -> list[ConnectScreen]:
+        return [s for s in self.screen_stack if isinstance(s, ConnectScreen) and s.project == project]
+
+    @on(SourceTested)
+    def _source_tested(self, message: SourceTested) -> None:
+        screens = self._connect_screens(message.project)
+        for screen in screens:
+            screen.source_tested(message.check)
+        if not screens:
+            verdict = "passed" if message.check.ok else f"failed: {message.check.line()}"
+            self.notify(f"Source test of {message.project} {verdict}", severity="information" if message.check.ok else "error")
+
+    @on(DestinationTested)
+    def _destination_tested(self, message: DestinationTested) -> None:
+        screens = self._connect_screens(message.project)
+        for screen in screens:
+            screen.destination_tested(message.check, message.error)
+        if not screens:
+            verdict = f"reached {message.check.workspace}" if message.check else f"failed: {message.error}"
+            self.notify(f"Intercom test of {message.project} {verdict}", severity="error" if message.error else "information")
+
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker failures become something the operator can read."""
@@ -194,10 +304,15 @@ class HelpmigApp(App[int]):
         hint = getattr(error, "hint", "")
         line = redact.redact(f"{error}" + (f" ({hint})" if hint else ""))
         log.error("worker %s failed: %s", worker.name, line, exc_info=error)
-        if worker.name.startswith("audit:"):
-            self.post_message(AuditFinished(worker.name.split(":", 1)[1], error=line))
-        if worker.name.startswith("mapping:"):
-            self.post_message(MappingFinished(worker.name.split(":", 1)[1], error=line))
+        kind, _, project = worker.name.partition(":")
+        if kind == "audit":
+            self.post_message(AuditFinished(project, error=line))
+        elif kind == "mapping":
+            self.post_message(MappingFinished(project, error=line))
+        elif kind == "source-test":
+            self.post_message(SourceTested(project, SourceCheck(False, line)))
+        elif kind == "intercom-test":
+            self.post_message(DestinationTested(project, error=line))
         if not isinstance(error, (SourceError, StoreError, MapStateError)):
             self.notify(f"{worker.description} failed: {line}", severity="error", timeout=10)
 
@@ -261,7 +376,14 @@ class HelpmigApp(App[int]):
             self.notify(f"Map of {message.project} proposed (version {message.version}).")
 
 
-def make_app(paths: Paths | None = None, settings: Settings | None = None, secrets: Secrets | None = None,
-             demo: Demo | None = None) -> HelpmigApp:
-    """The app as the CLI starts it; tests pass their own home and environment."""
-    return HelpmigApp(paths or resolve_paths(), settings or Settings.from_env(), secrets or Secrets(), demo)
+def make_app(
+    paths: Paths | None = None,
+    settings: Settings | None = None,
+    secrets: Secrets | None = None,
+    demo: Demo | None = None,
+    intercom_transport: httpx.AsyncBaseTransport | None = None,
+) -> HelpmigApp:
+    """The app as the CLI starts it; tests pass their own home and environment, and the
+    in-process sandbox's transport (the demo's is used when none is given)."""
+    return HelpmigApp(paths or resolve_paths(), settings or Settings.from_env(), secrets or Secrets(), demo,
+                      intercom_transport)

@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     _project_arg(init)
     _init_options(init)
 
-    connect = command("connect", "record and test the Intercom destination (token from HELPMIG_INTERCOM_TOKEN)", _not_built)
+    connect = command("connect", "record and test the Intercom destination (token from HELPMIG_INTERCOM_TOKEN)", cmd_connect)
     _project_arg(connect)
     where = connect.add_mutually_exclusive_group()
     where.add_argument("--intercom-url", metavar="URL", help="any Intercom-compatible base URL")
@@ -176,10 +176,6 @@ def _fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> int:
 # -- commands ---------------------------------------------------------------------
 
 
-def _not_built(args: argparse.Namespace) -> int:
-    return _fail(f"{args.command}: not built yet")
-
-
 def _run(name: str) -> Callable[[argparse.Namespace], int]:
     """A run command from cli_pipeline, imported when used (it pulls the whole engine)."""
 
@@ -241,6 +237,15 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _destination_line(url: str | None, recorded: dict[str, Any]) -> str:
+    if not url:
+        return "not connected yet"
+    if not recorded:
+        return url
+    where = f", region {recorded['workspace_region']}" if recorded.get("workspace_region") else ""
+    return f"{url} (workspace {recorded.get('workspace')}{where}, checked {recorded.get('checked_at')})"
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from helpmig_tui.project import open_project, project_status
 
@@ -253,7 +258,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     ]
     if status.source_problem:
         lines.append(f"  problem: {status.source_problem}")
-    lines.append(f"Intercom: {status.intercom_url or 'not connected yet'}")
+    lines.append(f"Intercom: {_destination_line(status.intercom_url, status.destination)}")
     if status.findings:
         lines.append("Open findings: " + ", ".join(f"{n} {sev}" for sev, n in sorted(status.findings.items())))
     if status.map_version:
@@ -266,6 +271,39 @@ def cmd_status(args: argparse.Namespace) -> int:
         lines.append("Journal: " + ", ".join(f"{n} {st}" for st, n in sorted(status.journal.items())))
     lines.append(f"Next: {status.next_step}")
     _emit(args, status.to_dict(), "\n".join(lines))
+    return EXIT_OK
+
+
+# Destination errors that are the operator's input to fix (exit 2); the rest are failures (exit 1).
+_BAD_DESTINATION_INPUT = {
+    "destination.token_missing", "destination.token_rejected", "destination.bad_url", "destination.bad_region",
+    "destination.wrong_region", "destination.forbidden", "destination.not_intercom",
+}
+
+
+def cmd_connect(args: argparse.Namespace) -> int:
+    from helpmig_tui.destination import (
+        DestinationError,
+        check_destination_sync,
+        default_destination,
+        record_destination,
+        resolve_destination,
+    )
+    from helpmig_tui.project import open_project
+    from helpmig_tui.settings import Secrets, Settings
+
+    with open_project(_paths(args), args.project) as store:
+        try:
+            if args.intercom_url or args.region:
+                destination = resolve_destination(args.region, args.intercom_url)
+            else:
+                destination = default_destination(store, Settings.from_env())
+            check = check_destination_sync(destination, Secrets().get("intercom_token"))
+        except DestinationError as exc:
+            return _fail(str(exc), exc.hint, EXIT_USAGE if exc.code in _BAD_DESTINATION_INPUT else EXIT_FAILED)
+        record_destination(store, check)
+    text = "\n".join([*check.summary_lines(), f"Recorded the destination of {args.project}: {check.base_url}"])
+    _emit(args, check.to_dict(), text)
     return EXIT_OK
 
 

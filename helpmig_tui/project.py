@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 
-from connectors.base import Source
-from connectors.registry import PLATFORMS, platform_label
+from connectors.base import Source, SourceError
+from connectors.option_fields import resolve_options
+from connectors.registry import PLATFORMS, platform_label, source_class
 from connectors.registry import open_source as open_registered_source
 from helpmig_tui.settings import Paths, Secrets
 from helpmig_tui.state import ProjectStore, StoreError
@@ -42,6 +43,12 @@ STAGES: dict[str, tuple[str, str]] = {
 
 SQL_PLATFORMS = {"smartertrack", "trackit"}
 SQL_LOCATIONS = ("sqlite", "odbc", "server", "db_url")
+REST_PLATFORMS = {"itsm365", "infraon"}
+# The command line's names -> the names the REST and export connectors declare in `option_fields`.
+OPTION_ALIASES = {"url": "base_url", "timezone": "time_zone"}
+# Switches that are on unless switched off: False is a choice, so it is kept.
+ON_BY_DEFAULT = {"encrypt", "trust_server_certificate", "verify_tls"}
+DESTINATION_KEY = "intercom"  # in project.settings: the recorded Intercom workspace and region (destination.py)
 
 
 class ProjectError(Exception):
@@ -65,7 +72,13 @@ def normalize_source_options(platform: str, options: dict[str, Any]) -> dict[str
     """Check a platform's source options and make paths absolute. Never holds a secret."""
     if platform not in PLATFORMS:
         raise ProjectError(f"unknown source {platform!r}: choose one of {', '.join(PLATFORMS)}")
-    opts = {key: value for key, value in options.items() if value not in (None, "", False)}
+    opts = {
+        key: value
+        for key, value in options.items()
+        if value is not None and value != "" and (value is not False or key in ON_BY_DEFAULT)
+    }
+    if platform not in SQL_PLATFORMS:
+        opts = {OPTION_ALIASES.get(key, key): value for key, value in opts.items()}
     odbc = str(opts.get("odbc", ""))
     if re.search(r"(?i)(^|;)\s*(pwd|password)\s*=", odbc):
         raise ProjectError(
@@ -83,22 +96,39 @@ def normalize_source_options(platform: str, options: dict[str, Any]) -> dict[str
             raise ProjectError("--server needs --database")
         if opts.get("trusted") and opts.get("user"):
             raise ProjectError("choose --trusted (Windows authentication) or --user (SQL login), not both")
-    elif platform in {"itsm365", "infraon"}:
-        if "url" not in opts:
+    elif platform in REST_PLATFORMS:
+        if "base_url" not in opts and not (platform == "itsm365" and "tenant" in opts):
             raise ProjectError(f"{platform_label(platform)} needs --url (the service's base URL)")
-        if not str(opts["url"]).startswith(("http://", "https://")):
-            raise ProjectError(f"--url must start with https:// (got {opts['url']!r})")
+        if "base_url" in opts and not str(opts["base_url"]).startswith(("http://", "https://")):
+            raise ProjectError(f"--url must start with https:// (got {opts['base_url']!r})")
     elif "folder" not in opts:
         raise ProjectError(f"{platform_label(platform)} needs --folder (the folder of CSV/XLSX exports)")
-    if "timezone" in opts:
-        try:
-            ZoneInfo(str(opts["timezone"]))
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ProjectError(f"unknown time zone {opts['timezone']!r} (use an IANA name like Europe/Berlin)") from exc
+    for key in ("timezone", "time_zone"):
+        if key in opts:
+            try:
+                ZoneInfo(str(opts[key]))
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ProjectError(f"unknown time zone {opts[key]!r} (use an IANA name like Europe/Berlin)") from exc
+    if platform not in SQL_PLATFORMS:
+        _check_declared_options(platform, opts)
     for key in ("sqlite", "attachments", "folder"):
         if key in opts:
             opts[key] = _absolute(str(opts[key]))
     return opts
+
+
+def _check_declared_options(platform: str, opts: dict[str, Any]) -> None:
+    """Options of a connector that declares them (`option_fields`): known names, no secret,
+    right types. A connector that cannot be imported is checked when it is opened."""
+    try:
+        fields = getattr(source_class(platform), "option_fields", None)
+    except SourceError:
+        return
+    if fields is not None:
+        try:
+            resolve_options(platform_label(platform), fields, opts)
+        except SourceError as exc:
+            raise ProjectError(f"{exc}" + (f" ({exc.hint})" if exc.hint else "")) from None
 
 
 def source_location(platform: str, options: dict[str, Any]) -> tuple[str, str | None]:
@@ -121,7 +151,7 @@ def source_location(platform: str, options: dict[str, Any]) -> tuple[str, str | 
     elif "db_url" in options:
         where = f"database URL {options['db_url']}"
     else:
-        where = f"service {options.get('url', '?')}"
+        where = f"service {options.get('base_url') or options.get('tenant', '?')}"
     attachments = options.get("attachments")
     if attachments and problem is None and not Path(attachments).is_dir():
         problem = f"attachments folder not found: {attachments}"
@@ -159,6 +189,7 @@ class ProjectStatus:
     findings: dict[str, int] = field(default_factory=dict)
     map_version: int | None = None
     map_status: str | None = None
+    destination: dict[str, Any] = field(default_factory=dict)  # the recorded workspace and region
 
     @property
     def resumable(self) -> bool:
@@ -225,6 +256,7 @@ def project_status(store: ProjectStore, now: datetime | None = None) -> ProjectS
         created_at=_iso(project.created_at) or "",
         updated_at=_iso(project.updated_at) or "",
         schema_version=store.schema_version,
+        destination=dict(project.settings.get(DESTINATION_KEY) or {}),
     )
     with store.reader() as session:
         run = session.scalars(select(Run).order_by(Run.id.desc()).limit(1)).first()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from textual.message import Message
 
 from helpmig_tui.audit import AuditProgress
+from helpmig_tui.destination import DestinationCheck
+from helpmig_tui.source_connection import SourceCheck
 
 
 class AuditStarted(Message):
@@ -63,4 +65,23 @@ class MappingFinished(Message):
         super().__init__()
         self.project = project
         self.version = version
+        self.error = error
+
+
+class SourceTested(Message):
+    """A source test ended (passed or not); `check` says what answered or why not."""
+
+    def __init__(self, project: str, check: SourceCheck) -> None:
+        super().__init__()
+        self.project = project
+        self.check = check
+
+
+class DestinationTested(Message):
+    """An Intercom test ended: `check` when the token reached a workspace, else `error` (one line)."""
+
+    def __init__(self, project: str, check: DestinationCheck | None = None, error: str | None = None) -> None:
+        super().__init__()
+        self.project = project
+        self.check = check
         self.error = error

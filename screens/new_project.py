@@ -1,8 +1,7 @@
 """The dialog that creates a project: a name, the source platform, and where it is.
 
-Here a project starts from a SQLite file, a service URL or an export folder. A SQL
-Server source is created with `helpmig init --server ...` until the wizard's Connect
-step edits connections.
+Here a project starts from a SQLite file, a service URL or an export folder; the
+Connect step then edits the connection (SQL Server, credentials, every option).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from helpmig_tui.project import ProjectStatus
 
 # The wizard's steps in order: (id, label, built). Steps not built yet say so.
 STEPS = (
-    ("connect", "Connect", False),
+    ("connect", "Connect", True),
     ("audit", "Audit", True),
     ("mapping", "Mapping review", True),
     ("plan", "Plan", False),
@@ -47,17 +47,10 @@ class OverviewScreen(Screen[None]):
         yield Header()
         yield Static(f"Project {st.name}", classes="title")
         with Grid(classes="status-grid panel"):
-            for key, value in (
-                ("Source", f"{st.platform_label}: {st.source_location}"),
-                ("Stage", st.stage_label),
-                ("Intercom", st.intercom_url or "not connected yet"),
-                ("Next step", st.next_step),
-                ("Folder", st.path),
-            ):
+            for key, value in self._rows(st):
                 yield Static(key, classes="key")
-                yield Static(value)
-        if st.source_problem:
-            yield Static(f"Source problem: {st.source_problem}", classes="error")
+                yield Static(value, id=f"status-{key.split()[0].lower()}")
+        yield Static("", id="source-problem", classes="error")
         with Vertical():
             yield Static("Wizard steps", classes="title")
             yield OptionList(
@@ -67,7 +60,30 @@ class OverviewScreen(Screen[None]):
             )
         yield Footer()
 
+    @staticmethod
+    def _rows(st: ProjectStatus) -> tuple[tuple[str, str], ...]:
+        intercom = st.intercom_url or "not connected yet"
+        if st.destination.get("workspace"):
+            intercom += f" (workspace {st.destination['workspace']})"
+        return (
+            ("Source", f"{st.platform_label}: {st.source_location}"),
+            ("Stage", st.stage_label),
+            ("Intercom", intercom),
+            ("Next step", st.next_step),
+            ("Folder", st.path),
+        )
+
+    def show_status(self, status: ProjectStatus) -> None:
+        """Show the project as it stands now (after a step changed it)."""
+        self.status = status
+        for key, value in self._rows(status):
+            self.query_one(f"#status-{key.split()[0].lower()}", Static).update(value)
+        problem = self.query_one("#source-problem", Static)
+        problem.update(f"Source problem: {status.source_problem}" if status.source_problem else "")
+        problem.display = bool(status.source_problem)
+
     def on_mount(self) -> None:
+        self.show_status(self.status)
         steps = self.query_one("#steps", OptionList)
         steps.highlighted = next(i for i, (_, _, built) in enumerate(STEPS) if built)
         steps.focus()

@@ -25,8 +25,8 @@ def project(paths, tmp_path, monkeypatch):
 async def _open_audit(pilot):
     await pilot.press("enter")  # open the only project
     assert isinstance(pilot.app.screen, OverviewScreen)
-    assert pilot.app.screen.query_one("#steps", OptionList).highlighted == 1  # the first step that is built
-    await pilot.press("enter")
+    assert pilot.app.screen.query_one("#steps", OptionList).highlighted == 0  # Connect, the first step
+    await pilot.press("down", "enter")
     assert isinstance(pilot.app.screen, AuditScreen)
     return pilot.app.screen
 

@@ -14,9 +14,6 @@ from helpmig_tui import __version__
 from helpmig_tui.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
-NOT_BUILT = {
-    "connect": ["p"],
-}
 
 
 def _commands() -> list[str]:
@@ -32,8 +29,8 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_every_design_command_exists():
-    assert set(_commands()) == {"projects", "init", "status", "audit", "map", "sandbox", "demo", "plan", "load",
-                                "validate", "delta", "rollback", "report", *NOT_BUILT}
+    assert set(_commands()) == {"projects", "init", "status", "audit", "connect", "map", "sandbox", "demo", "plan",
+                                "load", "validate", "delta", "rollback", "report"}
 
 
 @pytest.mark.parametrize("command", _commands())
@@ -50,13 +47,6 @@ def test_version(capsys):
         main(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out.strip() == f"helpmig {__version__}"
-
-
-@pytest.mark.parametrize("command", sorted(NOT_BUILT))
-def test_unbuilt_commands_say_so_and_exit_2(command, capsys, tmp_path):
-    code, out, err = run(capsys, command, *NOT_BUILT[command], "--home", str(tmp_path))
-    assert code == 2
-    assert err.strip() == f"helpmig: {command}: not built yet"
 
 
 def test_init_status_projects(capsys, tmp_path):
