@@ -23,6 +23,7 @@ from connectors.base import SourceError
 from connectors.intercom.sandbox import DEFAULT_TOKEN, SANDBOX_URL
 from helpmig_tui import desktop, redact
 from helpmig_tui.audit import run_audit
+from helpmig_tui.app_runs import RunsMixin
 from helpmig_tui.audit_store import save_audit
 from helpmig_tui.demo import Demo
 from helpmig_tui.destination import DestinationError, check_destination, record_destination, resolve_destination
@@ -84,7 +85,7 @@ def _opener(app: HelpmigApp, name: str):
     return lambda: app.open_project(name)
 
 
-class HelpmigApp(App[int]):
+class HelpmigApp(RunsMixin, App[int]):
     TITLE = "helpmig"
     SUB_TITLE = "helpdesk to Intercom"
     CSS_PATH = str(asset("app.tcss"))
@@ -108,6 +109,7 @@ class HelpmigApp(App[int]):
         self.settings = settings
         self.secrets = secrets
         self.demo = demo  # the demo's project and its in-process Intercom sandbox
+        self.controls = {}  # project -> the RunControl of its running load
         self.intercom_transport = intercom_transport or (demo.sandbox.transport() if demo else None)
         if demo is not None:  # the demo's Intercom is its sandbox: nothing to look up or type in
             self.settings = settings.model_copy(update={"intercom_url": SANDBOX_URL})
@@ -118,6 +120,14 @@ class HelpmigApp(App[int]):
         self.push_screen(WelcomeScreen(self.paths))
         if self.demo is not None:
             self.open_project(self.demo.project)
+
+    async def action_quit(self) -> None:
+        """Quit; a running load stops at its next safe point and resumes from the picker."""
+        if self.controls:
+            self.cancel_runs()
+            self.notify("Stopping the load at a safe point...")
+            await self.workers.wait_for_complete()
+        self.exit()
 
     def action_keys(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -184,6 +194,8 @@ class HelpmigApp(App[int]):
         elif message.step == "mapping":
             self.push_screen(MappingScreen(self.paths, project, running=self._worker_running(f"mapping:{project}"),
                                            llm_enabled=self.settings.llm.enabled))
+        elif (screen := self.run_screen_for(project, message.step)) is not None:
+            self.push_screen(screen)
         elif message.step == "reports":
             self.push_screen(ReportsScreen(self.paths.reports_dir(message.project), message.project))
 

@@ -32,6 +32,7 @@ from helpmig_tui.pipeline.validate import ValidationResult
 from helpmig_tui.project import create_project, open_project
 from helpmig_tui.reports import write_audit_reports
 from helpmig_tui.settings import Paths
+from helpmig_tui.state.models import Project
 
 PLATFORMS = ("smartertrack", "trackit", "itsm365", "infraon", "smart-export")
 CUSTOM_OBJECT_TYPES = ("Call", "ChangeRequest", "Problem", "Change", "Release", "ConfigurationItem", "Asset", "Order")
@@ -98,7 +99,10 @@ def prepare_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 20
     folder = paths.home / "demo-sources" / project
     progress(f"generating a sample {platform} helpdesk with {tickets} tickets in {folder}")
     options, factory, truth = _generate(platform, folder, tickets)
-    create_project(paths, project, platform, {k: v for k, v in options.items() if isinstance(v, (str, int, bool))}).close()
+    with create_project(paths, project, platform,
+                        {k: v for k, v in options.items() if isinstance(v, (str, int, bool))}) as store:
+        with store.session() as session:  # the demo's Intercom is its sandbox
+            session.get(Project, 1).intercom_url = SANDBOX_URL
     sandbox = Sandbox(custom_object_types=CUSTOM_OBJECT_TYPES, **sandbox_options)
     demo = Demo(paths, project, platform, sandbox, factory, truth)
     with open_project(paths, project) as store:

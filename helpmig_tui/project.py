@@ -166,6 +166,7 @@ class RunSummary:
     started_at: str
     ended_at: str | None
     interrupted: bool
+    sample: int | None = None  # a sample run's records per object (resume uses it)
 
 
 @dataclass
@@ -225,11 +226,17 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-def _is_interrupted(run: Run, now: datetime) -> bool:
+def _is_interrupted(run: Run, now: datetime, project_dir: Path) -> bool:
+    """Paused, or marked running while no process holds the project's run lock (or, when
+    the lock cannot tell, with a heartbeat older than a minute)."""
+    from helpmig_tui.pipeline.runlock import held_elsewhere
+
     if run.status == "paused":
         return True
     if run.status != "running":
         return False
+    if (project_dir / "run.lock").exists():
+        return not held_elsewhere(project_dir)
     beat = run.heartbeat_at or run.started_at
     return now - beat > STALE_HEARTBEAT
 
@@ -261,9 +268,10 @@ def project_status(store: ProjectStore, now: datetime | None = None) -> ProjectS
     with store.reader() as session:
         run = session.scalars(select(Run).order_by(Run.id.desc()).limit(1)).first()
         if run is not None:
-            interrupted = _is_interrupted(run, now)
+            interrupted = _is_interrupted(run, now, store.path.parent)
             status.last_run = RunSummary(
-                run.id, run.kind, run.status, _iso(run.started_at) or "", _iso(run.ended_at), interrupted
+                run.id, run.kind, run.status, _iso(run.started_at) or "", _iso(run.ended_at), interrupted,
+                (run.options or {}).get("sample"),
             )
             if interrupted:
                 status.next_step = f"resume the interrupted {run.kind} run"

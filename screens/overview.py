@@ -18,12 +18,12 @@ STEPS = (
     ("connect", "Connect", True),
     ("audit", "Audit", True),
     ("mapping", "Mapping review", True),
-    ("plan", "Plan", False),
-    ("sample", "Sample run", False),
-    ("load", "Load", False),
-    ("validate", "Validate", False),
-    ("delta", "Delta and cutover", False),
-    ("rollback", "Rollback", False),
+    ("plan", "Plan", True),
+    ("sample", "Sample run", True),
+    ("load", "Load", True),
+    ("validate", "Validate", True),
+    ("delta", "Delta and cutover", True),
+    ("rollback", "Rollback", True),
     ("reports", "Reports", True),
 )
 

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, RichLog, Sparkline, Static
 
 from helpmig_tui.pipeline.context import LoadOptions, LoadProgress
-from helpmig_tui.pipeline.loader import PHASE_LABELS, PHASES
+from helpmig_tui.pipeline.loader import PHASES
 from screens.run_messages import RollbackRequested, RunControlRequested, RunRequested, ValidationRequested
 
 TITLES = {"sample": "Sample run", "load": "Load", "delta": "Delta and cutover"}
@@ -39,13 +39,28 @@ CUTOVER = (
 )
 
 
+SHORT = {"match": "admins, teams", "schema": "schema", "companies": "companies", "contacts": "contacts",
+         "conversations": "conversations", "articles": "articles", "custom_objects": "custom objects",
+         "supplementary": "CSVs"}
+
+
+def _compact(t: dict[str, int]) -> str:
+    """A phase's totals in a few words: in, loaded, and what needs a look."""
+    text = f"{t['read']:,} in, {t['created'] + t['updated']:,} loaded"
+    for key, word in (("skipped", "skip"), ("rejected", "rej"), ("failed", "fail"), ("in_doubt", "doubt"),
+                      ("queued", "queued"), ("unexplained", "UNEXPLAINED")):
+        if t.get(key):
+            text += f", {t[key]:,} {word}"
+    return text
+
+
 class PhaseRow(Horizontal):
     def __init__(self, phase: str) -> None:
         super().__init__(classes="phase-row")
         self.phase = phase
 
     def compose(self) -> ComposeResult:
-        yield Static(PHASE_LABELS[self.phase][:22], classes="phase-name")
+        yield Static(SHORT[self.phase], classes="phase-name")
         yield ProgressBar(total=None, show_eta=True, classes="phase-bar")
         yield Static("waiting", classes="phase-counts")
 
@@ -53,6 +68,7 @@ class PhaseRow(Horizontal):
 class RunScreen(Screen[None]):
     BINDINGS = [
         Binding("s", "start", "Start/resume"),
+        Binding("ctrl+s", "start", "Start", show=False),
         Binding("p", "pause", "Pause"),
         Binding("r", "resume", "Resume"),
         Binding("c", "cancel", "Cancel"),
@@ -88,13 +104,14 @@ class RunScreen(Screen[None]):
                 for phase in PHASES:
                     yield PhaseRow(phase)
             with Vertical(id="rates", classes="panel"):
-                yield Static("", id="stats")
+                yield Static("No API calls yet.", id="stats")
                 yield Sparkline([0], id="calls", summary_function=max)
         yield RichLog(id="log", max_lines=500, wrap=True, markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self._set_status("Running..." if self.running else "Press s to start (a stopped run resumes where it stopped).")
+        self.query_one(RichLog).focus()  # keys work at once; the fields are a Tab away
         if self.kind == "delta":
             log = self.query_one(RichLog)
             log.write("Cutover checklist:")
@@ -146,7 +163,7 @@ class RunScreen(Screen[None]):
     def phase_done(self, report) -> None:
         row = self._row(report.phase)
         mark = Text("✓ " if report.clean else "✗ ", style="green" if report.clean else "red")
-        row.query_one(".phase-counts", Static).update(mark + Text(report.summary()))
+        row.query_one(".phase-counts", Static).update(mark + Text(_compact(report.totals())))
         if report.totals()["read"]:
             row.query_one(ProgressBar).update(total=report.totals()["read"], progress=report.totals()["read"])
 

@@ -21,7 +21,17 @@ class WelcomeScreen(Screen[None]):
         Binding("n", "new_project", "New project"),
         Binding("enter", "open_project", "Open"),
         Binding("r", "refresh", "Refresh"),
+        Binding("u", "resume", "Resume"),
     ]
+
+    class ResumeProject(Message):
+        """Continue the project's interrupted run where it stopped."""
+
+        def __init__(self, name: str, kind: str, sample: int | None) -> None:
+            super().__init__()
+            self.name = name
+            self.kind = kind
+            self.sample = sample
 
     class OpenProject(Message):
         """The operator chose a project; the App decides what opens."""
@@ -86,6 +96,15 @@ class WelcomeScreen(Screen[None]):
             self.notify(f"{chosen.name} cannot be read: {chosen.error}. {chosen.hint}", severity="error", timeout=8)
             return
         self.post_message(self.OpenProject(chosen.name))
+
+    def action_resume(self) -> None:
+        chosen = self.selected()
+        if chosen is None or chosen.status is None or not chosen.status.resumable:
+            self.notify("This project has no interrupted run to resume.", severity="warning")
+            return
+        run = chosen.status.last_run
+        assert run is not None
+        self.post_message(self.ResumeProject(chosen.name, run.kind, run.sample))
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-APP_SHELL = {"helpmig_tui/app.py", "helpmig_tui/cli.py", "helpmig_tui/cli_pipeline.py", "helpmig_tui/__main__.py"}
+APP_SHELL = {"helpmig_tui/app.py", "helpmig_tui/cli.py", "helpmig_tui/cli_pipeline.py", "helpmig_tui/app_runs.py",
+             "helpmig_tui/__main__.py"}
 NATIVE = {"pyodbc", "openpyxl"}
 
 

@@ -93,3 +93,34 @@ def test_status_counts_open_findings_of_the_latest_audit_and_the_map(paths, tmp_
         status = project_status(store)
     assert status.findings == {"warning": 2}
     assert (status.map_version, status.map_status) == (1, "confirmed")
+
+
+def test_a_run_is_interrupted_the_moment_its_process_dies(paths, tmp_path):
+    """The run lock tells a live run from a killed one at once, without waiting for the
+    heartbeat to go stale."""
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    with create_project(paths, "p", "trackit", {"sqlite": str(tmp_path / "t.db")}) as store:
+        _stale_run(store, minutes=0)  # running, fresh heartbeat
+        holder = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(f"""
+                import sys, time
+                from pathlib import Path
+                from helpmig_tui.pipeline.runlock import RunLock
+                with RunLock(Path({str(paths.project_dir("p"))!r})):
+                    print("locked", flush=True)
+                    time.sleep(60)
+            """)],
+            cwd=root, stdout=subprocess.PIPE, text=True,
+        )
+        try:
+            assert holder.stdout.readline().strip() == "locked"
+            assert not project_status(store).resumable  # the loader is alive
+        finally:
+            holder.kill()
+            holder.wait()
+        assert project_status(store).resumable  # killed: offered at once

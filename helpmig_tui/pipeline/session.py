@@ -26,6 +26,7 @@ from helpmig_tui.pipeline.prepare import Resolutions, create_collection_named, e
 from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.records import write_company, write_contact, write_walkin_contact
 from helpmig_tui.pipeline.resolver import Directory, Resolver
+from helpmig_tui.pipeline.runlock import RunLock, RunLockBusy
 from helpmig_tui.pipeline.rollback import Rollback, sample_runs
 from helpmig_tui.pipeline.runs import RunLog, resumable_run
 from helpmig_tui.pipeline.validate import ValidationResult, Validator
@@ -169,6 +170,16 @@ class PipelineSession:
                 [f"{b.code}: {b.message}" for b in blockers],
             )
         phases = options.phases or PHASES
+        try:
+            lock = RunLock(self.paths.project_dir(self.project)).__enter__()
+        except RunLockBusy as exc:
+            raise LoadRefused(str(exc), ["wait for it to finish, or stop it there"]) from exc
+        try:
+            return await self._load_locked(kind, options, phases)
+        finally:
+            lock.__exit__(None, None, None)
+
+    async def _load_locked(self, kind: str, options: LoadOptions, phases: tuple[str, ...]) -> LoadResult:
         runlog = self._start(kind, options, PHASES)
         self._set_stage("loading" if kind == "load" else None)
         ctx, resolver = self._context(runlog, options)
