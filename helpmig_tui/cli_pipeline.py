@@ -248,7 +248,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not args.headless:
         from helpmig_tui.app import make_app
 
-        demo = prepare_demo(paths, args.source, args.tickets, progress=lambda s: print(s, file=sys.stderr))
+        demo = prepare_demo(paths, args.source, args.tickets, progress=lambda s: print(s, file=sys.stderr),
+                            confirm_map=False)
         app = make_app(paths=paths, demo=demo)
         app.run()
         return app.return_code or EXIT_OK

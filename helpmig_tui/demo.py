@@ -90,9 +90,11 @@ def _free_name(paths: Paths, base: str) -> str:
 
 
 def prepare_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 200,
-                 progress: Callable[[str], None] = lambda _s: None, **sandbox_options: Any) -> Demo:
-    """Generate, create the project, audit, propose and confirm the map, seed the sandbox
-    (`sandbox_options` go to Sandbox: rate_limit, latency_ms, faults, ...)."""
+                 progress: Callable[[str], None] = lambda _s: None, *, confirm_map: bool = True,
+                 **sandbox_options: Any) -> Demo:
+    """Generate, create the project, audit, propose the map (and confirm it, unless the
+    operator is to do it in the wizard), seed the sandbox (`sandbox_options` go to
+    Sandbox: rate_limit, latency_ms, faults, ...)."""
     if platform not in PLATFORMS:
         raise ValueError(f"unknown demo source {platform!r}: choose one of {', '.join(PLATFORMS)}")
     project = _free_name(paths, f"demo-{platform}")
@@ -116,7 +118,8 @@ def prepare_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 20
                 decide(store, finding.id, "acknowledged")
         progress("proposing the field map")
         propose_for_project(store)
-        confirm(store, None)
+        if confirm_map:  # the wizard's demo leaves it to the operator to review and confirm
+            confirm(store, None)
         with factory() as source:
             _seed_workspace(store, sandbox, source)
     return demo
@@ -125,9 +128,9 @@ def prepare_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 20
 def _seed_workspace(store: Any, sandbox: Sandbox, source: Source) -> None:
     """Teammates and teams for the sample's agents and groups, all but one agent: the demo
     then shows a reconciliation queue settled by the fallback admin."""
-    from helpmig_tui.mapping.versions import require_confirmed_map
+    from helpmig_tui.mapping.versions import latest
 
-    mmap = require_confirmed_map(store)
+    mmap = latest(store).map  # proposed or confirmed: the agents and groups are the same
     agents = []
     for obj in objects_of(mmap, TargetKind.ADMIN):
         for batch in source.iter_records(obj):

@@ -311,6 +311,7 @@ def confirm(store: ProjectStore, items: Iterable[str] | None = None, *, min_conf
             done.append(after.key)
         if done:
             mmap = mmap.with_rows(objects=changed_objects, fields=changed_fields)
+        if done or row.status == "draft":  # a draft with nothing left to confirm is sealed now
             _write(session, row, mmap, who)
         session.flush()
         return ConfirmResult(done, mmap.unconfirmed(), _version(row))

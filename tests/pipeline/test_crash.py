@@ -16,6 +16,7 @@ from helpmig_tui.demo import prepare_demo
 from helpmig_tui.pipeline.runs import resumable_run
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import resolve_paths
+from helpmig_tui.state.models import Project
 from tests.pipeline.test_load import assert_exactly_once
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +33,8 @@ def test_killed_at_random_then_resumed_leaves_exactly_one_copy(tmp_path):
     rng = random.Random(11)
     kills, finished = 0, False
     with running_server(demo.sandbox) as url:
-        env["HELPMIG_INTERCOM_URL"] = url
+        with open_project(paths, demo.project) as store, store.session() as session:
+            session.get(Project, 1).intercom_url = url  # as `helpmig connect --intercom-url` records it
         command = [sys.executable, "-m", "helpmig_tui", "--home", str(paths.home), "load", demo.project, "--yes"]
         for attempt in range(200):
             loader = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

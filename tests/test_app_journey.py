@@ -1,0 +1,183 @@
+"""The whole journey in the wizard, driven by keys on the demo (Pilot): picker, audit,
+mapping confirmation, plan, sample run with its validation and rollback, load,
+validation, rollback; and a load interrupted then resumed from the picker."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, OptionList, RadioButton
+
+from connectors.intercom.sandbox import DEFAULT_TOKEN
+from helpmig_tui.app import make_app
+from helpmig_tui.demo import prepare_demo
+from helpmig_tui.mapping.versions import latest
+from helpmig_tui.project import open_project, project_status
+from helpmig_tui.settings import Secrets, Settings
+from screens.audit import AuditScreen
+from screens.mapping import MappingScreen
+from screens.messages import AuditFinished
+from screens.overview import STEPS, OverviewScreen
+from screens.plan import PlanScreen
+from screens.rollback import RollbackScreen
+from screens.run import RunScreen
+from screens.run_messages import (
+    PhaseReported,
+    PlanReady,
+    RollbackFinished,
+    RunFinished,
+    RunProgressed,
+    RunStarted,
+    ValidationFinished,
+)
+from screens.validate import ValidateScreen
+from screens.welcome import WelcomeScreen
+
+
+def _app(paths, demo):
+    return make_app(paths=paths, settings=Settings(), secrets=Secrets(env={}, use_keyring=False), demo=demo)
+
+
+async def settle(pilot) -> None:
+    """Wait for the App's workers and the messages they posted: no sleeps."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def open_step(pilot, step: str):
+    while not isinstance(pilot.app.screen, OverviewScreen):
+        await pilot.press("escape")
+    steps = pilot.app.screen.query_one("#steps", OptionList)
+    steps.focus()
+    steps.highlighted = [s for s, _, _ in STEPS].index(step)
+    await pilot.press("enter")
+    await pilot.pause()
+    return pilot.app.screen
+
+
+def kinds(messages, kind):
+    return [m for m in messages if isinstance(m, kind)]
+
+
+async def test_walk_the_whole_journey(tmp_path):
+    from helpmig_tui.settings import resolve_paths
+
+    paths = resolve_paths(tmp_path)
+    demo = prepare_demo(paths, "smartertrack", 15, confirm_map=False)
+    messages: list = []
+    app = _app(paths, demo)
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, OverviewScreen)  # the demo opens its project
+        await pilot.press("escape")
+        assert isinstance(app.screen, WelcomeScreen)
+        await pilot.press("enter")  # open it again from the picker
+        assert isinstance(app.screen, OverviewScreen)
+
+        screen = await open_step(pilot, "audit")
+        assert isinstance(screen, AuditScreen)
+        await pilot.press("a")
+        await settle(pilot)
+        assert kinds(messages, AuditFinished)[-1].error is None
+        await pilot.press("k")  # acknowledge the first blocker again (the audit carried decisions over)
+
+        screen = await open_step(pilot, "mapping")
+        assert isinstance(screen, MappingScreen)
+        await pilot.pause()
+        await pilot.press("b")  # bulk confirm ...
+        app.screen.query_one("#threshold", Input).value = "0"
+        await pilot.press("enter")  # ... every proposal
+        await settle(pilot)
+        with open_project(paths, demo.project) as store:
+            assert latest(store).map.unconfirmed() == []
+
+        screen = await open_step(pilot, "plan")
+        assert isinstance(screen, PlanScreen)
+        await settle(pilot)
+        ready = kinds(messages, PlanReady)[-1]
+        assert ready.error is None and ready.plan.calls > 0 and ready.plan.queue == []
+
+        screen = await open_step(pilot, "sample")
+        assert isinstance(screen, RunScreen) and screen.kind == "sample"
+        screen.query_one("#sample-size", Input).value = "3"
+        await pilot.press("s")
+        await settle(pilot)
+        finished = kinds(messages, RunFinished)[-1]
+        assert finished.kind == "sample" and finished.error is None and finished.result.status == "done"
+        await pilot.press("v")
+        await settle(pilot)
+        assert kinds(messages, ValidationFinished)[-1].result.passed
+        await pilot.press("b")
+        await settle(pilot)
+        assert sum(kinds(messages, RollbackFinished)[-1].report.removed.values()) > 0
+
+        screen = await open_step(pilot, "load")
+        await pilot.press("s")
+        await settle(pilot)
+        finished = kinds(messages, RunFinished)[-1]
+        assert finished.kind == "load" and finished.result.status == "done"
+        assert len([m for m in kinds(messages, PhaseReported) if m.report.run_id == finished.result.reports[0].run_id]) == 8
+        assert kinds(messages, RunProgressed) and kinds(messages, RunStarted)
+        with open_project(paths, demo.project) as store:
+            assert project_status(store).stage == "loaded"
+
+        screen = await open_step(pilot, "validate")
+        assert isinstance(screen, ValidateScreen)
+        await pilot.press("v")
+        await settle(pilot)
+        assert kinds(messages, ValidationFinished)[-1].result.passed
+
+        conversations = demo.sandbox.state.counts()["conversations"]
+        assert conversations > 0
+        screen = await open_step(pilot, "rollback")
+        assert isinstance(screen, RollbackScreen)
+        screen.query_one("#all", RadioButton).value = True
+        await settle(pilot)
+        assert kinds(messages, RollbackFinished)[-1].planned["conversation"] > 0
+        screen.query_one("#confirm", Input).value = demo.project
+        await pilot.pause()
+        await pilot.click("#go")
+        await settle(pilot)
+        assert demo.sandbox.state.counts()["conversations"] == 0
+        assert "removed" in str(screen.query_one("#status").render())
+
+
+async def test_a_load_stopped_by_quitting_resumes_from_the_picker(tmp_path):
+    from helpmig_tui.settings import resolve_paths
+
+    paths = resolve_paths(tmp_path)
+    demo = prepare_demo(paths, "smartertrack", 20)
+    app = _app(paths, demo)
+    stopped: list = []
+
+    def quit_mid_load(message) -> None:
+        """What quitting (or a closed terminal) does to a running load, once it is loading."""
+        if isinstance(message, RunProgressed) and message.progress.phase == "conversations" and not stopped:
+            stopped.append(message)
+            app.cancel_runs()
+
+    async with app.run_test(size=(100, 30), message_hook=quit_mid_load) as pilot:
+        await pilot.pause()
+        await open_step(pilot, "load")
+        await pilot.press("s")
+        await settle(pilot)
+    assert stopped
+    with open_project(paths, demo.project) as store:
+        status = project_status(store)
+    assert status.resumable and status.last_run.kind == "load"
+
+    app = _app(paths, None)
+    messages: list = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await pilot.pause()
+        app.intercom_transport = demo.sandbox.transport()  # the demo's Intercom, as before
+        app.demo = demo
+        app.secrets.set_session("intercom_token", DEFAULT_TOKEN)
+        assert isinstance(app.screen, WelcomeScreen)
+        assert "interrupted" in str(app.screen.query_one("DataTable").get_row_at(0)[2])
+        await pilot.press("u")  # Resume
+        await settle(pilot)
+        finished = kinds(messages, RunFinished)[-1]
+        assert finished.error is None and finished.result.status == "done"
+        conversations = next(r for r in finished.result.reports if r.phase == "conversations")
+        assert sum(o.earlier for o in conversations.objects) > 0  # it continued, not restarted
