@@ -36,6 +36,7 @@ from helpmig_tui.reports import write_audit_reports
 from helpmig_tui.settings import Paths, Secrets, Settings, resolve_paths
 from helpmig_tui.source_connection import SourceCheck, check_source, record_source_check
 from helpmig_tui.state import StoreError
+from helpmig_tui.steps import step_waits
 from screens.audit import AuditRequested, AuditScreen
 from screens.connect import ConnectScreen, DestinationTestRequested, SourceTestRequested
 from screens.help import HelpScreen
@@ -51,7 +52,7 @@ from screens.messages import (
     SourceTested,
 )
 from screens.new_project import NewProjectScreen
-from screens.overview import OverviewScreen, StepRequested
+from screens.overview import OverviewRefreshRequested, OverviewScreen, StepRequested
 from screens.reports import OpenFolderRequested, ReportsScreen
 from screens.welcome import WelcomeScreen
 
@@ -149,11 +150,12 @@ class HelpmigApp(RunsMixin, App[int]):
         try:
             with open_project(self.paths, name) as store:
                 status = project_status(store)
+                waits = step_waits(store, status)
         except StoreError as exc:
             self.notify(f"{exc} {exc.hint}", severity="error", timeout=8)
             return
         self.sub_title = name
-        self.push_screen(OverviewScreen(status))
+        self.push_screen(OverviewScreen(status, waits))
 
     def _refresh_picker(self) -> None:
         for screen in self.screen_stack:
@@ -176,8 +178,13 @@ class HelpmigApp(RunsMixin, App[int]):
         if overviews:
             with open_project(self.paths, project) as store:
                 status = project_status(store)
+                waits = step_waits(store, status)
             for screen in overviews:
-                screen.show_status(status)
+                screen.show_status(status, waits)
+
+    @on(OverviewRefreshRequested)
+    def _overview_refresh(self, message: OverviewRefreshRequested) -> None:
+        self._refresh_overview(message.project)
 
     @on(StepRequested)
     def _step_requested(self, message: StepRequested) -> None:

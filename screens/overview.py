@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,18 +14,18 @@ from textual.widgets.option_list import Option
 
 from helpmig_tui.project import ProjectStatus
 
-# The wizard's steps in order: (id, label, built). Steps not built yet say so.
+# The wizard's steps in order: (id, label).
 STEPS = (
-    ("connect", "Connect", True),
-    ("audit", "Audit", True),
-    ("mapping", "Mapping review", True),
-    ("plan", "Plan", True),
-    ("sample", "Sample run", True),
-    ("load", "Load", True),
-    ("validate", "Validate", True),
-    ("delta", "Delta and cutover", True),
-    ("rollback", "Rollback", True),
-    ("reports", "Reports", True),
+    ("connect", "Connect"),
+    ("audit", "Audit"),
+    ("mapping", "Mapping review"),
+    ("plan", "Plan"),
+    ("sample", "Sample run"),
+    ("load", "Load"),
+    ("validate", "Validate"),
+    ("delta", "Delta and cutover"),
+    ("rollback", "Rollback"),
+    ("reports", "Reports"),
 )
 
 
@@ -35,12 +36,21 @@ class StepRequested(Message):
         self.step = step
 
 
+class OverviewRefreshRequested(Message):
+    """Back on the overview: the App recomputes where the project stands."""
+
+    def __init__(self, project: str) -> None:
+        super().__init__()
+        self.project = project
+
+
 class OverviewScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Projects")]
 
-    def __init__(self, status: ProjectStatus) -> None:
+    def __init__(self, status: ProjectStatus, waits: dict[str, str] | None = None) -> None:
         super().__init__()
         self.status = status
+        self.waits = waits or {}
 
     def compose(self) -> ComposeResult:
         st = self.status
@@ -54,8 +64,7 @@ class OverviewScreen(Screen[None]):
         with Vertical():
             yield Static("Wizard steps", classes="title")
             yield OptionList(
-                *(Option(label if built else f"{label} [dim](not built yet)[/dim]", id=step, disabled=not built)
-                  for step, label, built in STEPS),
+                *(Option(label, id=step) for step, label in STEPS),
                 id="steps",
             )
         yield Footer()
@@ -73,9 +82,22 @@ class OverviewScreen(Screen[None]):
             ("Folder", st.path),
         )
 
-    def show_status(self, status: ProjectStatus) -> None:
+    def show_waits(self, waits: dict[str, str]) -> None:
+        """Each step says what it waits for, so nothing is blocked without a reason."""
+        steps = self.query_one("#steps", OptionList)
+        for index, (step, label) in enumerate(STEPS):
+            text = Text(label)
+            if step in waits:
+                text.append(f" — waits: {waits[step]}", style="dim")
+            steps.replace_option_prompt_at_index(index, text)
+
+    def show_status(self, status: ProjectStatus, waits: dict[str, str] | None = None) -> None:
         """Show the project as it stands now (after a step changed it)."""
         self.status = status
+        if waits is not None:
+            self.waits = waits
+            if self.is_mounted:
+                self.show_waits(waits)
         for key, value in self._rows(status):
             self.query_one(f"#status-{key.split()[0].lower()}", Static).update(value)
         problem = self.query_one("#source-problem", Static)
@@ -84,8 +106,12 @@ class OverviewScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.show_status(self.status)
+        self.show_waits(self.waits)
+
+    def on_screen_resume(self) -> None:
+        self.post_message(OverviewRefreshRequested(self.status.name))
         steps = self.query_one("#steps", OptionList)
-        steps.highlighted = next(i for i, (_, _, built) in enumerate(STEPS) if built)
+        steps.highlighted = 0
         steps.focus()
 
     @on(OptionList.OptionSelected, "#steps")

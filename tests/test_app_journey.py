@@ -49,7 +49,7 @@ async def open_step(pilot, step: str):
         await pilot.press("escape")
     steps = pilot.app.screen.query_one("#steps", OptionList)
     steps.focus()
-    steps.highlighted = [s for s, _, _ in STEPS].index(step)
+    steps.highlighted = [s for s, _ in STEPS].index(step)
     await pilot.press("enter")
     await pilot.pause()
     return pilot.app.screen

@@ -57,7 +57,7 @@ def _at_step(step: str):
     async def run_before(pilot) -> None:
         await pilot.pause()
         steps = pilot.app.screen.query_one("#steps", OptionList)
-        steps.highlighted = [s for s, _, _ in STEPS].index(step)
+        steps.highlighted = [s for s, _ in STEPS].index(step)
         await pilot.press("enter")
         await _settle(pilot)
         for path in resolve_paths(HOME).reports_dir(pilot.app.demo.project).rglob("*"):
@@ -80,7 +80,7 @@ def test_overview(snap_compare, demo):
     assert snap_compare(_app(demo), terminal_size=SIZE, run_before=_settle)
 
 
-@pytest.mark.parametrize("step", [s for s, _, _ in STEPS])
+@pytest.mark.parametrize("step", [s for s, _ in STEPS])
 def test_step(snap_compare, demo, step):
     assert snap_compare(_app(demo), terminal_size=SIZE, run_before=_at_step(step))
 
