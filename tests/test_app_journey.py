@@ -37,10 +37,11 @@ def _app(paths, demo):
 
 
 async def settle(pilot) -> None:
-    """Wait for the App's workers and the messages they posted: no sleeps."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    """Wait for the App's workers and the messages they posted, which may start more
+    workers: no sleeps."""
+    for _ in range(4):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
 

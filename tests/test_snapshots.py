@@ -47,8 +47,10 @@ async def _still_inputs(pilot) -> None:
 
 
 async def _settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    """Messages start workers and workers post messages: let both run out (no sleeps)."""
+    for _ in range(4):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await _still_inputs(pilot)
 
