@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from connectors.base import Record
@@ -25,7 +26,7 @@ from helpmig_tui.audit import EMAIL_RE
 from helpmig_tui.mapping.apply import MappedRecord, apply_map
 from helpmig_tui.mapping.transforms import Flag
 from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
-from helpmig_tui.pipeline.journal import payload_hash
+from helpmig_tui.pipeline.journal import Entry, payload_hash
 from helpmig_tui.pipeline.resolver import Resolver, jkey
 
 Handler = Callable[[Record], Awaitable[Written]]
@@ -68,17 +69,38 @@ def reject(ctx: LoadContext, kind: str, obj: str, key: str, reason: str, **extra
     return Written("rejected", reason=reason)
 
 
+@dataclass
+class Prepared:
+    """A record mapped for a keyed write: what the journal holds for it, and whether a
+    delta must send it again because it changed."""
+
+    m: MappedRecord
+    key: str
+    entry: Entry | None
+    digest: str
+    redo: bool
+
+
+def prepare(ctx: LoadContext, kind: str, obj: str, record: Record) -> Prepared | Written:
+    """The mapped record, or its rejection (journaled) when the map cannot load it."""
+    m = mapped(ctx, obj, record)
+    if not m.ok:
+        return reject(ctx, kind, obj, record.key, m.rejected or "")
+    key = jkey(obj, record.key)
+    entry = ctx.journal.get(kind, key)
+    digest = semantic_hash(m)
+    redo = ctx.options.delta and entry is not None and entry.status == "done" and entry.payload_hash != digest
+    return Prepared(m, key, entry, digest, redo)
+
+
 # -- companies -----------------------------------------------------------------------
 
 
 async def write_company(ctx: LoadContext, obj: str, record: Record) -> Written:
-    m = mapped(ctx, obj, record)
-    key = jkey(obj, record.key)
-    entry = ctx.journal.get("company", key)
-    if not m.ok:
-        return reject(ctx, "company", obj, record.key, m.rejected or "")
-    digest = semantic_hash(m)
-    redo = ctx.options.delta and entry is not None and entry.status == "done" and entry.payload_hash != digest
+    prepared = prepare(ctx, "company", obj, record)
+    if isinstance(prepared, Written):
+        return prepared
+    m, key, entry, digest, redo = prepared.m, prepared.key, prepared.entry, prepared.digest, prepared.redo
     s = m.standard
     body = CompanyUpsert(
         company_id=m.source_id, name=s.get("name"), website=s.get("website"), industry=s.get("industry"),
@@ -122,13 +144,10 @@ def _contact_body(ctx: LoadContext, resolver: Resolver, m: MappedRecord) -> Cont
 
 
 async def write_contact(ctx: LoadContext, resolver: Resolver, obj: str, record: Record) -> Written:
-    m = mapped(ctx, obj, record)
-    key = jkey(obj, record.key)
-    entry = ctx.journal.get("contact", key)
-    if not m.ok:
-        return reject(ctx, "contact", obj, record.key, m.rejected or "")
-    digest = semantic_hash(m)
-    redo = ctx.options.delta and entry is not None and entry.status == "done" and entry.payload_hash != digest
+    prepared = prepare(ctx, "contact", obj, record)
+    if isinstance(prepared, Written):
+        return prepared
+    m, key, entry, digest, redo = prepared.m, prepared.key, prepared.entry, prepared.digest, prepared.redo
     body = _contact_body(ctx, resolver, m)
     was_in_flight = entry is not None and entry.status == "in_flight"
 
