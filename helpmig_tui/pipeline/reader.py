@@ -23,13 +23,25 @@ class SourceReader:
     def __init__(self, source: Source) -> None:
         self.source = source
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="helpmig-source")
+        self._dated: set[str] | None = None
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
+    async def dated(self, obj: str) -> bool:
+        """Can this object be read "changed since"? (It has an updated or created field.)"""
+        if self._dated is None:
+            schema = await self.call(self.source.describe)
+            self._dated = {o.name for o in schema.objects if o.updated_field or o.created_field}
+        return obj in self._dated
+
     async def batches(self, obj: str, *, since: datetime | None = None, batch_size: int = 200,
                       limit: int | None = None) -> AsyncIterator[list[Record]]:
-        """An object's records in batches; `limit` stops after that many (the sample run)."""
+        """An object's records in batches; `limit` stops after that many (the sample run).
+        `since` applies to objects with a date; the others are read whole (a delta then
+        compares their content)."""
+        if since is not None and not await self.dated(obj):
+            since = None
         iterator = await self.call(lambda: iter(self.source.iter_records(obj, since=since, batch_size=batch_size)))
         seen = 0
         try:

@@ -1,0 +1,79 @@
+"""The run commands on the command line, against the sandbox served on loopback: plan,
+load (sample and full), validate, delta, report, rollback; JSON output and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from connectors.intercom.sandbox import DEFAULT_TOKEN, running_server
+from helpmig_tui.cli import main
+from helpmig_tui.demo import prepare_demo
+from helpmig_tui.project import open_project
+from helpmig_tui.settings import resolve_paths
+from helpmig_tui.state.models import Project
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def served(tmp_path, monkeypatch):
+    paths = resolve_paths(tmp_path / "home")
+    demo = prepare_demo(paths, "trackit", 12)
+    monkeypatch.setenv("HELPMIG_INTERCOM_TOKEN", DEFAULT_TOKEN)
+    with running_server(demo.sandbox) as url:
+        with open_project(paths, demo.project) as store, store.session() as session:
+            session.get(Project, 1).intercom_url = url
+        yield str(paths.home), demo
+
+
+def test_the_whole_flow_on_the_command_line(capsys, served):
+    home, demo = served
+    p = demo.project
+    code, out, _ = run(capsys, "--home", home, "plan", p, "--json")
+    plan = json.loads(out)
+    assert code == 0 and plan["calls"] > 0 and [ph["name"] for ph in plan["phases"]][:2] == ["match", "schema"]
+
+    code, out, _ = run(capsys, "--home", home, "load", p, "--sample", "3", "--yes", "--json")
+    assert code == 0 and json.loads(out)["status"] == "done"
+    code, out, _ = run(capsys, "--home", home, "validate", p, "--sample", "5", "--json")
+    assert code == 0 and json.loads(out)["passed"]
+    code, out, _ = run(capsys, "--home", home, "rollback", p, "--sample", "--yes", "--json")
+    assert code == 0 and sum(json.loads(out)["removed"].values()) > 0
+
+    code, out, err = run(capsys, "--home", home, "load", p, "--yes")
+    assert code == 0, err
+    assert "conversations" in out and "Run done" in out
+    code, out, _ = run(capsys, "--home", home, "delta", p, "--json")
+    assert code == 0
+    delta = json.loads(out)
+    created = sum(ph["created"] - ph["earlier"] for ph in delta["phases"] if ph["phase"] in ("contacts", "conversations"))
+    assert created == 0  # nothing changed in the source: nothing new in Intercom
+
+    code, out, _ = run(capsys, "--home", home, "report", p, "--json")
+    summary = json.loads(out)["summary"]
+    text = open(summary, encoding="utf-8").read()
+    assert "# Migration summary" in text and "## Where every record is" in text
+
+    code, out, _ = run(capsys, "--home", home, "rollback", p, "--all", "--yes", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["removed"]["conversation"] > 0 and report["archived"]["company"] > 0
+    assert demo.sandbox.state.counts()["conversations"] == 0
+
+
+def test_refusals_are_one_line_with_exit_2(capsys, served, monkeypatch):
+    home, demo = served
+    code, _, err = run(capsys, "--home", home, "rollback", demo.project)
+    assert code == 2 and "--sample" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "--home", home, "load", demo.project, "--phase", "everything", "--yes")
+    assert code == 2 and "unknown phase" in err
+    code, _, err = run(capsys, "--home", home, "load", demo.project)  # no terminal to ask: --yes needed
+    assert code == 2 and "--yes" in err
+    monkeypatch.delenv("HELPMIG_INTERCOM_TOKEN")
+    code, _, err = run(capsys, "--home", home, "plan", demo.project)
+    assert code == 2 and "no Intercom token" in err
