@@ -5,9 +5,10 @@ The protocol that makes crashes harmless:
    them leaves the process.
 2. The calls run.
 3. `done()`, `failed()`, `rejected()` record the outcome; these are buffered and
-   committed by `flush()` (every few hundred rows or fraction of a second). A crash
-   before the flush leaves rows `in_flight`, which resume reconciles with Intercom
-   before re-sending anything: that costs a lookup, never a duplicate.
+   committed by `flush()` (every few hundred rows or fraction of a second, and with the
+   next `begin()`, in its transaction). A crash before the flush leaves rows
+   `in_flight`, which resume reconciles with Intercom before re-sending anything: that
+   costs a lookup, never a duplicate.
 
 Lookups go to SQLite through a small bounded cache, so memory stays flat whatever the
 number of records.
@@ -15,6 +16,7 @@ number of records.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import OrderedDict
@@ -23,15 +25,42 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Select, Update, bindparam, column, func, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import JournalEntry
 
 CACHE_SIZE = 20_000
-IN_CHUNK = 500  # keys per IN (...) query
 
 FINAL = frozenset({"done", "rejected", "skipped"})  # nothing more to send for these
+
+_upsert = sqlite_insert(JournalEntry)
+# in_flight before the call: a new row, or the row of an earlier attempt (one more attempt)
+_BEGIN = _upsert.on_conflict_do_update(
+    index_elements=[JournalEntry.kind, JournalEntry.source_key],
+    set_={**{c: _upsert.excluded[c] for c in ("status", "run_id", "phase", "payload_hash", "parent_key", "seq",
+                                               "object", "updated_at")},
+          "attempts": JournalEntry.attempts + 1, "last_error": None},
+)
+# a row that needs no call; an existing row keeps its phase, attempts and place
+_SETTLE = _upsert.on_conflict_do_update(
+    index_elements=[JournalEntry.kind, JournalEntry.source_key],
+    set_={c: _upsert.excluded[c] for c in ("status", "last_error", "run_id", "intercom_id", "outcome", "object",
+                                           "updated_at")},
+)
+
+
+def _listed(name: str) -> Select[tuple[str]]:
+    """`IN` a JSON array bound as one parameter: one compiled statement for any number of
+    keys, and none of the cost of binding hundreds of parameters one by one."""
+    return select(column("value")).select_from(func.json_each(bindparam(name)))
+
+
+_ENTRIES = select(JournalEntry).where(JournalEntry.kind == bindparam("kind"), JournalEntry.source_key.in_(_listed("keys")))
+_GET = select(JournalEntry).where(JournalEntry.kind == bindparam("kind"), JournalEntry.source_key == bindparam("key"))
+_ID = select(JournalEntry.intercom_id).where(
+    JournalEntry.kind == bindparam("kind"), JournalEntry.source_key == bindparam("key"), JournalEntry.status == "done")
 
 
 def payload_hash(payload: Any) -> str:
@@ -96,45 +125,17 @@ class Journal:
     # -- writing -----------------------------------------------------------------------
 
     def begin(self, intents: Sequence[Intent]) -> None:
-        """Mark writes in_flight and commit: after this, a crash leaves a trace of them."""
+        """Mark writes in_flight and commit (with the buffered outcomes, which go first):
+        after this, a crash leaves a trace of them."""
         if not intents:
             return
-        self.flush()
         now = datetime.now(UTC)
+        rows = [{"kind": i.kind, "source_key": i.source_key, "status": "in_flight", "run_id": self.run_id,
+                 "phase": i.phase, "payload_hash": i.payload_hash, "parent_key": i.parent_key, "seq": i.seq,
+                 "object": i.object, "attempts": 1, "created_at": now, "updated_at": now} for i in intents]
         with self.store.engine.begin() as conn:
-            existing = {
-                (row.kind, row.source_key): row
-                for chunk in _chunks(intents)
-                for row in conn.execute(
-                    select(JournalEntry.kind, JournalEntry.source_key, JournalEntry.attempts).where(
-                        _keys_clause({(i.kind, i.source_key) for i in chunk})
-                    )
-                )
-            }
-            new_rows = []
-            for intent in intents:
-                row = existing.get((intent.kind, intent.source_key))
-                values = {
-                    "status": "in_flight",
-                    "run_id": self.run_id,
-                    "phase": intent.phase,
-                    "payload_hash": intent.payload_hash,
-                    "parent_key": intent.parent_key,
-                    "seq": intent.seq,
-                    "object": intent.object,
-                    "updated_at": now,
-                }
-                if row is None:
-                    new_rows.append({**values, "kind": intent.kind, "source_key": intent.source_key,
-                                     "attempts": 1, "created_at": now})
-                else:
-                    conn.execute(
-                        update(JournalEntry)
-                        .where(JournalEntry.kind == intent.kind, JournalEntry.source_key == intent.source_key)
-                        .values(**values, attempts=row.attempts + 1, last_error=None)
-                    )
-            if new_rows:
-                conn.execute(insert(JournalEntry), new_rows)
+            self._flush(conn)
+            conn.execute(_BEGIN, rows)
 
     def done(self, kind: str, key: str, intercom_id: str | None, outcome: str = "created",
              payload_hash: str | None = None) -> None:
@@ -161,17 +162,13 @@ class Journal:
         """Record a row that needs no call (skipped by the map, rejected before sending,
         matched to something that exists), so that counts add up."""
         now = datetime.now(UTC)
-        values = {"status": status, "last_error": reason[:2000] if reason else None, "updated_at": now,
-                  "run_id": self.run_id, "intercom_id": intercom_id, "outcome": outcome, "object": object}
-        self.flush()
+        row = {"kind": kind, "source_key": key, "status": status, "last_error": reason[:2000] if reason else None,
+               "run_id": self.run_id, "intercom_id": intercom_id, "outcome": outcome, "object": object,
+               "phase": phase, "attempts": 0, "seq": seq, "parent_key": parent_key, "created_at": now,
+               "updated_at": now}
         with self.store.engine.begin() as conn:
-            found = conn.execute(
-                update(JournalEntry).where(JournalEntry.kind == kind, JournalEntry.source_key == key).values(**values)
-            ).rowcount
-            if not found:
-                conn.execute(insert(JournalEntry).values(
-                    kind=kind, source_key=key, phase=phase, attempts=0, seq=seq, parent_key=parent_key,
-                    created_at=now, **values))
+            self._flush(conn)
+            conn.execute(_SETTLE, row)
         if intercom_id and status == "done":
             self._ids.remember((kind, key), intercom_id)
 
@@ -188,8 +185,11 @@ class Journal:
 
     def flush(self) -> None:
         """Commit buffered outcomes in one transaction."""
-        if not self._pending:
-            return
+        if self.unflushed:
+            with self.store.engine.begin() as conn:
+                self._flush(conn)
+
+    def _flush(self, conn: Any) -> None:
         pending, self._pending = self._pending, []
         now = datetime.now(UTC)
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -199,14 +199,8 @@ class Journal:
                 {"b_kind": item["kind"], "b_key": item["source_key"], "b_now": now,
                  **{f"b_{c}": item[c] for c in columns}}
             )
-        with self.store.engine.begin() as conn:
-            for columns, params in groups.items():
-                stmt = (
-                    update(JournalEntry)
-                    .where(JournalEntry.kind == bindparam("b_kind"), JournalEntry.source_key == bindparam("b_key"))
-                    .values(updated_at=bindparam("b_now"), **{c: bindparam(f"b_{c}") for c in columns})
-                )
-                conn.execute(stmt, params)
+        for columns, params in groups.items():
+            conn.execute(_outcome_update(columns), params)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -217,28 +211,20 @@ class Journal:
             self._ids.move_to_end((kind, key))
             return cached
         with self.store.engine.connect() as conn:
-            value = conn.scalar(
-                select(JournalEntry.intercom_id).where(
-                    JournalEntry.kind == kind, JournalEntry.source_key == key, JournalEntry.status == "done"
-                )
-            )
+            value = conn.scalar(_ID, {"kind": kind, "key": key})
         if value:
             self._ids.remember((kind, key), value)
         return value
 
     def entries(self, kind: str, keys: Iterable[str]) -> dict[str, Entry]:
         """What the journal holds for a batch of source keys (missing keys: never written)."""
-        found: dict[str, Entry] = {}
         with self.store.engine.connect() as conn:
-            for chunk in _chunks(list(keys)):
-                for row in conn.execute(
-                    select(JournalEntry).where(JournalEntry.kind == kind, JournalEntry.source_key.in_(chunk))
-                ):
-                    found[row.source_key] = _entry(row)
-        return found
+            return {row.source_key: _entry(row) for row in conn.execute(_ENTRIES, {"kind": kind, "keys": _json(keys)})}
 
     def get(self, kind: str, key: str) -> Entry | None:
-        return self.entries(kind, [key]).get(key)
+        with self.store.engine.connect() as conn:
+            row = conn.execute(_GET, {"kind": kind, "key": key}).first()
+        return _entry(row) if row is not None else None
 
     def parts_of(self, parent_key: str, kind: str = "part") -> list[Entry]:
         with self.store.engine.connect() as conn:
@@ -310,13 +296,16 @@ class Journal:
             return [_entry(row) for row in conn.execute(query.order_by(JournalEntry.id.desc()))]
 
 
-def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), IN_CHUNK):
-        yield items[i : i + IN_CHUNK]
+@functools.cache
+def _outcome_update(columns: tuple[str, ...]) -> Update:
+    """The UPDATE for outcomes with these columns (a handful of shapes: built once each)."""
+    return (
+        update(JournalEntry)
+        .where(JournalEntry.kind == bindparam("b_kind"), JournalEntry.source_key == bindparam("b_key"))
+        .values(updated_at=bindparam("b_now"), **{c: bindparam(f"b_{c}") for c in columns})
+    )
 
 
-def _keys_clause(pairs: set[tuple[str, str]]):
-    by_kind: dict[str, list[str]] = {}
-    for kind, key in pairs:
-        by_kind.setdefault(kind, []).append(key)
-    return or_(*(and_(JournalEntry.kind == kind, JournalEntry.source_key.in_(keys)) for kind, keys in by_kind.items()))
+def _json(values: Iterable[str]) -> str:
+    return json.dumps(list(values))
+
