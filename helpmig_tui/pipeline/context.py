@@ -7,6 +7,7 @@ the outcome after, and turn Intercom's answers into done / rejected / failed / i
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -38,6 +39,15 @@ log = get_logger("pipeline")
 PROGRESS_EVERY_S = 0.25
 FLUSH_EVERY_S = 0.5
 FLUSH_ROWS = 200
+
+
+class Lookup(enum.Enum):
+    """`LoadContext.write(entry=LOOKUP)`: the caller has not read the journal's row."""
+
+    LOOKUP = "lookup"
+
+
+LOOKUP = Lookup.LOOKUP
 
 
 class LoadAborted(Exception):
@@ -221,16 +231,16 @@ class LoadContext:
         payload_hash: str | None = None,
         parent_key: str | None = None,
         seq: int = 0,
-        entry: Entry | None = None,
+        entry: Entry | None | Lookup = LOOKUP,
         redo: bool = False,
     ) -> Written:
         """Make one destination write at most once, whatever crashed before.
 
-        `entry` is the journal's row when the caller already has it; `redo` sends again
-        a write that is done (a delta update of a changed record).
+        `entry` is the journal's row when the caller already has it (None: it has none);
+        `redo` sends again a write that is done (a delta update of a changed record).
         """
         await self.control.checkpoint()
-        if entry is None:
+        if isinstance(entry, Lookup):
             entry = self.journal.get(kind, key)
         if entry is not None and entry.status == "done" and not redo:
             return Written("already", entry.intercom_id, entry.outcome)

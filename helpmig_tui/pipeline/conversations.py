@@ -32,13 +32,16 @@ from helpmig_tui.audit import MAX_ATTACHMENTS, MAX_PARTS, RESTRICTED_EXTENSIONS
 from helpmig_tui.mapping.apply import MappedRecord
 from helpmig_tui.mapping.transforms import Flag
 from helpmig_tui.pipeline import text as texts
-from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
+from helpmig_tui.pipeline.context import LOOKUP, LoadContext, Lookup, ObjectProgress, Written
 from helpmig_tui.pipeline.journal import Entry
 from helpmig_tui.pipeline.records import mapped, reject, semantic_hash
 from helpmig_tui.pipeline.resolver import Resolver, jkey
 
 MAX_FILE_BYTES = 25 * 1024 * 1024  # larger files are listed in the report, not uploaded inline
 _TAGS = re.compile(r"<[^>]+>")
+# the journal kinds a conversation writes under its own key (parent_key)
+CHILD_KINDS = ("part", "part_segment", "conversation_tag", "conversation_update", "conversation_team",
+               "conversation_assignee", "conversation_state")
 
 
 def _key_order(key: str) -> tuple[int, int | str]:
@@ -88,8 +91,12 @@ class Thread:
 
 
 class ConversationJob:
+    """One conversation, start to finish. `entry` is the journal's row for it when the
+    loader has read it with its batch (None: there is none)."""
+
     def __init__(self, ctx: LoadContext, resolver: Resolver, obj: str, record: Record,
-                 parts: dict[str, list[Record]], trackers: dict[str, ObjectProgress]) -> None:
+                 parts: dict[str, list[Record]], trackers: dict[str, ObjectProgress],
+                 entry: Entry | None | Lookup = LOOKUP) -> None:
         self.ctx = ctx
         self.resolver = resolver
         self.obj = obj
@@ -101,8 +108,13 @@ class ConversationJob:
         self.ids: list[str] = []  # the conversation ids: [main, continuation 2, ...]
         self._claimed: set[str] = set()  # part ids the journal already gives to a row
         self._read: dict[str, Conversation] = {}
+        self._entry = entry
+        self._known: dict[tuple[str, str], Entry] = {}  # the journal's rows under this conversation
 
     # -- helpers ---------------------------------------------------------------------
+
+    def _known_entry(self, kind: str, key: str) -> Entry | None:
+        return self._known.get((kind, key))
 
     def _count_part(self, part: Part, written: Written) -> None:
         self.ctx.count(self.trackers[part.obj], written)
@@ -139,30 +151,34 @@ class ConversationJob:
             self._settle_parts(parts, "rejected", f"its conversation was rejected: {reason}")
             return reject(ctx, "conversation", self.obj, self.record.key, reason)
         thread = await self._plan(m, parts)
+        if isinstance(self._entry, Lookup):
+            self._entry = ctx.journal.get("conversation", self.key)
+        first_time = self._entry is None  # then nothing under it was begun either
         created = await self._create(m, contact_id, thread.body)
         if not created.ok:
             reason = f"its conversation is {created.status}: {created.reason}"
             self._settle_parts(parts, "failed", reason)
             return created
         self.ids = [created.intercom_id or ""]
+        if not first_time:
+            self._known = ctx.journal.children(self.key, CHILD_KINDS)
+        self._claimed = {e.intercom_id for (kind, _), e in self._known.items()
+                         if kind in ("part", "part_segment") and e.status == "done" and e.intercom_id}
         if thread.source_part is not None:
             written = self._source_part_done(thread.source_part)
             self._count_part(thread.source_part, written)
-        done = {e.source_key: e for e in ctx.journal.parts_of(self.key)}
-        done.update({e.source_key: e for e in ctx.journal.parts_of(self.key, kind="part_segment")})
-        self._claimed = {e.intercom_id for e in done.values() if e.status == "done" and e.intercom_id}
         for part in thread.summarised:
-            self._count_part(part, self._summarised_done(part, done.get(part.key)))
+            self._count_part(part, self._summarised_done(part, self._known_entry("part", part.key)))
         for reply in thread.replies:
             conversation_id = await self._conversation_for(reply.target, contact_id, reply)
             if conversation_id is None:
                 if reply.part is not None and reply.kind == "part":
                     self._count_part(reply.part, Written("failed", reason="continuation not created"))
                 continue
-            written = await self._reply(conversation_id, reply, done.get(reply.key))
+            written = await self._reply(conversation_id, reply, self._known_entry(reply.kind, reply.key))
             if reply.part is not None and reply.kind == "part":
                 self._count_part(reply.part, written)
-        await self._attachments_of_record(int(m.standard["created_at"]), done)
+        await self._attachments_of_record(int(m.standard["created_at"]))
         await self._finish(m)
         return created
 
@@ -352,10 +368,10 @@ class ConversationJob:
             return None
 
         return await self.ctx.write(kind="conversation", key=self.key, obj=self.obj, send=send, find=find,
-                                    payload_hash=semantic_hash(m))
+                                    payload_hash=semantic_hash(m), entry=self._entry)
 
     def _source_part_done(self, part: Part) -> Written:
-        entry = self.ctx.journal.get("part", part.key)
+        entry = self._known_entry("part", part.key)
         if entry is not None and entry.status == "done":
             return Written("already", entry.intercom_id, entry.outcome)
         self.ctx.journal.settle("part", part.key, "done", "", self.ctx.phase, object=part.obj, parent_key=self.key,
@@ -424,11 +440,11 @@ class ConversationJob:
                 return part.id
         return None
 
-    async def _attachments_of_record(self, created_at: int, done: dict[str, Entry]) -> None:
+    async def _attachments_of_record(self, created_at: int) -> None:
         """Files that belong to the ticket itself (Track-It! keeps them per work order)."""
         for reply in await self._file_notes(None, self.key, created_at, first_group=1):
             conversation_id = self.ids[-1]
-            await self._reply(conversation_id, reply, done.get(reply.key))
+            await self._reply(conversation_id, reply, self._known_entry(reply.kind, reply.key))
 
     async def _finish(self, m: MappedRecord) -> None:
         """Tags, attributes, company, assignment and the final state of the conversation."""
@@ -443,8 +459,9 @@ class ConversationJob:
                 await ctx.client.tags.tag_conversation(conversation_id, tag_id, ctx.acting_admin)
                 return tag_id, "created"
 
-            await ctx.write(kind="conversation_tag", key=f"{self.key}#{name.casefold()}", obj=self.obj, send=tag,
-                            parent_key=self.key)
+            tag_key = f"{self.key}#{name.casefold()}"
+            await ctx.write(kind="conversation_tag", key=tag_key, obj=self.obj, send=tag, parent_key=self.key,
+                            entry=self._known_entry("conversation_tag", tag_key))
         company_id = await self.resolver.company(m) if "company" in m.references else None
         title = m.standard.get("title")
         if title or m.attributes or company_id:
@@ -456,7 +473,7 @@ class ConversationJob:
                 return conversation_id, "updated"
 
             digest = semantic_hash(m)
-            entry = ctx.journal.get("conversation_update", self.key)
+            entry = self._known_entry("conversation_update", self.key)
             changed = ctx.options.delta and entry is not None and entry.payload_hash != digest
             await ctx.write(kind="conversation_update", key=self.key, obj=self.obj, send=put, payload_hash=digest,
                             entry=entry, redo=changed, parent_key=self.key)
@@ -488,4 +505,5 @@ class ConversationJob:
         async def find() -> str | None:
             return conversation_id if applied(await self._read_back(conversation_id, fresh=True)) else None
 
-        return await self.ctx.write(kind=kind, key=self.key, obj=self.obj, send=send, find=find, parent_key=self.key)
+        return await self.ctx.write(kind=kind, key=self.key, obj=self.obj, send=send, find=find, parent_key=self.key,
+                                    entry=self._known_entry(kind, self.key))

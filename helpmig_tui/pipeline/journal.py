@@ -58,6 +58,8 @@ def _listed(name: str) -> Select[tuple[str]]:
 
 
 _ENTRIES = select(JournalEntry).where(JournalEntry.kind == bindparam("kind"), JournalEntry.source_key.in_(_listed("keys")))
+_CHILDREN = select(JournalEntry).where(JournalEntry.kind.in_(_listed("kinds")),
+                                       JournalEntry.parent_key == bindparam("parent"))
 _GET = select(JournalEntry).where(JournalEntry.kind == bindparam("kind"), JournalEntry.source_key == bindparam("key"))
 _ID = select(JournalEntry.intercom_id).where(
     JournalEntry.kind == bindparam("kind"), JournalEntry.source_key == bindparam("key"), JournalEntry.status == "done")
@@ -225,6 +227,13 @@ class Journal:
         with self.store.engine.connect() as conn:
             row = conn.execute(_GET, {"kind": kind, "key": key}).first()
         return _entry(row) if row is not None else None
+
+    def children(self, parent_key: str, kinds: Iterable[str]) -> dict[tuple[str, str], Entry]:
+        """(kind, source key) -> row, for the rows of these kinds under this parent (a
+        conversation's parts and state writes)."""
+        with self.store.engine.connect() as conn:
+            return {(row.kind, row.source_key): _entry(row)
+                    for row in conn.execute(_CHILDREN, {"parent": parent_key, "kinds": _json(kinds)})}
 
     def parts_of(self, parent_key: str, kind: str = "part") -> list[Entry]:
         with self.store.engine.connect() as conn:

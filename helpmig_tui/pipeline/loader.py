@@ -16,6 +16,7 @@ from connectors.base import Record
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
 from helpmig_tui.pipeline.conversations import ConversationJob
+from helpmig_tui.pipeline.journal import Entry
 from helpmig_tui.pipeline.prepare import match_phase, objects_of, schema_phase
 from helpmig_tui.pipeline.records import (
     CsvSink,
@@ -121,10 +122,11 @@ class Loader:
             trackers = {p: ctx.tracker(p, None if ctx.options.sample else self.totals.get(p)) for p in parts}
             slots = asyncio.Semaphore(ctx.options.concurrency)
 
-            async def one(record: Record, children: dict[str, list[Record]], conv: str = conv,
+            async def one(record: Record, children: dict[str, list[Record]], entry: Entry | None, conv: str = conv,
                           trackers: dict[str, ObjectProgress] = trackers) -> None:
                 try:
-                    ctx.count(tracker, await ConversationJob(ctx, self.resolver, conv, record, children, trackers).run())
+                    job = ConversationJob(ctx, self.resolver, conv, record, children, trackers, entry)
+                    ctx.count(tracker, await job.run())
                 finally:
                     slots.release()
                     ctx.tick()
@@ -134,13 +136,14 @@ class Loader:
                                                       limit=ctx.options.sample):
                     keys = [r.key for r in batch]
                     children = {p: await ctx.reader.children(p, keys) for p in parts}
+                    entries = ctx.journal.entries("conversation", [jkey(conv, k) for k in keys])
                     for record in batch:
                         tracker.read += 1
                         mine = {p: children[p].get(record.key, []) for p in parts}
                         for p, found in mine.items():
                             trackers[p].read += len(found)
                         await slots.acquire()
-                        group.create_task(one(record, mine))
+                        group.create_task(one(record, mine, entries.get(jkey(conv, record.key))))
             if ctx.options.sample is None and ctx.options.since is None:
                 for part in parts:
                     await self._orphans(part, trackers[part])

@@ -25,7 +25,7 @@ from connectors.intercom.models import (
 from helpmig_tui.audit import EMAIL_RE
 from helpmig_tui.mapping.apply import MappedRecord, apply_map
 from helpmig_tui.mapping.transforms import Flag
-from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
+from helpmig_tui.pipeline.context import LOOKUP, LoadContext, Lookup, ObjectProgress, Written
 from helpmig_tui.pipeline.journal import Entry, payload_hash
 from helpmig_tui.pipeline.resolver import Resolver, jkey
 
@@ -173,12 +173,15 @@ async def write_contact(ctx: LoadContext, resolver: Resolver, obj: str, record: 
         if ctx.journal.get("contact_email", alias) is None:  # the first contact with an email keeps it
             ctx.journal.settle("contact_email", alias, "done", "", ctx.phase, object=obj,
                                intercom_id=contact_id, outcome="matched")
-    await _link_company(ctx, resolver, obj, record.key, m, contact_id)
-    await _tag_contact(ctx, resolver, obj, record.key, m, contact_id)
+    # a contact with no row before this write has no company link or tag rows either
+    entry_of = None if entry is None else LOOKUP
+    await _link_company(ctx, resolver, obj, record.key, m, contact_id, entry_of)
+    await _tag_contact(ctx, resolver, obj, record.key, m, contact_id, entry_of)
     return written
 
 
-async def _link_company(ctx: LoadContext, resolver: Resolver, obj: str, key: str, m: MappedRecord, contact_id: str) -> None:
+async def _link_company(ctx: LoadContext, resolver: Resolver, obj: str, key: str, m: MappedRecord, contact_id: str,
+                        entry: Lookup | None) -> None:
     if "company" not in m.references:
         return
     company_id = await resolver.company(m)
@@ -190,10 +193,11 @@ async def _link_company(ctx: LoadContext, resolver: Resolver, obj: str, key: str
         await ctx.client.contacts.attach_company(contact_id, company_id)
         return company_id, "created"
 
-    await ctx.write(kind="contact_company", key=jkey(obj, key), obj=obj, send=send)
+    await ctx.write(kind="contact_company", key=jkey(obj, key), obj=obj, send=send, entry=entry)
 
 
-async def _tag_contact(ctx: LoadContext, resolver: Resolver, obj: str, key: str, m: MappedRecord, contact_id: str) -> None:
+async def _tag_contact(ctx: LoadContext, resolver: Resolver, obj: str, key: str, m: MappedRecord, contact_id: str,
+                       entry: Lookup | None) -> None:
     for name in m.tags:
         tag_id = await resolver.tag(name)
         if tag_id is None:
@@ -203,7 +207,8 @@ async def _tag_contact(ctx: LoadContext, resolver: Resolver, obj: str, key: str,
             await ctx.client.tags.tag_contact(contact_id, tag_id)
             return tag_id, "created"
 
-        await ctx.write(kind="contact_tag", key=f"{jkey(obj, key)}#{name.casefold()}", obj=obj, send=send)
+        await ctx.write(kind="contact_tag", key=f"{jkey(obj, key)}#{name.casefold()}", obj=obj, send=send,
+                        entry=entry)
 
 
 async def write_walkin_contact(ctx: LoadContext, email: str) -> str | None:
