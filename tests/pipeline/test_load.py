@@ -200,3 +200,29 @@ async def test_a_load_waits_for_open_blockers(tmp_path):
     async with demo.session() as session:
         with pytest.raises(LoadRefused, match="audit blockers are open"):
             await session.load(LoadOptions())
+
+
+async def test_long_threads_are_started_before_the_others(tmp_path):
+    """A thread is a chain of calls that cannot overlap: the longest is started first, so
+    it does not trail the phase alone. One conversation at a time makes the order visible."""
+    from helpmig_tui.settings import resolve_paths
+
+    paths = resolve_paths(tmp_path)
+    demo = prepare_demo(paths, "smartertrack", 30)
+    database = demo.source_factory().settings.sqlite  # type: ignore[attr-defined]
+    with sqlite3.connect(database) as conn:
+        longest, messages = conn.execute("SELECT TicketId, COUNT(*) FROM st_TicketMessages GROUP BY TicketId "
+                                         "ORDER BY COUNT(*) DESC LIMIT 1").fetchone()
+        first_ticket = conn.execute("SELECT MIN(TicketId) FROM st_Tickets").fetchone()[0]
+    conn.close()
+    assert messages > 50 and longest != first_ticket  # the source order alone would not start it first
+    async with demo.session() as session:
+        assert (await session.load(LoadOptions(accept_gates=True, concurrency=1))).status == "done"
+    with open_project(paths, demo.project) as store, store.reader() as session:
+        first_key, first_id = session.execute(
+            select(JournalEntry.source_key, JournalEntry.intercom_id)
+            .where(JournalEntry.kind == "conversation", JournalEntry.source_key.startswith("tickets:"))
+            .order_by(JournalEntry.id)).first()
+    assert first_key == f"tickets:{longest}"
+    created = list(demo.sandbox.store.all("conversations"))
+    assert len(demo.sandbox.store.get("conversations", first_id)["parts"]) == max(len(c["parts"]) for c in created)
