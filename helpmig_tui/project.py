@@ -21,7 +21,7 @@ from connectors.registry import PLATFORMS, platform_label, source_class
 from connectors.registry import open_source as open_registered_source
 from helpmig_tui.settings import Paths, Secrets
 from helpmig_tui.state import ProjectStore, StoreError
-from helpmig_tui.state.models import Audit, FieldMap, FindingRow, JournalEntry, Run
+from helpmig_tui.state.models import FINISHED, Audit, FieldMap, FindingRow, JournalEntry, Run
 from helpmig_tui.state.store import private_dir
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -277,7 +277,8 @@ def project_status(store: ProjectStore, now: datetime | None = None) -> ProjectS
                 status.next_step = f"resume the interrupted {run.kind} run"
         status.journal = {
             row[0]: row[1]
-            for row in session.execute(select(JournalEntry.status, func.count()).group_by(JournalEntry.status))
+            for row in session.execute(select(JournalEntry.status, func.count())
+                                       .where(JournalEntry.kind != FINISHED).group_by(JournalEntry.status))
         }
         audit_id = session.scalar(select(func.max(Audit.id)).where(Audit.status == "done"))
         if audit_id is not None:

@@ -283,13 +283,14 @@ class LoadContext:
             self.event("warning", f"read-back failed: {exc}")
             return None
 
-    def count(self, tracker: ObjectProgress, written: Written) -> None:
-        """Count one record's outcome, exactly once."""
+    def count(self, tracker: ObjectProgress, written: Written, records: int = 1) -> None:
+        """Count one record's outcome (or that of `records` records), exactly once."""
         if written.status in ("done", "already"):
             if written.outcome in ("updated", "adopted", "matched"):
-                tracker.updated += 1
+                tracker.updated += records
             else:
-                tracker.created += 1
-            tracker.earlier += written.status == "already"
+                tracker.created += records
+            if written.status == "already":
+                tracker.earlier += records
         else:
-            setattr(tracker, written.status, getattr(tracker, written.status) + 1)
+            setattr(tracker, written.status, getattr(tracker, written.status) + records)

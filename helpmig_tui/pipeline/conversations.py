@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
 
 from connectors.base import AttachmentRef, Record
 from connectors.intercom.models import (
@@ -110,8 +111,15 @@ class ConversationJob:
         self._read: dict[str, Conversation] = {}
         self._entry = entry
         self._known: dict[tuple[str, str], Entry] = {}  # the journal's rows under this conversation
+        self._complete = True  # every write final so far: a resume has nothing to do here
 
     # -- helpers ---------------------------------------------------------------------
+
+    async def _write(self, **write: Any) -> Written:
+        written = await self.ctx.write(**write)
+        if not written.ok:
+            self._complete = False
+        return written
 
     def _known_entry(self, kind: str, key: str) -> Entry | None:
         return self._known.get((kind, key))
@@ -133,6 +141,17 @@ class ConversationJob:
     # -- the run ---------------------------------------------------------------------
 
     async def run(self) -> Written:
+        """The conversation's outcome; it is marked finished when every write came out
+        final, so that a resume skips it (and reopened when not, in case it was)."""
+        written = await self._run()
+        if written.ok and self._complete:
+            self.ctx.journal.finished(self.key, self.ctx.phase, object=self.obj, intercom_id=written.intercom_id,
+                                      outcome=written.outcome)
+        else:
+            self.ctx.journal.reopen(self.key)
+        return written
+
+    async def _run(self) -> Written:
         ctx = self.ctx
         m = mapped(ctx, self.obj, self.record)
         parts, rejected = self._mapped_parts()
@@ -367,8 +386,8 @@ class ConversationJob:
                     return conversation.id
             return None
 
-        return await self.ctx.write(kind="conversation", key=self.key, obj=self.obj, send=send, find=find,
-                                    payload_hash=semantic_hash(m), entry=self._entry)
+        return await self._write(kind="conversation", key=self.key, obj=self.obj, send=send, find=find,
+                                 payload_hash=semantic_hash(m), entry=self._entry)
 
     def _source_part_done(self, part: Part) -> Written:
         entry = self._known_entry("part", part.key)
@@ -405,8 +424,8 @@ class ConversationJob:
                         return c.id
                 return None
 
-            written = await self.ctx.write(kind="conversation_segment", key=f"{self.key}#{n}", obj=self.obj,
-                                           send=send, find=find)
+            written = await self._write(kind="conversation_segment", key=f"{self.key}#{n}", obj=self.obj,
+                                        send=send, find=find)
             if not written.ok:
                 return None
             self.ids.append(written.intercom_id or "")
@@ -425,8 +444,8 @@ class ConversationJob:
             conversation = await self._read_back(conversation_id, fresh=True)
             return self._match_part(conversation, message.created_at, wanted)
 
-        written = await self.ctx.write(kind=reply.kind, key=reply.key, obj=reply.part.obj if reply.part else self.obj,
-                                       send=send, find=find, parent_key=self.key, seq=reply.seq, entry=entry)
+        written = await self._write(kind=reply.kind, key=reply.key, obj=reply.part.obj if reply.part else self.obj,
+                                    send=send, find=find, parent_key=self.key, seq=reply.seq, entry=entry)
         if written.intercom_id:
             self._claimed.add(written.intercom_id)
         return written
@@ -453,6 +472,7 @@ class ConversationJob:
             tag_id = await self.resolver.tag(name)
             if tag_id is None:
                 ctx.event("warning", f"{self.obj} {self.record.key}: tag {name!r} could not be created")
+                self._complete = False
                 continue
 
             async def tag(tag_id: str = tag_id) -> tuple[str, str]:
@@ -460,8 +480,8 @@ class ConversationJob:
                 return tag_id, "created"
 
             tag_key = f"{self.key}#{name.casefold()}"
-            await ctx.write(kind="conversation_tag", key=tag_key, obj=self.obj, send=tag, parent_key=self.key,
-                            entry=self._known_entry("conversation_tag", tag_key))
+            await self._write(kind="conversation_tag", key=tag_key, obj=self.obj, send=tag, parent_key=self.key,
+                              entry=self._known_entry("conversation_tag", tag_key))
         company_id = await self.resolver.company(m) if "company" in m.references else None
         title = m.standard.get("title")
         if title or m.attributes or company_id:
@@ -475,8 +495,8 @@ class ConversationJob:
             digest = semantic_hash(m)
             entry = self._known_entry("conversation_update", self.key)
             changed = ctx.options.delta and entry is not None and entry.payload_hash != digest
-            await ctx.write(kind="conversation_update", key=self.key, obj=self.obj, send=put, payload_hash=digest,
-                            entry=entry, redo=changed, parent_key=self.key)
+            await self._write(kind="conversation_update", key=self.key, obj=self.obj, send=put, payload_hash=digest,
+                              entry=entry, redo=changed, parent_key=self.key)
         team_id = self.resolver.team(m)
         if team_id:
             await self._manage("conversation_team", lambda: ctx.client.conversations.assign(
@@ -489,6 +509,7 @@ class ConversationJob:
         elif "assignee" in m.references:
             ctx.event("warning", f"{self.obj} {self.record.key}: agent {m.references['assignee']!r} has no Intercom "
                                  "admin; left unassigned")
+            self._complete = False  # a resume assigns it once the agent is matched
         if m.standard.get("state") == "closed":
             await self._manage("conversation_state", lambda: ctx.client.conversations.close(
                 conversation_id, ctx.acting_admin), lambda c: c.state == "closed")
@@ -505,5 +526,5 @@ class ConversationJob:
         async def find() -> str | None:
             return conversation_id if applied(await self._read_back(conversation_id, fresh=True)) else None
 
-        return await self.ctx.write(kind=kind, key=self.key, obj=self.obj, send=send, find=find, parent_key=self.key,
-                                    entry=self._known_entry(kind, self.key))
+        return await self._write(kind=kind, key=self.key, obj=self.obj, send=send, find=find, parent_key=self.key,
+                                 entry=self._known_entry(kind, self.key))

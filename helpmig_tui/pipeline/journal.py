@@ -10,6 +10,10 @@ The protocol that makes crashes harmless:
    `in_flight`, which resume reconciles with Intercom before re-sending anything: that
    costs a lookup, never a duplicate.
 
+A record whose every write is final gets a `finished` row (buffered too, so it is never
+committed before those writes' outcomes): a resumed load skips it on one lookup per batch
+instead of walking its writes one by one.
+
 Lookups go to SQLite through a small bounded cache, so memory stays flat whatever the
 number of records.
 """
@@ -23,13 +27,13 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, Update, bindparam, column, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from helpmig_tui.state import ProjectStore
-from helpmig_tui.state.models import JournalEntry
+from helpmig_tui.state.models import FINISHED, JournalEntry
 
 CACHE_SIZE = 20_000
 
@@ -49,6 +53,10 @@ _SETTLE = _upsert.on_conflict_do_update(
     set_={c: _upsert.excluded[c] for c in ("status", "last_error", "run_id", "intercom_id", "outcome", "object",
                                            "updated_at")},
 )
+_FINISHED = _upsert.on_conflict_do_update(
+    index_elements=[JournalEntry.kind, JournalEntry.source_key],
+    set_={c: _upsert.excluded[c] for c in ("status", "run_id", "intercom_id", "outcome", "updated_at")},
+)
 
 
 def _listed(name: str) -> Select[tuple[str]]:
@@ -58,6 +66,13 @@ def _listed(name: str) -> Select[tuple[str]]:
 
 
 _ENTRIES = select(JournalEntry).where(JournalEntry.kind == bindparam("kind"), JournalEntry.source_key.in_(_listed("keys")))
+_OUTCOMES = select(JournalEntry.source_key, JournalEntry.status, JournalEntry.intercom_id, JournalEntry.outcome).where(
+    JournalEntry.kind == bindparam("kind"), JournalEntry.source_key.in_(_listed("keys")))
+_TALLY = (
+    select(JournalEntry.object, JournalEntry.status, JournalEntry.outcome, func.count())
+    .where(JournalEntry.kind == bindparam("kind"), JournalEntry.parent_key.in_(_listed("keys")))
+    .group_by(JournalEntry.object, JournalEntry.status, JournalEntry.outcome)
+)
 _CHILDREN = select(JournalEntry).where(JournalEntry.kind.in_(_listed("kinds")),
                                        JournalEntry.parent_key == bindparam("parent"))
 _GET = select(JournalEntry).where(JournalEntry.kind == bindparam("kind"), JournalEntry.source_key == bindparam("key"))
@@ -102,6 +117,14 @@ class Entry:
     run_id: int | None = None
 
 
+class Outcome(NamedTuple):
+    """Where a write stands, and no more: what a resume needs to count a record it skips."""
+
+    status: str
+    intercom_id: str | None
+    outcome: str | None
+
+
 def _entry(row: Any) -> Entry:
     return Entry(row.kind, row.source_key, row.status, row.intercom_id, row.attempts, row.payload_hash,
                  row.parent_key, row.seq, row.last_error, row.object, row.outcome, row.run_id)
@@ -123,6 +146,7 @@ class Journal:
         self.run_id = run_id
         self._ids = _Lru()
         self._pending: list[dict[str, Any]] = []
+        self._finished: list[dict[str, Any]] = []
 
     # -- writing -----------------------------------------------------------------------
 
@@ -174,6 +198,21 @@ class Journal:
         if intercom_id and status == "done":
             self._ids.remember((kind, key), intercom_id)
 
+    def finished(self, key: str, phase: str, *, object: str, intercom_id: str | None = None,
+                 outcome: str | None = None) -> None:
+        """Every write of this record is final: a resumed load counts it as done earlier
+        (with this Intercom id and outcome) without looking at its writes. Buffered: it is
+        committed with, or after, the outcomes of those writes."""
+        now = datetime.now(UTC)
+        self._finished.append({"kind": FINISHED, "source_key": key, "status": "done", "run_id": self.run_id,
+                               "phase": phase, "object": object, "parent_key": None, "seq": 0, "attempts": 0,
+                               "intercom_id": intercom_id, "outcome": outcome, "created_at": now, "updated_at": now})
+
+    def reopen(self, key: str) -> None:
+        """The record has a write that is not final again (a delta's new message failed):
+        a resume must not skip it."""
+        self._outcome(FINISHED, key, "pending")
+
     def mark_rolled_back(self, kind: str, key: str) -> None:
         self._outcome(kind, key, "rolled_back", last_error=None)
         self._ids.pop((kind, key), None)
@@ -183,7 +222,7 @@ class Journal:
 
     @property
     def unflushed(self) -> int:
-        return len(self._pending)
+        return len(self._pending) + len(self._finished)
 
     def flush(self) -> None:
         """Commit buffered outcomes in one transaction."""
@@ -193,6 +232,7 @@ class Journal:
 
     def _flush(self, conn: Any) -> None:
         pending, self._pending = self._pending, []
+        finished, self._finished = self._finished, []
         now = datetime.now(UTC)
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for item in pending:  # one executemany per set of columns
@@ -203,6 +243,8 @@ class Journal:
             )
         for columns, params in groups.items():
             conn.execute(_outcome_update(columns), params)
+        if finished:
+            conn.execute(_FINISHED, finished)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -222,6 +264,20 @@ class Journal:
         """What the journal holds for a batch of source keys (missing keys: never written)."""
         with self.store.engine.connect() as conn:
             return {row.source_key: _entry(row) for row in conn.execute(_ENTRIES, {"kind": kind, "keys": _json(keys)})}
+
+    def outcomes(self, kind: str, keys: Iterable[str]) -> dict[str, Outcome]:
+        """source key -> outcome, for a batch of source keys: lighter than `entries`, for
+        what a resume skips."""
+        with self.store.engine.connect() as conn:
+            return {key: Outcome(*outcome)
+                    for key, *outcome in conn.execute(_OUTCOMES, {"kind": kind, "keys": _json(keys)})}
+
+    def tally(self, kind: str, parent_keys: Iterable[str]) -> list[tuple[str | None, Outcome, int]]:
+        """(source object, outcome, rows) for the rows of this kind under these parents:
+        a batch of finished conversations' parts, counted without reading them."""
+        with self.store.engine.connect() as conn:
+            return [(obj, Outcome(status, None, outcome), n)
+                    for obj, status, outcome, n in conn.execute(_TALLY, {"kind": kind, "keys": _json(parent_keys)})]
 
     def get(self, kind: str, key: str) -> Entry | None:
         with self.store.engine.connect() as conn:

@@ -17,10 +17,12 @@ from connectors.base import Capability, Record
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
 from helpmig_tui.pipeline.conversations import ConversationJob
-from helpmig_tui.pipeline.journal import Entry
+from helpmig_tui.pipeline.journal import Entry, Outcome
 from helpmig_tui.pipeline.prepare import match_phase, objects_of, schema_phase
 from helpmig_tui.pipeline.records import (
     CsvSink,
+    earlier,
+    finished_records,
     for_each_record,
     write_article,
     write_company,
@@ -76,8 +78,10 @@ class Loader:
         self.phases: dict[str, Callable[[], Awaitable[None]]] = {
             "match": lambda: match_phase(ctx, directory, totals),
             "schema": lambda: schema_phase(ctx, resolver, totals),
-            "companies": lambda: self._records(TargetKind.COMPANY, lambda obj, r: write_company(ctx, obj, r)),
-            "contacts": lambda: self._records(TargetKind.CONTACT, lambda obj, r: write_contact(ctx, resolver, obj, r)),
+            "companies": lambda: self._records(TargetKind.COMPANY, lambda obj, r: write_company(ctx, obj, r),
+                                               resumable=True),
+            "contacts": lambda: self._records(TargetKind.CONTACT, lambda obj, r: write_contact(ctx, resolver, obj, r),
+                                              resumable=True),
             "conversations": self._conversations,
             "articles": lambda: self._records(TargetKind.ARTICLE, lambda obj, r: write_article(ctx, resolver, obj, r)),
             "custom_objects": self._custom_objects,
@@ -109,9 +113,11 @@ class Loader:
 
     # -- phases ----------------------------------------------------------------------
 
-    async def _records(self, target: TargetKind, write: Callable[[str, Record], Awaitable[Written]]) -> None:
+    async def _records(self, target: TargetKind, write: Callable[[str, Record], Awaitable[Written]],
+                       resumable: bool = False) -> None:
         for obj in objects_of(self.ctx.mmap, target):
-            await for_each_record(self.ctx, obj, lambda r, obj=obj: write(obj, r), self.totals.get(obj))
+            await for_each_record(self.ctx, obj, lambda r, obj=obj: write(obj, r), self.totals.get(obj),
+                                  resumable=resumable)
 
     async def _conversations(self) -> None:
         ctx = self.ctx
@@ -136,10 +142,16 @@ class Loader:
 
             async with asyncio.TaskGroup() as group:
                 async for batch in self._threads(conv, parts):
-                    keys = [r.key for r in batch]
+                    finished = finished_records(ctx, [jkey(conv, r.key) for r in batch])
+                    if finished:
+                        self._count_finished(tracker, trackers, finished)
+                    todo = [r for r in batch if jkey(conv, r.key) not in finished]
+                    if not todo:
+                        continue
+                    keys = [r.key for r in todo]
                     children = {p: await ctx.reader.children(p, keys) for p in parts}
                     entries = ctx.journal.entries("conversation", [jkey(conv, k) for k in keys])
-                    for record in batch:
+                    for record in todo:
                         tracker.read += 1
                         mine = {p: children[p].get(record.key, []) for p in parts}
                         for p, found in mine.items():
@@ -183,16 +195,35 @@ class Loader:
         found = {r.key: r for r in await ctx.reader.get(conv, order)} if order else {}
         return [found[key] for key in order if key in found]
 
+    def _count_finished(self, tracker: ObjectProgress, trackers: dict[str, ObjectProgress],
+                        finished: dict[str, Outcome]) -> None:
+        """Count conversations an earlier run finished, and their parts, as the journal
+        has them: neither is read from the source again (a message added to the source
+        since is the delta's to load)."""
+        for obj, outcome, n in self.ctx.journal.tally("part", finished):
+            if obj in trackers:
+                trackers[obj].read += n
+                self.ctx.count(trackers[obj], earlier(outcome), n)
+        for marker in finished.values():
+            tracker.read += 1
+            self.ctx.count(tracker, earlier(marker))
+        self.ctx.tick()
+
     async def _orphans(self, part: str, tracker: ObjectProgress) -> None:
         """Parts whose conversation is not in the source: rejected with that reason, so the
-        part counts add up to what the source holds."""
+        part counts add up to what the source holds (those an earlier run rejected are
+        counted again, not written again)."""
         ctx = self.ctx
         async for batch in ctx.reader.batches(part, batch_size=500):
             known = ctx.journal.entries("part", [jkey(part, r.key) for r in batch])
             for record in batch:
-                if jkey(part, record.key) in known:
-                    continue
+                entry = known.get(jkey(part, record.key))
+                if entry is not None and entry.parent_key is not None:
+                    continue  # counted with its conversation
                 tracker.read += 1
+                if entry is not None:
+                    ctx.count(tracker, Written(entry.status, reason=entry.last_error or ""))
+                    continue
                 reason = f"its conversation ({record.parent_key}) is not in the source"
                 ctx.journal.settle("part", jkey(part, record.key), "rejected", reason, ctx.phase, object=part)
                 ctx.count(tracker, Written("rejected", reason=reason))

@@ -26,14 +26,32 @@ from helpmig_tui.audit import EMAIL_RE
 from helpmig_tui.mapping.apply import MappedRecord, apply_map
 from helpmig_tui.mapping.transforms import Flag
 from helpmig_tui.pipeline.context import LOOKUP, LoadContext, Lookup, ObjectProgress, Written
-from helpmig_tui.pipeline.journal import Entry, payload_hash
+from helpmig_tui.pipeline.journal import Entry, Outcome, payload_hash
 from helpmig_tui.pipeline.resolver import Resolver, jkey
+from helpmig_tui.state.models import FINISHED
 
 Handler = Callable[[Record], Awaitable[Written]]
 
 
+def finished_records(ctx: LoadContext, keys: list[str]) -> dict[str, Outcome]:
+    """The records (journal keys) an earlier run finished: a resume counts them and moves
+    on. None in a delta, which looks at every record again."""
+    if ctx.options.delta:
+        return {}
+    return {k: o for k, o in ctx.journal.outcomes(FINISHED, keys).items() if o.status == "done"}
+
+
+def earlier(outcome: Outcome) -> Written:
+    """What an earlier run's final row counts as in this run."""
+    if outcome.status == "done":
+        return Written("already", outcome.intercom_id, outcome.outcome)
+    return Written(outcome.status)
+
+
 async def for_each_record(ctx: LoadContext, obj: str, handler: Handler, total: int | None,
-                          *, batch_size: int = 200) -> ObjectProgress:
+                          *, batch_size: int = 200, resumable: bool = False) -> ObjectProgress:
+    """`resumable`: the handler marks a record finished (`Journal.finished`) once all its
+    writes are final, and a resume skips the finished ones on one lookup per batch."""
     tracker = ctx.tracker(obj, total if ctx.options.sample is None else min(total or 0, ctx.options.sample))
     slots = asyncio.Semaphore(ctx.options.concurrency)
 
@@ -47,8 +65,14 @@ async def for_each_record(ctx: LoadContext, obj: str, handler: Handler, total: i
     async with asyncio.TaskGroup() as group:
         async for batch in ctx.reader.batches(obj, since=ctx.options.since, batch_size=batch_size,
                                               limit=ctx.options.sample):
+            finished = finished_records(ctx, [jkey(obj, r.key) for r in batch]) if resumable else {}
             for record in batch:
                 tracker.read += 1
+                marker = finished.get(jkey(obj, record.key))
+                if marker is not None:
+                    ctx.count(tracker, earlier(marker))
+                    ctx.tick()
+                    continue
                 await slots.acquire()
                 group.create_task(one(record))
     ctx.tick(force=True)
@@ -84,13 +108,22 @@ class Prepared:
 def prepare(ctx: LoadContext, kind: str, obj: str, record: Record) -> Prepared | Written:
     """The mapped record, or its rejection (journaled) when the map cannot load it."""
     m = mapped(ctx, obj, record)
-    if not m.ok:
-        return reject(ctx, kind, obj, record.key, m.rejected or "")
     key = jkey(obj, record.key)
+    if not m.ok:
+        ctx.journal.reopen(key)  # a delta of a record that no longer maps
+        return reject(ctx, kind, obj, record.key, m.rejected or "")
     entry = ctx.journal.get(kind, key)
     digest = semantic_hash(m)
     redo = ctx.options.delta and entry is not None and entry.status == "done" and entry.payload_hash != digest
     return Prepared(m, key, entry, digest, redo)
+
+
+def _finished(ctx: LoadContext, key: str, obj: str, written: Written, complete: bool) -> None:
+    """Mark the record finished for a resume to skip, or reopen it (a delta's new write failed)."""
+    if complete:
+        ctx.journal.finished(key, ctx.phase, object=obj, intercom_id=written.intercom_id, outcome=written.outcome)
+    else:
+        ctx.journal.reopen(key)
 
 
 # -- companies -----------------------------------------------------------------------
@@ -123,6 +156,7 @@ async def write_company(ctx: LoadContext, obj: str, record: Record) -> Written:
     if written.ok and s.get("name"):
         ctx.journal.settle("company_name", str(s["name"]).strip().casefold(), "done", "", ctx.phase,
                            object=obj, intercom_id=written.intercom_id, outcome="matched")
+    _finished(ctx, key, obj, written, written.ok)
     return written
 
 
@@ -166,6 +200,7 @@ async def write_contact(ctx: LoadContext, resolver: Resolver, obj: str, record: 
     written = await ctx.write(kind="contact", key=key, obj=obj, send=send, find=find, payload_hash=digest,
                               entry=entry, redo=redo)
     if not written.ok:
+        ctx.journal.reopen(key)
         return written
     contact_id = written.intercom_id or ""
     if body.email:
@@ -175,40 +210,47 @@ async def write_contact(ctx: LoadContext, resolver: Resolver, obj: str, record: 
                                intercom_id=contact_id, outcome="matched")
     # a contact with no row before this write has no company link or tag rows either
     entry_of = None if entry is None else LOOKUP
-    await _link_company(ctx, resolver, obj, record.key, m, contact_id, entry_of)
-    await _tag_contact(ctx, resolver, obj, record.key, m, contact_id, entry_of)
+    linked = await _link_company(ctx, resolver, obj, record.key, m, contact_id, entry_of)
+    tagged = await _tag_contact(ctx, resolver, obj, record.key, m, contact_id, entry_of)
+    _finished(ctx, key, obj, written, linked and tagged)
     return written
 
 
 async def _link_company(ctx: LoadContext, resolver: Resolver, obj: str, key: str, m: MappedRecord, contact_id: str,
-                        entry: Lookup | None) -> None:
+                        entry: Lookup | None) -> bool:
+    """False when the link is still to be made (its company was not migrated, or the write failed)."""
     if "company" not in m.references:
-        return
+        return True
     company_id = await resolver.company(m)
     if company_id is None:
         ctx.event("warning", f"{obj} {key}: company {m.references['company']!r} was not migrated; link left out")
-        return
+        return False
 
     async def send() -> tuple[str, str]:
         await ctx.client.contacts.attach_company(contact_id, company_id)
         return company_id, "created"
 
-    await ctx.write(kind="contact_company", key=jkey(obj, key), obj=obj, send=send, entry=entry)
+    return (await ctx.write(kind="contact_company", key=jkey(obj, key), obj=obj, send=send, entry=entry)).ok
 
 
 async def _tag_contact(ctx: LoadContext, resolver: Resolver, obj: str, key: str, m: MappedRecord, contact_id: str,
-                       entry: Lookup | None) -> None:
+                       entry: Lookup | None) -> bool:
+    """False when a tag is still to be put on."""
+    tagged = True
     for name in m.tags:
         tag_id = await resolver.tag(name)
         if tag_id is None:
+            tagged = False
             continue
 
         async def send(tag_id: str = tag_id) -> tuple[str, str]:
             await ctx.client.tags.tag_contact(contact_id, tag_id)
             return tag_id, "created"
 
-        await ctx.write(kind="contact_tag", key=f"{jkey(obj, key)}#{name.casefold()}", obj=obj, send=send,
-                        entry=entry)
+        written = await ctx.write(kind="contact_tag", key=f"{jkey(obj, key)}#{name.casefold()}", obj=obj, send=send,
+                                  entry=entry)
+        tagged = tagged and written.ok
+    return tagged
 
 
 async def write_walkin_contact(ctx: LoadContext, email: str) -> str | None:

@@ -24,7 +24,7 @@ from helpmig_tui.pipeline.context import Observer
 from helpmig_tui.pipeline.control import RunControl
 from helpmig_tui.pipeline.journal import Entry, Journal
 from helpmig_tui.state import ProjectStore
-from helpmig_tui.state.models import JournalEntry, Run
+from helpmig_tui.state.models import FINISHED, JournalEntry, Run
 
 CHANGED_SLACK = timedelta(minutes=2)  # clocks and Intercom's own bookkeeping
 CONCURRENCY = 16
@@ -198,17 +198,18 @@ class Rollback:
     def _dependents_gone(self, entry: Entry) -> None:
         """What went with the object, so a later load writes it again: a conversation's
         parts and state writes; a contact's company link, tags and email alias; a company's
-        name alias."""
+        name alias; and the record's `finished` row."""
         self.journal.flush()
         row = JournalEntry
+        finished = (row.kind == FINISHED) & (row.source_key == entry.source_key)
         if entry.kind in ("conversation", "conversation_segment"):
-            which = (row.parent_key == entry.source_key) & row.kind.in_(CHILDREN)
+            which = ((row.parent_key == entry.source_key) & row.kind.in_(CHILDREN)) | finished
         elif entry.kind in ("contact", "walkin_contact"):
             which = ((row.kind.in_(("contact_company", "contact_tag"))
                       & ((row.source_key == entry.source_key) | row.source_key.startswith(entry.source_key + "#")))
-                     | ((row.kind == "contact_email") & (row.intercom_id == entry.intercom_id)))
+                     | ((row.kind == "contact_email") & (row.intercom_id == entry.intercom_id)) | finished)
         elif entry.kind == "company":
-            which = (row.kind == "company_name") & (row.intercom_id == entry.intercom_id)
+            which = ((row.kind == "company_name") & (row.intercom_id == entry.intercom_id)) | finished
         else:
             return
         with self.store.engine.begin() as conn:

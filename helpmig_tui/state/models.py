@@ -199,6 +199,9 @@ class Phase(Base):
 
 
 JOURNAL_STATUSES = ("pending", "in_flight", "done", "failed", "rejected", "skipped", "rolled_back")
+# the kind of the row that says a whole record needs nothing more (a resume skips it);
+# not a write: status counts leave it out
+FINISHED = "finished"
 
 
 class JournalEntry(Base):

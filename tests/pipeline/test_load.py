@@ -137,6 +137,10 @@ async def test_an_interrupted_load_resumes_without_duplicates(tmp_path):
     assert_exactly_once(paths, demo)
     conversations = next(r for r in second.reports if r.phase == "conversations")
     assert sum(o.earlier for o in conversations.objects) > 0  # the resumed run skipped what was done
+    by_object = {o.object: o for r in second.reports for o in r.objects}
+    for obj in ("tickets", "messages", "comments", "customers", "organizations", "chats", "chat_messages"):
+        o = by_object[obj]  # what was done earlier is counted again, from the journal, and adds up
+        assert o.read == demo.truth[obj] == sum(getattr(o, c) for c in RECORD_COLUMNS), obj
 
 
 async def test_apply_then_fail_writes_are_found_again_not_repeated(tmp_path):
