@@ -73,6 +73,11 @@ _TALLY = (
     .where(JournalEntry.kind == bindparam("kind"), JournalEntry.parent_key.in_(_listed("keys")))
     .group_by(JournalEntry.object, JournalEntry.status, JournalEntry.outcome)
 )
+_ORPHANS = (
+    select(JournalEntry.status, JournalEntry.outcome, func.count())
+    .where(JournalEntry.kind == "part", JournalEntry.object == bindparam("object"), JournalEntry.parent_key.is_(None))
+    .group_by(JournalEntry.status, JournalEntry.outcome)
+)
 _CHILDREN = select(JournalEntry).where(JournalEntry.kind.in_(_listed("kinds")),
                                        JournalEntry.parent_key == bindparam("parent"))
 _GET = select(JournalEntry).where(JournalEntry.kind == bindparam("kind"), JournalEntry.source_key == bindparam("key"))
@@ -278,6 +283,13 @@ class Journal:
         with self.store.engine.connect() as conn:
             return [(obj, Outcome(status, None, outcome), n)
                     for obj, status, outcome, n in conn.execute(_TALLY, {"kind": kind, "keys": _json(parent_keys)})]
+
+    def orphans(self, obj: str) -> list[tuple[Outcome, int]]:
+        """(outcome, rows) for the parts of `obj` journaled with no conversation: those
+        the orphan pass rejected."""
+        with self.store.engine.connect() as conn:
+            return [(Outcome(status, None, outcome), n)
+                    for status, outcome, n in conn.execute(_ORPHANS, {"object": obj})]
 
     def get(self, kind: str, key: str) -> Entry | None:
         with self.store.engine.connect() as conn:

@@ -211,9 +211,16 @@ class Loader:
 
     async def _orphans(self, part: str, tracker: ObjectProgress) -> None:
         """Parts whose conversation is not in the source: rejected with that reason, so the
-        part counts add up to what the source holds (those an earlier run rejected are
-        counted again, not written again)."""
+        part counts add up to what the source holds. The pass reads every part once; when
+        an earlier run of this load finished it, a resume counts its rejections from the
+        journal instead."""
         ctx = self.ctx
+        done = f"{part}#orphans"  # not a record's key: those all have a colon
+        if finished_records(ctx, [done]):
+            for outcome, n in ctx.journal.orphans(part):
+                tracker.read += n
+                ctx.count(tracker, earlier(outcome), n)
+            return
         async for batch in ctx.reader.batches(part, batch_size=500):
             known = ctx.journal.entries("part", [jkey(part, r.key) for r in batch])
             for record in batch:
@@ -222,11 +229,12 @@ class Loader:
                     continue  # counted with its conversation
                 tracker.read += 1
                 if entry is not None:
-                    ctx.count(tracker, Written(entry.status, reason=entry.last_error or ""))
+                    ctx.count(tracker, earlier(Outcome(entry.status, entry.intercom_id, entry.outcome)))
                     continue
                 reason = f"its conversation ({record.parent_key}) is not in the source"
                 ctx.journal.settle("part", jkey(part, record.key), "rejected", reason, ctx.phase, object=part)
                 ctx.count(tracker, Written("rejected", reason=reason))
+        ctx.journal.finished(done, ctx.phase, object=part)
 
     def _limited(self, obj: str) -> int | None:
         total = self.totals.get(obj)

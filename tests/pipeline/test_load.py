@@ -141,6 +141,16 @@ async def test_an_interrupted_load_resumes_without_duplicates(tmp_path):
     for obj in ("tickets", "messages", "comments", "customers", "organizations", "chats", "chat_messages"):
         o = by_object[obj]  # what was done earlier is counted again, from the journal, and adds up
         assert o.read == demo.truth[obj] == sum(getattr(o, c) for c in RECORD_COLUMNS), obj
+    assert by_object["messages"].rejected > 0  # the orphan messages among them
+    async with demo.session() as session:  # all finished: every count comes from the journal
+        third = await session.load(LoadOptions(accept_gates=True))
+    assert third.status == "done"
+    assert_exactly_once(paths, demo)
+    for obj, o in ((o.object, o) for r in third.reports for o in r.objects):
+        if obj in ("tickets", "messages", "comments", "customers", "organizations", "chats", "chat_messages"):
+            assert (o.read, o.rejected, o.skipped) == (by_object[obj].read, by_object[obj].rejected,
+                                                       by_object[obj].skipped), obj
+            assert o.earlier == o.created + o.updated, obj
 
 
 async def test_apply_then_fail_writes_are_found_again_not_repeated(tmp_path):
