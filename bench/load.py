@@ -1,0 +1,525 @@
+"""Benchmark: the load (issue 6) against the sandbox in another process, over loopback.
+
+    python bench/load.py calls --tickets 2000                 # API calls per migrated record, against the plan
+    python bench/load.py rate --tickets 3000                  # records/s, unlimited and at 1,667 per 10 s + 100 ms
+    python bench/load.py resume --tickets 14000 --journal-rows 118000   # a resumed load's start to its first new call
+    python bench/load.py memory --tickets 20000 200000 --minutes 5      # RSS over time, peak RSS
+
+Every scenario generates a SmarterTrack desk and prepares a project with `prepare_demo`
+(audit, proposed and confirmed map, teammates and teams seeded) in one child process, runs
+the Intercom sandbox in a second one (`bench/load.py sandbox`, the sandbox app under
+uvicorn, with the demo's custom object types) and the loader in a third, so that CPU time
+and peak RSS are the loader's own. The loader child writes a sample line (requests, 429s,
+records finished, CPU, RSS) every few seconds; the parent may stop it at a deadline and
+still report what was measured. Not a test: figures go to bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from intercom_client import free_port, machine, process_cpu_seconds  # noqa: E402  (bench/ is on sys.path)
+
+TOKEN = "bench-token"
+# what every load reads before its phases (/me, teammates, teams, the attribute schema)
+STARTUP_READS = ("/me", "/admins", "/teams", "/data_attributes", "/conversations/attributes")
+WINDOW_LIMIT = 1667  # Intercom's published 10,000 per minute per app, per 10-second window
+
+
+# -- child: prepare a project ------------------------------------------------------------
+
+
+def child_prepare(home: str, tickets: int) -> dict[str, Any]:
+    """A demo project and the sandbox seed (teammates, teams) in `home`/seed.db."""
+    from helpmig_tui.demo import prepare_demo
+    from helpmig_tui.settings import resolve_paths
+
+    from helpmig_tui.mapping.versions import require_confirmed_map
+    from helpmig_tui.pipeline.plan import build_plan
+    from helpmig_tui.project import open_project
+
+    started = time.perf_counter()
+    paths = resolve_paths(home)
+    demo = prepare_demo(paths, "smartertrack", tickets, state_path=str(Path(home) / "seed.db"))
+    demo.sandbox.close()
+    seconds = round(time.perf_counter() - started, 1)
+    with open_project(paths, demo.project) as store:
+        plan = {p.name: p.calls for p in build_plan(store, require_confirmed_map(store)).phases}
+    return {"project": demo.project, "truth": demo.truth, "seconds": seconds, "plan_calls": plan}
+
+
+# -- child: the sandbox ------------------------------------------------------------------
+
+
+def child_sandbox(seed: str, port: int, rate_limit: int | None, latency_ms: float, record: bool) -> None:
+    """The sandbox in memory, seeded from the prepared project's seed; with `record`, the
+    time of every API request is kept and served at /__bench__/requests."""
+    import uvicorn
+
+    from connectors.intercom.sandbox import Sandbox
+    from connectors.intercom.sandbox.store import Store
+    from helpmig_tui.demo import CUSTOM_OBJECT_TYPES
+
+    sandbox = Sandbox(custom_object_types=CUSTOM_OBJECT_TYPES, rate_limit=rate_limit, latency_ms=latency_ms)
+    prepared = Store(seed)
+    for kind in ("admins", "teams"):
+        for obj in prepared.all(kind):
+            sandbox.store.put(kind, obj)
+    prepared.close()
+    requests: list[tuple[float, str, str]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/__bench__/requests":
+            body = json.dumps(requests).encode()
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        if record and scope["type"] == "http" and not scope["path"].startswith("/__"):
+            requests.append((time.time(), scope["method"], scope["path"]))
+        await sandbox.app(scope, receive, send)
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
+    uvicorn.Server(config).run()
+
+
+# -- child: the loader -------------------------------------------------------------------
+
+
+def _rss_kb() -> int:
+    """This process's resident memory now (Linux /proc)."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+class Sampler:
+    """An Observer that appends a line to `path` every `every` seconds: the load's progress
+    as this process sees it."""
+
+    def __init__(self, path: str, every: float) -> None:
+        self.handle = open(path, "a", encoding="utf-8")  # noqa: SIM115  (closed by close())
+        self.every = every
+        self.started = time.monotonic()
+        self.cpu0 = time.process_time()
+        self.last = 0.0
+        self.finished: dict[tuple[str, str], int] = {}
+        self.metrics: Any = None  # set to the client's metrics() once the session is open
+        self.phases: list[dict[str, Any]] = []
+
+    def records(self) -> int:
+        return sum(self.finished.values())
+
+    def sample(self, phase: str, force: bool = False) -> dict[str, Any] | None:
+        now = time.monotonic()
+        if not force and now - self.last < self.every:
+            return None
+        self.last = now
+        snapshot = self.metrics() if self.metrics else None
+        line = {
+            "t": round(now - self.started, 2), "phase": phase, "records": self.records(),
+            "requests": snapshot.requests if snapshot else 0, "rate_limited": snapshot.rate_limited if snapshot else 0,
+            "cpu": round(time.process_time() - self.cpu0, 2), "rss_kb": _rss_kb(),
+            "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        }
+        self.handle.write(json.dumps(line) + "\n")
+        self.handle.flush()
+        return line
+
+    def progress(self, progress: Any) -> None:
+        for o in progress.objects:
+            self.finished[(o.phase, o.object)] = o.finished - o.earlier
+        self.sample(progress.phase)
+
+    def event(self, level: str, message: str) -> None:
+        pass
+
+    def phase_finished(self, report: Any) -> None:
+        line = self.sample(report.phase, force=True)
+        assert line is not None
+        line["records_in"] = sum(o.read for o in report.objects)
+        self.phases.append(line)
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def child_load(home: str, project: str, url: str, samples: str, every: float, concurrency: int | None) -> dict[str, Any]:
+    from helpmig_tui.pipeline.context import LoadOptions
+    from helpmig_tui.pipeline.session import Destination, PipelineSession
+    from helpmig_tui.settings import resolve_paths
+
+    sampler = Sampler(samples, every)
+    options = LoadOptions(accept_gates=True)
+    if concurrency:
+        options.concurrency = concurrency
+
+    async def run() -> dict[str, Any]:
+        async with PipelineSession(resolve_paths(home), project, Destination(url, TOKEN), observer=sampler) as session:
+            sampler.metrics = session.client.metrics
+            result = await session.load(options)
+            snapshot = session.client.metrics()
+            last = sampler.sample("end", force=True)
+            return {"status": result.status, "message": result.message, "calls": snapshot.calls,
+                    "requests": snapshot.requests, "rate_limited": snapshot.rate_limited, "retries": snapshot.retries,
+                    "latency_p50_ms": snapshot.latency_p50_ms, "latency_p95_ms": snapshot.latency_p95_ms,
+                    "phases": sampler.phases, "end": last,
+                    "objects": {o.object: o.read for r in result.reports for o in r.objects}}
+
+    try:
+        return asyncio.run(run())
+    finally:
+        sampler.close()
+
+
+# -- the parent ----------------------------------------------------------------------------
+
+
+def _child(*args: str, **popen: Any) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, __file__, *args], cwd=ROOT, **popen)
+
+
+def _json_child(*args: str) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, __file__, *args], cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"{args[0]} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+class SandboxProcess:
+    def __init__(self, seed: Path, rate_limit: int | None, latency_ms: float, record: bool = False) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = ["sandbox", str(seed), str(self.port), str(rate_limit or 0), str(latency_ms), str(int(record))]
+        self.process = _child(*args, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.url}/__sandbox__/state", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        else:
+            self.process.kill()
+            raise SystemExit("the sandbox did not start")
+        self.cpu0 = process_cpu_seconds(self.process.pid)
+
+    def cpu(self) -> float:
+        return process_cpu_seconds(self.process.pid) - self.cpu0
+
+    def get(self, path: str) -> Any:
+        return httpx.get(f"{self.url}{path}", timeout=60).json()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def prepare(home: Path, tickets: int) -> dict[str, Any]:
+    return _json_child("prepare", str(home), str(tickets))
+
+
+def _ro(home: Path, project: str) -> sqlite3.Connection:
+    """The project's state database, read-only (the loader may be writing it)."""
+    from helpmig_tui.settings import resolve_paths
+
+    return sqlite3.connect(f"file:{resolve_paths(home).state_file(project)}?mode=ro", uri=True, timeout=30)
+
+
+def _rw(home: Path, project: str) -> sqlite3.Connection:
+    from helpmig_tui.settings import resolve_paths
+
+    return sqlite3.connect(resolve_paths(home).state_file(project), timeout=30)
+
+
+def journal_rows(home: Path, project: str) -> int:
+    with _ro(home, project) as db:
+        return db.execute("SELECT count(*) FROM journal").fetchone()[0]
+
+
+def run_loader(home: Path, project: str, url: str, *, every: float = 5.0, max_seconds: float | None = None,
+               concurrency: int | None = None, stop_at_rows: int | None = None) -> dict[str, Any]:
+    """The loader in a child; stopped (SIGKILL) after `max_seconds` or once the journal
+    holds `stop_at_rows` rows. Returns its result (when it finished) and its samples."""
+    samples = home / f"samples-{time.monotonic_ns()}.jsonl"
+    args = ["load", str(home), project, url, str(samples), str(every), str(concurrency or 0)]
+    started = time.monotonic()
+    process = _child(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = False
+    peak_kb = 0
+    while process.poll() is None:
+        time.sleep(0.5)
+        try:
+            peak_kb = max(peak_kb, int(next(line.split()[1] for line in
+                                            Path(f"/proc/{process.pid}/status").read_text().splitlines()
+                                            if line.startswith("VmHWM"))))
+        except (OSError, StopIteration):
+            pass
+        elapsed = time.monotonic() - started
+        if (max_seconds is not None and elapsed > max_seconds) or (
+                stop_at_rows is not None and journal_rows(home, project) >= stop_at_rows):
+            process.kill()
+            killed = True
+    out, err = process.communicate()
+    lines = [json.loads(line) for line in samples.read_text().splitlines()] if samples.exists() else []
+    if not killed and process.returncode != 0:
+        raise SystemExit(f"the loader failed:\n{err[-3000:]}")
+    result = json.loads(out.strip().splitlines()[-1]) if not killed else None
+    return {"result": result, "samples": lines, "killed": killed, "wall": time.monotonic() - started,
+            "peak_kb": peak_kb}
+
+
+def load_avg() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def _write_rows(home: Path, project: str) -> int:
+    """Journal rows that stand for a call (begun at least once and done)."""
+    with _ro(home, project) as db:
+        return db.execute("SELECT count(*) FROM journal WHERE attempts > 0 AND status = 'done'").fetchone()[0]
+
+
+def _journal_by_kind(home: Path, project: str) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    with _ro(home, project) as db:
+        for kind, calls, rows in db.execute(
+                "SELECT kind, sum(attempts > 0 AND status = 'done'), count(*) FROM journal GROUP BY kind"):
+            out[kind] = {"written": calls, "rows": rows}
+    return out
+
+
+# -- scenarios -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _workdir(keep: str | None) -> Iterator[Path]:
+    """A temporary folder, or `keep` (created, and left behind for a look afterwards)."""
+    if keep:
+        Path(keep).mkdir(parents=True)
+        yield Path(keep)
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
+        yield Path(folder)
+
+
+def scenario_calls(args: argparse.Namespace) -> dict[str, Any]:
+    """API calls per migrated record, unlimited sandbox, against the writes the journal holds."""
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
+        home = Path(folder)
+        prepared = prepare(home, args.tickets)
+        sandbox = SandboxProcess(home / "seed.db", None, 0.0)
+        try:
+            run = run_loader(home, prepared["project"], sandbox.url)
+        finally:
+            sandbox.stop()
+        result = run["result"]
+        by_kind = _journal_by_kind(home, prepared["project"])
+        phases = _phase_rates(run["samples"], result["phases"])
+        records_in = {p["phase"]: p["records_in"] for p in result["phases"]}
+        return {"tickets": args.tickets, "truth": prepared["truth"], "status": result["status"],
+                "requests": result["requests"], "writes": _write_rows(home, prepared["project"]),
+                "per_phase": {name: {"records": records_in.get(name, 0), "requests": phase["requests"],
+                                     "plan_calls": prepared["plan_calls"].get(name)}
+                              for name, phase in phases.items()},
+                "calls": result["calls"], "journal": by_kind}
+
+
+def scenario_rate(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Records/s and requests/s: no limit and no latency (the engine's own overhead), then the
+    published limit with 100 ms of latency."""
+    out = []
+    cases = {"unlimited": (None, 0.0), "limited": (WINDOW_LIMIT, args.latency_ms)}
+    for name in args.cases:
+        rate_limit, latency = cases[name]
+        with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
+            home = Path(folder)
+            prepared = prepare(home, args.tickets)
+            before = load_avg()
+            sandbox = SandboxProcess(home / "seed.db", rate_limit, latency)
+            try:
+                run = run_loader(home, prepared["project"], sandbox.url, every=args.every,
+                                 max_seconds=args.max_seconds, concurrency=args.concurrency)
+                sandbox_cpu = sandbox.cpu()
+                refused = sandbox.get("/__sandbox__/stats")["rate_limited"]
+            finally:
+                sandbox.stop()
+        out.append(_rate_summary(name, args, prepared, run, sandbox_cpu, refused, before, rate_limit))
+    return out
+
+
+def _rate_summary(name: str, args: argparse.Namespace, prepared: dict[str, Any], run: dict[str, Any],
+                  sandbox_cpu: float, refused: int, before: float, rate_limit: int | None) -> dict[str, Any]:
+    samples = run["samples"]
+    last = run["result"]["end"] if run["result"] else samples[-1]
+    summary: dict[str, Any] = {
+        "case": name, "tickets": args.tickets, "concurrency": args.concurrency or "default",
+        "finished": not run["killed"], "seconds": last["t"], "requests": last["requests"],
+        "records": last["records"], "rate_limited": last["rate_limited"],
+        "requests_per_s": round(last["requests"] / last["t"], 1), "records_per_s": round(last["records"] / last["t"], 1),
+        "cpu_ms_per_request": round(last["cpu"] * 1000 / max(last["requests"], 1), 2),
+        "sandbox_cpu_ms_per_request": round(sandbox_cpu * 1000 / max(last["requests"], 1), 2),
+        "sandbox_refused_429": refused, "peak_rss_mb": round(run["peak_kb"] / 1024, 1),
+        "load_before": before, "load_after": load_avg(),
+    }
+    if run["result"]:
+        summary["latency_p50_ms"] = run["result"]["latency_p50_ms"]
+        summary["phases"] = _phase_rates(samples, run["result"]["phases"])
+    # steady state: the conversations phase, between the first and the last sample inside it
+    inside = [s for s in samples if s["phase"] == "conversations"]
+    if len(inside) >= 2:
+        a, b = inside[0], inside[-1]
+        dt = b["t"] - a["t"]
+        summary["conversations_steady"] = {
+            "seconds": round(dt, 1), "requests_per_s": round((b["requests"] - a["requests"]) / dt, 1),
+            "records_per_s": round((b["records"] - a["records"]) / dt, 1),
+            "cpu_ms_per_request": round((b["cpu"] - a["cpu"]) * 1000 / max(b["requests"] - a["requests"], 1), 2),
+            "share_429": round((b["rate_limited"] - a["rate_limited"]) / max(b["requests"] - a["requests"], 1), 4),
+        }
+        if rate_limit:
+            summary["conversations_steady"]["share_of_allowed"] = round(
+                summary["conversations_steady"]["requests_per_s"] / (rate_limit / 10), 3)
+    return summary
+
+
+def _phase_rates(samples: list[dict[str, Any]], phases: list[dict[str, Any]]) -> dict[str, Any]:
+    out, previous = {}, {"t": 0.0, "requests": 0, "records": 0, "cpu": 0.0}
+    for p in phases:
+        dt = max(p["t"] - previous["t"], 1e-6)
+        out[p["phase"]] = {"seconds": round(dt, 1), "requests": p["requests"] - previous["requests"],
+                           "records": p["records"] - previous["records"],
+                           "requests_per_s": round((p["requests"] - previous["requests"]) / dt, 1)}
+        previous = p
+    return out
+
+
+def scenario_resume(args: argparse.Namespace) -> dict[str, Any]:
+    """Load until the journal holds `journal_rows` rows, kill the loader (SIGKILL), then time
+    `python -m helpmig_tui load P --yes` from its start to its first requests."""
+    with _workdir(args.keep) as home:
+        prepared = prepare(home, args.tickets)
+        project = prepared["project"]
+        sandbox = SandboxProcess(home / "seed.db", None, 0.0, record=True)
+        try:
+            first = run_loader(home, project, sandbox.url, stop_at_rows=args.journal_rows)
+            rows = journal_rows(home, project)
+            with _ro(home, project) as db:
+                statuses = dict(db.execute("SELECT status, count(*) FROM journal GROUP BY status").fetchall())
+            results = []
+            for attempt in range(args.repeat):
+                results.append(_time_resume(home, project, sandbox, args.resume_seconds))
+        finally:
+            sandbox.stop()
+        return {"tickets": args.tickets, "journal_rows": rows, "statuses": statuses,
+                "first_run_killed": first["killed"], "resumes": results}
+
+
+def _time_resume(home: Path, project: str, sandbox: SandboxProcess, seconds: float) -> dict[str, Any]:
+    with _rw(home, project) as db:  # as `helpmig connect --intercom-url` records it
+        db.execute("UPDATE project SET intercom_url = ?", (sandbox.url,))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HELPMIG_INTERCOM_TOKEN": TOKEN}
+    command = [sys.executable, "-m", "helpmig_tui", "--home", str(home), "load", project, "--yes"]
+    before = load_avg()
+    started = time.time()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(seconds)
+    process.kill()  # interrupted again: the next attempt resumes too
+    process.wait()
+    requests = [r for r in sandbox.get("/__bench__/requests") if r[0] >= started]
+    work = [r for r in requests if not (r[1] == "GET" and r[2].startswith(STARTUP_READS))]
+    writes = [r for r in work if r[1] != "GET" and not r[2].endswith("/search")]
+    return {
+        "first_request_s": round(requests[0][0] - started, 3) if requests else None,
+        "first_request": requests[0][1:] if requests else None,
+        "first_new_call_s": round(work[0][0] - started, 3) if work else None,
+        "first_new_call": work[0][1:] if work else None,
+        "first_write_s": round(writes[0][0] - started, 3) if writes else None,
+        "first_write": writes[0][1:] if writes else None,
+        "startup_reads": sum(1 for r in requests if not work or r[0] < work[0][0]),
+        "load_before": before, "load_after": load_avg(),
+    }
+
+
+def scenario_memory(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """RSS over time of a load against an unlimited sandbox, for each desk size."""
+    out = []
+    for tickets in args.tickets_list:
+        with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
+            home = Path(folder)
+            prepared = prepare(home, tickets)
+            before = load_avg()
+            sandbox = SandboxProcess(home / "seed.db", None, 0.0)
+            try:
+                run = run_loader(home, prepared["project"], sandbox.url, every=args.every,
+                                 max_seconds=args.minutes * 60 if args.minutes else None)
+            finally:
+                sandbox.stop()
+        samples = run["samples"]
+        out.append({
+            "tickets": tickets, "finished": not run["killed"], "prepare_s": prepared["seconds"],
+            "seconds": samples[-1]["t"] if samples else None, "records": samples[-1]["records"] if samples else 0,
+            "requests": samples[-1]["requests"] if samples else 0, "peak_rss_mb": round(run["peak_kb"] / 1024, 1),
+            "rss_mb_over_time": [(s["t"], s["phase"], s["records"], round(s["rss_kb"] / 1024, 1)) for s in samples],
+            "load_before": before, "load_after": load_avg(),
+        })
+    return out
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in ("prepare", "sandbox", "load"):
+        role, *rest = sys.argv[1:]
+        if role == "prepare":
+            print(json.dumps(child_prepare(rest[0], int(rest[1]))))
+        elif role == "sandbox":
+            child_sandbox(rest[0], int(rest[1]), int(rest[2]) or None, float(rest[3]), rest[4] == "1")
+        else:
+            print(json.dumps(child_load(rest[0], rest[1], rest[2], rest[3], float(rest[4]), int(rest[5]) or None)))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="scenario", required=True)
+    calls = sub.add_parser("calls", help="API calls per migrated record")
+    calls.add_argument("--tickets", type=int, default=2000)
+    rate = sub.add_parser("rate", help="records/s and requests/s, unlimited and rate-limited")
+    rate.add_argument("--tickets", type=int, default=5000)
+    rate.add_argument("--cases", nargs="*", choices=("unlimited", "limited"), default=["unlimited", "limited"])
+    rate.add_argument("--latency-ms", type=float, default=100.0)
+    rate.add_argument("--concurrency", type=int, default=None, help="LoadOptions.concurrency (default: the loader's)")
+    rate.add_argument("--max-seconds", type=float, default=None, help="stop the loader after this long")
+    rate.add_argument("--every", type=float, default=5.0, help="seconds between samples")
+    resume = sub.add_parser("resume", help="start-up time of a resumed load")
+    resume.add_argument("--tickets", type=int, default=12000)
+    resume.add_argument("--journal-rows", type=int, default=100_000)
+    resume.add_argument("--repeat", type=int, default=3)
+    resume.add_argument("--resume-seconds", type=float, default=15.0, help="how long each resumed run is let run")
+    resume.add_argument("--keep", metavar="DIR", help="work in DIR (new) and leave the project there")
+    memory = sub.add_parser("memory", help="RSS over time and peak RSS")
+    memory.add_argument("--tickets", dest="tickets_list", type=int, nargs="*", default=[20_000, 200_000])
+    memory.add_argument("--minutes", type=float, default=None, help="stop each load after this long")
+    memory.add_argument("--every", type=float, default=10.0)
+    args = parser.parse_args()
+    print(json.dumps({"machine": machine()}), flush=True)
+    result = {"calls": scenario_calls, "rate": scenario_rate, "resume": scenario_resume,
+              "memory": scenario_memory}[args.scenario](args)
+    print(json.dumps(result, indent=1, default=str))
+    print(json.dumps({"machine_after": machine()}))
+
+
+if __name__ == "__main__":
+    main()
