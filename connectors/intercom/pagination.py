@@ -24,11 +24,14 @@ def _next_cursor(data: dict[str, Any]) -> str | None:
 
 
 async def query_cursor(
-    session: IntercomSession, call_for: Callable[[str | None], Call], items_key: str, model: type[M]
+    session: IntercomSession, operation: str, path: str, per_page: int, items_key: str, model: type[M]
 ) -> AsyncIterator[M]:
     cursor: str | None = None
     while True:
-        data = (await session.send(call_for(cursor))).json()
+        params: dict[str, Any] = {"per_page": per_page}
+        if cursor:
+            params["starting_after"] = cursor
+        data = (await session.send(Call(operation, "GET", path, idempotent=True, params=params))).json()
         for item in data.get(items_key) or ():
             yield model.model_validate(item)
         cursor = _next_cursor(data)

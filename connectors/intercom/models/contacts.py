@@ -9,8 +9,8 @@ from pydantic import model_validator
 from connectors.intercom.models.base import IntercomModel, RequestModel
 
 
-class ContactCreate(RequestModel):
-    """`created_at` cannot be set on contacts; `signed_up_at` and `last_seen_at` can."""
+class ContactUpdate(RequestModel):
+    """What a contact update sends; a create sends the same fields."""
 
     role: Literal["user", "lead"] | None = None
     external_id: str | None = None
@@ -23,6 +23,10 @@ class ContactCreate(RequestModel):
     owner_id: str | None = None
     unsubscribed_from_emails: bool | None = None
     custom_attributes: dict[str, Any] | None = None
+
+
+class ContactCreate(ContactUpdate):
+    """`created_at` cannot be set on contacts; `signed_up_at` and `last_seen_at` can."""
 
     @model_validator(mode="after")
     def _identified(self) -> ContactCreate:
@@ -37,20 +41,6 @@ class ContactCreate(RequestModel):
         True with an external_id, or an email on a user (leads may share an email).
         """
         return bool(self.external_id) or (bool(self.email) and self.role != "lead")
-
-
-class ContactUpdate(RequestModel):
-    role: Literal["user", "lead"] | None = None
-    external_id: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    name: str | None = None
-    avatar: str | None = None
-    signed_up_at: int | None = None
-    last_seen_at: int | None = None
-    owner_id: str | None = None
-    unsubscribed_from_emails: bool | None = None
-    custom_attributes: dict[str, Any] | None = None
 
 
 class AddressableRef(IntercomModel):

@@ -83,13 +83,7 @@ class Contacts:
         return pagination.body_cursor(self._session, "contacts.search", "/contacts/search", query, "data", Contact, per_page, extra)
 
     def list(self, *, per_page: int = 50) -> AsyncIterator[Contact]:
-        def call_for(cursor: str | None) -> Call:
-            params: dict[str, Any] = {"per_page": per_page}
-            if cursor:
-                params["starting_after"] = cursor
-            return Call("contacts.list", "GET", "/contacts", idempotent=True, params=params)
-
-        return pagination.query_cursor(self._session, call_for, "data", Contact)
+        return pagination.query_cursor(self._session, "contacts.list", "/contacts", per_page, "data", Contact)
 
     async def attach_company(self, contact_id: str, company_id: str) -> Company:
         """Link a contact to a company by the company's Intercom id (not your company_id)."""

@@ -8,7 +8,6 @@ loader finds them again (`find_by_contact_and_created_at`) before sending anythi
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 from connectors.intercom import pagination
 from connectors.intercom.models import (
@@ -88,13 +87,8 @@ class Conversations:
         return [conversation async for conversation in self.search(query, per_page=150) if conversation.created_at == created_at]
 
     def list(self, *, per_page: int = 20) -> AsyncIterator[Conversation]:
-        def call_for(cursor: str | None) -> Call:
-            params: dict[str, Any] = {"per_page": per_page}
-            if cursor:
-                params["starting_after"] = cursor
-            return Call("conversations.list", "GET", "/conversations", idempotent=True, params=params)
-
-        return pagination.query_cursor(self._session, call_for, "conversations", Conversation)
+        return pagination.query_cursor(self._session, "conversations.list", "/conversations", per_page, "conversations",
+                                       Conversation)
 
     async def delete(self, conversation_id: str) -> Deleted:
         """Permanent. Reporting data is kept (the default `retain_metrics`)."""

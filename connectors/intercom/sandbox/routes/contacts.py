@@ -17,7 +17,7 @@ from starlette.routing import Route
 from connectors.intercom.sandbox.errors import ApiError, invalid, not_found
 from connectors.intercom.sandbox.routes.attributes import check_custom_attributes
 from connectors.intercom.sandbox.routes.companies import render_company
-from connectors.intercom.sandbox.routes.tags import render_tag
+from connectors.intercom.sandbox.routes.tags import add_tag, remove_tag
 from connectors.intercom.sandbox.routing import cursor_page, int_param, json_body, route
 from connectors.intercom.sandbox.search import compile_query, dotted
 from connectors.intercom.sandbox.state import WORKSPACE_ID, SandboxState
@@ -236,20 +236,11 @@ def routes(state: SandboxState) -> list[Route]:
 
     async def tag(request: Request) -> Obj:
         contact = require_contact(request.path_params["contact_id"])
-        body = await json_body(request)
-        tag_obj = state.require("tags", body.get("id"), "Tag not found", "tag_not_found")
-        if tag_obj["id"] not in contact["tag_ids"]:
-            contact["tag_ids"].append(tag_obj["id"])
-            store.put("contacts", contact)
-        return render_tag(tag_obj)
+        return add_tag(state, "contacts", contact, (await json_body(request)).get("id"))
 
     async def untag(request: Request) -> Obj:
         contact = require_contact(request.path_params["contact_id"])
-        tag_obj = state.require("tags", request.path_params["tag_id"], "Tag not found", "tag_not_found")
-        if tag_obj["id"] in contact["tag_ids"]:
-            contact["tag_ids"].remove(tag_obj["id"])
-            store.put("contacts", contact)
-        return render_tag(tag_obj)
+        return remove_tag(state, "contacts", contact, request.path_params["tag_id"])
 
     return [
         route("/contacts", "POST", create),

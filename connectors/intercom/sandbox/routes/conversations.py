@@ -21,7 +21,7 @@ from connectors.intercom.sandbox.errors import ApiError, invalid, not_found
 from connectors.intercom.sandbox.routes.attributes import check_conversation_attributes
 from connectors.intercom.sandbox.routes.companies import render_company
 from connectors.intercom.sandbox.routes.contacts import USER_NOT_FOUND, contact_reference
-from connectors.intercom.sandbox.routes.tags import render_tag
+from connectors.intercom.sandbox.routes.tags import add_tag, remove_tag, render_tag
 from connectors.intercom.sandbox.routing import cursor_page, int_param, json_body, numbered_page, require, route
 from connectors.intercom.sandbox.search import compile_query, dotted
 from connectors.intercom.sandbox.state import SandboxState
@@ -323,22 +323,13 @@ def routes(state: SandboxState) -> list[Route]:
         conversation = require_conversation(request.path_params["conversation_id"])
         body = await json_body(request)
         admin = state.require_admin(body.get("admin_id"))
-        tag_obj = state.require("tags", body.get("id"), "Tag not found", "tag_not_found")
-        if tag_obj["id"] not in conversation["tag_ids"]:
-            conversation["tag_ids"].append(tag_obj["id"])
-            conversation.setdefault("tag_applied", {})[tag_obj["id"]] = {"at": state.now(), "by": admin["id"]}
-            store.put("conversations", conversation)
-        return render_tag(tag_obj)
+        return add_tag(state, "conversations", conversation, body.get("id"), {"at": state.now(), "by": admin["id"]})
 
     async def untag(request: Request) -> Obj:
         conversation = require_conversation(request.path_params["conversation_id"])
         body = await json_body(request)
         state.require_admin(body.get("admin_id"))
-        tag_obj = state.require("tags", request.path_params["tag_id"], "Tag not found", "tag_not_found")
-        if tag_obj["id"] in conversation["tag_ids"]:
-            conversation["tag_ids"].remove(tag_obj["id"])
-            store.put("conversations", conversation)
-        return render_tag(tag_obj)
+        return remove_tag(state, "conversations", conversation, request.path_params["tag_id"])
 
     return [
         route("/conversations", "POST", create),

@@ -6,6 +6,8 @@ collection is undocumented; the sandbox keeps them and clears their parent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -81,10 +83,14 @@ def routes(state: SandboxState) -> list[Route]:
         }
         return render_collection(store.put("collections", collection))
 
-    async def list_collections(request: Request) -> Obj:
-        everything = sorted(store.all("collections"), key=lambda c: c["updated_at"], reverse=True)
+    def newest_first(request: Request, kind: str, render: Callable[[Obj], Obj]) -> Obj:
+        """A page of collections or articles, most recently updated first."""
+        everything = sorted(store.all(kind), key=lambda o: o["updated_at"], reverse=True)
         page, pages = numbered_page(everything, int_param(request, "page", 1), int_param(request, "per_page", 20, maximum=150))
-        return {"type": "list", "data": [render_collection(c) for c in page], "total_count": len(everything), "pages": pages}
+        return {"type": "list", "data": [render(o) for o in page], "total_count": len(everything), "pages": pages}
+
+    async def list_collections(request: Request) -> Obj:
+        return newest_first(request, "collections", render_collection)
 
     async def get_collection(request: Request) -> Obj:
         return render_collection(state.require("collections", request.path_params["collection_id"], "Collection not found"))
@@ -131,9 +137,7 @@ def routes(state: SandboxState) -> list[Route]:
         return render_article(store.put("articles", article))
 
     async def list_articles(request: Request) -> Obj:
-        everything = sorted(store.all("articles"), key=lambda a: a["updated_at"], reverse=True)
-        page, pages = numbered_page(everything, int_param(request, "page", 1), int_param(request, "per_page", 20, maximum=150))
-        return {"type": "list", "data": [render_article(a) for a in page], "total_count": len(everything), "pages": pages}
+        return newest_first(request, "articles", render_article)
 
     async def get_article(request: Request) -> Obj:
         return render_article(state.require("articles", request.path_params["article_id"], "Article not found"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -14,6 +16,26 @@ from connectors.intercom.sandbox.store import Obj
 
 def render_tag(tag: Obj) -> Obj:
     return {"type": "tag", "id": tag["id"], "name": tag["name"]}
+
+
+def add_tag(state: SandboxState, kind: str, obj: Obj, tag_id: Any, applied: Obj | None = None) -> Obj:
+    """Tag a contact or a conversation (once); `applied` records when and by whom."""
+    tag = state.require("tags", tag_id, "Tag not found", "tag_not_found")
+    if tag["id"] not in obj["tag_ids"]:
+        obj["tag_ids"].append(tag["id"])
+        if applied is not None:
+            obj.setdefault("tag_applied", {})[tag["id"]] = applied
+        state.store.put(kind, obj)
+    return render_tag(tag)
+
+
+def remove_tag(state: SandboxState, kind: str, obj: Obj, tag_id: Any) -> Obj:
+    """Take a tag off a contact or a conversation (a tag it does not have is no error)."""
+    tag = state.require("tags", tag_id, "Tag not found", "tag_not_found")
+    if tag["id"] in obj["tag_ids"]:
+        obj["tag_ids"].remove(tag["id"])
+        state.store.put(kind, obj)
+    return render_tag(tag)
 
 
 def routes(state: SandboxState) -> list[Route]:
