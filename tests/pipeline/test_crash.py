@@ -25,9 +25,10 @@ KILLS = 22
 
 def test_killed_at_random_then_resumed_leaves_exactly_one_copy(tmp_path):
     paths = resolve_paths(tmp_path / "home")
-    # paced so the load lasts long enough to be killed many times; 4% of requests fail,
-    # half of those after the write was applied
-    demo = prepare_demo(paths, "smartertrack", 24, rate_limit=400, faults=0.04, fault_seed=3,
+    # paced so the load lasts long enough to be killed many times: about 900 requests at
+    # 20/s need some 45 s of loading, twice what 22 attempts of 1-3 s leave after each
+    # start-up; 4% of requests fail, half of those after the write was applied
+    demo = prepare_demo(paths, "smartertrack", 24, rate_limit=200, faults=0.04, fault_seed=3,
                         fault_kinds=("error_before", "error_after", "drop_after"))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HELPMIG_INTERCOM_TOKEN": DEFAULT_TOKEN}
     rng = random.Random(11)
