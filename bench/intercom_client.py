@@ -57,7 +57,7 @@ def start_sandbox(port: int, per_token: int | None, workspace: int | None, laten
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
-            httpx.get(f"http://127.0.0.1:{port}/__sandbox__/state", timeout=1)
+            httpx.get(f"http://127.0.0.1:{port}/__sandbox/state", timeout=1)
             return process
         except httpx.TransportError:
             time.sleep(0.05)
@@ -153,7 +153,7 @@ def main() -> None:
         sandbox_cpu0 = process_cpu_seconds(sandbox.pid)
         result = asyncio.run(run(args, f"http://127.0.0.1:{port}", tokens))
         sandbox_cpu = process_cpu_seconds(sandbox.pid) - sandbox_cpu0
-        server = httpx.get(f"http://127.0.0.1:{port}/__sandbox__/stats").json()
+        server = httpx.get(f"http://127.0.0.1:{port}/__sandbox/stats").json()
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=10)

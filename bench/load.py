@@ -210,7 +210,7 @@ class SandboxProcess:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                httpx.get(f"{self.url}/__sandbox__/state", timeout=1)
+                httpx.get(f"{self.url}/__sandbox/state", timeout=1)
                 break
             except httpx.TransportError:
                 time.sleep(0.05)
@@ -358,7 +358,7 @@ def scenario_rate(args: argparse.Namespace) -> list[dict[str, Any]]:
                 run = run_loader(home, prepared["project"], sandbox.url, every=args.every,
                                  max_seconds=args.max_seconds, concurrency=args.concurrency)
                 sandbox_cpu = sandbox.cpu()
-                refused = sandbox.get("/__sandbox__/stats")["rate_limited"]
+                refused = sandbox.get("/__sandbox/stats")["rate_limited"]
             finally:
                 sandbox.stop()
         out.append(_rate_summary(name, args, prepared, run, sandbox_cpu, refused, before, rate_limit))

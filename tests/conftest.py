@@ -23,6 +23,20 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     redact.forget_all()
 
 
+@pytest.fixture(autouse=True)
+def _no_sandbox_violations():
+    """A test fails when a sandbox it made recorded a request Intercom refuses (or would not
+    do as asked) that the test did not take on purpose (`sandbox.violations.take(...)`)."""
+    from connectors.intercom.sandbox.app import LIVE
+
+    before = {id(s) for s in LIVE}
+    yield
+    offenders = [s for s in list(LIVE) if id(s) not in before and s.violations.total]
+    if offenders:
+        pytest.fail("the sandbox recorded violations:\n" + "\n".join(s.violations.describe() for s in offenders),
+                    pytrace=False)
+
+
 @pytest.fixture
 def paths(tmp_path) -> Paths:
     return resolve_paths(tmp_path / "home")

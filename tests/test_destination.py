@@ -96,6 +96,7 @@ async def test_a_url_that_is_not_the_api_says_so(sandbox):
     with pytest.raises(DestinationError) as caught:
         await check_destination(DestinationUrl("http://intercom.sandbox/v0"), TOKEN, transport=sandbox.transport())
     assert caught.value.code == "destination.not_intercom"
+    assert sandbox.violations.take() == {"spec.operation": 1}  # what a wrong URL looks like from the other side
 
 
 @pytest.mark.parametrize(

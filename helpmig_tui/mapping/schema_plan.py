@@ -1,8 +1,13 @@
 """The destination schema a map needs: custom attributes to create, per model, and tags.
 
 Checked against what the workspace already has (plain data: the Intercom client is not
-needed here): names must follow Intercom's rules, an existing attribute must have the
-same type, and contact plus company attributes must stay within the workspace's 250.
+needed here): names must follow Intercom's rules, and contact plus company attributes must
+stay within the workspace's 250. Each attribute's name in the workspace is settled here,
+before the load, never discovered per record: Intercom keeps contact and company attribute
+names unique across both models (standard and archived ones included, any case), so an
+attribute whose name another model holds, or that an attribute of another type or a
+standard field holds, is renamed `<name>_<model>` (then `_2`, ...), and the rename is
+listed. Names settled by an earlier plan of the project are kept.
 Conversation attributes have their own API in 2.16 and their own types (decimal, list);
 custom-object attributes cannot be created by API at all, so they are listed for the
 admin to define on the object type.
@@ -38,25 +43,39 @@ class ExistingAttribute:
     data_type: str
     archived: bool = False
     custom: bool = True
+    id: str | None = None
+    options: tuple[str, ...] = ()
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any], model: str | None = None) -> ExistingAttribute:
         return cls(str(data["name"]), str(data.get("model") or model or ""), str(data.get("data_type") or ""),
-                   bool(data.get("archived", False)), bool(data.get("custom", True)))
+                   bool(data.get("archived", False)), bool(data.get("custom", True)),
+                   str(data["id"]) if data.get("id") is not None else None)
 
 
 @dataclass
 class PlannedAttribute:
-    name: str
+    name: str  # in the workspace (settled: see the module doc)
     model: str  # contact | company | conversation | custom_object:<Type>
     data_type: str  # in the terms of the model's API
     sources: list[str] = field(default_factory=list)  # OBJECT.FIELD that write it
     options: list[str] = field(default_factory=list)
-    status: str = "create"  # create | exists | conflict | invalid | manual
+    status: str = "create"  # create | exists | unarchive | conflict | invalid | manual
+    logical: str = ""  # the name the map gives it (the key of a mapped record's attributes)
+    id: str | None = None  # the workspace's id, when it exists
+    renamed_because: str = ""
+
+    def __post_init__(self) -> None:
+        self.logical = self.logical or self.name
 
     @property
     def creates(self) -> bool:
         return self.status == "create"
+
+    @property
+    def key(self) -> str:
+        """What the project's settled names and the journal know it by."""
+        return f"{self.model}:{self.logical}"
 
 
 @dataclass
@@ -66,6 +85,10 @@ class SchemaPlan:
     data_attributes_used: int  # existing custom contact/company attributes, not archived
     problems: list[str]  # what stops the Prepare step
     warnings: list[str]
+
+    def names(self) -> dict[str, str]:
+        """model:logical -> workspace name, for the project to keep."""
+        return {a.key: a.name for a in self.attributes if a.status in ("create", "exists", "unarchive")}
 
     def to_create(self, model: str | None = None) -> list[PlannedAttribute]:
         return [a for a in self.attributes if a.creates and (model is None or a.model == model)]
@@ -98,9 +121,11 @@ def _known_values(fm: Any, evidence: SourceEvidence | None) -> list[str]:
 
 
 def plan_schema(mmap: MigrationMap, existing: Iterable[ExistingAttribute] = (),
-                evidence: SourceEvidence | None = None) -> SchemaPlan:
-    """What Prepare must create for this map, and what stands in its way."""
-    have = {(a.model, a.name.casefold()): a for a in existing}
+                evidence: SourceEvidence | None = None, settled: Mapping[str, str] | None = None) -> SchemaPlan:
+    """What Prepare must create for this map, and what stands in its way. `existing` lists
+    the workspace's attributes, archived ones included; `settled` the names an earlier plan
+    of this project chose (model:name -> workspace name)."""
+    existing = list(existing)
     planned: dict[tuple[str, str], PlannedAttribute] = {}
     problems: list[str] = []
     warnings: list[str] = []
@@ -152,28 +177,12 @@ def plan_schema(mmap: MigrationMap, existing: Iterable[ExistingAttribute] = (),
         if problem:
             attribute.status = "invalid"
             problems.append(f"{attribute.model} attribute {attribute.name!r}: {problem}")
-            continue
-        if attribute.model.startswith("custom_object:"):
+        elif attribute.model.startswith("custom_object:"):
             attribute.status = "manual"
-            continue
-        current = have.get((attribute.model, attribute.name.casefold()))
-        if current is None or attribute.status == "conflict":
-            continue
-        if not current.custom:
-            attribute.status = "conflict"
-            problems.append(f"{attribute.model} attribute {attribute.name}: a standard Intercom attribute has this name")
-        elif current.archived:
-            attribute.status = "conflict"
-            problems.append(f"{attribute.model} attribute {attribute.name} exists but is archived: unarchive it or rename")
-        elif current.data_type != attribute.data_type:
-            attribute.status = "conflict"
-            problems.append(f"{attribute.model} attribute {attribute.name} exists as {current.data_type}; "
-                            f"the map writes {attribute.data_type}")
-        else:
-            attribute.status = "exists"
+    _settle_names([a for a in planned.values() if a.status == "create"], existing, dict(settled or {}), warnings)
 
-    used = sum(1 for a in have.values() if a.model in DATA_MODELS and a.custom and not a.archived)
-    plan = SchemaPlan(sorted(planned.values(), key=lambda a: (a.model, a.name.casefold())), sorted(tags), used,
+    used = sum(1 for a in existing if a.model in DATA_MODELS and a.custom and not a.archived)
+    plan = SchemaPlan(sorted(planned.values(), key=lambda a: (a.model, a.logical.casefold())), sorted(tags), used,
                       problems, warnings)
     after = plan.data_attributes_after
     if after > ATTRIBUTE_LIMIT:
@@ -186,3 +195,80 @@ def plan_schema(mmap: MigrationMap, existing: Iterable[ExistingAttribute] = (),
         warnings.append("custom object types cannot be created by API: define "
                         + ", ".join(m.split(":", 1)[1] for m in manual) + " and their attributes in Intercom first")
     return plan
+
+
+def _settle_names(planned: list[PlannedAttribute], existing: list[ExistingAttribute], settled: dict[str, str],
+                  warnings: list[str]) -> None:
+    """Give every attribute to create its name in the workspace: reuse a live attribute of
+    the same model and type, unarchive one this project made before, otherwise the first
+    free name. Contacts are settled before companies, so they keep the plain names."""
+    data_names: dict[str, ExistingAttribute] = {}  # casefold -> attribute (contact and company share them)
+    conversation_names: dict[str, list[ExistingAttribute]] = {}
+    for a in existing:
+        if a.model in DATA_MODELS:
+            data_names.setdefault(a.name.casefold(), a)
+        elif a.model == "conversation":
+            conversation_names.setdefault(a.name.casefold(), []).append(a)
+    order = {"contact": 0, "company": 1, "conversation": 2}
+    for attribute in sorted(planned, key=lambda a: (order.get(a.model, 3), a.logical != SOURCE_ID_ATTRIBUTE,
+                                                    a.logical.casefold())):
+        ours = settled.get(attribute.key)
+        candidates = _candidates(attribute, ours)
+        for name in candidates:
+            if attribute.model == "conversation":
+                verdict, found = _conversation_verdict(attribute, conversation_names.get(name.casefold(), []))
+            else:
+                verdict, found = _data_verdict(attribute, data_names.get(name.casefold()), name == ours)
+            if verdict is None:
+                continue
+            attribute.status, attribute.name = verdict, name
+            attribute.id = found.id if found is not None else None
+            if found is not None and found.options:
+                attribute.options = sorted(set(attribute.options) | set(found.options))
+            break
+        if attribute.name != attribute.logical and attribute.name != ours:
+            attribute.renamed_because = f"{attribute.logical!r} is taken in the workspace"
+            warnings.append(f"{attribute.model} attribute {attribute.logical} is created as {attribute.name}: "
+                            f"{attribute.logical!r} is taken (Intercom keeps contact and company attribute names "
+                            "unique across both, any case)")
+        placeholder = ExistingAttribute(attribute.name, attribute.model, attribute.data_type)
+        if attribute.model == "conversation":
+            conversation_names.setdefault(attribute.name.casefold(), []).append(placeholder)
+        else:
+            data_names.setdefault(attribute.name.casefold(), placeholder)
+
+
+def _candidates(attribute: PlannedAttribute, ours: str | None) -> list[str]:
+    base = attribute.logical
+    names = [ours] if ours else []
+    names.append(base)
+    suffix = attribute.model
+    names += [f"{base}_{suffix}"] + [f"{base}_{suffix}_{n}" for n in range(2, 100)]
+    return [n for n in dict.fromkeys(names) if not name_problem(n)]
+
+
+def _data_verdict(attribute: PlannedAttribute, holder: ExistingAttribute | None,
+                  ours: bool) -> tuple[str | None, ExistingAttribute | None]:
+    """create / exists / unarchive when `holder` leaves this name usable; None when it is taken."""
+    if holder is None:
+        return "create", None
+    if holder.model != attribute.model or not holder.custom or holder.data_type != _reported(attribute.data_type):
+        return None, None
+    if holder.archived:
+        return ("unarchive", holder) if ours else (None, None)
+    return "exists", holder
+
+
+def _conversation_verdict(attribute: PlannedAttribute,
+                          holders: list[ExistingAttribute]) -> tuple[str | None, ExistingAttribute | None]:
+    live = [h for h in holders if not h.archived]
+    if not live:
+        return "create", None
+    if len(live) == 1 and live[0].data_type == attribute.data_type:
+        return "exists", live[0]
+    return None, None  # another type, or several of the name (Intercom then refuses every write)
+
+
+def _reported(data_type: str) -> str:
+    """How GET /data_attributes reports a type (datetime as date, options as string)."""
+    return {"datetime": "date", "options": "string"}.get(data_type, data_type)

@@ -11,12 +11,13 @@ import enum
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from connectors.intercom import IntercomClient
 from connectors.intercom.errors import (
+    Conflict,
     IntercomApiError,
     IntercomConnectionError,
     IntercomError,
@@ -28,8 +29,10 @@ from connectors.intercom.errors import (
 from helpmig_tui import redact
 from helpmig_tui.logs import get_logger
 from helpmig_tui.mapping.model import MigrationMap
+from helpmig_tui.pipeline.attributes import AttributeBook
 from helpmig_tui.pipeline.control import RunControl
 from helpmig_tui.pipeline.journal import Entry, Intent, Journal
+from helpmig_tui.pipeline.journal import payload_hash as hash_of
 from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.runs import RunLog
 from helpmig_tui.state import ProjectStore
@@ -39,6 +42,10 @@ log = get_logger("pipeline")
 PROGRESS_EVERY_S = 0.25
 FLUSH_EVERY_S = 0.5
 FLUSH_ROWS = 200
+RESENDS = 2  # a write in doubt, confirmed absent, is sent again at most this often in a run
+READ_BACK_FIRST_S = 0.5
+READ_BACK_DIRECT_S = 4.0  # reads by id or key see a write at once: a short look settles it
+READ_BACK_SEARCH_S = 120.0  # searches lag behind writes ("a few minutes" for contacts)
 
 
 class Lookup(enum.Enum):
@@ -174,11 +181,31 @@ class LoadContext:
     observer: Observer
     options: LoadOptions
     acting_admin: str = ""  # the token's admin: closes, assigns, tags
+    map_hash: str = ""  # the confirmed map's: a refusal is final until the map changes
+    attributes: AttributeBook | None = None  # the workspace's attributes the map writes (schema plan)
+    schema_tags: list[str] = field(default_factory=list)  # tags the schema plan creates up front
     lookups: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     progress: dict[str, ObjectProgress] = field(default_factory=dict)
     phase: str = ""
     _last_progress: float = 0.0
     _last_flush: float = 0.0
+    _left_out_said: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def book(self) -> AttributeBook:
+        assert self.attributes is not None, "the session builds the attribute book before a run"
+        return self.attributes
+
+    async def attribute_values(self, model: str, values: dict[str, Any]) -> dict[str, Any] | None:
+        """A record's custom attribute values as Intercom takes them (see AttributeBook);
+        each attribute whose values cannot be sent is said once."""
+        out, dropped = await self.book.values(model, values)
+        for logical in dropped:
+            if (model, logical) not in self._left_out_said:
+                self._left_out_said.add((model, logical))
+                why = self.book.left_out.get((model, logical), "the value does not fit the attribute's type")
+                self.event("warning", f"{model} attribute {logical}: values left out ({why})")
+        return out or None
 
     # -- progress ----------------------------------------------------------------------
 
@@ -233,48 +260,71 @@ class LoadContext:
         seq: int = 0,
         entry: Entry | None | Lookup = LOOKUP,
         redo: bool = False,
+        lag: float = READ_BACK_DIRECT_S,
     ) -> Written:
         """Make one destination write at most once, whatever crashed before.
 
         `entry` is the journal's row when the caller already has it (None: it has none);
         `redo` sends again a write that is done (a delta update of a changed record).
+        A write Intercom refused (a 4xx other than 409 and 429) is final: it is not sent
+        again while its payload and the confirmed map are the same. A write whose outcome is
+        unknown (a 5xx, a timeout, a dropped connection after sending) is settled in this
+        run: read back for `lag` seconds with backoff (how long the lookup `find` may lag
+        behind a write: search indexes do), sent again once its absence is confirmed, at
+        most `RESENDS` times; only what is still unknown after that stays in doubt.
         """
         await self.control.checkpoint()
         if isinstance(entry, Lookup):
             entry = self.journal.get(kind, key)
+        stamp = self._stamp(payload_hash)
         if entry is not None and entry.status == "done" and not redo:
             return Written("already", entry.intercom_id, entry.outcome)
+        if entry is not None and entry.status == "rejected" and entry.payload_hash == stamp and not redo:
+            return Written("rejected", reason=entry.last_error or "refused by Intercom in an earlier run")
         if entry is not None and entry.status == "in_flight" and find is not None:
-            found = await self._find(find)
+            found = await self._read_back(find, _lag_left(entry, lag))
             if found is not None:
                 self.journal.done(kind, key, found, "created", payload_hash)
                 return Written("done", found, "created")
         self.journal.begin([Intent(kind, key, self.phase, payload_hash, parent_key, seq, obj)])
-        try:
-            intercom_id, outcome = await send()
-        except WriteInDoubt as doubt:
-            found = await self._find(find) if find is not None else None
+        doubt: WriteInDoubt | None = None
+        for attempt in range(RESENDS + 1):
+            try:
+                intercom_id, outcome = await send()
+            except WriteInDoubt as exc:
+                doubt = exc
+            except Unauthorized as exc:
+                self.journal.failed(kind, key, str(exc))
+                raise LoadAborted("Intercom rejected the token (401): check HELPMIG_INTERCOM_TOKEN") from exc
+            except (RateLimited, ServerError, Conflict, IntercomConnectionError) as exc:
+                self.journal.failed(kind, key, redact.redact(str(exc)))
+                return Written("failed", reason=redact.redact(str(exc)))
+            except IntercomApiError as exc:
+                reason = f"Intercom refused it: HTTP {exc.status} {exc.code}: {exc.error_message}"
+                self.journal.rejected(kind, key, reason, stamp)
+                return Written("rejected", reason=reason)
+            except IntercomError as exc:
+                self.journal.failed(kind, key, redact.redact(str(exc)))
+                return Written("failed", reason=redact.redact(str(exc)))
+            else:
+                self.journal.done(kind, key, intercom_id, outcome, payload_hash)
+                return Written("done", intercom_id, outcome)
+            if find is None:
+                break  # nothing to look it up by: it stays in doubt, never sent blind
+            found = await self._read_back(find, lag, doubt.cause)
             if found is not None:
                 self.journal.done(kind, key, found, "created", payload_hash)
                 return Written("done", found, "created")
-            reason = f"in doubt: {doubt.cause}; not found on read-back, kept in flight to check again on resume"
-            self.event("warning", f"{kind} {key}: {reason}")
-            return Written("in_doubt", reason=reason)  # the row stays in_flight
-        except Unauthorized as exc:
-            self.journal.failed(kind, key, str(exc))
-            raise LoadAborted("Intercom rejected the token (401): check HELPMIG_INTERCOM_TOKEN") from exc
-        except (RateLimited, ServerError, IntercomConnectionError) as exc:
-            self.journal.failed(kind, key, redact.redact(str(exc)))
-            return Written("failed", reason=redact.redact(str(exc)))
-        except IntercomApiError as exc:
-            reason = f"Intercom refused it: HTTP {exc.status} {exc.code}: {exc.error_message}"
-            self.journal.rejected(kind, key, reason)
-            return Written("rejected", reason=reason)
-        except IntercomError as exc:
-            self.journal.failed(kind, key, redact.redact(str(exc)))
-            return Written("failed", reason=redact.redact(str(exc)))
-        self.journal.done(kind, key, intercom_id, outcome, payload_hash)
-        return Written("done", intercom_id, outcome)
+            if attempt < RESENDS:
+                self.event("info", f"{kind} {key}: {doubt.cause}, and not in Intercom after {lag:.0f} s: sending it again")
+        assert doubt is not None
+        reason = f"in doubt: {doubt.cause}; not found on read-back, kept in flight to check again on resume"
+        self.event("warning", f"{kind} {key}: {reason}")
+        return Written("in_doubt", reason=reason)  # the row stays in_flight
+
+    def _stamp(self, payload: str | None) -> str:
+        """What a refusal is remembered with: the payload (when the caller hashes it) and the map."""
+        return hash_of([payload, self.map_hash])
 
     async def _find(self, find: Find) -> str | None:
         try:
@@ -282,6 +332,21 @@ class LoadContext:
         except IntercomError as exc:
             self.event("warning", f"read-back failed: {exc}")
             return None
+
+    async def _read_back(self, find: Find, lag: float, cause: str = "") -> str | None:
+        """Look the write up until it is found or `lag` seconds have passed (backoff)."""
+        waited, delay = 0.0, READ_BACK_FIRST_S
+        while True:
+            found = await self._find(find)
+            if found is not None or waited >= lag:
+                return found
+            step = min(delay, lag - waited)
+            if step >= 2:
+                self.event("info", f"reading back a write whose outcome is unknown ({cause or 'interrupted'}): "
+                                   f"next look in {step:.0f} s")
+            await self.client.session.clock.sleep(step)
+            waited += step
+            delay *= 2
 
     def count(self, tracker: ObjectProgress, written: Written, records: int = 1) -> None:
         """Count one record's outcome (or that of `records` records), exactly once."""
@@ -294,3 +359,11 @@ class LoadContext:
                 tracker.earlier += records
         else:
             setattr(tracker, written.status, getattr(tracker, written.status) + records)
+
+
+def _lag_left(entry: Entry, lag: float) -> float:
+    """How much longer a lookup may lag behind a write sent before a crash."""
+    if entry.updated_at is None:
+        return lag
+    sent = entry.updated_at if entry.updated_at.tzinfo else entry.updated_at.replace(tzinfo=UTC)
+    return max(0.0, lag - (datetime.now(UTC) - sent).total_seconds())

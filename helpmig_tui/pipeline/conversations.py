@@ -29,11 +29,12 @@ from connectors.intercom.models import (
     ConversationCreate,
     ConversationUpdate,
 )
+from connectors.intercom.errors import SentRequest, WriteInDoubt
 from helpmig_tui.audit import MAX_ATTACHMENTS, MAX_PARTS, RESTRICTED_EXTENSIONS
 from helpmig_tui.mapping.apply import MappedRecord
 from helpmig_tui.mapping.transforms import Flag
 from helpmig_tui.pipeline import text as texts
-from helpmig_tui.pipeline.context import LOOKUP, LoadContext, Lookup, ObjectProgress, Written
+from helpmig_tui.pipeline.context import LOOKUP, READ_BACK_SEARCH_S, LoadContext, Lookup, ObjectProgress, Written
 from helpmig_tui.pipeline.journal import Entry
 from helpmig_tui.pipeline.records import mapped, reject, semantic_hash
 from helpmig_tui.pipeline.resolver import Resolver, jkey
@@ -112,6 +113,9 @@ class ConversationJob:
         self._entry = entry
         self._known: dict[tuple[str, str], Entry] = {}  # the journal's rows under this conversation
         self._complete = True  # every write final so far: a resume has nothing to do here
+        self._floor: dict[str, int] = {}  # conversation id -> the time of its last part (replies never go before)
+        self._synced: set[str] = set()  # conversations whose every part this job knows (made in this run, or read)
+        self._clamped = 0  # replies dated before the part before them, placed at its time
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -175,11 +179,15 @@ class ConversationJob:
         first_time = self._entry is None  # then nothing under it was begun either
         created = await self._create(m, contact_id, thread.body)
         if not created.ok:
-            reason = f"its conversation is {created.status}: {created.reason}"
-            self._settle_parts(parts, "failed", reason)
+            reason = f"waiting for its conversation ({created.status}: {created.reason})"
+            waiting = parts if thread.source_part is None else [thread.source_part, *parts]
+            self._settle_parts(waiting, "failed", reason)
             return created
         self.ids = [created.intercom_id or ""]
-        if not first_time:
+        if first_time:
+            self._floor[self.ids[0]] = int(m.standard["created_at"])
+            self._synced.add(self.ids[0])
+        else:
             self._known = ctx.journal.children(self.key, CHILD_KINDS)
         self._claimed = {e.intercom_id for (kind, _), e in self._known.items()
                          if kind in ("part", "part_segment") and e.status == "done" and e.intercom_id}
@@ -197,7 +205,9 @@ class ConversationJob:
             written = await self._reply(conversation_id, reply, self._known_entry(reply.kind, reply.key))
             if reply.part is not None and reply.kind == "part":
                 self._count_part(reply.part, written)
-        await self._attachments_of_record(int(m.standard["created_at"]))
+        if self._clamped:
+            ctx.event("info", f"{self.obj} {self.record.key}: {self._clamped} messages dated before the message or "
+                              "ticket before them were placed at its time (Intercom keeps parts in time order)")
         await self._finish(m)
         return created
 
@@ -252,19 +262,26 @@ class ConversationJob:
             replies.append(self._note(f"{self.key}#text{n}", None, piece, int(m.standard["created_at"])))
         if source_part is not None:
             replies += await self._file_notes(source_part, source_part.key, source_part.created_at, first_group=0)
+        replies += await self._file_notes(None, self.key, int(m.standard["created_at"]), first_group=1)
         for part in parts:
             replies += await self._part_replies(part)
         if repairs:
             self.ctx.event("info", f"{self.obj} {self.record.key}: {', '.join(repairs)}")
-        budget = MAX_PARTS - 1  # the opening message is part one
+        # the opening message is part one; assignment and close add parts after the replies
+        budget = MAX_PARTS - 1 - self._state_parts(m)
         if len(replies) > budget:
             if (self.options.parts_over_500 or "split") == "summarise":
                 replies, thread.summarised = self._summarise(replies, budget, int(m.standard["created_at"]))
             else:
-                for i, reply in enumerate(replies):
-                    reply.target = i // budget
+                for i, reply in enumerate(replies):  # continuations hold MAX_PARTS - 1 replies each
+                    reply.target = 0 if i < budget else 1 + (i - budget) // (MAX_PARTS - 1)
         thread.replies = replies
         return thread
+
+    def _state_parts(self, m: MappedRecord) -> int:
+        """The parts `_finish` adds to the first conversation: team, assignee, close."""
+        return (bool(self.resolver.team(m)) + bool(self.resolver.admin(m, "assignee"))
+                + (m.standard.get("state") == "closed"))
 
     def _note(self, key: str, part: Part | None, body: str, created_at: int,
               files: list[AttachmentFile] | None = None) -> Reply:
@@ -387,7 +404,7 @@ class ConversationJob:
             return None
 
         return await self._write(kind="conversation", key=self.key, obj=self.obj, send=send, find=find,
-                                 payload_hash=semantic_hash(m), entry=self._entry)
+                                 payload_hash=semantic_hash(m), entry=self._entry, lag=READ_BACK_SEARCH_S)
 
     def _source_part_done(self, part: Part) -> Written:
         entry = self._known_entry("part", part.key)
@@ -425,20 +442,49 @@ class ConversationJob:
                 return None
 
             written = await self._write(kind="conversation_segment", key=f"{self.key}#{n}", obj=self.obj,
-                                        send=send, find=find)
+                                        send=send, find=find, lag=READ_BACK_SEARCH_S)
             if not written.ok:
                 return None
             self.ids.append(written.intercom_id or "")
+            if written.status == "done":
+                self._floor[self.ids[-1]] = created_at
+                self._synced.add(self.ids[-1])
         return self.ids[target]
+
+    async def _floor_of(self, conversation_id: str) -> int:
+        """The time of the conversation's last part: read back once when an earlier run wrote
+        to it (its state parts carry the time they were written)."""
+        floor = self._floor.get(conversation_id, 0)
+        if conversation_id not in self._synced:
+            found = await self._read_back(conversation_id, fresh=True)
+            floor = max([floor, found.created_at or 0, *(p.created_at or 0 for p in found.parts)])
+            self._synced.add(conversation_id)
+        return floor
+
+    async def _in_order(self, conversation_id: str, reply: Reply, entry: Entry | None) -> None:
+        """Date the reply no earlier than the part before it (Intercom refuses a reply dated
+        before the conversation's last part)."""
+        message = reply.message
+        done = entry is not None and entry.status == "done"
+        floor = self._floor.get(conversation_id, 0) if done else await self._floor_of(conversation_id)
+        if message.created_at is not None and message.created_at < floor:
+            message.created_at = floor
+            self._clamped += reply.kind == "part"
+        self._floor[conversation_id] = max(floor, message.created_at or floor)
 
     async def _reply(self, conversation_id: str, reply: Reply, entry: Entry | None) -> Written:
         message = reply.message
+        await self._in_order(conversation_id, reply, entry)
         wanted = _plain(message.body)[:80]
 
         async def send() -> tuple[str, str]:
             conversation = await self.ctx.client.conversations.reply(conversation_id, message)
             self._read[conversation_id] = conversation
-            return self._match_part(conversation, message.created_at, wanted) or conversation_id, "created"
+            found = self._match_part(conversation, message.created_at, wanted) or self._newest_unclaimed(conversation)
+            if found is None:
+                raise WriteInDoubt(SentRequest("conversations.reply", "POST", f"/conversations/{conversation_id}/reply"),
+                                  "the new part is not in the answer")
+            return found, "created"
 
         async def find() -> str | None:
             conversation = await self._read_back(conversation_id, fresh=True)
@@ -450,6 +496,13 @@ class ConversationJob:
             self._claimed.add(written.intercom_id)
         return written
 
+    def _newest_unclaimed(self, conversation: Conversation) -> str | None:
+        """The answer's newest written part no journal row owns (Intercom appends the reply)."""
+        for part in reversed(conversation.parts):
+            if part.id not in self._claimed and part.part_type in ("comment", "note"):
+                return part.id
+        return None
+
     def _match_part(self, conversation: Conversation, created_at: int | None, body: str) -> str | None:
         """The newest part with this time and text that no other journal row owns (long
         bodies continue in notes that may read alike)."""
@@ -458,12 +511,6 @@ class ConversationJob:
             if part.id not in self._claimed and part.created_at == created_at and _plain(part.body).startswith(body):
                 return part.id
         return None
-
-    async def _attachments_of_record(self, created_at: int) -> None:
-        """Files that belong to the ticket itself (Track-It! keeps them per work order)."""
-        for reply in await self._file_notes(None, self.key, created_at, first_group=1):
-            conversation_id = self.ids[-1]
-            await self._reply(conversation_id, reply, self._known_entry(reply.kind, reply.key))
 
     async def _finish(self, m: MappedRecord) -> None:
         """Tags, attributes, company, assignment and the final state of the conversation."""
@@ -484,8 +531,9 @@ class ConversationJob:
                               entry=self._known_entry("conversation_tag", tag_key))
         company_id = await self.resolver.company(m) if "company" in m.references else None
         title = m.standard.get("title")
-        if title or m.attributes or company_id:
-            update = ConversationUpdate(title=str(title) if title else None, custom_attributes=m.attributes or None,
+        values = await ctx.attribute_values("conversation", m.attributes)
+        if title or values or company_id:
+            update = ConversationUpdate(title=str(title) if title else None, custom_attributes=values,
                                         company_id=company_id)
 
             async def put() -> tuple[str, str]:

@@ -120,6 +120,7 @@ class Entry:
     object: str | None = None
     outcome: str | None = None
     run_id: int | None = None
+    updated_at: datetime | None = None
 
 
 class Outcome(NamedTuple):
@@ -132,7 +133,7 @@ class Outcome(NamedTuple):
 
 def _entry(row: Any) -> Entry:
     return Entry(row.kind, row.source_key, row.status, row.intercom_id, row.attempts, row.payload_hash,
-                 row.parent_key, row.seq, row.last_error, row.object, row.outcome, row.run_id)
+                 row.parent_key, row.seq, row.last_error, row.object, row.outcome, row.run_id, row.updated_at)
 
 
 class _Lru(OrderedDict[tuple[str, str], str]):
@@ -183,9 +184,13 @@ class Journal:
         """A write that did not happen and may be tried again."""
         self._outcome(kind, key, "failed", last_error=error[:2000])
 
-    def rejected(self, kind: str, key: str, reason: str) -> None:
-        """A record that cannot be migrated as it is (its reason goes to the report)."""
-        self._outcome(kind, key, "rejected", last_error=reason[:2000])
+    def rejected(self, kind: str, key: str, reason: str, stamp: str | None = None) -> None:
+        """A record that cannot be migrated as it is (its reason goes to the report). `stamp`
+        says what was refused (payload and map): the same write is not sent again."""
+        values: dict[str, Any] = {"last_error": reason[:2000]}
+        if stamp is not None:
+            values["payload_hash"] = stamp
+        self._outcome(kind, key, "rejected", **values)
 
     def settle(self, kind: str, key: str, status: str, reason: str, phase: str, *, object: str | None = None,
                parent_key: str | None = None, seq: int = 0, intercom_id: str | None = None,

@@ -13,14 +13,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors.base import Record
-from connectors.intercom import IntercomClient
-from connectors.intercom.models import CollectionCreate, ConversationAttributeCreate, DataAttributeCreate
+from connectors.intercom.models import (
+    CollectionCreate,
+    ConversationAttributeCreate,
+    DataAttributeCreate,
+    DataAttributeUpdate,
+)
 from connectors.intercom.models.attributes import ConversationAttributeOption, DataAttributeOption
 from helpmig_tui.mapping.apply import apply_map
 from helpmig_tui.mapping.model import MigrationMap
-from helpmig_tui.mapping.schema_plan import ExistingAttribute, plan_schema
+from helpmig_tui.mapping.schema_plan import PlannedAttribute
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.context import LoadContext, Written
+from helpmig_tui.pipeline.journal import payload_hash
 from helpmig_tui.pipeline.records import for_each_record, mapped
 from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey
 from helpmig_tui.state import ProjectStore
@@ -119,43 +124,57 @@ async def match_phase(ctx: LoadContext, directory: Directory, totals: dict[str, 
 # -- the destination schema -------------------------------------------------------------
 
 
-async def existing_attributes_of(client: IntercomClient) -> list[ExistingAttribute]:
-    found = []
-    for model in ("contact", "company"):
-        for attribute in await client.data_attributes.list(model, include_archived=False):
-            found.append(ExistingAttribute(attribute.name, model, attribute.data_type or "", bool(attribute.archived),
-                                           bool(attribute.custom) if attribute.custom is not None else True))
-    for attribute in await client.conversation_attributes.list():
-        found.append(ExistingAttribute(attribute.name, "conversation", attribute.data_type or ""))
-    return found
-
-
 async def schema_phase(ctx: LoadContext, resolver: Resolver, totals: dict[str, int | None]) -> None:
-    plan = plan_schema(ctx.mmap, await existing_attributes_of(ctx.client))
-    tracker = ctx.tracker("(attributes)", len(plan.attributes))
-    for attribute in plan.attributes:
+    """The attributes the map writes, under the names the plan settled; then tags and collections."""
+    book = ctx.book
+    slots = sorted(book.slots(), key=lambda a: (a.model, a.logical))
+    tracker = ctx.tracker("(attributes)", len(slots))
+    for attribute in slots:
         tracker.read += 1
         kind = "conversation_attribute" if attribute.model == "conversation" else "data_attribute"
-        key = f"{attribute.model}:{attribute.name}"
-        if attribute.status == "exists":
-            ctx.journal.settle(kind, key, "done", "already in the workspace", ctx.phase, object="(attributes)",
-                               outcome="matched")
-            ctx.count(tracker, Written("done", None, "matched"))
-        elif attribute.status == "create":
-            ctx.count(tracker, await _create_attribute(ctx, kind, key, attribute))
-        else:
-            reason = f"{attribute.model} attribute {attribute.name}: {attribute.status} (see the schema plan)"
-            status = "skipped" if attribute.status == "manual" else "rejected"
-            ctx.journal.settle(kind, key, status, reason, ctx.phase, object="(attributes)")
-            ctx.count(tracker, Written(status, reason=reason))
-            ctx.event("warning", reason)
+        written = await _settle_attribute(ctx, kind, attribute)
+        if written.ok:
+            book.created(attribute.model, attribute.logical, written.intercom_id or attribute.id)
+        elif attribute.status in ("create", "exists", "unarchive"):
+            book.refused(attribute.model, attribute.logical, written.reason)
+        ctx.count(tracker, written)
     ctx.tick(force=True)
-    for name in plan.tags:
+    for name in ctx.schema_tags:
         await resolver.tag(name)
     for obj in objects_of(ctx.mmap, TargetKind.TAG):
         await for_each_record(ctx, obj, lambda record, obj=obj: _tag_record(ctx, resolver, obj, record), totals.get(obj))
     for obj in objects_of(ctx.mmap, TargetKind.COLLECTION):
         await _collections(ctx, resolver, obj, totals.get(obj))
+
+
+async def _settle_attribute(ctx: LoadContext, kind: str, attribute: PlannedAttribute) -> Written:
+    key = attribute.key
+    entry = ctx.journal.get(kind, key)
+    if attribute.status == "exists" and entry is not None and entry.status == "done" and entry.intercom_id == attribute.id:
+        return Written("already", entry.intercom_id, entry.outcome)  # "created" stays ours for the rollback
+    if attribute.status == "exists":
+        ctx.journal.settle(kind, key, "done", "already in the workspace", ctx.phase, object="(attributes)",
+                           intercom_id=attribute.id, outcome="matched")
+        return Written("done", attribute.id, "matched")
+    if attribute.status == "unarchive":
+        return await _unarchive_attribute(ctx, kind, key, attribute)
+    if attribute.status == "create":
+        return await _create_attribute(ctx, kind, key, attribute)
+    reason = f"{attribute.model} attribute {attribute.name}: {attribute.status} (see the schema plan)"
+    status = "skipped" if attribute.status == "manual" else "rejected"
+    ctx.journal.settle(kind, key, status, reason, ctx.phase, object="(attributes)")
+    ctx.event("warning", reason)
+    return Written(status, reason=reason)
+
+
+async def _unarchive_attribute(ctx: LoadContext, kind: str, key: str, attribute: PlannedAttribute) -> Written:
+    """An attribute this project made and a rollback archived: in use again (and ours again)."""
+
+    async def send() -> tuple[str, str]:
+        await ctx.client.data_attributes.update(int(attribute.id or 0), DataAttributeUpdate(archived=False))
+        return str(attribute.id), "created"
+
+    return await ctx.write(kind=kind, key=key, obj="(attributes)", send=send, entry=None, redo=True)
 
 
 async def _tag_record(ctx: LoadContext, resolver: Resolver, obj: str, record: Record) -> Written:
@@ -173,7 +192,7 @@ async def _tag_record(ctx: LoadContext, resolver: Resolver, obj: str, record: Re
     return Written("done", tag_id, entry.outcome)
 
 
-async def _create_attribute(ctx: LoadContext, kind: str, key: str, attribute: Any) -> Written:
+async def _create_attribute(ctx: LoadContext, kind: str, key: str, attribute: PlannedAttribute) -> Written:
     if kind == "data_attribute":
         body: Any = DataAttributeCreate(
             name=attribute.name, model=attribute.model, data_type=attribute.data_type,
@@ -206,7 +225,8 @@ async def _create_attribute(ctx: LoadContext, kind: str, key: str, attribute: An
                     return str(existing.id)
             return None
 
-    return await ctx.write(kind=kind, key=key, obj="(attributes)", send=send, find=find)
+    return await ctx.write(kind=kind, key=key, obj="(attributes)", send=send, find=find,
+                           payload_hash=payload_hash(body.payload()))
 
 
 async def _collections(ctx: LoadContext, resolver: Resolver, obj: str, total: int | None) -> None:

@@ -138,7 +138,8 @@ async def write_company(ctx: LoadContext, obj: str, record: Record) -> Written:
     body = CompanyUpsert(
         company_id=m.source_id, name=s.get("name"), website=s.get("website"), industry=s.get("industry"),
         plan=s.get("plan"), size=s.get("size"), monthly_spend=s.get("monthly_spend"),
-        remote_created_at=s.get("remote_created_at"), custom_attributes=m.attributes or None,
+        remote_created_at=s.get("remote_created_at"),
+        custom_attributes=await ctx.attribute_values("company", m.attributes),
     )
     fresh = entry is None
 
@@ -163,7 +164,7 @@ async def write_company(ctx: LoadContext, obj: str, record: Record) -> Written:
 # -- contacts ------------------------------------------------------------------------
 
 
-def _contact_body(ctx: LoadContext, resolver: Resolver, m: MappedRecord) -> ContactCreate:
+async def _contact_body(ctx: LoadContext, resolver: Resolver, m: MappedRecord) -> ContactCreate:
     s = dict(m.standard)
     email = s.get("email")
     if email and not EMAIL_RE.match(str(email).strip()):
@@ -173,7 +174,7 @@ def _contact_body(ctx: LoadContext, resolver: Resolver, m: MappedRecord) -> Cont
         role=s.get("role") or "user", external_id=m.source_id, email=str(email).strip() if email else None,
         name=s.get("name"), phone=s.get("phone"), avatar=s.get("avatar"), signed_up_at=s.get("signed_up_at"),
         last_seen_at=s.get("last_seen_at"), unsubscribed_from_emails=s.get("unsubscribed_from_emails"),
-        owner_id=resolver.admin(m, "owner"), custom_attributes=m.attributes or None,
+        owner_id=resolver.admin(m, "owner"), custom_attributes=await ctx.attribute_values("contact", m.attributes),
     )
 
 
@@ -182,7 +183,7 @@ async def write_contact(ctx: LoadContext, resolver: Resolver, obj: str, record: 
     if isinstance(prepared, Written):
         return prepared
     m, key, entry, digest, redo = prepared.m, prepared.key, prepared.entry, prepared.digest, prepared.redo
-    body = _contact_body(ctx, resolver, m)
+    body = await _contact_body(ctx, resolver, m)
     was_in_flight = entry is not None and entry.status == "in_flight"
 
     async def send() -> tuple[str, str]:
@@ -314,7 +315,8 @@ async def write_custom_object(ctx: LoadContext, obj: str, record: Record, object
         return reject(ctx, "custom_object", obj, record.key, m.rejected or "")
     body = CustomObjectUpsert(
         external_id=m.source_id, external_created_at=m.standard.get("external_created_at"),
-        external_updated_at=m.standard.get("external_updated_at"), custom_attributes=m.attributes or None,
+        external_updated_at=m.standard.get("external_updated_at"),
+        custom_attributes=await ctx.attribute_values(f"custom_object:{object_type}", m.attributes),
     )
 
     async def send() -> tuple[str, str]:

@@ -17,6 +17,7 @@ from helpmig_tui.audit_store import open_blockers, source_objects
 from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.mapping.versions import require_confirmed_version
+from helpmig_tui.pipeline.attributes import AttributeBook, workspace_schema
 from helpmig_tui.pipeline.context import LoadAborted, LoadContext, LoadOptions, NullObserver, Observer
 from helpmig_tui.pipeline.control import RunCancelled, RunControl
 from helpmig_tui.pipeline.journal import Journal
@@ -97,6 +98,8 @@ class PipelineSession:
         self.directory = Directory(await self.client.admins.list(), await self.client.teams.list())
         self.totals = {o.name: o.count for o in source_objects(self.store)}
         self.lookups = await self._lookups()
+        self.schema = await workspace_schema(self.client, self.store, self.mmap)
+        self.attributes = AttributeBook(self.schema, self.client)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -132,7 +135,7 @@ class PipelineSession:
             store=self.store, project=self.project, reports_dir=self.paths.reports_dir(self.project),
             mmap=self.mmap, client=self.client, reader=self.reader, journal=journal, runlog=runlog,
             control=self.control, observer=self.observer, options=options, acting_admin=self.acting_admin,
-            lookups=self.lookups,
+            map_hash=self.map_hash, attributes=self.attributes, schema_tags=list(self.schema.tags), lookups=self.lookups,
         )
         resolver = Resolver(self.mmap, journal, self.directory)
         resolver.test_contact = options.test_contact
@@ -207,11 +210,8 @@ class PipelineSession:
 
     async def plan(self) -> Plan:
         """The plan at this workspace's rate limit, with the agents and groups to settle."""
-        from helpmig_tui.mapping.schema_plan import plan_schema
-        from helpmig_tui.pipeline.prepare import existing_attributes_of
-
-        existing = await existing_attributes_of(self.client)
-        to_create = len(plan_schema(self.mmap, existing).to_create())
+        self.schema = await workspace_schema(self.client, self.store, self.mmap)
+        to_create = len(self.schema.to_create())
         plan = build_plan(self.store, self.mmap, self.client.metrics().window.limit, to_create)
         resolutions = Resolutions.load(self.store)
         for kind, target in (("admin", TargetKind.ADMIN), ("team", TargetKind.TEAM)):
@@ -226,8 +226,8 @@ class PipelineSession:
     async def validate(self, sample: int = 50, *, seed: int | None = None, sample_run_only: bool = False) -> ValidationResult:
         run_ids = sample_runs(self.store) if sample_run_only else None
         journal = Journal(self.store, None)
-        return await Validator(self.store, self.mmap, self.reader, self.client, journal, self.lookups).run(
-            sample, seed=seed, run_ids=run_ids)
+        return await Validator(self.store, self.mmap, self.reader, self.client, journal, self.lookups,
+                               self.attributes).run(sample, seed=seed, run_ids=run_ids)
 
     def rollback(self, *, sample_only: bool, include_changed: bool = False) -> Rollback:
         """The rollback of everything, or of the sample runs only; `.planned()` before `.run()`."""

@@ -19,6 +19,7 @@ from connectors.intercom.errors import IntercomError, NotFound
 from helpmig_tui.audit import EMAIL_RE
 from helpmig_tui.mapping.apply import MappedRecord, apply_map
 from helpmig_tui.mapping.model import MigrationMap
+from helpmig_tui.pipeline.attributes import AttributeBook
 from helpmig_tui.pipeline.journal import Journal
 from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.state import ProjectStore
@@ -88,7 +89,8 @@ def sample_entries(store: ProjectStore, kind: str, n: int, seed: int | None, run
 
 class Validator:
     def __init__(self, store: ProjectStore, mmap: MigrationMap, reader: SourceReader, client: IntercomClient,
-                 journal: Journal, lookups: dict[str, dict[str, dict[str, Any]]]) -> None:
+                 journal: Journal, lookups: dict[str, dict[str, dict[str, Any]]], attributes: AttributeBook) -> None:
+        self.attributes = attributes
         self.store = store
         self.mmap = mmap
         self.reader = reader
@@ -127,11 +129,11 @@ class Validator:
             email = m.standard.get("email")
             if email and EMAIL_RE.match(str(email).strip()):  # invalid emails are left out on load (flagged)
                 pairs.append(("email", str(email).strip(), found.email))
-            pairs += [(f"custom:{k}", v, found.custom_attributes.get(k)) for k, v in m.attributes.items()]
+            pairs += self._attributes("contact", m, found.custom_attributes)
         elif kind == "company":
             found = await self.client.companies.get(ident)
             pairs += [("company_id", m.source_id, found.company_id), ("name", m.standard.get("name"), found.name)]
-            pairs += [(f"custom:{k}", v, found.custom_attributes.get(k)) for k, v in m.attributes.items()]
+            pairs += self._attributes("company", m, found.custom_attributes)
         elif kind == "conversation":
             found = await self.client.conversations.get(ident)
             pairs += [("created_at", m.standard.get("created_at"), found.created_at)]
@@ -139,7 +141,7 @@ class Validator:
                 pairs.append(("title", m.standard.get("title"), found.title))
             if m.standard.get("state") == "closed":
                 pairs.append(("state", "closed", found.state))
-            pairs += [(f"custom:{k}", v, found.custom_attributes.get(k)) for k, v in m.attributes.items()]
+            pairs += self._attributes("conversation", m, found.custom_attributes)
             expected_parts = len([e for e in self.journal.parts_of(entry.source_key) if e.status == "done"
                                   and e.intercom_id != ident])
             expected_parts += len([e for e in self.journal.parts_of(entry.source_key, kind="part_segment")
@@ -157,5 +159,10 @@ class Validator:
             om = self.mmap.object_map(m.object)
             found = await self.client.custom_objects.get(om.options.custom_object_type or "", ident)  # type: ignore[union-attr]
             pairs += [("external_id", m.source_id, found.external_id)]
-            pairs += [(f"custom:{k}", v, found.custom_attributes.get(k)) for k, v in m.attributes.items()]
+            pairs += self._attributes(f"custom_object:{om.options.custom_object_type or ''}", m, found.custom_attributes)
         return [(f, e, a) for f, e, a in pairs if e not in (None, "") and _norm(e) != _norm(a)]
+
+    def _attributes(self, model: str, m: MappedRecord, found: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+        """Each attribute value the load sent, against what Intercom holds under the workspace's name."""
+        sent, _ = self.attributes.coerce(model, m.attributes)
+        return [(f"custom:{name}", value, found.get(name)) for name, value in sent.items()]

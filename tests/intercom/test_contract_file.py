@@ -46,3 +46,12 @@ async def test_the_recorder_reports_what_breaks_the_contract(contract):
     found = {(v.where, v.path) for v in recorder.violations}
     assert ("request", "$") in found and ("response 200", "$.id") in found and ("response 200", "$.created_at") in found
     assert any("no operation" in v.message for v in recorder.violations)
+
+
+def test_the_sandbox_holds_requests_to_a_faithful_copy_of_the_description():
+    import json
+
+    from connectors.intercom.sandbox.contract import SPEC_JSON
+    from tests.intercom.contract.openapi import load_spec
+
+    assert json.loads(SPEC_JSON.read_bytes()) == load_spec()

@@ -213,6 +213,7 @@ async def test_refusals_match_the_error_schema(contract):
     sandbox = Sandbox(rate_limit=1, tokens=frozenset({"good"}))
     recorder = ContractRecorder(contract, sandbox.transport())
     async with httpx.AsyncClient(base_url=SANDBOX_URL, transport=recorder) as http:
-        statuses = [(await http.get("/me", headers={"Authorization": f"Bearer {token}"})).status_code for token in ("good", "good", "bad")]
+        statuses = [(await http.get("/me", headers={"Authorization": f"Bearer {token}", "Intercom-Version": "2.16"})).status_code
+                    for token in ("good", "good", "bad")]
     assert statuses == [200, 429, 401]
     assert recorder.violations == []

@@ -46,7 +46,8 @@ async def client(sandbox):
 @pytest.fixture
 async def raw(sandbox):
     """Plain httpx on the sandbox, for what the typed client never sends."""
-    async with httpx.AsyncClient(base_url=SANDBOX_URL, transport=sandbox.transport(), headers={"Authorization": "Bearer raw"}) as http:
+    headers = {"Authorization": "Bearer raw", "Intercom-Version": "2.16"}
+    async with httpx.AsyncClient(base_url=SANDBOX_URL, transport=sandbox.transport(), headers=headers) as http:
         yield http
 
 
@@ -71,7 +72,7 @@ async def test_tokens_are_checked_and_refusals_carry_no_rate_headers():
 
 async def test_the_window_refuses_with_429_and_counts_per_token():
     sandbox = Sandbox(rate_limit=2)
-    async with httpx.AsyncClient(base_url=SANDBOX_URL, transport=sandbox.transport()) as http:
+    async with httpx.AsyncClient(base_url=SANDBOX_URL, transport=sandbox.transport(), headers={"Intercom-Version": "2.16"}) as http:
         statuses = [(await http.get("/me", headers={"Authorization": "Bearer a"})).status_code for _ in range(3)]
         limited = await http.get("/me", headers={"Authorization": "Bearer a"})
         other_app = await http.get("/me", headers={"Authorization": "Bearer b"})
@@ -111,7 +112,7 @@ async def test_find_by_external_id_finds_users_not_leads(client):
     assert (await client.contacts.find_by_external_id("weird/id with spaces")).id == user.id
 
 
-async def test_contact_fields_are_validated(client, raw):
+async def test_contact_fields_are_validated(client, raw, sandbox):
     with pytest.raises(BadRequest, match="email_verified"):
         await client.session.send(_create_call({"external_id": "x", "email_verified": True}))
     with pytest.raises(BadRequest, match="does not exist"):
@@ -122,6 +123,9 @@ async def test_contact_fields_are_validated(client, raw):
     created = await client.contacts.create(ContactCreate(external_id="z", custom_attributes={"seats": 3}))
     assert created.contact.custom_attributes == {"seats": 3}
     assert (await raw.post("/contacts", json={"name": "nobody"})).status_code == 400
+    assert (await raw.post("/contacts", json={"role": "lead"})).status_code == 400  # nobody could find it again
+    assert sandbox.violations.take("attribute.unknown", "attribute.type", "spec.body", "contact.identifier") == {
+        "attribute.unknown": 1, "attribute.type": 1, "spec.body": 1, "contact.identifier": 1}
 
 
 async def test_companies_upsert_on_company_id_and_delete_archives(client, sandbox):
@@ -168,7 +172,7 @@ def _attribute_call(body):
     return Call("data_attributes.create", "POST", "/data_attributes", idempotent=False, body=body)
 
 
-async def test_data_attribute_types_duplicates_and_the_250_limit(client):
+async def test_data_attribute_types_duplicates_and_the_250_limit(client, sandbox):
     when = await client.data_attributes.create(DataAttributeCreate(name="renewal", model="company", data_type="datetime"))
     assert when.data_type == "date"  # how Intercom reports datetime attributes
     band = await client.data_attributes.create(DataAttributeCreate(name="band", model="company", data_type="options", options=[DataAttributeOption(value="a"), DataAttributeOption(value="b")]))
@@ -177,10 +181,13 @@ async def test_data_attribute_types_duplicates_and_the_250_limit(client):
         await client.data_attributes.create(DataAttributeCreate(name="Band", model="company", data_type="string"))
     with pytest.raises(BadRequest, match="already have 'email'"):
         await client.data_attributes.create(DataAttributeCreate(name="email", model="contact", data_type="string"))
-    await client.data_attributes.create(DataAttributeCreate(name="band", model="contact", data_type="string"))  # other model: fine
-    with pytest.raises(BadRequest, match="Data Type isn't an option"):
+    with pytest.raises(BadRequest, match="already have 'band' in your company data. To save this as new people data"):
+        await client.data_attributes.create(DataAttributeCreate(name="band", model="contact", data_type="string"))
+    with pytest.raises(BadRequest, match="already have 'PLAN' in your company data"):  # a standard company attribute
+        await client.data_attributes.create(DataAttributeCreate(name="PLAN", model="contact", data_type="string"))
+    with pytest.raises(BadRequest, match="money"):
         await client.session.send(_attribute_call({"name": "n", "model": "contact", "data_type": "money"}))
-    for index in range(247):
+    for index in range(248):
         await client.data_attributes.create(DataAttributeCreate(name=f"field {index}", model="contact", data_type="string"))
     with pytest.raises(BadRequest, match="limit of 250"):
         await client.data_attributes.create(DataAttributeCreate(name="one too many", model="contact", data_type="string"))
@@ -188,6 +195,12 @@ async def test_data_attribute_types_duplicates_and_the_250_limit(client):
     await client.data_attributes.create(DataAttributeCreate(name="one too many", model="contact", data_type="string"))
     names = {a.name for a in await client.data_attributes.list("company", include_archived=True)}
     assert "band" in names and "band" not in {a.name for a in await client.data_attributes.list("company")}
+    with pytest.raises(BadRequest, match="already have 'band'"):  # an archived name stays taken
+        await client.data_attributes.create(DataAttributeCreate(name="band", model="company", data_type="string"))
+    with pytest.raises(BadRequest, match="is archived"):
+        await client.companies.upsert(CompanyUpsert(company_id="c-1", custom_attributes={"band": "a"}))
+    assert sandbox.violations.take() == {"attribute.name_taken": 5, "spec.body": 1, "attribute.limit": 1,
+                                         "attribute.archived": 1}
 
 
 async def test_conversations_honour_created_at_and_need_known_attributes(client, sandbox):
@@ -209,9 +222,12 @@ async def test_conversations_honour_created_at_and_need_known_attributes(client,
     await client.conversations.update(started.conversation_id, ConversationUpdate(custom_attributes={"ticket": "T-3"}))
     with pytest.raises(NotFound, match="User Not Found"):
         await client.conversations.create(conversation("6766a1b2ffffffffffffffff"))
+    with pytest.raises(BadRequest, match="before the conversation's last part"):
+        await client.conversations.reply(started.conversation_id, AdminReply(admin_id=ADMIN, body="b", created_at=1_500_000_050))
+    assert sandbox.violations.take() == {"attribute.unknown": 1, "part.created_at_order": 1}
 
 
-async def test_attachments_are_limited_and_files_must_be_base64(client, raw):
+async def test_attachments_are_limited_and_files_must_be_base64(client, raw, sandbox):
     contact = await client.contacts.create(ContactCreate(external_id="st-1"))
     started = await client.conversations.create(conversation(contact.id))
     path = f"/conversations/{started.conversation_id}/reply"
@@ -224,6 +240,7 @@ async def test_attachments_are_limited_and_files_must_be_base64(client, raw):
     good_file = {"name": "a.txt", "content_type": "text/plain", "data": base64.b64encode(b"hello").decode()}
     ok = await raw.post(path, json={"type": "admin", "admin_id": ADMIN, "message_type": "note", "body": "x", "attachment_files": [good_file]})
     assert ok.json()["conversation_parts"]["conversation_parts"][0]["attachments"][0]["filesize"] == 5
+    assert sandbox.violations.take() == {"spec.body": 1}  # eleven URLs break the description's maxItems
 
 
 async def test_reads_return_the_500_most_recent_parts(client, sandbox):
@@ -234,11 +251,14 @@ async def test_reads_return_the_500_most_recent_parts(client, sandbox):
         {"id": str(n), "part_type": "comment", "body": f"p{n}", "created_at": 1_500_000_000 + n, "author": {"type": "admin", "id": ADMIN}, "state": "open"}
         for n in range(1, 505)
     ]
-    sandbox.store.put("conversations", stored)
-    latest = await client.conversations.reply(started.conversation_id, AdminReply(admin_id=ADMIN, body="last", created_at=1_500_001_000))
-    assert len(latest.parts) == 500 and latest.conversation_parts.total_count == 505
-    assert latest.parts[0].body == "p6" and latest.parts[-1].body == "last"
-    assert sandbox.state.counts()["parts"] == 505
+    sandbox.store.put("conversations", stored)  # more than the API lets a client write, as the inbox can
+    latest = await client.conversations.get(started.conversation_id)
+    assert len(latest.parts) == 500 and latest.conversation_parts.total_count == 504
+    assert latest.parts[0].body == "p5" and latest.parts[-1].body == "p504"
+    with pytest.raises(BadRequest, match="at most 500 parts"):
+        await client.conversations.reply(started.conversation_id, AdminReply(admin_id=ADMIN, body="last", created_at=1_500_001_000))
+    assert sandbox.state.counts()["parts"] == 504
+    assert sandbox.violations.take() == {"conversation.part_limit": 1}
 
 
 async def test_state_parts_assignment_and_close(client):
@@ -286,7 +306,7 @@ async def test_deleting_a_contact_deletes_its_conversations(client, sandbox):
     assert sandbox.state.counts()["conversations"] == 0
 
 
-async def test_articles_need_an_admin_author_and_one_kind_of_body(client, raw):
+async def test_articles_need_an_admin_author_and_one_kind_of_body(client, raw, sandbox):
     with pytest.raises(BadRequest) as stranger:
         await client.articles.create(ArticleCreate(title="t", author_id=12345))
     assert "teammate" in stranger.value.error_message
@@ -296,6 +316,7 @@ async def test_articles_need_an_admin_author_and_one_kind_of_body(client, raw):
     assert both.status_code == 400
     draft = await client.articles.create(ArticleCreate(title="t", author_id=int(ADMIN), body_markdown="# hi"))
     assert draft.state == "draft" and draft.url is None
+    assert sandbox.violations.take("spec.body")["spec.body"] >= 1
 
 
 async def test_custom_object_types_must_exist(client):
@@ -310,17 +331,19 @@ async def test_tickets_need_a_known_type_and_one_contact(client, sandbox, raw):
     assert two.status_code == 400
     ticket = await client.tickets.create(TicketCreate(ticket_type_id="1", contacts=[TicketContact(email="new@example.com")]))
     assert ticket.ticket_state.category == "submitted" and sandbox.state.counts()["contacts"] == 1  # created from the email
+    sandbox.violations.take("spec.body")
 
 
-async def test_unknown_routes_and_methods_answer_404_error_lists(raw):
+async def test_unknown_routes_and_methods_answer_404_error_lists(raw, sandbox):
     for response in (await raw.get("/no/such/thing"), await raw.patch("/contacts")):
         assert response.status_code == 404 and response.json()["errors"][0]["code"] == "not_found"
+    assert sandbox.violations.take() == {"spec.operation": 2}
 
 
 async def test_inspection_endpoint_reports_counts(client, sandbox):
     await client.contacts.create(ContactCreate(external_id="st-1"))
     async with httpx.AsyncClient(base_url=SANDBOX_URL, transport=sandbox.transport()) as anonymous:
-        state = (await anonymous.get("/__sandbox__/state")).json()
+        state = (await anonymous.get("/__sandbox/state")).json()
     assert state["contacts"] == 1 and state["conversations"] == 0
 
 

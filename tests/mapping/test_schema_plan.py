@@ -12,7 +12,7 @@ from tests.support.mapping_corpus import load_cases
 
 
 def _by(plan, model, name):
-    return next(a for a in plan.attributes if a.model == model and a.name == name)
+    return next(a for a in plan.attributes if a.model == model and a.logical == name)
 
 
 def test_the_itsm365_plan_lists_attributes_per_model_with_intercom_types():
@@ -33,7 +33,9 @@ def test_the_itsm365_plan_lists_attributes_per_model_with_intercom_types():
         plan.to_create("company"))
 
 
-def test_existing_attributes_are_reused_or_reported_when_they_clash():
+def test_names_are_settled_across_models_before_the_load():
+    """Intercom keeps contact and company attribute names unique across both models, any
+    case, standard and archived attributes included: a taken name is renamed in the plan."""
     mmap = MigrationMap(platform="memory", objects=[
         ObjectMap(object="people", target=K.CONTACT), ObjectMap(object="orgs", target=K.COMPANY)], fields=[
         FieldMap(object="people", field="a", target=AttributeTarget(name="tier", data_type="string")),
@@ -41,22 +43,45 @@ def test_existing_attributes_are_reused_or_reported_when_they_clash():
         FieldMap(object="people", field="c", target=AttributeTarget(name="seats", data_type="integer")),
         FieldMap(object="people", field="d", target=AttributeTarget(name="Region", data_type="string")),
         FieldMap(object="orgs", field="e", target=AttributeTarget(name="tier", data_type="string")),
+        FieldMap(object="orgs", field="f", target=AttributeTarget(name="Plan", data_type="string")),
     ])
     existing = [
-        ExistingAttribute.from_api({"name": "tier", "model": "contact", "data_type": "string", "custom": True}),
+        ExistingAttribute.from_api({"id": 7, "name": "tier", "model": "contact", "data_type": "string", "custom": True}),
         ExistingAttribute.from_api({"name": "email", "data_type": "string", "custom": False}, model="contact"),
+        ExistingAttribute.from_api({"name": "plan", "data_type": "string", "custom": False}, model="company"),
         ExistingAttribute("seats", "contact", "string"),
         ExistingAttribute("region", "contact", "string", archived=True),
     ]
     plan = plan_schema(mmap, existing)
-    assert _by(plan, "contact", "tier").status == "exists"
-    assert _by(plan, "company", "tier").status == "create"  # a model of its own
-    assert plan.problems == [
-        "contact attribute email: a standard Intercom attribute has this name",
-        "contact attribute seats exists as string; the map writes integer",
-        "contact attribute Region exists but is archived: unarchive it or rename",
-    ]
+    by_key = {a.key: a for a in plan.attributes}
+    assert (by_key["contact:tier"].status, by_key["contact:tier"].name, by_key["contact:tier"].id) == ("exists", "tier", "7")
+    assert by_key["company:tier"].name == "tier_company"  # the contacts' tier holds the name
+    assert by_key["contact:email"].name == "email_contact"  # a standard attribute holds it
+    assert by_key["contact:seats"].name == "seats_contact"  # a string of that name exists; the map writes integer
+    assert by_key["contact:Region"].name == "Region_contact"  # archived names stay taken
+    assert by_key["company:Plan"].name == "Plan_company"
+    assert by_key[f"contact:{SOURCE_ID_ATTRIBUTE}"].name == SOURCE_ID_ATTRIBUTE
+    assert by_key[f"company:{SOURCE_ID_ATTRIBUTE}"].name == f"{SOURCE_ID_ATTRIBUTE}_company"
+    assert plan.problems == []
+    assert len([w for w in plan.warnings if "is created as" in w]) == 6
+    names = [a.name.casefold() for a in plan.attributes if a.model in ("contact", "company")]
+    assert len(names) == len(set(names))
     assert plan.data_attributes_used == 2  # the custom, unarchived ones
+
+
+def test_settled_names_are_kept_and_archived_ones_of_ours_come_back():
+    mmap = MigrationMap(platform="memory", objects=[ObjectMap(object="orgs", target=K.COMPANY)], fields=[
+        FieldMap(object="orgs", field="e", target=AttributeTarget(name="tier", data_type="string"))])
+    first = plan_schema(mmap, [ExistingAttribute("tier", "contact", "string")])
+    assert first.names() == {"company:tier": "tier_company", f"company:{SOURCE_ID_ATTRIBUTE}": SOURCE_ID_ATTRIBUTE}
+    # the contact attribute is gone (archived elsewhere), a rollback archived ours: the names stay
+    later = plan_schema(mmap, [ExistingAttribute("tier_company", "company", "string", archived=True, id="9")],
+                        settled=first.names())
+    tier = next(a for a in later.attributes if a.logical == "tier")
+    assert (tier.name, tier.status, tier.id) == ("tier_company", "unarchive", "9")
+    # someone else's archived attribute of the name is not ours to bring back
+    stranger = plan_schema(mmap, [ExistingAttribute("tier", "company", "string", archived=True, id="3")])
+    assert next(a for a in stranger.attributes if a.logical == "tier").name == "tier_company"
 
 
 def test_one_name_with_two_types_in_a_model_is_a_conflict():

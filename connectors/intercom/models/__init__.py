@@ -9,6 +9,7 @@ from connectors.intercom.models.attributes import (
     DataAttribute,
     DataAttributeCreate,
     DataAttributeOption,
+    DataAttributeUpdate,
     attribute_name_problem,
 )
 from connectors.intercom.models.base import Deleted, IntercomModel, RequestModel
@@ -82,6 +83,7 @@ __all__ = [
     "DataAttribute",
     "DataAttributeCreate",
     "DataAttributeOption",
+    "DataAttributeUpdate",
     "Deleted",
     "IntercomModel",
     "ManageConversation",

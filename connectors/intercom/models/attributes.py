@@ -41,6 +41,15 @@ class DataAttributeCreate(RequestModel):
     messenger_writable: bool | None = None
 
 
+class DataAttributeUpdate(RequestModel):
+    """Archive or unarchive; `options` replaces an options attribute's list (two at least)."""
+
+    archived: bool | None = None
+    description: str | None = None
+    messenger_writable: bool | None = None
+    options: list[DataAttributeOption] | None = None
+
+
 class DataAttribute(IntercomModel):
     type: str = "data_attribute"
     id: int | None = None  # standard attributes have none
@@ -71,6 +80,14 @@ class ConversationAttributeCreate(RequestModel):
     reference: dict[str, str] | None = None  # relationship: {type: one|many, object_type_id}
 
 
+class ConversationAttributeChoice(IntercomModel):
+    """One option of a list conversation attribute, as Intercom answers it."""
+
+    id: str | None = None
+    label: str
+    archived: bool | None = None
+
+
 class ConversationAttribute(IntercomModel):
     type: str = "conversation_attribute"
     id: int
@@ -79,3 +96,8 @@ class ConversationAttribute(IntercomModel):
     data_type: str | None = None
     required: bool | None = None
     archived: bool | None = None
+    options: list[ConversationAttributeChoice] | None = None
+
+    @property
+    def labels(self) -> list[str]:
+        return [o.label for o in self.options or () if not o.archived]

@@ -12,6 +12,7 @@ from connectors.intercom.models.tags import Tag
 
 MAX_ATTACHMENTS = 10  # per message, URLs and files each
 MAX_PARTS_RETURNED = 500  # GET returns the 500 most recent parts
+MAX_PARTS = 500  # parts in one conversation, the opening message included
 
 
 class AttachmentFile(RequestModel):

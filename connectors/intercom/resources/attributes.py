@@ -7,8 +7,10 @@ from typing import Any, Literal
 from connectors.intercom.models import (
     ConversationAttribute,
     ConversationAttributeCreate,
+    ConversationAttributeOption,
     DataAttribute,
     DataAttributeCreate,
+    DataAttributeUpdate,
 )
 from connectors.intercom.resources.common import fetch, segment
 from connectors.intercom.session import Call, IntercomSession
@@ -32,8 +34,13 @@ class DataAttributes:
 
     async def archive(self, attribute_id: int) -> DataAttribute:
         """Data attributes cannot be deleted; archiving frees a place under the 250 limit."""
+        return await self.update(attribute_id, DataAttributeUpdate(archived=True), "data_attributes.archive")
+
+    async def update(self, attribute_id: int, changes: DataAttributeUpdate,
+                     operation: str = "data_attributes.update") -> DataAttribute:
+        """Unarchive, or replace an options attribute's options (setting is safe to repeat)."""
         path = f"/data_attributes/{segment(attribute_id)}"
-        call = Call("data_attributes.archive", "PUT", path, idempotent=True, body={"archived": True})
+        call = Call(operation, "PUT", path, idempotent=True, body=changes.payload())
         return await fetch(self._session, call, DataAttribute)
 
 
@@ -51,6 +58,13 @@ class ConversationAttributes:
 
     async def create(self, attribute: ConversationAttributeCreate) -> ConversationAttribute:
         call = Call("conversation_attributes.create", "POST", "/conversations/attributes", idempotent=False, body=attribute.payload())
+        return await fetch(self._session, call, ConversationAttribute)
+
+    async def add_option(self, attribute_id: int, label: str) -> ConversationAttribute:
+        """A new option on a list attribute (not repeated after a failure: in doubt)."""
+        path = f"/conversations/attributes/{segment(attribute_id)}/options"
+        call = Call("conversation_attributes.add_option", "POST", path, idempotent=False,
+                    body=ConversationAttributeOption(label=label).payload())
         return await fetch(self._session, call, ConversationAttribute)
 
     async def archive(self, attribute_id: int) -> ConversationAttribute:

@@ -5,11 +5,17 @@
     ...
     sandbox.state.counts()               # {"contacts": 3, "conversations": 2, "parts": 7, ...}
     sandbox.faults.plan("error_after", method="POST", path="/conversations")
+    sandbox.report()                     # what was refused for breaking Intercom's rules, by rule
+
+Every sandbox is strict by default: requests are held to the OpenAPI description and to
+Intercom's documented refusals, and what breaks them is refused and counted
+(`violations`). `LIVE` lets the test suite find the sandboxes a test made.
 """
 
 from __future__ import annotations
 
 import random
+import weakref
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -39,30 +45,37 @@ from connectors.intercom.sandbox.routing import JsonResponse
 from connectors.intercom.sandbox.state import SandboxState
 from connectors.intercom.sandbox.store import Store
 from connectors.intercom.sandbox.transport import SandboxTransport
+from connectors.intercom.sandbox.violations import ViolationLog
 
 if TYPE_CHECKING:
     from connectors.intercom.client import IntercomClient
 
 DEFAULT_TOKEN = "sandbox-token"
 SANDBOX_URL = "http://intercom.sandbox"
+LIVE: weakref.WeakSet[Sandbox] = weakref.WeakSet()
 
 
 class Sandbox:
     def __init__(self, config: SandboxConfig | None = None, **options: Any) -> None:
         self.config = replace(config, **options) if config else SandboxConfig(**options)
         self.store = Store(self.config.state_path)
-        self.state = SandboxState(self.store, self.config.clock, self.config.custom_object_types)
+        self.violations = ViolationLog()
+        self.state = SandboxState(self.store, self.config.clock, self.config.custom_object_types, self.violations,
+                                  self.config.search_lag)
         self.limiter = WindowLimiter(self.config.rate_limit, self.config.workspace_rate_limit, self.config.window_seconds)
         self.faults = FaultInjector(self.config.faults, self.config.fault_kinds, self.config.fault_seed)
         self._rng = random.Random(self.config.fault_seed)
-        self.middleware = SandboxMiddleware(self._starlette(), self.config, self.limiter, self.faults, self._rng)
+        self.middleware = SandboxMiddleware(self._starlette(), self.config, self.limiter, self.faults, self._rng,
+                                            self.violations)
         self.app = self.middleware
+        LIVE.add(self)
 
     def _starlette(self) -> Starlette:
         state = self.state
         routes: list[Route] = [
             Route(f"{INSPECTION_PREFIX}state", self._inspect_state, methods=["GET"]),
             Route(f"{INSPECTION_PREFIX}stats", self._inspect_stats, methods=["GET"]),
+            Route(f"{INSPECTION_PREFIX}report", self._inspect_report, methods=["GET"]),
             *admins.routes(state),
             *attributes.routes(state),  # before conversations: /conversations/attributes is not a conversation id
             *contacts.routes(state),
@@ -80,6 +93,8 @@ class Sandbox:
 
     async def _api_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
+        if exc.rule:
+            self.violations.record(exc.rule, request.method, request.url.path, exc.message, exc.field)
         return Response(error_body(exc.code, exc.message, self._rng, exc.field), status_code=exc.status, media_type="application/json")
 
     async def _http_error(self, request: Request, exc: Exception) -> Response:
@@ -92,6 +107,14 @@ class Sandbox:
     async def _inspect_stats(self, request: Request) -> Response:
         return JsonResponse({"stats": dict(self.middleware.stats), "faults": dict(self.faults.injected),
                              "versions": dict(self.middleware.versions), "rate_limited": self.limiter.refused})
+
+    async def _inspect_report(self, request: Request) -> Response:
+        return JsonResponse(self.report())
+
+    def report(self) -> dict[str, Any]:
+        """Violations by rule, with examples, and the requests they came from."""
+        return {**self.violations.report(), "requests": self.middleware.stats["requests"],
+                "rate_limited": self.limiter.refused}
 
     def transport(self) -> SandboxTransport:
         """An httpx transport that calls this sandbox in process."""

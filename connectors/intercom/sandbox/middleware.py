@@ -1,5 +1,7 @@
 """What sits in front of the routes: latency, the token check, the version header, the
-rate-limit windows, faults, and the counters the inspection endpoint reports.
+rate-limit windows, the API description (every request checked against it before a route
+runs; a breach is refused as Intercom refuses, 400 with the pointer, and counted), faults,
+and the counters the inspection endpoint reports.
 
 Pure ASGI (no BaseHTTPMiddleware) to keep the per-request cost low under benchmark load.
 """
@@ -9,14 +11,17 @@ from __future__ import annotations
 import random
 from collections import Counter
 from typing import Any
+from urllib.parse import parse_qsl
 
 from connectors.intercom.sandbox.config import SandboxConfig
+from connectors.intercom.sandbox.contract import contract
 from connectors.intercom.sandbox.errors import error_body
 from connectors.intercom.sandbox.faults import FaultInjector
 from connectors.intercom.sandbox.ratelimit import WindowLimiter
+from connectors.intercom.sandbox.violations import ViolationLog
 
 Scope = dict[str, Any]
-INSPECTION_PREFIX = "/__sandbox__/"
+INSPECTION_PREFIX = "/__sandbox/"
 KNOWN_VERSIONS = frozenset({"1.0", "1.1", "1.2", "1.3", "1.4", *(f"2.{minor}" for minor in range(17)), "Preview", "Unstable"})
 IN_PROCESS = "helpmig.sandbox.in_process"  # scope key set by SandboxTransport
 _GATEWAY_PAGE = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
@@ -31,8 +36,10 @@ class SimulatedTimeout(Exception):
 
 
 class SandboxMiddleware:
-    def __init__(self, app: Any, config: SandboxConfig, limiter: WindowLimiter, faults: FaultInjector, rng: random.Random) -> None:
+    def __init__(self, app: Any, config: SandboxConfig, limiter: WindowLimiter, faults: FaultInjector, rng: random.Random,
+                 violations: ViolationLog) -> None:
         self.app = app
+        self.violations = violations
         self.config = config
         self.clock = config.clock
         self.limiter = limiter
@@ -63,6 +70,10 @@ class SandboxMiddleware:
         if version and version not in KNOWN_VERSIONS:
             await self._reply(send, 400, verdict.headers, "intercom_version_invalid", "Requested resource is not available in current API version.")
             return
+        body = await _read_body(receive)
+        if self.config.strict and not await self._conforms(scope, headers, body, send, verdict.headers):
+            return
+        receive = _replay(body)
         fault = self.faults.decide(scope["method"], scope["path"])
         if fault == "error_before":
             status = self.faults.status_before()
@@ -92,15 +103,75 @@ class SandboxMiddleware:
             await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
         raise SimulatedDisconnect()
 
-    async def _reply(self, send: Any, status: int, headers: list[tuple[bytes, bytes]], code: str, message: str) -> None:
+    async def _conforms(self, scope: Scope, headers: dict[bytes, bytes], body: bytes, send: Any,
+                        limit_headers: list[tuple[bytes, bytes]]) -> bool:
+        """False (and the answer sent) when the request breaks the API description."""
+        method, path = scope["method"], _raw_path(scope)
+        spec = contract()
+        found = spec.route(method, path)
+        if found is None:
+            self.violations.record("spec.operation", method, path, f"no operation {method} {path} in the API description")
+            await self._reply(send, 404, limit_headers, "not_found", "Resource Not Found")
+            return False
+        op, path_values = found
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        named = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in headers.items()}
+        refused = None
+        for breach in spec.check(op, path_values, query, named, body):
+            noted = breach.code == "noted"
+            self.violations.record(breach.rule, method, path, f"{op.operation_id}: {breach.message}", breach.field,
+                                   refused=not noted)
+            if not noted and refused is None:
+                refused = breach
+        if refused is None:
+            return True
+        await self._reply(send, 400, limit_headers, refused.code, refused.message, refused.field)
+        return False
+
+    async def _reply(self, send: Any, status: int, headers: list[tuple[bytes, bytes]], code: str, message: str,
+                     field: str | None = None) -> None:
         self.stats[f"status {status}"] += 1
-        body = error_body(code, message, self.rng)
+        body = error_body(code, message, self.rng, field)
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json"), *headers]})
         await send({"type": "http.response.body", "body": body})
 
 
 async def _discard(message: dict[str, Any]) -> None:
     return None
+
+
+def _raw_path(scope: Scope) -> str:
+    """The path as sent (still percent-encoded: an external id may hold a '/')."""
+    raw = scope.get("raw_path")
+    if not raw:
+        return scope["path"]
+    return raw.split(b"?", 1)[0].decode("latin-1")
+
+
+async def _read_body(receive: Any) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Any:
+    """A receive callable that hands the routes the body the middleware already read."""
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 def _bearer(value: bytes) -> str:

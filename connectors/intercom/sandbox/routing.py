@@ -64,26 +64,47 @@ def bool_param(request: Request, name: str) -> bool:
     return request.query_params.get(name, "false").lower() in ("1", "true", "yes")
 
 
-def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
+class CursorBook:
+    """Cursors are opaque and minted per listing (a search id and an offset), as Intercom's
+    are. A cursor used a second time is counted (noted, not refused: Intercom would answer
+    the same page again), because a loader that asks twice is wasting calls or looping."""
+
+    def __init__(self, on_repeat: Callable[[str], None]) -> None:
+        self._listings = 0
+        self._used: set[str] = set()
+        self._on_repeat = on_repeat
+
+    def mint(self) -> int:
+        self._listings += 1
+        return self._listings
+
+    def use(self, cursor: str) -> tuple[int, int]:
+        """(listing, offset) of a cursor; a repeat is reported."""
+        listing, offset = _decode(cursor)
+        if cursor in self._used:
+            self._on_repeat(cursor)
+        self._used.add(cursor)
+        return listing, offset
 
 
-def decode_cursor(cursor: str | None) -> int:
-    if not cursor:
-        return 0
+def _encode(listing: int, offset: int) -> str:
+    return base64.urlsafe_b64encode(f"s{listing}:{offset}".encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[int, int]:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, value = text.partition(":")
-        if kind != "offset":
+        listing, _, offset = text.partition(":")
+        if not listing.startswith("s"):
             raise ValueError(text)
-        return max(0, int(value))
+        return int(listing[1:]), max(0, int(offset))
     except (ValueError, UnicodeDecodeError):
         raise invalid("starting_after is not a valid cursor") from None
 
 
-def cursor_page(items: Sequence[Any], per_page: int, cursor: str | None) -> tuple[list[Any], dict[str, Any]]:
+def cursor_page(items: Sequence[Any], per_page: int, cursor: str | None, book: CursorBook) -> tuple[list[Any], dict[str, Any]]:
     """A slice and its `pages` object for cursor pagination (`next` absent on the last page)."""
-    offset = decode_cursor(cursor)
+    listing, offset = book.use(cursor) if cursor else (book.mint(), 0)
     chunk = list(items[offset : offset + per_page])
     pages: dict[str, Any] = {
         "type": "pages",
@@ -92,7 +113,7 @@ def cursor_page(items: Sequence[Any], per_page: int, cursor: str | None) -> tupl
         "total_pages": max(1, math.ceil(len(items) / per_page)),
     }
     if offset + per_page < len(items):
-        pages["next"] = {"per_page": per_page, "starting_after": encode_cursor(offset + per_page)}
+        pages["next"] = {"per_page": per_page, "starting_after": _encode(listing, offset + per_page)}
     return chunk, pages
 
 

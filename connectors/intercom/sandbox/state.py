@@ -10,7 +10,9 @@ from typing import Any
 
 from connectors.intercom.clock import Clock
 from connectors.intercom.sandbox.errors import ApiError, not_found
+from connectors.intercom.sandbox.routing import CursorBook
 from connectors.intercom.sandbox.store import Obj, Store
+from connectors.intercom.sandbox.violations import ViolationLog
 
 WORKSPACE_ID = "sbx0wksp"
 HEX_PREFIX = "6766a1b2"  # contact and company ids are 24 hex characters, like Intercom's
@@ -46,9 +48,14 @@ STANDARD_ATTRIBUTES = {
 
 
 class SandboxState:
-    def __init__(self, store: Store, clock: Clock, custom_object_types: tuple[str, ...]) -> None:
+    def __init__(self, store: Store, clock: Clock, custom_object_types: tuple[str, ...],
+                 violations: ViolationLog | None = None, search_lag: float = 0.0) -> None:
         self.store = store
+        self.search_lag = int(search_lag)
         self.clock = clock
+        self.violations = violations or ViolationLog()
+        self.cursors = CursorBook(lambda cursor: self.violations.record(
+            "search.repeated_cursor", "POST", "(a listing)", f"cursor {cursor} was already used", refused=False))
         self.custom_object_types = frozenset(custom_object_types)
         store.add_index("contacts", "external_id", lambda c: c.get("external_id") or None)
         store.add_index("contacts", "user_email", lambda c: c["email"].casefold() if c.get("email") and c.get("role") == "user" else None)

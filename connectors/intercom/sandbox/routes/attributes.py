@@ -1,9 +1,12 @@
 """Data attributes (contact, company) and conversation attributes, with Intercom's rules.
 
-Names: letters, digits, spaces, underscores, hyphens and currency symbols; unique per
-model (standard attributes included); at most 250 custom attributes not archived. There is
-no delete: archiving frees a place. Values written to contacts, companies and conversations
-must name an existing, unarchived attribute and match its type.
+Names: letters, digits, spaces, underscores, hyphens and currency symbols; unique across
+the contact and company models together, case-insensitively, standard and archived
+attributes included (Intercom's 400: "You already have 'X' in your company data. To save
+this as new people data, use a different name."); at most 250 custom attributes not
+archived. There is no delete: archiving frees a place. Values written to contacts,
+companies and conversations must name an existing, unarchived attribute of that model,
+have its type, and (options, lists) be one of its options.
 """
 
 from __future__ import annotations
@@ -42,20 +45,40 @@ def _value_fits(data_type: str, value: Any, options: list[str] | None) -> bool:
     return True
 
 
+def _holder(state: SandboxState, name: str) -> str | None:
+    """The model that already has an attribute of this name (any case, archived too)."""
+    wanted = name.casefold()
+    for model, standard in STANDARD_ATTRIBUTES.items():
+        if any(n.casefold() == wanted for n, _ in standard):
+            return model
+    for attribute in state.store.all("data_attributes"):
+        if attribute["name"].casefold() == wanted:
+            return str(attribute["model"])
+    return None
+
+
 def check_custom_attributes(state: SandboxState, model: str, values: Any) -> dict[str, Any]:
     """The values, once every key is a live custom attribute of `model` with a fitting type."""
     if values is None:
         return {}
     if not isinstance(values, dict):
         raise invalid("custom_attributes must be an object")
-    live = {a["name"]: a for a in state.store.all("data_attributes") if a["model"] == model and not a.get("archived")}
+    mine = {a["name"]: a for a in state.store.all("data_attributes") if a["model"] == model}
     for name, value in values.items():
-        attribute = live.get(name)
+        attribute = mine.get(name)
         if attribute is None:
-            raise invalid(f"Custom attribute '{name}' does not exist")
-        if not _value_fits(attribute["data_type"], value, attribute.get("options")):
-            raise invalid(f"Custom attribute '{name}' expects a {attribute['data_type']} value")
+            raise invalid(f"Custom attribute '{name}' does not exist", rule="attribute.unknown")
+        if attribute.get("archived"):
+            raise invalid(f"Custom attribute '{name}' is archived", rule="attribute.archived")
+        _check_value(f"Custom attribute '{name}'", attribute["data_type"], value, attribute.get("options"))
     return dict(values)
+
+
+def _check_value(what: str, data_type: str, value: Any, options: list[str] | None) -> None:
+    if not _value_fits(data_type, value, None):
+        raise invalid(f"{what} expects a {data_type} value, not {type(value).__name__}", rule="attribute.type")
+    if value is not None and data_type in ("options", "list") and options and value not in options:
+        raise invalid(f"{what}: {value!r} is not one of its options", rule="attribute.option")
 
 
 def check_conversation_attributes(state: SandboxState, values: Any) -> dict[str, Any]:
@@ -68,13 +91,12 @@ def check_conversation_attributes(state: SandboxState, values: Any) -> dict[str,
     for name, value in values.items():
         matches = live.get(name, [])
         if not matches:
-            raise invalid(f"Conversation attribute '{name}' does not exist")
+            raise invalid(f"Conversation attribute '{name}' does not exist", rule="attribute.unknown")
         if len(matches) > 1:
             raise ApiError(400, "INVALID_PARAMETER", f"Several conversation attributes are named '{name}'")
         attribute = matches[0]
-        labels = [option["label"] for option in attribute.get("options", [])]
-        if not _value_fits(attribute["data_type"], value, labels):
-            raise invalid(f"Conversation attribute '{name}' expects a {attribute['data_type']} value")
+        labels = [option["label"] for option in attribute.get("options", []) if not option.get("archived")]
+        _check_value(f"Conversation attribute '{name}'", attribute["data_type"], value, labels)
     return dict(values)
 
 
@@ -173,11 +195,10 @@ def routes(state: SandboxState) -> list[Route]:
         problem = attribute_name_problem(name if isinstance(name, str) else "")
         if problem:
             raise invalid(problem)
-        taken = {standard[0].casefold() for standard in STANDARD_ATTRIBUTES[model]}
-        taken |= {a["name"].casefold() for a in store.all("data_attributes") if a["model"] == model and not a.get("archived")}
-        if name.casefold() in taken:
-            word = _MODEL_WORD[model]
-            raise invalid(f"You already have '{name}' in your {word} data. To save this as new {word} data, use a different name.")
+        holder = _holder(state, name)
+        if holder is not None:
+            raise invalid(f"You already have '{name}' in your {_MODEL_WORD[holder]} data. To save this as new "
+                          f"{_MODEL_WORD[model]} data, use a different name.", rule="attribute.name_taken")
         options = None
         if data_type == "options":
             raw = body.get("options")
@@ -186,7 +207,8 @@ def routes(state: SandboxState) -> list[Route]:
             options = [str(o["value"]) for o in raw]
         live = sum(1 for a in store.all("data_attributes") if not a.get("archived"))
         if live >= MAX_CUSTOM_DATA_ATTRIBUTES:
-            raise invalid(f"You have reached the limit of {MAX_CUSTOM_DATA_ATTRIBUTES} custom data attributes; archive some first")
+            raise invalid(f"You have reached the limit of {MAX_CUSTOM_DATA_ATTRIBUTES} custom data attributes; archive some first",
+                          rule="attribute.limit")
         now = state.now()
         attribute = {
             "id": store.next_id("data_attributes") + 100,
@@ -205,13 +227,21 @@ def routes(state: SandboxState) -> list[Route]:
     async def update_data_attribute(request: Request) -> Obj:
         attribute = state.require("data_attributes", request.path_params["attribute_id"], "Data attribute not found", "field_not_found")
         body = await json_body(request)
+        if body.get("archived") is False and attribute.get("archived"):
+            live = sum(1 for a in store.all("data_attributes") if not a.get("archived"))
+            if live >= MAX_CUSTOM_DATA_ATTRIBUTES:
+                raise invalid(f"You have reached the limit of {MAX_CUSTOM_DATA_ATTRIBUTES} custom data attributes; "
+                              "archive some first", rule="attribute.limit")
         if "archived" in body:
             attribute["archived"] = bool(body["archived"])
         for key in ("description", "messenger_writable"):
             if key in body:
                 attribute[key] = body[key]
         if "options" in body and attribute["data_type"] == "options":
-            attribute["options"] = [str(o.get("value")) for o in body["options"] if isinstance(o, dict)]
+            options = [str(o.get("value")) for o in body["options"] if isinstance(o, dict) and o.get("value")]
+            if len(options) < 2:
+                raise invalid("Options attributes need at least two options, each with a value")
+            attribute["options"] = options
         attribute["updated_at"] = state.now()
         return render_data_attribute(store.put("data_attributes", attribute))
 
@@ -254,6 +284,20 @@ def routes(state: SandboxState) -> list[Route]:
         attribute["updated_at"] = state.now()
         return render_conversation_attribute(store.put("conversation_attributes", attribute))
 
+    async def add_conversation_option(request: Request) -> Obj:
+        attribute = state.require("conversation_attributes", request.path_params["attribute_id"], "Conversation attribute not found", "conversation_attribute_not_found")
+        if attribute["data_type"] != "list":
+            raise invalid("Options can only be added to list attributes")
+        label = str((await json_body(request)).get("label") or "").strip()
+        if not label:
+            raise invalid("label is required", code="parameter_not_found")
+        options = attribute.setdefault("options", [])
+        if any(o["label"] == label and not o.get("archived") for o in options):
+            raise invalid(f"The option '{label}' already exists")
+        options.append({"type": "conversation_attribute_option", "id": str(len(options) + 1), "label": label, "archived": False})
+        attribute["updated_at"] = state.now()
+        return render_conversation_attribute(store.put("conversation_attributes", attribute))
+
     async def get_conversation_attribute(request: Request) -> Obj:
         attribute = state.require("conversation_attributes", request.path_params["attribute_id"], "Conversation attribute not found", "conversation_attribute_not_found")
         return render_conversation_attribute(attribute)
@@ -266,4 +310,5 @@ def routes(state: SandboxState) -> list[Route]:
         route("/conversations/attributes", "POST", create_conversation_attribute),
         route("/conversations/attributes/{attribute_id}", "GET", get_conversation_attribute),
         route("/conversations/attributes/{attribute_id}", "DELETE", archive_conversation_attribute),
+        route("/conversations/attributes/{attribute_id}/options", "POST", add_conversation_option),
     ]

@@ -1,7 +1,9 @@
 """Contacts: create with Intercom's duplicate rule, read, update, search, archive, delete,
 and their links to companies and tags.
 
-Duplicates: a contact with the same external_id (or, without one, a user with the same
+Search sees a contact `search_lag` seconds after it is created, as Intercom's index does.
+Identity: a contact is created with an email or an external_id (a role alone makes a
+contact nobody can find again). Duplicates: a contact with the same external_id (or, without one, a user with the same
 email; leads may share emails) answers 409 "A contact matching those details already
 exists with id=<id>" ("An archived contact ..." when that one is archived). Deleting a
 contact also deletes the conversations it alone takes part in, as Intercom does.
@@ -131,15 +133,17 @@ def routes(state: SandboxState) -> list[Route]:
 
     async def create(request: Request) -> Obj:
         body = await json_body(request)
-        if not (body.get("email") or body.get("external_id") or body.get("role")):
-            raise invalid("role, email or external_id must be provided", code="parameter_not_found")
+        if not (body.get("email") or body.get("external_id")):
+            raise invalid("A contact needs an email or an external_id to be identified", code="parameter_not_found",
+                          rule="contact.identifier")
         role = body.get("role") or "user"
         existing = find_duplicate(state, body.get("external_id"), body.get("email"), role)
         if existing is not None:
             raise conflict(existing)
         now = state.now()
         contact: Obj = {"id": state.hex_id("contacts"), "role": role, "created_at": now, "updated_at": now,
-                        "custom_attributes": {}, "tag_ids": [], "company_ids": [], "archived": False}
+                        "custom_attributes": {}, "tag_ids": [], "company_ids": [], "archived": False,
+                        "indexed_at": now + state.search_lag}
         _apply(state, contact, {**body, "role": role})
         return render_contact(store.put("contacts", contact))
 
@@ -192,7 +196,8 @@ def routes(state: SandboxState) -> list[Route]:
         if "query" not in body:
             raise invalid("query is required", code="parameter_not_found")
         matches = compile_query(body["query"], _read, SEARCH_FIELDS)
-        found = [c for c in store.all("contacts") if matches(c)]
+        now = state.now()
+        found = [c for c in store.all("contacts") if c.get("indexed_at", 0) <= now and matches(c)]
         sort = body.get("sort")
         if isinstance(sort, dict) and sort.get("field"):
             if sort.get("order", "descending") not in ("ascending", "descending"):
@@ -201,12 +206,12 @@ def routes(state: SandboxState) -> list[Route]:
             found.sort(key=lambda c: (_read(c, key) is None, _read(c, key) or 0), reverse=sort.get("order", "descending") == "descending")
         pagination = body.get("pagination") or {}
         per_page = min(int(pagination.get("per_page") or 50), 150)
-        page, pages = cursor_page(found, per_page, pagination.get("starting_after"))
+        page, pages = cursor_page(found, per_page, pagination.get("starting_after"), state.cursors)
         return {"type": "list", "data": [render_contact(c) for c in page], "total_count": len(found), "pages": pages}
 
     async def list_contacts(request: Request) -> Obj:
         everyone = list(store.all("contacts"))
-        page, pages = cursor_page(everyone, int_param(request, "per_page", 50, maximum=150), request.query_params.get("starting_after"))
+        page, pages = cursor_page(everyone, int_param(request, "per_page", 50, maximum=150), request.query_params.get("starting_after"), state.cursors)
         return {"type": "list", "data": [render_contact(c) for c in page], "total_count": len(everyone), "pages": pages}
 
     async def attach_company(request: Request) -> Obj:

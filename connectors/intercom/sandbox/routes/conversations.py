@@ -3,8 +3,10 @@ tags, search and delete.
 
 Create answers a `message` whose `conversation_id` names the conversation and honours
 `created_at`, as do replies and notes; close, open, snooze and assignment parts are
-stamped now (Intercom offers no `created_at` for them). A conversation keeps every part,
-but reads return only the 500 most recent, as Intercom does.
+stamped now (Intercom offers no `created_at` for them). Search sees a conversation
+`search_lag` seconds after it is created, as Intercom's index does. A reply dated before the
+conversation's last part is refused (parts stay in time order), and so is a part beyond
+the 500th; reads return the 500 most recent, as Intercom does.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from connectors.intercom.models.conversations import MAX_ATTACHMENTS, MAX_PARTS_RETURNED
+from connectors.intercom.models.conversations import MAX_ATTACHMENTS, MAX_PARTS, MAX_PARTS_RETURNED
 from connectors.intercom.sandbox.errors import ApiError, invalid, not_found
 from connectors.intercom.sandbox.routes.attributes import check_conversation_attributes
 from connectors.intercom.sandbox.routes.companies import render_company
@@ -48,7 +50,7 @@ def attachments_from(body: dict[str, Any]) -> list[Obj]:
     if not isinstance(urls, list) or not isinstance(files, list):
         raise invalid("attachment_urls and attachment_files must be lists")
     if len(urls) > MAX_ATTACHMENTS or len(files) > MAX_ATTACHMENTS:
-        raise invalid(f"A message can have at most {MAX_ATTACHMENTS} attachments")
+        raise invalid(f"A message can have at most {MAX_ATTACHMENTS} attachments", rule="part.attachment_limit")
     out = []
     for url in urls:
         name = str(url).rstrip("/").rsplit("/", 1)[-1] or "attachment"
@@ -148,6 +150,8 @@ def routes(state: SandboxState) -> list[Route]:
         return state.require("conversations", conversation_id)
 
     def add_part(conversation: Obj, part: Obj) -> Obj:
+        if len(conversation["parts"]) + 1 >= MAX_PARTS:  # the opening message is part one
+            raise invalid(f"A conversation can have at most {MAX_PARTS} parts", rule="conversation.part_limit")
         part["id"] = state.number_id("parts", 100_000_000)
         part.setdefault("state", conversation["state"])
         conversation["parts"].append(part)
@@ -189,6 +193,7 @@ def routes(state: SandboxState) -> list[Route]:
             "parts": [],
             "tag_ids": [],
             "custom_attributes": {},
+            "indexed_at": state.now() + state.search_lag,
         }
         store.put("conversations", conversation)
         return {"type": "user_message", "id": message_id, "created_at": created_at, "body": text, "message_type": "inapp",
@@ -198,6 +203,10 @@ def routes(state: SandboxState) -> list[Route]:
         conversation = require_conversation(request.path_params["conversation_id"])
         body = await json_body(request)
         created_at = int(body["created_at"]) if body.get("created_at") is not None else state.now()
+        latest = max([conversation["created_at"], *(p["created_at"] for p in conversation["parts"])])
+        if created_at < latest:
+            raise invalid(f"created_at {created_at} is before the conversation's last part ({latest}): parts are "
+                          "kept in time order", rule="part.created_at_order")
         attachments = attachments_from(body)
         if body.get("type") == "admin":
             admin = state.require_admin(body.get("admin_id"))
@@ -296,16 +305,17 @@ def routes(state: SandboxState) -> list[Route]:
         if "query" not in body:
             raise invalid("query is required", code="parameter_not_found")
         matches = compile_query(body["query"], _read, SEARCH_FIELDS)
-        found = [c for c in store.all("conversations") if matches(c)]
+        now = state.now()
+        found = [c for c in store.all("conversations") if c.get("indexed_at", 0) <= now and matches(c)]
         pagination = body.get("pagination") or {}
         per_page = min(int(pagination.get("per_page") or 20), 150)
-        page, pages = cursor_page(found, per_page, pagination.get("starting_after"))
+        page, pages = cursor_page(found, per_page, pagination.get("starting_after"), state.cursors)
         items = [render_conversation(state, c, with_parts=False) for c in page]
         return {"type": "conversation.list", "conversations": items, "total_count": len(found), "pages": pages}
 
     async def list_conversations(request: Request) -> Obj:
         everything = list(store.all("conversations"))
-        page, pages = cursor_page(everything, int_param(request, "per_page", 20, maximum=150), request.query_params.get("starting_after"))
+        page, pages = cursor_page(everything, int_param(request, "per_page", 20, maximum=150), request.query_params.get("starting_after"), state.cursors)
         items = [render_conversation(state, c, with_parts=False) for c in page]
         return {"type": "conversation.list", "conversations": items, "total_count": len(everything), "pages": pages}
 

@@ -165,7 +165,7 @@ def routes(state: SandboxState) -> list[Route]:
         matches = compile_query(body["query"], _read, SEARCH_FIELDS | {"ticket_attribute.*"})
         found = [t for t in store.all("tickets") if matches(t)]
         pagination = body.get("pagination") or {}
-        page, pages = cursor_page(found, min(int(pagination.get("per_page") or 20), 150), pagination.get("starting_after"))
+        page, pages = cursor_page(found, min(int(pagination.get("per_page") or 20), 150), pagination.get("starting_after"), state.cursors)
         return {"type": "ticket.list", "tickets": [render_ticket(state, t) for t in page], "total_count": len(found), "pages": pages}
 
     async def delete(request: Request) -> Obj:
