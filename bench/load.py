@@ -75,10 +75,12 @@ def child_sandbox(seed: str, port: int, rate_limit: int | None, latency_ms: floa
     import uvicorn
 
     from connectors.intercom.sandbox import Sandbox
+    from connectors.intercom.sandbox.config import WORKSPACE_LIMIT
     from connectors.intercom.sandbox.store import Store
     from helpmig_tui.demo import CUSTOM_OBJECT_TYPES
 
-    sandbox = Sandbox(custom_object_types=CUSTOM_OBJECT_TYPES, rate_limit=rate_limit, latency_ms=latency_ms)
+    sandbox = Sandbox(custom_object_types=CUSTOM_OBJECT_TYPES, rate_limit=rate_limit, latency_ms=latency_ms,
+                      workspace_rate_limit=None if not rate_limit else WORKSPACE_LIMIT)
     prepared = Store(seed)
     for kind in ("admins", "teams"):
         for obj in prepared.all(kind):
@@ -328,6 +330,7 @@ def scenario_calls(args: argparse.Namespace) -> dict[str, Any]:
         sandbox = SandboxProcess(home / "seed.db", None, 0.0)
         try:
             run = run_loader(home, prepared["project"], sandbox.url)
+            landed, report = sandbox.get("/__sandbox/state"), sandbox.get("/__sandbox/report")
         finally:
             sandbox.stop()
         result = run["result"]
@@ -339,7 +342,8 @@ def scenario_calls(args: argparse.Namespace) -> dict[str, Any]:
                 "per_phase": {name: {"records": records_in.get(name, 0), "requests": phase["requests"],
                                      "plan_calls": prepared["plan_calls"].get(name)}
                               for name, phase in phases.items()},
-                "calls": result["calls"], "journal": by_kind}
+                "calls": result["calls"], "journal": by_kind, "landed": landed,
+                "violations": {rule: item["count"] for rule, item in report["by_rule"].items()}}
 
 
 def scenario_rate(args: argparse.Namespace) -> list[dict[str, Any]]:

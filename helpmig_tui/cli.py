@@ -94,6 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
     audit = command("audit", "audit the source: modules, counts, data-quality findings, scope document", cmd_audit)
     _project_arg(audit)
 
+    found = command("findings", "list the audit's findings; acknowledge or waive them (the wizard's Audit step)",
+                    cmd_findings)
+    _project_arg(found)
+    decision = found.add_mutually_exclusive_group()
+    decision.add_argument("--acknowledge", nargs="+", metavar="ID",
+                          help="finding ids to acknowledge, or 'checklist' for every pre-flight checklist item")
+    decision.add_argument("--waive", metavar="ID", help="a finding id to waive (with --note saying why)")
+    decision.add_argument("--reopen", nargs="+", metavar="ID", help="finding ids to open again")
+    found.add_argument("--note", metavar="TEXT", help="why a finding is waived (or a note for an acknowledgement)")
+    found.add_argument("--all", action="store_true", help="list notes (info) too, not only blockers and warnings")
+
     mapping = command("map", "propose, review, confirm, export or import the field map", cmd_map)
     _project_arg(mapping)
     action = mapping.add_mutually_exclusive_group(required=True)
@@ -146,8 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = command("sandbox", "run the local Intercom sandbox over HTTP (rehearsals, benchmarks)", cmd_sandbox)
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sandbox.add_argument("--port", type=int, default=8765, metavar="N")
-    sandbox.add_argument("--rate-limit", type=int, metavar="N", help="requests per 10-second window per token")
-    sandbox.add_argument("--workspace-rate-limit", type=int, metavar="N", help="requests per 10-second window, all tokens")
+    sandbox.add_argument("--rate-limit", type=int, default=1667, metavar="N",
+                         help="requests per 10-second window per token (default 1667, Intercom's 10,000 a minute "
+                              "per app; 0 turns every limit off)")
+    sandbox.add_argument("--workspace-rate-limit", type=int, default=4167, metavar="N",
+                         help="requests per 10-second window, all tokens (default 4167, 25,000 a minute)")
+    sandbox.add_argument("--search-lag", type=float, default=0.0, metavar="S",
+                         help="seconds before a new contact or conversation shows up in search (Intercom: minutes)")
     sandbox.add_argument("--latency-ms", type=int, default=0, metavar="N", help="added to every answer")
     sandbox.add_argument("--faults", type=float, default=0.0, metavar="RATE",
                          help="share of writes that fail (before or after being applied, or dropped)")
@@ -375,20 +391,35 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_findings(args: argparse.Namespace) -> int:
+    from helpmig_tui import cli_findings
+
+    try:
+        data, text = cli_findings.run(args)
+    except cli_findings.FindingsUsage as exc:
+        return _fail(str(exc))
+    _emit(args, data, text)
+    return EXIT_OK
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from connectors.intercom.sandbox import serve
 
     if not 0 <= args.faults < 1:
         raise UsageError("--faults is a share of requests: 0 <= RATE < 1")
-    limits = f"{args.rate_limit} requests per 10 s" if args.rate_limit else "no rate limit"
+    workspace = args.workspace_rate_limit if args.rate_limit else 0  # --rate-limit 0: no limit at all
+    limits = (f"{args.rate_limit} requests per 10 s per token, {workspace or 'no'} for the workspace"
+              if args.rate_limit else "no rate limit")
     print(
         f"Intercom sandbox on http://{args.host}:{args.port} ({limits}, {args.latency_ms} ms latency, "
-        f"faults {args.faults:.0%}). Use it with HELPMIG_INTERCOM_URL=http://{args.host}:{args.port}; ctrl+c stops.",
+        f"faults {args.faults:.0%}; every request held to Intercom's API description, violations at "
+        f"/__sandbox/report). Use it with HELPMIG_INTERCOM_URL=http://{args.host}:{args.port}; ctrl+c stops.",
         file=sys.stderr,
         flush=True,
     )
-    serve(args.host, args.port, rate_limit=args.rate_limit, workspace_rate_limit=args.workspace_rate_limit,
-          latency_ms=args.latency_ms, faults=args.faults, fault_seed=args.seed, state_path=args.state, token=args.token)
+    serve(args.host, args.port, rate_limit=args.rate_limit, workspace_rate_limit=workspace,
+          latency_ms=args.latency_ms, faults=args.faults, fault_seed=args.seed, state_path=args.state, token=args.token,
+          search_lag=args.search_lag)
     return EXIT_OK
 
 

@@ -265,7 +265,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "validation": {"passed": result.validation.passed, "error_rate": result.validation.error_rate,
                        "checked": result.validation.checked},
         "sandbox": result.sandbox_counts,
+        "sandbox_violations": demo.sandbox.report(),
     }
+    violations = demo.sandbox.violations.total
     text = "\n".join([
         f"Demo project {demo.project} ({args.source}, {args.tickets} tickets) in {paths.project_dir(demo.project)}",
         f"Sample run: {result.sample.status}; validation: {result.sample_validation.summary()}",
@@ -274,8 +276,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _load_text(result.load),
         f"Validation: {result.validation.summary()}",
         "In the sandbox now: " + ", ".join(f"{v} {k}" for k, v in result.sandbox_counts.items() if v),
+        (f"The sandbox refused {violations} requests that break Intercom's rules:\n{demo.sandbox.violations.describe()}"
+         if violations else "The sandbox saw no request Intercom would refuse (0 violations)."),
         f"Reports: {paths.reports_dir(demo.project)}",
     ])
     _emit(args, data, text)
-    ok = result.load.status == "done" and result.validation.passed
+    ok = result.load.status == "done" and result.validation.passed and not violations
     return EXIT_OK if ok else EXIT_FAILED

@@ -24,6 +24,7 @@ def test_headless_demo(platform, tmp_path, capsys):
     conversations = next(p for p in out["load"]["phases"] if p["phase"] == "conversations")
     assert conversations["created"] > 0
     assert out["sandbox"]["conversations"] > 0 and out["sandbox"]["contacts"] > 0
+    assert out["sandbox_violations"]["violations"] == 0 and out["sandbox_violations"]["requests"] > 0
 
 
 def test_demo_refuses_an_unknown_source(tmp_path, capsys):

@@ -222,9 +222,8 @@ def _settle_names(planned: list[PlannedAttribute], existing: list[ExistingAttrib
             if verdict is None:
                 continue
             attribute.status, attribute.name = verdict, name
-            attribute.id = found.id if found is not None else None
-            if found is not None and found.options:
-                attribute.options = sorted(set(attribute.options) | set(found.options))
+            if found is not None:  # the workspace's options, not the plan's: the load adds what is missing
+                attribute.id, attribute.options = found.id, sorted(found.options)
             break
         if attribute.name != attribute.logical and attribute.name != ours:
             attribute.renamed_because = f"{attribute.logical!r} is taken in the workspace"

@@ -45,7 +45,6 @@ FLUSH_ROWS = 200
 RESENDS = 2  # a write in doubt, confirmed absent, is sent again at most this often in a run
 READ_BACK_FIRST_S = 0.5
 READ_BACK_DIRECT_S = 4.0  # reads by id or key see a write at once: a short look settles it
-READ_BACK_SEARCH_S = 120.0  # searches lag behind writes ("a few minutes" for contacts)
 
 
 class Lookup(enum.Enum):
@@ -70,6 +69,7 @@ class LoadOptions:
     accept_gates: bool = False  # go on past a phase with unexplained differences (--yes)
     concurrency: int = 32  # records in flight at once
     phases: tuple[str, ...] | None = None  # run only these
+    search_lag: float = 120.0  # how long Intercom's search may lag behind a create (read-back of doubts)
 
 
 @dataclass

@@ -34,7 +34,7 @@ from helpmig_tui.audit import MAX_ATTACHMENTS, MAX_PARTS, RESTRICTED_EXTENSIONS
 from helpmig_tui.mapping.apply import MappedRecord
 from helpmig_tui.mapping.transforms import Flag
 from helpmig_tui.pipeline import text as texts
-from helpmig_tui.pipeline.context import LOOKUP, READ_BACK_SEARCH_S, LoadContext, Lookup, ObjectProgress, Written
+from helpmig_tui.pipeline.context import LOOKUP, LoadContext, Lookup, ObjectProgress, Written
 from helpmig_tui.pipeline.journal import Entry
 from helpmig_tui.pipeline.records import mapped, reject, semantic_hash
 from helpmig_tui.pipeline.resolver import Resolver, jkey
@@ -404,7 +404,7 @@ class ConversationJob:
             return None
 
         return await self._write(kind="conversation", key=self.key, obj=self.obj, send=send, find=find,
-                                 payload_hash=semantic_hash(m), entry=self._entry, lag=READ_BACK_SEARCH_S)
+                                 payload_hash=semantic_hash(m), entry=self._entry, lag=self.ctx.options.search_lag)
 
     def _source_part_done(self, part: Part) -> Written:
         entry = self._known_entry("part", part.key)
@@ -442,7 +442,7 @@ class ConversationJob:
                 return None
 
             written = await self._write(kind="conversation_segment", key=f"{self.key}#{n}", obj=self.obj,
-                                        send=send, find=find, lag=READ_BACK_SEARCH_S)
+                                        send=send, find=find, lag=self.ctx.options.search_lag)
             if not written.ok:
                 return None
             self.ids.append(written.intercom_id or "")

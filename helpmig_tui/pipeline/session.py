@@ -86,8 +86,8 @@ class PipelineSession:
             version = require_confirmed_version(self.store)
         except Exception as exc:
             self.store.close()
-            problems = list(getattr(exc, "problems", []) or [])
-            raise LoadRefused(f"the field map is not ready: {exc}", problems) from exc
+            raise LoadRefused(str(exc), [f"`helpmig map {self.project} --show` shows it, `--propose` and "
+                                         "`--confirm` make it ready"]) from exc
         self.mmap, self.map_version, self.map_hash = version.map, version.version, version.hash
         self.source = self._source or open_source(self.store, Secrets())
         self.reader = SourceReader(self.source)
@@ -169,7 +169,8 @@ class PipelineSession:
         blockers = open_blockers(self.store)
         if blockers:
             raise LoadRefused(
-                f"{len(blockers)} audit blockers are open: acknowledge or waive them first",
+                f"{len(blockers)} audit blockers are open: settle them first (`helpmig findings {self.project}` "
+                "lists them with their ids; the wizard's Audit step does the same)",
                 [f"{b.code}: {b.message}" for b in blockers],
             )
         phases = options.phases or PHASES

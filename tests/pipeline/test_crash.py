@@ -1,7 +1,8 @@
 """The crash test: the loading process is killed (SIGKILL) at random moments, more than
 twenty times, against a sandbox that also fails writes after applying them; each time it
 is started again and resumes. At the end Intercom holds exactly one copy of every object
-and part, and the journal agrees."""
+and part, the journal agrees, nothing is left in doubt, and the strict sandbox refused
+nothing."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from connectors.intercom.sandbox import DEFAULT_TOKEN, running_server
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.pipeline.runs import resumable_run
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import resolve_paths
-from helpmig_tui.state.models import Project
+from helpmig_tui.state.models import JournalEntry, Project
 from tests.pipeline.test_load import assert_exactly_once
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,4 +62,8 @@ def test_killed_at_random_then_resumed_leaves_exactly_one_copy(tmp_path):
     assert sum(demo.sandbox.faults.injected.values()) > 0
     with open_project(paths, demo.project) as store:
         assert resumable_run(store) is None  # the last run ended
+        with store.reader() as session:
+            in_flight = session.scalar(select(func.count()).where(JournalEntry.status == "in_flight"))
+    assert in_flight == 0  # nothing left in doubt
+    assert demo.sandbox.report()["violations"] == 0  # the strict sandbox refused nothing
     assert_exactly_once(paths, demo)

@@ -114,7 +114,7 @@ class Sandbox:
     def report(self) -> dict[str, Any]:
         """Violations by rule, with examples, and the requests they came from."""
         return {**self.violations.report(), "requests": self.middleware.stats["requests"],
-                "rate_limited": self.limiter.refused}
+                "rate_limited": self.limiter.refused, "operations": dict(self.middleware.operations)}
 
     def transport(self) -> SandboxTransport:
         """An httpx transport that calls this sandbox in process."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from connectors.intercom.clock import Clock, SystemClock
 
-FAULT_KINDS = ("error_before", "error_after", "drop_after", "hang_after")
+FAULT_KINDS = ("error_before", "error_after", "drop_after", "hang_after", "refuse")
 APP_LIMIT = 1667  # Intercom's 10,000 calls a minute per app, in 10-second windows
 WORKSPACE_LIMIT = 4167  # 25,000 a minute per workspace
 

@@ -47,6 +47,7 @@ class SandboxMiddleware:
         self.rng = rng
         self.stats: Counter[str] = Counter()
         self.versions: Counter[str] = Counter()
+        self.operations: Counter[str] = Counter()  # requests per operation of the description
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"].startswith(INSPECTION_PREFIX):
@@ -74,7 +75,14 @@ class SandboxMiddleware:
         if self.config.strict and not await self._conforms(scope, headers, body, send, verdict.headers):
             return
         receive = _replay(body)
+        refused = self.faults.refusal(scope["method"], scope["path"])
+        if refused is not None:
+            await self._reply(send, 400, verdict.headers, "parameter_invalid", refused)
+            return
         fault = self.faults.decide(scope["method"], scope["path"])
+        if fault == "refuse":
+            await self._reply(send, 400, verdict.headers, "parameter_invalid", "This workspace does not accept it")
+            return
         if fault == "error_before":
             status = self.faults.status_before()
             await self._reply(send, status, verdict.headers, "server_error" if status == 500 else "service_unavailable", "The server had a problem")
@@ -114,6 +122,7 @@ class SandboxMiddleware:
             await self._reply(send, 404, limit_headers, "not_found", "Resource Not Found")
             return False
         op, path_values = found
+        self.operations[op.operation_id] += 1
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         named = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in headers.items()}
         refused = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from connectors.intercom.sandbox.app import Sandbox
+from connectors.intercom.sandbox.config import APP_LIMIT, WORKSPACE_LIMIT
 from connectors.intercom.sandbox.middleware import SimulatedDisconnect
 
 
@@ -45,18 +47,21 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
     *,
-    rate_limit: int | None = None,
+    rate_limit: int | None = APP_LIMIT,
     latency_ms: float = 0,
     faults: float = 0.0,
     state_path: str | None = None,
     token: str | Iterable[str] | None = None,
-    workspace_rate_limit: int | None = None,
+    workspace_rate_limit: int | None = WORKSPACE_LIMIT,
     fault_seed: int = 0,
+    search_lag: float = 0.0,
 ) -> None:
-    """Serve a sandbox until interrupted (what `helpmig sandbox` runs).
+    """Serve a sandbox until interrupted (what `helpmig sandbox` runs); on the way out, say
+    what it refused for breaking Intercom's rules.
 
     rate_limit: requests per 10-second window per token; workspace_rate_limit: for all
-    tokens together. token: the accepted token(s), comma-separated; None accepts any.
+    tokens together (0 or None: no limit). token: the accepted token(s), comma-separated;
+    None accepts any.
     """
     sandbox = Sandbox(
         rate_limit=rate_limit,
@@ -66,10 +71,14 @@ def serve(
         fault_seed=fault_seed,
         state_path=state_path,
         tokens=_tokens(token),
+        search_lag=search_lag,
     )
     try:
         uvicorn.Server(_config(sandbox, host, port)).run()
     finally:
+        if sandbox.violations.total:
+            print(f"the sandbox refused {sandbox.violations.total} requests that break Intercom's rules:\n"
+                  + sandbox.violations.describe(), file=sys.stderr)
         sandbox.close()
 
 

@@ -1,0 +1,68 @@
+"""The whole flow from the command line, as an operator on a server runs it: init, connect,
+audit, settle the findings, propose and confirm the map, plan, load, validate, against the
+strict sandbox on loopback. Nothing here is prepared by the demo's shortcuts."""
+
+from __future__ import annotations
+
+import json
+
+from connectors.intercom.sandbox import DEFAULT_TOKEN, Sandbox, running_server
+from connectors.samples import generate_smartertrack
+from helpmig_tui.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_from_init_to_a_validated_load_headless(tmp_path, capsys, monkeypatch):
+    manifest = generate_smartertrack(tmp_path / "desk", tickets=30)
+    home, p = str(tmp_path / "home"), "acme"
+    monkeypatch.setenv("HELPMIG_INTERCOM_TOKEN", DEFAULT_TOKEN)
+    sandbox = Sandbox()
+    with running_server(sandbox) as url:
+        code, _, err = run(capsys, "--home", home, "init", p, "--source", "smartertrack", "--sqlite", manifest.database,
+                           "--attachments", manifest.attachments)
+        assert code == 0, err
+        assert run(capsys, "--home", home, "connect", p, "--intercom-url", url)[0] == 0
+        assert run(capsys, "--home", home, "audit", p)[0] == 0
+
+        code, out, _ = run(capsys, "--home", home, "findings", p, "--json")
+        listed = json.loads(out)
+        checklist = [f for f in listed["findings"] if f["code"].startswith("checklist.")]
+        assert code == 0 and listed["open_blockers"] > 0 and checklist
+        assert all(f["status"] == "open" for f in checklist)
+
+        code, _, err = run(capsys, "--home", home, "load", p, "--yes")
+        assert code == 2 and "field map is not ready" in err and err.count("field map is not ready") == 1
+        assert run(capsys, "--home", home, "map", p, "--propose")[0] == 0
+        code, _, err = run(capsys, "--home", home, "map", p, "--confirm", "all")
+        assert code == 0, err
+        code, out, err = run(capsys, "--home", home, "load", p, "--yes")
+        assert code == 2 and "blockers are open" in err and f"helpmig findings {p}" in err  # nothing sent yet
+
+        code, _, err = run(capsys, "--home", home, "findings", p, "--waive", str(checklist[0]["id"]))
+        assert code == 2 and "--note" in err
+        code, _, err = run(capsys, "--home", home, "findings", p, "--acknowledge", "999999")
+        assert code == 2 and "not a finding" in err
+        code, out, _ = run(capsys, "--home", home, "findings", p, "--acknowledge", "checklist", "--json")
+        settled = json.loads(out)
+        assert code == 0 and sorted(settled["settled"]) == sorted(f["id"] for f in checklist)
+        blockers = [f for f in settled["findings"] if f["severity"] == "blocker" and f["status"] == "open"]
+        for f in blockers:  # anything else the audit raised is waived with a reason, as an operator would
+            assert run(capsys, "--home", home, "findings", p, "--waive", str(f["id"]), "--note", "reviewed")[0] == 0
+
+        code, _, err = run(capsys, "--home", home, "plan", p, "--fallback-admin", "991267001")
+        assert code == 0, err
+        code, out, err = run(capsys, "--home", home, "load", p, "--yes", "--json")
+        assert code == 0, err
+        load = json.loads(out)
+        by_phase = {ph["phase"]: ph for ph in load["phases"]}
+        assert by_phase["contacts"]["created"] > 0 and by_phase["conversations"]["created"] > 0
+        code, out, err = run(capsys, "--home", home, "validate", p, "--json")
+        assert code == 0 and json.loads(out)["passed"], err
+    counts = sandbox.state.counts()
+    assert counts["contacts"] > 0 and counts["conversations"] > 0
+    assert sandbox.report()["violations"] == 0
