@@ -17,7 +17,9 @@ from typing import Literal
 import platformdirs
 from pydantic import BaseModel, Field
 
+from connectors.file_paths import absolute_path
 from helpmig_tui import redact
+from helpmig_tui.logs import process_log_name
 
 APP_NAME = "helpmig"
 HOME_ENV = "HELPMIG_HOME"
@@ -63,18 +65,20 @@ class Paths:
 
     @property
     def log_file(self) -> Path:
-        return self.logs / "helpmig.log"
+        """This process's own log file (logs.py says why one per process)."""
+        return self.logs / process_log_name()
 
 
 def resolve_paths(home: str | os.PathLike[str] | None = None, env: Mapping[str, str] = os.environ) -> Paths:
     """`--home` wins, then HELPMIG_HOME, then the platform's user data dir.
 
     With an explicit home the logs go under it too, so a portable or test home is
-    self-contained; otherwise they go to the platform's user log dir.
+    self-contained; otherwise they go to the platform's user log dir. The home is kept as
+    typed, made absolute: a mapped drive stays `Z:\\`, never its `\\\\server\\share` form.
     """
     chosen = home or env.get(HOME_ENV)
     if chosen:
-        root = Path(chosen).expanduser().resolve()
+        root = absolute_path(chosen)
         return Paths(home=root, logs=root / "logs")
     return Paths(
         home=platformdirs.user_data_path(APP_NAME, appauthor=False),
