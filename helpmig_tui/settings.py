@@ -132,6 +132,39 @@ class Settings(BaseModel):
         return self.intercom_url or INTERCOM_URLS[self.intercom_region]
 
 
+# keyring backend module -> what the operator knows it as
+KEYRING_NAMES = {
+    "keyring.backends.Windows": "Windows Credential Manager",
+    "keyring.backends.macOS": "macOS Keychain",
+    "keyring.backends.SecretService": "Secret Service (GNOME Keyring, KeePassXC)",
+    "keyring.backends.kwallet": "KWallet",
+}
+
+
+def secret_name(text: str) -> str:
+    """A secret's name as typed (`intercom_token`, `intercom-token`, `HELPMIG_INTERCOM_TOKEN`);
+    ValueError for a name helpmig does not use."""
+    name = text.strip().lower().replace("-", "_").removeprefix("helpmig_")
+    if name not in SECRET_ENV:
+        raise ValueError(f"unknown secret {text!r}: choose one of {', '.join(SECRET_ENV)}")
+    return name
+
+
+def keyring_label() -> str:
+    """What the OS keyring is called, or which unusable backend keyring found."""
+    backend = _usable_keyring()
+    if backend is not None:
+        module = type(backend).__module__
+        return KEYRING_NAMES.get(module, f"{module}.{type(backend).__name__}")
+    try:
+        import keyring
+
+        found = keyring.get_keyring()
+    except Exception as exc:  # keyring missing or broken
+        return f"no keyring ({exc.__class__.__name__})"
+    return f"no usable keyring (backend {type(found).__module__}.{type(found).__name__})"
+
+
 def _usable_keyring():  # -> keyring backend or None
     """The OS keyring when it is a real, secure one; None otherwise.
 
@@ -202,6 +235,14 @@ class Secrets:
             return False
         backend.set_password(KEYRING_SERVICE, name, value)
         redact.register(value)
+        return True
+
+    def delete_from_keyring(self, name: str) -> bool:
+        """Forget a secret kept in the OS keyring; False when there was none."""
+        backend = _usable_keyring() if self.use_keyring else None
+        if backend is None or backend.get_password(KEYRING_SERVICE, name) is None:
+            return False
+        backend.delete_password(KEYRING_SERVICE, name)
         return True
 
     def keyring_available(self) -> bool:

@@ -83,16 +83,27 @@ def private_dir(path: Path) -> None:
         os.chmod(path, PRIVATE_DIR)
 
 
-_told: set[str] = set()  # folders whose drive kind was already logged
+_told: set[DriveKind] = set()  # drive kinds already told in this process
+_untold: list[str] = []  # notes the operator has not seen yet (take_drive_notes)
 
 
 def drive_of(folder: Path) -> DriveKind:
-    """The kind of drive a project folder is on; a network or removable one is logged once."""
+    """The kind of drive a project folder is on; the first network or removable one is
+    logged and kept for the operator (said once per process)."""
     kind = drive_kind(folder)
-    if kind.shared_memory_unsafe and str(folder) not in _told:
-        _told.add(str(folder))
-        get_logger("store").warning(drive_note(folder, kind))
+    if kind.shared_memory_unsafe and kind not in _told:
+        _told.add(kind)
+        note = drive_note(folder, kind)
+        get_logger("store").warning(note)
+        _untold.append(note)
     return kind
+
+
+def take_drive_notes() -> list[str]:
+    """What the store has to tell the operator about drives, once."""
+    notes = list(_untold)
+    _untold.clear()
+    return notes
 
 
 def journal_mode(path: Path) -> str:
