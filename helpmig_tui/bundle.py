@@ -89,7 +89,7 @@ def parse_pythons(text: str | None, platform: str) -> list[str]:
     chosen = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [p for p in chosen if p not in SUPPORTED_PYTHONS]
     if unknown or not chosen:
-        raise BundleError(f"unsupported Python version {', '.join(unknown) or text!r}",
+        raise BundleError(f"unsupported Python version {', '.join(unknown) or repr(text)}",
                           hint=f"choose from {', '.join(SUPPORTED_PYTHONS)}")
     return sorted(set(chosen), key=chosen.index)
 
