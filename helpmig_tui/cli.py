@@ -427,7 +427,7 @@ def cmd_secret(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     secrets, store = Secrets(), keyring_label()
     if not secrets.keyring_available():
-        return _fail(f"{store}: nothing was stored",
+        return _fail(f"{store}: nothing was {'stored' if args.action == 'set' else 'removed'}",
                      f"set {SECRET_ENV[name]} for this session only, or type it into the wizard's Connect step")
     if args.action == "delete":
         found = secrets.delete_from_keyring(name)

@@ -184,3 +184,14 @@ def test_the_command_reports_a_failure_in_one_line(tmp_path, capsys):
     assert main(["bundle", "--out", str(tmp_path), "--python", "2.7"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("helpmig: unsupported Python version 2.7") and "\n" not in err
+
+
+def test_an_installed_copy_says_the_bundle_needs_a_source_checkout(tmp_path, monkeypatch):
+    from helpmig_tui import bundle
+
+    installed = tmp_path / "venv" / "lib" / "site-packages" / "helpmig_tui"
+    installed.mkdir(parents=True)
+    monkeypatch.setattr(bundle, "__file__", str(installed / "bundle.py"))
+    with pytest.raises(BundleError, match="runs from a source checkout") as caught:
+        bundle.source_root()
+    assert "pip install -e ." in caught.value.hint
