@@ -151,3 +151,19 @@ def test_a_writable_local_source_is_read_only_but_not_immutable(tmp_path):
                 conn.connection.driver_connection.execute("INSERT INTO t VALUES (2)")
     finally:
         db.close()
+
+
+async def test_the_wizard_says_it_once_in_the_picker(drive, paths, tmp_path):
+    from helpmig_tui.app import make_app
+    from helpmig_tui.project import create_project
+    from helpmig_tui.settings import Secrets, Settings
+
+    drive["kind"] = DriveKind.NETWORK
+    create_project(paths, "alpha", "smart-export", {"folder": str(tmp_path)}).close()
+    create_project(paths, "beta", "smart-export", {"folder": str(tmp_path)}).close()
+    app = make_app(paths=paths, settings=Settings(), secrets=Secrets(env={}, use_keyring=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("r")  # a refresh lists the projects again
+        await pilot.pause()
+        notes = [n.message for n in app._notifications if "rollback journal" in n.message]
+    assert len(notes) == 1 and "network drive or share" in notes[0]
