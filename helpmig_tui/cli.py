@@ -437,7 +437,10 @@ def cmd_secret(args: argparse.Namespace) -> int:
     value = _read_hidden(f"{name} (hidden; Enter to finish): ").strip()
     if not value:
         return _fail(f"nothing typed: {name} was not stored")
-    secrets.save_to_keyring(name, value)
+    try:
+        secrets.save_to_keyring(name, value)
+    except Exception as exc:  # the store's own refusal (e.g. a Credential Manager error): one line
+        return _fail(f"{store} refused to store {name}: {exc}", code=EXIT_FAILED)
     lines = [f"Stored {name} ({redact.mask(value)}) in {store}; helpmig reads it from there."]
     if SECRET_ENV[name] in os.environ:
         lines.append(f"Note: {SECRET_ENV[name]} is set in this environment and is used first.")

@@ -233,8 +233,8 @@ class Secrets:
         backend = _usable_keyring() if self.use_keyring else None
         if backend is None:
             return False
+        redact.register(value)  # before the store can echo it in an error
         backend.set_password(KEYRING_SERVICE, name, value)
-        redact.register(value)
         return True
 
     def delete_from_keyring(self, name: str) -> bool:

@@ -142,3 +142,15 @@ def test_a_terminal_gets_a_hidden_prompt(credential_manager, monkeypatch):
 def test_an_unknown_name_is_a_usage_error(capsys):
     assert main(["secret", "set", "token"]) == 2
     assert "unknown secret 'token'" in capsys.readouterr().err
+
+
+def test_a_credential_manager_error_is_one_line(credential_manager, monkeypatch, capsys):
+    def refuse(credential, flags):
+        raise CredError(1783, "CredWrite", f"The stub received bad data for {credential['CredentialBlob']}")
+
+    monkeypatch.setattr(credential_manager, "CredWrite", refuse)
+    _typed(monkeypatch, TOKEN + "\n")
+    assert main(["secret", "set", "intercom_token"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("helpmig: Windows Credential Manager refused to store intercom_token")
+    assert "\n" not in err and TOKEN not in err
