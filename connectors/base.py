@@ -155,6 +155,8 @@ class AttachmentRef:
 
     `open()` returns a binary stream; the caller closes it. `exists` is False when the
     source names a file that cannot be found: the engine reports it, never drops it.
+    `problem` says why a file cannot be read when that is known (access denied, a path
+    too long for Windows); such a file's `open()` raises OSError with that reason.
     """
 
     name: str
@@ -165,6 +167,7 @@ class AttachmentRef:
     location: str = ""  # where it was found (path or URL), for reports
     inline: bool = False  # an inline image referenced from the body (cid:)
     content_id: str | None = None  # the cid the body refers to
+    problem: str = ""  # why it cannot be read, when known (attachment_files.ACCESS_DENIED, ...)
 
     @property
     def exists(self) -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import PurePath
 
+from connectors.attachment_files import ACCESS_DENIED, PATH_TOO_LONG, problem_hint
 from connectors.base import (
     Capability,
     FieldSpec,
@@ -103,6 +104,10 @@ class AuditResult:
         for finding in self.findings:
             counts[finding.severity.value] += 1
         return counts
+
+
+# attachment files that cannot be read, by reason (the rest: attachment.unreadable)
+UNREADABLE_CODES = {ACCESS_DENIED: "attachment.access_denied", PATH_TOO_LONG: "attachment.path_too_long"}
 
 
 class _Tally:
@@ -394,6 +399,7 @@ class Auditor:
     def _attachment_checks(self, spec: ObjectSpec) -> None:
         per_record: dict[str, int] = {}
         restricted, missing, empty = _Tally(), _Tally(), _Tally()
+        unreadable: dict[str, _Tally] = {}  # problem -> files
         total = 0
         for ref in self.source.iter_attachments(spec.name):
             total += 1
@@ -401,7 +407,9 @@ class Auditor:
             label = f"{ref.record_key}/{ref.name}"
             if PurePath(ref.name.lower()).suffix in RESTRICTED_EXTENSIONS:
                 restricted.add(label)
-            if not ref.exists:
+            if ref.problem:
+                unreadable.setdefault(ref.problem, _Tally()).add(label)
+            elif not ref.exists:
                 missing.add(label)
             elif ref.size == 0:
                 empty.add(label)
@@ -417,6 +425,10 @@ class Auditor:
         self._add("attachment.missing", Severity.WARNING, spec,
                   f"{missing.count} attachments of {noun} are missing on disk", missing.count, missing.keys,
                   "Check the attachments folder setting; missing files are listed, never silently skipped.")
+        for problem, tally in sorted(unreadable.items(), key=lambda item: -item[1].count):
+            self._add(UNREADABLE_CODES.get(problem, "attachment.unreadable"), Severity.WARNING, spec,
+                      f"{tally.count} attachments of {noun} cannot be read: {problem}", tally.count, tally.keys,
+                      problem_hint(problem) + " Until then they are listed in the report and left out.")
         self._add("attachment.empty", Severity.INFO, spec,
                   f"{empty.count} attachments of {noun} are empty (0 bytes)", empty.count, empty.keys,
                   "Empty files are skipped and listed.")

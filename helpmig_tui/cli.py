@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -170,6 +171,20 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--seed", type=int, default=0, help="seed of the random faults")
     sandbox.add_argument("--state", metavar="FILE", help="keep the sandbox's data in this SQLite file")
     sandbox.add_argument("--token", metavar="T[,T...]", help="accept only these tokens (default: any)")
+
+    secret = command("secret", "keep a secret (the Intercom token, a password) in the OS credential store",
+                     cmd_secret)
+    secret.add_argument("action", choices=("set", "delete"), help="set: typed at a hidden prompt; delete: forget it")
+    secret.add_argument("name", metavar="NAME", help="intercom_token, sql_password, itsm365_access_key, "
+                        "infraon_api_key, infraon_password or llm_api_key")
+
+    bundle = command("bundle", "build the offline install bundle (a zip of wheels and install scripts) for a "
+                     "server without internet; run from a source checkout with the package registry", cmd_bundle)
+    bundle.add_argument("--out", required=True, metavar="DIR", help="where to write helpmig-VERSION-PLATFORM.zip")
+    bundle.add_argument("--platform", choices=("win_amd64", "current"), default="win_amd64",
+                        help="win_amd64 (default) or current: this machine, with install.sh")
+    bundle.add_argument("--python", metavar="X.Y[,X.Y]", help="Python versions (default: 3.11,3.12,3.13 for "
+                        "win_amd64; the running one for current)")
     return parser
 
 
@@ -423,6 +438,64 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _read_hidden(prompt: str) -> str:
+    """A secret typed at a hidden prompt; piped in (no terminal), the first line of stdin."""
+    if sys.stdin is None:
+        return ""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(prompt)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_secret(args: argparse.Namespace) -> int:
+    from helpmig_tui.settings import SECRET_ENV, Secrets, keyring_label, secret_name
+
+    try:
+        name = secret_name(args.name)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    secrets, store = Secrets(), keyring_label()
+    if not secrets.keyring_available():
+        return _fail(f"{store}: nothing was {'stored' if args.action == 'set' else 'removed'}",
+                     f"set {SECRET_ENV[name]} for this session only, or type it into the wizard's Connect step")
+    if args.action == "delete":
+        found = secrets.delete_from_keyring(name)
+        _emit(args, {"name": name, "store": store, "deleted": found},
+              f"Removed {name} from {store}." if found else f"{store} holds no {name}; nothing to remove.")
+        return EXIT_OK
+    value = _read_hidden(f"{name} (hidden; Enter to finish): ").strip()
+    if not value:
+        return _fail(f"nothing typed: {name} was not stored")
+    try:
+        secrets.save_to_keyring(name, value)
+    except Exception as exc:  # the store's own refusal (e.g. a Credential Manager error): one line
+        return _fail(f"{store} refused to store {name}: {exc}", code=EXIT_FAILED)
+    lines = [f"Stored {name} ({redact.mask(value)}) in {store}; helpmig reads it from there."]
+    if SECRET_ENV[name] in os.environ:
+        lines.append(f"Note: {SECRET_ENV[name]} is set in this environment and is used first.")
+    _emit(args, {"name": name, "store": store, "stored": True}, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from helpmig_tui.bundle import BundleError, build_bundle, parse_pythons
+
+    try:
+        result = build_bundle(Path(args.out), args.platform, parse_pythons(args.python, args.platform),
+                              progress=lambda line: print(f"bundle: {line}", file=sys.stderr, flush=True))
+    except BundleError as exc:
+        return _fail(str(exc), exc.hint)
+    text = (f"Wrote {result.zip_path} ({result.size / 2**20:.1f} MB, {len(result.wheels)} wheels) for Python "
+            f"{', '.join(result.pythons)} on {result.platform}. On the server: unzip it, run "
+            + ("install.cmd, then helpmig.cmd." if args.platform == "win_amd64" else "sh install.sh, then sh helpmig.sh."))
+    _emit(args, {"zip": str(result.zip_path), "platform": result.platform, "pythons": result.pythons,
+                 "wheels": result.wheels, "bytes": result.size}, text)
+    return EXIT_OK
+
 
 def _map_checks(args: argparse.Namespace) -> None:
     if args.llm and not args.propose:
@@ -547,6 +620,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("interrupted", code=EXIT_FAILED)
     except Exception as exc:  # the run commands' own errors, without importing the engine up front
         return _run_error(exc)
+    finally:
+        _tell_drive_notes()
+
+
+def _tell_drive_notes() -> None:
+    """The store's one-time notes (a project on a network or removable drive), on stderr."""
+    from helpmig_tui.state.store import take_drive_notes
+
+    for note in take_drive_notes():
+        print(redact.redact(f"helpmig: note: {note}"), file=sys.stderr)
 
 
 def _run_error(exc: Exception) -> int:

@@ -10,13 +10,20 @@ from pathlib import Path
 
 
 def open_folder(folder: Path) -> bool:
-    """Open `folder` in the file manager; False when there is none (a server console)."""
+    """Open `folder` in the file manager; False when there is none (Server Core, a console
+    over SSH), so the caller shows the path instead."""
     folder.mkdir(parents=True, exist_ok=True)
     if sys.platform == "win32":
-        os.startfile(folder)  # type: ignore[attr-defined]
+        try:
+            os.startfile(folder)  # type: ignore[attr-defined]
+        except OSError:  # Server Core has no Explorer: "no application is associated"
+            return False
         return True
     opener = shutil.which("open" if sys.platform == "darwin" else "xdg-open")
     if opener is None:
         return False
-    subprocess.Popen([opener, str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        subprocess.Popen([opener, str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        return False
     return True

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 
 from connectors.base import Source, SourceError
+from connectors.file_paths import absolute
 from connectors.option_fields import resolve_options
 from connectors.registry import PLATFORMS, platform_label, source_class
 from connectors.registry import open_source as open_registered_source
@@ -64,10 +65,6 @@ def check_name(name: str) -> str:
     return name
 
 
-def _absolute(value: str) -> str:
-    return str(Path(value).expanduser().resolve())
-
-
 def normalize_source_options(platform: str, options: dict[str, Any]) -> dict[str, Any]:
     """Check a platform's source options and make paths absolute. Never holds a secret."""
     if platform not in PLATFORMS:
@@ -113,7 +110,7 @@ def normalize_source_options(platform: str, options: dict[str, Any]) -> dict[str
         _check_declared_options(platform, opts)
     for key in ("sqlite", "attachments", "folder"):
         if key in opts:
-            opts[key] = _absolute(str(opts[key]))
+            opts[key] = absolute(str(opts[key]))  # as typed: a mapped drive stays a drive
     return opts
 
 

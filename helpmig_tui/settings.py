@@ -17,7 +17,9 @@ from typing import Literal
 import platformdirs
 from pydantic import BaseModel, Field
 
+from connectors.file_paths import absolute_path
 from helpmig_tui import redact
+from helpmig_tui.logs import process_log_name
 
 APP_NAME = "helpmig"
 HOME_ENV = "HELPMIG_HOME"
@@ -63,18 +65,20 @@ class Paths:
 
     @property
     def log_file(self) -> Path:
-        return self.logs / "helpmig.log"
+        """This process's own log file (logs.py says why one per process)."""
+        return self.logs / process_log_name()
 
 
 def resolve_paths(home: str | os.PathLike[str] | None = None, env: Mapping[str, str] = os.environ) -> Paths:
     """`--home` wins, then HELPMIG_HOME, then the platform's user data dir.
 
     With an explicit home the logs go under it too, so a portable or test home is
-    self-contained; otherwise they go to the platform's user log dir.
+    self-contained; otherwise they go to the platform's user log dir. The home is kept as
+    typed, made absolute: a mapped drive stays `Z:\\`, never its `\\\\server\\share` form.
     """
     chosen = home or env.get(HOME_ENV)
     if chosen:
-        root = Path(chosen).expanduser().resolve()
+        root = absolute_path(chosen)
         return Paths(home=root, logs=root / "logs")
     return Paths(
         home=platformdirs.user_data_path(APP_NAME, appauthor=False),
@@ -126,6 +130,39 @@ class Settings(BaseModel):
 
     def intercom_base_url(self) -> str:
         return self.intercom_url or INTERCOM_URLS[self.intercom_region]
+
+
+# keyring backend module -> what the operator knows it as
+KEYRING_NAMES = {
+    "keyring.backends.Windows": "Windows Credential Manager",
+    "keyring.backends.macOS": "macOS Keychain",
+    "keyring.backends.SecretService": "Secret Service (GNOME Keyring, KeePassXC)",
+    "keyring.backends.kwallet": "KWallet",
+}
+
+
+def secret_name(text: str) -> str:
+    """A secret's name as typed (`intercom_token`, `intercom-token`, `HELPMIG_INTERCOM_TOKEN`);
+    ValueError for a name helpmig does not use."""
+    name = text.strip().lower().replace("-", "_").removeprefix("helpmig_")
+    if name not in SECRET_ENV:
+        raise ValueError(f"unknown secret {text!r}: choose one of {', '.join(SECRET_ENV)}")
+    return name
+
+
+def keyring_label() -> str:
+    """What the OS keyring is called, or which unusable backend keyring found."""
+    backend = _usable_keyring()
+    if backend is not None:
+        module = type(backend).__module__
+        return KEYRING_NAMES.get(module, f"{module}.{type(backend).__name__}")
+    try:
+        import keyring
+
+        found = keyring.get_keyring()
+    except Exception as exc:  # keyring missing or broken
+        return f"no keyring ({exc.__class__.__name__})"
+    return f"no usable keyring (backend {type(found).__module__}.{type(found).__name__})"
 
 
 def _usable_keyring():  # -> keyring backend or None
@@ -196,8 +233,16 @@ class Secrets:
         backend = _usable_keyring() if self.use_keyring else None
         if backend is None:
             return False
+        redact.register(value)  # before the store can echo it in an error
         backend.set_password(KEYRING_SERVICE, name, value)
-        redact.register(value)
+        return True
+
+    def delete_from_keyring(self, name: str) -> bool:
+        """Forget a secret kept in the OS keyring; False when there was none."""
+        backend = _usable_keyring() if self.use_keyring else None
+        if backend is None or backend.get_password(KEYRING_SERVICE, name) is None:
+            return False
+        backend.delete_password(KEYRING_SERVICE, name)
         return True
 
     def keyring_available(self) -> bool:

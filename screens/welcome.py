@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from helpmig_tui.project import ProjectListing, list_projects
+from helpmig_tui.state.store import take_drive_notes
 from helpmig_tui.settings import Paths
 
 
@@ -80,6 +81,8 @@ class WelcomeScreen(Screen[None]):
         empty = self.query_one("#empty", Static)
         empty.update("" if self.listings else "No projects yet. Press [b]n[/b] to create the first one.")
         empty.display = not self.listings
+        for note in take_drive_notes():  # a home on a share or a USB stick: said once
+            self.notify(note, severity="warning", timeout=15)
 
     def selected(self) -> ProjectListing | None:
         table = self.query_one(DataTable)

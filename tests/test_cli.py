@@ -30,7 +30,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_every_design_command_exists():
     assert set(_commands()) == {"projects", "init", "status", "audit", "connect", "map", "sandbox", "demo", "plan",
-                                "load", "validate", "delta", "rollback", "report", "findings"}
+                                "load", "validate", "delta", "rollback", "report", "findings", "secret", "bundle"}
 
 
 @pytest.mark.parametrize("command", _commands())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
 from pathlib import Path
 
 import platformdirs
@@ -28,7 +30,8 @@ def test_home_flag_beats_env_beats_platform_dirs(tmp_path):
 def test_project_layout(paths):
     assert paths.state_file("acme") == paths.home / "projects" / "acme" / "state.sqlite"
     assert paths.reports_dir("acme") == paths.home / "projects" / "acme" / "reports"
-    assert paths.log_file == paths.home / "logs" / "helpmig.log"
+    assert paths.log_file.parent == paths.home / "logs"
+    assert re.fullmatch(rf"helpmig-\d{{8}}-\d{{6}}-{os.getpid()}\.log", paths.log_file.name)  # one per process
 
 
 def test_settings_from_env():
@@ -136,6 +139,6 @@ def test_a_token_in_the_environment_reaches_no_file(tmp_path, monkeypatch, capsy
     out = capsys.readouterr()
     assert TOKEN not in out.out + out.err
     files = [p for p in home.rglob("*") if p.is_file()]
-    assert any(p.name == "state.sqlite" for p in files) and any(p.name == "helpmig.log" for p in files)
+    assert any(p.name == "state.sqlite" for p in files) and any(p.name.endswith(".log") for p in files)
     for path in files:
         assert TOKEN.encode() not in Path(path).read_bytes(), path

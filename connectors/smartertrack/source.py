@@ -172,3 +172,5 @@ class SmarterTrackSource(SqlSource):
             )
             for row in result:
                 yield self._ref(row)
+        for finding in self.files.take_folder_findings():
+            self.report(finding)

@@ -8,11 +8,11 @@ to a source, even by mistake.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import QueuePool
 
 from connectors.base import SourceError
+from connectors.file_paths import absolute, drive_kind, native, sqlite_uri
 from connectors.sql import odbc
 
 SecretLookup = Callable[[str], "str | None"]
@@ -190,13 +191,39 @@ def _guard(engine: Engine) -> Engine:
     return engine
 
 
+def _writable(path: str) -> bool:
+    return os.access(path, os.W_OK)
+
+
+def immutable_is_safe(path: str) -> bool:
+    """May SQLite read this file as `immutable` (no locks, no change checks)?
+
+    Only when nothing can be changing it: no journal or WAL beside it, and either we may
+    not write it (a read-only copy, a share we only read) or it sits on a network drive in
+    WAL mode, where the shared memory a WAL reader needs does not work.
+    """
+    if any(os.path.exists(path + suffix) for suffix in ("-wal", "-journal")):
+        return False
+    if not _writable(path):
+        return True
+    if not drive_kind(path).shared_memory_unsafe:
+        return False
+    try:
+        with open(native(path), "rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return False
+    return len(header) == 20 and header[18] == 2  # file format versions 2 = WAL
+
+
 def _sqlite_readonly(path: str) -> Callable[[], sqlite3.Connection]:
-    file = Path(path).expanduser()
-    if not file.is_file():
+    file = absolute(path)
+    if not os.path.isfile(native(file)):
         raise SourceError(
             f"SQLite file not found: {path}", hint="check the path given with --sqlite", code="source.not_found"
         )
-    uri = file.resolve().as_uri() + "?mode=ro"
+    params = {"mode": "ro", **({"immutable": "1"} if immutable_is_safe(file) else {})}
+    uri = sqlite_uri(native(file), **params)  # no authority: a share's path stays a path
 
     def connect() -> sqlite3.Connection:
         conn = sqlite3.connect(uri, uri=True, check_same_thread=False)

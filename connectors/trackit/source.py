@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.attachment_files import FolderIndex
+from connectors.attachment_files import FolderIndex, problem_hint
 from connectors.base import AttachmentRef, Capability, Finding, Record, Severity, SourceError
 from connectors.local_time import SourceClock
 from connectors.sql.builder import SchemaGap
@@ -85,12 +85,14 @@ class TrackItSource(SqlSource):
         if self.folders.available:
             return True
         where = str(self.folders.root) if self.folders.root else "not set"
+        why = f" ({self.folders.root_problem})" if self.folders.root_problem else ""
         self.report(
             Finding(
                 code="source.attachments_root_missing",
                 severity=Severity.WARNING,
-                message=f"attachments folder {where}: no attachments are read",
-                detail="give the IncidentRepository folder (FileStorageData\\Repositories\\IncidentRepository) with --attachments",
+                message=f"attachments folder {where}{why}: no attachments are read",
+                detail=problem_hint(self.folders.root_problem) if self.folders.root_problem else
+                "give the IncidentRepository folder (FileStorageData\\Repositories\\IncidentRepository) with --attachments",
             )
         )
         return False

@@ -5,7 +5,11 @@ Rules this module keeps:
   SQLite database or a file from a newer helpmig gets a clear StoreError and is never
   modified (not even switched to WAL).
 - WAL with synchronous=NORMAL: the UI reads while the loader commits, and an application
-  crash loses nothing that was committed.
+  crash loses nothing that was committed. On a network share or a removable drive, where
+  WAL's shared memory does not work, a rollback journal with synchronous=FULL instead
+  (logged once per folder).
+- The file is opened by the path as typed (a mapped drive stays a drive letter, a share a
+  `\\\\server\\share` path) and inspected through a URI without authority.
 - The file and its directory are private to the user (0600 / 0700) where the OS has modes.
 - Upgrades run in one IMMEDIATE transaction after a backup copy, so two processes cannot
   upgrade at once and a failed upgrade leaves the original intact.
@@ -23,6 +27,10 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from sqlalchemy.pool import QueuePool
+
+from connectors.file_paths import DriveKind, drive_kind, drive_note, native, sqlite_uri
+from helpmig_tui.logs import get_logger
 from helpmig_tui.state import migrations
 from helpmig_tui.state.models import Base, Meta, Project
 
@@ -70,26 +78,60 @@ def _has_modes() -> bool:
 
 
 def private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True)
+    Path(native(path)).mkdir(parents=True, exist_ok=True)
     if _has_modes():
         os.chmod(path, PRIVATE_DIR)
 
 
-def _set_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.close()
+_told: set[DriveKind] = set()  # drive kinds already told in this process
+_untold: list[str] = []  # notes the operator has not seen yet (take_drive_notes)
+
+
+def drive_of(folder: Path) -> DriveKind:
+    """The kind of drive a project folder is on; the first network or removable one is
+    logged and kept for the operator (said once per process)."""
+    kind = drive_kind(folder)
+    if kind.shared_memory_unsafe and kind not in _told:
+        _told.add(kind)
+        note = drive_note(folder, kind)
+        get_logger("store").warning(note)
+        _untold.append(note)
+    return kind
+
+
+def take_drive_notes() -> list[str]:
+    """What the store has to tell the operator about drives, once."""
+    notes = list(_untold)
+    _untold.clear()
+    return notes
+
+
+def journal_mode(path: Path) -> str:
+    """WAL on a local disk; a rollback journal (DELETE) where WAL's shared memory does not work."""
+    return "DELETE" if drive_of(path.parent).shared_memory_unsafe else "WAL"
+
+
+def _pragmas(mode: str):
+    def apply(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA journal_mode={mode}")
+        cursor.execute(f"PRAGMA synchronous={'NORMAL' if mode == 'WAL' else 'FULL'}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    return apply
 
 
 def _engine(path: Path) -> Engine:
-    engine = create_engine(
-        f"sqlite:///{path}",
-        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-    )
-    event.listen(engine, "connect", _set_pragmas)
+    """An engine on the file by its plain path (never a URL that could re-read it)."""
+    file = native(path)
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(file, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+
+    engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool)
+    event.listen(engine, "connect", _pragmas(journal_mode(path)))
     return engine
 
 
@@ -100,7 +142,7 @@ def inspect_file(path: Path) -> int:
     """
     if not path.exists():
         raise ProjectNotFound(f"no project file at {path}")
-    with path.open("rb") as handle:
+    with open(native(path), "rb") as handle:
         header = handle.read(100)
     if len(header) < 100 or not header.startswith(SQLITE_HEADER):
         raise NotAProjectFile(
@@ -109,7 +151,7 @@ def inspect_file(path: Path) -> int:
         )
     app_id = int.from_bytes(header[68:72], "big")
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(sqlite_uri(native(path), mode="ro"), uri=True)
     except sqlite3.Error as exc:  # permissions, a locked network share
         raise CorruptProjectFile(f"cannot open {path}: {exc}") from exc
     try:
@@ -161,7 +203,7 @@ class ProjectStore:
         """A new project file; refuses to touch one that exists."""
         private_dir(path.parent)
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE)
+            fd = os.open(native(path), os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE)
         except FileExistsError as exc:
             raise ProjectExists(f"a file already exists at {path}", hint="choose another project name") from exc
         os.close(fd)
@@ -200,7 +242,7 @@ class ProjectStore:
     def _upgrade(path: Path, version: int) -> None:
         backup = path.with_name(f"{path.name}.v{version}.bak")
         if not backup.exists():
-            with sqlite3.connect(path) as src, sqlite3.connect(backup) as dst:
+            with sqlite3.connect(native(path)) as src, sqlite3.connect(native(backup)) as dst:
                 src.backup(dst)
             if _has_modes():
                 os.chmod(backup, PRIVATE_FILE)
