@@ -119,6 +119,19 @@ class ObjectSpec:
     def field_names(self) -> tuple[str, ...]:
         return tuple(spec.name for spec in self.fields)
 
+    @property
+    def number_field(self) -> str | None:
+        return number_field_of(self.field_names)
+
+
+# The fields that hold what people call a record (a ticket or work order number), which
+# reports show beside the internal key; connectors expose it under one of these names.
+NUMBER_FIELDS = ("number", "display_id", "ticket_number")
+
+
+def number_field_of(field_names: Sequence[str]) -> str | None:
+    return next((name for name in NUMBER_FIELDS if name in field_names), None)
+
 
 @dataclass(frozen=True)
 class SourceSchema:
@@ -147,6 +160,14 @@ class Record:
     data: dict[str, Any]
     parent_key: str | None = None
     updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A record the default read leaves out: its key and the number people know it by."""
+
+    key: str
+    number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -298,6 +319,12 @@ class Source(ABC):
     def attachments(self, object: str, record: Record) -> list[AttachmentRef]:
         """Files that belong to a record; empty when the platform has none."""
         return []
+
+    def skipped(self, object: str, batch_size: int = 500) -> Iterator[tuple[str, list[Skipped]]]:
+        """(reason, batch) for the records the default read leaves out on purpose (deleted,
+        spam, draft, private, the messages of a skipped ticket): the engine counts and lists
+        them as skipped, so what the source holds adds up. None by default."""
+        return iter(())
 
     def profile(self, object: str) -> ObjectProfile:
         """Counts, date range and per-field statistics, streaming (constant memory).

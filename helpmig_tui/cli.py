@@ -21,6 +21,9 @@ from helpmig_tui.settings import Paths, resolve_paths
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 PLATFORM_CHOICES = ("smartertrack", "trackit", "itsm365", "infraon", "smart-export")
+RUN_EXITS = ("exit codes: 0 the run ended clean (every record created, updated, skipped by the scope, or rejected "
+             "for a reason the audit foresaw within the threshold); 1 it did not: failures, writes in doubt, a gate, "
+             "or rejections nobody foresaw (--yes goes past gates, not past the exit code); 2 bad usage or input")
 
 
 class UsageError(Exception):
@@ -126,21 +129,30 @@ def build_parser() -> argparse.ArgumentParser:
     plan.set_defaults(team_objects=("departments", "groups", "teams", "hd_groups"))
 
     load = command("load", "load into Intercom, phase by phase (resumes where it stopped)", _run("cmd_load"))
+    load.epilog = RUN_EXITS
     _project_arg(load)
     load.add_argument("--sample", type=int, metavar="N", help="load only N records per object")
     load.add_argument("--phase", metavar="NAME", help="run only this phase")
     load.add_argument("--yes", action="store_true", help="do not ask; go on past phases that are not clean")
     load.add_argument("--test-contact", metavar="EMAIL", help="with --sample: every conversation goes to this contact")
+    load.add_argument("--max-rejected", type=float, metavar="PCT",
+                      help="rejections the audit foresaw that a phase may have and still be clean, in percent of its "
+                           "records (default 2, or the project's setting)")
 
     validate = command("validate", "read a random sample back from Intercom and compare it field by field",
                        _run("cmd_validate"))
+    validate.epilog = ("exit codes: 0 every kind the load wrote was checked and is under the threshold; 1 it is not; "
+                       "2 nothing to check yet (nothing of the project is in Intercom) or bad input")
     _project_arg(validate)
     validate.add_argument("--sample", type=int, default=50, metavar="N", help="records per object (default 50)")
 
     delta = command("delta", "load what was created or changed in the source since the load began", _run("cmd_delta"))
+    delta.epilog = RUN_EXITS
     _project_arg(delta)
+    delta.add_argument("--max-rejected", type=float, metavar="PCT", help="as for load")
 
     rollback = command("rollback", "remove what this project created in Intercom", _run("cmd_rollback"))
+    rollback.epilog = "exit codes: 0 everything in scope was removed or archived; 1 something could not be; 2 bad input"
     _project_arg(rollback)
     scope = rollback.add_mutually_exclusive_group()
     scope.add_argument("--sample", action="store_true", help="only what the sample run created")

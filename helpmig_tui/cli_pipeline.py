@@ -1,8 +1,12 @@
 """The command line's run commands: plan, load, validate, delta, rollback, report, demo.
 
 They drive the same engine as the wizard (`PipelineSession`), print progress on stderr
-and the result on stdout (or JSON with --json), and exit 0 on success, 1 when a run
-failed or stopped at a gate, 2 on bad input.
+and the result on stdout (or JSON with --json). Exit codes tell the truth: load, delta
+and rollback exit 0 only when the run ended clean, 1 otherwise (a gate, failures, writes
+in doubt, rejections the audit did not foresee; `--yes` goes past gates, not past the
+exit code, and the last line names what is unexplained); validate exits 0 only when every
+kind checked is under the threshold, 1 when not, 2 when there is nothing to check yet; 2
+is also bad input.
 """
 
 from __future__ import annotations
@@ -87,12 +91,24 @@ def _load_text(result: LoadResult) -> str:
     lines = [f"Run {result.status}" + (f": {result.message}" if result.message else "")]
     for report in result.reports:
         lines.append(f"  {report.phase:<15} {'ok ' if report.clean else 'NOT'} {report.summary()}")
+    problems = result.problems()
+    if result.clean:
+        lines.append("Clean: every record is accounted for.")
+    elif problems:
+        more = f" (and {len(problems) - 3} more; see the phase reports)" if len(problems) > 3 else ""
+        lines.append("NOT CLEAN: " + "; ".join(problems[:3]) + more)
     return "\n".join(lines)
 
 
+def _load_exit(result: LoadResult) -> int:
+    """0 only for a run that ended clean; --yes goes past gates, not past the exit code."""
+    return EXIT_OK if result.clean else EXIT_FAILED
+
+
 def _load_data(result: LoadResult) -> dict[str, Any]:
-    return {"status": result.status, "message": result.message,
-            "phases": [{"phase": r.phase, "clean": r.clean, **r.totals(),
+    return {"status": result.status, "message": result.message, "clean": result.clean,
+            "problems": result.problems(),
+            "phases": [{"phase": r.phase, "clean": r.clean, "problems": r.problems, **r.totals(),
                         "objects": {o.object: {c: getattr(o, c) for c in ("read", "created", "updated", "skipped",
                                                                           "rejected", "failed", "in_doubt", "queued")}
                                     for o in r.objects}} for r in result.reports]}
@@ -145,10 +161,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _share(value: float | None) -> float | None:
+    """--max-rejected in percent of a phase's records (0 to 100) as a share."""
+    if value is None:
+        return None
+    if not 0 <= value <= 100:
+        raise LoadRefused("--max-rejected is a percentage of a phase's records, 0 to 100")
+    return value / 100
+
+
 def _options(args: argparse.Namespace) -> LoadOptions:
     return LoadOptions(sample=getattr(args, "sample", None), accept_gates=getattr(args, "yes", False),
                        test_contact=getattr(args, "test_contact", None),
-                       phases=(args.phase,) if getattr(args, "phase", None) else None)
+                       phases=(args.phase,) if getattr(args, "phase", None) else None,
+                       max_rejected=_share(getattr(args, "max_rejected", None)))
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -169,17 +195,17 @@ def cmd_load(args: argparse.Namespace) -> int:
 
     result = asyncio.run(run())
     _emit(args, _load_data(result), _load_text(result))
-    return EXIT_OK if result.status == "done" else EXIT_FAILED
+    return _load_exit(result)
 
 
 def cmd_delta(args: argparse.Namespace) -> int:
     async def run() -> LoadResult:
         async with _session(args) as session:
-            return await session.delta(LoadOptions(accept_gates=True))
+            return await session.delta(LoadOptions(accept_gates=True, max_rejected=_share(args.max_rejected)))
 
     result = asyncio.run(run())
     _emit(args, _load_data(result), _load_text(result))
-    return EXIT_OK if result.status == "done" else EXIT_FAILED
+    return _load_exit(result)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -188,13 +214,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
             return await session.validate(args.sample)
 
     result = asyncio.run(run())
-    data = {"checked": result.checked, "failed_records": result.failed_records, "error_rate": result.error_rate,
-            "passed": result.passed, "mismatches": [m.__dict__ for m in result.mismatches]}
-    lines = [result.summary()]
-    lines += [f"  {m.kind} {m.object}:{m.key} {m.field}: expected {m.expected!r}, Intercom has {m.actual!r}"
-              for m in result.mismatches[:50]]
+    data = _validation_data(result)
+    lines = _validation_lines(result)
+    if not result.total:
+        print(f"helpmig: nothing to check yet: nothing of {args.project} is in Intercom (run "
+              f"`helpmig load {args.project}` first)", file=sys.stderr)
+        return EXIT_USAGE
     _emit(args, data, "\n".join(lines))
     return EXIT_OK if result.passed else EXIT_FAILED
+
+
+def _validation_data(result: Any) -> dict[str, Any]:
+    return {"checked": result.checked, "failed_records": result.failed_records, "error_rate": result.error_rate,
+            "passed": result.passed, "unchecked": result.unchecked, "mismatches": [m.__dict__ for m in result.mismatches],
+            "counts": [c.__dict__ for c in result.counts]}
+
+
+def _validation_lines(result: Any, limit: int = 50) -> list[str]:
+    lines = [result.summary()]
+    lines += [f"  {m.kind} {m.object}:{m.key} {m.field}: expected {m.expected!r}, Intercom has {m.actual!r}"
+              for m in result.mismatches[:limit]]
+    lines += [f"  count: {p}" for p in result.count_problems[:limit]]
+    return lines
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
@@ -262,8 +303,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "sample_validation": {"passed": result.sample_validation.passed, "error_rate": result.sample_validation.error_rate},
         "sample_rollback": {"removed": result.sample_rollback.removed, "archived": result.sample_rollback.archived},
         "load": _load_data(result.load),
-        "validation": {"passed": result.validation.passed, "error_rate": result.validation.error_rate,
-                       "checked": result.validation.checked},
+        "validation": _validation_data(result.validation),
         "sandbox": result.sandbox_counts,
         "sandbox_violations": demo.sandbox.report(),
     }
@@ -274,7 +314,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"Sample rolled back: {result.sample_rollback.summary()}",
         "Full load, reconciliation per phase:",
         _load_text(result.load),
-        f"Validation: {result.validation.summary()}",
+        "Validation: " + "\n".join(_validation_lines(result.validation, limit=10)),
         "In the sandbox now: " + ", ".join(f"{v} {k}" for k, v in result.sandbox_counts.items() if v),
         (f"The sandbox refused {violations} requests that break Intercom's rules:\n{demo.sandbox.violations.describe()}"
          if violations else "The sandbox saw no request Intercom would refuse (0 violations)."),

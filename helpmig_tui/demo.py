@@ -45,7 +45,8 @@ class Demo:
     platform: str
     sandbox: Sandbox
     source_factory: Callable[[], Source]
-    truth: dict[str, int] = field(default_factory=dict)  # records per object the generator wrote
+    truth: dict[str, int] = field(default_factory=dict)  # records per object the default read returns
+    skipped: dict[str, int] = field(default_factory=dict)  # records per object the default read leaves out
 
     def target(self) -> Destination:
         return Destination(SANDBOX_URL, DEFAULT_TOKEN, self.sandbox.transport())
@@ -55,30 +56,34 @@ class Demo:
                                source=self.source_factory(), **options)
 
 
-def _generate(platform: str, folder: Path, tickets: int) -> tuple[dict[str, Any], Callable[[], Source], dict[str, int]]:
-    """The sample source: options to record in the project, a way to open it, its counts."""
+def _generate(platform: str, folder: Path, tickets: int) -> tuple[dict[str, Any], Callable[[], Source], dict[str, int],
+                                                                   dict[str, int]]:
+    """The sample source: options to record in the project, a way to open it, its counts, and
+    what its default read leaves out."""
     from connectors.registry import open_source
 
     if platform in ("smartertrack", "trackit"):
         from connectors.samples import generate_smartertrack, generate_trackit
 
         manifest = (generate_smartertrack if platform == "smartertrack" else generate_trackit)(folder, tickets=tickets)
-        return manifest.options, lambda: open_source(platform, manifest.options, lambda _n: None), dict(manifest.counts)
+        skipped = {obj: sum(len(keys) for keys in reasons.values()) for obj, reasons in manifest.skipped.items()}
+        return (manifest.options, lambda: open_source(platform, manifest.options, lambda _n: None),
+                dict(manifest.counts), skipped)
     if platform == "smart-export":
         from connectors.samples.smart_export_sample import write_smart_export
 
         truth = write_smart_export(folder / "export", size=tickets, seed=1)
         options = {"folder": str(folder / "export")}
-        return options, lambda: open_source(platform, options, lambda _n: None), dict(truth.counts)
+        return options, lambda: open_source(platform, options, lambda _n: None), dict(truth.counts), {}
     if platform == "itsm365":
         from connectors.samples.itsm365_fake import FakeItsm365
 
         fake = FakeItsm365(size=tickets)
-        return {"url": fake.base_url, **fake.options()}, fake.source, dict(fake.ground_truth.counts)
+        return {"url": fake.base_url, **fake.options()}, fake.source, dict(fake.ground_truth.counts), {}
     from connectors.samples.infraon_fake import FakeInfraon
 
     fake = FakeInfraon(size=tickets)
-    return {"url": fake.base_url, **fake.options()}, fake.source, dict(fake.ground_truth.counts)
+    return {"url": fake.base_url, **fake.options()}, fake.source, dict(fake.ground_truth.counts), {}
 
 
 def _free_name(paths: Paths, base: str) -> str:
@@ -100,13 +105,13 @@ def prepare_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 20
     project = _free_name(paths, f"demo-{platform}")
     folder = paths.home / "demo-sources" / project
     progress(f"generating a sample {platform} helpdesk with {tickets} tickets in {folder}")
-    options, factory, truth = _generate(platform, folder, tickets)
+    options, factory, truth, skipped = _generate(platform, folder, tickets)
     with create_project(paths, project, platform,
                         {k: v for k, v in options.items() if isinstance(v, (str, int, bool))}) as store:
         with store.session() as session:  # the demo's Intercom is its sandbox
             session.get(Project, 1).intercom_url = SANDBOX_URL
     sandbox = Sandbox(custom_object_types=CUSTOM_OBJECT_TYPES, **sandbox_options)
-    demo = Demo(paths, project, platform, sandbox, factory, truth)
+    demo = Demo(paths, project, platform, sandbox, factory, truth, skipped)
     with open_project(paths, project) as store:
         progress("auditing the source")
         with factory() as source:

@@ -31,15 +31,17 @@ STALE_HEARTBEAT = timedelta(seconds=60)
 
 # The wizard's steps in order: stage id -> (label, what to do next)
 STAGES: dict[str, tuple[str, str]] = {
-    "created": ("created", "audit the source"),
-    "audited": ("audited", "review and confirm the field map"),
-    "mapped": ("map confirmed", "plan and run a sample load"),
-    "sampled": ("sample loaded", "run the full load"),
-    "loading": ("loading", "resume the load"),
-    "loaded": ("loaded", "validate the load"),
-    "validated": ("validated", "run the delta and cut over"),
+    "created": ("created", "audit the source (helpmig audit {p})"),
+    "audited": ("audited", "settle the findings and confirm the field map (helpmig findings {p}; helpmig map {p})"),
+    "mapped": ("map confirmed", "plan and run a sample load (helpmig plan {p}; helpmig load {p} --sample 5)"),
+    "sampled": ("sample loaded", "run the full load (helpmig load {p})"),
+    "loading": ("loading", "resume the load (helpmig load {p})"),
+    "partially_loaded": ("partially loaded", "read the phase reports, fix what stopped the load, then run it again "
+                                             "(helpmig load {p})"),
+    "loaded": ("loaded", "validate the load (helpmig validate {p})"),
+    "validated": ("validated", "run the delta and cut over (helpmig delta {p})"),
     "cutover": ("cut over", "keep the reports; the migration is done"),
-    "rolled_back": ("rolled back", "fix the map or the source, then load again"),
+    "rolled_back": ("rolled back", "fix the map or the source, then load again (helpmig load {p})"),
 }
 
 SQL_PLATFORMS = {"smartertrack", "trackit"}
@@ -245,6 +247,7 @@ def project_status(store: ProjectStore, now: datetime | None = None) -> ProjectS
     project = store.project()
     where, problem = source_location(project.platform, project.source_options)
     label, next_step = STAGES.get(project.stage, (project.stage, ""))
+    next_step = next_step.format(p=project.name)
     status = ProjectStatus(
         name=project.name,
         path=str(store.path.parent),

@@ -24,9 +24,11 @@ from connectors.base import (
     ObjectProfile,
     Record,
     Severity,
+    Skipped,
     Source,
     SourceError,
     SourceSchema,
+    number_field_of,
 )
 from connectors.sql import pushdown
 from connectors.sql.batching import chunks
@@ -207,6 +209,20 @@ class SqlSource(Source):
                     detail="set include_deleted to read them as well",
                 )
             )
+
+    def skipped(self, object: str, batch_size: int = 500) -> Iterator[tuple[str, list[Skipped]]]:
+        obj = self.sql_object(object)
+        number = next((f.expr for f in obj.sql_fields if f.name == number_field_of([f.name])), None)
+        for skip in obj.skips:
+            source = skip.from_ if skip.from_ is not None else obj.from_
+            key = skip.key if skip.key is not None else obj.key
+            columns = [key] + ([number] if number is not None and skip.from_ is None else [])
+            query = select(*columns).select_from(source).where(skip.condition).order_by(key)
+            with self.connection("list skipped records") as conn:
+                result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(query)
+                for rows in result.partitions(batch_size):
+                    yield skip.reason, [Skipped(str(row[0]), str(row[1]) if len(row) > 1 and row[1] is not None
+                                                else None) for row in rows]
 
     def iter_records(self, object: str, since: datetime | None = None, batch_size: int = 500) -> Iterator[list[Record]]:
         obj = self.sql_object(object)

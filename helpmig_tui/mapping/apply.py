@@ -44,6 +44,20 @@ def source_id(platform: str, obj: str, key: str) -> str:
     return f"{platform}:{obj}:{key}"
 
 
+# The codes of the audit findings that predict a record missing a required field.
+_MISSING_CODES = {
+    (TargetKind.CONVERSATION, "contact"): "conversation.requester_missing",
+    (TargetKind.CONVERSATION, "created_at"): "date.missing",
+    (TargetKind.PART, "created_at"): "date.missing",
+    (TargetKind.PART, "body"): "part.body_missing",
+}
+
+
+def missing_code(kind: TargetKind, name: str) -> str:
+    """The code of a rejection for a required field with no value."""
+    return _MISSING_CODES.get((kind, name), f"{kind.value}.{name}_missing")
+
+
 class MapError(Exception):
     """The map cannot be applied to this object at all (not in the map, not mapped)."""
 
@@ -65,6 +79,7 @@ class MappedRecord:
     columns: dict[str, Any] = field(default_factory=dict)  # CSV and rebuild-inventory rows
     flags: list[Flag] = field(default_factory=list)
     rejected: str | None = None  # why the record cannot be loaded; None when it can
+    rejected_code: str | None = None  # the reason's code (the audit's, where it predicts the class)
     missing: list[str] = field(default_factory=list)  # required standard fields with no value (the only problems)
 
     @property
@@ -132,6 +147,7 @@ def apply_map(
     ctx = TransformContext(field="", record=data, zone=zone_named(mmap.timezone), lookups=lookups or {},
                            flags=out.flags, tags=out.tags, attributes=out.attributes)
     problems: list[str] = []
+    codes: list[str] = []
     for step in plan.steps:
         fm = step.fm
         ctx.field = fm.field
@@ -147,6 +163,7 @@ def apply_map(
         except TransformProblem as problem:
             if step.required:
                 problems.append(f"{plan.kind.value}.{step.standard.name} from {fm.field}: {problem.message}")  # type: ignore[union-attr]
+                codes.append(f"value.{problem.code}")
             else:
                 ctx.flag(problem.code, f"{fm.field} left out: {problem.message}")
     if plan.placeholder_contact and "contact" not in out.references:
@@ -160,6 +177,7 @@ def apply_map(
             sources = [s.fm.field for s in plan.steps if s.standard is not None and s.standard.name in group]
             where = f" ({', '.join(sources)} empty)" if sources else " (not mapped)"
             problems.append(f"{plan.kind.value}.{' or '.join(group)} is missing{where}")
+            codes.append(missing_code(plan.kind, group[0]))
             out.missing.append(group[0])
     if plan.tag:
         out.tags.append(plan.tag)
@@ -169,6 +187,7 @@ def apply_map(
         out.attributes[SOURCE_ID_ATTRIBUTE] = out.source_id
     if problems:
         out.rejected = "; ".join(problems)
+        out.rejected_code = codes[0]
         if len(out.missing) != len(problems):
             out.missing = []  # other problems too: filling a missing field would not make it loadable
     return out

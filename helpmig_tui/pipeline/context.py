@@ -69,6 +69,7 @@ class LoadOptions:
     accept_gates: bool = False  # go on past a phase with unexplained differences (--yes)
     concurrency: int = 32  # records in flight at once
     phases: tuple[str, ...] | None = None  # run only these
+    max_rejected: float | None = None  # overrides the project's threshold of foreseen rejections
     search_lag: float = 120.0  # how long Intercom's search may lag behind a create (read-back of doubts)
 
 
@@ -157,6 +158,7 @@ class Written:
     intercom_id: str | None = None
     outcome: str | None = None  # created | updated | adopted | matched
     reason: str = ""
+    code: str | None = None  # the reason's code
 
     @property
     def ok(self) -> bool:
@@ -182,6 +184,9 @@ class LoadContext:
     options: LoadOptions
     acting_admin: str = ""  # the token's admin: closes, assigns, tags
     map_hash: str = ""  # the confirmed map's: a refusal is final until the map changes
+    number_fields: dict[str, str] = field(default_factory=dict)  # object -> the field people know records by
+    predicted: frozenset[str] = frozenset()  # finding codes of the audit: the rejections it foresaw
+    max_rejected: float = 0.02  # the share of a phase's records that foreseen rejections may reach
     attributes: AttributeBook | None = None  # the workspace's attributes the map writes (schema plan)
     schema_tags: list[str] = field(default_factory=list)  # tags the schema plan creates up front
     lookups: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
@@ -261,6 +266,7 @@ class LoadContext:
         entry: Entry | None | Lookup = LOOKUP,
         redo: bool = False,
         lag: float = READ_BACK_DIRECT_S,
+        label: str | None = None,
     ) -> Written:
         """Make one destination write at most once, whatever crashed before.
 
@@ -280,13 +286,14 @@ class LoadContext:
         if entry is not None and entry.status == "done" and not redo:
             return Written("already", entry.intercom_id, entry.outcome)
         if entry is not None and entry.status == "rejected" and entry.payload_hash == stamp and not redo:
-            return Written("rejected", reason=entry.last_error or "refused by Intercom in an earlier run")
+            return Written("rejected", reason=entry.last_error or "refused by Intercom in an earlier run",
+                           code=entry.code or "intercom.refused")
         if entry is not None and entry.status == "in_flight" and find is not None:
             found = await self._read_back(find, _lag_left(entry, lag))
             if found is not None:
                 self.journal.done(kind, key, found, "created", payload_hash)
                 return Written("done", found, "created")
-        self.journal.begin([Intent(kind, key, self.phase, payload_hash, parent_key, seq, obj)])
+        self.journal.begin([Intent(kind, key, self.phase, payload_hash, parent_key, seq, obj, label)])
         doubt: WriteInDoubt | None = None
         for attempt in range(RESENDS + 1):
             try:
@@ -298,14 +305,14 @@ class LoadContext:
                 raise LoadAborted("Intercom rejected the token (401): check HELPMIG_INTERCOM_TOKEN") from exc
             except (RateLimited, ServerError, Conflict, IntercomConnectionError) as exc:
                 self.journal.failed(kind, key, redact.redact(str(exc)))
-                return Written("failed", reason=redact.redact(str(exc)))
+                return Written("failed", reason=redact.redact(str(exc)), code="intercom.failed")
             except IntercomApiError as exc:
                 reason = f"Intercom refused it: HTTP {exc.status} {exc.code}: {exc.error_message}"
                 self.journal.rejected(kind, key, reason, stamp)
-                return Written("rejected", reason=reason)
+                return Written("rejected", reason=reason, code="intercom.refused")
             except IntercomError as exc:
                 self.journal.failed(kind, key, redact.redact(str(exc)))
-                return Written("failed", reason=redact.redact(str(exc)))
+                return Written("failed", reason=redact.redact(str(exc)), code="intercom.failed")
             else:
                 self.journal.done(kind, key, intercom_id, outcome, payload_hash)
                 return Written("done", intercom_id, outcome)
@@ -319,8 +326,8 @@ class LoadContext:
                 self.event("info", f"{kind} {key}: {doubt.cause}, and not in Intercom after {lag:.0f} s: sending it again")
         assert doubt is not None
         reason = f"in doubt: {doubt.cause}; not found on read-back, kept in flight to check again on resume"
-        self.event("warning", f"{kind} {key}: {reason}")
-        return Written("in_doubt", reason=reason)  # the row stays in_flight
+        self.event("warning", f"{kind} {label or key}: {reason}")
+        return Written("in_doubt", reason=reason, code="intercom.in_doubt")  # the row stays in_flight
 
     def _stamp(self, payload: str | None) -> str:
         """What a refusal is remembered with: the payload (when the caller hashes it) and the map."""
@@ -347,6 +354,13 @@ class LoadContext:
             await self.client.session.clock.sleep(step)
             waited += step
             delay *= 2
+
+    def label(self, obj: str, record: Any) -> str | None:
+        """What people call a source record (its ticket or work order number), if it has one."""
+        name = self.number_fields.get(obj)
+        value = record.data.get(name) if name else None
+        text = str(value).strip() if value is not None else ""
+        return text[:128] or None
 
     def count(self, tracker: ObjectProgress, written: Written, records: int = 1) -> None:
         """Count one record's outcome (or that of `records` records), exactly once."""

@@ -46,6 +46,13 @@ CHILD_KINDS = ("part", "part_segment", "conversation_tag", "conversation_update"
                "conversation_assignee", "conversation_state")
 
 
+def opens_at(created_at: int, message_times: list[int]) -> int:
+    """When a conversation opens: its ticket's time, or its first message's when that is
+    earlier (validation holds Intercom to the same rule)."""
+    dated = [t for t in message_times if t]
+    return min([created_at, *dated])
+
+
 def _key_order(key: str) -> tuple[int, int | str]:
     return (0, int(key)) if key.isdigit() else (1, key)
 
@@ -106,6 +113,7 @@ class ConversationJob:
         self.parts = parts
         self.trackers = trackers
         self.key = jkey(obj, record.key)
+        self.label = ctx.label(obj, record)  # the ticket's number, for its rows and its messages' rows
         self.options = ctx.mmap.object_map(obj).options  # type: ignore[union-attr]
         self.ids: list[str] = []  # the conversation ids: [main, continuation 2, ...]
         self._claimed: set[str] = set()  # part ids the journal already gives to a row
@@ -131,11 +139,11 @@ class ConversationJob:
     def _count_part(self, part: Part, written: Written) -> None:
         self.ctx.count(self.trackers[part.obj], written)
 
-    def _settle_parts(self, parts: list[Part], status: str, reason: str) -> None:
+    def _settle_parts(self, parts: list[Part], status: str, reason: str, code: str | None) -> None:
         for part in parts:
             self.ctx.journal.settle("part", part.key, status, reason, self.ctx.phase, object=part.obj,
-                                    parent_key=self.key)
-            self._count_part(part, Written(status, reason=reason))
+                                    parent_key=self.key, code=code, label=self.label)
+            self._count_part(part, Written(status, reason=reason, code=code))
 
     async def _read_back(self, conversation_id: str, fresh: bool = False) -> Conversation:
         if fresh or conversation_id not in self._read:
@@ -161,18 +169,22 @@ class ConversationJob:
         parts, rejected = self._mapped_parts()
         if m.missing == ["created_at"]:
             self._date_from_thread(m, parts)
+        elif m.ok:
+            self._open_no_later_than_its_messages(m, parts)
         for part in rejected:
-            written = reject(ctx, "part", part.obj, part.record.key, part.m.rejected or "", parent_key=self.key)
+            written = reject(ctx, "part", part.obj, part.record, part.m.rejected or "", part.m.rejected_code,
+                             label=self.label, parent_key=self.key)
             self._count_part(part, written)
         if not m.ok:
-            self._settle_parts(parts, "rejected", f"its conversation was rejected: {m.rejected}")
-            return reject(ctx, "conversation", self.obj, self.record.key, m.rejected or "")
+            self._settle_parts(parts, "rejected", f"its conversation was rejected: {m.rejected}", m.rejected_code)
+            return reject(ctx, "conversation", self.obj, self.record, m.rejected or "", m.rejected_code)
         contact_id = await self.resolver.contact(m)
         if contact_id is None:
             who = m.references.get("contact") or m.references.get("placeholder_contact") or "none"
-            reason = f"the requester ({who}) is not in Intercom and could not be created"
-            self._settle_parts(parts, "rejected", f"its conversation was rejected: {reason}")
-            return reject(ctx, "conversation", self.obj, self.record.key, reason)
+            why, code = self.resolver.contact_failure(m)
+            reason = f"the requester ({who}) is not in Intercom: {why}"
+            self._settle_parts(parts, "rejected", f"its conversation was rejected: {reason}", code)
+            return reject(ctx, "conversation", self.obj, self.record, reason, code)
         thread = await self._plan(m, parts)
         if isinstance(self._entry, Lookup):
             self._entry = ctx.journal.get("conversation", self.key)
@@ -181,7 +193,8 @@ class ConversationJob:
         if not created.ok:
             reason = f"waiting for its conversation ({created.status}: {created.reason})"
             waiting = parts if thread.source_part is None else [thread.source_part, *parts]
-            self._settle_parts(waiting, "failed", reason)
+            status = "rejected" if created.status == "rejected" else "failed"
+            self._settle_parts(waiting, status, reason, created.code if status == "rejected" else "conversation.waiting")
             return created
         self.ids = [created.intercom_id or ""]
         if first_time:
@@ -200,7 +213,8 @@ class ConversationJob:
             conversation_id = await self._conversation_for(reply.target, contact_id, reply)
             if conversation_id is None:
                 if reply.part is not None and reply.kind == "part":
-                    self._count_part(reply.part, Written("failed", reason="continuation not created"))
+                    self._count_part(reply.part, Written("failed", reason="continuation not created",
+                                                         code="conversation.waiting"))
                 continue
             written = await self._reply(conversation_id, reply, self._known_entry(reply.kind, reply.key))
             if reply.part is not None and reply.kind == "part":
@@ -239,6 +253,17 @@ class ConversationJob:
         if dated:
             m.standard["created_at"] = min(dated)
             self._accept_filled(m, "created_at", "no creation date in the source: the first message's date is used")
+
+    def _open_no_later_than_its_messages(self, m: MappedRecord, parts: list[Part]) -> None:
+        """A ticket dated after its first message (a wrong or an import date) opens when that
+        message was written: Intercom keeps parts in time order, and the other way round every
+        message would be moved to the ticket's date."""
+        opened = opens_at(int(m.standard["created_at"]), [p.created_at for p in parts])
+        if opened != m.standard["created_at"]:
+            m.standard["created_at"] = opened
+            m.flags.append(Flag("created_at", "date.after_first_message", "opened at its first message"))
+            self.ctx.event("info", f"{m.object} {self.label or m.key}: dated after its first message; the "
+                                   "conversation opens when that message was written")
 
     def _accept_filled(self, m: MappedRecord, name: str, message: str) -> None:
         m.rejected, m.missing = None, []
@@ -336,37 +361,39 @@ class ConversationJob:
         return mapped(self.ctx, self.obj, self.record)
 
     async def _files(self, obj: str, record: Record) -> list[AttachmentFile]:
-        """The record's attachments that Intercom can take; the others are reported."""
+        """The record's attachments that Intercom can take; the others are reported (with the
+        audit's codes for their class)."""
         out = []
         for ref in await self.ctx.reader.attachments(obj, record):
-            problem = self._file_problem(ref)
+            problem, code = self._file_problem(ref)
             if problem is None:
                 try:
                     data = await self.ctx.reader.read(ref, MAX_FILE_BYTES)
                 except Exception as exc:  # a share gone, a 404 from a REST source: this file only
-                    data, problem = b"", f"could not be read: {exc}"
+                    data, problem, code = b"", f"could not be read: {exc}", "attachment.unreadable"
                 if problem is not None:
                     pass
                 elif data is None:
-                    problem = f"over {MAX_FILE_BYTES // 2**20} MB"
+                    problem, code = f"over {MAX_FILE_BYTES // 2**20} MB", "attachment.too_large"
                 elif not data:
-                    problem = "empty"
+                    problem, code = "empty", "attachment.empty"
                 else:
                     out.append(AttachmentFile.from_bytes(ref.name, ref.content_type or "application/octet-stream", data))
                     continue
             self.ctx.journal.settle("attachment", f"{jkey(obj, record.key)}/{ref.name}", "skipped",
-                                    f"{ref.name}: {problem}", self.ctx.phase, object=obj, parent_key=self.key)
+                                    f"{ref.name}: {problem}", self.ctx.phase, object=obj, parent_key=self.key,
+                                    code=code, label=self.label)
         return out
 
     @staticmethod
-    def _file_problem(ref: AttachmentRef) -> str | None:
+    def _file_problem(ref: AttachmentRef) -> tuple[str | None, str | None]:
         if PurePath(ref.name.lower()).suffix in RESTRICTED_EXTENSIONS:
-            return "a file type Intercom refuses"
+            return "a file type Intercom refuses", "attachment.restricted_type"
         if not ref.exists:
-            return f"missing at {ref.location or 'the attachments folder'}"
+            return f"missing at {ref.location or 'the attachments folder'}", "attachment.missing"
         if ref.size == 0:
-            return "empty"
-        return None
+            return "empty", "attachment.empty"
+        return None, None
 
     def _summarise(self, replies: list[Reply], budget: int, created_at: int) -> tuple[list[Reply], list[Part]]:
         """Fold the oldest replies into summary notes so the thread fits in 500 parts."""
@@ -404,14 +431,15 @@ class ConversationJob:
             return None
 
         return await self._write(kind="conversation", key=self.key, obj=self.obj, send=send, find=find,
-                                 payload_hash=semantic_hash(m), entry=self._entry, lag=self.ctx.options.search_lag)
+                                 payload_hash=semantic_hash(m), entry=self._entry, lag=self.ctx.options.search_lag,
+                                 label=self.label)
 
     def _source_part_done(self, part: Part) -> Written:
         entry = self._known_entry("part", part.key)
         if entry is not None and entry.status == "done":
             return Written("already", entry.intercom_id, entry.outcome)
         self.ctx.journal.settle("part", part.key, "done", "", self.ctx.phase, object=part.obj, parent_key=self.key,
-                                intercom_id=self.ids[0], outcome="created")
+                                intercom_id=self.ids[0], outcome="created", label=self.label)
         return Written("done", self.ids[0], "created")
 
     def _summarised_done(self, part: Part, entry: Entry | None) -> Written:
@@ -491,7 +519,8 @@ class ConversationJob:
             return self._match_part(conversation, message.created_at, wanted)
 
         written = await self._write(kind=reply.kind, key=reply.key, obj=reply.part.obj if reply.part else self.obj,
-                                    send=send, find=find, parent_key=self.key, seq=reply.seq, entry=entry)
+                                    send=send, find=find, parent_key=self.key, seq=reply.seq, entry=entry,
+                                    label=self.label)
         if written.intercom_id:
             self._claimed.add(written.intercom_id)
         return written

@@ -44,14 +44,14 @@ _upsert = sqlite_insert(JournalEntry)
 _BEGIN = _upsert.on_conflict_do_update(
     index_elements=[JournalEntry.kind, JournalEntry.source_key],
     set_={**{c: _upsert.excluded[c] for c in ("status", "run_id", "phase", "payload_hash", "parent_key", "seq",
-                                               "object", "updated_at")},
-          "attempts": JournalEntry.attempts + 1, "last_error": None},
+                                               "object", "label", "updated_at")},
+          "attempts": JournalEntry.attempts + 1, "last_error": None, "code": None},
 )
 # a row that needs no call; an existing row keeps its phase, attempts and place
 _SETTLE = _upsert.on_conflict_do_update(
     index_elements=[JournalEntry.kind, JournalEntry.source_key],
-    set_={c: _upsert.excluded[c] for c in ("status", "last_error", "run_id", "intercom_id", "outcome", "object",
-                                           "updated_at")},
+    set_={c: _upsert.excluded[c] for c in ("status", "last_error", "code", "label", "run_id", "intercom_id", "outcome",
+                                           "object", "updated_at")},
 )
 _FINISHED = _upsert.on_conflict_do_update(
     index_elements=[JournalEntry.kind, JournalEntry.source_key],
@@ -102,6 +102,24 @@ class Intent:
     parent_key: str | None = None
     seq: int = 0
     object: str | None = None  # the source object, for per-object reconciliation
+    label: str | None = None  # the number people know the record by
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A row that needs no call: its status, reason and reason's code, what people call it."""
+
+    kind: str
+    key: str
+    status: str
+    reason: str = ""
+    code: str | None = None
+    label: str | None = None
+    parent_key: str | None = None
+    seq: int = 0
+    intercom_id: str | None = None
+    outcome: str | None = None
+    object: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +139,8 @@ class Entry:
     outcome: str | None = None
     run_id: int | None = None
     updated_at: datetime | None = None
+    code: str | None = None
+    label: str | None = None
 
 
 class Outcome(NamedTuple):
@@ -133,7 +153,8 @@ class Outcome(NamedTuple):
 
 def _entry(row: Any) -> Entry:
     return Entry(row.kind, row.source_key, row.status, row.intercom_id, row.attempts, row.payload_hash,
-                 row.parent_key, row.seq, row.last_error, row.object, row.outcome, row.run_id, row.updated_at)
+                 row.parent_key, row.seq, row.last_error, row.object, row.outcome, row.run_id, row.updated_at,
+                 row.code, row.label)
 
 
 class _Lru(OrderedDict[tuple[str, str], str]):
@@ -164,7 +185,8 @@ class Journal:
         now = datetime.now(UTC)
         rows = [{"kind": i.kind, "source_key": i.source_key, "status": "in_flight", "run_id": self.run_id,
                  "phase": i.phase, "payload_hash": i.payload_hash, "parent_key": i.parent_key, "seq": i.seq,
-                 "object": i.object, "attempts": 1, "created_at": now, "updated_at": now} for i in intents]
+                 "object": i.object, "label": i.label, "attempts": 1, "created_at": now, "updated_at": now}
+                for i in intents]
         with self.store.engine.begin() as conn:
             self._flush(conn)
             conn.execute(_BEGIN, rows)
@@ -180,33 +202,42 @@ class Journal:
         if intercom_id:
             self._ids.remember((kind, key), intercom_id)
 
-    def failed(self, kind: str, key: str, error: str) -> None:
+    def failed(self, kind: str, key: str, error: str, code: str = "intercom.failed") -> None:
         """A write that did not happen and may be tried again."""
-        self._outcome(kind, key, "failed", last_error=error[:2000])
+        self._outcome(kind, key, "failed", last_error=error[:2000], code=code)
 
-    def rejected(self, kind: str, key: str, reason: str, stamp: str | None = None) -> None:
+    def rejected(self, kind: str, key: str, reason: str, stamp: str | None = None, code: str = "intercom.refused") -> None:
         """A record that cannot be migrated as it is (its reason goes to the report). `stamp`
         says what was refused (payload and map): the same write is not sent again."""
-        values: dict[str, Any] = {"last_error": reason[:2000]}
+        values: dict[str, Any] = {"last_error": reason[:2000], "code": code}
         if stamp is not None:
             values["payload_hash"] = stamp
         self._outcome(kind, key, "rejected", **values)
 
     def settle(self, kind: str, key: str, status: str, reason: str, phase: str, *, object: str | None = None,
                parent_key: str | None = None, seq: int = 0, intercom_id: str | None = None,
-               outcome: str | None = None) -> None:
+               outcome: str | None = None, code: str | None = None, label: str | None = None) -> None:
         """Record a row that needs no call (skipped by the map, rejected before sending,
         matched to something that exists), so that counts add up."""
+        self.settle_many([Settled(kind, key, status, reason, code, label, parent_key, seq, intercom_id, outcome,
+                                  object)], phase)
+
+    def settle_many(self, rows: Sequence[Settled], phase: str) -> None:
+        """Several settled rows in one transaction (a batch of records the source skips)."""
+        if not rows:
+            return
         now = datetime.now(UTC)
-        row = {"kind": kind, "source_key": key, "status": status, "last_error": reason[:2000] if reason else None,
-               "run_id": self.run_id, "intercom_id": intercom_id, "outcome": outcome, "object": object,
-               "phase": phase, "attempts": 0, "seq": seq, "parent_key": parent_key, "created_at": now,
-               "updated_at": now}
+        values = [{"kind": r.kind, "source_key": r.key, "status": r.status,
+                   "last_error": r.reason[:2000] if r.reason else None, "code": r.code, "label": r.label,
+                   "run_id": self.run_id, "intercom_id": r.intercom_id, "outcome": r.outcome, "object": r.object,
+                   "phase": phase, "attempts": 0, "seq": r.seq, "parent_key": r.parent_key, "created_at": now,
+                   "updated_at": now} for r in rows]
         with self.store.engine.begin() as conn:
             self._flush(conn)
-            conn.execute(_SETTLE, row)
-        if intercom_id and status == "done":
-            self._ids.remember((kind, key), intercom_id)
+            conn.execute(_SETTLE, values)
+        for r in rows:
+            if r.intercom_id and r.status == "done":
+                self._ids.remember((r.kind, r.key), r.intercom_id)
 
     def finished(self, key: str, phase: str, *, object: str, intercom_id: str | None = None,
                  outcome: str | None = None) -> None:
@@ -340,16 +371,16 @@ class Journal:
                 bucket[label] = bucket.get(label, 0) + n
         return result
 
-    def reasons(self, kinds: Iterable[str], statuses: Iterable[str], limit: int = 2000) -> list[Entry]:
+    def reasons(self, kinds: Iterable[str], statuses: Iterable[str], limit: int = 2000, *,
+                run_id: int | None = None, phase: str | None = None) -> list[Entry]:
         """Rows with a reason (rejected, skipped, failed) for the reports."""
+        query = select(JournalEntry).where(JournalEntry.kind.in_(list(kinds)), JournalEntry.status.in_(list(statuses)))
+        if run_id is not None:
+            query = query.where(JournalEntry.run_id == run_id)
+        if phase is not None:
+            query = query.where(JournalEntry.phase == phase)
         with self.store.engine.connect() as conn:
-            rows = conn.execute(
-                select(JournalEntry)
-                .where(JournalEntry.kind.in_(list(kinds)), JournalEntry.status.in_(list(statuses)))
-                .order_by(JournalEntry.id)
-                .limit(limit)
-            )
-            return [_entry(row) for row in rows]
+            return [_entry(row) for row in conn.execute(query.order_by(JournalEntry.id).limit(limit))]
 
     def counts(self, phase: str | None = None) -> dict[str, dict[str, int]]:
         """kind -> status -> rows (for one phase, or all)."""

@@ -21,6 +21,8 @@ from helpmig_tui.pipeline.journal import Entry, Outcome
 from helpmig_tui.pipeline.prepare import match_phase, objects_of, schema_phase
 from helpmig_tui.pipeline.records import (
     CsvSink,
+    count_skipped,
+    reject,
     earlier,
     finished_records,
     for_each_record,
@@ -66,6 +68,19 @@ class LoadResult:
     status: str  # done | gated | cancelled | failed
     reports: list[PhaseReport] = field(default_factory=list)
     message: str = ""
+
+    @property
+    def clean(self) -> bool:
+        """Every phase ran and came out clean: nothing failed, in doubt, queued, unaccounted
+        for, or rejected beyond what the audit foresaw (a phase accepted with --yes is not)."""
+        return self.status == "done" and all(r.clean for r in self.reports)
+
+    def problems(self) -> list[str]:
+        """What keeps the run from being clean, phase by phase."""
+        out = [f"{r.phase}: {p}" for r in self.reports for p in r.problems]
+        if self.status != "done" and self.message:
+            out.insert(0, self.message)
+        return out
 
 
 class Loader:
@@ -161,6 +176,8 @@ class Loader:
             if ctx.options.sample is None and ctx.options.since is None:
                 for part in parts:
                     await self._orphans(part, trackers[part])
+            for obj, counted in ((conv, tracker), *trackers.items()):
+                await count_skipped(ctx, obj, counted)
             ctx.tick(force=True)
 
     async def _threads(self, conv: str, parts: list[str]) -> AsyncIterator[list[Record]]:
@@ -221,8 +238,13 @@ class Loader:
                 tracker.read += n
                 ctx.count(tracker, earlier(outcome), n)
             return
+        conversation = ctx.mmap.object_map(part).parent  # type: ignore[union-attr]
         async for batch in ctx.reader.batches(part, batch_size=500):
             known = ctx.journal.entries("part", [jkey(part, r.key) for r in batch])
+            unknown = [r for r in batch if jkey(part, r.key) not in known]
+            parents = {r.parent_key for r in unknown if r.parent_key}
+            present = {r.key for r in await ctx.reader.get(conversation, sorted(parents))} if parents and conversation \
+                else set()
             for record in batch:
                 entry = known.get(jkey(part, record.key))
                 if entry is not None and entry.parent_key is not None:
@@ -231,9 +253,14 @@ class Loader:
                 if entry is not None:
                     ctx.count(tracker, earlier(Outcome(entry.status, entry.intercom_id, entry.outcome)))
                     continue
-                reason = f"its conversation ({record.parent_key}) is not in the source"
-                ctx.journal.settle("part", jkey(part, record.key), "rejected", reason, ctx.phase, object=part)
-                ctx.count(tracker, Written("rejected", reason=reason))
+                if record.parent_key in present:  # its ticket is there but was not loaded: it waits, never rejected
+                    status, code = "failed", "conversation.waiting"
+                    reason = f"waiting for its conversation ({record.parent_key}), which this run did not load"
+                else:
+                    status, code = "rejected", "part.conversation_missing"
+                    reason = f"its conversation ({record.parent_key}) is not in the source"
+                ctx.journal.settle("part", jkey(part, record.key), status, reason, ctx.phase, object=part, code=code)
+                ctx.count(tracker, Written(status, reason=reason, code=code))
         ctx.journal.finished(done, ctx.phase, object=part)
 
     def _limited(self, obj: str) -> int | None:
@@ -247,9 +274,7 @@ class Loader:
                 reason = "no custom object type chosen for it in the map"
 
                 async def refuse(record: Record, obj: str = obj) -> Written:
-                    self.ctx.journal.settle("custom_object", jkey(obj, record.key), "rejected", reason,
-                                            self.ctx.phase, object=obj)
-                    return Written("rejected", reason=reason)
+                    return reject(self.ctx, "custom_object", obj, record, reason, "map.custom_object_type_missing")
 
                 await for_each_record(self.ctx, obj, refuse, self.totals.get(obj))
                 continue

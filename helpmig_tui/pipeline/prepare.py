@@ -26,7 +26,7 @@ from helpmig_tui.mapping.schema_plan import PlannedAttribute
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.context import LoadContext, Written
 from helpmig_tui.pipeline.journal import payload_hash
-from helpmig_tui.pipeline.records import for_each_record, mapped
+from helpmig_tui.pipeline.records import count_skipped, for_each_record, mapped, reject
 from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey
 from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import Project
@@ -107,13 +107,14 @@ async def match_phase(ctx: LoadContext, directory: Directory, totals: dict[str, 
                 match = match_record(kind, obj, record, ctx.mmap, directory, resolutions)
                 key = jkey(obj, record.key)
                 if match.how == "skipped":
-                    ctx.journal.settle(kind, key, "skipped", "the operator chose to skip it", ctx.phase, object=obj)
-                    return Written("skipped")
+                    ctx.journal.settle(kind, key, "skipped", "the operator chose to skip it", ctx.phase, object=obj,
+                                       code="operator.skipped")
+                    return Written("skipped", code="operator.skipped")
                 if match.intercom_id is None:
                     who = match.email or match.name or record.key
                     reason = f"no Intercom {kind} matches {who}: match it, pick a fallback admin, or skip it"
-                    ctx.journal.settle(kind, key, "pending", reason, ctx.phase, object=obj)
-                    return Written("queued", reason=reason)
+                    ctx.journal.settle(kind, key, "pending", reason, ctx.phase, object=obj, code=f"{kind}.unmatched")
+                    return Written("queued", reason=reason, code=f"{kind}.unmatched")
                 ctx.journal.settle(kind, key, "done", f"matched by {match.how}", ctx.phase, object=obj,
                                    intercom_id=match.intercom_id, outcome="matched")
                 return Written("done", match.intercom_id, "matched")
@@ -162,9 +163,10 @@ async def _settle_attribute(ctx: LoadContext, kind: str, attribute: PlannedAttri
         return await _create_attribute(ctx, kind, key, attribute)
     reason = f"{attribute.model} attribute {attribute.name}: {attribute.status} (see the schema plan)"
     status = "skipped" if attribute.status == "manual" else "rejected"
-    ctx.journal.settle(kind, key, status, reason, ctx.phase, object="(attributes)")
+    code = f"attribute.{attribute.status}"
+    ctx.journal.settle(kind, key, status, reason, ctx.phase, object="(attributes)", code=code)
     ctx.event("warning", reason)
-    return Written(status, reason=reason)
+    return Written(status, reason=reason, code=code)
 
 
 async def _unarchive_attribute(ctx: LoadContext, kind: str, key: str, attribute: PlannedAttribute) -> Written:
@@ -182,13 +184,11 @@ async def _tag_record(ctx: LoadContext, resolver: Resolver, obj: str, record: Re
     m = mapped(ctx, obj, record)
     name = str(m.standard.get("name") or "").strip()
     if not m.ok or not name:
-        reason = m.rejected or "a tag with no name"
-        ctx.journal.settle("tag", jkey(obj, record.key), "rejected", reason, ctx.phase, object=obj)
-        return Written("rejected", reason=reason)
+        return reject(ctx, "tag", obj, record, m.rejected or "a tag with no name", m.rejected_code or "tag.name_missing")
     tag_id = await resolver.tag(name)
     entry = ctx.journal.get("tag", name.casefold())
     if tag_id is None or entry is None:
-        return Written("failed", reason=f"tag {name!r} could not be created")
+        return Written("failed", reason=f"tag {name!r} could not be created", code="intercom.failed")
     return Written("done", tag_id, entry.outcome)
 
 
@@ -254,14 +254,14 @@ async def _collections(ctx: LoadContext, resolver: Resolver, obj: str, total: in
         tracker.read += 1
         ctx.count(tracker, await write_collection(ctx, resolver, obj, record))
         ctx.tick()
+    await count_skipped(ctx, obj, tracker)
     ctx.tick(force=True)
 
 
 async def write_collection(ctx: LoadContext, resolver: Resolver, obj: str, record: Record) -> Written:
     m = mapped(ctx, obj, record)
     if not m.ok:
-        ctx.journal.settle("collection", jkey(obj, record.key), "rejected", m.rejected or "", ctx.phase, object=obj)
-        return Written("rejected", reason=m.rejected or "")
+        return reject(ctx, "collection", obj, record, m.rejected or "", m.rejected_code)
     parent = await resolver.collection(m, "parent") if "parent" in m.references else None
     body = CollectionCreate(name=str(m.standard["name"]), description=m.standard.get("description"), parent_id=parent)
     return await _create_collection(ctx, jkey(obj, record.key), obj, body)

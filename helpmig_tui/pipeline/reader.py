@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
 
-from connectors.base import AttachmentRef, Record, Source
+from connectors.base import AttachmentRef, Record, Skipped, Source
 
 T = TypeVar("T")
 _DONE = object()
@@ -56,6 +56,20 @@ class SourceReader:
                     yield batch
                 if limit is not None and seen >= limit:
                     return
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                await self.call(close)
+
+    async def skipped(self, obj: str) -> AsyncIterator[tuple[str, list[Skipped]]]:
+        """(reason, batch) of the records the source's default read leaves out."""
+        iterator = await self.call(lambda: iter(self.source.skipped(obj)))
+        try:
+            while True:
+                item = await self.call(next, iterator, _DONE)
+                if item is _DONE:
+                    return
+                yield item
         finally:
             close = getattr(iterator, "close", None)
             if close is not None:

@@ -26,7 +26,7 @@ from helpmig_tui.audit import EMAIL_RE
 from helpmig_tui.mapping.apply import MappedRecord, apply_map
 from helpmig_tui.mapping.transforms import Flag
 from helpmig_tui.pipeline.context import LOOKUP, LoadContext, Lookup, ObjectProgress, Written
-from helpmig_tui.pipeline.journal import Entry, Outcome, payload_hash
+from helpmig_tui.pipeline.journal import Entry, Outcome, Settled, payload_hash
 from helpmig_tui.pipeline.resolver import Resolver, jkey
 from helpmig_tui.state.models import FINISHED
 
@@ -75,8 +75,37 @@ async def for_each_record(ctx: LoadContext, obj: str, handler: Handler, total: i
                     continue
                 await slots.acquire()
                 group.create_task(one(record))
+    await count_skipped(ctx, obj, tracker)
     ctx.tick(force=True)
     return tracker
+
+
+SKIP_REASONS = {
+    "deleted": "deleted in the source",
+    "spam": "marked as spam in the source",
+    "draft": "a draft, never sent",
+    "private": "private (agents only) in the source",
+    "of_skipped_parent": "its ticket is skipped",
+    "of_skipped_ticket": "its ticket is skipped",
+}
+
+
+async def count_skipped(ctx: LoadContext, obj: str, tracker: ObjectProgress) -> None:
+    """The records the source holds but the scope leaves out (deleted, spam, drafts, ...):
+    journaled as skipped with their reason and counted in, so what the source holds adds
+    up. Only in a full load (a sample or a delta reads part of the source)."""
+    if ctx.options.sample is not None or ctx.options.delta:
+        return
+    async for reason, batch in ctx.reader.skipped(obj):
+        code = f"source.skipped_{reason}"
+        why = SKIP_REASONS.get(reason, reason.replace("_", " "))
+        ctx.journal.settle_many([Settled("skip", jkey(obj, item.key), "skipped", why, code, item.number, object=obj)
+                                 for item in batch], ctx.phase)
+        tracker.read += len(batch)
+        tracker.skipped += len(batch)
+        if tracker.total is not None:
+            tracker.total += len(batch)
+        ctx.tick()
 
 
 def mapped(ctx: LoadContext, obj: str, record: Record) -> MappedRecord:
@@ -88,9 +117,14 @@ def semantic_hash(m: MappedRecord) -> str:
     return payload_hash([m.standard, m.attributes, sorted(m.tags), m.notes, m.references])
 
 
-def reject(ctx: LoadContext, kind: str, obj: str, key: str, reason: str, **extra: Any) -> Written:
-    ctx.journal.settle(kind, jkey(obj, key), "rejected", reason, ctx.phase, object=obj, **extra)
-    return Written("rejected", reason=reason)
+def reject(ctx: LoadContext, kind: str, obj: str, record: Record, reason: str, code: str | None,
+           label: str | None = None, **extra: Any) -> Written:
+    """A record that cannot be loaded, journaled with its reason, the reason's code and
+    what people call it (the record's number, or `label`: a message's ticket)."""
+    code = code or "map.rejected"
+    ctx.journal.settle(kind, jkey(obj, record.key), "rejected", reason, ctx.phase, object=obj, code=code,
+                       label=label or ctx.label(obj, record), **extra)
+    return Written("rejected", reason=reason, code=code)
 
 
 @dataclass
@@ -111,7 +145,7 @@ def prepare(ctx: LoadContext, kind: str, obj: str, record: Record) -> Prepared |
     key = jkey(obj, record.key)
     if not m.ok:
         ctx.journal.reopen(key)  # a delta of a record that no longer maps
-        return reject(ctx, kind, obj, record.key, m.rejected or "")
+        return reject(ctx, kind, obj, record, m.rejected or "", m.rejected_code)
     entry = ctx.journal.get(kind, key)
     digest = semantic_hash(m)
     redo = ctx.options.delta and entry is not None and entry.status == "done" and entry.payload_hash != digest
@@ -153,6 +187,7 @@ async def write_company(ctx: LoadContext, obj: str, record: Record) -> Written:
         return found.id if found else None
 
     written = await ctx.write(kind="company", key=key, obj=obj, send=send, find=find, payload_hash=digest,
+                              label=ctx.label(obj, record),
                               entry=entry, redo=redo)
     if written.ok and s.get("name"):
         ctx.journal.settle("company_name", str(s["name"]).strip().casefold(), "done", "", ctx.phase,
@@ -199,6 +234,7 @@ async def write_contact(ctx: LoadContext, resolver: Resolver, obj: str, record: 
         return found.id if found else None
 
     written = await ctx.write(kind="contact", key=key, obj=obj, send=send, find=find, payload_hash=digest,
+                              label=ctx.label(obj, record),
                               entry=entry, redo=redo)
     if not written.ok:
         ctx.journal.reopen(key)
@@ -283,7 +319,7 @@ async def write_article(ctx: LoadContext, resolver: Resolver, obj: str, record: 
     m = mapped(ctx, obj, record)
     key = jkey(obj, record.key)
     if not m.ok:
-        return reject(ctx, "article", obj, record.key, m.rejected or "")
+        return reject(ctx, "article", obj, record, m.rejected or "", m.rejected_code)
     s = m.standard
     author = resolver.admin(m, "author") or ctx.acting_admin
     collection = await resolver.collection(m)
@@ -305,14 +341,15 @@ async def write_article(ctx: LoadContext, resolver: Resolver, obj: str, record: 
                 return article.id
         return None
 
-    return await ctx.write(kind="article", key=key, obj=obj, send=send, find=find, payload_hash=semantic_hash(m))
+    return await ctx.write(kind="article", key=key, obj=obj, send=send, find=find, payload_hash=semantic_hash(m),
+                           label=ctx.label(obj, record))
 
 
 async def write_custom_object(ctx: LoadContext, obj: str, record: Record, object_type: str) -> Written:
     m = mapped(ctx, obj, record)
     key = jkey(obj, record.key)
     if not m.ok:
-        return reject(ctx, "custom_object", obj, record.key, m.rejected or "")
+        return reject(ctx, "custom_object", obj, record, m.rejected or "", m.rejected_code)
     body = CustomObjectUpsert(
         external_id=m.source_id, external_created_at=m.standard.get("external_created_at"),
         external_updated_at=m.standard.get("external_updated_at"),
@@ -327,7 +364,8 @@ async def write_custom_object(ctx: LoadContext, obj: str, record: Record, object
         found = await ctx.client.custom_objects.find_by_external_id(object_type, m.source_id)
         return found.id if found else None
 
-    return await ctx.write(kind="custom_object", key=key, obj=obj, send=send, find=find, payload_hash=semantic_hash(m))
+    return await ctx.write(kind="custom_object", key=key, obj=obj, send=send, find=find, payload_hash=semantic_hash(m),
+                           label=ctx.label(obj, record))
 
 
 # -- supplementary CSVs ---------------------------------------------------------------

@@ -1,11 +1,22 @@
-"""The reconciliation report that closes each phase: per object, in = created + updated +
-skipped + rejected + failed + in doubt + queued, with every reason counted and the
-affected records listed in a CSV."""
+"""The reconciliation report that closes each phase, and its verdict.
+
+Per object: in = created + updated/matched + skipped + rejected + failed + in doubt +
+queued, every reason counted with its code and the affected records listed (by the number
+people know them by, the internal key beside it) in a CSV. "Skipped" counts what the
+source holds and the scope leaves out (deleted, spam, drafts, ...), read from the source.
+
+The verdict: a phase is clean only when nothing failed, nothing is in doubt or queued,
+every record is accounted for, and every rejection is explained by a class of record the
+audit predicted (its finding code), with rejections at most the operator's share of the
+phase's records (2% by default) and never every record of an object. Anything else stops
+at the gate, with the reasons ranked by count.
+"""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +26,20 @@ from helpmig_tui.reports import write_csv, write_text
 
 COLUMNS = ("read", "created", "updated", "skipped", "rejected", "failed", "in_doubt", "queued")
 REASON_STATUSES = ("rejected", "skipped", "failed", "pending", "in_flight")
+DEFAULT_MAX_REJECTED = 0.02  # share of a phase's records that predicted rejections may reach
 _KEYS = re.compile(r"\((?:[^()]*\d[^()]*)\)")  # "(123)", "(tickets:9)": one reason, many records
+SAMPLE = 5
+
+
+@dataclass
+class Reason:
+    kind: str
+    status: str
+    code: str
+    reason: str
+    count: int
+    explained: bool | None = None  # for rejections: did the audit predict this class?
+    examples: list[str] = field(default_factory=list)  # the records, as people know them
 
 
 @dataclass
@@ -23,13 +47,15 @@ class PhaseReport:
     run_id: int
     phase: str
     objects: list[ObjectProgress]
-    reasons: list[tuple[str, str, str, int]] = field(default_factory=list)  # (kind, status, reason, count)
-    rows: list[tuple[str, str, str, str, str]] = field(default_factory=list)  # kind, object, key, status, reason
+    reasons: list[Reason] = field(default_factory=list)
+    rows: list[tuple[str, str, str, str, str, str, str]] = field(default_factory=list)
+    # kind, object, key, number, status, code, reason
+    problems: list[str] = field(default_factory=list)  # why the phase is not clean, most records first
     finished_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def clean(self) -> bool:
-        return all(o.clean for o in self.objects)
+        return not self.problems
 
     def totals(self) -> dict[str, int]:
         out = {c: sum(getattr(o, c) for o in self.objects) for c in COLUMNS}
@@ -46,26 +72,71 @@ class PhaseReport:
         return ", ".join(parts)
 
 
+def label(key: str, number: str | None) -> str:
+    """A record as people know it: its number, with the internal key beside it."""
+    return f"#{number} ({key})" if number else key
+
+
+def verdict(objects: Iterable[ObjectProgress], reasons: list[Reason], max_rejected: float) -> list[str]:
+    """Why the phase is not clean (empty when it is), most records first."""
+    objects = list(objects)
+    problems: list[tuple[int, str]] = []
+    for o in objects:
+        for column, words in (("failed", "failed"), ("in_doubt", "in doubt (outcome unknown)"),
+                              ("queued", "waiting for the operator"), ("unexplained", "not accounted for")):
+            n = getattr(o, column)
+            if n:
+                problems.append((n, f"{o.object}: {n} {words}"))
+        loadable = o.read - o.skipped
+        if o.rejected and o.rejected == loadable:
+            problems.append((o.rejected, f"{o.object}: every record was rejected ({o.rejected})"))
+    for r in reasons:
+        if r.status == "rejected" and r.explained is False:
+            problems.append((r.count, f"{r.count} {r.kind} rejected for a reason the audit did not predict "
+                                      f"[{r.code}]: {r.reason}"))
+    records = sum(o.read - o.skipped for o in objects)
+    rejected = sum(o.rejected for o in objects)
+    if records and rejected > max_rejected * records:
+        problems.append((rejected, f"{rejected} of {records} records rejected ({rejected / records:.1%}), over the "
+                                   f"{max_rejected:.0%} the operator allows"))
+    return [text for _, text in sorted(problems, key=lambda p: -p[0])]
+
+
 def build_report(ctx: LoadContext, phase: str) -> PhaseReport:
     from helpmig_tui.pipeline.loader import PHASE_KINDS
 
     report = PhaseReport(ctx.runlog.run_id, phase, [p for p in ctx.progress.values() if p.phase == phase])
     entries = ctx.journal.reasons(PHASE_KINDS[phase], REASON_STATUSES, limit=100_000)
-    grouped: Counter[tuple[str, str, str]] = Counter()
+    entries += ctx.journal.reasons(("skip",), ("skipped",), limit=1_000_000, run_id=ctx.runlog.run_id, phase=phase)
+    grouped: Counter[tuple[str, str, str, str]] = Counter()
+    examples: dict[tuple[str, str, str, str], list[str]] = {}
     for entry in entries:
         reason = entry.last_error or ("written, outcome not confirmed" if entry.status == "in_flight" else "")
-        grouped[(entry.kind, entry.status, _KEYS.sub("(…)", reason)[:160])] += 1
-        report.rows.append((entry.kind, entry.object or "", entry.source_key, entry.status, reason))
-    report.reasons = [(k, s, r, n) for (k, s, r), n in grouped.most_common()]
+        code = entry.code or ("intercom.in_doubt" if entry.status == "in_flight" else "")
+        kind = entry.object if entry.kind == "skip" else entry.kind
+        group = (kind or entry.kind, entry.status, code, _KEYS.sub("(…)", reason)[:160])
+        grouped[group] += 1
+        shown = label(entry.source_key.split(":", 1)[-1], entry.label)
+        if len(examples.setdefault(group, [])) < SAMPLE:
+            examples[group].append(shown)
+        report.rows.append((entry.kind, entry.object or "", entry.source_key, entry.label or "", entry.status, code,
+                            reason))
+    report.reasons = [
+        Reason(k, s, c, r, n, explained=(c in ctx.predicted) if s == "rejected" else None, examples=examples[(k, s, c, r)])
+        for (k, s, c, r), n in grouped.most_common()
+    ]
+    report.problems = verdict(report.objects, report.reasons, ctx.max_rejected)
     return report
 
 
 def markdown(ctx: LoadContext, report: PhaseReport) -> str:
-    verdict = "clean: the next phase may start" if report.clean else "NOT CLEAN: the next phase waits"
+    verdict_line = "clean: the next phase may start" if report.clean else "NOT CLEAN: the next phase waits"
     lines = [
-        f"# Phase {report.phase} (run {report.run_id}) — {verdict}",
+        f"# Phase {report.phase} (run {report.run_id}) — {verdict_line}",
         "",
         f"Project {ctx.project}, finished {report.finished_at:%Y-%m-%d %H:%M:%S} UTC.",
+        "",
+        "In = created + updated/matched + skipped + rejected + failed + in doubt + queued.",
         "",
         "| Object | In | Created | Updated/matched | Skipped | Rejected | Failed | In doubt | Queued | Unexplained |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -78,9 +149,15 @@ def markdown(ctx: LoadContext, report: PhaseReport) -> str:
     earlier = sum(o.earlier for o in report.objects)
     if earlier:
         lines += ["", f"{earlier} of the created or updated records were written by an earlier run (resumed)."]
+    if report.problems:
+        lines += ["", "## Why the phase is not clean", ""] + [f"- {p}" for p in report.problems]
     if report.reasons:
-        lines += ["", "## Reasons", "", "| What | Status | Reason | Records |", "|---|---|---|---:|"]
-        lines += [f"| {k} | {s} | {r.replace('|', '/')} | {n} |" for k, s, r, n in report.reasons[:200]]
+        lines += ["", "## Reasons", "", "| What | Status | Code | Predicted by the audit | Reason | Records | e.g. |",
+                  "|---|---|---|---|---|---:|---|"]
+        for r in report.reasons[:200]:
+            predicted = "" if r.explained is None else ("yes" if r.explained else "**no**")
+            lines.append(f"| {r.kind} | {r.status} | {r.code} | {predicted} | {r.reason.replace('|', '/')} | {r.count} "
+                         f"| {', '.join(r.examples)} |")
         lines += ["", "Every record with a reason is listed in the CSV beside this report."]
     return "\n".join(lines) + "\n"
 
@@ -90,5 +167,6 @@ def write_report(ctx: LoadContext, report: PhaseReport) -> Path:
     stem = f"run-{report.run_id}-{position}-{report.phase}"
     path = write_text(ctx.reports_dir / f"{stem}.md", markdown(ctx, report))
     if report.rows:
-        write_csv(ctx.reports_dir / f"{stem}-records.csv", ("kind", "object", "key", "status", "reason"), report.rows)
+        write_csv(ctx.reports_dir / f"{stem}-records.csv", ("kind", "object", "key", "number", "status", "code",
+                                                             "reason"), report.rows)
     return path

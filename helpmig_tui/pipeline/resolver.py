@@ -110,6 +110,21 @@ class Resolver:
             return await self.contact_by_email(self.fallback_contact)
         return found
 
+    def contact_failure(self, mapped: MappedRecord) -> tuple[str, str]:
+        """Why the requester has no contact id: (reason, code), the code the audit gives that
+        class of record (an invalid email, a requester missing from the source, ...)."""
+        value = mapped.references.get("contact") or mapped.references.get("placeholder_contact")
+        if value is None:
+            return "the record names no requester", "conversation.requester_missing"
+        refers_to, match = self._target(mapped, "contact")
+        if match == "email" or "contact" not in mapped.references:
+            return f"{value!r} is not a valid email address", "contact.email_invalid"
+        for obj in [refers_to] if refers_to else self._objects_of[TargetKind.CONTACT]:
+            entry = self.journal.get("contact", jkey(obj, value))
+            if entry is not None and entry.status in ("rejected", "failed"):
+                return entry.last_error or f"its contact was {entry.status}", entry.code or "contact.rejected"
+        return "the requester is not in the source", "reference.missing"
+
     async def contact_by_email(self, email: str) -> str | None:
         email = email.strip().casefold()
         found = self.journal.intercom_id("contact_email", email)

@@ -24,7 +24,7 @@ from helpmig_tui.pipeline.context import Observer
 from helpmig_tui.pipeline.control import RunControl
 from helpmig_tui.pipeline.journal import Entry, Journal
 from helpmig_tui.state import ProjectStore
-from helpmig_tui.state.models import FINISHED, JournalEntry, Run
+from helpmig_tui.state.models import FINISHED, JournalEntry, Project, Run
 
 CHANGED_SLACK = timedelta(minutes=2)  # clocks and Intercom's own bookkeeping
 CONCURRENCY = 16
@@ -118,7 +118,15 @@ class Rollback:
             self.journal.flush()
             if self.observer is not None and entries:
                 self.observer.event("info", f"rollback: {len(entries)} {kinds[-1]} rows handled")
+        if self.run_ids is None and self.report.clean and not self.report.changed:
+            self._stage("rolled_back")  # nothing of the project is left in Intercom
         return self.report
+
+    def _stage(self, stage: str) -> None:
+        with self.store.session() as session:
+            project = session.get(Project, 1)
+            if project is not None:
+                project.stage = stage
 
     async def _remove(self, entry: Entry, action: str) -> None:
         remove = self._remover(entry)

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 
-from connectors.base import Source
+from connectors.base import Source, number_field_of
 from connectors.intercom import IntercomClient
-from helpmig_tui.audit_store import open_blockers, source_objects
+from helpmig_tui.audit_store import findings, open_blockers, source_objects
 from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.mapping.versions import require_confirmed_version
@@ -51,6 +51,13 @@ class Destination:
     base_url: str
     token: str
     transport: httpx.AsyncBaseTransport | None = None
+
+
+def rejection_threshold(store: ProjectStore) -> float:
+    """The share of a phase's records that foreseen rejections may reach (project setting)."""
+    from helpmig_tui.pipeline.report import DEFAULT_MAX_REJECTED
+
+    return float((store.project().settings or {}).get("max_rejected", DEFAULT_MAX_REJECTED))
 
 
 def destination(store: ProjectStore, settings: Settings, secrets: Secrets,
@@ -96,7 +103,10 @@ class PipelineSession:
         me = await self.client.me()
         self.acting_admin = me.id
         self.directory = Directory(await self.client.admins.list(), await self.client.teams.list())
-        self.totals = {o.name: o.count for o in source_objects(self.store)}
+        inventory = source_objects(self.store)
+        self.totals = {o.name: o.count for o in inventory}
+        self.number_fields = {o.name: name for o in inventory
+                              if (name := number_field_of([f["name"] for f in o.fields or []]))}
         self.lookups = await self._lookups()
         self.schema = await workspace_schema(self.client, self.store, self.mmap)
         self.attributes = AttributeBook(self.schema, self.client)
@@ -135,7 +145,9 @@ class PipelineSession:
             store=self.store, project=self.project, reports_dir=self.paths.reports_dir(self.project),
             mmap=self.mmap, client=self.client, reader=self.reader, journal=journal, runlog=runlog,
             control=self.control, observer=self.observer, options=options, acting_admin=self.acting_admin,
-            map_hash=self.map_hash, attributes=self.attributes, schema_tags=list(self.schema.tags), lookups=self.lookups,
+            map_hash=self.map_hash, number_fields=self.number_fields, attributes=self.attributes,
+            predicted=frozenset(f.code for f in findings(self.store)),
+            max_rejected=options.max_rejected if options.max_rejected is not None else rejection_threshold(self.store), schema_tags=list(self.schema.tags), lookups=self.lookups,
         )
         resolver = Resolver(self.mmap, journal, self.directory)
         resolver.test_contact = options.test_contact
@@ -204,9 +216,14 @@ class PipelineSession:
                    "message": result.message}
         if result.status == "done":
             runlog.finish("done", summary)
-            self._set_stage({"sample": "sampled", "load": "loaded"}.get(kind))
+            if kind == "load":
+                self._set_stage("loaded" if result.clean else "partially_loaded")
+            elif kind == "sample":
+                self._set_stage("sampled")
         else:
             runlog.finish("paused", summary)  # a gated run resumes once the operator acts
+            if kind == "load":
+                self._set_stage("partially_loaded")
         return result
 
     async def plan(self) -> Plan:
@@ -227,8 +244,12 @@ class PipelineSession:
     async def validate(self, sample: int = 50, *, seed: int | None = None, sample_run_only: bool = False) -> ValidationResult:
         run_ids = sample_runs(self.store) if sample_run_only else None
         journal = Journal(self.store, None)
-        return await Validator(self.store, self.mmap, self.reader, self.client, journal, self.lookups,
-                               self.attributes).run(sample, seed=seed, run_ids=run_ids)
+        resolver = Resolver(self.mmap, journal, self.directory)
+        result = await Validator(self.store, self.mmap, self.reader, self.client, journal, self.lookups,
+                                 self.attributes, resolver).run(sample, seed=seed, run_ids=run_ids)
+        if result.passed and not sample_run_only and self.store.project().stage == "loaded":
+            self._set_stage("validated")
+        return result
 
     def rollback(self, *, sample_only: bool, include_changed: bool = False) -> Rollback:
         """The rollback of everything, or of the sample runs only; `.planned()` before `.run()`."""

@@ -100,8 +100,18 @@ def _v3_to_v4(conn: Connection) -> None:
         conn.execute(text(statement))
 
 
+def _v4_to_v5(conn: Connection) -> None:
+    """Journal rows carry the code of their reason (rejections are matched to what the audit
+    predicted) and the number people know the record by (a ticket or work order number)."""
+    for statement in (
+        "ALTER TABLE journal ADD COLUMN code VARCHAR(64)",
+        "ALTER TABLE journal ADD COLUMN label VARCHAR(128)",
+    ):
+        conn.execute(text(statement))
+
+
 # STEPS[i] upgrades version i+1 to i+2.
-STEPS: list[Callable[[Connection], None]] = [_v1_to_v2, _v2_to_v3, _v3_to_v4]
+STEPS: list[Callable[[Connection], None]] = [_v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5]
 LATEST = len(STEPS) + 1
 
 

@@ -82,6 +82,13 @@ class Contacts:
         extra: dict[str, Any] | None = {"sort": sort} if sort else None
         return pagination.body_cursor(self._session, "contacts.search", "/contacts/search", query, "data", Contact, per_page, extra)
 
+    async def count(self, query: Query) -> int:
+        """How many contacts match a query (search's `total_count`; new contacts count after minutes)."""
+        body = {"query": query, "pagination": {"per_page": 1}}
+        data = (await self._session.send(Call("contacts.search", "POST", "/contacts/search", idempotent=True,
+                                              body=body))).json()
+        return int(data.get("total_count") or 0)
+
     def list(self, *, per_page: int = 50) -> AsyncIterator[Contact]:
         return pagination.query_cursor(self._session, "contacts.list", "/contacts", per_page, "data", Contact)
 
