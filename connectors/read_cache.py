@@ -88,13 +88,6 @@ class ReadCache:
             found = self._conn().execute("SELECT data FROM rows WHERE key = ? AND grp = ? ORDER BY id", (key, grp)).fetchall()
         return [json.loads(data) for (data,) in found]
 
-    def groups(self, key: str) -> dict[str, int]:
-        """Rows per group of a completed key."""
-        with self._lock:
-            found = self._conn().execute("SELECT grp, COUNT(*) FROM rows WHERE key = ? AND grp IS NOT NULL GROUP BY grp",
-                                         (key,)).fetchall()
-        return dict(found)
-
     def _insert(self, batch: list[tuple[str, str | None, str]]) -> None:
         if batch:
             with self._lock:

@@ -52,8 +52,12 @@ class EntryRule:
 def describe(data: dict[str, Any], who: Person, technicians: Directory, requesters: Directory, rule: EntryRule,
              listed_as_note: bool) -> str:
     """Fill an entry's author and side fields; returns its kind."""
-    technician = technicians.match(who)
-    requester = None if technician else requesters.match(who)
+    if who.side == "requester":  # the entry says so: a requester who shares a technician's email stays one
+        requester = requesters.match(who)
+        technician = None if requester else technicians.match(who)
+    else:
+        technician = technicians.match(who)
+        requester = None if technician else requesters.match(who)
     data["author_id"] = who.key
     data["author_name"] = data.get("author_name") or who.name
     data["author_email"] = data.get("author_email") or who.email

@@ -7,7 +7,7 @@ incident's detail carries the tenant's users and teams (`options.users`,
 requester. So technicians, teams and requesters can always be taken from the incidents.
 An entry's writer is found under the documented and the usual names (`created_by`,
 `creator_info`, `author`, ...), as a dict or a bare id; it is matched to a technician
-or a requester by case-folded email first, by id only where the id says whose it is.
+or a requester by id where the entry says whose id it is, else by case-folded email.
 """
 
 from __future__ import annotations
@@ -95,11 +95,12 @@ class Directory:
                 self.by_email.setdefault(email.strip().casefold(), key)
 
     def match(self, who: Person) -> str | None:
-        """The key of this side's person who wrote it, or None."""
+        """The key of this side's person who wrote it, or None: by id when the entry says it is
+        this side's id, else by case-folded email."""
+        if who.key and who.side == self.side and who.key in self.by_key:
+            return who.key
         if who.email and (key := self.by_email.get(who.email.strip().casefold())):
             return key
-        if who.key and who.side == self.side:
-            return self.by_key.get(who.key)
         return None
 
     def __len__(self) -> int:

@@ -279,7 +279,7 @@ class Itsm365Source(Source):
                                         cls_name, "grant the REST employee read access to this class if it matters")
                 else:
                     self.report_problem("source.object_absent", Severity.INFO,
-                                        f"the tenant has no class {cls['fqn']} (HTTP {exc.status}): nothing to migrate from it",
+                                        f"the tenant has no class {cls['fqn']} (HTTP {exc.status}): nothing is migrated from it",
                                         cls_name, "set its fqn in the layout if the tenant names it differently")
         self._available[cls_name] = present
         return present

@@ -162,8 +162,8 @@ class InfraonTenant:
             for c in range(rnd.randint(0, 5)):
                 entry_id += 1
                 when = created + timedelta(minutes=30 * (c + 1))
-                from_requester = c % 3 == 0
-                kind = "Email" if from_requester else ["Reply", "Add Notes", "Status Change"][c % 3]
+                kind = ["Email", "Reply", "Add Notes", "Email", "Status Change", "Reply"][c]
+                from_requester = kind == "Email"
                 if i % 13 == 6 and c == 1:
                     kind = "Priority Change"
                 who = req if from_requester else agent

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import functools
 import json
 import random
 import re
@@ -76,6 +77,7 @@ class NaumenTenant:
         self.file_bytes: dict[str, bytes] = {}
         self.requests: list[httpx.Request] = []
         self.type_counts: dict[str, int] = {}
+        self._by_source: dict[str, dict[str, list[dict]]] = {}
         self.truth = GroundTruth("itsm365")
         self._serial = 5000
         self._zone = ZoneInfo(ZONE)
@@ -277,11 +279,22 @@ class NaumenTenant:
             conditions = json.loads(request.content)
         else:
             conditions = {}
-        found = [o for o in self.objects[cls] if ("$" not in fqn or o["metaClass"] == fqn) and self._matches(o, conditions)]
+        pool = self.objects[cls]
+        if set(conditions) == {"source"} and self.behaviour.source_filter:  # an index, so large tenants stay quick
+            pool = self._owned(cls).get(str(conditions["source"]), [])
+        found = [o for o in pool if ("$" not in fqn or o["metaClass"] == fqn) and self._matches(o, conditions)]
         if self.behaviour.max_results is not None:
             found = found[: self.behaviour.max_results]
         rows = [self._project(o, attrs) for o in found]
         return json_response(200, {"value": rows, "Count": len(rows)} if self.behaviour.envelope else rows)
+
+    def _owned(self, cls: str) -> dict[str, list[dict]]:
+        if cls not in self._by_source:
+            index: dict[str, list[dict]] = {}
+            for obj in self.objects[cls]:
+                index.setdefault(str(obj.get("source")), []).append(obj)
+            self._by_source[cls] = index
+        return self._by_source[cls]
 
     def _matches(self, obj: dict, conditions: dict) -> bool:
         for attr, expected in conditions.items():
@@ -292,8 +305,8 @@ class NaumenTenant:
             if between:
                 if not value:
                     return False
-                low, high = (datetime.strptime(x.strip(), DATE) for x in between.groups())
-                if not low <= datetime.strptime(value, DATE) <= high:
+                low, high = (_parse(x.strip()) for x in between.groups())
+                if not low <= _parse(value) <= high:
                     return False
                 continue
             if isinstance(value, dict):
@@ -313,6 +326,11 @@ class NaumenTenant:
         out = {"UUID": obj["UUID"]}
         out.update({a: obj[a] for a in attrs if a in obj})
         return out
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse(value: str) -> datetime:
+    return datetime.strptime(value, DATE)
 
 
 def _decode(raw: str) -> dict:
