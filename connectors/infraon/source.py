@@ -42,7 +42,7 @@ from connectors.base import (
     SourceSchema,
 )
 from connectors.finding_tally import FindingTally, batched
-from connectors.http_session import HttpStatusError, RetryPolicy
+from connectors.http_session import RetryPolicy
 from connectors.infraon.client import AUTH_STYLES, InfraonClient, record_id
 from connectors.infraon.endpoints import ABSENT, DERIVED, DERIVED_FROM, ENTRY_FIELDS, TYPES, merge_endpoints
 from connectors.infraon.entries import DEFAULT_SYSTEM_TYPES, SYSTEM_RULES, EntryRule, describe, has_text, parse_type_list

@@ -179,6 +179,7 @@ class Itsm365Source(Source):
         self._technicians: set[str] | None = None
         self._clients: set[str] | None = None
         self._owners_checked = False
+        self._owner_filters: dict[str, bool] = {}
 
     @classmethod
     def from_options(
@@ -251,14 +252,36 @@ class Itsm365Source(Source):
         return f"class:{cls_name}" not in self.reads.incomplete
 
     def _owned(self, cls_name: str, owner: str) -> list[dict]:
-        """The objects of a class that belong to one owner (a call's comments, a record's files)."""
-        if self._whole(cls_name):
+        """The objects of a class that belong to one owner (a call's comments, a record's files):
+        from the class's one reply when it came whole, or when the owner filter does not work."""
+        if self._whole(cls_name) or not self._owner_filter(cls_name):
             return self.cache.group(f"class:{cls_name}", owner)
         cls = self._cls(cls_name)
         attr = cls["source_attr"]
         return list(self.reads.whole(f"{cls_name}:{owner}", cls["fqn"], self._attr_codes(cls), cls["date_attr"],
                                      what=f"{cls_name} of {owner}", extra={attr: owner},
                                      belongs=lambda row: uuid_of(row.get(attr)) == owner))
+
+    def _owner_filter(self, cls_name: str) -> bool:
+        """Whether `{source_attr: owner}` narrows the class to one owner (asked once, before relying on it)."""
+        if cls_name not in self._owner_filters:
+            cls = self._cls(cls_name)
+            attr = cls["source_attr"]
+            sample = next(((uuid_of(r.get(attr)), str(r.get("UUID"))) for r in self._class_rows(cls_name)
+                           if uuid_of(r.get(attr))), None)
+            works = True
+            if sample is not None:
+                owner, uuid = sample
+                rows, _ = self.client.find(cls["fqn"], {attr: owner}, ["UUID", attr], what=f"{attr} filter probe")
+                works = uuid in {str(r.get("UUID")) for r in rows} and all(uuid_of(r.get(attr)) == owner for r in rows)
+                if not works:
+                    self.report_problem(
+                        "itsm365.owner_filter_ignored", Severity.WARNING,
+                        f"the tenant does not narrow {cls['fqn']} to one owner with {{\"{attr}\": ...}} (it answered "
+                        f"{len(rows)} records for {owner}): each owner's records come from the class's one reply, "
+                        "which may be cut", None, "see the finding about that reply; nothing else can be read")
+            self._owner_filters[cls_name] = works
+        return self._owner_filters[cls_name]
 
     def available(self, cls_name: str) -> bool:
         """Whether the tenant has a class: an optional one is read whole once, and its absence is a finding."""
@@ -670,7 +693,9 @@ class Itsm365Source(Source):
         planned = None
         if self._schema is not None:
             unread = sum(1 for name in REQUIRED_CLASSES if not self.cache.has(f"class:{name}"))
-            per_call = len(self._kinds or ()) if "class:comments" in self.reads.incomplete else 0
+            per_call = 0
+            if "class:comments" in self.reads.incomplete and self._owner_filters.get("comments", True):
+                per_call = sum(1 for key in self._kinds or () if not self.cache.has(f"comments:{key}"))
             planned = session.requests + unread + per_call + (0 if self.reads.date_probe else 1)
         return RequestUsage("ITSM 365", session.requests, planned, session.throttled, session.waited)
 

@@ -7,6 +7,7 @@ files, classes it lacks or forbids, and 429 with Retry-After.
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from connectors.base import Severity
@@ -60,7 +61,7 @@ def test_without_a_date_filter_a_reply_that_may_be_cut_is_said_and_comments_are_
     per_call = next(f for f in result.findings if f.code == "itsm365.read_per_owner")
     assert per_call.severity is Severity.INFO
     comment_finds = [r for r in tenant.requests if "/find/comment" in r.url.path]
-    assert len(comment_finds) == 1 + len(tenant.objects["serviceCall"])  # the whole read, then one per call
+    assert len(comment_finds) == 2 + len(tenant.objects["serviceCall"])  # the whole read, a probe, one per call
     assert not [r for r in tenant.requests if "/find/comment" in r.url.path and "op.between" in str(r.url)]
 
 
@@ -170,13 +171,39 @@ def test_comments_of_other_classes_are_reported_not_parts():
 
 
 def test_children_asked_per_call_are_checked_to_belong_to_it():
+    tenant = NaumenTenant(tickets=300)
+    stranger = tenant.objects["comment"][0]
+    probe_owner = stranger["source"]
+
+    def leaky(request: httpx.Request) -> httpx.Response:  # a call's comments (not the probes) also carry another's
+        response = tenant.handle(request)
+        if "/find/comment/" in request.url.path and "text" in request.url.params.get("attrs", ""):
+            rows = response.json()
+            if rows and rows[0].get("source") != probe_owner:
+                return httpx.Response(200, json=[*rows, {a: stranger.get(a) for a in rows[0]}])
+        return response
+
+    source = Itsm365Source.from_options(tenant.options(**CHOSEN), tenant.secret, transport=httpx.MockTransport(leaky),
+                                        sleep=lambda _s: None)
+    truth = tenant.truth.children["comments"]
+    wanted = [k for k in truth if k != probe_owner][:5]
+    got = source.children("incident_comments", wanted)
+    assert {k: len(v) for k, v in got.items()} == {k: truth[k] for k in wanted}
+    assert all(r.parent_key == key and r.data["service_call"] == key for key, rows in got.items() for r in rows)
+    stray = next(f for f in source.findings if f.code == "itsm365.stray_child")
+    assert stray.severity is Severity.WARNING and stray.keys == (stranger["UUID"],)
+
+
+def test_an_owner_filter_the_tenant_ignores_is_seen_once_and_not_relied_on():
     tenant = NaumenTenant(tickets=60, behaviour=NaumenBehaviour(source_filter=False, max_results=100))
     source = _source(tenant, **CHOSEN)
     calls = [c["UUID"] for c in tenant.objects["serviceCall"]]
     got = source.children("incident_comments", calls)
-    assert all(r.parent_key == key and r.data["service_call"] == key for key, rows in got.items() for r in rows)
-    stray = next(f for f in source.findings if f.code == "itsm365.stray_child")
-    assert stray.severity is Severity.WARNING and stray.count > 0
+    assert all(r.parent_key == key for key, rows in got.items() for r in rows)
+    ignored = next(f for f in source.findings if f.code == "itsm365.owner_filter_ignored")
+    assert ignored.severity is Severity.WARNING and "may be cut" in ignored.message
+    # the class, the date filter probe (its reply looked cut), the owner filter probe
+    assert len([r for r in tenant.requests if "/find/comment" in r.url.path]) == 3
 
 
 def test_a_tenant_ignoring_the_owner_filter_still_gives_each_call_its_own_comments_when_they_fit_in_one_reply():
