@@ -117,6 +117,8 @@ def technicians_of(options: Mapping[str, Any] | None, profiles: Iterable[Any] = 
         candidates += list(team.get("staffs") or []) + list(team.get("owner") or [])
     candidates += list(profiles)
     for value in candidates:
+        if not isinstance(value, Mapping):
+            continue
         who = person(value)
         key = who.key or (who.email.strip().casefold() if who.email else None)
         if key and key not in found:

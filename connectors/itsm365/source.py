@@ -628,6 +628,10 @@ class Itsm365Source(Source):
                 if obj.select in ("incidents", "requests"):
                     if (self._type_of(raw) in self.incident_types()) != (obj.select == "incidents"):
                         continue
+                if obj.select == "technicians" and not self._licensed(raw):
+                    continue
+                if obj.select == "people" and self._licensed(raw) and key not in self._client_keys():
+                    continue  # a technician asked for as a contact (a reply's author): an admin, never a contact
                 parent = uuid_of(raw.get(cls["source_attr"])) if obj.select == "parts" else None
                 record = self._record(obj, cls, raw, parent)
                 if record is not None:

@@ -271,3 +271,20 @@ def test_layout_renames_codes_adds_custom_fields_and_rejects_typos():
     assert record.data["subject"] and record.data["cost_center"] == "CC-1"
     with pytest.raises(SourceError, match="unknown key 'atrs'"):
         fake.source(options=fake.options(layout={"classes": {"service_calls": {"atrs": {}}}}))
+
+
+@pytest.mark.parametrize(("license", "technician"), [
+    ("named", True), ("notLicensed", False), ("", False), (None, False), (["notLicensed"], False),
+    (["concurrent", "named"], True), ([{"code": "named", "title": "Named"}], True), ([{"code": "notLicensed"}], False),
+    ([], False), (["notLicensed", "named"], True),
+])
+def test_a_license_in_any_shape_tells_technicians_from_requesters(license, technician):
+    source = FakeItsm365(size=5).source()
+    assert source._licensed({"license": license}) is technician
+
+
+def test_incident_types_are_typed_as_a_list_with_commas_or_spaces():
+    from connectors.itsm365.source import parse_types
+
+    assert parse_types("serviceCall$call, serviceCall$incident;x  y") == ["serviceCall$call", "serviceCall$incident", "x", "y"]
+    assert parse_types(None) == [] and parse_types(["a ", " "]) == ["a"]

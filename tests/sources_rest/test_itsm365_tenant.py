@@ -247,3 +247,11 @@ def test_a_second_audit_pass_costs_no_request(tenant):
         assert [r.key for r in _read(source, "incident_comments")] == first
         assert source.child_counts("incident_comments")
         assert len(tenant.requests) == before
+
+
+def test_a_technician_asked_for_by_key_as_a_contact_is_not_one(tenant):
+    source = _source(tenant, **CHOSEN)
+    technician = next(e["UUID"] for e in tenant.objects["employee"] if e["license"] != ["notLicensed"])
+    requester = next(e["UUID"] for e in tenant.objects["employee"] if e["license"] == ["notLicensed"])
+    assert [r.key for r in source.get("employees", [technician, requester])] == [requester]
+    assert [r.key for r in source.get("technicians", [technician, requester])] == [technician]
