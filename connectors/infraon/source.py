@@ -364,10 +364,14 @@ class InfraonSource(Source):
 
     def _incident_items(self) -> Iterator[dict]:
         spec = self.endpoints["incidents"]
+        details = 0
         for item in self._list("incidents"):
             if spec.get("detail") and pick(item, spec["fields"]["description"]) is None:
                 ident = record_id(item, spec["fields"]["incident_id"])
                 detail = self._detail(ident) if ident else None
+                details += 1
+                if details % 100 == 0:
+                    self.tell(f"reading incident details (the list leaves descriptions out): {details} so far")
                 if detail:
                     item = {**item, **detail}
             yield item

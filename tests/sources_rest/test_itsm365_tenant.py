@@ -255,3 +255,17 @@ def test_a_technician_asked_for_by_key_as_a_contact_is_not_one(tenant):
     requester = next(e["UUID"] for e in tenant.objects["employee"] if e["license"] == ["notLicensed"])
     assert [r.key for r in source.get("employees", [technician, requester])] == [requester]
     assert [r.key for r in source.get("technicians", [technician, requester])] == [technician]
+
+
+def test_the_audit_shows_requests_against_its_plan_and_the_waits_as_they_happen():
+    tenant = NaumenTenant(tickets=30, behaviour=NaumenBehaviour(throttle_every=5))
+    steps = []
+    with _source(tenant, **CHOSEN) as source:
+        result = run_audit(source, progress=steps.append)
+    labels = [s.step for s in steps]
+    assert any(label.startswith("counting Incidents (") and "requests to ITSM 365" in label for label in labels)
+    assert any(" of about " in label for label in labels)
+    assert any(label.startswith("waiting 2 s: ITSM 365 asked to slow down (HTTP 429)") for label in labels)
+    finding = next(f for f in result.findings if f.code == "source.requests")
+    assert finding.count == len(tenant.requests) and "asked to slow down" in finding.message
+    assert source.activity is None  # the audit's listener is gone with the audit
