@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 import httpx
 
-from connectors.samples.fake_http import json_response, text_response
+from connectors.samples.fake_http import InProcess, json_response, text_response
 from connectors.samples.ground_truth import GroundTruth
 
 DATE = "%Y.%m.%d %H:%M:%S"
@@ -53,7 +53,7 @@ class Itsm365Faults:
 
 
 @dataclass
-class FakeItsm365:
+class FakeItsm365(InProcess):
     size: int = 40  # service calls
     seed: int = 1
     access_key: str = "itsm-demo-key-5f1c2a"
@@ -74,9 +74,6 @@ class FakeItsm365:
     @property
     def base_url(self) -> str:
         return f"https://{self.tenant}.itsm365.com/sd"
-
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
 
     def options(self, **overrides: Any) -> dict[str, Any]:
         return {"tenant": self.tenant, "time_zone": self.time_zone, **overrides}

@@ -39,7 +39,7 @@ from typing import Any
 
 import httpx
 
-from connectors.samples.fake_http import json_response, text_response
+from connectors.samples.fake_http import InProcess, json_response, text_response
 from connectors.samples.ground_truth import GroundTruth
 
 INCIDENTS = "/ux/sd/inci/incident/"
@@ -66,7 +66,7 @@ class InfraonBehaviour:
 
 
 @dataclass
-class InfraonTenant:
+class InfraonTenant(InProcess):
     tickets: int = 300
     seed: int = 5
     api_key: str = "tenant-api-key-c1d2e3"
@@ -93,9 +93,6 @@ class InfraonTenant:
     @property
     def base_url(self) -> str:
         return f"https://{self.host}"
-
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
 
     def options(self, **overrides: Any) -> dict[str, Any]:
         opts: dict[str, Any] = {"base_url": self.base_url, "time_zone": "Asia/Kolkata"}

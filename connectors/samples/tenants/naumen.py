@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from connectors.samples.fake_http import json_response, text_response
+from connectors.samples.fake_http import InProcess, json_response, text_response
 from connectors.samples.ground_truth import GroundTruth
 
 DATE = "%Y.%m.%d %H:%M:%S"
@@ -63,7 +63,7 @@ class NaumenBehaviour:
 
 
 @dataclass
-class NaumenTenant:
+class NaumenTenant(InProcess):
     tickets: int = 300
     years: int = 6  # history spread over this many years before NOW
     seed: int = 11
@@ -88,9 +88,6 @@ class NaumenTenant:
     @property
     def base_url(self) -> str:
         return f"https://{self.host}/sd"
-
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
 
     def options(self, **overrides: Any) -> dict[str, Any]:
         return {"base_url": self.base_url, "time_zone": ZONE, **overrides}
