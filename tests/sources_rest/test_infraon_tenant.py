@@ -178,3 +178,17 @@ def test_429_with_retry_after_is_waited_out():
     assert len(_read(source, "incidents")) == 60
     assert sleeps and set(sleeps) == {3.0}
     assert source.request_usage().throttled == len(sleeps)
+
+
+def test_entries_that_name_no_writer_are_a_finding_not_a_guess():
+    tenant = InfraonTenant(tickets=20)
+    for entry in tenant.entries:
+        entry.pop("creator_info")
+        entry.pop("created_by")
+    source = _source(tenant)
+    records = _read(source, "conversations")
+    assert records and all(r.data["author_technician"] is r.data["author_requester"] is None for r in records)
+    assert {r.data["direction"] for r in records if r.data["entry_kind"] == "message"} == {"customer"}
+    finding = next(f for f in source.findings if f.code == "infraon.entry_without_author")
+    assert finding.severity is Severity.WARNING
+    assert finding.count == sum(1 for r in records if r.data["entry_kind"] != "system")
