@@ -245,6 +245,17 @@ class ConnectionCheck:
     details: tuple[str, ...] = ()  # driver, server version, counts, hints
 
 
+@dataclass(frozen=True)
+class RequestUsage:
+    """What reading a remote source has cost so far (the audit reports it, the screen shows it)."""
+
+    service: str  # e.g. "ITSM 365"
+    requests: int  # requests sent, retries included
+    planned: int | None = None  # what the connector expects its reads to need in all, when it can say
+    throttled: int = 0  # answers that asked to slow down (429) or were unavailable (503)
+    waited: float = 0.0  # seconds waited because of them
+
+
 class SourceError(Exception):
     """A source cannot be read at all (unreachable, rejected credentials, missing driver).
 
@@ -269,6 +280,8 @@ class Source(ABC):
 
     def __init__(self) -> None:
         self.findings: list[Finding] = []
+        # set by whoever shows progress: long waits and reads are told in one line each
+        self.activity: Callable[[str], None] | None = None
 
     @classmethod
     @abstractmethod
@@ -279,6 +292,15 @@ class Source(ABC):
     def report(self, finding: Finding) -> None:
         """Record a problem met while reading; the audit and the reports pick it up."""
         self.findings.append(finding)
+
+    def tell(self, text: str) -> None:
+        """Say what is happening (a wait for a rate limit, a long read) to whoever listens."""
+        if self.activity is not None:
+            self.activity(text)
+
+    def request_usage(self) -> RequestUsage | None:
+        """Requests made so far, for sources read over a network; None for the others."""
+        return None
 
     @abstractmethod
     def check(self) -> ConnectionCheck:

@@ -28,6 +28,7 @@ class _Entry:
 class FindingTally:
     def __init__(self) -> None:
         self._entries: dict[tuple[str, str | None, str], _Entry] = {}
+        self._once: set[tuple[str, str | None, str]] = set()  # (code, object, key) already counted
 
     def add(
         self,
@@ -39,7 +40,14 @@ class FindingTally:
         key: str | None = None,
         detail: str = "",
         count: int = 1,
+        once: bool = False,
     ) -> None:
+        """Count one occurrence; with `once`, a record met again in a later read (a cached
+        source read several times) is not counted again."""
+        if once and key is not None:
+            if (code, object, key) in self._once:
+                return
+            self._once.add((code, object, key))
         entry = self._entries.setdefault((code, object, message), _Entry(severity, message, detail))
         entry.count += count
         if key is not None and len(entry.keys) < SAMPLE_KEYS and key not in entry.keys:

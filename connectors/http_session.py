@@ -96,6 +96,7 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 
 StatusHook = Callable[[httpx.Response, str], None]
+WaitHook = Callable[[float, str], None]  # (seconds, why) before each wait, for progress
 
 
 class HttpSession:
@@ -137,7 +138,8 @@ class HttpSession:
         )
         self.throttled = 0  # 429/503 answers met
         self.waited = 0.0  # seconds slept because of them
-        self.requests = 0
+        self.requests = 0  # requests sent, retries included
+        self.on_wait: WaitHook | None = None
 
     # -- safety -----------------------------------------------------------------
 
@@ -219,6 +221,9 @@ class HttpSession:
                 self.throttled += 1
                 self.waited += wait
                 response.close()
+                if self.on_wait is not None:
+                    why = "asked to slow down (HTTP 429)" if status == 429 else f"answered HTTP {status}"
+                    self.on_wait(wait, f"{self.label} {why} for {what}")
                 self._sleep(wait)
                 continue
             if 200 <= status < 300:

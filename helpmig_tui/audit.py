@@ -180,8 +180,20 @@ class Auditor:
     def _step(self, label: str) -> None:
         if self.cancel.is_set():
             raise AuditCancelled("audit cancelled")
-        self.progress(AuditProgress(label, self._done, self._total))
+        self.progress(AuditProgress(self._with_requests(label), self._done, self._total))
         self._done += 1
+
+    def _with_requests(self, label: str) -> str:
+        """A step's label, with the requests a remote source has cost so far (and its plan)."""
+        usage = self.source.request_usage()
+        if usage is None:
+            return label
+        plan = f" of about {max(usage.planned, usage.requests)}" if usage.planned else ""
+        return f"{label} ({usage.requests}{plan} requests to {usage.service})"
+
+    def _tell(self, text: str) -> None:
+        """A source's own news (a wait for its rate limit): shown as the current step."""
+        self.progress(AuditProgress(self._with_requests(text), self._done, self._total))
 
     def _add(self, code: str, severity: Severity, spec: ObjectSpec | None, message: str, count: int,
              keys: Iterable[str] = (), detail: str = "") -> None:
@@ -195,6 +207,14 @@ class Auditor:
     # -- the run --------------------------------------------------------------------
 
     def run(self) -> AuditResult:
+        listener = self.source.activity
+        self.source.activity = self._tell
+        try:
+            return self._run()
+        finally:
+            self.source.activity = listener
+
+    def _run(self) -> AuditResult:
         started = datetime.now(UTC)
         schema = self.source.describe()
         migrating = [o for o in schema.objects if o.role not in (ObjectRole.LOOKUP, ObjectRole.INVENTORY)]
@@ -216,6 +236,7 @@ class Auditor:
                 if spec.role in (ObjectRole.PART, ObjectRole.CONVERSATION, ObjectRole.ARTICLE, ObjectRole.RECORD):
                     self._attachment_checks(spec)
         self._step("platform checklist")
+        self._request_finding()
         self.findings.extend(self.source.findings)
         self.findings.extend(checklist_findings(schema.platform))
         self._inventory(objects)
@@ -435,6 +456,16 @@ class Auditor:
         if total:
             self._add("attachment.count", Severity.INFO, spec, f"{total} attachments of {noun} to upload", total,
                       detail="Each file is one upload inside its part's call; large sets lengthen the load.")
+
+    def _request_finding(self) -> None:
+        usage = self.source.request_usage()
+        if usage is None or not usage.requests:
+            return
+        waits = (f"; {usage.throttled} answers asked to slow down and {usage.waited:.0f} s were waited"
+                 if usage.throttled else "")
+        self._add("source.requests", Severity.INFO, None, f"the audit made {usage.requests} requests to "
+                  f"{usage.service}{waits}", usage.requests, (),
+                  "Each object is read once and kept for the audit; the load reads the conversations again.")
 
     def _inventory(self, objects: list[ObjectAudit]) -> None:
         for item in objects:

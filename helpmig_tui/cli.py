@@ -58,6 +58,9 @@ def _init_options(parser: argparse.ArgumentParser) -> None:
     other.add_argument("--url", metavar="URL", help="the service's base URL")
     other.add_argument("--username", metavar="NAME", help="Infraon login for token authentication")
     other.add_argument("--folder", metavar="DIR", help="a folder of CSV/XLSX exports")
+    other.add_argument("--option", action="append", metavar="NAME=VALUE",
+                       help="any other option of the source's form, e.g. incident_types=serviceCall$call "
+                            "(ITSM 365) or system_entries=skip (Infraon); repeat for several")
     parser.add_argument("--timezone", metavar="TZ", help="the source's time zone, e.g. Europe/Berlin")
 
 
@@ -269,6 +272,11 @@ def cmd_init(args: argparse.Namespace) -> int:
             "prefix", "attachments", "url", "username", "folder", "timezone",
         )
     }
+    for item in args.option or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--option takes NAME=VALUE, not {item!r}")
+        options[name.strip()] = value.strip()
     paths = _paths(args)
     with create_project(paths, args.project, args.source, options) as store:
         status = project_status(store)

@@ -35,7 +35,8 @@ from helpmig_tui.settings import Paths
 from helpmig_tui.state.models import Project
 
 PLATFORMS = ("smartertrack", "trackit", "itsm365", "infraon", "smart-export")
-CUSTOM_OBJECT_TYPES = ("Call", "ChangeRequest", "Problem", "Change", "Release", "ConfigurationItem", "Asset", "Order")
+CUSTOM_OBJECT_TYPES = ("Call", "ChangeRequest", "Problem", "ProblemRecord", "Change", "Release", "ConfigurationItem",
+                       "Asset", "Order")
 
 
 @dataclass
@@ -56,8 +57,11 @@ class Demo:
                                source=self.source_factory(), **options)
 
 
-def _generate(platform: str, folder: Path, tickets: int) -> tuple[dict[str, Any], Callable[[], Source], dict[str, int],
-                                                                   dict[str, int]]:
+# options, a way to open it, its counts, and what its default read leaves out (per object)
+Sample = tuple[dict[str, Any], Callable[[], Source], dict[str, int], dict[str, int]]
+
+
+def _generate(platform: str, folder: Path, tickets: int) -> Sample:
     """The sample source: options to record in the project, a way to open it, its counts, and
     what its default read leaves out."""
     from connectors.registry import open_source
@@ -96,16 +100,17 @@ def _free_name(paths: Paths, base: str) -> str:
 
 def prepare_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 200,
                  progress: Callable[[str], None] = lambda _s: None, *, confirm_map: bool = True,
-                 **sandbox_options: Any) -> Demo:
+                 sample: Callable[[Path, int], Sample] | None = None, **sandbox_options: Any) -> Demo:
     """Generate, create the project, audit, propose the map (and confirm it, unless the
     operator is to do it in the wizard), seed the sandbox (`sandbox_options` go to
-    Sandbox: rate_limit, latency_ms, faults, ...)."""
+    Sandbox: rate_limit, latency_ms, faults, ...). `sample` replaces the built-in sample
+    of the platform (the tests' independent tenants)."""
     if platform not in PLATFORMS:
         raise ValueError(f"unknown demo source {platform!r}: choose one of {', '.join(PLATFORMS)}")
     project = _free_name(paths, f"demo-{platform}")
     folder = paths.home / "demo-sources" / project
     progress(f"generating a sample {platform} helpdesk with {tickets} tickets in {folder}")
-    options, factory, truth, skipped = _generate(platform, folder, tickets)
+    options, factory, truth, skipped = (sample or (lambda f, n: _generate(platform, f, n)))(folder, tickets)
     with create_project(paths, project, platform,
                         {k: v for k, v in options.items() if isinstance(v, (str, int, bool))}) as store:
         with store.session() as session:  # the demo's Intercom is its sandbox

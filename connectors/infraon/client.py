@@ -145,14 +145,25 @@ class InfraonClient:
         per_page: int,
         max_pages: int,
         params: Mapping[str, Any] | None = None,
+        first: Any = None,
     ) -> Iterator[tuple[list[dict], int | None]]:
-        """(items, count) per page, stopping safely on pagination that does not end."""
+        """(items, count) per page, stopping safely on pagination that does not end.
+
+        `first` is page 1's body when it was read already (the probe that sized the list).
+        A 404 after page 1 ends the list: Django REST Framework answers "Invalid page" there.
+        """
         seen_next: set[str] = set()
         previous: tuple | None = None
         count: int | None = None
         read = 0
         for page in range(1, max_pages + 1):
-            status, body = self.get_json(path, what=f"{what} page {page}", params={**(params or {}), "items_per_page": per_page, "page": page})
+            if page == 1 and first is not None:
+                status, body = 200, first
+            else:
+                status, body = self.get_json(path, what=f"{what} page {page}",
+                                             params={**(params or {}), "items_per_page": per_page, "page": page})
+            if status == 404 and page > 1:
+                return
             if status == 404:
                 raise SourceError(f"Infraon Desk has no {what} at {path}", code="source.object_absent")
             if isinstance(body, list):  # a plain array: the whole list at once

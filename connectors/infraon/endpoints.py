@@ -2,7 +2,10 @@
 
 Only the incident and conversation routes are documented (sources.md §4.1); the
 other modules are named in the API guide without schemas, so their routes here are
-assumptions [A] the operator can override per tenant with the `endpoints` option.
+assumptions [A] the operator can override per tenant with the `endpoints` option, and
+every one of them is optional: an absent or forbidden route is a finding that says what
+follows (`ABSENT`), and requesters, technicians and teams are then taken from the
+incidents themselves (`DERIVED`, see people.py).
 A field is a list of candidate JSON paths (dotted): the flat list rows and the nested
 detail reply name the same value differently, and the first path present wins.
 Objects without `fields` expose every top-level value they carry (custom CI and
@@ -61,6 +64,7 @@ CONVERSATION_FIELDS: dict[str, list[str]] = {
     "type": ["type", "conversation_type"],
     "content": ["content", "description", "message"],
     "is_private": ["is_private"],
+    # the writer: these paths first, then the usual places (people.author_of)
     "author_name": ["created_by.full_name", "author_name", "creator_name"],
     "author_email": ["created_by.email", "author_email", "creator_email"],
     "channel": ["source", "channel"],
@@ -93,6 +97,39 @@ TYPES: dict[str, FieldType] = {
     "sla_info": FieldType.JSON,
     "impacted_assets": FieldType.LIST,
     "attachments": FieldType.JSON,
+    "direction": FieldType.OPTIONS,
+    "entry_kind": FieldType.OPTIONS,
+}
+
+# fields every conversation entry gets from the connector, after its JSON paths
+ENTRY_FIELDS: dict[str, tuple[FieldType, str]] = {
+    "author_id": (FieldType.STRING, "the writer's id as the entry gives it"),
+    "author_technician": (FieldType.STRING, "the technician who wrote it (matched by email, or by a technician id)"),
+    "author_requester": (FieldType.STRING, "the requester who wrote it (matched by email, or by a requester id)"),
+    "direction": (FieldType.OPTIONS, "note (private, a note or a system entry), agent (a technician) or customer"),
+    "entry_kind": (FieldType.OPTIONS, "message, note, or system (a status or priority change)"),
+}
+
+# objects taken from the incidents when their route is absent: fields by JSON path
+DERIVED: dict[str, dict[str, list[str]]] = {
+    "requesters": {"requester_id": ["requester_id"], "full_name": ["full_name"], "email": ["email"],
+                   "phone": ["phone"], "organization_name": ["organization_name"]},
+    "technicians": {"profile_id": ["profile_id"], "full_name": ["full_name"], "email": ["email"]},
+    "teams": {"team_id": ["team_id"], "name": ["name"]},
+}
+DERIVED_FROM = {
+    "requesters": "the requesters named by the incidents",
+    "technicians": "the incident options (users, team staff and owners) and the assignees",
+    "teams": "the incident options (teams)",
+}
+
+# what follows when an optional route is absent or forbidden (and nothing can stand in for it)
+ABSENT: dict[str, str] = {
+    "notes": "notes come only as conversation entries, where the tenant writes them there",
+    "companies": "no companies are created; contacts and conversations keep the organisation's name only",
+    "technicians": "replies by technicians will be attributed by name",
+    "requesters": "requesters come only from the incidents that name them",
+    "teams": "teams are matched by name",
 }
 
 DEFAULT_ENDPOINTS: dict[str, dict[str, Any]] = {
@@ -103,11 +140,11 @@ DEFAULT_ENDPOINTS: dict[str, dict[str, Any]] = {
     "notes": {"role": "part", "label": "Notes", "path": "/ux/sd/inci/incident/notes/", "optional": True,  # [A]
               "parent": "incidents", "parent_param": "ref_id", "fields": CONVERSATION_FIELDS},
     "requesters": {"role": "contact", "label": "Requesters", "path": "/ux/common/user/requester/",  # [A]
-                   "id": ["requester_id", "id"]},
+                   "id": ["requester_id", "id"], "optional": True},
     "technicians": {"role": "agent", "label": "Technicians", "path": "/ux/common/user/users/",  # [A]
-                    "id": ["profile_id", "id"]},
+                    "id": ["profile_id", "id"], "optional": True},
     "companies": {"role": "company", "label": "Companies", "path": "/ux/common/org/organization/",  # [A]
-                  "id": ["organization_id", "id"]},
+                  "id": ["organization_id", "id"], "optional": True},
     "teams": {"role": "team", "label": "Teams", "path": "/ux/common/teams/team/", "optional": True},  # [A]
     "kb_articles": {"role": "article", "label": "Knowledge base", "path": "/ux/sd/kb/kb/", "optional": True},  # [A]
     "cis": {"role": "record", "label": "Configuration items", "path": "/ux/cmdb/ci/", "optional": True},  # [A]

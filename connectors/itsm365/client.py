@@ -82,16 +82,21 @@ class NaumenClient:
         response = self.session.request("GET", f"{REST}/check-status", what="check-status")
         return response.text.strip()[:200]
 
-    def find(self, fqn: str, filter: Mapping[str, Any] | None, attrs: Sequence[str], *, what: str) -> list[dict]:
+    def find(self, fqn: str, filter: Mapping[str, Any] | None, attrs: Sequence[str], *,
+             what: str) -> tuple[list[dict], int | None]:
+        """The objects found, and the total the server announced (an envelope's Count) or None."""
         path = f"{REST}/find/{fqn}"
         if filter:
             path += "/" + encode_filter(filter, self.filter_style)
         _, body = self.session.fetch_json("GET", path, what=what, params={"attrs": ",".join(attrs)})
         return self.rows(body, what)
 
-    def rows(self, body: Any, what: str) -> list[dict]:
+    def rows(self, body: Any, what: str) -> tuple[list[dict], int | None]:
+        total = None
         if isinstance(body, dict) and isinstance(body.get("value"), list):
             rows = body["value"]
+            count = body.get("Count", body.get("count"))
+            total = count if isinstance(count, int) and not isinstance(count, bool) else None
         elif isinstance(body, list):
             rows = body
         else:
@@ -102,7 +107,7 @@ class NaumenClient:
             )
         if not all(isinstance(row, dict) for row in rows):
             raise SourceError(f"ITSM 365 sent non-object items for {what}", code="source.malformed")
-        return rows
+        return rows, total
 
     def get(self, uuid: str, attrs: Sequence[str], *, what: str) -> dict | None:
         status, body = self.session.fetch_json(

@@ -43,12 +43,13 @@ TYPES: dict[str, FieldType] = {
     "updated": FieldType.DATETIME,
 }
 
-# reference field -> the object it points at (None: a catalog we do not read)
+# reference field -> the object it points at (None: a catalog we do not read, or an
+# employee who may be a technician or a requester: both share the employees' keys)
 REFERENCES: dict[str, str | None] = {
     "client": "employees",
     "client_ou": "ous",
-    "author": "employees",
-    "responsible": "employees",
+    "author": None,
+    "responsible": "technicians",
     "responsible_team": "teams",
     "priority": "priorities",
     "urgency": "urgencies",
@@ -58,7 +59,7 @@ REFERENCES: dict[str, str | None] = {
     "agreement": "agreements",
     "ou": "ous",
     "parent": "ous",
-    "leader": "employees",
+    "leader": "technicians",
     "section": None,
     "source": None,
 }

@@ -7,6 +7,7 @@ options. The operator overrides only what differs; `merge_layout` checks the key
 Per class: `fqn` (class or class$type), `attrs` (our field name -> the tenant's
 attribute code; null drops a field the tenant lacks, a new name adds a custom
 field), `date_attr` (the creation date, used for date windows) and `updated_attr`.
+Classes whose objects belong to another (comments, files) name the owner in `source_attr`.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ from typing import Any
 from connectors.base import SourceError
 
 DEFAULT_LAYOUT: dict[str, Any] = {
-    # serviceCall types that are incidents; every other serviceCall is a service request
-    "incident_types": ["serviceCall$incident"],
+    # serviceCall types that are incidents; every other serviceCall is a service request.
+    # Type codes are the tenant's own (serviceCall$call, serviceCall$incident, ...): empty
+    # means the types found in the tenant whose code names an incident
+    "incident_types": [],
     # [A] the find filter that selects a date range; {start} and {end} are inclusive,
-    # formatted yyyy.MM.dd HH:mm:ss in the tenant's time zone
+    # formatted yyyy.MM.dd HH:mm:ss in the tenant's time zone. Naumen documents this form
+    # for its scripting API, not for REST: it is probed once, and used only when it works
     "date_filter": "op.between({start},{end})",
     # state codes -> titles (REST returns codes only)
     "state_titles": {

@@ -1,9 +1,14 @@
 """ITSM 365 as a Source: service calls, comments, employees, companies, teams, SLA, ITIL records, KB.
 
-Reads everything through `find` in date windows (windows.py), with the class and
-attribute codes of the tenant's layout (layout.py). Incidents and service requests
-are both `serviceCall`, told apart by type (`metaClass`); comments are read per
-service call (`{"source": UUID}`), so each part knows its conversation.
+Each Naumen class is read whole once per run (reads.py: one request when it fits in one
+reply, date windows only when a reply looks cut and the tenant's date filter works) and
+kept on disk (connectors/read_cache.py), so the audit's passes cost one read each class.
+Incidents and service requests are both `serviceCall`, told apart by the tenant's own
+type codes: the types are found in the calls, the ones whose code names an incident are
+incidents unless the operator chooses others (`incident_types`). Comments and files are
+grouped by their owner (`source`); when a class cannot come whole, each call's own are
+asked for and every row is checked to belong to it. Technicians (licensed employees)
+are agents, never contacts, and every comment says whether a technician wrote it.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import mimetypes
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -28,6 +33,7 @@ from connectors.base import (
     ObjectRole,
     ObjectSpec,
     Record,
+    RequestUsage,
     Severity,
     Source,
     SourceError,
@@ -36,14 +42,18 @@ from connectors.base import (
 from connectors.finding_tally import FindingTally, batched
 from connectors.http_session import HttpStatusError, RetryPolicy
 from connectors.itsm365.client import NaumenClient
-from connectors.itsm365.fields import check_date_format, convert, naumen_local, specs_for
+from connectors.itsm365.fields import convert, specs_for
 from connectors.itsm365.layout import merge_layout
-from connectors.itsm365.windows import CEILING, FLOOR, Window, plan, read_windows
+from connectors.itsm365.reads import Reads, uuid_of
 from connectors.local_time import from_utc, zone
 from connectors.option_fields import OptionField, OptionKind, resolve_options
+from connectors.read_cache import ReadCache
 
 INLINE_FILE = re.compile(r"""(?:\.?/)?download\?uuid=(file(?:\$|%24)\d+)""")
 HTML_FIELDS = ("description_html", "text")
+NAMES_AN_INCIDENT = re.compile(r"(?i)incident|инцидент")
+_TAGS = re.compile(r"<[^>]*>|&nbsp;|\s")
+REQUIRED_CLASSES = ("service_calls", "comments", "files", "employees", "ous")
 
 
 @dataclass(frozen=True)
@@ -52,19 +62,20 @@ class _Object:
     role: ObjectRole
     cls: str | None  # layout class entry (None: built from the layout itself)
     label: str
-    select: str = "all"  # incidents | requests | technicians | parts | states | all
+    select: str = "all"  # incidents | requests | people | technicians | parts | states | all
     parent: str | None = None
     description: str = ""
 
 
 OBJECTS: tuple[_Object, ...] = (
     _Object("incidents", ObjectRole.CONVERSATION, "service_calls", "Incidents", "incidents",
-            description="serviceCall of the layout's incident_types"),
+            description="serviceCall of the incident types"),
     _Object("service_requests", ObjectRole.CONVERSATION, "service_calls", "Service requests", "requests",
             description="every other serviceCall type"),
     _Object("incident_comments", ObjectRole.PART, "comments", "Incident comments", "parts", parent="incidents"),
     _Object("request_comments", ObjectRole.PART, "comments", "Service request comments", "parts", parent="service_requests"),
-    _Object("employees", ObjectRole.CONTACT, "employees", "Employees (requesters)"),
+    _Object("employees", ObjectRole.CONTACT, "employees", "Employees (requesters)", "people",
+            description="employees without a technician license, and technicians who raised a call themselves"),
     _Object("technicians", ObjectRole.AGENT, "employees", "Technicians (licensed employees)", "technicians"),
     _Object("ous", ObjectRole.COMPANY, "ous", "Companies and departments (ou)"),
     _Object("teams", ObjectRole.TEAM, "teams", "Teams"),
@@ -87,6 +98,25 @@ def _fqn_of(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _codes(value: Any) -> set[str]:
+    """A license value as a set of codes: a code, a list of codes, or references to them."""
+    items = value if isinstance(value, list) else [value]
+    return {str(_fqn_of(item)) for item in items if item not in (None, "")} - {""}
+
+
+def parse_types(value: Any) -> list[str]:
+    """`incident_types` as typed in a form or on the command line: commas or spaces between codes."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [part for part in re.split(r"[,;\s]+", str(value)) if part]
+
+
+def _no_text(html: Any) -> bool:
+    return not _TAGS.sub("", str(html or ""))
+
+
 class Itsm365Source(Source):
     platform: ClassVar[str] = "itsm365"
     capabilities: ClassVar[Capability] = Capability.ATTACHMENTS | Capability.DELTA_UPDATED_AT
@@ -97,13 +127,13 @@ class Itsm365Source(Source):
                     help="REST accessKey of a read-only employee; stored in the keyring, never in the project"),
         OptionField("time_zone", "Tenant time zone", OptionKind.TIME_ZONE, default="Europe/Moscow",
                     help="dates come without an offset and are read in this zone"),
-        OptionField("start_date", "Read from", default="2010-01-01", advanced=True,
-                    help="first day of the date windows; older records are still read by a catch-all window"),
-        OptionField("window_days", "Window (days)", OptionKind.INTEGER, default=30, advanced=True),
+        OptionField("incident_types", "Incident types",
+                    help="the tenant's serviceCall types to read as incidents, comma-separated (Test lists the "
+                         "tenant's types); empty: the types whose code names an incident"),
         OptionField("split_at", "Split windows at", OptionKind.INTEGER, default=500, advanced=True,
-                    help="a window returning this many records (or a round number) is split in halves"),
+                    help="a reply of this many records (or a round number) is taken as cut by the server"),
         OptionField("layout", "Class and attribute codes", OptionKind.JSON, advanced=True,
-                    help="overrides of the default layout: incident_types, state_titles, classes.<name>.fqn/attrs"),
+                    help="overrides of the default layout: incident_types, date_filter, state_titles, classes.<name>.fqn/attrs"),
         OptionField("filter_style", "Filter encoding", OptionKind.CHOICE, default="base64", choices=("base64", "json"), advanced=True),
         OptionField("verify_tls", "Verify TLS certificate", OptionKind.BOOLEAN, default=True, advanced=True),
         OptionField("timeout", "Timeout (seconds)", OptionKind.INTEGER, default=120, advanced=True),
@@ -115,8 +145,7 @@ class Itsm365Source(Source):
         access_key: str,
         *,
         time_zone: str = "Europe/Moscow",
-        start_date: date = date(2010, 1, 1),
-        window_days: int = 30,
+        incident_types: Sequence[str] = (),
         split_at: int = 500,
         layout: Mapping[str, Any] | None = None,
         filter_style: str = "base64",
@@ -125,24 +154,32 @@ class Itsm365Source(Source):
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         policy: RetryPolicy | None = None,
-        now: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
         self.base_url = base_url.rstrip("/")
         self.zone = zone(time_zone)
-        self.start = datetime.combine(start_date, datetime.min.time())
-        self.window_days = max(1, int(window_days))
-        self.split_at = max(2, int(split_at))
         self.layout = merge_layout(layout)
+        if incident_types:
+            self.layout["incident_types"] = list(incident_types)
         self.client = NaumenClient(
             self.base_url, access_key, transport=transport, sleep=sleep, policy=policy,
             verify=verify_tls, timeout=timeout, filter_style=filter_style,
         )
-        self._now = now or (lambda: datetime.now(UTC))
+        self.client.session.on_wait = lambda seconds, why: self.tell(f"waiting {seconds:.0f} s: {why}")
+        self._tally = FindingTally()  # flushed into findings at the end of every read
+        self.cache = ReadCache()
+        self.reads = Reads(self.client, self.layout["date_filter"], self.zone, max(2, int(split_at)), self._tally,
+                           self.cache, self.tell)
         self._available: dict[str, bool] = {}
         self._titles: dict[str, dict[str, str]] = {}
         self._schema: SourceSchema | None = None
-        self._tally = FindingTally()  # flushed into findings at the end of every read
+        self._types: dict[str, int] | None = None
+        self._incident_types: frozenset[str] | None = None
+        self._kinds: dict[str, bool] | None = None  # call key -> is an incident
+        self._technicians: set[str] | None = None
+        self._clients: set[str] | None = None
+        self._owners_checked = False
+        self._owner_filters: dict[str, bool] = {}
 
     @classmethod
     def from_options(
@@ -153,22 +190,16 @@ class Itsm365Source(Source):
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         policy: RetryPolicy | None = None,
-        now: Callable[[], datetime] | None = None,
     ) -> Itsm365Source:
         opts = resolve_options("ITSM 365", cls.option_fields, options)
         base_url = opts["base_url"] or (f"https://{opts['tenant']}.itsm365.com/sd" if opts["tenant"] else "")
         if not base_url:
             raise SourceError("ITSM 365: give the tenant name or the base URL", code="source.bad_options")
-        try:
-            start = date.fromisoformat(str(opts["start_date"]))
-        except ValueError:
-            raise SourceError("ITSM 365: start_date must be YYYY-MM-DD", code="source.bad_options") from None
         return cls(
             base_url,
             secret("itsm365_access_key") or "",
             time_zone=opts["time_zone"],
-            start_date=start,
-            window_days=opts["window_days"],
+            incident_types=parse_types(opts["incident_types"]),
             split_at=opts["split_at"],
             layout=opts["layout"],
             filter_style=opts["filter_style"],
@@ -177,7 +208,6 @@ class Itsm365Source(Source):
             transport=transport,
             sleep=sleep,
             policy=policy,
-            now=now,
         )
 
     def __repr__(self) -> str:
@@ -188,9 +218,9 @@ class Itsm365Source(Source):
     def _cls(self, name: str) -> dict[str, Any]:
         return self.layout["classes"][name]
 
-    def _attr_codes(self, cls: dict[str, Any], *more: str | None) -> list[str]:
+    def _attr_codes(self, cls: dict[str, Any]) -> list[str]:
         codes = [code for code in cls["attrs"].values() if code]
-        for code in (cls.get("date_attr"), cls.get("updated_attr"), *more):
+        for code in (cls.get("date_attr"), cls.get("updated_attr"), cls.get("source_attr"), cls.get("license_attr")):
             if code and code not in codes:
                 codes.append(code)
         return codes
@@ -204,53 +234,185 @@ class Itsm365Source(Source):
                               code="source.object_absent")
         return obj
 
-    # -- probing ------------------------------------------------------------------
+    # -- class reads ----------------------------------------------------------------
+
+    def _class_rows(self, cls_name: str) -> Iterator[dict]:
+        """A class's raw objects, oldest first, read once per run (grouped by owner when it has one)."""
+        cls = self._cls(cls_name)
+        owner = cls.get("source_attr")
+        return self.reads.whole(f"class:{cls_name}", cls["fqn"], self._attr_codes(cls), cls["date_attr"],
+                                what=f"{cls_name} ({cls['fqn']})",
+                                group=(lambda row: uuid_of(row.get(owner))) if owner else None, per_owner=bool(owner))
+
+    def _whole(self, cls_name: str) -> bool:
+        """Read a class to its end (once); False when its reply looked cut and could not be windowed."""
+        if not self.cache.has(f"class:{cls_name}"):
+            for _ in self._class_rows(cls_name):
+                pass
+        return f"class:{cls_name}" not in self.reads.incomplete
+
+    def _owned(self, cls_name: str, owner: str) -> list[dict]:
+        """The objects of a class that belong to one owner (a call's comments, a record's files):
+        from the class's one reply when it came whole, or when the owner filter does not work."""
+        if self._whole(cls_name) or not self._owner_filter(cls_name):
+            return self.cache.group(f"class:{cls_name}", owner)
+        cls = self._cls(cls_name)
+        attr = cls["source_attr"]
+        return list(self.reads.whole(f"{cls_name}:{owner}", cls["fqn"], self._attr_codes(cls), cls["date_attr"],
+                                     what=f"{cls_name} of {owner}", extra={attr: owner},
+                                     belongs=lambda row: uuid_of(row.get(attr)) == owner))
+
+    def _owner_filter(self, cls_name: str) -> bool:
+        """Whether `{source_attr: owner}` narrows the class to one owner (asked once, before relying on it)."""
+        if cls_name not in self._owner_filters:
+            cls = self._cls(cls_name)
+            attr = cls["source_attr"]
+            sample = next(((uuid_of(r.get(attr)), str(r.get("UUID"))) for r in self._class_rows(cls_name)
+                           if uuid_of(r.get(attr))), None)
+            works = True
+            if sample is not None:
+                owner, uuid = sample
+                rows, _ = self.client.find(cls["fqn"], {attr: owner}, ["UUID", attr], what=f"{attr} filter probe")
+                works = uuid in {str(r.get("UUID")) for r in rows} and all(uuid_of(r.get(attr)) == owner for r in rows)
+                if not works:
+                    self.report_problem(
+                        "itsm365.owner_filter_ignored", Severity.WARNING,
+                        f"the tenant does not narrow {cls['fqn']} to one owner with {{\"{attr}\": ...}} (it answered "
+                        f"{len(rows)} records for {owner}): each owner's records come from the class's one reply, "
+                        "which may be cut", None, "see the finding about that reply; nothing else can be read")
+            self._owner_filters[cls_name] = works
+        return self._owner_filters[cls_name]
 
     def available(self, cls_name: str) -> bool:
-        """Whether the tenant has a class (optional ones are probed once)."""
+        """Whether the tenant has a class: an optional one is read whole once, and its absence is a finding."""
         if cls_name in self._available:
             return self._available[cls_name]
         cls = self._cls(cls_name)
-        if not cls.get("optional"):
-            self._available[cls_name] = True
-            return True
-        try:
-            self._find(cls["fqn"], cls, Window(FLOOR, FLOOR), {}, f"probe of {cls['fqn']}", [cls["attrs"]["uuid"]])
-            present = True
-        except HttpStatusError as exc:
-            if exc.code == "source.auth_rejected":
-                raise
-            present = False
-            if exc.code == "source.permission_denied":
-                self.report_problem("source.permission_denied", Severity.WARNING,
-                                    f"no permission to read {cls['fqn']}; it will not be migrated", cls_name,
-                                    "grant the REST employee read access to this class")
-            else:
-                self.report_problem("source.object_absent", Severity.INFO,
-                                    f"the tenant has no class {cls['fqn']} (HTTP {exc.status})", cls_name,
-                                    "set its fqn in the layout if the tenant names it differently")
+        present = True
+        if cls.get("optional"):
+            try:
+                self._whole(cls_name)
+            except HttpStatusError as exc:
+                if exc.code == "source.auth_rejected":
+                    raise
+                present = False
+                if exc.code == "source.permission_denied":
+                    self.report_problem("source.permission_denied", Severity.INFO,
+                                        f"no permission to read {cls['fqn']} (HTTP 403): nothing is migrated from it",
+                                        cls_name, "grant the REST employee read access to this class if it matters")
+                else:
+                    self.report_problem("source.object_absent", Severity.INFO,
+                                        f"the tenant has no class {cls['fqn']} (HTTP {exc.status}): nothing is migrated from it",
+                                        cls_name, "set its fqn in the layout if the tenant names it differently")
         self._available[cls_name] = present
         return present
 
     def report_problem(self, code: str, severity: Severity, message: str, obj: str | None, detail: str = "") -> None:
         self.report(Finding(code=code, severity=severity, message=message, object=obj, detail=detail))
 
+    # -- service call types ---------------------------------------------------------
+
+    def _type_of(self, raw: dict) -> str:
+        return _fqn_of(raw.get(self._cls("service_calls")["attrs"].get("type") or "metaClass"))
+
+    def _type_counts(self) -> dict[str, int]:
+        if self._types is None:
+            counts: dict[str, int] = {}
+            for raw in self._class_rows("service_calls"):
+                kind = self._type_of(raw) or "(no type)"
+                counts[kind] = counts.get(kind, 0) + 1
+            self._types = counts
+        return self._types
+
+    def _choose_types(self, types: Mapping[str, int]) -> tuple[list[str], str]:
+        """The incident types and how they were chosen: by the operator, or by their code."""
+        chosen = list(self.layout["incident_types"])
+        if chosen:
+            return chosen, "chosen with incident_types"
+        return [t for t in types if NAMES_AN_INCIDENT.search(t)], "their code names an incident"
+
+    def incident_types(self) -> frozenset[str]:
+        """The service call types read as incidents; the tenant's types are reported once."""
+        if self._incident_types is None:
+            types = self._type_counts()
+            chosen, how = self._choose_types(types)
+            listing = ", ".join(f"{t} ({n})" for t, n in sorted(types.items())) or "none"
+            unknown = [t for t in chosen if t not in types]
+            if unknown:
+                self.report_problem("itsm365.incident_type_unknown", Severity.WARNING,
+                                    f"incident types not found in this tenant: {', '.join(unknown)}", "incidents",
+                                    f"its service call types are: {listing}")
+            if chosen:
+                self.report_problem("itsm365.service_call_types", Severity.INFO,
+                                    f"service call types: {listing}; incidents: {', '.join(chosen)} ({how})",
+                                    "incidents", "every other type is read as a service request; choose others with "
+                                                 "the source option incident_types")
+            elif types:
+                self.report_problem("itsm365.no_incident_type", Severity.WARNING,
+                                    f"no service call type of this tenant names an incident ({listing}): every call "
+                                    "is read as a service request", "incidents",
+                                    "if some of these types are incidents, set the source option incident_types "
+                                    "(for example serviceCall$call)")
+            self._incident_types = frozenset(chosen)
+        return self._incident_types
+
+    def _call_kinds(self) -> dict[str, bool]:
+        """Every service call's key and whether it is an incident."""
+        if self._kinds is None:
+            incident = self.incident_types()
+            uuid_attr = self._cls("service_calls")["attrs"]["uuid"]
+            self._kinds = {key: self._type_of(raw) in incident
+                           for raw in self._class_rows("service_calls") if (key := uuid_of(raw.get(uuid_attr)))}
+        return self._kinds
+
+    # -- people -----------------------------------------------------------------------
+
+    def _licensed(self, raw: dict) -> bool:
+        cls = self._cls("employees")
+        return bool(_codes(raw.get(cls["license_attr"])) - set(cls["unlicensed"]))
+
+    def technician_keys(self) -> set[str]:
+        if self._technicians is None:
+            uuid_attr = self._cls("employees")["attrs"]["uuid"]
+            self._technicians = {uuid_of(raw.get(uuid_attr)) for raw in self._class_rows("employees")  # type: ignore[misc]
+                                 if self._licensed(raw)} - {None}
+        return self._technicians
+
+    def _client_keys(self) -> set[str]:
+        if self._clients is None:
+            attr = self._cls("service_calls")["attrs"].get("client")
+            self._clients = {uuid_of(raw.get(attr)) for raw in self._class_rows("service_calls")  # type: ignore[misc]
+                             if attr} - {None}
+        return self._clients
+
     # -- connection test and schema -----------------------------------------------
 
     def check(self) -> ConnectionCheck:
+        calls = self._cls("service_calls")
         try:
             status = self.client.check_status()
-            emp = self._cls("employees")
-            self._find(emp["fqn"], emp, Window(FLOOR, FLOOR), {}, "access key check", [emp["attrs"]["uuid"]])
+            rows, _ = self.client.find(calls["fqn"], None, ["UUID", calls["attrs"].get("type") or "metaClass",
+                                                            calls["date_attr"]], what="service call types")
+            probe = self.reads.probe_dates(calls["fqn"], calls["date_attr"], rows, "service calls")
             present = [name for name, spec in self.layout["classes"].items() if spec.get("optional") and self.available(name)]
             absent = [name for name, spec in self.layout["classes"].items() if spec.get("optional") and not self.available(name)]
         except SourceError as exc:
             return ConnectionCheck(False, str(exc), tuple(d for d in (exc.hint,) if d))
-        details = [f"check-status: {status or 'ok'}", "access key accepted"]
+        types: dict[str, int] = {}
+        for row in rows:
+            kind = self._type_of(row) or "(no type)"
+            types[kind] = types.get(kind, 0) + 1
+        chosen, how = self._choose_types(types)
+        details = [f"check-status: {status or 'ok'}", "access key accepted",
+                   "service call types: " + (", ".join(f"{t} ({n})" for t, n in sorted(types.items())) or "no calls yet"),
+                   f"incidents: {', '.join(chosen)} ({how})" if chosen else
+                   "incidents: no type names an incident; every call is a service request unless incident_types is set",
+                   f"date filter: {probe.note}" + ("" if probe.works else "; classes are read whole and deltas filtered here")]
         if present:
             details.append("optional classes found: " + ", ".join(present))
         if absent:
             details.append("optional classes missing: " + ", ".join(absent))
+        details.append(f"requests so far: {self.client.session.requests}")
         return ConnectionCheck(True, f"reached ITSM 365 at {self.client.session.where(self.base_url)}", tuple(details))
 
     def describe(self) -> SourceSchema:
@@ -277,12 +439,20 @@ class Itsm365Source(Source):
         elif obj.cls in ("problems", "change_requests", "agreements", "slm_services"):
             extra = (FieldSpec("state_name", FieldType.OPTIONS, label="State"),) if cls["attrs"].get("state") else ()
         elif obj.select == "parts":
-            extra = (FieldSpec("service_call", FieldType.STRING, label="Service call", references=obj.parent, nullable=False),)
+            extra = (
+                FieldSpec("service_call", FieldType.STRING, label="Service call", references=obj.parent, nullable=False),
+                FieldSpec("direction", FieldType.OPTIONS, label="Direction", options=("customer", "agent", "note"),
+                          description="note when private, agent when a technician wrote it, else customer"),
+            )
         attrs = cls["attrs"]
+        fields = specs_for(attrs, extra)
+        if obj.select == "parts":  # technicians and requesters share the employees' keys: no fixed target
+            fields = tuple(FieldSpec(f.name, f.type, label=f.label, description=f.description + "; an employee: "
+                                     "a technician (agent) or a requester") if f.name == "author" else f for f in fields)
         return ObjectSpec(
             obj.name,
             obj.role,
-            specs_for(attrs, extra),
+            fields,
             key="uuid",
             label=obj.label,
             parent=obj.parent,
@@ -295,47 +465,8 @@ class Itsm365Source(Source):
 
     # -- reading ------------------------------------------------------------------
 
-    def _filter(self, cls: dict[str, Any], window: Window, extra: Mapping[str, Any], attr: str | None = None) -> dict[str, Any]:
-        clause = self.layout["date_filter"].format(start=naumen_local(window.start), end=naumen_local(window.end))
-        return {**extra, (attr or cls["date_attr"]): clause}
-
-    def _find(self, fqn: str, cls: dict[str, Any], window: Window, extra: Mapping[str, Any], what: str,
-              attrs: Sequence[str], attr: str | None = None) -> list[dict]:
-        return self.client.find(fqn, self._filter(cls, window, extra, attr), attrs, what=what)
-
-    def _windowed(self, obj: _Object, fqns: Sequence[str], *, extra: Mapping[str, Any] | None = None,
-                  windows: Iterator[Window] | None = None, since: datetime | None = None) -> Iterator[dict]:
-        """Raw Naumen objects of `fqns`, window by window, oldest first."""
-        cls = self._cls(obj.cls)  # type: ignore[arg-type]
-        window_attr = cls["updated_attr"] if since is not None and cls.get("updated_attr") else cls["date_attr"]
-        attrs = self._attr_codes(cls, cls.get("source_attr") if obj.select == "parts" else None,
-                                 cls.get("license_attr") if obj.select == "technicians" else None)
-        if windows is None:
-            end = from_utc(self._now(), self.zone).replace(microsecond=0) + timedelta(days=1)
-            if since is not None:
-                windows = plan(from_utc(since, self.zone).replace(microsecond=0), end, self.window_days, outer=False)
-                windows = _and_after(windows, end)
-            else:
-                windows = plan(self.start, end, self.window_days)
-        what = f"{obj.name} ({', '.join(fqns)})"
-
-        def fetch(window: Window) -> list[list[dict]]:
-            return [self._find(fqn, cls, window, extra or {}, what, attrs, window_attr) for fqn in fqns]
-
-        def date_of(row: dict) -> datetime | None:
-            value = check_date_format(row.get(window_attr), self.zone, what)
-            return from_utc(value, self.zone) if value is not None else None
-
-        def unsplittable(window: Window, count: int) -> None:
-            self._tally.add(
-                "itsm365.window_not_splittable", Severity.WARNING,
-                f"{count} {obj.name} share one second ({window}); a server cap at {count} would hide more",
-                object=obj.name, count=count,
-                detail="raise split_at above the server's cap, or check these records in ITSM 365",
-            )
-
-        for rows in read_windows(windows, fetch, date_of, split_at=self.split_at, on_unsplittable=unsplittable, what=what):
-            yield from rows
+    def _local(self, since: datetime) -> datetime:
+        return from_utc(since, self.zone).replace(microsecond=0)
 
     def _records(self, obj: _Object, since: datetime | None) -> Iterator[Record]:
         if obj.select == "states":
@@ -343,32 +474,77 @@ class Itsm365Source(Source):
                 yield Record(obj.name, str(code), {"code": str(code), "title": title})
             return
         if obj.select == "parts":
-            for parents in batched(self._records(self._obj(obj.parent), None), 100):  # type: ignore[arg-type]
-                for parent in parents:
-                    yield from self._parts(obj, parent.key, since)
+            yield from self._comment_records(obj, since)
             return
         cls = self._cls(obj.cls)  # type: ignore[arg-type]
-        incident_types = list(self.layout["incident_types"])
-        fqns = incident_types if obj.select == "incidents" else [cls["fqn"]]
-        for raw in self._windowed(obj, fqns, since=since):
-            if obj.select == "requests" and _fqn_of(raw.get(cls["attrs"].get("type") or "metaClass")) in incident_types:
+        if since is not None and cls.get("updated_attr"):
+            rows: Iterator[dict] = self.reads.since(cls["fqn"], self._attr_codes(cls), cls["updated_attr"],
+                                                    self._local(since), what=f"{obj.name} changed since {since:%Y-%m-%d}")
+        else:
+            rows = self._class_rows(obj.cls)  # type: ignore[arg-type]
+        incident = self.incident_types() if obj.select in ("incidents", "requests") else frozenset()
+        for raw in rows:
+            if obj.select in ("incidents", "requests") and (self._type_of(raw) in incident) != (obj.select == "incidents"):
                 continue
-            if obj.select == "technicians" and str(raw.get(cls["license_attr"]) or "") in set(cls["unlicensed"]):
+            if obj.select == "technicians" and not self._licensed(raw):
+                continue
+            if obj.select == "people" and self._licensed(raw) and uuid_of(raw.get(cls["attrs"]["uuid"])) not in self._client_keys():
                 continue
             record = self._record(obj, cls, raw)
-            if record is not None:
-                yield record
-
-    def _parts(self, obj: _Object, parent_key: str, since: datetime | None) -> Iterator[Record]:
-        cls = self._cls(obj.cls)  # type: ignore[arg-type]
-        extra = {cls["source_attr"]: parent_key}
-        for raw in self._windowed(obj, [cls["fqn"]], extra=extra, windows=iter([Window(FLOOR, CEILING)])):
-            record = self._record(obj, cls, raw, parent_key)
             if record is None:
                 continue
-            if since is not None and record.data.get("created") and record.data["created"] < since:
+            if since is not None and not cls.get("updated_attr") and (record.data.get("created") or since) < since:
                 continue
             yield record
+
+    def _comment_records(self, obj: _Object, since: datetime | None) -> Iterator[Record]:
+        cls = self._cls("comments")
+        owner = cls["source_attr"]
+        want = obj.parent == "incidents"
+        kinds = self._call_kinds()
+        if since is not None:
+            changed = self.reads.since(cls["fqn"], self._attr_codes(cls), cls["date_attr"], self._local(since),
+                                       what=f"{obj.name} since {since:%Y-%m-%d}")
+            for raw in changed:
+                parent = uuid_of(raw.get(owner))
+                if parent in kinds and kinds[parent] == want and (record := self._record(obj, cls, raw, parent)):
+                    yield record
+            return
+        if self._whole("comments"):
+            self._check_owners(kinds)
+            for raw in self._class_rows("comments"):
+                parent = uuid_of(raw.get(owner))
+                if parent in kinds and kinds[parent] == want and (record := self._record(obj, cls, raw, parent)):
+                    yield record
+            return
+        for parent, is_incident in kinds.items():
+            if is_incident == want:
+                for raw in self._owned("comments", parent):
+                    if record := self._record(obj, cls, raw, parent):
+                        yield record
+
+    def _check_owners(self, kinds: Mapping[str, bool]) -> None:
+        """Comments whose owner is not a service call that was read: reported once, never parts."""
+        if self._owners_checked:
+            return
+        self._owners_checked = True
+        owner = self._cls("comments")["source_attr"]
+        calls = self._cls("service_calls")["fqn"].split("$")[0]
+        elsewhere: list[str] = []
+        orphans: list[str] = []
+        for raw in self._class_rows("comments"):
+            parent = uuid_of(raw.get(owner)) or ""
+            if parent not in kinds:
+                (orphans if parent.split("$")[0] == calls or not parent else elsewhere).append(str(raw.get("UUID")))
+        if elsewhere:
+            self.report(Finding("itsm365.comments_elsewhere", Severity.INFO,
+                                f"{len(elsewhere)} comments belong to other records (changes, problems): they are not "
+                                "parts of a conversation", "incident_comments", tuple(elsewhere[:20]), len(elsewhere)))
+        if orphans:
+            self.report(Finding("part.conversation_missing", Severity.WARNING,
+                                f"{len(orphans)} comments belong to service calls that were not read: they are left out",
+                                "incident_comments", tuple(orphans[:20]), len(orphans),
+                                "the calls may be archived, or outside the access key's rights"))
 
     def _record(self, obj: _Object, cls: dict[str, Any], raw: dict, parent_key: str | None = None) -> Record | None:
         data, bad = convert(cls["attrs"], raw, self.zone)
@@ -379,13 +555,23 @@ class Itsm365Source(Source):
             return None
         for name in bad:
             self._tally.add("itsm365.value_unreadable", Severity.WARNING,
-                            f"{obj.name}.{name}: value could not be read and was left empty", object=obj.name, key=key)
+                            f"{obj.name}.{name}: value could not be read and was left empty", object=obj.name, key=key,
+                            once=True)
         if obj.cls == "service_calls":
-            data["kind"] = "incident" if _fqn_of(raw.get(cls["attrs"].get("type") or "metaClass")) in self.layout["incident_types"] else "service_request"
+            data["kind"] = "incident" if self._type_of(raw) in self.incident_types() else "service_request"
         if "state" in data:
             data["state_name"] = self.layout["state_titles"].get(data["state"], data["state"]) if data["state"] else None
         if parent_key is not None:
             data["service_call"] = parent_key
+            data["direction"] = "note" if data.get("private") else (
+                "agent" if data.get("author") in self.technician_keys() else "customer")
+            if _no_text(data.get("text")):
+                files = bool(data.get("files"))
+                self._tally.add("itsm365.comment_files_only" if files else "itsm365.comment_empty",
+                                Severity.INFO if files else Severity.WARNING,
+                                f"{obj.name}: comments with no text but files; they load as parts that carry the files"
+                                if files else f"{obj.name}: comments with neither text nor files",
+                                object=obj.name, key=key, once=True)
         for ref in ("priority", "urgency", "impact"):
             if data.get(ref) and not data.get(f"{ref}_name"):
                 data[f"{ref}_name"] = self._title(ref, data[ref])
@@ -420,8 +606,10 @@ class Itsm365Source(Source):
         obj = self._obj(object)
         if obj.select != "parts":
             return super().children(object, parent_keys)
+        cls = self._cls("comments")
         try:
-            return {key: list(self._parts(obj, key, None)) for key in parent_keys}
+            return {key: [r for raw in self._owned("comments", key) if (r := self._record(obj, cls, raw, key))]
+                    for key in parent_keys}
         finally:
             self._tally.flush(self.report)
 
@@ -430,7 +618,7 @@ class Itsm365Source(Source):
         if obj.select == "states":
             return [r for r in self._records(obj, None) if r.key in set(keys)]
         cls = self._cls(obj.cls)  # type: ignore[arg-type]
-        attrs = self._attr_codes(cls, cls.get("source_attr"), cls.get("license_attr"))
+        attrs = self._attr_codes(cls)
         found: list[Record] = []
         try:
             for key in keys:
@@ -438,13 +626,13 @@ class Itsm365Source(Source):
                 if raw is None:
                     continue
                 if obj.select in ("incidents", "requests"):
-                    is_incident = _fqn_of(raw.get(cls["attrs"].get("type") or "metaClass")) in self.layout["incident_types"]
-                    if is_incident != (obj.select == "incidents"):
+                    if (self._type_of(raw) in self.incident_types()) != (obj.select == "incidents"):
                         continue
-                parent = None
-                if obj.select == "parts":
-                    parent = raw.get(cls["source_attr"])
-                    parent = (parent.get("UUID") if isinstance(parent, dict) else parent) or None
+                if obj.select == "technicians" and not self._licensed(raw):
+                    continue
+                if obj.select == "people" and self._licensed(raw) and key not in self._client_keys():
+                    continue  # a technician asked for as a contact (a reply's author): an admin, never a contact
+                parent = uuid_of(raw.get(cls["source_attr"])) if obj.select == "parts" else None
                 record = self._record(obj, cls, raw, parent)
                 if record is not None:
                     found.append(record)
@@ -453,20 +641,15 @@ class Itsm365Source(Source):
         return found
 
     def attachments(self, object: str, record: Record) -> list[AttachmentRef]:
-        obj = self._obj(object)
-        files_cls = self._cls("files")
+        self._obj(object)
         refs: dict[str, AttachmentRef] = {}
-        listed = [uuid for uuid in record.data.get("files") or [] if uuid]
-        if listed:
-            for uuid in listed:
-                raw = self.client.get(uuid, self._attr_codes(files_cls), what=f"file {uuid}") or {"UUID": uuid}
+        for raw in self._files_of(record.key):
+            ref = self._file_ref(raw, record.key)
+            refs[ref.content_id or ref.name] = ref
+        for uuid in record.data.get("files") or []:
+            if uuid and uuid not in refs:
+                raw = self.client.get(uuid, self._attr_codes(self._cls("files")), what=f"file {uuid}") or {"UUID": uuid}
                 refs[uuid] = self._file_ref(raw, record.key)
-        elif obj.cls == "service_calls":
-            extra = {files_cls["source_attr"]: record.key}
-            rows = self.client.find(files_cls["fqn"], extra, self._attr_codes(files_cls), what=f"files of {record.key}")
-            for raw in rows:
-                ref = self._file_ref(raw, record.key)
-                refs.setdefault(ref.content_id or ref.name, ref)
         for field in HTML_FIELDS:
             for match in INLINE_FILE.finditer(record.data.get(field) or ""):
                 uuid = match.group(1).replace("%24", "$")
@@ -479,6 +662,22 @@ class Itsm365Source(Source):
                 )
         return list(refs.values())
 
+    def _files_of(self, owner: str) -> list[dict]:
+        """The file objects a record owns; a tenant that hides the file class keeps the listed files only."""
+        if self._available.get("files") is False:
+            return []
+        try:
+            return self._owned("files", owner)
+        except HttpStatusError as exc:
+            if exc.code == "source.auth_rejected":
+                raise
+            self._available["files"] = False
+            self.report_problem("itsm365.files_unlisted", Severity.WARNING,
+                                f"the tenant does not list its files (HTTP {exc.status}): only files named by "
+                                "comments and inline images are migrated", None,
+                                "grant the REST employee read access to the file class")
+            return []
+
     def _file_ref(self, raw: dict, record_key: str) -> AttachmentRef:
         data, _ = convert(self._cls("files")["attrs"], raw, self.zone)
         uuid = str(data.get("uuid") or raw.get("UUID"))
@@ -490,10 +689,20 @@ class Itsm365Source(Source):
     def _opener(self, uuid: str) -> Callable[[], io.BytesIO]:
         return lambda: io.BytesIO(self.client.get_file(uuid))
 
+    # -- cost -------------------------------------------------------------------------
+
+    def request_usage(self) -> RequestUsage:
+        """Requests so far; once the schema is known, about how many the reads still need."""
+        session = self.client.session
+        planned = None
+        if self._schema is not None:
+            unread = sum(1 for name in REQUIRED_CLASSES if not self.cache.has(f"class:{name}"))
+            per_call = 0
+            if "class:comments" in self.reads.incomplete and self._owner_filters.get("comments", True):
+                per_call = sum(1 for key in self._kinds or () if not self.cache.has(f"comments:{key}"))
+            planned = session.requests + unread + per_call + (0 if self.reads.date_probe else 1)
+        return RequestUsage("ITSM 365", session.requests, planned, session.throttled, session.waited)
+
     def close(self) -> None:
         self.client.close()
-
-
-def _and_after(windows: Iterator[Window], end: datetime) -> Iterator[Window]:
-    yield from windows
-    yield Window(end + timedelta(seconds=1), CEILING)
+        self.cache.close()

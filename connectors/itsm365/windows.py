@@ -1,11 +1,13 @@
-"""Reading a class in date windows, since Naumen's REST `find` has no paging.
+"""Reading a class in date windows when one `find` cannot return it whole.
 
-A window is an inclusive range of whole seconds in the tenant's local time. A window
-whose reply is suspiciously large (at or over `split_at`, or a round number a server
-cap would produce) is split in halves and read again; a one-second window cannot
-shrink, so it is read as is and reported. A reply holding records outside its
-window means the server ignored the filter: reading stops with a clear error rather
-than splitting forever or yielding duplicates.
+Naumen's REST `find` has no paging; a tenant may cut large replies silently. A reply
+that looks cut (at or over `split_at`, a round number a cap would produce, or as long as
+the reply that made us window) is split in halves and each half read again, starting
+from one window over all time: requests grow with the records, not with the years the
+tenant covers. A one-second window cannot shrink, so it is read as is and reported. A
+window reply holding records outside the window means the server stopped honouring the
+filter: reading stops with a clear error rather than splitting forever or yielding
+duplicates.
 """
 
 from __future__ import annotations
@@ -41,59 +43,48 @@ class Window:
         return f"{self.start:%Y-%m-%d %H:%M:%S}..{self.end:%Y-%m-%d %H:%M:%S}"
 
 
-def plan(start: datetime, end: datetime, days: int, *, outer: bool = True) -> Iterator[Window]:
-    """Windows of `days` covering start..end, plus (with `outer`) everything before and after."""
-    if outer and start > FLOOR:
-        yield Window(FLOOR, start - SECOND)
-    step = timedelta(days=max(1, days))
-    cursor = start
-    while cursor <= end:
-        last = min(cursor + step - SECOND, end)
-        yield Window(cursor, last)
-        cursor = last + SECOND
-    if outer and end < CEILING:
-        yield Window(end + SECOND, CEILING)
+ALL_TIME = Window(FLOOR, CEILING)
 
 
-def suspicious(count: int, split_at: int) -> bool:
-    return count >= split_at or (count >= ROUND_CAP and count % ROUND_CAP == 0)
+def suspicious(count: int, split_at: int, seen_cap: int | None = None) -> bool:
+    """Whether a reply of `count` rows may have been cut by the server."""
+    return count >= split_at or (count >= ROUND_CAP and count % ROUND_CAP == 0) or (
+        seen_cap is not None and count >= seen_cap > 0)
 
 
-Fetch = Callable[[Window], list[list[dict]]]  # one list per request made for the window
+Fetch = Callable[[Window], list[dict]]
 DateOf = Callable[[dict], "datetime | None"]
 
 
 def read_windows(
-    windows: Iterator[Window],
+    start: Window,
     fetch: Fetch,
     date_of: DateOf,
     *,
     split_at: int,
     on_unsplittable: Callable[[Window, int], None],
     what: str,
+    seen_cap: int | None = None,
 ) -> Iterator[list[dict]]:
-    """Each window's rows, oldest window first, splitting suspicious windows."""
-    for window in windows:
-        stack = [window]
-        while stack:
-            current = stack.pop()
-            replies = fetch(current)
-            rows = [row for reply in replies for row in reply]
-            for row in rows:
-                when = date_of(row)
-                if when is None or not current.holds(when):
-                    raise SourceError(
-                        f"ITSM 365 ignored the date filter for {what}: window {current} returned a record dated {when}",
-                        hint="check the layout's date_filter and the class's date_attr for this tenant",
-                        code="source.filter_ignored",
-                    )
-            biggest = max((len(reply) for reply in replies), default=0)
-            if suspicious(biggest, split_at):
-                halves = current.split()
-                if halves is not None:
-                    stack.append(halves[1])
-                    stack.append(halves[0])
-                    continue
-                on_unsplittable(current, biggest)
-            rows.sort(key=lambda row: (date_of(row) or FLOOR, str(row.get("UUID", ""))))
-            yield rows
+    """Each window's rows, oldest window first, splitting the windows that look cut."""
+    stack = [start]
+    while stack:
+        current = stack.pop()
+        rows = fetch(current)
+        for row in rows:
+            when = date_of(row)
+            if when is None or not current.holds(when):
+                raise SourceError(
+                    f"ITSM 365 stopped honouring the date filter for {what}: window {current} returned a record dated {when}",
+                    hint="check the layout's date_filter and the class's date_attr for this tenant",
+                    code="source.filter_ignored",
+                )
+        if suspicious(len(rows), split_at, seen_cap):
+            halves = current.split()
+            if halves is not None:
+                stack.append(halves[1])
+                stack.append(halves[0])
+                continue
+            on_unsplittable(current, len(rows))
+        rows.sort(key=lambda row: (date_of(row) or FLOOR, str(row.get("UUID", ""))))
+        yield rows

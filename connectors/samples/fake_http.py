@@ -1,8 +1,9 @@
 """Plumbing shared by the fake REST APIs: one handler, three ways to reach it.
 
 A fake is a function `httpx.Request -> httpx.Response`. In process it runs behind
-`httpx.MockTransport` (sync and async clients); `asgi_app` serves the same handler as
-an ASGI app, so `uvicorn` or `httpx.ASGITransport` can reach it too.
+`httpx.MockTransport` (sync and async clients; `InProcess` gives a fake class its
+`transport()`); `asgi_app` serves the same handler as an ASGI app, so `uvicorn` or
+`httpx.ASGITransport` can reach it too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,16 @@ from typing import Any
 import httpx
 
 Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class InProcess:
+    """A fake server (a class with `handle`) reached in process through httpx."""
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        raise NotImplementedError
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:

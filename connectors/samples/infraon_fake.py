@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from connectors.infraon.endpoints import DEFAULT_ENDPOINTS
-from connectors.samples.fake_http import json_response, text_response
+from connectors.samples.fake_http import InProcess, json_response, text_response
 from connectors.samples.ground_truth import GroundTruth
 
 TOKEN_PATH = "/ux/api-token-auth/"
@@ -52,7 +52,7 @@ class InfraonFaults:
 
 
 @dataclass
-class FakeInfraon:
+class FakeInfraon(InProcess):
     size: int = 30  # incidents
     seed: int = 1
     api_key: str = "infraon-api-key-7c3b"
@@ -75,9 +75,6 @@ class FakeInfraon:
     @property
     def base_url(self) -> str:
         return f"https://{self.host}"
-
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
 
     def options(self, **overrides: Any) -> dict[str, Any]:
         opts: dict[str, Any] = {"base_url": self.base_url, "time_zone": "Asia/Kolkata"}

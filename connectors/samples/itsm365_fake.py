@@ -15,13 +15,13 @@ import random
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
 import httpx
 
-from connectors.samples.fake_http import json_response, text_response
+from connectors.samples.fake_http import InProcess, json_response, text_response
 from connectors.samples.ground_truth import GroundTruth
 
 DATE = "%Y.%m.%d %H:%M:%S"
@@ -53,7 +53,7 @@ class Itsm365Faults:
 
 
 @dataclass
-class FakeItsm365:
+class FakeItsm365(InProcess):
     size: int = 40  # service calls
     seed: int = 1
     access_key: str = "itsm-demo-key-5f1c2a"
@@ -75,11 +75,8 @@ class FakeItsm365:
     def base_url(self) -> str:
         return f"https://{self.tenant}.itsm365.com/sd"
 
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
-
     def options(self, **overrides: Any) -> dict[str, Any]:
-        return {"tenant": self.tenant, "time_zone": self.time_zone, "start_date": "2022-06-01", **overrides}
+        return {"tenant": self.tenant, "time_zone": self.time_zone, **overrides}
 
     def secret(self, name: str) -> str | None:
         return self.access_key if name == "itsm365_access_key" else None
@@ -90,7 +87,7 @@ class FakeItsm365:
 
         return Itsm365Source.from_options(
             options if options is not None else self.options(), self.secret, transport=self.transport(), sleep=sleep,
-            now=kwargs.pop("now", lambda: datetime(2025, 6, 1, tzinfo=UTC)), **kwargs,
+            **kwargs,
         )
 
     # -- data ---------------------------------------------------------------------
@@ -153,7 +150,7 @@ class FakeItsm365:
         truth.add_messy("employee_archived", employees[9]["UUID"])
         employees[10].update(title="Сергей Иванов", firstName="Сергей", lastName="Иванов")
         truth.add_messy("employee_cyrillic_name", employees[10]["UUID"])
-        counts["employees"] = len(employees)
+        counts["employees"] = len(employees) - len(technicians)  # technicians are agents, never contacts
         counts["technicians"] = len(technicians)
 
         teams = [self._add("team", {"UUID": self._uuid("team"), "metaClass": "team$team", "title": t,

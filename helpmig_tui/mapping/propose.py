@@ -142,7 +142,7 @@ def propose_fields(ctx: Context, obj: ObjectEvidence) -> list[FieldMap]:
             chosen[f.name] = Proposal(SkipTarget(), 0.99, KEY_REASON.get(kind, KEY_ELSE))
         elif entry is not None and (d := entry.find_field(f.name)) is not None and \
                 (p := from_default(ctx, obj, kind, f, d)) is not None:
-            if d.yield_to and p.standard:  # its preferred field is absent: a claim like any other
+            if d.yield_to and p.standard and not p.fallback:  # its preferred field is absent: a claim like any other
                 soft[f.name] = Proposal(p.target, SOFT_DEFAULT, p.reason + "; its preferred field is absent",
                                         p.transforms)
                 pending.append(f)

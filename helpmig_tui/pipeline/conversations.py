@@ -167,6 +167,7 @@ class ConversationJob:
         ctx = self.ctx
         m = mapped(ctx, self.obj, self.record)
         parts, rejected = self._mapped_parts()
+        parts, rejected = await self._keep_attachment_only(parts, rejected)
         if m.missing == ["created_at"]:
             self._date_from_thread(m, parts)
         elif m.ok:
@@ -246,6 +247,20 @@ class ConversationJob:
             good.append(part)
         good.sort(key=lambda p: (p.created_at, order[p.obj], p.record.key))
         return good, bad
+
+    async def _keep_attachment_only(self, parts: list[Part], rejected: list[Part]) -> tuple[list[Part], list[Part]]:
+        """A message with no text but with files is its files, not a rejection: it keeps its
+        place in the thread (the files are the message)."""
+        kept = []
+        for part in rejected:
+            if part.m.missing == ["body"] and await self.ctx.reader.attachments(part.obj, part.record):
+                part.m.rejected, part.m.rejected_code, part.m.missing = None, None, []
+                part.m.flags.append(Flag("body", "body.attachment_only", "no text: the message is its files"))
+                kept.append(part)
+        if not kept:
+            return parts, rejected
+        still = [p for p in rejected if p not in kept]
+        return sorted(parts + kept, key=lambda p: (p.created_at, list(self.parts).index(p.obj), p.record.key)), still
 
     def _date_from_thread(self, m: MappedRecord, parts: list[Part]) -> None:
         """A ticket with no creation date opens when its first message was written."""

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from connectors.base import Capability, Record
+from connectors.intercom.errors import NotFound
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
 from helpmig_tui.pipeline.conversations import ConversationJob
@@ -270,16 +271,29 @@ class Loader:
     async def _custom_objects(self) -> None:
         for obj in objects_of(self.ctx.mmap, TargetKind.CUSTOM_OBJECT):
             object_type = self.ctx.mmap.object_map(obj).options.custom_object_type  # type: ignore[union-attr]
-            if not object_type:
-                reason = "no custom object type chosen for it in the map"
+            missing = await self._type_missing(object_type)
+            if missing:
+                reason, code = missing
 
-                async def refuse(record: Record, obj: str = obj) -> Written:
-                    return reject(self.ctx, "custom_object", obj, record, reason, "map.custom_object_type_missing")
+                async def refuse(record: Record, obj: str = obj, reason: str = reason, code: str = code) -> Written:
+                    return reject(self.ctx, "custom_object", obj, record, reason, code)
 
                 await for_each_record(self.ctx, obj, refuse, self.totals.get(obj))
                 continue
             await for_each_record(self.ctx, obj, lambda r, obj=obj, t=object_type: write_custom_object(self.ctx, obj, r, t),
                                   self.totals.get(obj))
+
+    async def _type_missing(self, object_type: str | None) -> tuple[str, str] | None:
+        """Why no instance of this type can be written (none chosen; not defined in the
+        workspace: types cannot be created by API), asked once, before any write."""
+        if not object_type:
+            return "no custom object type chosen for it in the map", "map.custom_object_type_missing"
+        try:
+            await self.ctx.client.custom_objects.probe(object_type)
+        except NotFound:
+            return (f"the custom object type {object_type!r} is not defined in the workspace: define it in Intercom "
+                    "(types cannot be created by API), then resume", "custom_object.type_missing")
+        return None
 
     async def _supplementary(self) -> None:
         for obj in objects_of(self.ctx.mmap, TargetKind.CSV, TargetKind.INVENTORY):

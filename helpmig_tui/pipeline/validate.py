@@ -22,7 +22,6 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
-from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import distinct, func, select
@@ -31,7 +30,7 @@ from connectors.base import Capability, Record
 from connectors.intercom import IntercomClient
 from connectors.intercom.errors import IntercomError, NotFound
 from connectors.intercom.models import Conversation, where
-from helpmig_tui.audit import EMAIL_RE, RESTRICTED_EXTENSIONS
+from helpmig_tui.audit import EMAIL_RE
 from helpmig_tui.mapping.apply import SOURCE_ID_ATTRIBUTE, MappedRecord, apply_map
 from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.standard import TargetKind
@@ -288,7 +287,7 @@ class Validator:
         for part in parts:
             for child in (await self.reader.children(part, [record.key])).get(record.key, []):
                 pm = apply_map(self.mmap, part, child, lookups=self.lookups)
-                files = await self._loadable_files(part, child)
+                files = await self._files(part, child)
                 # a message with no date is loaded after the one before it; one with files but
                 # no text, as its files
                 if not pm.ok and pm.missing not in (["created_at"], ["body"]) or pm.missing == ["body"] and not files:
@@ -328,15 +327,20 @@ class Validator:
         missing += sum(1 for _, text, _, _ in undated if text and not any(text in b for b in bodies))
         pairs.append(("messages missing", 0, missing))
         pairs.append(("messages out of order", 0, order))
-        files = sum(e[3] for e in (*expected, *undated)) + await self._loadable_files(obj, record)
+        # every file of the source is in Intercom, or reported with its reason (missing, refused type, ...)
+        files = sum(e[3] for e in (*expected, *undated)) + await self._files(obj, record)
         landed = sum(len(p.attachments) for p in written) + (len(found.source.attachments) if found.source else 0)
-        pairs.append(("attachments", files, landed))
+        pairs.append(("attachments in Intercom or reported", files, landed + self._reported_files(obj, record.key)))
         return pairs, times_of_messages
 
-    async def _loadable_files(self, obj: str, record: Record) -> int:
-        refs = await self.reader.attachments(obj, record)
-        return sum(1 for ref in refs if ref.exists and ref.size != 0
-                   and PurePath(ref.name.lower()).suffix not in RESTRICTED_EXTENSIONS)
+    def _reported_files(self, obj: str, key: str) -> int:
+        with self.store.reader() as session:
+            return session.scalar(select(func.count()).where(
+                JournalEntry.kind == "attachment", JournalEntry.parent_key == f"{obj}:{key}",
+                JournalEntry.status == "skipped")) or 0
+
+    async def _files(self, obj: str, record: Record) -> int:
+        return len(await self.reader.attachments(obj, record))
 
     # -- the counts ------------------------------------------------------------------------
 
@@ -356,8 +360,8 @@ class Validator:
             source = None
             if schema is not None:
                 spec = next((o for o in schema.objects if o.name == obj), None)
-                skipped = self._skipped(obj)
-                source = (spec.count or 0) + skipped if spec is not None else None
+                if spec is not None and spec.count is not None:
+                    source = spec.count + self._skipped(obj)
             count = Count(kind, obj, source, accounted or 0, written or 0, None)
             if source is not None and source != count.journal:
                 gap = source - count.journal

@@ -7,7 +7,7 @@ import pytest
 
 from connectors.base import SourceError
 from connectors.http_session import HttpSession, RetryPolicy, mask_url, retry_after_seconds
-from connectors.itsm365.windows import CEILING, FLOOR, Window, plan, suspicious
+from connectors.itsm365.windows import ALL_TIME, Window, read_windows, suspicious
 from connectors.samples.fake_http import asgi_app
 from connectors.samples.itsm365_fake import FakeItsm365
 
@@ -62,12 +62,45 @@ def test_other_statuses_carry_a_redacted_snippet():
     assert "HTTP 418" in str(info.value) and "***" in str(info.value) and "tok-123" not in str(info.value)
 
 
-def test_window_plan_covers_everything_without_overlap():
-    start, end = datetime(2024, 1, 1), datetime(2024, 3, 15, 12, 0, 0)
-    windows = list(plan(start, end, 30))
-    assert windows[0] == Window(FLOOR, start - timedelta(seconds=1)) and windows[-1].end == CEILING
-    for left, right in zip(windows, windows[1:], strict=False):
-        assert right.start == left.end + timedelta(seconds=1)
+def _windowed(dates: list[datetime], cap: int) -> tuple[list[datetime], int]:
+    """Every date read through adaptive windows from a server that cuts replies at `cap`; and the requests."""
+    asked = []
+
+    def fetch(window):
+        asked.append(window)
+        return [{"UUID": str(i), "d": d} for i, d in enumerate(dates) if window.holds(d)][:cap]
+
+    rows = [row["d"] for batch in read_windows(ALL_TIME, fetch, lambda row: row["d"], split_at=cap,
+                                                on_unsplittable=lambda w, n: None, what="x") for row in batch]
+    return rows, len(asked)
+
+
+def test_adaptive_windows_read_everything_once_and_cost_follows_records_not_years():
+    recent = [datetime(2024, 1, 1) + timedelta(hours=7 * i) for i in range(600)]
+    spread = [datetime(2004, 1, 1) + timedelta(days=12 * i) for i in range(600)]  # the same count over 20 years
+    for dates in (recent, spread):
+        rows, _ = _windowed(dates, cap=40)
+        assert rows == sorted(dates)
+    _, few = _windowed(recent[:60], cap=40)
+    _, many = _windowed(recent, cap=40)
+    _, years = _windowed(spread, cap=40)
+    assert many <= 4 * few and years < many * 1.5  # ten times the records: at most four times the requests
+
+
+def test_a_window_holding_records_outside_itself_stops_the_read():
+    with pytest.raises(SourceError) as info:
+        list(read_windows(ALL_TIME, lambda w: [{"d": datetime(2024, 1, 1)}] * 100, lambda row: row["d"],
+                          split_at=50, on_unsplittable=lambda w, n: None, what="calls"))
+    assert info.value.code == "source.filter_ignored"
+
+
+def test_waits_are_told_before_they_happen():
+    answers = iter([429, 200])
+    told = []
+    session, sleeps = _session(lambda r: httpx.Response(next(answers), json=[], headers={"Retry-After": "4"}))
+    session.on_wait = lambda seconds, why: told.append((seconds, why, len(sleeps)))
+    session.request("GET", "/x", what="calls")
+    assert told == [(4.0, "X asked to slow down (HTTP 429) for calls", 0)] and sleeps == [4.0]
 
 
 def test_windows_split_into_adjacent_halves_down_to_one_second():
@@ -80,6 +113,7 @@ def test_windows_split_into_adjacent_halves_down_to_one_second():
 def test_round_reply_sizes_look_capped():
     assert suspicious(100, 500) and suspicious(500, 500) and suspicious(250, 1000)
     assert not suspicious(99, 500) and not suspicious(0, 500) and not suspicious(49, 500)
+    assert suspicious(120, 500, seen_cap=120) and not suspicious(119, 500, seen_cap=120)
 
 
 async def test_the_fake_also_serves_as_an_asgi_app():

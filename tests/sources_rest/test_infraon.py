@@ -36,8 +36,11 @@ def test_every_object_reads_exactly_the_ground_truth(fake, source):
         assert len(records) == fake.ground_truth.counts[spec.name], spec.name
         assert len({r.key for r in records}) == len(records)
         if spec.count is not None and spec.name != "requesters":
-            assert spec.count == len(records), spec.name  # EXACT_COUNTS
-    assert Capability.EXACT_COUNTS in source.capabilities
+            assert spec.count == len(records), spec.name
+    # the counts are what the server announces (an item it cannot read included): not exact
+    assert Capability.EXACT_COUNTS not in source.capabilities
+    assert [(reason, [s.key for s in batch]) for reason, batch in source.skipped("requesters")] == [
+        ("without_id", ["(no id, item 1)"])]
 
 
 def test_the_item_without_an_id_is_rejected_with_a_finding_and_counts_add_up(fake, source):
@@ -224,11 +227,16 @@ def test_missing_or_forbidden_optional_modules_become_findings():
         _read(source, "cis")
 
 
-def test_a_conversation_list_ignoring_its_incident_filter_stops_the_read():
+def test_a_conversation_list_ignoring_its_incident_filter_is_grouped_by_ref_id_instead():
     fake = FakeInfraon(size=8, faults=InfraonFaults(ignores_parent_filter=True))
-    with pytest.raises(SourceError) as info:
-        _read(fake.source(), "conversations")
-    assert info.value.code == "source.filter_ignored"
+    source = fake.source()
+    check = source.check()
+    assert check.ok and any("ref_id filter does not work here" in line for line in check.details)
+    assert any(f.code == "infraon.parent_filter_ignored" for f in source.findings)
+    assert len(_read(source, "conversations")) == fake.ground_truth.counts["conversations"]
+    got = source.children("conversations", list(fake.ground_truth.children["conversations"]))
+    assert {k: len(v) for k, v in got.items()} == fake.ground_truth.children["conversations"]
+    assert all(r.parent_key == k for k, rows in got.items() for r in rows)
 
 
 def test_get_reads_incidents_by_internal_id(fake, source):

@@ -37,7 +37,8 @@ def test_every_object_reads_exactly_the_ground_truth(fake, source):
         records = _read(source, name)
         assert len(records) == fake.ground_truth.counts[name], name
         assert len({r.key for r in records}) == len(records), f"{name} has duplicate keys"
-    assert source.findings == []
+    assert [(f.code, f.severity) for f in source.findings] == [("itsm365.service_call_types", Severity.INFO)]
+    assert "serviceCall$incident (" in source.findings[0].message and "incidents: serviceCall$incident" in source.findings[0].message
 
 
 def test_roles_keys_and_parents_follow_the_brief(source):
@@ -122,10 +123,10 @@ def test_delta_reads_only_what_changed_since(fake, source):
 
 
 def test_envelope_shape_and_raw_json_filters_read_the_same():
-    fake = FakeItsm365(size=20, seed=3, faults=Itsm365Faults(envelope=True))
-    source = fake.source(options=fake.options(filter_style="json"))
+    fake = FakeItsm365(size=20, seed=3, faults=Itsm365Faults(envelope=True, cap=8))
+    source = fake.source(options=fake.options(filter_style="json", split_at=8))
     assert len(_read(source, "incidents")) == fake.ground_truth.counts["incidents"]
-    assert any("find/serviceCall$incident/{" in unquote(r.url.raw_path.decode()) for r in fake.requests)
+    assert any("find/serviceCall/{" in unquote(r.url.raw_path.decode()) for r in fake.requests)
 
 
 def test_access_key_is_on_every_request_and_never_leaks(caplog):
@@ -187,10 +188,16 @@ def test_rate_limiting_is_waited_out_and_reported():
     sleeps: list[float] = []
     fake = FakeItsm365(size=20, seed=5, faults=Itsm365Faults(rate_limit_every=4, unavailable_every=9))
     source = fake.source(sleep=sleeps.append)
-    assert len(_read(source, "incidents")) == fake.ground_truth.counts["incidents"]
+    told: list[str] = []
+    source.activity = told.append
+    for name in ("incidents", "employees", "ous", "incident_comments", "teams", "priorities"):
+        assert len(_read(source, name)) == fake.ground_truth.counts[name], name
     assert 1.0 in sleeps  # Retry-After honoured
     finding = next(f for f in source.findings if f.code == "source.rate_limited")
     assert finding.severity is Severity.INFO and finding.count >= 1
+    assert any(t.startswith("waiting 1 s: ITSM 365 asked to slow down (HTTP 429)") for t in told)
+    usage = source.request_usage()
+    assert usage.requests == len(fake.requests) and usage.throttled == len(sleeps) and usage.waited == sum(sleeps)
 
 
 def test_a_rate_limit_storm_ends_in_a_bounded_error():
@@ -217,12 +224,16 @@ def test_persistently_malformed_replies_are_a_clear_error(faults):
     assert fake.access_key not in str(info.value)
 
 
-def test_a_server_ignoring_the_date_filter_stops_instead_of_splitting_forever():
-    fake = FakeItsm365(size=20, seed=8, faults=Itsm365Faults(ignore_filter=True))
-    with pytest.raises(SourceError) as info:
-        _read(fake.source(), "incidents")
-    assert info.value.code == "source.filter_ignored"
-    assert len(fake.requests) < 5
+def test_a_server_ignoring_the_date_filter_is_probed_once_and_the_cut_reply_reported():
+    fake = FakeItsm365(size=150, seed=8, faults=Itsm365Faults(ignore_filter=True))
+    source = fake.source()
+    records = _read(source, "incidents") + _read(source, "service_requests")
+    assert len(records) == fake.faults.cap  # all a capped server gives without a working filter
+    cut = next(f for f in source.findings if f.code == "itsm365.reply_may_be_cut")
+    assert cut.severity is Severity.WARNING and cut.count == fake.faults.cap
+    assert "ignores it" in cut.detail
+    calls = [r for r in fake.requests if "/find/serviceCall" in r.url.path]
+    assert len(calls) == 2  # the whole read and one probe; the second object reads the cache
 
 
 def test_a_window_that_cannot_shrink_is_reported_not_looped():
@@ -231,7 +242,8 @@ def test_a_window_that_cannot_shrink_is_reported_not_looped():
     records = _read(source, "incidents")
     finding = next(f for f in source.findings if f.code == "itsm365.window_not_splittable")
     assert finding.severity is Severity.WARNING and finding.count == 50
-    assert len(records) == fake.ground_truth.counts["incidents"] - (80 - 50)
+    # that second holds the 80 burst incidents and one service request listed before them: 50 of 81 come back
+    assert len(records) == fake.ground_truth.counts["incidents"] - (80 - 49)
     assert len(fake.requests) < 2000
 
 
@@ -259,3 +271,20 @@ def test_layout_renames_codes_adds_custom_fields_and_rejects_typos():
     assert record.data["subject"] and record.data["cost_center"] == "CC-1"
     with pytest.raises(SourceError, match="unknown key 'atrs'"):
         fake.source(options=fake.options(layout={"classes": {"service_calls": {"atrs": {}}}}))
+
+
+@pytest.mark.parametrize(("license", "technician"), [
+    ("named", True), ("notLicensed", False), ("", False), (None, False), (["notLicensed"], False),
+    (["concurrent", "named"], True), ([{"code": "named", "title": "Named"}], True), ([{"code": "notLicensed"}], False),
+    ([], False), (["notLicensed", "named"], True),
+])
+def test_a_license_in_any_shape_tells_technicians_from_requesters(license, technician):
+    source = FakeItsm365(size=5).source()
+    assert source._licensed({"license": license}) is technician
+
+
+def test_incident_types_are_typed_as_a_list_with_commas_or_spaces():
+    from connectors.itsm365.source import parse_types
+
+    assert parse_types("serviceCall$call, serviceCall$incident;x  y") == ["serviceCall$call", "serviceCall$incident", "x", "y"]
+    assert parse_types(None) == [] and parse_types(["a ", " "]) == ["a"]

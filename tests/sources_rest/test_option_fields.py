@@ -29,3 +29,27 @@ def test_resolve_fills_defaults_and_checks_values():
         resolve_options("Infraon Desk", fields, {"base_url": "https://x", "auth": "oauth"})
     with pytest.raises(SourceError, match="whole number"):
         resolve_options("Infraon Desk", fields, {"base_url": "https://x", "max_pages": "many"})
+
+
+def test_a_source_option_given_on_the_command_line_reaches_the_connector(tmp_path, capsys):
+    import json
+
+    from connectors.samples.tenants.naumen import CALL, NaumenTenant
+    from helpmig_tui.cli import main
+    from helpmig_tui.project import open_project
+    from helpmig_tui.settings import resolve_paths
+
+    tenant = NaumenTenant(tickets=12)
+    code = main(["--home", str(tmp_path), "init", "p", "--source", "itsm365", "--url", tenant.base_url,
+                 "--option", f"incident_types={CALL}", "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["source"]["incident_types"] == CALL
+    with open_project(resolve_paths(tmp_path), "p") as store:
+        options = store.project().source_options
+    source = source_class("itsm365").from_options(options, tenant.secret, transport=tenant.transport())
+    assert len([r for b in source.iter_records("incidents") for r in b]) == tenant.type_counts[CALL]
+    assert main(["--home", str(tmp_path), "init", "q", "--source", "itsm365", "--url", tenant.base_url,
+                 "--option", "incident_types"]) == 2
+    assert main(["--home", str(tmp_path), "init", "r", "--source", "infraon", "--url", "https://x.test",
+                 "--option", "system_entries=drop"]) == 2
+    assert "must be one of note, skip" in capsys.readouterr().err
+

@@ -37,6 +37,12 @@ class CustomObjects:
         path = f"/custom_object_instances/{segment(object_type)}/{segment(instance_id)}"
         return await fetch(self._session, Call("custom_objects.get", "GET", path, idempotent=True), CustomObjectInstance)
 
+    async def probe(self, object_type: str) -> None:
+        """One page of one instance: NotFound when the type is not defined in the workspace."""
+        path = f"/custom_object_instances/{segment(object_type)}"
+        await self._session.send(Call("custom_objects.list", "GET", path, idempotent=True,
+                                      params={"page": 1, "per_page": 1}))
+
     def list(self, object_type: str, *, per_page: int = 50) -> AsyncIterator[CustomObjectInstance]:
         def call_for(page: int) -> Call:
             path = f"/custom_object_instances/{segment(object_type)}"

@@ -1,0 +1,76 @@
+"""The headless flow (demo.run_headless: sample, validation, rollback, load, validation) on the
+independent tenants: every phase's counts add up, technicians stay admins, and their
+replies are the admins' in Intercom."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from connectors.infraon import InfraonSource
+from connectors.itsm365 import Itsm365Source
+from connectors.samples.tenants.infraon import InfraonTenant
+from connectors.samples.tenants.naumen import CALL, NaumenTenant
+from helpmig_tui.demo import prepare_demo, run_headless
+from helpmig_tui.settings import resolve_paths
+
+
+def _naumen(tenant: NaumenTenant):
+    options = tenant.options(incident_types=CALL)
+
+    def sample(_folder: Path, _tickets: int):
+        opened = lambda: Itsm365Source.from_options(options, tenant.secret, transport=tenant.transport(),  # noqa: E731
+                                                     sleep=lambda _s: None)
+        return options, opened, tenant.counts(), {}
+
+    technicians = {e["email"] for e in tenant.objects["employee"] if e["license"] != ["notLicensed"]}
+    return sample, technicians
+
+
+def _infraon(tenant: InfraonTenant):
+    options = tenant.options()
+
+    def sample(_folder: Path, _tickets: int):
+        opened = lambda: InfraonSource.from_options(options, tenant.secret, transport=tenant.transport(),  # noqa: E731
+                                                     sleep=lambda _s: None)
+        return options, opened, dict(tenant.truth.counts), {}
+
+    technicians = {u["email"] for team in tenant.teams for u in team["staffs"]}
+    return sample, technicians
+
+
+@pytest.mark.parametrize("platform", ["itsm365", "infraon"])
+def test_the_headless_flow_on_an_independent_tenant_ends_with_counts_that_add_up(platform, tmp_path):
+    if platform == "itsm365":
+        sample, technicians = _naumen(NaumenTenant(tickets=40, seed=3))
+    else:
+        sample, technicians = _infraon(InfraonTenant(tickets=40, seed=3))
+    demo = prepare_demo(resolve_paths(tmp_path), platform, 40, sample=sample)
+    result = asyncio.run(run_headless(demo))
+    assert result.load.status == "done" and result.validation.passed and result.sample_validation.passed
+    loaded: dict[str, int] = {}
+    for report in result.load.reports:
+        for o in report.objects:
+            assert o.read == o.created + o.updated + o.skipped + o.rejected + o.failed + o.in_doubt + o.queued, \
+                (report.phase, o.object)
+            assert o.failed == o.in_doubt == 0, (report.phase, o.object)
+            loaded[o.object] = o.read
+    store = demo.sandbox.state.store
+    contacts = list(store.all("contacts"))
+    assert not {c.get("email") for c in contacts} & technicians  # technicians are never contacts
+    contacts_phase = next(r for r in result.load.reports if r.phase == "contacts")
+    assert len(contacts) == sum(o.created + o.updated for o in contacts_phase.objects)  # none made outside a phase
+    by_admins = by_people = 0
+    for conversation in store.all("conversations"):
+        for part in conversation["parts"]:
+            author = part.get("author") or {}
+            if part.get("part_type") != "comment" or not part.get("body"):
+                continue
+            if author.get("type") == "admin":
+                by_admins += 1
+            else:
+                by_people += 1
+                assert author.get("email") not in technicians
+    assert by_admins and by_people
