@@ -36,6 +36,18 @@ def _project_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", metavar="P", help="the project's name")
 
 
+def _codec_name(name: str) -> str:
+    """An encoding as Python names it (windows-1251 -> cp1251), or a usage error."""
+    import codecs
+
+    if name.strip().lower() == "auto":
+        return "auto"
+    try:
+        return codecs.lookup(name.strip()).name
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown encoding {name!r}") from None
+
+
 def _init_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", required=True, choices=PLATFORM_CHOICES, help="the helpdesk to migrate from")
     sql = parser.add_argument_group("SQL sources (smartertrack, trackit)")
@@ -54,6 +66,9 @@ def _init_options(parser: argparse.ArgumentParser) -> None:
     other.add_argument("--url", metavar="URL", help="the service's base URL")
     other.add_argument("--username", metavar="NAME", help="Infraon login for token authentication")
     other.add_argument("--folder", metavar="DIR", help="a folder of CSV/XLSX exports")
+    other.add_argument("--encoding", metavar="NAME", type=_codec_name,
+                       help="smart-export: the encoding of the CSV files (utf-8, utf-16, cp1251, windows-1252, ...; "
+                            "default: decided from each file)")
     parser.add_argument("--timezone", metavar="TZ", help="the source's time zone, e.g. Europe/Berlin")
 
 
@@ -223,7 +238,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         key: getattr(args, key)
         for key in (
             "sqlite", "odbc", "server", "database", "trusted", "user", "driver", "db_url", "schema",
-            "prefix", "attachments", "url", "username", "folder", "timezone",
+            "prefix", "attachments", "url", "username", "folder", "encoding", "timezone",
         )
     }
     paths = _paths(args)

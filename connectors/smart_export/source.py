@@ -37,10 +37,14 @@ from connectors.finding_tally import FindingTally, batched
 from connectors.local_time import zone
 from connectors.option_fields import OptionField, OptionKind, resolve_options
 from connectors.smart_export.layout import AGENT_ROLES, BY_NAME, OBJECTS, ObjectLayout, field_type, merge_layout
+from connectors.smart_export.encoding import CANDIDATES
 from connectors.smart_export.readers import ExportFile, find_export, read_rows
 from connectors.smart_export.staging import Stage
 from connectors.smart_export.values import CellReader
 
+# Encodings an operator can name (Python codec names; the CLI turns aliases such as windows-1251 into these).
+CODE_PAGES = ("cp1251", "cp1252", "cp1250", "koi8-r", "cp866", "iso8859-1", "iso8859-5", "iso8859-15", "mac-cyrillic")
+ENCODINGS = ("auto", "utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", *CODE_PAGES)
 INTERNAL = {"attachments"}  # staged for attachments(), not an object to migrate
 DETAIL_ROWS = 10
 
@@ -71,10 +75,11 @@ class SmartExportSource(Source):
         OptionField("date_format", "Date format", default="auto",
                     help="auto (ISO, dd.mm.yyyy, and slashed dates by date order) or a strptime format such as %d/%m/%Y %H:%M"),
         OptionField("date_order", "Order of slashed dates", OptionKind.CHOICE, default="dmy", choices=("dmy", "mdy")),
-        OptionField("encoding", "Encoding", OptionKind.CHOICE, default="auto",
-                    choices=("auto", "utf-8", "utf-8-sig", "cp1252", "cp1251", "utf-16"), advanced=True),
-        OptionField("fallback_encoding", "Encoding when not UTF-8", OptionKind.CHOICE, default="cp1252",
-                    choices=("cp1252", "cp1251", "latin-1"), advanced=True),
+        OptionField("encoding", "Encoding", OptionKind.CHOICE, default="auto", choices=ENCODINGS,
+                    help="auto: decided from each whole file and shown with a sample; or the encoding every file is in"),
+        OptionField("fallback_encoding", "Code page when not UTF", OptionKind.CHOICE, default="auto",
+                    choices=("auto", *CODE_PAGES), advanced=True,
+                    help="auto: weighed among " + ", ".join(CANDIDATES) + "; or the one code page the export tool uses"),
         OptionField("delimiter", "Delimiter", default="auto", advanced=True, help="auto, or one of , ; \\t |"),
         OptionField("layout", "Files and columns", OptionKind.JSON, advanced=True,
                     help="per object: file (stem or sheet) and columns {field: header}"),
@@ -90,7 +95,7 @@ class SmartExportSource(Source):
         date_format: str | list[str] = "auto",
         date_order: str = "dmy",
         encoding: str = "auto",
-        fallback_encoding: str = "cp1252",
+        fallback_encoding: str = "auto",
         delimiter: str = "auto",
         layout: Mapping[str, Any] | None = None,
         staging_dir: str | Path | None = None,
@@ -108,6 +113,7 @@ class SmartExportSource(Source):
         self._staging_dir = staging_dir
         self._stage_db: Stage | None = None
         self._staged: dict[str, Staged | None] = {}
+        self._exports: dict[str, ExportFile | None] = {}
         self._tally = FindingTally()
 
     @classmethod
@@ -123,8 +129,11 @@ class SmartExportSource(Source):
     # -- finding files ------------------------------------------------------------
 
     def _find(self, name: str) -> ExportFile | None:
-        return find_export(self.folder, self.layout[name]["file"], encoding=self.encoding, fallback=self.fallback,
-                           delimiter=self.delimiter)
+        """The object's export file, its encoding decided once per source."""
+        if name not in self._exports:
+            self._exports[name] = find_export(self.folder, self.layout[name]["file"], encoding=self.encoding,
+                                              fallback=self.fallback, delimiter=self.delimiter)
+        return self._exports[name]
 
     def _columns(self, lay: ObjectLayout, export: ExportFile, headers: list[str]) -> dict[str, int | None]:
         index: dict[str, int] = {}
@@ -142,7 +151,8 @@ class SmartExportSource(Source):
         return columns
 
     def check(self) -> ConnectionCheck:
-        details = []
+        details: list[str] = []
+        suspect: list[str] = []
         try:
             for lay in OBJECTS:
                 export = self._find(lay.name)
@@ -155,9 +165,15 @@ class SmartExportSource(Source):
                 headers, rows = read_rows(export)
                 rows.close()
                 self._columns(lay, export, headers)
-                details.append(f"{lay.name}: {export.describe()}")
+                decided = f": {export.decision.describe()}" if export.decision is not None else ""
+                details.append(f"{lay.name}: {export.describe()}{decided}")
+                if export.decision is not None and export.decision.suspect:
+                    suspect.append(export.path.name)
         except SourceError as exc:
             return ConnectionCheck(False, str(exc), tuple(d for d in (exc.hint,) if d))
+        if suspect:
+            return ConnectionCheck(False, f"{', '.join(suspect)} still read as mis-decoded text",
+                                   (*details, "name the encoding (--encoding, or Encoding on this form)"))
         return ConnectionCheck(True, f"found {len(details)} export files in {self.folder}", tuple(details))
 
     # -- staging ------------------------------------------------------------------
@@ -252,6 +268,7 @@ class SmartExportSource(Source):
                   for c, i in custom)
         staged = Staged(export, fields, total, accepted, rejected)
         self._staged[name] = staged
+        self._report_encoding(name, export)
         self._report_rejects(name, export)
         if name == "attachments":
             self._check_attachment_files()
@@ -259,6 +276,26 @@ class SmartExportSource(Source):
             self._check_cab_members()
         self._tally.flush(self.report)
         return staged
+
+    def _report_encoding(self, name: str, export: ExportFile) -> None:
+        """The encoding decision with a sample, and a blocker when the text still reads mis-decoded."""
+        decision = export.decision
+        if decision is None or not decision.reading.words:
+            return
+        obj = None if name in INTERNAL else name
+        self.report(Finding("smart.encoding", Severity.INFO, f"{export.path.name} is read as {decision.describe()}", obj,
+                            keys=(export.path.name,), detail=decision.weighing()))
+        if decision.suspect:
+            reading = decision.reading
+            self.report(Finding(
+                "smart.encoding_suspect", Severity.BLOCKER,
+                f"{export.path.name} read as {decision.encoding} still looks mis-decoded: {reading.odd} of {reading.words} "
+                f"words with non-ASCII letters ({reading.odd_share:.0%}), such as «{reading.sample}»",
+                obj, keys=(export.path.name,), count=reading.odd,
+                detail="Every value of this file would arrive garbled in Intercom, and yes/no columns such as is_private "
+                       "could not be read. Name the export's encoding (helpmig init ... --encoding NAME, or Encoding on "
+                       "the Connect step) and audit again. " + decision.weighing(),
+            ))
 
     def _report_rejects(self, name: str, export: ExportFile) -> None:
         rejects = self._db.rejects(name)
