@@ -105,7 +105,8 @@ def _no_rows() -> Generator[tuple[int, list[Any]], None, None]:
 
 
 def read_rows(export: ExportFile) -> tuple[list[str], Generator[tuple[int, list[Any]], None, None]]:
-    """(headers, rows) where each row is (spreadsheet row number, cells); the header is row 1."""
+    """(headers, rows) where each row is (spreadsheet row number, cells); the header is row 1.
+    Every row comes back, blank ones included (shapes.py decides what is a record)."""
     if export.path.suffix.lower() in XLSX_SUFFIXES:
         return _xlsx_rows(export)
     handle = export.path.open("r", encoding=export.encoding, newline="", errors="strict")
@@ -122,8 +123,7 @@ def read_rows(export: ExportFile) -> tuple[list[str], Generator[tuple[int, list[
     def rows() -> Generator[tuple[int, list[Any]], None, None]:
         try:
             for number, row in enumerate(reader, start=2):
-                if any(cell.strip() for cell in row):
-                    yield number, row
+                yield number, row  # blank rows too: the source counts what it skips
         except UnicodeDecodeError:
             raise SourceError(f"{export.path.name} is not {export.encoding}", hint="set the encoding option",
                               code="source.malformed") from None
@@ -149,9 +149,7 @@ def _xlsx_rows(export: ExportFile) -> tuple[list[str], Generator[tuple[int, list
     def rows() -> Generator[tuple[int, list[Any]], None, None]:
         try:
             for number, row in enumerate(values, start=2):
-                cells = [_cell(v) for v in row]
-                if any(c != "" for c in cells):
-                    yield number, cells
+                yield number, [_cell(v) for v in row]
         finally:
             workbook.close()
 
