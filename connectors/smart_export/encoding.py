@@ -100,24 +100,32 @@ def _chunks(path: Path, encoding: str) -> Iterator[str]:
 def read_with(path: Path, encoding: str) -> Reading | None:
     """How `encoding` reads the whole file; None when it cannot decode it at all."""
     words = odd = 0
-    sample = ""
+    sample = header = ""  # the first data line with non-ASCII letters (the header line if none)
+    first_line_end: int | None = None
     digest = hashlib.blake2b(digest_size=16)
     try:
         for text in _chunks(path, encoding):
             digest.update(text.encode("utf-8", "surrogatepass"))
+            if first_line_end is None:
+                first_line_end = text.find("\n") if "\n" in text else len(text)
             for match in _WORD.finditer(text):
                 words += 1
                 odd += odd_word(match.group())
                 if not sample:
                     line_start = text.rfind("\n", 0, match.start()) + 1
                     line_end = text.find("\n", match.end())
-                    sample = _clip(text[line_start: line_end if line_end >= 0 else len(text)])
+                    line = _clip(text[line_start: line_end if line_end >= 0 else len(text)])
+                    if match.start() > first_line_end or not first_line_end:
+                        sample = line
+                    elif not header:
+                        header = line
+            first_line_end = -1
             symbols = len(_ODD_SYMBOL.findall(text))
             words += symbols
             odd += symbols
     except (UnicodeDecodeError, UnicodeError):
         return None
-    return Reading(encoding, words, odd, sample, digest.hexdigest())
+    return Reading(encoding, words, odd, sample or header, digest.hexdigest())
 
 
 def _clip(line: str, limit: int = 80) -> str:

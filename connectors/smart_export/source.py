@@ -165,6 +165,12 @@ class SmartExportSource(Source):
         missing = [f for f in lay.required if columns.get(f) is None]
         if missing:
             wanted = ", ".join(f"{self.layout[lay.name]['columns'][f]!r}" for f in missing)
+            if export.decision is not None and export.decision.suspect:
+                raise SourceError(
+                    f"{export.describe()} still reads as mis-decoded text (such as «{export.decision.reading.sample}»), "
+                    f"so its columns {wanted} cannot be found",
+                    hint="name the export's encoding (helpmig init ... --encoding NAME, or Encoding on the Connect step)",
+                    code="source.malformed")
             raise SourceError(
                 f"{export.describe()} has no column {wanted} for {lay.label.lower()}",
                 hint="columns found: " + ", ".join(h for h in headers if h) + "; map them in the layout",
@@ -184,13 +190,14 @@ class SmartExportSource(Source):
                                           hint="expected tickets.csv, tickets.xlsx or a workbook with a tickets sheet",
                                           code="source.object_absent")
                     continue
-                headers, rows = read_rows(export)
-                rows.close()
-                self._columns(lay, export, dedupe_headers(headers)[0])
                 decided = f": {export.decision.describe()}" if export.decision is not None else ""
                 details.append(f"{lay.name}: {export.describe()}{decided}")
                 if export.decision is not None and export.decision.suspect:
-                    suspect.append(export.path.name)
+                    suspect.append(export.path.name)  # its headers cannot be read either: say why first
+                    continue
+                headers, rows = read_rows(export)
+                rows.close()
+                self._columns(lay, export, dedupe_headers(headers)[0])
         except SourceError as exc:
             return ConnectionCheck(False, str(exc), tuple(d for d in (exc.hint,) if d))
         if suspect:
@@ -237,11 +244,14 @@ class SmartExportSource(Source):
         columns = self._columns(lay, export, headers)
         self._report_headers(name, export, repeated, columns, headers)
         used = {i for i in columns.values() if i is not None}
+        field_at = {i: f for f, i in columns.items() if i is not None}
+        twin = {n - 1: (numbers[0] - 1, k) for numbers in repeated.values() for k, n in enumerate(numbers[1:], start=2)}
         custom: list[tuple[str, int]] = []
         for i, header in enumerate(headers):
             if i in used or not header.strip():
                 continue
-            cname = column_name(header)
+            first, k = twin.get(i, (None, 0))
+            cname = f"{field_at[first]}_{k}" if first in field_at else column_name(header)  # category, category_2
             if cname in columns or any(cname == c for c, _ in custom):
                 cname = f"cf_{cname}" if not cname.startswith("cf_") else f"{cname}_{i}"
             custom.append((cname, i))
