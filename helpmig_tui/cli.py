@@ -36,16 +36,18 @@ def _project_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", metavar="P", help="the project's name")
 
 
-def _codec_name(name: str) -> str:
-    """An encoding as Python names it (windows-1251 -> cp1251), or a usage error."""
+def _codec_name(name: str | None) -> str | None:
+    """An encoding as Python names it (windows-1251 -> cp1251); the connector says which it reads."""
     import codecs
 
-    if name.strip().lower() == "auto":
-        return "auto"
+    from helpmig_tui.project import ProjectError
+
+    if name is None or name.strip().lower() == "auto":
+        return name and "auto"
     try:
         return codecs.lookup(name.strip()).name
     except LookupError:
-        raise argparse.ArgumentTypeError(f"unknown encoding {name!r}") from None
+        raise ProjectError(f"unknown encoding {name!r} (use a name such as utf-8, utf-16, cp1251 or windows-1252)") from None
 
 
 def _init_options(parser: argparse.ArgumentParser) -> None:
@@ -66,7 +68,7 @@ def _init_options(parser: argparse.ArgumentParser) -> None:
     other.add_argument("--url", metavar="URL", help="the service's base URL")
     other.add_argument("--username", metavar="NAME", help="Infraon login for token authentication")
     other.add_argument("--folder", metavar="DIR", help="a folder of CSV/XLSX exports")
-    other.add_argument("--encoding", metavar="NAME", type=_codec_name,
+    other.add_argument("--encoding", metavar="NAME",
                        help="smart-export: the encoding of the CSV files (utf-8, utf-16, cp1251, windows-1252, ...; "
                             "default: decided from each file)")
     parser.add_argument("--timezone", metavar="TZ", help="the source's time zone, e.g. Europe/Berlin")
@@ -241,6 +243,7 @@ def cmd_init(args: argparse.Namespace) -> int:
             "prefix", "attachments", "url", "username", "folder", "encoding", "timezone",
         )
     }
+    options["encoding"] = _codec_name(options["encoding"])
     paths = _paths(args)
     with create_project(paths, args.project, args.source, options) as store:
         status = project_status(store)
