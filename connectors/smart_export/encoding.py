@@ -16,8 +16,10 @@ import codecs
 import hashlib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 # Code pages the exports of Windows help desks are written in, besides UTF-8/UTF-16.
@@ -26,7 +28,10 @@ CYRILLIC_PAGES = {"cp1251", "koi8-r", "cp866", "iso8859-5", "mac-cyrillic"}
 SUSPECT_SHARE = 0.05  # more mis-decoded words than this blocks the load
 SUSPECT_MIN_WORDS = 3
 CHUNK = 1 << 20
-DETECTOR_BYTES = 8 << 20  # charset-normalizer reads up to this much, spread over the file
+MEMO_WORDS = 200_000  # distinct words held before they are judged
+PREFIX_BYTES = 2 << 20  # every candidate reads this much; only those close to the best read the rest
+PRUNE_MARGIN = 0.2
+DETECTOR_BYTES = 1 << 20  # charset-normalizer weighs up to this much, spread over the file (it is slow)
 _WORD = re.compile(r"[^\W\d_]*[^\x00-\x7f\W\d_][^\W\d_]*")
 _ODD_SYMBOL = re.compile(r"[\u0080-\u009f\u2500-\u259f\ue000-\uf8ff\ufffd]")
 _DOTTED_DATE = re.compile(rb"\b\d{1,2}\.\d{1,2}\.\d{4}\b")
@@ -73,6 +78,7 @@ class EncodingDecision:
                          for r in rows)
 
 
+@lru_cache(maxsize=4096)
 def _script(char: str) -> str:
     name = unicodedata.name(char, "")
     return name.split(" ", 1)[0] if name else "?"
@@ -89,43 +95,57 @@ def odd_word(word: str) -> bool:
     return any(a.islower() and b.isupper() for a, b in zip(word, word[1:], strict=False))
 
 
-def _chunks(path: Path, encoding: str) -> Iterator[str]:
+def _chunks(path: Path, encoding: str, limit: int | None = None) -> Iterator[str]:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    read = 0
     with path.open("rb") as handle:
-        while block := handle.read(CHUNK):
+        while (limit is None or read < limit) and (block := handle.read(CHUNK)):
+            read += len(block)
             yield decoder.decode(block)
-    yield decoder.decode(b"", final=True)
+    if limit is None or read < limit:
+        yield decoder.decode(b"", final=True)
 
 
-def read_with(path: Path, encoding: str) -> Reading | None:
-    """How `encoding` reads the whole file; None when it cannot decode it at all."""
+def _sample(text: str) -> str:
+    """The first data line with non-ASCII letters (the header line when there is none)."""
+    header_end = text.find("\n") if "\n" in text else len(text)
+    first = _WORD.search(text, header_end) or _WORD.search(text)
+    if first is None:
+        return ""
+    start = text.rfind("\n", 0, first.start()) + 1
+    end = text.find("\n", first.end())
+    return _clip(text[start: end if end >= 0 else len(text)])
+
+
+def read_with(path: Path, encoding: str, limit: int | None = None) -> Reading | None:
+    """How `encoding` reads the file (its first `limit` bytes, else all of it); None when it cannot decode it."""
     words = odd = 0
-    sample = header = ""  # the first data line with non-ASCII letters (the header line if none)
-    first_line_end: int | None = None
+    sample = ""
+    counts: Counter[str] = Counter()  # exports repeat their words: each distinct word is judged once
+
+    def judge() -> int:
+        found = sum(n for word, n in counts.items() if odd_word(word))
+        counts.clear()
+        return found
+
     digest = hashlib.blake2b(digest_size=16)
     try:
-        for text in _chunks(path, encoding):
+        for text in _chunks(path, encoding, limit):
             digest.update(text.encode("utf-8", "surrogatepass"))
-            if first_line_end is None:
-                first_line_end = text.find("\n") if "\n" in text else len(text)
-            for match in _WORD.finditer(text):
-                words += 1
-                odd += odd_word(match.group())
-                if not sample:
-                    line_start = text.rfind("\n", 0, match.start()) + 1
-                    line_end = text.find("\n", match.end())
-                    line = _clip(text[line_start: line_end if line_end >= 0 else len(text)])
-                    if match.start() > first_line_end or not first_line_end:
-                        sample = line
-                    elif not header:
-                        header = line
-            first_line_end = -1
+            if not sample:
+                sample = _sample(text)
+            found = _WORD.findall(text)
+            words += len(found)
+            counts.update(found)
+            if len(counts) > MEMO_WORDS:
+                odd += judge()
             symbols = len(_ODD_SYMBOL.findall(text))
             words += symbols
             odd += symbols
     except (UnicodeDecodeError, UnicodeError):
         return None
-    return Reading(encoding, words, odd, sample or header, digest.hexdigest())
+    odd += judge()
+    return Reading(encoding, words, odd, sample, digest.hexdigest())
 
 
 def _clip(line: str, limit: int = 80) -> str:
@@ -164,9 +184,18 @@ def _detector(path: Path, candidates: tuple[str, ...]) -> dict[str, tuple[float,
     except ModuleNotFoundError:
         return {}
     size = path.stat().st_size
-    with path.open("rb") as handle:
-        data = handle.read(DETECTOR_BYTES) if size > DETECTOR_BYTES else handle.read()
     steps = 8
+    with path.open("rb") as handle:
+        if size <= DETECTOR_BYTES:
+            data = handle.read()
+        else:  # slices from the whole file, each from a line start (single-byte code pages only reach here)
+            slices = []
+            for n in range(steps):
+                handle.seek(n * size // steps)
+                if n:
+                    handle.readline()
+                slices.append(handle.read(DETECTOR_BYTES // steps))
+            data = b"\n".join(slices)
     found = from_bytes(data, steps=steps, chunk_size=max(512, len(data) // steps), cp_isolation=list(candidates))
     out = {}
     for match in found:
@@ -200,6 +229,26 @@ def _language(reading: Reading, detected: tuple[float, float, str | None] | None
     return f"{scripts.pop().title()} text" if len(scripts) == 1 else None
 
 
+def _weigh(path: Path, candidates: tuple[str, ...]) -> list[Reading]:
+    """Each candidate's reading of the whole file; a candidate that reads the first megabytes far
+    worse than the best one keeps that partial reading and is not read further."""
+    first = []
+    for candidate in candidates:
+        reading = read_with(path, candidate, PREFIX_BYTES)
+        if reading is not None and all(reading.digest != r.digest for r in first):
+            first.append(reading)
+    if path.stat().st_size <= PREFIX_BYTES or not first:
+        return first
+    best = min(r.odd_share for r in first)
+    out = []
+    for reading in first:
+        if reading.odd_share <= best + PRUNE_MARGIN:
+            reading = read_with(path, reading.encoding)
+        if reading is not None:
+            out.append(reading)
+    return out
+
+
 def decide_encoding(path: Path, *, forced: str | None = None, candidates: tuple[str, ...] = CANDIDATES
                     ) -> EncodingDecision:
     """The encoding of a CSV export, with why, a sample and how well the text reads.
@@ -225,11 +274,7 @@ def decide_encoding(path: Path, *, forced: str | None = None, candidates: tuple[
     if utf8 is not None:
         how = "valid UTF-8 throughout" if utf8.words else "plain ASCII"
         return EncodingDecision("utf-8", how, utf8, _language(utf8, None))
-    readings: list[Reading] = []
-    for candidate in candidates:
-        reading = read_with(path, candidate)
-        if reading is not None and all(reading.digest != r.digest for r in readings):
-            readings.append(reading)
+    readings = _weigh(path, candidates)
     if not readings:
         raise UnicodeError(f"no candidate encoding ({', '.join(candidates)}) decodes {path.name}")
     detected = _detector(path, tuple(r.encoding for r in readings))

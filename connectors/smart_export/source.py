@@ -507,6 +507,7 @@ class SmartExportSource(Source):
 
     def describe(self) -> SourceSchema:
         objects = []
+        self._stage("tickets")  # a problem with the main file is the one to name first
         self._stage("attachments")  # its checks (missing files, orphans) belong to the audit
         for lay in OBJECTS:
             if lay.name in INTERNAL:

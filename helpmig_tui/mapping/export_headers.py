@@ -19,7 +19,7 @@ from helpmig_tui.mapping.vocabulary import COLUMN_WORDS, NOISE, SYNONYMS
 
 K = TargetKind
 MIN_SCORE = 0.75
-_FILLER = {"по", "для", "в", "на", "и", "of", "the", "de", "du", "der", "die", "das"}
+_FILLER = {"по", "для", "в", "на", "и", "к", "с", "of", "the", "to", "de", "du", "der", "die", "das"}
 
 
 def _std(kind: TargetKind, field: str) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ZONE = ZoneInfo("Europe/Moscow")
+SHAPED = ("tickets", "comments")  # the files that get a repeated header, blank rows and a footer
 BASE = datetime(2024, 3, 4, 9, 15)
 
 
@@ -26,6 +27,8 @@ class Language:
     # assignee_email created_at closed_at
     comments: list[str]  # ticket_id body created_at author_email is_private
     users: list[str]  # email name role phone
+    attachments: list[str]  # ticket_id file_path file_name
+    file_name: str
     subject: str
     steps: tuple[str, ...]
     yes: str
@@ -42,7 +45,8 @@ RU = Language(
     tickets=["Номер", "Тема", "Описание", "Статус", "Приоритет", "Категория", "Категория", "Email заявителя", "Заявитель",
              "Исполнитель (email)", "Дата создания", "Дата закрытия"],
     comments=["Номер заявки", "Текст", "Дата", "Автор (email)", "Приватный"],
-    users=["E-mail", "ФИО", "Роль", "Телефон"],
+    users=["E-mail", "ФИО", "Роль", "Телефон"], attachments=["Номер заявки", "Путь к файлу", "Имя файла"],
+    file_name="Скриншот ошибки",
     subject="Новый ноутбук", steps=("Шаги:", "1. Включить питание", "2. Нажать «Пуск»; ждать"), yes="Да", no="Нет",
     statuses=("Открыта", "Закрыта"), categories=("Оборудование", "Ноутбуки"), total="Итого", technician="Специалист",
     customer="Пользователь", people=("Иван Петров", "Ольга Смирнова", "Пётр Ёлкин", "Анна Щукина"),
@@ -51,12 +55,14 @@ RU = Language(
 RU_PLAIN = replace(
     RU, tickets=["ticket_id", "subject", "description", "status", "priority", "category", "category", "requester_email",
                  "requester_name", "assignee_email", "created_at", "closed_at"],
-    comments=["ticket_id", "body", "created_at", "author_email", "is_private"], users=["email", "name", "role", "phone"])
+    comments=["ticket_id", "body", "created_at", "author_email", "is_private"], users=["email", "name", "role", "phone"],
+    attachments=["ticket_id", "file_path", "file_name"])
 EN_DE = Language(
     tickets=["Ticket ID", "Subject", "Description", "Status", "Priority", "Category", "Category", "Requester Email",
              "Requester", "Assignee Email", "Created", "Closed"],
     comments=["Ticket", "Text", "Date", "Author Email", "Private"],
-    users=["Email", "Full Name", "Role", "Phone"],
+    users=["Email", "Full Name", "Role", "Phone"], attachments=["Ticket", "File Path", "File Name"],
+    file_name="Größe Übersicht",
     subject="Drucker druckt nicht – 5 €", steps=("Schritte:", "1. Gerät öffnen", "2. „Reset“ drücken; warten"),
     yes="ja", no="nein", statuses=("Offen", "Geschlossen"), categories=("Hardware", "Drucker"), total="Total",
     technician="Technician", customer="Customer", people=("Jörg Müller", "Zoë Weiß", "François Dubois", "Ana Muñoz"),
@@ -70,6 +76,7 @@ class Expected:
     technicians: list[str] = field(default_factory=list)  # emails
     customers: list[str] = field(default_factory=list)
     no_requester: list[str] = field(default_factory=list)  # ticket ids without a valid requester email
+    files: list[str] = field(default_factory=list)  # attachment files, all present
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> kind -> rows
 
 
@@ -152,13 +159,20 @@ def write_customer_export(folder: Path, *, lang: Language = RU, encoding: str = 
     folder.mkdir(parents=True, exist_ok=True)
     expected = Expected()
     data = _rows(lang, n, expected)
-    headers = {"tickets": lang.tickets, "comments": lang.comments, "users": lang.users}
+    headers = {"tickets": lang.tickets, "comments": lang.comments, "users": lang.users, "attachments": lang.attachments}
+    data["attachments"] = []
+    (folder / "files").mkdir(exist_ok=True)
+    for i, tid in enumerate(list(expected.tickets)[:4]):  # files named in the customer's language
+        name = f"{lang.file_name} {i}.txt"
+        (folder / "files" / name).write_bytes(f"{tid}: {lang.subject}".encode())
+        data["attachments"].append([tid, f"files\\{name}", name])
+        expected.files.append(name)
     for name, rows in data.items():
         counts: dict[str, int] = {}
         if fmt == "xlsx":
-            _write_xlsx(folder / f"{name}.xlsx", headers[name], rows, lang, shapes and name != "users", counts)
+            _write_xlsx(folder / f"{name}.xlsx", headers[name], rows, lang, shapes and name in SHAPED, counts)
         else:
-            text = _csv_text(headers[name], rows, delimiter, lang, shapes and name != "users", counts)
+            text = _csv_text(headers[name], rows, delimiter, lang, shapes and name in SHAPED, counts)
             if encoding == "utf-16":
                 payload = b"\xff\xfe" + text.encode("utf-16-le")
             else:

@@ -69,6 +69,9 @@ def test_each_export_reads_exactly_what_was_written(tmp_path, case):
         assert duplicate.severity is Severity.WARNING and "columns 6, 7" in duplicate.message
         missing = found["smart.requester_email_missing"].keys + found["smart.requester_email_invalid"].keys
         assert sorted(missing) == sorted(expected.no_requester)
+        refs = [ref for r in _read(source, "tickets") for ref in source.attachments("tickets", r)]
+        assert sorted(ref.name for ref in refs) == sorted(expected.files)  # names in the customer's language
+        assert all(ref.exists for ref in refs) and "smart.attachment_missing" not in found
 
 
 def test_comment_authors_who_are_technicians_point_at_their_user_record(tmp_path):
@@ -95,6 +98,7 @@ def test_a_wrong_encoding_blocks_and_keeps_private_comments_private(tmp_path):
         assert all(c.data["is_private"] is None for c in comments)  # "Äà" is no yes/no: unknown, never False
         unreadable = next(f for f in audit.findings if f.code == "part.visibility_unreadable")
         assert unreadable.count == len(comments) >= len(expected.comments)  # every one, to be loaded as a note
+        assert any(f.code == "smart.attachment_missing" for f in audit.findings)  # Cyrillic file names, garbled
     with _open(tmp_path / "x") as source:  # decided, not guessed
         assert source.check().ok
         assert not [f for f in run_audit(source).findings if f.severity is Severity.BLOCKER and f.code.startswith("smart.")]
@@ -119,7 +123,8 @@ def test_localized_headers_need_the_vocabulary_or_a_layout(tmp_path):
         assert "Тема" in raised.value.hint
     layout = {"tickets": {"columns": {"ticket_id": "Номер", "subject": "Тема", "created_at": "Дата создания"}},
               "comments": {"columns": {"ticket_id": "Номер заявки", "body": "Текст", "created_at": "Дата"}},
-              "users": {"columns": {"email": "E-mail"}}}
+              "users": {"columns": {"email": "E-mail"}},
+              "attachments": {"columns": {"ticket_id": "Номер заявки", "file_path": "Путь к файлу"}}}
     with SmartExportSource(tmp_path / "x", layout=layout, time_zone="Europe/Moscow") as source:
         assert len(_read(source, "tickets")) == 6
         spec = source.describe().object("tickets")
