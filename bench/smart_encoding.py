@@ -58,6 +58,9 @@ def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--child":
         print(json.dumps(measure(sys.argv[2])))
         return
+    if len(sys.argv) == 5 and sys.argv[1] == "--write":
+        print(write(Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]))
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, nargs="*", default=[100_000, 500_000])
     args = parser.parse_args()
@@ -67,7 +70,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for rows in args.rows:
             for encoding in ENCODINGS:
-                path = write(Path(tmp) / f"{rows}-{encoding}", rows, encoding)
+                # written by a child too: Linux keeps a process's peak RSS across exec, so a parent that
+                # held the file's text would lend its peak to the measuring child
+                written = subprocess.run([sys.executable, __file__, "--write", str(Path(tmp) / f"{rows}-{encoding}"),
+                                          str(rows), encoding], check=True, capture_output=True, text=True)
+                path = Path(written.stdout.strip())
                 out = subprocess.run([sys.executable, __file__, "--child", str(path)], check=True, capture_output=True,
                                      text=True)
                 got = json.loads(out.stdout)

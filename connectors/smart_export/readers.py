@@ -1,9 +1,9 @@
 """Finding an export file and reading its rows, whatever Excel or the export tool did to it.
 
 CSV: the encoding is decided from the whole file (encoding.py) unless the job names it,
-and the delimiter (`,` `;` tab `|`) is sniffed. XLSX: openpyxl, imported only when an XLSX is read, in read-only
-mode so a large sheet streams. A file holds one object, or a workbook holds one
-sheet per object.
+and the delimiter (`,` `;` tab `|`) is sniffed. XLSX: openpyxl, imported only when an
+XLSX is read, in read-only mode so a large sheet streams. A file holds one object, or a
+workbook holds one sheet per object.
 """
 
 from __future__ import annotations

@@ -59,22 +59,33 @@ def dedupe_headers(headers: Sequence[str]) -> tuple[list[str], dict[str, list[in
     return out, {h: cols for h, cols in seen.items() if len(cols) > 1}
 
 
-def classify(cells: Sequence[Any], headers: Sequence[str], needed: Sequence[int]) -> str:
-    """DATA, or why the row is not a record: BLANK, a repeated HEADER, or a SUMMARY line.
+class RowShapes:
+    """Tells a record from the rows around it: BLANK, a repeated HEADER, or a SUMMARY line.
 
     A summary row has at most two filled cells, the first naming a total or the export,
     and leaves the other columns a record needs (`needed`) empty or holding a number."""
-    texts = [_text(c) for c in cells]
-    filled = [t for t in texts if t]
-    if not filled:
-        return BLANK
-    if len(filled) >= 2 and [t.casefold() for t in texts[: len(headers)]] == [h.strip().casefold() for h in headers]:
-        return HEADER
-    first = next(i for i, t in enumerate(texts) if t)
-    if len(filled) <= 2 and _SUMMARY.match(texts[first]) and not any(
-            i != first and i < len(texts) and texts[i] and not _NUMBER.match(texts[i]) for i in needed):
-        return SUMMARY
-    return DATA
+
+    def __init__(self, headers: Sequence[str], needed: Sequence[int]) -> None:
+        self.header = [h.strip().casefold() for h in headers]
+        self.needed = tuple(needed)
+
+    def kind(self, cells: Sequence[Any]) -> str:
+        texts = [_text(c) for c in cells]
+        filled = [i for i, t in enumerate(texts) if t]
+        if not filled:
+            return BLANK
+        if len(filled) > 2:
+            if texts and self.header and texts[0].casefold() == self.header[0] \
+                    and [t.casefold() for t in texts[: len(self.header)]] == self.header:
+                return HEADER
+            return DATA
+        if len(filled) == 2 and [t.casefold() for t in texts[: len(self.header)]] == self.header:
+            return HEADER
+        first = filled[0]
+        if _SUMMARY.match(texts[first]) and not any(
+                i != first and i < len(texts) and texts[i] and not _NUMBER.match(texts[i]) for i in self.needed):
+            return SUMMARY
+        return DATA
 
 
 def column_name(header: str) -> str:

@@ -39,21 +39,21 @@ from connectors.option_fields import OptionField, OptionKind, resolve_options
 from connectors.smart_export.layout import AGENT_ROLES, BY_NAME, OBJECTS, ObjectLayout, field_type, merge_layout
 from connectors.smart_export.encoding import CANDIDATES
 from connectors.smart_export.readers import ExportFile, find_export, read_rows
-from connectors.smart_export.shapes import BLANK, DATA, SKIPPED_LABELS, classify, column_name, dedupe_headers
+from connectors.smart_export.shapes import BLANK, DATA, SKIPPED_LABELS, RowShapes, column_name, dedupe_headers
 from connectors.smart_export.staging import Stage
 from connectors.smart_export.values import CellReader
 
 # Encodings an operator can name (Python codec names; the CLI turns aliases such as windows-1251 into these).
 CODE_PAGES = ("cp1251", "cp1252", "cp1250", "koi8-r", "cp866", "iso8859-1", "iso8859-5", "iso8859-15", "mac-cyrillic")
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", *CODE_PAGES)
-INTERNAL = {"attachments"}
+INTERNAL = {"attachments"}  # staged for attachments(), not an object to migrate
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _UNREADABLE_HINT = {
     FieldType.DATETIME: "set the date format, date order or time zone for this job",
     FieldType.BOOLEAN: "not a yes/no value (or a mis-decoded one); a private flag that cannot be read loads its "
                        "comment as an internal note",
     FieldType.FLOAT: "not a number in any of the usual notations",
-}  # staged for attachments(), not an object to migrate
+}
 DETAIL_ROWS = 10
 
 
@@ -255,14 +255,14 @@ class SmartExportSource(Source):
             if cname in columns or any(cname == c for c, _ in custom):
                 cname = f"cf_{cname}" if not cname.startswith("cf_") else f"{cname}_{i}"
             custom.append((cname, i))
-        needed = [i for f in lay.required if f != lay.key and (i := columns.get(f)) is not None]
+        shapes = RowShapes(raw_headers, [i for f in lay.required if f != lay.key and (i := columns.get(f)) is not None])
         authors = self._user_keys() if name == "comments" and columns.get("author_email") is not None else None
         db = self._db
         db.create(name)
         total = accepted = rejected = 0
         skipped: dict[str, int] = {}
         for number, cells in rows:
-            kind = classify(cells, raw_headers, needed)
+            kind = shapes.kind(cells)
             if kind != DATA:
                 skipped[kind] = skipped.get(kind, 0) + 1
                 if kind != BLANK:
@@ -283,7 +283,7 @@ class SmartExportSource(Source):
                     data[field] = None
                     self._tally.add("smart.value_unreadable", Severity.WARNING,
                                     f"{name}.{field}: values that could not be read were left empty",
-                                    object=name, key=f"row {number}", detail=_UNREADABLE_HINT[field_type(field)])
+                                    object=name, key=f"row {number}", detail=_UNREADABLE_HINT.get(field_type(field), ""))
             for cname, i in custom:
                 data[cname] = self.cells.value(FieldType.STRING, cells[i] if i < len(cells) else "")
             key = self._key(lay, data, columns.get(lay.key) is not None)
