@@ -243,6 +243,15 @@ class SmartExportSource(Source):
         headers, repeated = dedupe_headers(raw_headers)
         columns = self._columns(lay, export, headers)
         self._report_headers(name, export, repeated, columns, headers)
+        if name == "comments" and columns.get("is_private") is None:
+            self.report(Finding(
+                "smart.visibility_column_missing", Severity.WARNING,
+                f"{export.path.name} has no private/public column: nothing says which comments customers may see",
+                name, keys=(export.path.name,),
+                detail="As mapped, every comment loads as a reply (customers see replies). If the export holds internal "
+                       "notes, add the column to the export, point the layout at it, or set the comments' part type "
+                       "to note in the map.",
+            ))
         used = {i for i in columns.values() if i is not None}
         field_at = {i: f for f, i in columns.items() if i is not None}
         twin = {n - 1: (numbers[0] - 1, k) for numbers in repeated.values() for k, n in enumerate(numbers[1:], start=2)}

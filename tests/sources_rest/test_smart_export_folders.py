@@ -155,3 +155,13 @@ def test_the_engine_opens_exports_with_the_vocabulary(tmp_path, paths):
         rows = {row.code: row for row in findings(store)}
     named = rows["smart.requester_email_missing"]
     assert set(named.keys) <= set(expected.no_requester) and named.count >= 1
+
+
+def test_comments_without_a_visibility_column_are_flagged(tmp_path):
+    write_customer_export(tmp_path / "x", n=6)
+    path = tmp_path / "x" / "comments.csv"
+    text = path.read_bytes().decode("cp1251").replace(";Приватный", ";Оценка")  # another column in its place
+    path.write_bytes(text.encode("cp1251"))
+    with _open(tmp_path / "x") as source:
+        source.describe()
+        assert "smart.visibility_column_missing" in _codes(source)
