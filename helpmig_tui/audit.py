@@ -33,6 +33,9 @@ from connectors.base import (
     SourceSchema,
 )
 from helpmig_tui.checklists import checklist_findings
+from helpmig_tui.mapping.standard import TargetKind
+from helpmig_tui.mapping.value_maps import visibility_readable
+from helpmig_tui.mapping.vocabulary import name_matches
 
 # Intercom's limits and our thresholds (reference/intercom-api.md; seeds)
 MAX_PARTS = 500  # parts per conversation
@@ -263,6 +266,7 @@ class Auditor:
         email_field = _email_field(spec)
         domain_field = self._domain_field(spec) if spec.role is ObjectRole.COMPANY else None
         check_email = spec.role is ObjectRole.CONTACT and email_field is not None
+        visibility = _visibility_fields(spec)
         domains: dict[str, list[str]] = {}  # companies are few: their domains fit in memory
 
         for batch in self.source.iter_records(spec.name):
@@ -305,6 +309,11 @@ class Auditor:
                         check("contact.email_invalid", Severity.WARNING, "{n} {object} have an invalid email address",
                               "Intercom rejects invalid emails: fix them at the source, or they load by external id "
                               "with the email left out.").tally.add(record.key)
+                if any(not visibility_readable(data.get(f.name)) for f in visibility):
+                    check("part.visibility_unreadable", Severity.WARNING,
+                          "{n} {object} have a private/public flag that cannot be read",
+                          "They load as internal notes, never as replies the customer sees. Fix the values (or the "
+                          "export's encoding) at the source to load the public ones as replies.").tally.add(record.key)
                 if domain_field is not None:
                     domain = _domain(data.get(domain_field.name))
                     if not domain:
@@ -473,6 +482,15 @@ class Auditor:
                 self._add("inventory.rebuild", Severity.INFO, item.spec,
                           f"{item.profile.count} {_noun(item.spec)} are rebuilt by hand in Intercom "
                           "(listed in the rebuild inventory)", item.profile.count, (), "These do not migrate as data.")
+
+
+def _visibility_fields(spec: ObjectSpec) -> list[FieldSpec]:
+    """A part's fields that say whether it is private (is_private, direction, visibility), by the
+    mapping proposer's vocabulary."""
+    if spec.role is not ObjectRole.PART:
+        return []
+    return [f for f in spec.fields
+            if any(m.field == "direction" and m.score >= 0.7 for m in name_matches(TargetKind.PART, f.name, f.label))]
 
 
 def _email_field(spec: ObjectSpec) -> FieldSpec | None:

@@ -40,6 +40,20 @@ def _project_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", metavar="P", help="the project's name")
 
 
+def _codec_name(name: str | None) -> str | None:
+    """An encoding as Python names it (windows-1251 -> cp1251); the connector says which it reads."""
+    import codecs
+
+    from helpmig_tui.project import ProjectError
+
+    if name is None or name.strip().lower() == "auto":
+        return name and "auto"
+    try:
+        return codecs.lookup(name.strip()).name
+    except LookupError:
+        raise ProjectError(f"unknown encoding {name!r} (use a name such as utf-8, utf-16, cp1251 or windows-1252)") from None
+
+
 def _init_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", required=True, choices=PLATFORM_CHOICES, help="the helpdesk to migrate from")
     sql = parser.add_argument_group("SQL sources (smartertrack, trackit)")
@@ -61,6 +75,9 @@ def _init_options(parser: argparse.ArgumentParser) -> None:
     other.add_argument("--option", action="append", metavar="NAME=VALUE",
                        help="any other option of the source's form, e.g. incident_types=serviceCall$call "
                             "(ITSM 365) or system_entries=skip (Infraon); repeat for several")
+    other.add_argument("--encoding", metavar="NAME",
+                       help="smart-export: the encoding of the CSV files (utf-8, utf-16, cp1251, windows-1252, ...; "
+                            "default: decided from each file)")
     parser.add_argument("--timezone", metavar="TZ", help="the source's time zone, e.g. Europe/Berlin")
 
 
@@ -269,9 +286,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         key: getattr(args, key)
         for key in (
             "sqlite", "odbc", "server", "database", "trusted", "user", "driver", "db_url", "schema",
-            "prefix", "attachments", "url", "username", "folder", "timezone",
+            "prefix", "attachments", "url", "username", "folder", "encoding", "timezone",
         )
     }
+    options["encoding"] = _codec_name(options["encoding"])
     for item in args.option or []:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():

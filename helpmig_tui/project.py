@@ -217,8 +217,10 @@ def open_project(paths: Paths, name: str) -> ProjectStore:
 
 def open_source(store: ProjectStore, secrets: Secrets) -> Source:
     """The project's source connector, built from its recorded options and the secrets."""
+    from helpmig_tui.mapping.export_headers import with_vocabulary
+
     project = store.project()
-    return open_registered_source(project.platform, project.source_options, secrets.get)
+    return with_vocabulary(open_registered_source(project.platform, project.source_options, secrets.get))
 
 
 def _iso(value: datetime | None) -> str | None:

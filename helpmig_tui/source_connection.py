@@ -20,6 +20,7 @@ from connectors.registry import open_source as open_registered_source
 from connectors.registry import source_class
 from connectors.sql import odbc
 from helpmig_tui import redact
+from helpmig_tui.mapping.export_headers import with_vocabulary
 from helpmig_tui.project import ProjectError, normalize_source_options
 from helpmig_tui.settings import Secrets
 from helpmig_tui.state import ProjectStore
@@ -54,7 +55,7 @@ def check_source(platform: str, options: Mapping[str, Any], secrets: Secrets) ->
     except ProjectError as exc:
         return SourceCheck(False, redact.redact(str(exc)), options=dict(options))
     try:
-        with open_registered_source(platform, opts, secrets.get) as source:
+        with with_vocabulary(open_registered_source(platform, opts, secrets.get)) as source:
             result = source.check()
     except SourceError as exc:
         return SourceCheck(False, redact.redact(str(exc)), hint=redact.redact(exc.hint), options=opts)

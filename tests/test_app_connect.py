@@ -234,6 +234,29 @@ async def test_an_export_folder_source_from_its_generated_form(paths, sandbox, t
         assert recorded_source_check(store)["ok"] is True
 
 
+async def test_the_export_encoding_is_shown_and_can_be_named_on_the_form(paths, sandbox, tmp_path):
+    from tests.sources_rest.smart_folders import RU_PLAIN, write_customer_export
+
+    write_customer_export(tmp_path / "ru", lang=RU_PLAIN, encoding="cp1251", n=6)
+    create_project(paths, "ru", "smart-export", {"folder": str(tmp_path / "ru")}).close()
+    app = _app(paths, sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_connect(pilot)
+        screen.query_one("#opt-folder", Input).focus()
+        await pilot.press("enter")
+        await _settle(pilot)
+        shown = _text(screen, "#source-result")
+        assert "✓" in shown and "cp1251" in shown and "Новый ноутбук" in shown  # the decision and a sample
+        screen.query_one("#opt-encoding", Select).value = "cp1252"  # a wrong choice is caught, not loaded
+        screen.query_one("#opt-folder", Input).focus()
+        await pilot.press("enter")
+        await _settle(pilot)
+        assert "mis-decoded" in _text(screen, "#source-result")
+        await pilot.press("ctrl+s")
+    with open_project(paths, "ru") as store:
+        assert store.project().source_options["encoding"] == "cp1252"
+
+
 async def test_a_token_from_the_environment_is_shown_masked_and_used(paths, sample, sandbox):
     create_project(paths, "acme", "smartertrack", {"sqlite": str(sample / "smartertrack.db")}).close()
     app = _app(paths, sandbox, Secrets(env={"HELPMIG_INTERCOM_TOKEN": TOKEN}, use_keyring=False))

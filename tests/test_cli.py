@@ -195,3 +195,20 @@ def test_sandbox_serves_intercom_over_http(tmp_path):
 def test_sandbox_refuses_a_fault_rate_over_one(capsys, tmp_path):
     code, _, err = run(capsys, "--home", str(tmp_path), "sandbox", "--faults", "1.5")
     assert code == 2 and "--faults" in err
+
+
+def test_init_names_the_export_encoding_in_any_spelling(capsys, tmp_path):
+    from helpmig_tui.project import open_project
+    from helpmig_tui.settings import resolve_paths
+
+    code, _, err = run(capsys, "--home", str(tmp_path), "init", "ru", "--source", "smart-export", "--folder", str(tmp_path),
+                       "--encoding", "Windows-1251")
+    assert code == 0, err
+    with open_project(resolve_paths(tmp_path), "ru") as store:
+        assert store.project().source_options["encoding"] == "cp1251"
+    code, _, err = run(capsys, "--home", str(tmp_path), "init", "x", "--source", "smart-export", "--folder", str(tmp_path),
+                       "--encoding", "klingon-8")
+    assert code == 2 and "unknown encoding 'klingon-8'" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "--home", str(tmp_path), "init", "y", "--source", "smart-export", "--folder", str(tmp_path),
+                       "--encoding", "cp437")  # a real codec, but not one an export is written in
+    assert code == 2 and "encoding" in err and "cp1251" in err and err.count("\n") == 1

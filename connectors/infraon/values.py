@@ -7,6 +7,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from connectors.base import FieldSpec, FieldType
+from connectors.flags import read_flag
 from connectors.infraon.endpoints import TYPES
 from connectors.local_time import parse_iso, to_utc
 
@@ -88,7 +89,7 @@ def convert(name: str, value: Any, local: tzinfo) -> Any:
     if kind is FieldType.DATETIME:
         return parse_when(value, local)
     if kind is FieldType.BOOLEAN:
-        return None if value is None else (value if isinstance(value, bool) else str(value).lower() in {"true", "1", "yes"})
+        return read_flag(value)
     if kind in (FieldType.JSON, FieldType.LIST):
         return value
     value = scalar(value)

@@ -13,6 +13,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from connectors.base import FieldSpec, FieldType, SourceError
+from connectors.flags import read_flag
 from connectors.local_time import parse_iso, to_utc
 
 TYPES: dict[str, FieldType] = {
@@ -132,11 +133,7 @@ def plain(value: Any) -> Any:
 
 
 def to_bool(value: Any) -> bool | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in {"true", "1", "yes", "да"}
+    return read_flag(value)
 
 
 def to_int(value: Any) -> int | None:

@@ -15,6 +15,7 @@ class GroundTruth:
     platform: str
     counts: dict[str, int] = field(default_factory=dict)  # object -> records a connector yields
     rejected: dict[str, int] = field(default_factory=dict)  # object -> rows rejected with a reason
+    skipped: dict[str, int] = field(default_factory=dict)  # object -> rows that are no record (footers, blank rows)
     children: dict[str, dict[str, int]] = field(default_factory=dict)  # part object -> parent key -> parts
     attachments: dict[str, int] = field(default_factory=dict)  # object -> files referenced (found or not)
     missing_attachments: int = 0  # files referenced that do not exist
@@ -28,6 +29,7 @@ class GroundTruth:
             "platform": self.platform,
             "counts": dict(self.counts),
             "rejected": dict(self.rejected),
+            "skipped": dict(self.skipped),
             "children": {k: dict(v) for k, v in self.children.items()},
             "attachments": dict(self.attachments),
             "missing_attachments": self.missing_attachments,

@@ -4,7 +4,9 @@
 attachment files, deterministically by seed, and returns the `GroundTruth`: records
 per object, rows a correct reader rejects, comments per ticket, attachment files and
 the messy cases (duplicate ids, unreadable dates, missing and escaping attachment
-paths, CAB members without a login).
+paths, CAB members without a login) and the shapes export tools add around the data
+(a second column under one header, the header repeated mid-file, a blank row, a
+"Total" footer, a private flag that cannot be read).
 """
 
 from __future__ import annotations
@@ -45,6 +47,20 @@ def _write(folder: Path, name: str, header: list[str], rows: list[list[Any]], *,
         sheet.append(row)
     if workbook is not None:
         workbook.save(folder / f"{name}.xlsx")
+
+
+def _shapes(rows: list[list[Any]], header: list[str], repeat_at: int | None, *, blank: bool) -> int:
+    """What export tools add around the data: the header again (before the row at `repeat_at`),
+    a blank row and a footer; returns how many rows a reader must skip."""
+    added = 0
+    if repeat_at is not None:
+        rows.insert(repeat_at, list(header))
+        added += 1
+    if blank:
+        rows.append([""] * len(header))
+        added += 1
+    rows.append([f"Total: {len(rows) - added}"] + [""] * (len(header) - 1))
+    return added + 1
 
 
 def write_smart_export(
@@ -103,7 +119,7 @@ def write_smart_export(
 
     header = ["ticket_id", "subject", "description", "status", "priority", "type", "category", "requester_email",
               "requester_name", "assignee_email", "team", "organization", "created_at", "updated_at", "closed_at",
-              "channel", "tags", "cf_asset_tag", "Legacy Ref"]
+              "channel", "tags", "cf_asset_tag", "Legacy Ref"] + (["Category"] if messy else [])
     tickets: list[list[Any]] = []
     comments: list[list[Any]] = []
     children: dict[str, int] = {}
@@ -118,7 +134,7 @@ def write_smart_export(
                         "Request", ["Hardware", "Software", "Access"][n % 3], customer[1], customer[2], rnd.choice(agents),
                         "Service Desk", customer[4], when(created), when(created + 5),
                         when(created + 9) if n % 4 == 3 else "", "email" if n % 2 else "portal",
-                        "vip;printer" if n % 5 == 0 else "", f"AT-{n}", f"L{n}"])
+                        "vip;printer" if n % 5 == 0 else "", f"AT-{n}", f"L{n}"] + ([f"Sub {n % 3}"] if messy else []))
         n_comments = rnd.randint(0, 3)
         for c in range(n_comments):
             cid = f"C-{n:04d}-{c}"
@@ -149,6 +165,9 @@ def write_smart_export(
             tickets[7][12] = "31.02.2024 25:00"
             truth.add_messy("ticket_unreadable_date", tickets[7][0])
         comments.append(["C-ORPHAN", "T-9999", "A comment whose ticket is not exported", when(1), "user4@example.com", "", "no", "no"])
+        if comments[0][0] != "C-ORPHAN":
+            comments[0][6] = "?"  # neither yes nor no: the comment must load as an internal note
+            truth.add_messy("comment_private_unreadable", comments[0][0])
         truth.add_messy("comment_orphan", "C-ORPHAN")
         children["T-9999"] = 1
         manifest.append(["A-missing", "T-0002", "", "files/not-there.png", "not-there.png", when(2)])
@@ -160,10 +179,15 @@ def write_smart_export(
         truth.missing_attachments = 2
         truth.add_messy("attachment_missing", "A-missing")
         truth.add_messy("attachment_outside_folder", "A-escape")
+    comment_header = ["comment_id", "ticket_id", "body", "created_at", "author_email", "author_name", "is_private", "is_html"]
+    if messy:
+        truth.add_messy("duplicate_header", "category")
+        truth.skipped["tickets"] = _shapes(tickets, header, len(tickets) - 3, blank=fmt == "csv")
+        truth.skipped["comments"] = _shapes(comments, comment_header, None, blank=False)
     write("tickets", header, tickets)
-    write("comments", ["comment_id", "ticket_id", "body", "created_at", "author_email", "author_name", "is_private", "is_html"], comments)
+    write("comments", comment_header, comments)
     write("attachments", ["attachment_id", "ticket_id", "comment_id", "file_path", "file_name", "created_at"], manifest)
-    truth.counts["comments"] = len(comments)
+    truth.counts["comments"] = len(comments) - truth.skipped.get("comments", 0)
     truth.children = {"comments": children}
     truth.attachments = files
 

@@ -77,7 +77,8 @@ FLOAT_FIELDS = {"total_amount"}
 TEXT_FIELDS = {"description", "body", "root_cause", "workaround", "line_items", "summary"}
 OPTION_FIELDS = {"status", "priority", "type", "category", "channel", "role", "risk", "impact", "urgency", "approval_status",
                  "asset_type", "sla_tier"}
-AGENT_ROLES = {"agent", "technician", "tech", "admin", "administrator", "analyst"}
+AGENT_ROLES = {"agent", "technician", "tech", "admin", "administrator", "analyst", "engineer", "operator", "specialist",
+               "агент", "техник", "специалист", "инженер", "оператор", "администратор", "исполнитель", "аналитик"}
 
 
 def field_type(name: str) -> FieldType:

@@ -1,15 +1,13 @@
 """Finding an export file and reading its rows, whatever Excel or the export tool did to it.
 
-CSV: the encoding is sniffed (a BOM says UTF-8 or UTF-16; otherwise UTF-8 if the whole
-file decodes, else the job's fallback such as cp1252) and so is the delimiter
-(`,` `;` tab `|`). XLSX: openpyxl, imported only when an XLSX is read, in read-only
-mode so a large sheet streams. A file holds one object, or a workbook holds one
-sheet per object.
+CSV: the encoding is decided from the whole file (encoding.py) unless the job names it,
+and the delimiter (`,` `;` tab `|`) is sniffed. XLSX: openpyxl, imported only when an
+XLSX is read, in read-only mode so a large sheet streams. A file holds one object, or a
+workbook holds one sheet per object.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.base import SourceError
+from connectors.smart_export.encoding import CANDIDATES, EncodingDecision, decide_encoding
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -30,30 +29,13 @@ class ExportFile:
     sheet: str | None = None  # for a workbook with one sheet per object
     encoding: str | None = None
     delimiter: str | None = None
+    decision: EncodingDecision | None = None
 
     def describe(self) -> str:
         if self.sheet:
             return f"{self.path.name} [{self.sheet}]"
         extra = ", ".join(x for x in (self.encoding, repr(self.delimiter) if self.delimiter else None) if x)
         return f"{self.path.name} ({extra})" if extra else self.path.name
-
-
-def sniff_encoding(path: Path, fallback: str) -> str:
-    with path.open("rb") as handle:
-        head = handle.read(4)
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        handle.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            while chunk := handle.read(1 << 20):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return fallback
-    return "utf-8"
 
 
 def sniff_delimiter(path: Path, encoding: str) -> str:
@@ -87,9 +69,10 @@ def find_export(folder: Path, stem: str, *, encoding: str, fallback: str, delimi
             continue
         suffix = path.suffix.lower()
         if suffix in CSV_SUFFIXES:
-            enc = sniff_encoding(path, fallback) if encoding == "auto" else encoding
-            sep = sniff_delimiter(path, enc) if delimiter == "auto" else delimiter.replace("\\t", "\t")
-            return ExportFile(path, encoding=enc, delimiter=sep)
+            candidates = CANDIDATES if fallback in ("", "auto") else (fallback,)
+            decision = decide_encoding(path, forced=None if encoding == "auto" else encoding, candidates=candidates)
+            sep = sniff_delimiter(path, decision.encoding) if delimiter == "auto" else delimiter.replace("\\t", "\t")
+            return ExportFile(path, encoding=decision.encoding, delimiter=sep, decision=decision)
         if suffix in XLSX_SUFFIXES:
             return ExportFile(path)
     for book in _workbooks(folder):
@@ -122,7 +105,8 @@ def _no_rows() -> Generator[tuple[int, list[Any]], None, None]:
 
 
 def read_rows(export: ExportFile) -> tuple[list[str], Generator[tuple[int, list[Any]], None, None]]:
-    """(headers, rows) where each row is (spreadsheet row number, cells); the header is row 1."""
+    """(headers, rows) where each row is (spreadsheet row number, cells); the header is row 1.
+    Every row comes back, blank ones included (shapes.py decides what is a record)."""
     if export.path.suffix.lower() in XLSX_SUFFIXES:
         return _xlsx_rows(export)
     handle = export.path.open("r", encoding=export.encoding, newline="", errors="strict")
@@ -139,8 +123,7 @@ def read_rows(export: ExportFile) -> tuple[list[str], Generator[tuple[int, list[
     def rows() -> Generator[tuple[int, list[Any]], None, None]:
         try:
             for number, row in enumerate(reader, start=2):
-                if any(cell.strip() for cell in row):
-                    yield number, row
+                yield number, row  # blank rows too: the source counts what it skips
         except UnicodeDecodeError:
             raise SourceError(f"{export.path.name} is not {export.encoding}", hint="set the encoding option",
                               code="source.malformed") from None
@@ -166,9 +149,7 @@ def _xlsx_rows(export: ExportFile) -> tuple[list[str], Generator[tuple[int, list
     def rows() -> Generator[tuple[int, list[Any]], None, None]:
         try:
             for number, row in enumerate(values, start=2):
-                cells = [_cell(v) for v in row]
-                if any(c != "" for c in cells):
-                    yield number, cells
+                yield number, [_cell(v) for v in row]
         finally:
             workbook.close()
 

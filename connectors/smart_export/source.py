@@ -13,7 +13,7 @@ import hashlib
 import mimetypes
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -37,11 +37,23 @@ from connectors.finding_tally import FindingTally, batched
 from connectors.local_time import zone
 from connectors.option_fields import OptionField, OptionKind, resolve_options
 from connectors.smart_export.layout import AGENT_ROLES, BY_NAME, OBJECTS, ObjectLayout, field_type, merge_layout
+from connectors.smart_export.encoding import CANDIDATES
 from connectors.smart_export.readers import ExportFile, find_export, read_rows
+from connectors.smart_export.shapes import BLANK, DATA, SKIPPED_LABELS, RowShapes, column_name, dedupe_headers
 from connectors.smart_export.staging import Stage
 from connectors.smart_export.values import CellReader
 
+# Encodings an operator can name (Python codec names; the CLI turns aliases such as windows-1251 into these).
+CODE_PAGES = ("cp1251", "cp1252", "cp1250", "koi8-r", "cp866", "iso8859-1", "iso8859-5", "iso8859-15", "mac-cyrillic")
+ENCODINGS = ("auto", "utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", *CODE_PAGES)
 INTERNAL = {"attachments"}  # staged for attachments(), not an object to migrate
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_UNREADABLE_HINT = {
+    FieldType.DATETIME: "set the date format, date order or time zone for this job",
+    FieldType.BOOLEAN: "not a yes/no value (or a mis-decoded one); a private flag that cannot be read loads its "
+                       "comment as an internal note",
+    FieldType.FLOAT: "not a number in any of the usual notations",
+}
 DETAIL_ROWS = 10
 
 
@@ -52,11 +64,11 @@ class Staged:
     rows: int  # data rows in the file
     records: int  # accepted
     rejected: int
+    skipped: dict[str, int] = field(default_factory=dict)  # rows that are no record, by kind (shapes.py)
 
 
-def _column_name(header: str) -> str:
-    name = re.sub(r"[^0-9a-zA-Z]+", "_", header.strip()).strip("_").lower()
-    return name or "column"
+# The engine's matcher for headers the layout does not name: (object, fields, headers) -> {field: index}.
+HeaderMatcher = Callable[[str, Sequence[str], Sequence[str]], Mapping[str, int]]
 
 
 class SmartExportSource(Source):
@@ -71,10 +83,11 @@ class SmartExportSource(Source):
         OptionField("date_format", "Date format", default="auto",
                     help="auto (ISO, dd.mm.yyyy, and slashed dates by date order) or a strptime format such as %d/%m/%Y %H:%M"),
         OptionField("date_order", "Order of slashed dates", OptionKind.CHOICE, default="dmy", choices=("dmy", "mdy")),
-        OptionField("encoding", "Encoding", OptionKind.CHOICE, default="auto",
-                    choices=("auto", "utf-8", "utf-8-sig", "cp1252", "cp1251", "utf-16"), advanced=True),
-        OptionField("fallback_encoding", "Encoding when not UTF-8", OptionKind.CHOICE, default="cp1252",
-                    choices=("cp1252", "cp1251", "latin-1"), advanced=True),
+        OptionField("encoding", "Encoding", OptionKind.CHOICE, default="auto", choices=ENCODINGS,
+                    help="auto: decided from each whole file and shown with a sample; or the encoding every file is in"),
+        OptionField("fallback_encoding", "Code page when not UTF", OptionKind.CHOICE, default="auto",
+                    choices=("auto", *CODE_PAGES), advanced=True,
+                    help="auto: weighed among " + ", ".join(CANDIDATES) + "; or the one code page the export tool uses"),
         OptionField("delimiter", "Delimiter", default="auto", advanced=True, help="auto, or one of , ; \\t |"),
         OptionField("layout", "Files and columns", OptionKind.JSON, advanced=True,
                     help="per object: file (stem or sheet) and columns {field: header}"),
@@ -90,10 +103,11 @@ class SmartExportSource(Source):
         date_format: str | list[str] = "auto",
         date_order: str = "dmy",
         encoding: str = "auto",
-        fallback_encoding: str = "cp1252",
+        fallback_encoding: str = "auto",
         delimiter: str = "auto",
         layout: Mapping[str, Any] | None = None,
         staging_dir: str | Path | None = None,
+        header_matcher: HeaderMatcher | None = None,
     ) -> None:
         super().__init__()
         self.folder = Path(folder)
@@ -108,6 +122,9 @@ class SmartExportSource(Source):
         self._staging_dir = staging_dir
         self._stage_db: Stage | None = None
         self._staged: dict[str, Staged | None] = {}
+        self._exports: dict[str, ExportFile | None] = {}
+        self.header_matcher = header_matcher  # the engine's vocabulary for localized headers
+        self._recognised: dict[str, dict[str, str]] = {}  # object -> {field: header} found by the vocabulary
         self._tally = FindingTally()
 
     @classmethod
@@ -123,17 +140,37 @@ class SmartExportSource(Source):
     # -- finding files ------------------------------------------------------------
 
     def _find(self, name: str) -> ExportFile | None:
-        return find_export(self.folder, self.layout[name]["file"], encoding=self.encoding, fallback=self.fallback,
-                           delimiter=self.delimiter)
+        """The object's export file, its encoding decided once per source."""
+        if name not in self._exports:
+            self._exports[name] = find_export(self.folder, self.layout[name]["file"], encoding=self.encoding,
+                                              fallback=self.fallback, delimiter=self.delimiter)
+        return self._exports[name]
 
     def _columns(self, lay: ObjectLayout, export: ExportFile, headers: list[str]) -> dict[str, int | None]:
+        """Layout field -> column: by the layout's header, else (for fields whose header the job did not
+        set) by the engine's vocabulary, so "Тема" is read as subject."""
         index: dict[str, int] = {}
         for i, header in enumerate(headers):
             index.setdefault(header.strip().casefold(), i)
-        columns = {f: index.get(str(h).strip().casefold()) for f, h in self.layout[lay.name]["columns"].items()}
+        named = self.layout[lay.name]["columns"]
+        columns = {f: index.get(str(h).strip().casefold()) for f, h in named.items()}
+        if self.header_matcher is not None:
+            open_fields = [f for f, i in columns.items() if i is None and named[f] == f]
+            used = {i for i in columns.values() if i is not None}
+            free = [i for i, h in enumerate(headers) if i not in used and h.strip()]
+            found = self.header_matcher(lay.name, open_fields, [headers[i] for i in free]) if open_fields and free else {}
+            for f, j in found.items():
+                columns[f] = free[j]
+            self._recognised[lay.name] = {f: headers[free[j]] for f, j in found.items()}
         missing = [f for f in lay.required if columns.get(f) is None]
         if missing:
             wanted = ", ".join(f"{self.layout[lay.name]['columns'][f]!r}" for f in missing)
+            if export.decision is not None and export.decision.suspect:
+                raise SourceError(
+                    f"{export.describe()} still reads as mis-decoded text (such as «{export.decision.reading.sample}»), "
+                    f"so its columns {wanted} cannot be found",
+                    hint="name the export's encoding (helpmig init ... --encoding NAME, or Encoding on the Connect step)",
+                    code="source.malformed")
             raise SourceError(
                 f"{export.describe()} has no column {wanted} for {lay.label.lower()}",
                 hint="columns found: " + ", ".join(h for h in headers if h) + "; map them in the layout",
@@ -142,7 +179,8 @@ class SmartExportSource(Source):
         return columns
 
     def check(self) -> ConnectionCheck:
-        details = []
+        details: list[str] = []
+        suspect: list[str] = []
         try:
             for lay in OBJECTS:
                 export = self._find(lay.name)
@@ -152,12 +190,19 @@ class SmartExportSource(Source):
                                           hint="expected tickets.csv, tickets.xlsx or a workbook with a tickets sheet",
                                           code="source.object_absent")
                     continue
+                decided = f": {export.decision.describe()}" if export.decision is not None else ""
+                details.append(f"{lay.name}: {export.describe()}{decided}")
+                if export.decision is not None and export.decision.suspect:
+                    suspect.append(export.path.name)  # its headers cannot be read either: say why first
+                    continue
                 headers, rows = read_rows(export)
                 rows.close()
-                self._columns(lay, export, headers)
-                details.append(f"{lay.name}: {export.describe()}")
+                self._columns(lay, export, dedupe_headers(headers)[0])
         except SourceError as exc:
             return ConnectionCheck(False, str(exc), tuple(d for d in (exc.hint,) if d))
+        if suspect:
+            return ConnectionCheck(False, f"{', '.join(suspect)} still read as mis-decoded text",
+                                   (*details, "name the encoding (--encoding, or Encoding on this form)"))
         return ConnectionCheck(True, f"found {len(details)} export files in {self.folder}", tuple(details))
 
     # -- staging ------------------------------------------------------------------
@@ -194,21 +239,47 @@ class SmartExportSource(Source):
             if name not in INTERNAL:
                 self.report(Finding("source.object_absent", Severity.INFO, f"no {lay.label.lower()} export in the folder", name))
             return None
-        headers, rows = read_rows(export)
+        raw_headers, rows = read_rows(export)
+        headers, repeated = dedupe_headers(raw_headers)
         columns = self._columns(lay, export, headers)
+        self._report_headers(name, export, repeated, columns, headers)
+        if name == "comments" and columns.get("is_private") is None:
+            self.report(Finding(
+                "smart.visibility_column_missing", Severity.WARNING,
+                f"{export.path.name} has no private/public column: nothing says which comments customers may see",
+                name, keys=(export.path.name,),
+                detail="As mapped, every comment loads as a reply (customers see replies). If the export holds internal "
+                       "notes, add the column to the export, point the layout at it, or set the comments' part type "
+                       "to note in the map.",
+            ))
         used = {i for i in columns.values() if i is not None}
+        field_at = {i: f for f, i in columns.items() if i is not None}
+        twin = {n - 1: (numbers[0] - 1, k) for numbers in repeated.values() for k, n in enumerate(numbers[1:], start=2)}
         custom: list[tuple[str, int]] = []
         for i, header in enumerate(headers):
             if i in used or not header.strip():
                 continue
-            cname = _column_name(header)
+            first, k = twin.get(i, (None, 0))
+            cname = f"{field_at[first]}_{k}" if first in field_at else column_name(header)  # category, category_2
             if cname in columns or any(cname == c for c, _ in custom):
                 cname = f"cf_{cname}" if not cname.startswith("cf_") else f"{cname}_{i}"
             custom.append((cname, i))
+        shapes = RowShapes(raw_headers, [i for f in lay.required if f != lay.key and (i := columns.get(f)) is not None])
+        authors = self._user_keys() if name == "comments" and columns.get("author_email") is not None else None
         db = self._db
         db.create(name)
         total = accepted = rejected = 0
+        skipped: dict[str, int] = {}
         for number, cells in rows:
+            kind = shapes.kind(cells)
+            if kind != DATA:
+                skipped[kind] = skipped.get(kind, 0) + 1
+                if kind != BLANK:
+                    self._tally.add(f"smart.{kind}_row", Severity.INFO,
+                                    f"{export.path.name}: {SKIPPED_LABELS[kind]} were recognised and skipped",
+                                    object=None if name in INTERNAL else name, key=f"row {number}",
+                                    detail="they are not records; the file's row count reconciles without them")
+                continue
             total += 1
             data: dict[str, Any] = {}
             for field, i in columns.items():
@@ -221,8 +292,7 @@ class SmartExportSource(Source):
                     data[field] = None
                     self._tally.add("smart.value_unreadable", Severity.WARNING,
                                     f"{name}.{field}: values that could not be read were left empty",
-                                    object=name, key=f"row {number}",
-                                    detail="set the date format, date order or time zone for this job")
+                                    object=name, key=f"row {number}", detail=_UNREADABLE_HINT.get(field_type(field), ""))
             for cname, i in custom:
                 data[cname] = self.cells.value(FieldType.STRING, cells[i] if i < len(cells) else "")
             key = self._key(lay, data, columns.get(lay.key) is not None)
@@ -231,6 +301,17 @@ class SmartExportSource(Source):
                 db.reject(name, number, None, f"row {number} has no {lay.key}")
                 continue
             data[lay.key] = key
+            if authors is not None:
+                email = str(data.get("author_email") or "").strip().casefold()
+                data["author_user_id"] = authors.get(email) if email else None
+                if email and data["author_user_id"] is None:
+                    self._tally.add("smart.author_not_a_user", Severity.WARNING,
+                                    "comments are written by an email that is not in the users export",
+                                    object="comments", key=key,
+                                    detail="they load without an author (a note by the acting admin, a reply as "
+                                           "the requester): add the author to the users export to keep who wrote them")
+            if name == "tickets" and "requester_email" in columns:
+                self._check_requester(key, data.get("requester_email"), columns["requester_email"] is not None)
             parent = str(data.get(lay.parent_field)) if lay.parent_field and data.get(lay.parent_field) else None
             if name == "attachments":
                 parent = str(data["ticket_id"]) if data.get("ticket_id") else None
@@ -246,12 +327,21 @@ class SmartExportSource(Source):
         fields = tuple(
             FieldSpec(f, field_type(f), label=f.replace("_", " ").capitalize(), nullable=f not in lay.required,
                       references=lay.parent if f == lay.parent_field else None,
-                      description=f"column {self.layout[name]['columns'][f]!r}" if columns.get(f) is not None else "derived key")
+                      description=f"column {headers[columns[f]]!r}" if columns.get(f) is not None else "derived key")
             for f in columns if columns[f] is not None or f == lay.key
-        ) + tuple(FieldSpec(c, FieldType.STRING, label=headers[i].strip(), custom=True, description=f"column {headers[i].strip()!r}")
+        ) + ((FieldSpec("author_user_id", label="Author (user)",
+                        description="derived: the user (customer or technician) with the author's email; "
+                                    "technicians resolve to their admins"),)
+             if authors is not None else ()) + tuple(FieldSpec(c, FieldType.STRING, label=headers[i].strip(), custom=True,
+                            description=f"column {i + 1} {raw_headers[i].strip()!r}")
                   for c, i in custom)
-        staged = Staged(export, fields, total, accepted, rejected)
+        staged = Staged(export, fields, total, accepted, rejected, skipped)
+        if skipped.get(BLANK):
+            self.report(Finding("smart.blank_row", Severity.INFO,
+                                f"{export.path.name}: {skipped[BLANK]} {SKIPPED_LABELS[BLANK]} were skipped",
+                                None if name in INTERNAL else name, count=skipped[BLANK]))
         self._staged[name] = staged
+        self._report_encoding(name, export)
         self._report_rejects(name, export)
         if name == "attachments":
             self._check_attachment_files()
@@ -259,6 +349,75 @@ class SmartExportSource(Source):
             self._check_cab_members()
         self._tally.flush(self.report)
         return staged
+
+    def _user_keys(self) -> dict[str, str]:
+        """Case-folded email -> user key (customers and technicians share the users file and its keys)."""
+        if self._stage("users") is None:
+            return {}
+        keys: dict[str, str] = {}
+        for key, email in self._db.values("users", "email"):
+            if email:
+                keys.setdefault(str(email).strip().casefold(), key)
+        return keys
+
+    def _check_requester(self, ticket: str, email: Any, has_column: bool) -> None:
+        """Tickets whose requester cannot become a contact by email, named before the load."""
+        text = str(email or "").strip()
+        if not text:
+            self._tally.add("smart.requester_email_missing", Severity.WARNING,
+                            "tickets have no requester email" if has_column else "the tickets export has no requester "
+                            "email column", object="tickets", key=ticket,
+                            detail="they cannot be linked to a contact by email: fill the email in the export, or "
+                                   "choose a fallback contact for them in the Plan step")
+        elif not EMAIL.match(text):
+            self._tally.add("smart.requester_email_invalid", Severity.WARNING,
+                            "tickets have a requester email that is not a valid address", object="tickets", key=ticket,
+                            detail="Intercom refuses invalid emails: fix them in the export, or choose a fallback "
+                                   "contact for them in the Plan step")
+
+    def _report_headers(self, name: str, export: ExportFile, repeated: dict[str, list[int]],
+                        columns: Mapping[str, int | None], headers: Sequence[str]) -> None:
+        """Repeated headers (kept apart with suffixes) and headers recognised by the vocabulary."""
+        obj = None if name in INTERNAL else name
+        for header, numbers in repeated.items():
+            kept = [headers[n - 1] for n in numbers]
+            read = next((f for f, i in columns.items() if i == numbers[0] - 1), None)
+            self.report(Finding(
+                "smart.duplicate_header", Severity.WARNING,
+                f"{export.path.name} has {len(numbers)} columns headed {header!r} (columns {', '.join(map(str, numbers))}); "
+                f"they are kept apart as {', '.join(repr(k) for k in kept)}",
+                obj, keys=(export.path.name,), count=len(numbers),
+                detail=(f"the first is read as {read}; " if read else "")
+                + "the others are custom fields. If another column is the right one, point the layout at it "
+                  f"(layout.{name}.columns: {{\"{read or 'field'}\": \"{kept[-1]}\"}}).",
+            ))
+        recognised = self._recognised.get(name)
+        if recognised:
+            pairs = ", ".join(f"{header!r} as {f}" for f, header in recognised.items())
+            self.report(Finding("smart.headers_recognised", Severity.INFO,
+                                f"{export.path.name}: {len(recognised)} headers read by their words: {pairs}",
+                                obj, keys=(export.path.name,), count=len(recognised),
+                                detail="the mapping proposer's vocabulary; set the layout to read other columns"))
+
+    def _report_encoding(self, name: str, export: ExportFile) -> None:
+        """The encoding decision with a sample, and a blocker when the text still reads mis-decoded."""
+        decision = export.decision
+        if decision is None or not decision.reading.words:
+            return
+        obj = None if name in INTERNAL else name
+        self.report(Finding("smart.encoding", Severity.INFO, f"{export.path.name} is read as {decision.describe()}", obj,
+                            keys=(export.path.name,), detail=decision.weighing()))
+        if decision.suspect:
+            reading = decision.reading
+            self.report(Finding(
+                "smart.encoding_suspect", Severity.BLOCKER,
+                f"{export.path.name} read as {decision.encoding} still looks mis-decoded: {reading.odd} of {reading.words} "
+                f"words with non-ASCII letters ({reading.odd_share:.0%}), such as «{reading.sample}»",
+                obj, keys=(export.path.name,), count=reading.odd,
+                detail="Every value of this file would arrive garbled in Intercom, and yes/no columns such as is_private "
+                       "could not be read. Name the export's encoding (helpmig init ... --encoding NAME, or Encoding on "
+                       "the Connect step) and audit again. " + decision.weighing(),
+            ))
 
     def _report_rejects(self, name: str, export: ExportFile) -> None:
         rejects = self._db.rejects(name)
@@ -333,14 +492,16 @@ class SmartExportSource(Source):
             ))
 
     def reconciliation(self, object: str) -> dict[str, int]:
-        """For the export file behind an object: rows in it, records read, rows rejected (rows = records + rejected).
+        """For the export file behind an object: data rows in it, records read, rows rejected (rows = records +
+        rejected), and rows skipped as no record at all (blank, repeated header, footer).
 
         users and technicians share the users file, so they share its figures.
         """
         staged = self._stage(self._table(object))
         if staged is None:
-            return {"rows": 0, "records": 0, "rejected": 0}
-        return {"rows": staged.rows, "records": staged.records, "rejected": staged.rejected}
+            return {"rows": 0, "records": 0, "rejected": 0, "skipped": 0}
+        return {"rows": staged.rows, "records": staged.records, "rejected": staged.rejected,
+                "skipped": sum(staged.skipped.values())}
 
     def rejected_rows(self, object: str) -> list[tuple[int, str | None, str]]:
         """(row, id, reason) of every rejected row, for the rejected-records report."""
@@ -355,6 +516,7 @@ class SmartExportSource(Source):
 
     def describe(self) -> SourceSchema:
         objects = []
+        self._stage("tickets")  # a problem with the main file is the one to name first
         self._stage("attachments")  # its checks (missing files, orphans) belong to the audit
         for lay in OBJECTS:
             if lay.name in INTERNAL:

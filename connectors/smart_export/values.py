@@ -6,10 +6,9 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from connectors.base import FieldType
+from connectors.flags import read_flag
 from connectors.local_time import parse_iso, to_utc
 
-_TRUE = {"1", "true", "yes", "y", "x", "да", "wahr", "oui", "si", "ja"}
-_FALSE = {"0", "false", "no", "n", "нет", "falsch", "non", "nein"}
 
 
 def date_formats(order: str) -> tuple[str, ...]:
@@ -58,14 +57,13 @@ class CellReader:
 
     @staticmethod
     def boolean(cell: Any) -> bool | None:
-        text = str(cell).strip().casefold()
+        text = str(cell).strip()
         if not text:
             return None
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ValueError(f"not yes/no: {text[:20]!r}")
+        value = read_flag(text)
+        if value is None:
+            raise ValueError(f"not yes/no: {text[:20]!r}")
+        return value
 
     @staticmethod
     def amount(cell: Any) -> float | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from connectors.flags import read_flag
+
 
 def parse_datetime(value: Any) -> Any:
     """A datetime from a driver's datetime or from SQLite text; other values as they are."""
@@ -29,14 +31,8 @@ def utc(value: Any) -> Any:
 
 
 def flag(value: Any) -> Any:
-    """A bit column as bool, whether the driver gave bool, int or text."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return value != 0
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "y", "t")
-    return value
+    """A bit column as bool, whether the driver gave bool, int or text; None when it says neither."""
+    return read_flag(value)
 
 
 def lines(value: Any) -> Any:

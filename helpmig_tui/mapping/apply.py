@@ -34,6 +34,10 @@ from helpmig_tui.mapping.standard import (
 )
 from helpmig_tui.mapping.transforms import Flag, TransformContext, TransformProblem, zone_named
 
+# A part whose visibility cannot be read for certain is loaded as this: internal, never customer-visible.
+UNREADABLE_DIRECTION = "note"
+VISIBILITY_FLAG = "visibility_unreadable"
+
 # The custom attribute every contact, company and conversation gets: where it came from.
 SOURCE_ID_ATTRIBUTE = "helpmig_source_id"
 SOURCE_ID_MODELS = ("contact", "company", "conversation")
@@ -148,11 +152,16 @@ def apply_map(
                            flags=out.flags, tags=out.tags, attributes=out.attributes)
     problems: list[str] = []
     codes: list[str] = []
+    unreadable: list[tuple[str, str]] = []  # (visibility field, why its value cannot be read)
     for step in plan.steps:
         fm = step.fm
         ctx.field = fm.field
+        visibility = step.standard is not None and step.standard.name == "direction"
         try:
             value = data.get(fm.field)
+            if visibility and is_empty(value):
+                unreadable.append((fm.field, "empty"))
+                continue
             for transform in fm.transforms:
                 if value is None:
                     break
@@ -161,11 +170,15 @@ def apply_map(
                 continue
             _place(out, fm, step.standard, value, ctx)
         except TransformProblem as problem:
-            if step.required:
+            if visibility:
+                unreadable.append((fm.field, problem.message))
+            elif step.required:
                 problems.append(f"{plan.kind.value}.{step.standard.name} from {fm.field}: {problem.message}")  # type: ignore[union-attr]
                 codes.append(f"value.{problem.code}")
             else:
                 ctx.flag(problem.code, f"{fm.field} left out: {problem.message}")
+    if unreadable:
+        _keep_private(out, unreadable)
     if plan.placeholder_contact and "contact" not in out.references:
         out.references["placeholder_contact"] = plan.placeholder_contact
     for group in required_fields(plan.kind):
@@ -194,6 +207,14 @@ def apply_map(
 
 
 _MATCH_RANK = {"key": 0, "email": 1, "name": 2}
+
+
+def _keep_private(out: MappedRecord, unreadable: list[tuple[str, str]]) -> None:
+    """The product's safety rule: a part whose visibility flag cannot be read is an internal note,
+    whatever its author or its object's default says, and the reports say so."""
+    out.standard["direction"] = UNREADABLE_DIRECTION
+    for name, why in unreadable:
+        out.flags.append(Flag(name, VISIBILITY_FLAG, f"loaded as an internal note: its visibility cannot be read ({why})"))
 
 
 def _place(out: MappedRecord, fm: FieldMap, std: StandardField | None, value: Any, ctx: TransformContext) -> None:

@@ -11,6 +11,7 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from helpmig_tui.mapping.html_text import message_html
 from helpmig_tui.mapping.standard import ValueType
 from helpmig_tui.mapping.transforms import TransformProblem, short_repr, to_unix
 
@@ -91,6 +92,8 @@ def coerce_standard(kind: ValueType, value: Any, zone: tzinfo, options: tuple[st
         return [as_text(v).strip() for v in items if not is_empty(v)]
     if kind is ValueType.REFERENCE:
         return as_key(value)
+    if kind is ValueType.MESSAGE:
+        return message_html(as_text(value))
     text = as_text(value).strip()
     if kind is ValueType.OPTIONS:
         if text.casefold() not in options:

@@ -58,12 +58,12 @@ def fits(std: StandardField, f: FieldEvidence, s: Sniffed) -> tuple[bool, float,
         if s.count == 0 or s.kind in ("text", "empty"):
             return True, -0.1, ""
         return False, 0, f"values do not look like {'web addresses' if want == 'url' else 'phone numbers'}"
-    if v in (ValueType.STRING, ValueType.TEXT, ValueType.HTML):
+    if v in (ValueType.STRING, ValueType.TEXT, ValueType.HTML, ValueType.MESSAGE):
         if t in (FieldType.DATETIME, FieldType.DATE, FieldType.BOOLEAN) or s.is_("datetime") or s.is_("boolean"):
             return False, 0, "values are not text"
         if v is ValueType.STRING and (f.longest or 0) > 1000:
             return True, -0.1, "long values for a short field"
-        if v in (ValueType.TEXT, ValueType.HTML) and t in (FieldType.TEXT, FieldType.HTML):
+        if v in (ValueType.TEXT, ValueType.HTML, ValueType.MESSAGE) and t in (FieldType.TEXT, FieldType.HTML):
             return True, 0.05, "a long text field"
         return True, 0.0, ""
     if v is ValueType.LIST:

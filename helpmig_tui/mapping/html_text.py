@@ -1,12 +1,17 @@
-"""HTML to plain text, because Intercom's conversation body does not take HTML.
+"""Bodies as Intercom takes them: text for the conversation, sanitized HTML for replies and notes.
 
-Keeps the reading order and the paragraph breaks, turns links into "text (url)", drops
-scripts, styles and comments, and never fails on broken markup (html.parser is lenient).
+`html_to_text` keeps the reading order and the paragraph breaks, turns links into
+"text (url)", drops scripts, styles and comments, and never fails on broken markup
+(html.parser is lenient); plain text passes with its line breaks. `message_html` makes
+a reply or note body: plain text becomes paragraphs and line breaks, HTML keeps bold,
+italics, links, lists and paragraphs and loses everything else (attributes, scripts,
+styles, unknown tags), so what the customer wrote keeps its shape.
 """
 
 from __future__ import annotations
 
 import re
+from html import escape
 from html.parser import HTMLParser
 
 _BLOCK = {
@@ -61,10 +66,125 @@ class _Extractor(HTMLParser):
             self.out.append(data.replace("\r", "").replace("\n", " "))
 
 
+# Markup that says a value is HTML: a known tag or an entity. "a < b" and "<3" are text.
+_HTML_MARK = re.compile(
+    r"<\s*/?\s*(p|br|div|span|b|strong|i|em|u|a|ul|ol|li|table|tbody|thead|tr|td|th|h[1-6]|html|body|head|font|img|"
+    r"pre|code|blockquote|hr|style|script|center|small|big|sup|sub|strike|s|del|ins|label|section|article)\b[^>]*>"
+    r"|&(nbsp|amp|lt|gt|quot|apos|#\d{1,6}|#x[0-9a-f]{1,6});",
+    re.IGNORECASE,
+)
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(_HTML_MARK.search(text))
+
+
+def plain_text(text: str) -> str:
+    """Text with its line breaks: Windows and old Mac newlines unified, spaces trimmed, at most one blank line."""
+    lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
 def html_to_text(html: str) -> str:
-    """The readable text of an HTML fragment."""
+    """The readable text of an HTML fragment; text that holds no markup keeps its line breaks."""
+    if not looks_like_html(html):
+        return plain_text(html)
     parser = _Extractor()
     parser.feed(html)
     parser.close()
     lines = [_SPACES.sub(" ", line).strip() for line in "".join(parser.out).split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def text_to_html(text: str) -> str:
+    """Plain text as HTML: blank-line-separated blocks become paragraphs, other line breaks <br>."""
+    blocks = [b for b in re.split(r"\n\s*\n", plain_text(text)) if b.strip()]
+    return "\n".join("<p>" + "<br>".join(escape(line, quote=False) for line in block.split("\n")) + "</p>"
+                     for block in blocks)
+
+
+_KEEP = {"p", "br", "b", "strong", "i", "em", "u", "a", "ul", "ol", "li", "pre", "code", "blockquote"}
+_AS_PARAGRAPH = {"div", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section", "article", "header", "footer",
+                 "address", "dl", "dt", "dd", "figure", "form", "main", "nav", "aside", "fieldset", "hr", "center"}
+_SAFE_HREF = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
+
+
+class _Sanitizer(HTMLParser):
+    """Keeps the tags of `_KEEP` (links with a safe href only, no other attributes); blocks become paragraphs."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.dropping = 0
+        self.open: list[str] = []  # kept tags still open, to close them at the end
+
+    def _close_to(self, tag: str) -> None:
+        if tag in self.open:
+            while self.open:
+                top = self.open.pop()
+                self.out.append(f"</{top}>")
+                if top == tag:
+                    break
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _DROP:
+            self.dropping += 1
+        elif self.dropping:
+            return
+        elif tag == "br":
+            self.out.append("<br>")
+        elif tag == "a":
+            href = dict(attrs).get("href") or ""
+            if _SAFE_HREF.match(href.strip()):
+                self.out.append(f'<a href="{escape(href.strip(), quote=True)}">')
+                self.open.append("a")
+        elif tag in _KEEP:
+            if tag in ("li", "p") and self.open and self.open[-1] == tag:  # <li>one<li>two: the first ends here
+                self._close_to(tag)
+            self.out.append(f"<{tag}>")
+            self.open.append(tag)
+        elif tag in _AS_PARAGRAPH:
+            self.out.append("<br>")
+        elif tag in ("td", "th"):
+            self.out.append(" ")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if not self.dropping and (tag == "br" or tag in _AS_PARAGRAPH):
+            self.out.append("<br>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROP:
+            self.dropping = max(0, self.dropping - 1)
+        elif self.dropping:
+            return
+        elif tag in _KEEP:
+            self._close_to(tag)
+        elif tag in _AS_PARAGRAPH:
+            self.out.append("<br>")
+
+    def handle_data(self, data: str) -> None:
+        if not self.dropping:
+            inside_pre = "pre" in self.open
+            text = data.replace("\r", "") if inside_pre else _SPACES.sub(" ", data.replace("\r", "").replace("\n", " "))
+            self.out.append(escape(text, quote=False))
+
+    def result(self) -> str:
+        while self.open:
+            self.out.append(f"</{self.open.pop()}>")
+        html = "".join(self.out)
+        html = re.sub(r"(\s*<br>\s*){3,}", "<br><br>", html)
+        html = re.sub(r"^(\s*<br>)+|(<br>\s*)+$", "", html.strip())
+        return re.sub(r"<p>(\s|<br>)*</p>", "", html).strip()
+
+
+def sanitize_html(html: str) -> str:
+    """HTML reduced to what a reply or note needs: paragraphs, line breaks, bold, italics, links, lists."""
+    parser = _Sanitizer()
+    parser.feed(html)
+    parser.close()
+    return parser.result()
+
+
+def message_html(value: str) -> str:
+    """A reply or note body for Intercom: sanitized HTML, or plain text as paragraphs."""
+    return sanitize_html(value) if looks_like_html(value) else text_to_html(value)

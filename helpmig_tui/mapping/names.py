@@ -15,6 +15,7 @@ import unicodedata
 MAX_NAME = 190  # Intercom states no limit; long names are unreadable in the inbox anyway
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+_NOT_A_WORD = re.compile(r"[\W_]+")
 
 
 def name_problem(name: str) -> str | None:
@@ -33,10 +34,11 @@ def name_problem(name: str) -> str | None:
 
 
 def words(name: str) -> list[str]:
-    """A source field name split into lower-case words: DateOpenedUtc -> date, opened, utc."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    spaced = _CAMEL.sub(" ", ascii_name)
-    return [w for w in _NOT_WORD.split(spaced.lower()) if w]
+    """A source field name split into lower-case words: DateOpenedUtc -> date, opened, utc.
+    Accents are dropped (Région -> region); letters of other scripts stay (Дата создания)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    spaced = _CAMEL.sub(" ", plain)
+    return [w for w in _NOT_A_WORD.split(spaced.lower()) if w]
 
 
 CUSTOM_MARKS = {"cf", "udf"}  # custom-field markers dropped from names: cf_rack -> rack
@@ -45,14 +47,14 @@ CUSTOM_MARKS = {"cf", "udf"}  # custom-field markers dropped from names: cf_rack
 def attribute_name(field: str, prefix: str = "") -> str:
     """A valid attribute name for a source field: st + Custom Field -> st_custom_field,
     infraon + cf_rack -> infraon_rack, ti + Region__c -> ti_region."""
-    parts = words(field)
+    parts = [p for p in (_NOT_WORD.sub("", w) for w in words(field)) if p]  # names stay ASCII
     while len(parts) > 1 and parts[0] in CUSTOM_MARKS:
         parts = parts[1:]
     if len(parts) > 1 and parts[-1] == "c" and "__c" in field.lower():
         parts = parts[:-1]
     base = "_".join(parts) or "field"
     if prefix:
-        clean_prefix = "_".join(words(prefix))
+        clean_prefix = "_".join(p for p in (_NOT_WORD.sub("", w) for w in words(prefix)) if p)
         if clean_prefix and not base.startswith(clean_prefix + "_"):
             base = f"{clean_prefix}_{base}"
     return base[:MAX_NAME].rstrip("_")

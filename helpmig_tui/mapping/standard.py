@@ -34,8 +34,9 @@ class ValueType(enum.StrEnum):
     """What the loader expects in a standard field after the transforms."""
 
     STRING = "string"
-    TEXT = "text"  # long text (conversation and part bodies: no HTML)
+    TEXT = "text"  # long text (the conversation's opening body: no HTML)
     HTML = "html"  # article bodies keep their HTML
+    MESSAGE = "message"  # reply and note bodies: sanitized HTML; plain text becomes paragraphs and line breaks
     EMAIL = "email"
     PHONE = "phone"
     URL = "url"
@@ -98,7 +99,7 @@ STANDARD_FIELDS: dict[TargetKind, tuple[StandardField, ...]] = {
         _f("tags", V.LIST, "tag names"),
     ),
     K.PART: (
-        _f("body", V.TEXT, "the message or note text"),
+        _f("body", V.MESSAGE, "the message or note: plain text or HTML, sent as sanitized HTML"),
         _f("created_at", V.DATETIME, "when it was written"),
         _f("author", V.REFERENCE, "the writer: a contact or an agent key", refers_to=(K.CONTACT, K.ADMIN)),
         _f("direction", V.OPTIONS, "customer, agent or note", options=("customer", "agent", "note")),

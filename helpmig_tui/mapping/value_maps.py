@@ -84,6 +84,22 @@ DIRECTION_WORDS = {
 }
 
 
+def visibility_readable(value: object) -> bool:
+    """Whether a part's visibility value says something for certain: a boolean, a yes/no word
+    or a direction word. Anything else loads the part as an internal note (apply.py)."""
+    if isinstance(value, bool):
+        return True
+    if value is None or isinstance(value, (list, dict)):
+        return False
+    text = str(value).strip().casefold()
+    if not text:
+        return False
+    if text in TRUE_WORDS or text in FALSE_WORDS:
+        return True
+    tokens = set(words(text))
+    return sum(1 for vocab in DIRECTION_WORDS.values() if tokens & vocab) == 1
+
+
 def direction_map(values: list[str]) -> ValueMap | None:
     """customer / agent / note from words such as Inbound, Outbound, Private note."""
     mapping: dict[str, str] = {}

@@ -102,6 +102,79 @@ SYNONYMS: dict[TargetKind, dict[str, tuple[str, ...]]] = {
     K.TAG: {"name": ("name", "tag", "label", "title")},
 }
 
+# Russian names (ITSM 365 attribute titles, Russian exports of SMART Service Desk), kept apart
+# so that each language reads as a block; merged into SYNONYMS below.
+RUSSIAN: dict[TargetKind, dict[str, tuple[str, ...]]] = {
+    K.CONVERSATION: {
+        "title": ("тема", "заголовок", "краткое описание", "наименование"),
+        "body": ("описание", "текст", "подробное описание", "содержание", "сообщение"),
+        "created_at": ("дата создания", "создана", "создано", "дата регистрации", "зарегистрирована",
+                       "дата открытия", "открыта", "дата подачи"),
+        "contact": ("заявитель", "инициатор", "клиент", "автор заявки", "контрагент", "контактное лицо"),
+        "assignee": ("исполнитель", "ответственный", "специалист", "назначена", "назначено"),
+        "team": ("группа", "отдел", "группа исполнителей", "команда", "очередь"),
+        "company": ("организация", "компания", "подразделение клиента", "контрагент организация"),
+        "state": ("статус", "состояние", "стадия"),
+        "tags": ("теги", "метки", "ключевые слова"),
+    },
+    K.PART: {
+        "body": ("текст", "комментарий", "сообщение", "содержание", "описание"),
+        "created_at": ("дата", "создан", "создано", "время", "дата создания", "добавлен"),
+        "author": ("автор", "пользователь", "отправитель", "создал"),
+        "direction": ("приватный", "приватность", "скрытый", "внутренний", "служебный", "видимость", "публичный"),
+    },
+    K.CONTACT: {
+        "email": ("электронная почта", "почта", "адрес почты", "эл почта"),
+        "name": ("фио", "имя", "полное имя", "название"),
+        "phone": ("телефон", "мобильный", "номер телефона"),
+        "company": ("организация", "компания"),
+    },
+    K.COMPANY: {
+        "name": ("название", "наименование", "организация", "имя"),
+        "website": ("сайт", "домен", "веб сайт"),
+    },
+    K.ARTICLE: {
+        "title": ("заголовок", "название", "тема", "вопрос"),
+        "body": ("текст", "содержание", "ответ", "решение"),
+        "description": ("аннотация", "краткое описание"),
+        "state": ("опубликовано", "опубликована", "публичный", "статус"),
+        "collection": ("категория", "раздел", "папка"),
+    },
+}
+for _kind, _fields in RUSSIAN.items():
+    for _std, _phrases in _fields.items():
+        SYNONYMS[_kind][_std] = SYNONYMS[_kind].get(_std, ()) + _phrases
+
+# Helpdesk columns that are no standard Intercom field but that exports name in every
+# language (the SMART export's layout fields are recognised by these and the above).
+COLUMN_WORDS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "number", "no", "num", "key", "номер", "ид", "идентификатор", "код"),
+    "ticket": ("ticket", "request", "incident", "case", "заявка", "заявки", "обращение", "инцидент", "запрос"),
+    "comment": ("comment", "note", "комментарий", "комментария", "сообщение"),
+    "user": ("user", "пользователь", "сотрудник"),
+    "organization": ("organization", "organisation", "org", "company", "организация", "компания"),
+    "article": ("article", "solution", "статья", "решение"),
+    "priority": ("priority", "приоритет", "срочность"),
+    "category": ("category", "категория", "рубрика", "классификация"),
+    "type": ("type", "kind", "тип", "вид"),
+    "updated": ("updated", "modified", "changed", "last update", "изменена", "изменено", "обновлена", "дата изменения",
+                "дата обновления"),
+    "closed": ("closed", "resolved", "закрыта", "закрыто", "дата закрытия", "решена", "дата решения"),
+    "channel": ("channel", "source", "канал", "источник", "способ обращения"),
+    "role": ("role", "роль", "тип пользователя"),
+    "active": ("active", "enabled", "активен", "активный", "действующий"),
+    "login": ("login", "username", "account", "логин", "учетная запись"),
+    "department": ("department", "dept", "отдел", "подразделение"),
+    "file": ("file", "path", "файл", "путь"),
+    "file name": ("file name", "filename", "имя файла", "название файла"),
+    "html": ("html", "is html", "формат html"),
+    "email": ("email", "e mail", "mail", "почта", "электронная почта", "адрес почты"),
+    "name": ("name", "full name", "имя", "фио", "название", "наименование"),
+    "domain": ("domain", "website", "домен", "сайт"),
+    "summary": ("summary", "аннотация", "краткое описание"),
+    "public": ("public", "published", "опубликовано", "публичный"),
+}
+
 
 @dataclass(frozen=True)
 class NameMatch:

@@ -32,6 +32,7 @@ from connectors.intercom.models import (
 from connectors.intercom.errors import SentRequest, WriteInDoubt
 from helpmig_tui.audit import MAX_ATTACHMENTS, MAX_PARTS, RESTRICTED_EXTENSIONS
 from helpmig_tui.mapping.apply import MappedRecord
+from helpmig_tui.mapping.html_text import html_to_text
 from helpmig_tui.mapping.transforms import Flag
 from helpmig_tui.pipeline import text as texts
 from helpmig_tui.pipeline.context import LOOKUP, LoadContext, Lookup, ObjectProgress, Written
@@ -292,7 +293,7 @@ class ConversationJob:
         source_part = None
         if not body and parts:
             source_part = parts.pop(0)
-            body = source_part.m.standard.get("body")
+            body = html_to_text(str(source_part.m.standard.get("body") or ""))  # a part's body is HTML; this is text
         body = body or m.standard.get("title") or "(no message text in the source)"
         text, repairs = texts.repair(str(body))
         opening, *rest = texts.chunks(text)

@@ -253,3 +253,24 @@ def test_apply_is_deterministic_and_never_raises_on_hostile_values():
         second = apply_map(m, "t", record, key="1")
         assert first.ok
         assert (first.standard, first.attributes, first.flags) == (second.standard, second.attributes, second.flags)
+
+
+def test_a_part_whose_visibility_cannot_be_read_is_an_internal_note():
+    from helpmig_tui.mapping.apply import VISIBILITY_FLAG
+
+    vm = ValueMap(mapping={"true": "note", "false": ""})
+    m = one(K.PART, ("at", StandardTarget(field="created_at")), ("text", StandardTarget(field="body")),
+            ("private", StandardTarget(field="direction"), vm), options=ObjectOptions(part_type="comment"))
+    base = {"at": datetime(2024, 1, 1, tzinfo=UTC), "text": "hello"}
+    public = apply_map(m, "t", {**base, "private": False}, key="1")
+    assert "direction" not in public.standard and not public.flags  # public: its author decides
+    assert apply_map(m, "t", {**base, "private": "TRUE"}, key="2").standard["direction"] == "note"
+    for n, spoiled in enumerate((None, "", "  ", "Äà", "maybe", 7)):
+        out = apply_map(m, "t", {**base, "private": spoiled}, key=f"s{n}")
+        assert out.ok and out.standard["direction"] == "note", spoiled
+        assert [(f.field, f.code) for f in out.flags] == [("private", VISIBILITY_FLAG)]
+    # a direction read without a value map: a value that is not customer/agent/note is not guessed
+    plain = one(K.PART, ("at", StandardTarget(field="created_at")), ("text", StandardTarget(field="body")),
+                ("dir", StandardTarget(field="direction")))
+    assert apply_map(plain, "t", {**base, "dir": "Agent"}, key="a").standard["direction"] == "agent"
+    assert apply_map(plain, "t", {**base, "dir": "Outbound?"}, key="b").standard["direction"] == "note"

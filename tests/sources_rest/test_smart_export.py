@@ -96,14 +96,28 @@ def test_dotted_dates_with_an_explicit_format_and_a_wrong_format(tmp_path):
         assert _finding(source, "smart.value_unreadable").count == 10
 
 
-def test_types_lists_custom_columns_and_amounts(source):
+def test_types_lists_custom_columns_and_amounts(export, source):
+    _, truth = export
     ticket = source.get("tickets", ["T-0000"])[0]
     assert ticket.data["tags"] == ["vip", "printer"] and ticket.data["cf_asset_tag"] == "AT-0"
     spec = source.describe().object("tickets")
     assert spec.field("legacy_ref").custom and ticket.data["legacy_ref"] == "L0"
     assert _read(source, "purchase_orders")[0].data["total_amount"] == 1234.5
-    comment = _read(source, "comments")[0]
-    assert isinstance(comment.data["is_private"], bool)
+    unreadable = set(truth.messy["comment_private_unreadable"])
+    flags = {c.key: c.data["is_private"] for c in _read(source, "comments")}
+    assert all(flags[k] is None for k in unreadable)  # "?" is unknown, never "public"
+    assert all(isinstance(v, bool) for k, v in flags.items() if k not in unreadable)
+    assert spec.field("category_2").custom and ticket.data["category_2"] == "Sub 0"  # the second "Category" column
+
+
+def test_export_shapes_are_skipped_with_findings_and_the_counts_add_up(export, source):
+    _, truth = export
+    for name in ("tickets", "comments"):
+        rec = source.reconciliation(name)
+        assert rec["skipped"] == truth.skipped[name] and rec["rows"] == rec["records"] + rec["rejected"]
+    codes = {(f.code, f.object) for f in source.findings}
+    assert {("smart.header_row", "tickets"), ("smart.summary_row", "tickets"), ("smart.summary_row", "comments"),
+            ("smart.blank_row", "tickets"), ("smart.duplicate_header", "tickets")} <= codes
 
 
 def test_comments_group_under_their_tickets(export, source):
