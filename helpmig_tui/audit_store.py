@@ -81,8 +81,11 @@ def save_audit(store: ProjectStore, result: AuditResult) -> int:
                 )
             )
         project = session.get(Project, 1)
-        if project is not None and project.stage == "created":
-            project.stage = "audited"
+        if project is not None:
+            if project.stage == "created":
+                project.stage = "audited"
+            # a new audit: the scope check (what the load will not migrate) is made again
+            project.settings = {k: v for k, v in (project.settings or {}).items() if k != "scope_map_hash"}
         return audit.id
 
 

@@ -142,11 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan = command("plan", "show the phases, the API-call budget, the ETA and the reconciliation queue", _run("cmd_plan"))
     _project_arg(plan)
-    plan.add_argument("--match", nargs="+", metavar="OBJECT:KEY=ID", help="match agents or groups to admins or teams")
-    plan.add_argument("--skip", nargs="+", metavar="OBJECT:KEY", help="agents to leave unmatched on purpose")
+    plan.add_argument("--match", action="extend", nargs="+", metavar="OBJECT:KEY=ID",
+                      help="match agents or groups to admins or teams (repeatable)")
+    plan.add_argument("--skip", action="extend", nargs="+", metavar="OBJECT:KEY",
+                      help="agents or groups to leave unmatched on purpose (repeatable)")
     plan.add_argument("--fallback-admin", metavar="ID", help="the admin for every agent left unmatched")
     plan.add_argument("--fallback-contact", metavar="EMAIL", help="the requester of tickets whose requester is missing")
-    plan.set_defaults(team_objects=("departments", "groups", "teams", "hd_groups"))
 
     load = command("load", "load into Intercom, phase by phase (resumes where it stopped)", _run("cmd_load"))
     load.epilog = RUN_EXITS

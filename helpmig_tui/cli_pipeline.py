@@ -129,15 +129,29 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     paths = resolve_paths(args.home)
     if args.match or args.skip or args.fallback_admin or args.fallback_contact:
+        from helpmig_tui.mapping.standard import TargetKind
+        from helpmig_tui.mapping.versions import require_confirmed_map
+        from helpmig_tui.pipeline.prepare import objects_of
+
         with open_project(paths, args.project) as store:
+            mmap = require_confirmed_map(store)
+            teams, agents = set(objects_of(mmap, TargetKind.TEAM)), set(objects_of(mmap, TargetKind.ADMIN))
             resolutions = Resolutions.load(store)
+
+            def settled_in(key: str) -> dict[str, str]:
+                obj = key.split(":", 1)[0]
+                if obj not in teams | agents or ":" not in key:
+                    raise LoadRefused(f"{key!r} is not OBJECT:KEY of an agent or group object "
+                                      f"({', '.join(sorted(teams | agents)) or 'the map has none'})")
+                return resolutions.teams if obj in teams else resolutions.admins
+
             for item in args.match or []:
                 key, _, admin = item.partition("=")
                 if not admin:
                     raise LoadRefused(f"--match takes OBJECT:KEY=INTERCOM_ID (got {item!r})")
-                (resolutions.teams if key.split(":")[0] in args.team_objects else resolutions.admins)[key] = admin
+                settled_in(key)[key] = admin
             for key in args.skip or []:
-                resolutions.admins[key] = "skip"
+                settled_in(key)[key] = "skip"
             if args.fallback_admin:
                 resolutions.fallback_admin = args.fallback_admin
             if args.fallback_contact:

@@ -35,6 +35,7 @@ from helpmig_tui.settings import Paths
 from helpmig_tui.state.models import Project
 
 PLATFORMS = ("smartertrack", "trackit", "itsm365", "infraon", "smart-export")
+DEMO_MAX_REJECTED = 0.25
 CUSTOM_OBJECT_TYPES = ("Call", "ChangeRequest", "Problem", "ProblemRecord", "Change", "Release", "ConfigurationItem",
                        "Asset", "Order")
 
@@ -114,7 +115,11 @@ def prepare_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 20
     with create_project(paths, project, platform,
                         {k: v for k, v in options.items() if isinstance(v, (str, int, bool))}) as store:
         with store.session() as session:  # the demo's Intercom is its sandbox
-            session.get(Project, 1).intercom_url = SANDBOX_URL
+            row = session.get(Project, 1)
+            row.intercom_url = SANDBOX_URL
+            # the sample desk is messy on purpose, with a few of every class in a small desk: the
+            # share of foreseen rejections a phase may have is set high for it (an operator's is 2%)
+            row.settings = {**(row.settings or {}), "max_rejected": DEMO_MAX_REJECTED}
     sandbox = Sandbox(custom_object_types=CUSTOM_OBJECT_TYPES, **sandbox_options)
     demo = Demo(paths, project, platform, sandbox, factory, truth, skipped)
     with open_project(paths, project) as store:

@@ -61,7 +61,7 @@ def test_init_status_projects(capsys, tmp_path):
     assert state["name"] == "demo1" and state["platform"] == "smartertrack" and state["stage"] == "created"
     assert state["source"]["sqlite"] == str(Path("x.db").resolve())
     assert state["source_problem"].startswith("source file not found")
-    assert state["next_step"] == "audit the source" and state["resumable"] is False
+    assert state["next_step"] == "audit the source (helpmig audit demo1)" and state["resumable"] is False
 
     code, out, _ = run(capsys, "projects", "--home", home, "--json")
     assert [p["name"] for p in json.loads(out)] == ["demo1"]

@@ -40,7 +40,7 @@ def test_the_whole_flow_on_the_command_line(capsys, served):
     assert code == 0 and plan["calls"] > 0 and [ph["name"] for ph in plan["phases"]][:2] == ["match", "schema"]
 
     code, out, _ = run(capsys, "--home", home, "load", p, "--sample", "3", "--yes", "--json")
-    assert code == 0 and json.loads(out)["status"] == "done"
+    assert code == 0 and json.loads(out)["status"] == "done", json.loads(out)["problems"]
     code, out, _ = run(capsys, "--home", home, "validate", p, "--sample", "5", "--json")
     assert code == 0 and json.loads(out)["passed"]
     code, out, _ = run(capsys, "--home", home, "rollback", p, "--sample", "--yes", "--json")

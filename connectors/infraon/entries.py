@@ -63,10 +63,13 @@ def describe(data: dict[str, Any], who: Person, technicians: Directory, requeste
     data["author_email"] = data.get("author_email") or who.email
     data["author_technician"] = technician
     data["author_requester"] = requester
-    kind = rule.kind(data.get("type"), bool(data.get("is_private")), listed_as_note)
+    private = data.get("is_private")
+    kind = rule.kind(data.get("type"), private is True, listed_as_note)
     data["entry_kind"] = kind
     by_technician = technician is not None or (requester is None and who.side == "technician")
-    data["direction"] = "note" if kind != "message" else ("agent" if by_technician else "customer")
+    # a private flag that cannot be read leaves the side unknown: the map makes it a note
+    data["direction"] = "note" if kind != "message" else None if private is None else (
+        "agent" if by_technician else "customer")
     if kind == "system" and not has_text(data.get("content")):
         data["content"] = f"<p>{data.get('type')}</p>"
     return kind

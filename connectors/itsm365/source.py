@@ -563,7 +563,9 @@ class Itsm365Source(Source):
             data["state_name"] = self.layout["state_titles"].get(data["state"], data["state"]) if data["state"] else None
         if parent_key is not None:
             data["service_call"] = parent_key
-            data["direction"] = "note" if data.get("private") else (
+            private = data.get("private")
+            # a private flag that cannot be read leaves the side unknown: the map makes it a note
+            data["direction"] = "note" if private else None if private is None else (
                 "agent" if data.get("author") in self.technician_keys() else "customer")
             if _no_text(data.get("text")):
                 files = bool(data.get("files"))

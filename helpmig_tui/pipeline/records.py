@@ -22,11 +22,11 @@ from connectors.intercom.models import (
     ContactUpdate,
     CustomObjectUpsert,
 )
-from helpmig_tui.audit import EMAIL_RE
 from helpmig_tui.mapping.apply import MappedRecord, apply_map
 from helpmig_tui.mapping.transforms import Flag
 from helpmig_tui.pipeline.context import LOOKUP, LoadContext, Lookup, ObjectProgress, Written
 from helpmig_tui.pipeline.journal import Entry, Outcome, Settled, payload_hash
+from helpmig_tui.pipeline.requesters import clean_email, email_problem
 from helpmig_tui.pipeline.resolver import Resolver, jkey
 from helpmig_tui.state.models import FINISHED
 
@@ -201,12 +201,11 @@ async def write_company(ctx: LoadContext, obj: str, record: Record) -> Written:
 
 async def _contact_body(ctx: LoadContext, resolver: Resolver, m: MappedRecord) -> ContactCreate:
     s = dict(m.standard)
-    email = s.get("email")
-    if email and not EMAIL_RE.match(str(email).strip()):
-        m.flags.append(Flag("email", "email.invalid", f"invalid email {email!r} left out"))
-        email = None
+    email = clean_email(s.get("email"))
+    if s.get("email") and email is None:  # a contact object whose map names no email: the rest still loads
+        m.flags.append(Flag("email", "email.invalid", f"invalid email {s['email']!r} left out"))
     return ContactCreate(
-        role=s.get("role") or "user", external_id=m.source_id, email=str(email).strip() if email else None,
+        role=s.get("role") or "user", external_id=m.source_id, email=email,
         name=s.get("name"), phone=s.get("phone"), avatar=s.get("avatar"), signed_up_at=s.get("signed_up_at"),
         last_seen_at=s.get("last_seen_at"), unsubscribed_from_emails=s.get("unsubscribed_from_emails"),
         owner_id=resolver.admin(m, "owner"), custom_attributes=await ctx.attribute_values("contact", m.attributes),
@@ -214,10 +213,37 @@ async def _contact_body(ctx: LoadContext, resolver: Resolver, m: MappedRecord) -
 
 
 async def write_contact(ctx: LoadContext, resolver: Resolver, obj: str, record: Record) -> Written:
+    """A contact, unless its email is missing or invalid (where the map names one); one whose
+    email differs from another's only in case is merged into that one."""
     prepared = prepare(ctx, "contact", obj, record)
     if isinstance(prepared, Written):
         return prepared
+    problem = email_problem(ctx.mmap, prepared.m)
+    if problem is not None:
+        ctx.journal.reopen(prepared.key)
+        return reject(ctx, "contact", obj, record, problem[1], problem[0])
+    email = clean_email(prepared.m.standard.get("email"))
+    if email is None:
+        return await _write_contact(ctx, resolver, obj, record, prepared)
+    async with resolver.lock(f"email:{email}"):  # one person per email: a twin waits for the first
+        twin = ctx.journal.intercom_id("contact_email", email)
+        mine = prepared.entry is not None and prepared.entry.status == "done" and prepared.entry.intercom_id == twin
+        earlier = prepared.entry
+        if twin and earlier is not None and earlier.status == "done" and earlier.outcome == "matched" \
+                and earlier.intercom_id == twin:
+            return Written("already", twin, "matched")  # merged by an earlier run
+        if twin and not mine:
+            reason = f"merged into the contact with the same email ({email})"
+            ctx.journal.settle("contact", prepared.key, "done", reason, ctx.phase, object=obj, intercom_id=twin,
+                               outcome="matched", code="contact.email_duplicate", label=ctx.label(obj, record))
+            _finished(ctx, prepared.key, obj, Written("done", twin, "matched"), True)
+            return Written("done", twin, "matched", reason=reason, code="contact.email_duplicate")
+        return await _write_contact(ctx, resolver, obj, record, prepared)
+
+
+async def _write_contact(ctx: LoadContext, resolver: Resolver, obj: str, record: Record, prepared: Prepared) -> Written:
     m, key, entry, digest, redo = prepared.m, prepared.key, prepared.entry, prepared.digest, prepared.redo
+    redo = redo and entry is not None and entry.outcome != "matched"  # a merged record does not rewrite its twin
     body = await _contact_body(ctx, resolver, m)
     was_in_flight = entry is not None and entry.status == "in_flight"
 
@@ -241,7 +267,7 @@ async def write_contact(ctx: LoadContext, resolver: Resolver, obj: str, record: 
         return written
     contact_id = written.intercom_id or ""
     if body.email:
-        alias = body.email.casefold()
+        alias = body.email
         if ctx.journal.get("contact_email", alias) is None:  # the first contact with an email keeps it
             ctx.journal.settle("contact_email", alias, "done", "", ctx.phase, object=obj,
                                intercom_id=contact_id, outcome="matched")
@@ -292,10 +318,11 @@ async def _tag_contact(ctx: LoadContext, resolver: Resolver, obj: str, key: str,
 
 async def write_walkin_contact(ctx: LoadContext, email: str) -> str | None:
     """A requester known only by an email (a walk-in, a placeholder, the test contact)."""
-    email = email.strip()
-    if not EMAIL_RE.match(email):
+    cleaned = clean_email(email)
+    if cleaned is None:
         return None
-    external_id = f"{ctx.mmap.platform}:email:{email.casefold()}"
+    email = cleaned
+    external_id = f"{ctx.mmap.platform}:email:{email}"
 
     async def send() -> tuple[str, str]:
         created = await ctx.client.contacts.create(ContactCreate(role="user", external_id=external_id, email=email))

@@ -77,8 +77,10 @@ def label(key: str, number: str | None) -> str:
     return f"#{number} ({key})" if number else key
 
 
-def verdict(objects: Iterable[ObjectProgress], reasons: list[Reason], max_rejected: float) -> list[str]:
-    """Why the phase is not clean (empty when it is), most records first."""
+def verdict(objects: Iterable[ObjectProgress], reasons: list[Reason], max_rejected: float,
+            sample: bool = False) -> list[str]:
+    """Why the phase is not clean (empty when it is), most records first. A sample run's few
+    records say nothing about shares: there, foreseen rejections are never a problem."""
     objects = list(objects)
     problems: list[tuple[int, str]] = []
     for o in objects:
@@ -88,7 +90,7 @@ def verdict(objects: Iterable[ObjectProgress], reasons: list[Reason], max_reject
             if n:
                 problems.append((n, f"{o.object}: {n} {words}"))
         loadable = o.read - o.skipped
-        if o.rejected and o.rejected == loadable:
+        if o.rejected and o.rejected == loadable and not sample:
             problems.append((o.rejected, f"{o.object}: every record was rejected ({o.rejected})"))
     for r in reasons:
         if r.status == "rejected" and r.explained is False:
@@ -96,7 +98,7 @@ def verdict(objects: Iterable[ObjectProgress], reasons: list[Reason], max_reject
                                       f"[{r.code}]: {r.reason}"))
     records = sum(o.read - o.skipped for o in objects)
     rejected = sum(o.rejected for o in objects)
-    if records and rejected > max_rejected * records:
+    if records and rejected > max_rejected * records and not sample:
         problems.append((rejected, f"{rejected} of {records} records rejected ({rejected / records:.1%}), over the "
                                    f"{max_rejected:.0%} the operator allows"))
     return [text for _, text in sorted(problems, key=lambda p: -p[0])]
@@ -125,7 +127,7 @@ def build_report(ctx: LoadContext, phase: str) -> PhaseReport:
         Reason(k, s, c, r, n, explained=(c in ctx.predicted) if s == "rejected" else None, examples=examples[(k, s, c, r)])
         for (k, s, c, r), n in grouped.most_common()
     ]
-    report.problems = verdict(report.objects, report.reasons, ctx.max_rejected)
+    report.problems = verdict(report.objects, report.reasons, ctx.max_rejected, ctx.options.sample is not None)
     return report
 
 

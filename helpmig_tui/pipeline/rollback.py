@@ -213,9 +213,12 @@ class Rollback:
         if entry.kind in ("conversation", "conversation_segment"):
             which = ((row.parent_key == entry.source_key) & row.kind.in_(CHILDREN)) | finished
         elif entry.kind in ("contact", "walkin_contact"):
+            # its links, tags and email alias; and the records merged into it (same email), which
+            # a later load writes again
             which = ((row.kind.in_(("contact_company", "contact_tag"))
                       & ((row.source_key == entry.source_key) | row.source_key.startswith(entry.source_key + "#")))
-                     | ((row.kind == "contact_email") & (row.intercom_id == entry.intercom_id)) | finished)
+                     | (row.kind.in_(("contact_email", "contact", FINISHED)) & (row.intercom_id == entry.intercom_id))
+                     | finished)
         elif entry.kind == "company":
             which = ((row.kind == "company_name") & (row.intercom_id == entry.intercom_id)) | finished
         else:

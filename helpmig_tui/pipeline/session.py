@@ -5,6 +5,7 @@ the demo and the tests all start runs through `PipelineSession`.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ from helpmig_tui.pipeline.resolver import Directory, Resolver
 from helpmig_tui.pipeline.runlock import RunLock, RunLockBusy
 from helpmig_tui.pipeline.rollback import Rollback, sample_runs
 from helpmig_tui.pipeline.runs import RunLog, resumable_run
+from helpmig_tui.pipeline.scope import NotMigrated, ScopeCheck, save_scope, scope_is_current
 from helpmig_tui.pipeline.validate import ValidationResult, Validator
 from helpmig_tui.project import open_project, open_source
 from helpmig_tui.settings import Paths, Secrets, Settings
@@ -195,7 +197,18 @@ class PipelineSession:
         finally:
             lock.__exit__(None, None, None)
 
+    async def check_scope(self) -> list[NotMigrated]:
+        """Name what the load will not migrate (findings and reports/not-migrated.csv)."""
+        check = ScopeCheck(self.reader, self.mmap, self.number_fields, Resolutions.load(self.store).fallback_contact,
+                           lambda step: self.observer.event("info", step))
+        items = await check.run()
+        save_scope(self.store, items, self.paths.reports_dir(self.project), self.map_hash)
+        return items
+
     async def _load_locked(self, kind: str, options: LoadOptions, phases: tuple[str, ...]) -> LoadResult:
+        if kind == "load" and not scope_is_current(self.store, self.map_hash):
+            self.observer.event("info", "naming what the load will not migrate (the scope check)")
+            await self.check_scope()
         runlog = self._start(kind, options, PHASES)
         self._set_stage("loading" if kind == "load" else None)
         ctx, resolver = self._context(runlog, options)
@@ -230,6 +243,7 @@ class PipelineSession:
         """The plan at this workspace's rate limit, with the agents and groups to settle."""
         self.schema = await workspace_schema(self.client, self.store, self.mmap)
         to_create = len(self.schema.to_create())
+        not_migrated = await self.check_scope()
         plan = build_plan(self.store, self.mmap, self.client.metrics().window.limit, to_create)
         resolutions = Resolutions.load(self.store)
         for kind, target in (("admin", TargetKind.ADMIN), ("team", TargetKind.TEAM)):
@@ -239,9 +253,16 @@ class PipelineSession:
                         match = match_record(kind, obj, record, self.mmap, self.directory, resolutions)
                         if match.how == "unmatched":
                             plan.queue.append(match)
+        if not_migrated:
+            by_status = Counter(i.status for i in not_migrated)
+            plan.notes.append(f"not migrated: {by_status.get('skipped', 0)} records the source's scope leaves out, "
+                              f"{by_status.get('rejected', 0)} the map or the requester rules reject; every one is "
+                              "in reports/not-migrated.csv and the classes are findings (helpmig findings P)")
         return plan
 
     async def validate(self, sample: int = 50, *, seed: int | None = None, sample_run_only: bool = False) -> ValidationResult:
+        """What landed, read back from Intercom; before any full load, what the sample runs wrote."""
+        sample_run_only = sample_run_only or load_started_at(self.store) is None
         run_ids = sample_runs(self.store) if sample_run_only else None
         journal = Journal(self.store, None)
         resolver = Resolver(self.mmap, journal, self.directory)

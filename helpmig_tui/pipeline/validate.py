@@ -210,12 +210,14 @@ class Validator:
 
     async def _contact(self, obj: str, record: Record, m: MappedRecord, ident: str) -> list[tuple[str, Any, Any]]:
         found = await self.client.contacts.get(ident)
-        pairs: list[tuple[str, Any, Any]] = [("external_id", m.source_id, found.external_id),
-                                             ("name", m.standard.get("name"), found.name),
-                                             ("phone", m.standard.get("phone"), found.phone)]
         email = str(m.standard.get("email") or "").strip()
+        pairs: list[tuple[str, Any, Any]] = []
         if email and EMAIL_RE.match(email):
             pairs.append(("email", email.casefold(), (found.email or "").casefold()))
+        if found.external_id != m.source_id and pairs and pairs[0][1] == pairs[0][2]:
+            return pairs  # merged into the contact with the same email: that one carries its own fields
+        pairs += [("external_id", m.source_id, found.external_id), ("name", m.standard.get("name"), found.name),
+                  ("phone", m.standard.get("phone"), found.phone)]
         return pairs + self._attrs("contact", m, found.custom_attributes)
 
     async def _company(self, obj: str, record: Record, m: MappedRecord, ident: str) -> list[tuple[str, Any, Any]]:

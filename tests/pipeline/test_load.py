@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from helpmig_tui.demo import prepare_demo, run_headless
 from helpmig_tui.pipeline.context import LoadOptions, NullObserver
@@ -203,7 +203,11 @@ async def test_the_delta_appends_new_messages_and_updates_changed_records(tmp_pa
     assert counts["parts"] == parts_before + 1  # the new message, appended
     assert any(c.get("name") == "Renamed After Load" for c in demo.sandbox.store.all("contacts"))
     contacts = next(r for r in delta.reports if r.phase == "contacts")
-    assert sum(o.updated for o in contacts.objects) == 1
+    with open_project(paths, demo.project) as store, store.reader() as session:  # what this delta did
+        run_id = contacts.run_id
+        updated = session.scalar(select(func.count()).where(JournalEntry.kind == "contact", JournalEntry.run_id == run_id,
+                                                            JournalEntry.outcome == "updated"))
+    assert updated == 1
 
 
 async def test_a_load_waits_for_open_blockers(tmp_path):

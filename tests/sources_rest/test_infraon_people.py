@@ -41,13 +41,17 @@ def test_entries_get_their_side_and_changes_follow_the_rule():
     requesters.add("9", "r@x.example")
     rule = EntryRule(parse_type_list(", ".join(DEFAULT_SYSTEM_TYPES)))
     cases = [
-        ({"type": "Reply", "content": "<p>hi</p>"}, Person(email="t@x.example"), "message", "agent"),
-        ({"type": "Email", "content": "<p>hi</p>"}, Person("9", side="requester"), "message", "customer"),
+        ({"type": "Reply", "is_private": False, "content": "<p>hi</p>"}, Person(email="t@x.example"), "message", "agent"),
+        ({"type": "Email", "is_private": False, "content": "<p>hi</p>"}, Person("9", side="requester"), "message",
+         "customer"),
         ({"type": "Add Notes", "content": "<p>n</p>"}, Person(email="t@x.example"), "note", "note"),
         ({"type": "Reply", "is_private": True, "content": "x"}, Person(email="t@x.example"), "note", "note"),
         ({"type": "priority change", "content": "<p> </p>"}, Person(email="t@x.example"), "system", "note"),
-        ({"type": "Reply", "content": "x"}, Person("77", side="technician"), "message", "agent"),  # unknown technician
-        ({"type": "Reply", "content": "x"}, Person(), "message", "customer"),
+        ({"type": "Reply", "is_private": False, "content": "x"}, Person("77", side="technician"), "message",
+         "agent"),  # unknown technician
+        ({"type": "Reply", "is_private": False, "content": "x"}, Person(), "message", "customer"),
+        # a flag that cannot be read leaves the side unknown: the map makes it an internal note
+        ({"type": "Reply", "content": "x"}, Person(email="t@x.example"), "message", None),
     ]
     for data, who, kind, direction in cases:
         assert describe(data, who, technicians, requesters, rule, listed_as_note=False) == kind

@@ -52,7 +52,7 @@ async def test_a_russian_cp1251_export_loads_as_written(tmp_path, paths):
     # them is the pipeline's, issue 14); the audit named them before the load (test_smart_export_folders)
     empty = {tid for tid, t in expected.tickets.items() if not t["requester_email"]}
     rejected = {row[2].removeprefix("tickets:") for report in result.reports for row in report.rows
-                if row[1] == "tickets" and row[3] == "rejected"}
+                if row[1] == "tickets" and row[4] == "rejected"}  # kind, object, key, number, status, ...
     assert rejected == empty
     conversations = list(sandbox.state.store.all("conversations"))
     assert len(conversations) == len(expected.tickets) - len(empty)
