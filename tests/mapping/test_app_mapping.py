@@ -63,7 +63,7 @@ async def test_propose_review_edit_and_confirm_in_the_wizard(paths, audited):
         _go_to(screen, "customers.cf_notes")
         await pilot.pause()
         row = table.get_row("customers.cf_notes")
-        assert row[3].style == "yellow" and str(row[3]) == "0.70"
+        assert row[3].style == "yellow" and str(row[3]) == "0.75"
         assert str(row[5]) == "x" * 27 + "…"  # the samples, cut to the column
         assert str(table.get_row("customers.email")[5]) == "ann@acme.com, ANN@acme.com …"  # its trailing space kept
         detail = str(screen.query_one("#detail").render())
