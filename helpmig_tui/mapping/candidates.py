@@ -20,7 +20,6 @@ from helpmig_tui.mapping.field_checks import (
     attribute_type,
     date_transform,
     fits,
-    foreign_key,
     housekeeping,
     is_empty,
     is_html,
@@ -489,8 +488,6 @@ def fallback(ctx: Context, obj: ObjectEvidence, kind: TargetKind, f: FieldEviden
     bookkeeping = housekeeping(f, sh)
     if bookkeeping:
         return Proposal(SkipTarget(), 0.85, f"{bookkeeping}: not the customer's data")
-    if foreign_key(f, sh) and not f.references:
-        return Proposal(SkipTarget(), 0.75, "a numeric key into a table the source does not expose")
     operational = OPERATIONAL & set(words(f.name))
     if operational and not custom:
         return Proposal(SkipTarget(), 0.65, f"operational data of the source ({', '.join(sorted(operational))}), not customer data")

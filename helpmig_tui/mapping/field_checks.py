@@ -13,7 +13,7 @@ from helpmig_tui.mapping.model import AttributeType
 from helpmig_tui.mapping.sniff import Shape, Sniffed, has_html, shape, sniff
 from helpmig_tui.mapping.standard import StandardField, ValueType
 from helpmig_tui.mapping.transforms import DateToUnix, Transform
-from helpmig_tui.mapping.vocabulary import is_key_name, meaningful
+from helpmig_tui.mapping.vocabulary import meaningful
 
 STRING_LIMIT = 255  # Intercom text attributes are cut at 255 characters (seeds; UNCERTAIN in the API docs)
 TYPED = {FieldType.INTEGER: "integer", FieldType.FLOAT: "float", FieldType.BOOLEAN: "boolean",
@@ -170,11 +170,6 @@ def housekeeping(f: FieldEvidence, sh: Shape) -> str | None:
     if named and (sh.values.kind in ("datetime", "date", "integer", "code", "uuid", "hex") or sh.kind in ("constant", "empty")):
         return f"bookkeeping of the source ({', '.join(named)})"
     return None
-
-
-def foreign_key(f: FieldEvidence, sh: Shape) -> bool:
-    """A numeric key into a table the source does not expose (RequestorId, OldWOID)."""
-    return is_key_name(f.name, f.label) and sh.values.kind == "integer" and sh.values.share >= 0.8
 
 
 def is_prose(f: FieldEvidence, sh: Shape) -> bool:

@@ -2,7 +2,8 @@
 
 The hash covers only what changes the data that lands in Intercom (object targets and
 options, field targets and transforms, the source time zone), never confidence,
-reasons, samples, review status or the proposer's open questions (`Review`): re-proposing
+reasons, samples, review status, the proposer's open questions (`Review`) or the LLM's
+diff (`Advice`): re-proposing
 with different wording leaves a confirmed map's hash alone, while any real change shows.
 
 A standard field that one source fills (a title, an email) takes exactly one source: a
@@ -175,6 +176,23 @@ class Review(_Model):
         return f"{self.object}: {self.target} {self.reason}; confirm or edit {rows} one by one"
 
 
+class Advice(_Model):
+    """What the LLM proposed for one field against the built-in proposal, and whether it
+    was applied or declined (and why): the LLM's diff, shown to the operator."""
+
+    object: str
+    field: str
+    before: str  # the built-in target and transforms, in words
+    after: str  # the LLM's
+    reason: str  # the LLM's own reason
+    applied: bool
+    why: str = ""  # why it was declined
+
+    def describe(self) -> str:
+        verdict = "applied" if self.applied else f"declined: {self.why}"
+        return f"{self.object}.{self.field}: {self.before} → {self.after} ({verdict}; LLM: {self.reason})"
+
+
 class ObjectOptions(_Model):
     """How an object's records land, beyond the kind."""
 
@@ -260,6 +278,7 @@ class MigrationMap(_Model):
     objects: list[ObjectMap] = Field(default_factory=list)
     fields: list[FieldMap] = Field(default_factory=list)
     reviews: list[Review] = Field(default_factory=list)
+    advice: list[Advice] = Field(default_factory=list)  # the LLM's changes, when it was asked
 
     _index: dict[str, list[FieldMap]] | None = PrivateAttr(default=None)
     _cache: dict[str, Any] = PrivateAttr(default_factory=dict)  # derived data (apply's plans)

@@ -81,7 +81,7 @@ ROLE_TARGET: dict[ObjectRole, TargetKind] = {
 RECORD_CHOICES = [K.CUSTOM_OBJECT, K.CONVERSATION, K.CSV]
 MULTI_VALUED = {"tags"}
 SOFT_DEFAULT = 0.8  # a default entry standing in for its absent preferred field
-CONTEST = 0.7  # a second claim this strong on a taken target is a conflict for review
+CONTEST = 0.8  # a second claim this strong on a taken target is a conflict for review
 REPLACE_MIN = 0.8  # how closely a stand-in's name must say the lost default field's name
 REPLACE_CAP = 0.85  # a stand-in, a contested source: never in the bulk band
 GENERIC = {"date", "time", "timestamp", "on", "at"}  # closed_at and Clsd Dt, Date_Closed alike
@@ -204,7 +204,7 @@ def propose_fields(ctx: Context, obj: ObjectEvidence) -> tuple[list[FieldMap], l
         else:
             pending.append(f)
     if entry is not None:
-        lost += _absent(entry, obj)
+        lost += _absent(entry, obj, kind)
     _settle_conflicts(ctx, obj, kind, chosen)
     _join_names(ctx, obj, kind, chosen, pending)
     taken = {p.standard: name for name, p in chosen.items()
@@ -271,14 +271,17 @@ def _default_entry(ctx: Context, obj: ObjectEvidence, kind: TargetKind) -> Defau
     return hit[1]
 
 
-def _absent(entry: DefaultObject, obj: ObjectEvidence) -> list[Lost]:
+def _absent(entry: DefaultObject, obj: ObjectEvidence, kind: TargetKind) -> list[Lost]:
     """Default fields the source does not list (an export without the column, a tenant
     that names it differently)."""
     present = {norm(f.name) for f in obj.fields}
     out = []
     for name, d in entry.fields.items():
-        if norm(name) in present or any(norm(a) in present for a in d.aliases) or d.yield_to:
+        if norm(name) in present or any(norm(a) in present for a in d.aliases):
             continue
+        std = standard_field(kind, d.standard) if d.standard else None
+        if d.yield_to and (std is None or std.value is not ValueType.REFERENCE):
+            continue  # it only stood in for its preferred field: nothing is lost without it
         out.append(Lost(name, d, False))
     return out
 
@@ -369,8 +372,9 @@ def _gap_reviews(ctx: Context, obj: ObjectEvidence, kind: TargetKind, lost: list
         done.add(std)
         source = sources[0] if sources else None
         others = [f.name for p, f in claims if p.standard == std and f.name != source and p.confidence >= 0.55]
-        candidates = list(dict.fromkeys(([source] if source else []) + others))
-        fields = list(dict.fromkeys([item.name, *candidates[:4]]))
+        fields = list(dict.fromkeys([item.name, *([source] if source else []), *others[:3]]))
+        candidates = list(dict.fromkeys(([source] if source else []) + others
+                                        + _value_candidates(obj, kind, std, exclude={item.name})))
         if source is not None:
             p = chosen[source]
             chosen[source] = Proposal(p.target, min(p.confidence, REPLACE_CAP), p.reason if p.reason.startswith(
@@ -378,7 +382,7 @@ def _gap_reviews(ctx: Context, obj: ObjectEvidence, kind: TargetKind, lost: list
             reason = f"has no source of its own ({item.why(obj.count)}); {source} looks like it"
         else:
             reason = f"has no non-empty source ({item.why(obj.count)})" + (
-                f"; candidates: {', '.join(candidates)}" if candidates else "; no other field looks like it")
+                f"; candidates: {', '.join(candidates[:6])}" if candidates else "; no other field looks like it")
         reviews.append(Review(object=obj.name, target=std, kind="gap", fields=fields, candidates=candidates,
                               reason=reason))
     return reviews
@@ -408,11 +412,27 @@ def _uncovered_reviews(obj: ObjectEvidence, kind: TargetKind, chosen: dict[str, 
     for group in required_fields(kind):
         if mapped.intersection(group) or reviewed.intersection(group):
             continue
-        candidates = list(dict.fromkeys(f.name for p, f in claims if p.standard in group))
+        claimed = list(dict.fromkeys(f.name for p, f in claims if p.standard in group))
+        candidates = list(dict.fromkeys(claimed + [c for name in group for c in _value_candidates(obj, kind, name)]))
         if candidates:
-            out.append(Review(object=obj.name, target=" or ".join(group), kind="gap", fields=candidates[:4],
-                              candidates=candidates, reason=f"has no source; candidates: {', '.join(candidates)}"))
+            out.append(Review(object=obj.name, target=" or ".join(group), kind="gap", fields=claimed[:4],
+                              candidates=candidates, reason=f"has no source; candidates: {', '.join(candidates[:6])}"))
     return out
+
+
+def _value_candidates(obj: ObjectEvidence, kind: TargetKind, std_name: str, exclude: set[str] = frozenset()) -> list[str]:
+    """Fields whose values would fit a standard field, whatever their names (the source's
+    own columns first): what the operator can choose from when nothing else says it."""
+    std = standard_field(kind, std_name)
+    if std is None or std.value in (ValueType.REFERENCE, ValueType.OPTIONS, ValueType.LIST):
+        return []
+    out = []
+    for f in obj.fields:
+        if f.name in exclude or f.name in (obj.key, obj.parent_field) or is_empty(f, obj):
+            continue
+        if value_evidence(std, f, shape_of(f, obj.count), obj.count) is not None:
+            out.append(f)
+    return [f.name for f in sorted(out, key=lambda f: not f.custom)][:6]
 
 
 def _settle_conflicts(ctx: Context, obj: ObjectEvidence, kind: TargetKind, chosen: dict[str, Proposal]) -> None:

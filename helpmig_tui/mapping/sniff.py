@@ -133,6 +133,8 @@ def sniff(samples: Sequence[str]) -> Sniffed:
         kinds = Counter({"datetime" if "datetime" in kinds else "date": len(values)})
     if set(kinds) <= {"text", "person"} and len(kinds) == 2:  # names and labels alike are short text
         kinds = Counter({"text": len(values)})
+    if set(kinds) <= {"prose", "text", "person"} and kinds["prose"] * 3 >= len(values):
+        kinds = Counter({"prose": len(values)})  # sentences among short phrases: free text
     kind, n = max(kinds.items(), key=lambda kv: (kv[1], kv[0]))
     date_format, ambiguous = None, False
     if kind in ("date", "datetime") and not all(_iso(v) for v in values):

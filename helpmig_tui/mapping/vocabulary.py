@@ -312,9 +312,23 @@ def phrase_score(found: list[str], phrase: str, related: frozenset[str] = frozen
     return 0.55 + 0.35 * cover
 
 
+# Words that do not count against a match: the object's own name on its fields ("Customer
+# Phone" on a contact is its phone), and the date words of a date field ("DataCriacao").
+SELF_WORDS = {
+    K.CONTACT: {"customer", "contact", "user", "client", "requester", "person", "employee", "end"},
+    K.ADMIN: {"agent", "technician", "user", "staff", "employee"},
+    K.COMPANY: {"company", "organization", "account", "customer"},
+    K.TEAM: {"team", "group"},
+    K.ARTICLE: {"article", "kb", "solution"},
+}
+DATE_WORDS = {"date", "time", "timestamp", "data", "datum", "fecha", "on", "at", "op", "utc"}
+DATED = {"created_at", "signed_up_at", "last_seen_at", "remote_created_at", "external_created_at", "external_updated_at"}
+
+
 @lru_cache(maxsize=64)
 def _related(kind: TargetKind, std: str) -> frozenset[str]:
-    return frozenset(w for phrase in SYNONYMS.get(kind, {}).get(std, ()) for w in phrase.split())
+    words_of = {w for phrase in SYNONYMS.get(kind, {}).get(std, ()) for w in phrase.split()}
+    return frozenset(words_of | SELF_WORDS.get(kind, set()) | (DATE_WORDS if std in DATED else set()))
 
 
 def name_matches(kind: TargetKind, name: str, label: str = "", *, subject: bool = False) -> list[NameMatch]:
@@ -339,7 +353,7 @@ def is_key_name(name: str, label: str = "") -> bool:
 
 
 # Words that say how a reference is written (its key, an email, a name), not what about.
-REFERENCE_FORMS = {"email", "mail", "name", "fullname", "display", "login", "username", "full"}
+REFERENCE_FORMS = {"email", "mail", "name", "fullname", "display", "login", "username", "full", "address"}
 
 
 def subject_words(name: str, label: str = "") -> list[str]:

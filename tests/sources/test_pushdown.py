@@ -130,3 +130,21 @@ def test_unknown_objects_and_fields_are_key_errors(st):
         st.duplicate_values("customers", "nope")
     with pytest.raises(KeyError):
         st.child_counts("tickets")
+
+
+def test_a_text_column_holding_a_pick_list_gets_its_domain_counted(st_manifest, tmp_path):
+    import sqlite3
+
+    from connectors.smartertrack import SmarterTrackSource
+    from tests.sources.helpers import copy_sample, no_secret
+
+    path = copy_sample(st_manifest, tmp_path)
+    with sqlite3.connect(path) as conn:
+        conn.execute('ALTER TABLE st_Tickets ADD COLUMN "Site" TEXT')
+        conn.execute("UPDATE st_Tickets SET Site = CASE TicketId % 3 WHEN 0 THEN 'Leeds' WHEN 1 THEN 'York' ELSE 'Hull' END")
+    with SmarterTrackSource.from_options({"sqlite": str(path)}, no_secret) as source:
+        pushed = source.profile("tickets").fields
+        streamed = Source.profile(source, "tickets").fields
+    assert pushed["site"].distinct == 3 == streamed["site"].distinct
+    assert pushed["site"].top_values == streamed["site"].top_values
+    assert pushed["site"].max_length == 5

@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from helpmig_tui.audit import run_audit
 from helpmig_tui.mapping.evidence import SourceEvidence, evidence_from_schema
 from helpmig_tui.mapping.model import MigrationMap
 from tests.support.mapping_corpus import Expected, matches
@@ -360,12 +359,12 @@ BUILDERS: dict[str, Callable[[Variant, Path], Any]] = {
 
 
 def build_evidence(v: Variant, folder: Path) -> SourceEvidence:
-    """The variant's source read by its real connector and audited: what the proposer sees."""
+    """The variant's source read by its real connector and profiled as the audit profiles
+    it (the audit's other checks do not feed the proposer): what the proposer sees."""
     folder.mkdir(parents=True, exist_ok=True)
     with BUILDERS[v.platform](v, folder) as source:
         schema = source.describe()
-        audit = run_audit(source)
-        return evidence_from_schema(schema, {o.spec.name: o.profile for o in audit.objects})
+        return evidence_from_schema(schema, {spec.name: source.profile(spec.name) for spec in schema.objects})
 
 
 # -- scoring ------------------------------------------------------------------------------------
