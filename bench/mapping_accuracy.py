@@ -3,8 +3,8 @@
 Part 1, the schema variants (tests/corpus/variants): each platform's generated sample
 changed the way installations differ (custom, multilingual, abbreviated, renamed, missing,
 TEXT-declared and junk columns), read by the real connector and profiled as the audit
-profiles it, proposed with the default maps, and scored against the hand-written expected map of the fields it touched.
-Reports top-1 per platform and variant kind, the rows wrong at 0.9 or more (what
+profiles it, proposed with the default maps, and scored against the hand-written expected
+map of the fields it touched. Reports top-1 per platform and variant kind, the rows wrong at 0.9 or more (what
 `--confirm all --min-confidence 0.9` would confirm), and the reliability table (per
 confidence band, the share of rows that are right). Tuning variants and holdout variants
 (written after the tuning, never used to change the proposer) are reported apart.

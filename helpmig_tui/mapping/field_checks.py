@@ -7,6 +7,8 @@ repeated words is a pick list, one declared VARCHAR holding dates is a date.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from connectors.base import FieldType
 from helpmig_tui.mapping.evidence import FieldEvidence, ObjectEvidence
 from helpmig_tui.mapping.model import AttributeType
@@ -25,11 +27,14 @@ HOUSEKEEPING = {"sync", "synced", "hash", "checksum", "etag", "rowversion", "ver
                 "temp", "filler", "unused", "dummy", "placeholder", "guid", "token"}
 
 
+@lru_cache(maxsize=8192)
 def looks(f: FieldEvidence) -> Sniffed:
     return sniff(f.samples or tuple(v for v, _ in f.top_values))
 
 
+@lru_cache(maxsize=8192)
 def shape_of(f: FieldEvidence, count: int | None) -> Shape:
+    """The column's shape; asked many times per field while proposing, so remembered."""
     return shape(f.samples, f.top_values, filled=f.filled, count=count, distinct=f.distinct, longest=f.longest)
 
 
