@@ -60,7 +60,7 @@ from helpmig_tui.mapping.value_maps import (
     priority_map,
     state_map,
 )
-from helpmig_tui.mapping.vocabulary import is_key_name, meaningful, name_matches, same_subject, subject_words
+from helpmig_tui.mapping.vocabulary import meaningful, name_matches, same_subject, subject_words
 
 K = TargetKind
 TRUNCATED_TAG = "helpmig-truncated"
@@ -244,8 +244,7 @@ def _whole_domain(ctx: Context, obj: str, names: tuple[str, ...]) -> bool:
     return ev is not None and any((f := ev.field(n)) is not None and bool(f.top_values) for n in names)
 
 
-def _standard_evidence(std: StandardField, f: FieldEvidence, sh: Shape, transforms: list[Transform],
-                       count: int | None) -> str | None:
+def _standard_evidence(std: StandardField, f: FieldEvidence, sh: Shape, transforms: list[Transform]) -> str | None:
     """Evidence from the values that a field fills a standard field (see value_evidence)."""
     if not sh.seen:
         return None
@@ -253,7 +252,7 @@ def _standard_evidence(std: StandardField, f: FieldEvidence, sh: Shape, transfor
         return "its values map" if any(isinstance(t, ValueMap) for t in transforms) else None
     if std.value in (ValueType.REFERENCE, ValueType.LIST):
         return "it holds values"
-    return value_evidence(std, f, sh, count)
+    return value_evidence(std, f, sh)
 
 
 def from_default(ctx: Context, obj: ObjectEvidence, kind: TargetKind, f: FieldEvidence,
@@ -309,7 +308,7 @@ def from_default(ctx: Context, obj: ObjectEvidence, kind: TargetKind, f: FieldEv
             confidence, notes = 0.5, ["no status values the rules can read: map them by hand"]
         if unknown:
             confidence, notes = min(confidence, 0.8), notes + [f"not recognised: {', '.join(unknown[:3])}"]
-    if std is not None and confidence >= BULK and _standard_evidence(std, f, sh, transforms, obj.count) is None:
+    if std is not None and confidence >= BULK and _standard_evidence(std, f, sh, transforms) is None:
         confidence, notes = UNCHECKED, notes + ["no values to confirm it"]
     why = entry.reason or f"{f.name} → {kind.value} {target.describe()}"
     return Proposal(target, confidence, f"{label} default map: {why}" + (f"; {'; '.join(notes)}" if notes else ""),
@@ -447,7 +446,7 @@ def standard_candidates(ctx: Context, obj: ObjectEvidence, kind: TargetKind, f: 
             elif std.value is ValueType.LIST and f.type is not FieldType.LIST:
                 sep = separator(f)
                 transforms = [Split(separator=sep)] if sep else []
-        if _standard_evidence(std, f, sh, transforms, obj.count) is None:
+        if _standard_evidence(std, f, sh, transforms) is None:
             if sh.kind == "unknown":  # not profiled: the declared type is all there is
                 cap, why = min(cap, UNPROFILED_CAP), f"{why}; no values to check"
             elif name not in structural or not sh.seen:

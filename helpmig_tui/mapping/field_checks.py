@@ -100,7 +100,7 @@ def fits(std: StandardField, f: FieldEvidence, s: Sniffed) -> tuple[bool, float,
     return True, 0.0, ""
 
 
-def value_evidence(std: StandardField, f: FieldEvidence, sh: Shape, count: int | None) -> str | None:
+def value_evidence(std: StandardField, f: FieldEvidence, sh: Shape) -> str | None:
     """What in the values says the field fills this standard field; None when they do not
     say it (no values, or values of another kind). References and option fields are
     checked where their value maps and referenced records are known."""
@@ -134,10 +134,9 @@ def value_evidence(std: StandardField, f: FieldEvidence, sh: Shape, count: int |
     return None
 
 
-def attribute_type(f: FieldEvidence, s: Sniffed | Shape) -> AttributeType:
+def attribute_type(f: FieldEvidence, sh: Shape) -> AttributeType:
     """The attribute type the values need: values decide, the declared type breaks ties."""
-    sh = s if isinstance(s, Shape) else None
-    sniffed = sh.values if sh is not None else s  # type: ignore[union-attr]
+    sniffed = sh.values
     if f.type in TYPED:
         declared: AttributeType = TYPED[f.type]  # type: ignore[assignment]
         by_values = BY_VALUES.get(sniffed.kind)
@@ -147,22 +146,13 @@ def attribute_type(f: FieldEvidence, s: Sniffed | Shape) -> AttributeType:
         return declared
     if sniffed.count and sniffed.share >= 0.8 and sniffed.kind in BY_VALUES:
         return BY_VALUES[sniffed.kind]
-    if (sh is not None and sh.kind == "enum") or (sh is None and small_domain(f, sniffed)):
+    if sh.kind == "enum":
         return "options"
-    if sh is not None and sh.kind == "constant" and sh.labelish and len(sh.constant or "") <= 40:
+    if sh.kind == "constant" and sh.labelish and len(sh.constant or "") <= 40:
         return "options"  # one label in every record: a pick list that happens to have one value here
     if f.type is FieldType.OPTIONS and sniffed.kind not in ("prose", "html"):
         return "options"
     return "string"
-
-
-def small_domain(f: FieldEvidence, s: Sniffed) -> bool:
-    """A handful of short values repeated across many records: a pick list."""
-    if s.kind not in ("text", "person", "code", "empty"):
-        return False
-    if f.distinct is None or f.filled is None or not (2 <= f.distinct <= 20):
-        return False
-    return f.filled >= 2 * f.distinct and (f.longest or 0) <= 60
 
 
 def housekeeping(f: FieldEvidence, sh: Shape) -> str | None:

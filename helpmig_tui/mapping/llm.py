@@ -266,7 +266,7 @@ def _value_problem(kind: TargetKind, ev: ObjectEvidence, f: FieldEvidence, propo
         ok, _, why = fits(std, f, looks(f))
         if not ok:
             return why
-        if sh.seen and value_evidence(std, f, sh, ev.count) is None:
+        if sh.seen and value_evidence(std, f, sh) is None:
             return f"the values do not look like a {std.value.value}"
         return None
     if isinstance(target, AttributeTarget) and sh.seen:

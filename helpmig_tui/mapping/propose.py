@@ -345,7 +345,7 @@ def _values_fit(kind: TargetKind, d: DefaultField, f: FieldEvidence, obj: Object
             return sh.seen
         return sh.seen and fits(std, f, sh.values)[0] and (
             std.value not in (ValueType.DATETIME, ValueType.EMAIL, ValueType.PHONE, ValueType.URL)
-            or value_evidence(std, f, sh, obj.count) is not None)
+            or value_evidence(std, f, sh) is not None)
     if isinstance(target, AttributeTarget) and d.type in ("datetime", "date"):
         return sh.values.kind in ("date", "datetime") or f.type in (FieldType.DATETIME, FieldType.DATE)
     if isinstance(target, AttributeTarget) and d.type == "options":
@@ -430,7 +430,7 @@ def _value_candidates(obj: ObjectEvidence, kind: TargetKind, std_name: str, excl
     for f in obj.fields:
         if f.name in exclude or f.name in (obj.key, obj.parent_field) or is_empty(f, obj):
             continue
-        if value_evidence(std, f, shape_of(f, obj.count), obj.count) is not None:
+        if value_evidence(std, f, shape_of(f, obj.count)) is not None:
             out.append(f)
     return [f.name for f in sorted(out, key=lambda f: not f.custom)][:6]
 
