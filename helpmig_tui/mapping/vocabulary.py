@@ -213,7 +213,7 @@ COMMON = {
     "date", "time", "number", "code", "phone", "mail", "last", "first", "sync", "row", "hash", "version", "flag",
     "import", "batch", "legacy", "old", "temp", "tmp", "unused", "filler", "check", "sum", "checksum", "etag",
     "by", "to", "at", "on", "in", "out", "new", "due", "close", "closed", "open", "user", "name", "email", "type",
-    "level", "work", "order", "note", "text", "full", "short", "long", "line", "date", "login", "count", "total",
+    "level", "work", "order", "note", "text", "full", "short", "long", "line", "login", "count", "total",
     "amount", "hours", "minutes", "location", "site", "source", "channel", "serial", "asset", "tag", "cost",
     "center", "centre", "vendor", "case", "ticket", "request", "resolution", "response", "target", "billable",
     "callback", "impact", "urgency", "category", "sla", "vip", "mobile", "office", "room", "job", "position",
