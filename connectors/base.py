@@ -21,7 +21,8 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import IO, Any, Callable, ClassVar
 
 
@@ -440,6 +441,14 @@ class Source(ABC):
         self.close()
 
 
+def domain_value(value: Any) -> Any:
+    """A value as a key of a profile's top values: plain values as they are, dates and
+    decimals as their text (what the samples show), anything else by its repr."""
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value) if isinstance(value, (datetime, date, Decimal)) else repr(value)
+
+
 class _Distinct:
     """Counts distinct values until the domain stops being small."""
 
@@ -450,7 +459,7 @@ class _Distinct:
     def add(self, value: Any) -> None:
         if self.overflow:
             return
-        hashable = value if isinstance(value, (str, int, float, bool)) else repr(value)
+        hashable = domain_value(value)
         self.counts[hashable] = self.counts.get(hashable, 0) + 1
         if len(self.counts) > SMALL_DOMAIN:
             self.overflow = True

@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, exists, false, func, literal_column, or_, sel
 from sqlalchemy.sql.elements import ColumnElement
 
 from connectors.base import FieldType, ObjectRole, Severity
-from connectors.sql.builder import Columns, SchemaGap, gap_finding, typed_field
+from connectors.sql.builder import Columns, SchemaGap, columns_read, gap_finding, typed_field, unread_fields
 from connectors.sql.catalog import Catalog
 from connectors.sql.objects import Pivot, Skip, SqlField, SqlObject
 from connectors.sql.portable import is_set, is_unset, lower_text, nstr
@@ -40,6 +40,17 @@ DEFAULT_AGENT_ROLES = (
 
 def slug(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_") or "field"
+
+
+def snake(column_name: str) -> str:
+    """A column's name as a field name: IsPinnedToAgent -> is_pinned_to_agent."""
+    return slug(re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", column_name))
+
+
+def unread(table: Any, fields: list[SqlField], *exprs: Any) -> list[SqlField]:
+    """The table's columns no field (nor filter) reads: another version's or an install's own."""
+    used = columns_read(table, *(f.expr for f in fields), *exprs)
+    return unread_fields(table, used, {f.name for f in fields}, name=snake, convert_dates=utc)
 
 
 def display_name(c: Columns, field: str = "name") -> ColumnElement:
@@ -198,7 +209,8 @@ class SmarterTrackSchema:
         skip = not self.all_rows and deleted is not None
         where = (who, is_unset(deleted)) if skip else (who,)
         skips = (Skip("deleted", and_(is_set(deleted), who)),) if skip else ()
-        return users, c, self._user_fields(c), where, skips
+        fields = self._user_fields(c)
+        return users, c, fields + unread(users, fields, *where), where, skips
 
     def customers(self) -> SqlObject:
         users = self._required("Users")
@@ -435,6 +447,7 @@ class SmarterTrackSchema:
                         key=key,
                     )
                 )
+        fields += unread(tickets, fields, source, *where, *(skip.condition for skip in skips))
         pivot, custom = self._pivot("CustomDataFieldsInTickets", "TicketId", "tickets")
         fields += custom
         return SqlObject(
@@ -518,6 +531,7 @@ class SmarterTrackSchema:
                     and_(with_ticket, *([is_unset(draft)] if draft is not None and not self.all_rows else [])),
                 )
             )
+        fields += unread(messages, fields, *where)
         return SqlObject(
             name="messages",
             role=ObjectRole.PART,

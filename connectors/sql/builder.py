@@ -1,16 +1,22 @@
 """Declaring fields from discovered columns, with every gap reported instead of crashing.
 
 A column a platform version lacks becomes a field that reads as empty, plus one
-finding; a table or column an object cannot do without drops that object (SchemaGap),
-plus one finding, unless it is the platform's core, which is a SourceError.
+warning (the map must not take an always-empty field for real data); a table or column
+an object cannot do without drops that object (SchemaGap), plus one finding, unless it
+is the platform's core, which is a SourceError. Columns no declaration reads are
+exposed under their own names (`unread_fields`): a renamed or installation-specific
+column is never lost, and the mapping step can find it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Table, null
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause, Join
 
 from connectors.base import FieldType, Finding, Severity
 from connectors.sql.catalog import column, field_type
@@ -67,10 +73,11 @@ class Columns:
             self.source.report(
                 Finding(
                     code="source.column_missing",
-                    severity=Severity.INFO,
+                    severity=Severity.WARNING,
                     message=f"{self.table_name}.{names[0]} not found: {self.object_name}.{field or names[0]} stays empty",
                     object=self.object_name,
-                    detail="older or newer versions name some columns differently; nothing else is affected",
+                    detail="older or newer versions name some columns differently: the table's other columns are "
+                    "listed as fields, so the mapping step can take the data from where it really is",
                 )
             )
             return null()
@@ -133,3 +140,58 @@ def typed_field(
         description=description,
         custom=custom,
     )
+
+
+def columns_read(table: Any, *exprs: Any) -> set[str]:
+    """Lower-case names of the columns of `table` that the expressions (or joins' ON
+    clauses) read."""
+    names: set[str] = set()
+    for expr in exprs:
+        if isinstance(expr, Join):
+            names |= columns_read(table, expr.left, expr.right, expr.onclause)
+            continue
+        if expr is None or isinstance(expr, FromClause):
+            continue
+        for element in visitors.iterate(expr):
+            if isinstance(element, Column) and element.table is table:
+                names.add(element.name.lower())
+    return names
+
+
+def unread_fields(
+    table: Any,
+    used: Iterable[str],
+    taken: set[str],
+    *,
+    name: Callable[[str], str],
+    custom: bool = True,
+    convert_dates: Convert | None = None,
+) -> list[SqlField]:
+    """Every column of `table` not in `used` (lower-case names), as a field named by `name`.
+
+    Dates become DATETIME fields read through `convert_dates`; a name already taken gets
+    the suffix _column. `taken` is updated."""
+    skip = {u.lower() for u in used}
+    fields = []
+    for col in table.c:
+        if col.name.lower() in skip:
+            continue
+        field = name(col.name)
+        if field in taken:
+            field = f"{field}_column"
+        taken.add(field)
+        kind, _ = field_type(col.type)
+        if kind in (FieldType.DATETIME, FieldType.DATE):
+            kind = FieldType.DATETIME
+        fields.append(
+            typed_field(
+                field,
+                col,
+                type=kind,
+                convert=convert_dates if kind is FieldType.DATETIME else None,
+                label=col.name,
+                description=f"{table.name}.{col.name}, as the database holds it",
+                custom=custom,
+            )
+        )
+    return fields

@@ -5,7 +5,9 @@ source is profiled in flat memory. Every GROUP BY groups plain columns of a deri
 table: SQL Server rejects a grouped expression whose parameters differ from the
 selected one. Results match `Source`'s streaming defaults, except where the database's
 own rules differ (SQL Server's usual collation compares case- and trailing-space-
-insensitively; long text fields get no distinct count: their domain is never small).
+insensitively). A long-text column (TEXT, nvarchar(max)) gets its distinct count only
+when its longest value is short: a column declared TEXT that holds a pick list is
+counted like one, bodies and notes are never grouped.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from connectors.base import (
     FieldType,
     ObjectProfile,
     ObjectSpec,
+    domain_value,
     profile_records,
 )
 from connectors.sql.batching import chunks
@@ -32,10 +35,7 @@ if TYPE_CHECKING:
 
 ORDERED = (FieldType.INTEGER, FieldType.FLOAT, FieldType.DATETIME)
 SAMPLE_SCAN = 1000  # records read to find sample values
-
-
-def _hashable(value: Any) -> Any:
-    return value if isinstance(value, (str, int, float, bool)) else repr(value)
+SHORT_TEXT = 255  # long-text columns whose longest value fits get a distinct count
 
 
 def _filled(column: Any, is_text: bool) -> Any:
@@ -102,6 +102,7 @@ def profile(src: SqlSource, obj: SqlObject) -> ObjectProfile:
             prof.distinct = n_distinct
             small.append(item)
         profiles[item.name] = prof
+    small += _short_long_text(src, sub, [f for f in fields if f.type in LONG_TEXT], profiles)
     for item in small:
         profiles[item.name].top_values = _top_values(src, sub, item)
     profiles.update(_pivot_profiles(src, obj))
@@ -113,6 +114,23 @@ def profile(src: SqlSource, obj: SqlObject) -> ObjectProfile:
     return result
 
 
+def _short_long_text(src: SqlSource, sub: Any, fields: list[SqlField], profiles: dict[str, FieldProfile]) -> list[SqlField]:
+    """Distinct counts of the long-text columns whose values are all short; the ones with
+    a small domain are returned (their values are counted next)."""
+    short = [f for f in fields if profiles[f.name].filled and (profiles[f.name].max_length or 0) <= SHORT_TEXT]
+    if not short:
+        return []
+    counts = src.rows(select(*[
+        func.count(distinct(case((comparable(sub.c[f.name]) != nstr(""), comparable(sub.c[f.name]))))) for f in short
+    ]), "profile short text")[0]
+    small = []
+    for item, n_distinct in zip(short, counts, strict=True):
+        if n_distinct is not None and n_distinct <= SMALL_DOMAIN:
+            profiles[item.name].distinct = n_distinct
+            small.append(item)
+    return small
+
+
 def _top_values(src: SqlSource, sub: Any, item: SqlField) -> list[tuple[Any, int]]:
     col = sub.c[item.name]
     value = comparable(col) if item.is_text else col
@@ -120,7 +138,7 @@ def _top_values(src: SqlSource, sub: Any, item: SqlField) -> list[tuple[Any, int
     rows = src.rows(select(inner.c.v, func.count()).group_by(inner.c.v), "profile values")
     counts: dict[Any, int] = {}
     for raw, count in rows:
-        key = _hashable(_convert(item, raw))
+        key = domain_value(_convert(item, raw))
         counts[key] = counts.get(key, 0) + count
     return sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:SMALL_DOMAIN]
 

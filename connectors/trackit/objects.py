@@ -17,7 +17,7 @@ from sqlalchemy import case, func, null, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from connectors.base import FieldType, Finding, ObjectRole, Severity
-from connectors.sql.builder import Columns, SchemaGap, gap_finding, typed_field
+from connectors.sql.builder import Columns, SchemaGap, gap_finding, typed_field, unread_fields
 from connectors.sql.catalog import Catalog, field_type
 from connectors.sql.objects import SqlField, SqlObject
 from connectors.sql.portable import lower_text, nstr, trimmed
@@ -123,28 +123,7 @@ class TrackItSchema:
 
         On `tasks` they are the installation's custom fields (the seed: "appended
         columns"): `custom` marks them so the audit holds them to Intercom's limits."""
-        fields = []
-        for col in table.c:
-            if col.name.lower() in used:
-                continue
-            name = field_name(col.name)
-            if name in taken:
-                name = f"{name}_column"
-            taken.add(name)
-            kind, _ = field_type(col.type)
-            if kind in (FieldType.DATETIME, FieldType.DATE):
-                kind = FieldType.DATETIME
-            fields.append(
-                typed_field(
-                    name,
-                    col,
-                    type=kind,
-                    convert=self._convert(kind),
-                    description=f"{table.name}.{col.name}, as the database holds it",
-                    custom=custom,
-                )
-            )
-        return fields
+        return unread_fields(table, used, taken, name=field_name, custom=custom, convert_dates=self.source.local_time)
 
     @staticmethod
     def _used(c: Columns, *groups: tuple[str, ...]) -> set[str]:

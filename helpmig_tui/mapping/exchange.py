@@ -2,7 +2,9 @@
 
 An imported map is checked against this project's source: objects and fields the source
 does not have are dropped and reported, rows the file lacks are proposed afresh, and
-targets that do not fit an object's kind are replaced. Imported rows start unconfirmed.
+targets that do not fit an object's kind are replaced. Imported rows start unconfirmed, and
+the reviews of a fresh proposal for this source (an expected column empty, two claims on one
+target) come with them: the file cannot settle what only this source's data shows.
 """
 
 from __future__ import annotations
@@ -124,6 +126,7 @@ def import_map(path: Path, evidence: SourceEvidence) -> tuple[MigrationMap, Impo
             fields.append(given.model_copy(update={
                 "status": "proposed", "samples": fm.samples,
                 "reason": f"{origin}: {given.reason}" if given.reason else origin}))
+    # the fresh proposal's open questions hold for this source whatever the file says
     fitted = MigrationMap(platform=evidence.platform, timezone=loaded.timezone, proposer="import",
-                          objects=objects, fields=fields)
+                          objects=objects, fields=fields, reviews=fresh.reviews)
     return fitted, report

@@ -19,6 +19,8 @@ from helpmig_tui.mapping.vocabulary import COLUMN_WORDS, NOISE, SYNONYMS
 
 K = TargetKind
 MIN_SCORE = 0.75
+# the proposer's noise ("ticket" before a field's name) but the words a column concept uses
+_IGNORED = NOISE - {word for phrases in COLUMN_WORDS.values() for phrase in phrases for word in phrase.split()}
 _FILLER = {"по", "для", "в", "на", "и", "к", "с", "of", "the", "to", "de", "du", "der", "die", "das"}
 
 
@@ -112,7 +114,7 @@ def _covered(tokens: list[str], phrase: str) -> set[int] | None:
 
 def header_score(header: str, alternatives: list[list[tuple[str, ...]]]) -> float:
     """0..1: how wholly the header names one of the field's alternatives (0: it does not)."""
-    tokens = [t for t in words(header) if t not in NOISE and t not in _FILLER and not t.isdigit()]
+    tokens = [t for t in words(header) if t not in _IGNORED and t not in _FILLER and not t.isdigit()]
     if not tokens:
         return 0.0
     best = 0.0

@@ -2,8 +2,15 @@
 
 The hash covers only what changes the data that lands in Intercom (object targets and
 options, field targets and transforms, the source time zone), never confidence,
-reasons, samples or review status: re-proposing with different wording leaves a
-confirmed map's hash alone, while any real change shows.
+reasons, samples, review status, the proposer's open questions (`Review`) or the LLM's
+diff (`Advice`): re-proposing
+with different wording leaves a confirmed map's hash alone, while any real change shows.
+
+A standard field that one source fills (a title, an email) takes exactly one source: a
+map with two is blocked, never loaded with both. What the proposer could not settle
+alone (a target whose expected source is empty, two sources claiming one target) is a
+`Review` that names the rows involved: it blocks the map until each of them is confirmed
+or edited one by one, and bulk confirmation passes them by.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from helpmig_tui.mapping.standard import (
     UNMAPPED_KINDS,
     TargetKind,
     required_fields,
+    single_valued,
 )
 from helpmig_tui.mapping.transforms import Transform, check_zone
 
@@ -148,6 +156,43 @@ class FieldMap(_Model):
         return ", ".join(t.describe() for t in self.transforms)
 
 
+class Review(_Model):
+    """A standard target the proposer could not settle alone, for the operator.
+
+    `gap`: the source the default map expects for it is empty or missing (a renamed
+    column); `conflict`: several fields claim it. `fields` are the rows involved, the
+    proposed source first when there is one; `candidates` the fields that could fill it,
+    best first (a later fallback chain can take them in this order)."""
+
+    object: str
+    target: str
+    kind: Literal["gap", "conflict"]
+    fields: list[str]
+    candidates: list[str] = Field(default_factory=list)
+    reason: str
+
+    def describe(self) -> str:
+        rows = ", ".join(f"{self.object}.{f}" for f in self.fields)
+        return f"{self.object}: {self.target} {self.reason}; confirm or edit {rows} one by one"
+
+
+class Advice(_Model):
+    """What the LLM proposed for one field against the built-in proposal, and whether it
+    was applied or declined (and why): the LLM's diff, shown to the operator."""
+
+    object: str
+    field: str
+    before: str  # the built-in target and transforms, in words
+    after: str  # the LLM's
+    reason: str  # the LLM's own reason
+    applied: bool
+    why: str = ""  # why it was declined
+
+    def describe(self) -> str:
+        verdict = "applied" if self.applied else f"declined: {self.why}"
+        return f"{self.object}.{self.field}: {self.before} → {self.after} ({verdict}; LLM: {self.reason})"
+
+
 class ObjectOptions(_Model):
     """How an object's records land, beyond the kind."""
 
@@ -232,6 +277,8 @@ class MigrationMap(_Model):
     proposer: str = "builtin"
     objects: list[ObjectMap] = Field(default_factory=list)
     fields: list[FieldMap] = Field(default_factory=list)
+    reviews: list[Review] = Field(default_factory=list)
+    advice: list[Advice] = Field(default_factory=list)  # the LLM's changes, when it was asked
 
     _index: dict[str, list[FieldMap]] | None = PrivateAttr(default=None)
     _cache: dict[str, Any] = PrivateAttr(default_factory=dict)  # derived data (apply's plans)
@@ -312,6 +359,36 @@ class MigrationMap(_Model):
                 missing[obj.object] = gaps
         return missing
 
+    def open_reviews(self) -> list[Review]:
+        """Reviews with a row still as proposed (of an active object)."""
+        out = []
+        for review in self.reviews:
+            om = self.object_map(review.object)
+            if om is None or not om.active:
+                continue
+            rows = [self.field_map(review.object, f) for f in review.fields]
+            if any(fm is not None and fm.status == "proposed" for fm in rows):
+                out.append(review)
+        return out
+
+    def in_open_review(self, key: str) -> bool:
+        """Whether a row ("tickets.subject") must be decided on its own, not in bulk."""
+        obj, _, field = key.partition(".")
+        return any(r.object == obj and field in r.fields for r in self.open_reviews())
+
+    def doubled(self) -> dict[str, dict[str, list[str]]]:
+        """Standard fields one source fills that several fields map to: {object: {target: fields}}."""
+        out: dict[str, dict[str, list[str]]] = {}
+        for om in self.active_objects():
+            seen: dict[str, list[str]] = {}
+            for fm in self.fields_of(om.object):
+                if isinstance(fm.target, StandardTarget) and single_valued(om.target, fm.target.field):
+                    seen.setdefault(fm.target.field, []).append(fm.field)
+            twice = {target: fields for target, fields in seen.items() if len(fields) > 1}
+            if twice:
+                out[om.object] = twice
+        return out
+
     def blockers(self) -> list[str]:
         """What stands between this map and a load, in words."""
         lines = []
@@ -324,6 +401,9 @@ class MigrationMap(_Model):
         for obj, gaps in self.coverage().items():
             kind = self.object_map(obj).target.value  # type: ignore[union-attr]
             lines += [f"{obj}: {kind}.{gap} not mapped" for gap in gaps]
+        for obj, twice in self.doubled().items():
+            lines += [f"{obj}: {target} comes from {' and '.join(fields)}: keep one" for target, fields in twice.items()]
+        lines += [review.describe() for review in self.open_reviews()]
         return lines
 
     # -- identity ------------------------------------------------------------------

@@ -64,6 +64,7 @@ def _f(name: str, value: ValueType, description: str, *, refers_to: tuple[Target
 
 K = TargetKind
 V = ValueType
+PRIORITY_LEVELS = ("none", "low", "medium", "high", "urgent")
 
 STANDARD_FIELDS: dict[TargetKind, tuple[StandardField, ...]] = {
     K.CONTACT: (
@@ -96,6 +97,8 @@ STANDARD_FIELDS: dict[TargetKind, tuple[StandardField, ...]] = {
         _f("assignee", V.REFERENCE, "the assigned agent's key", refers_to=(K.ADMIN,)),
         _f("team", V.REFERENCE, "the assigned group's key", refers_to=(K.TEAM,)),
         _f("company", V.REFERENCE, "the company's key", refers_to=(K.COMPANY,)),
+        _f("priority", V.OPTIONS, "Intercom's conversation priority (API 2.16 returns it but documents no way to "
+           "write it: the loader decides how it lands)", options=PRIORITY_LEVELS),
         _f("tags", V.LIST, "tag names"),
     ),
     K.PART: (
@@ -155,6 +158,13 @@ NOTABLE = {K.CONTACT, K.COMPANY, K.CONVERSATION}
 COLUMN_KINDS = {K.CSV, K.INVENTORY}
 # Kinds that have no field map at all.
 UNMAPPED_KINDS = {K.LOOKUP, K.SKIP}
+
+
+def single_valued(kind: TargetKind, name: str) -> bool:
+    """A standard field one source fills (not a reference, whose sources are tried in turn
+    for each record, nor a list)."""
+    std = standard_field(kind, name)
+    return std is not None and std.value not in (ValueType.REFERENCE, ValueType.LIST)
 
 
 def standard_field(kind: TargetKind, name: str) -> StandardField | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from helpmig_tui.mapping.evidence import SourceEvidence
+from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.schema_plan import SchemaPlan, plan_schema
 from helpmig_tui.mapping.versions import MapVersion
 
@@ -77,6 +78,17 @@ def map_data(version: MapVersion, evidence: SourceEvidence | None = None) -> dic
     }
 
 
+def advice_lines(mmap: MigrationMap) -> list[str]:
+    """The LLM's diff against the built-in proposal: what it changed, what was declined and why."""
+    if mmap.proposer != "llm":
+        return []
+    applied = [a for a in mmap.advice if a.applied]
+    declined = [a for a in mmap.advice if not a.applied]
+    lines = [f"The LLM changed {len(applied)} row{'s' if len(applied) != 1 else ''}; "
+             f"{len(declined)} change{'s' if len(declined) != 1 else ''} it asked for were declined"]
+    return lines + [f"  {a.describe()}" for a in [*applied, *declined]]
+
+
 def proposal_lines(version: MapVersion) -> list[str]:
     mmap = version.map
     confident = sum(1 for row in mmap.rows() if row.confidence >= CONFIDENT)
@@ -85,8 +97,13 @@ def proposal_lines(version: MapVersion) -> list[str]:
         f"Proposed field map version {version.version} ({mmap.proposer}): {len(mmap.objects)} objects, "
         f"{len(mmap.fields)} fields; {confident} rows at {CONFIDENT:.0%} confidence or more",
     ]
+    reviews = mmap.open_reviews()
+    if reviews:
+        lines.append("Decide these one by one (bulk confirmation passes them by):")
+        lines += [f"  {review.describe()}" for review in reviews]
     if low:
         lines.append(f"Look at these first (low confidence): {', '.join(low[:10])}" + (" ..." if len(low) > 10 else ""))
+    lines += advice_lines(mmap)
     lines.append(blocker_line(version))
     lines.append("Next: review with --show, then --confirm all [--min-confidence 0.9] or OBJECT.FIELD ...")
     return lines

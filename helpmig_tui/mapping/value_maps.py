@@ -1,8 +1,11 @@
 """Value maps the proposer builds from the values the audit saw.
 
-Status names become open/closed by their words ("Resolved" is closed, "Waiting on
-customer" is open), priority names lose their numbering ("1-Critical" -> "Critical"),
-flags like "private" become internal notes. Values the rules cannot read (numeric
+Status names become open/closed by their words, in the languages customers use
+("Resolved", "Erledigt", "Cerrado" are closed; "Waiting on customer", "In Bearbeitung"
+are open), priority names become Intercom's levels (none, low, medium, high, urgent) or,
+for an attribute, lose their numbering and their spelling variants ("1-Critical" ->
+"Critical"; "URGENT" and " urgent" -> "Urgent"), flags like "private" become internal
+notes. Values are compared case-folded and trimmed. Values the rules cannot read (numeric
 codes) are left out, so `apply_map` flags them instead of guessing.
 """
 
@@ -17,19 +20,43 @@ CLOSED_WORDS = {
     "closed", "close", "resolved", "resolve", "completed", "complete", "done", "cancelled", "canceled",
     "rejected", "solved", "fixed", "finished", "archived", "declined", "withdrawn", "закрыт", "закрыто",
     "решен", "решено", "выполнено", "отменено",
+    # German, French, Spanish, Italian, Portuguese, Dutch (accents folded)
+    "geschlossen", "erledigt", "gelost", "geloest", "abgeschlossen", "storniert", "ferme", "resolu", "clos",
+    "cloture", "termine", "annule", "cerrado", "resuelto", "finalizado", "cancelado", "chiuso", "risolto",
+    "completato", "annullato", "fechado", "resolvido", "concluido", "encerrado", "gesloten", "opgelost",
+    "afgehandeld", "voltooid", "geannuleerd",
 }
 OPEN_WORDS = {
     "open", "opened", "new", "registered", "progress", "inprogress", "pending", "waiting", "hold", "assigned",
     "active", "reopened", "escalated", "paused", "submitted", "accepted", "acknowledged", "working", "planned",
     "scheduled", "draft", "awaiting", "triage", "queued", "зарегистрировано", "открыт", "работе",
+    "offen", "neu", "bearbeitung", "wartend", "zugewiesen", "ouvert", "nouveau", "cours", "attente", "assigne",
+    "abierto", "nuevo", "progreso", "pendiente", "asignado", "aperto", "nuovo", "corso", "attesa", "assegnato",
+    "aberto", "novo", "andamento", "pendente", "nieuw", "behandeling", "wachtend", "toegewezen",
 }
-TRUE_WORDS = {"true", "1", "yes", "y", "t", "on", "да"}
-FALSE_WORDS = {"false", "0", "no", "n", "f", "off", "нет"}
+TRUE_WORDS = {"true", "1", "yes", "y", "t", "on", "да", "ja", "j", "wahr", "oui", "vrai", "si", "sí", "sim",
+              "verdadero", "vero", "verdadeiro", "waar", "checked"}
+FALSE_WORDS = {"false", "0", "no", "n", "f", "off", "нет", "nein", "falsch", "non", "faux", "não", "nao", "falso",
+               "nee", "onwaar", "unchecked"}
+# Intercom's conversation priority levels, and the words that name each (accents folded).
+PRIORITY_WORDS: dict[str, set[str]] = {
+    "urgent": {"urgent", "critical", "crit", "emergency", "blocker", "highest", "immediate", "asap", "p1", "sev1",
+               "kritisch", "dringend", "urgente", "critique", "critico", "critica", "kritiek", "spoed", "urgentissimo",
+               "критический", "срочный", "критичный"},
+    "high": {"high", "major", "important", "elevated", "p2", "sev2", "hoch", "haute", "haut", "alta", "alto", "hoog",
+             "высокий"},
+    "medium": {"medium", "normal", "moderate", "standard", "p3", "sev3", "mittel", "normale", "moyenne", "moyen",
+               "media", "medio", "gemiddeld", "normaal", "средний", "обычный"},
+    "low": {"low", "minor", "lowest", "trivial", "routine", "planning", "p4", "p5", "sev4", "niedrig", "gering",
+            "basse", "bas", "faible", "baja", "bajo", "bassa", "basso", "baixa", "baixo", "laag", "низкий",
+            "планирование"},
+    "none": {"none", "keine", "aucune", "ninguna", "nessuna", "nenhuma", "geen"},
+}
 _NUMBERING = re.compile(r"^\s*(p|pri|sev)?\s*\d+\s*[-.:)_]\s*", re.IGNORECASE)
 
 
 def _classify_state(value: str) -> str | None:
-    tokens = set(words(value))
+    tokens = set(words(value)) | set(value.strip().casefold().split())
     folded = value.strip().casefold()
     if folded in CLOSED_WORDS or tokens & CLOSED_WORDS:
         return "closed"
@@ -51,16 +78,50 @@ def state_map(values: list[str]) -> tuple[ValueMap | None, list[str]]:
     return (ValueMap(mapping=mapping) if mapping else None), unknown
 
 
-def priority_map(values: list[str]) -> ValueMap | None:
-    """Priority names without their numbering; None when nothing needs renaming."""
-    mapping = {}
+def canonical_spellings(values: list[str]) -> dict[str, str]:
+    """Each value to one spelling of it: case, spaces and numbering aside ("1-Critical",
+    "CRITICAL" and " critical" all read "Critical": a capitalised spelling, else the first
+    seen; the values come most used first)."""
+    groups: dict[str, list[str]] = {}
     for value in values:
         cleaned = _NUMBERING.sub("", value).strip()
-        if cleaned and cleaned != value:
-            mapping[value] = cleaned
-    if not mapping:
+        groups.setdefault(cleaned.casefold(), []).append(cleaned or value.strip())
+    out = {}
+    for value in values:
+        cleaned = _NUMBERING.sub("", value).strip()
+        spellings = groups[cleaned.casefold()]
+        out[value] = min(spellings, key=lambda s: (not (s[:1].isupper() and not s.isupper()), spellings.index(s)))
+    return out
+
+
+def priority_map(values: list[str]) -> ValueMap | None:
+    """Priority names without their numbering and spelling variants (for an attribute);
+    None when nothing needs renaming."""
+    mapping = canonical_spellings(values)
+    if all(target == value for value, target in mapping.items()):
         return None
-    return ValueMap(mapping={v: mapping.get(v, v) for v in values})
+    return ValueMap(mapping=mapping)
+
+
+def priority_level(value: str) -> str | None:
+    """Intercom's level (none, low, medium, high, urgent) a priority name means, or None."""
+    cleaned = _NUMBERING.sub("", value).strip().casefold()
+    found = set(words(cleaned)) | set(cleaned.split()) | {cleaned, value.strip().casefold()}
+    hits = [level for level, vocab in PRIORITY_WORDS.items() if found & vocab]
+    return hits[0] if len(hits) == 1 else None
+
+
+def priority_level_map(values: list[str]) -> tuple[ValueMap | None, list[str]]:
+    """Priority names to Intercom's levels; the values no rule could read are returned too."""
+    mapping: dict[str, str] = {}
+    unknown = []
+    for value in values:
+        level = priority_level(value)
+        if level is None:
+            unknown.append(value)
+        else:
+            mapping[value] = level
+    return (ValueMap(mapping=mapping) if mapping else None), unknown
 
 
 def flag_map(values: list[str], when_true: str | None, when_false: str | None) -> ValueMap | None:
@@ -78,9 +139,12 @@ def flag_map(values: list[str], when_true: str | None, when_false: str | None) -
 
 
 DIRECTION_WORDS = {
-    "customer": {"customer", "client", "inbound", "incoming", "in", "requester", "requestor", "user", "contact", "received"},
-    "agent": {"agent", "technician", "outbound", "outgoing", "out", "staff", "reply", "sent", "operator", "admin"},
-    "note": {"note", "private", "internal", "comment", "worknote"},
+    "customer": {"customer", "client", "inbound", "incoming", "in", "requester", "requestor", "user", "contact", "received",
+                 "kunde", "cliente", "klant", "eingehend", "entrant", "entrante", "recebido"},
+    "agent": {"agent", "technician", "outbound", "outgoing", "out", "staff", "reply", "sent", "operator", "admin",
+              "techniker", "technicien", "tecnico", "ausgehend", "sortant", "saliente", "antwort", "reponse", "respuesta"},
+    "note": {"note", "private", "internal", "comment", "worknote", "notiz", "intern", "interne", "nota", "interno",
+             "notitie", "privat", "prive", "privado"},
 }
 
 

@@ -287,16 +287,21 @@ def confirm(store: ProjectStore, items: Iterable[str] | None = None, *, min_conf
             who: str | None = None) -> ConfirmResult:
     """Confirm rows: `items` are OBJECT or OBJECT.FIELD keys (None: every row), optionally
     only those proposed with at least `min_confidence`. Edited rows are confirmed as
-    edited. Returns what was confirmed and what is left."""
+    edited. Rows in an open review (a target without its source, two sources for one
+    target) are confirmed only when named: never in bulk. Returns what was confirmed and
+    what is left."""
     who = who or actor()
     with store.session() as session:
         row, mmap = _working(session)
         # naming an object confirms the object row only, not its fields
         rows = mmap.rows() if items is None else [_find(mmap, key) for key in items]
+        bulk = items is None or min_confidence is not None
         done: list[str] = []
         changed_objects, changed_fields = [], []
         for item in rows:
             if item.settled:
+                continue
+            if bulk and isinstance(item, FieldMap) and item.status == "proposed" and mmap.in_open_review(item.key):
                 continue
             if isinstance(item, FieldMap):
                 om = mmap.object_map(item.object)

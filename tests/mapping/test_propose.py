@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from connectors.base import FieldType, ObjectRole
 from helpmig_tui.mapping.evidence import FieldEvidence, ObjectEvidence, SourceEvidence
 from helpmig_tui.mapping.model import AttributeTarget, NoteTarget, SkipTarget, StandardTarget
 from helpmig_tui.mapping.propose import propose_map
 from helpmig_tui.mapping.standard import TargetKind as K
 from helpmig_tui.mapping.transforms import DateToUnix, HtmlToText, Join, Truncate, ValueMap
+from helpmig_tui.mapping.value_maps import priority_map
+from helpmig_tui.mapping.vocabulary import name_matches, segment, tokens
 from tests.support.mapping_corpus import PLATFORMS, evaluate, load_cases
 
 T = FieldType
@@ -106,7 +110,7 @@ def test_custom_fields_are_typed_from_their_values():
     story = m.field_map("tickets", "cf_story")
     assert isinstance(story.target, NoteTarget) and "long text" in story.reason
     never = m.field_map("tickets", "never")
-    assert isinstance(never.target, SkipTarget) and never.reason == "empty in all 100 records"
+    assert isinstance(never.target, SkipTarget) and never.reason == "empty in all 100 records: nothing to move"
     code = m.field_map("customers", "cf_code")  # a note would do too; here: the cut is flagged
     assert isinstance(code.target, NoteTarget) or any(isinstance(t, Truncate) for t in code.transforms)
 
@@ -200,3 +204,116 @@ def test_name_parts_are_names_and_last_login_is_not_one():
     assert isinstance(last.target, SkipTarget) and last.reason == "the full name comes from full_name"
     assert m.field_map("people", "last_login_at").target.field == "last_seen_at"
     assert "full name" not in m.field_map("people", "first_response_at").reason
+
+
+def test_a_field_empty_in_every_record_is_never_a_source():
+    tickets = ObjectEvidence("tickets", ObjectRole.CONVERSATION, (
+        f("id", T.INTEGER, "1", filled=50), f("subject", T.STRING, filled=0), f("description", T.TEXT, filled=0),
+        f("opened", T.DATETIME, "2024-01-01 10:00:00+00:00", filled=50),
+        f("requester_email", T.EMAIL, "a@b.example", filled=50),
+    ), count=50, key="id", created_field="opened")
+    m = propose_map(source(tickets, platform="memory"))
+    for name in ("subject", "description"):
+        fm = m.field_map("tickets", name)
+        assert isinstance(fm.target, SkipTarget) and fm.reason.startswith("empty in all 50 records")
+
+
+def test_a_prefix_is_a_word_not_a_verdict():
+    tickets = ObjectEvidence("tickets", ObjectRole.CONVERSATION, (
+        f("id", T.INTEGER, "1", filled=40), f("opened", T.DATETIME, "2024-01-01 10:00:00+00:00", filled=40),
+        f("customer_id", T.INTEGER, "7", "9", references="customers", filled=40),
+        f("customer_name", T.STRING, "Ann Lee", "Bo Chen", filled=40),
+        f("Customer Phone", T.STRING, "+44 20 7946 0000", "+44 113 496 0001", filled=30, custom=True),
+        f("agent_id", T.INTEGER, "3", references="agents", filled=40),
+        f("Agent Remarks", T.STRING, "Called back twice, the customer will send the log files tomorrow morning",
+          filled=20, longest=180, custom=True),
+    ), count=40, key="id", created_field="opened")
+    customers = ObjectEvidence("customers", ObjectRole.CONTACT, (f("id", T.INTEGER, "7", filled=5),), count=5)
+    agents = ObjectEvidence("agents", ObjectRole.AGENT, (f("id", T.INTEGER, "3", filled=2),), count=2)
+    m = propose_map(source(tickets, customers, agents, platform="memory"))
+    assert isinstance(m.field_map("tickets", "customer_name").target, SkipTarget)  # only names the customer again
+    phone = m.field_map("tickets", "Customer Phone")
+    assert phone.target == AttributeTarget(name="memory_customer_phone", data_type="string")
+    assert isinstance(m.field_map("tickets", "Agent Remarks").target, NoteTarget)
+
+
+@pytest.mark.parametrize("name, kind, target", [
+    ("Betreff", K.CONVERSATION, "title"), ("Sujet", K.CONVERSATION, "title"), ("Asunto", K.CONVERSATION, "title"),
+    ("Oggetto", K.CONVERSATION, "title"), ("Assunto", K.CONVERSATION, "title"), ("Onderwerp", K.CONVERSATION, "title"),
+    ("tkt_subj", K.CONVERSATION, "title"), ("Beschreibung", K.CONVERSATION, "body"), ("desc", K.CONVERSATION, "body"),
+    ("Descripción", K.CONVERSATION, "body"), ("omschrijving", K.CONVERSATION, "body"),
+    ("Telefono", K.CONTACT, "phone"), ("Téléphone", K.CONTACT, "phone"), ("telefoon", K.CONTACT, "phone"),
+    ("cust_tel", K.CONTACT, "phone"), ("Handy", K.CONTACT, "phone"), ("Teléfono móvil", K.CONTACT, "phone"),
+    ("Erstellt am", K.CONVERSATION, "created_at"), ("fecha_creacion", K.CONVERSATION, "created_at"),
+    ("DataCriacao", K.CONVERSATION, "created_at"), ("aangemaakt_op", K.CONVERSATION, "created_at"),
+    ("Priorität", K.CONVERSATION, "priority"), ("prio", K.CONVERSATION, "priority"),
+    ("Estado", K.CONVERSATION, "state"), ("Statut", K.CONVERSATION, "state"),
+    ("Anforderer", K.CONVERSATION, "contact"), ("solicitante", K.CONVERSATION, "contact"),
+    ("Bearbeiter", K.CONVERSATION, "assignee"), ("assigned_tech", K.CONVERSATION, "assignee"),
+    ("Gruppe", K.CONVERSATION, "team"), ("dept", K.CONVERSATION, "team"), ("org", K.CONVERSATION, "company"),
+    ("Nombre", K.CONTACT, "name"), ("Naam", K.CONTACT, "name"), ("Correo", K.CONTACT, "email"),
+])
+def test_names_in_seven_languages_and_their_abbreviations_read_as_the_standard_field(name, kind, target):
+    best = name_matches(kind, name)[0]
+    assert best.field == target and best.score >= 0.8, (name, best)
+
+
+def test_names_are_split_into_words_however_they_are_written():
+    assert tokens("DateOpenedUtc") == ["date", "opened", "utc"]
+    assert tokens("requestorid") == ["requestor", "id"]
+    assert tokens("lastsyncutc") == ["last", "sync", "utc"]
+    assert tokens("TKT_SUBJ") == ["ticket", "subject"]
+    assert tokens("Fälligkeitsdatum") == ["due", "date"]
+    assert segment("unbekanntwort") == ("unbekanntwort",)  # not coverable: left whole
+
+
+def test_values_decide_over_a_declared_text_type():
+    tickets = ObjectEvidence("tickets", ObjectRole.CONVERSATION, (
+        f("id", T.INTEGER, "1", filled=60), f("opened", T.DATETIME, "2024-01-01 10:00:00+00:00", filled=60),
+        f("location", T.TEXT, "Leeds", "York", filled=60, distinct=3, longest=6, custom=True,
+          top_values=(("Leeds", 30), ("York", 20), ("Hull", 10))),
+        f("callback", T.TEXT, "31.01.2024", "15.03.2025", filled=30, custom=True),
+        f("constant", T.TEXT, "N", filled=60, distinct=1, top_values=(("N", 60),), custom=True),
+        f("phone", T.TEXT, "+49 30 1234567", "0171 2345678", filled=40, custom=True),
+        f("notes", T.TEXT, "The customer called again and asked for the invoice copy to be sent by mail",
+          filled=20, custom=True, longest=90),
+    ), count=60, key="id", created_field="opened")
+    m = propose_map(source(tickets, platform="memory"))
+    assert m.field_map("tickets", "location").target.data_type == "options"
+    callback = m.field_map("tickets", "callback")
+    assert callback.target.data_type == "date" and callback.transforms == [DateToUnix(formats=["%d.%m.%Y"])]
+    assert isinstance(m.field_map("tickets", "constant").target, SkipTarget)
+    assert m.field_map("tickets", "phone").target.data_type == "string"
+    assert isinstance(m.field_map("tickets", "notes").target, NoteTarget)
+
+
+def test_priorities_are_case_folded_and_intercoms_priority_is_a_target():
+    values = (("URGENT", 5), ("Urgent", 9), (" urgent ", 1), ("1-Critical", 4), ("High", 10), ("Normal", 20),
+              ("low", 7))
+    tickets = ObjectEvidence("tickets", ObjectRole.CONVERSATION, (
+        f("id", T.INTEGER, "1", filled=56), f("opened", T.DATETIME, "2024-01-01 10:00:00+00:00", filled=56),
+        f("Prioridad", T.STRING, "Urgent", "High", filled=56, distinct=7, top_values=values),
+    ), count=56, key="id", created_field="opened")
+    m = propose_map(source(tickets, platform="memory"))
+    fm = m.field_map("tickets", "Prioridad")
+    assert fm.target == StandardTarget(field="priority")
+    vm = next(t for t in fm.transforms if isinstance(t, ValueMap))
+    assert vm.mapping == {"URGENT": "urgent", "Urgent": "urgent", " urgent ": "urgent", "1-Critical": "urgent",
+                          "High": "high", "Normal": "medium", "low": "low"}
+    # as an attribute (the seeds' choice for a platform's own priority) the spellings become one
+    assert priority_map([v for v, _ in values]).mapping["URGENT"] == "Urgent"
+
+
+def test_a_stand_in_takes_the_default_fields_target():
+    ev = load_cases("trackit")[0].evidence
+    tickets = ev.object("tickets")
+    fields = [x if x.name != "priority" else FieldEvidence("priority", T.OPTIONS, filled=0) for x in tickets.fields]
+    fields.append(FieldEvidence("PRIO", T.STRING, samples=("High", "Routine"), filled=90, distinct=4,
+                                top_values=(("High", 30), ("Routine", 30), ("Urgent", 20), ("Critical", 10))))
+    changed = source(*(o if o.name != "tickets" else ObjectEvidence(
+        o.name, o.role, tuple(fields), count=100, key=o.key, created_field=o.created_field) for o in ev.objects),
+        platform="trackit")
+    fm = propose_map(changed).field_map("tickets", "PRIO")
+    assert fm.target == AttributeTarget(name="ti_priority", data_type="options")
+    assert fm.reason.startswith("stands in for priority (priority is empty in all 100 records)")
+    assert fm.confidence < 0.9

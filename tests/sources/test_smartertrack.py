@@ -282,6 +282,8 @@ def test_missing_optional_tables_and_columns_become_findings(st_manifest, tmp_pa
         assert all(r.data["cc_addresses"] is None for r in records(source, "messages"))
         assert all(r.data["survey_rating"] is None for r in records(source, "tickets"))
         codes = {(f.code, f.object) for f in source.findings}
+        missing = [f for f in source.findings if f.code == "source.column_missing"]
+        assert missing and all(f.severity.value == "warning" for f in missing)  # the map must not trust them
         assert {
             ("source.object_unavailable", "chats"),
             ("source.object_unavailable", "chat_messages"),
@@ -319,3 +321,23 @@ def test_same_seed_same_desk_other_seed_other_desk(tmp_path):
     assert first.counts["tickets"] + sum(len(k) for k in first.skipped["tickets"].values()) == 40
     written = first.write(tmp_path / "manifest.json")
     assert '"orphan_ticket"' in written.read_text(encoding="utf-8")
+
+
+def test_columns_the_connector_does_not_read_are_listed_under_their_own_names(st_manifest, tmp_path):
+    path = copy_sample(st_manifest, tmp_path)
+    with sqlite3.connect(path) as conn:  # another version's name for the subject, and an integration's column
+        conn.execute('ALTER TABLE st_Tickets RENAME COLUMN "Subject" TO "TicketSubject"')
+        conn.execute('ALTER TABLE st_Tickets ADD COLUMN "ExternalRef" TEXT')
+        conn.execute("UPDATE st_Tickets SET ExternalRef = 'EXT-' || TicketId")
+    with SmarterTrackSource.from_options({"sqlite": str(path)}, no_secret) as source:
+        tickets = source.describe().object("tickets")
+        by_name = {f.name: f for f in tickets.fields}
+        assert by_name["ticket_subject"].custom and by_name["ticket_subject"].label == "TicketSubject"
+        assert by_name["external_ref"].type is FieldType.TEXT
+        assert "ticket_status_id" not in by_name and "is_deleted" not in by_name  # read through joins and filters
+        every = records(source, "tickets")
+        subjects = {r.key: r.data["ticket_subject"] for r in every}
+        assert subjects == dict(raw(st_manifest, "SELECT CAST(TicketId AS TEXT), Subject FROM st_Tickets "
+                                                 "WHERE COALESCE(IsDeleted, 0) = 0 AND COALESCE(IsSpam, 0) = 0"))
+        assert all(r.data["subject"] is None for r in every)
+        assert {r.data["external_ref"] for r in every} == {f"EXT-{r.key}" for r in every}

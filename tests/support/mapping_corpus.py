@@ -137,13 +137,17 @@ def load_cases(platform: str) -> list[Case]:
     return cases
 
 
+SAME_TYPE = {"date": "datetime"}  # both become an Intercom date attribute
+
+
 def matches(expected: Expected, fm: Any) -> bool:
     target = fm.target
     if target.type != expected.target:
         return False
     if isinstance(target, StandardTarget) and target.field != expected.detail:
         return False
-    if isinstance(target, AttributeTarget) and target.data_type != expected.detail:
+    if isinstance(target, AttributeTarget) and \
+            SAME_TYPE.get(target.data_type, target.data_type) != SAME_TYPE.get(expected.detail, expected.detail):
         return False
     return all(any(isinstance(t, NEEDS[n]) for t in fm.transforms) for n in expected.needs)
 
