@@ -124,6 +124,8 @@ def _plan(mmap: MigrationMap, obj: str) -> _Plan:
             raise MapError(f"{fm.key}: {om.target.value} has no standard field {fm.target.field!r}")
         required = std is not None and is_required(om.target, std.name)
         steps.append(_Step(fm, std, required))
+    # a fallback source comes after the others, so it only fills what they left empty
+    steps.sort(key=lambda step: isinstance(step.fm.target, StandardTarget) and step.fm.target.fallback)
     plan = _Plan(om.target, tuple(steps), om.options.tag, om.options.placeholder_contact,
                  om.target in ATTRIBUTE_MODEL and om.target is not TargetKind.CUSTOM_OBJECT)
     cache[obj] = plan
@@ -227,14 +229,24 @@ def _place(out: MappedRecord, fm: FieldMap, std: StandardField | None, value: An
         if std.value is ValueType.REFERENCE:
             # several fields may name the same reference (a requester's id, and an email for
             # guests): a key beats an email beats a name, and the field that won says how to
-            # resolve the value
+            # resolve the value; a fallback source only fills a reference left empty
             placed = out.reference_fields.get(std.name)
-            if placed is None or _MATCH_RANK[target.match] < _MATCH_RANK[ctx.reference_matches.get(placed, "key")]:
+            if target.fallback:
+                better = placed is None
+                if better:
+                    ctx.flag("fallback.used", f"{std.name} from {fm.field} (its other sources are empty)")
+            else:
+                better = placed is None or _MATCH_RANK[target.match] < _MATCH_RANK[ctx.reference_matches.get(placed, "key")]
+            if better:
                 out.references[std.name] = coerced
                 out.reference_fields[std.name] = fm.field
                 ctx.reference_matches[fm.field] = target.match
         elif std.name == "tags":
             out.tags.extend(coerced)
+        elif target.fallback:
+            if std.name not in out.standard:
+                out.standard[std.name] = coerced
+                ctx.flag("fallback.used", f"{std.name} from {fm.field} (its other sources are empty)")
         else:
             out.standard[std.name] = coerced
     elif isinstance(target, AttributeTarget):

@@ -265,10 +265,12 @@ def from_default(ctx: Context, obj: ObjectEvidence, kind: TargetKind, f: FieldEv
                       if norm(x.name) == norm(name) and not is_empty(x, obj)), None)
     if preferred is not None:
         std = standard_field(kind, target.field) if isinstance(target, StandardTarget) else None
-        if std is not None and std.value is ValueType.REFERENCE:
-            # a reference keeps both sources: the record's own value decides which one is used
-            return Proposal(target, 0.95, f"{label} default map: used when {preferred} is empty"
-                                          + (f" ({entry.reason})" if entry.reason else ""), fallback=True)
+        if std is not None:
+            # a fallback chain: this source fills the field for the records where the preferred one is empty
+            chained = target.model_copy(update={"fallback": True})
+            return Proposal(chained, 0.95, f"{label} default map: used when {preferred} is empty"
+                                           + (f" ({entry.reason})" if entry.reason else ""), list(entry.transforms),
+                            fallback=True)
         return Proposal(SkipTarget(), 0.95, f"{label} default map: {preferred} is preferred for "
                                             f"{target.describe()}" + (f" ({entry.reason})" if entry.reason else ""))
     s = looks(f)

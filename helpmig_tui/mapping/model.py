@@ -52,11 +52,14 @@ class StandardTarget(_Model):
     field: str
     refers_to: str | None = None  # for references: the source object the value is a key of
     match: Literal["key", "email", "name"] = "key"  # for references: what the value is
+    # a fallback source: used only for the records where the field's other sources are empty
+    # (body_html, then body_text); counted in the phase report when it is
+    fallback: bool = False
 
     def describe(self) -> str:
         ref = f" → {self.refers_to}" if self.refers_to else ""
         by = f" (by {self.match})" if self.match != "key" else ""
-        return f"{self.field}{ref}{by}"
+        return f"{self.field}{ref}{by}" + (" (fallback)" if self.fallback else "")
 
 
 class AttributeTarget(_Model):
@@ -382,7 +385,8 @@ class MigrationMap(_Model):
         for om in self.active_objects():
             seen: dict[str, list[str]] = {}
             for fm in self.fields_of(om.object):
-                if isinstance(fm.target, StandardTarget) and single_valued(om.target, fm.target.field):
+                if isinstance(fm.target, StandardTarget) and single_valued(om.target, fm.target.field) \
+                        and not fm.target.fallback:
                     seen.setdefault(fm.target.field, []).append(fm.field)
             twice = {target: fields for target, fields in seen.items() if len(fields) > 1}
             if twice:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from connectors.base import Record
 from connectors.intercom import IntercomClient
 from connectors.intercom.errors import (
     Conflict,
@@ -29,6 +31,7 @@ from connectors.intercom.errors import (
 from helpmig_tui import redact
 from helpmig_tui.logs import get_logger
 from helpmig_tui.mapping.model import MigrationMap
+from helpmig_tui.mapping.transforms import Flag
 from helpmig_tui.pipeline.attributes import AttributeBook
 from helpmig_tui.pipeline.control import RunControl
 from helpmig_tui.pipeline.journal import Entry, Intent, Journal
@@ -195,6 +198,10 @@ class LoadContext:
     _last_progress: float = 0.0
     _last_flush: float = 0.0
     _left_out_said: set[tuple[str, str]] = field(default_factory=set)
+    # what mapping changed on records that loaded (a value cut, a fallback source used):
+    # (phase, object, flag code) -> count and a few examples, for the phase report
+    noted: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    noted_examples: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
 
     @property
     def book(self) -> AttributeBook:
@@ -211,6 +218,16 @@ class LoadContext:
                 why = self.book.left_out.get((model, logical), "the value does not fit the attribute's type")
                 self.event("warning", f"{model} attribute {logical}: values left out ({why})")
         return out or None
+
+    def note_flags(self, obj: str, record: Record, flags: Iterable[Flag]) -> None:
+        """Count what mapping changed on one record, once per code per record."""
+        for code, message in {f.code: f.message for f in flags}.items():
+            group = (self.phase, obj, code)
+            self.noted[group] += 1
+            examples = self.noted_examples.setdefault(group, [])
+            if len(examples) < 3:
+                number = self.label(obj, record)
+                examples.append(f"{f'#{number}' if number else record.key}: {message}")
 
     # -- progress ----------------------------------------------------------------------
 

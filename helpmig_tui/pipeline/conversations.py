@@ -166,7 +166,7 @@ class ConversationJob:
 
     async def _run(self) -> Written:
         ctx = self.ctx
-        m = mapped(ctx, self.obj, self.record)
+        m = self._m = mapped(ctx, self.obj, self.record)
         parts, rejected = self._mapped_parts()
         parts, rejected = await self._keep_attachment_only(parts, rejected)
         if m.missing == ["created_at"]:
@@ -244,7 +244,8 @@ class ConversationJob:
         for part in undated:
             before = [p for p in good if p.obj == part.obj and _key_order(p.record.key) < _key_order(part.record.key)]
             part.m.standard["created_at"] = before[-1].created_at if before else (good[0].created_at if good else 0)
-            self._accept_filled(part.m, "created_at", "no date in the source: placed after the message before it")
+            self._accept_filled(part.m, part.record, "created_at",
+                                "no date in the source: placed after the message before it")
             good.append(part)
         good.sort(key=lambda p: (p.created_at, order[p.obj], p.record.key))
         return good, bad
@@ -257,6 +258,7 @@ class ConversationJob:
             if part.m.missing == ["body"] and await self.ctx.reader.attachments(part.obj, part.record):
                 part.m.rejected, part.m.rejected_code, part.m.missing = None, None, []
                 part.m.flags.append(Flag("body", "body.attachment_only", "no text: the message is its files"))
+                self.ctx.note_flags(part.obj, part.record, part.m.flags)  # not counted while it was rejected
                 kept.append(part)
         if not kept:
             return parts, rejected
@@ -268,7 +270,8 @@ class ConversationJob:
         dated = [p.created_at for p in parts if p.created_at]
         if dated:
             m.standard["created_at"] = min(dated)
-            self._accept_filled(m, "created_at", "no creation date in the source: the first message's date is used")
+            self._accept_filled(m, self.record, "created_at",
+                                "no creation date in the source: the first message's date is used")
 
     def _open_no_later_than_its_messages(self, m: MappedRecord, parts: list[Part]) -> None:
         """A ticket dated after its first message (a wrong or an import date) opens when that
@@ -278,12 +281,14 @@ class ConversationJob:
         if opened != m.standard["created_at"]:
             m.standard["created_at"] = opened
             m.flags.append(Flag("created_at", "date.after_first_message", "opened at its first message"))
+            self.ctx.note_flags(m.object, self.record, m.flags[-1:])
             self.ctx.event("info", f"{m.object} {self.label or m.key}: dated after its first message; the "
                                    "conversation opens when that message was written")
 
-    def _accept_filled(self, m: MappedRecord, name: str, message: str) -> None:
+    def _accept_filled(self, m: MappedRecord, record: Record, name: str, message: str) -> None:
         m.rejected, m.missing = None, []
         m.flags.append(Flag(name, "date.filled", message))
+        self.ctx.note_flags(m.object, record, m.flags)  # not counted while it was rejected
         self.ctx.event("info", f"{m.object} {m.key}: {message}")
 
     # -- planning the thread ------------------------------------------------------------
@@ -369,12 +374,10 @@ class ConversationJob:
             return AdminReply(admin_id=admin_id, message_type="comment", body=body, created_at=part.created_at,
                               attachment_files=files or None, skip_notifications=True)
         contact_id = author[1] if author and author[0] == "contact" else await self.resolver.contact(
-            self._conversation_mapped())
+            self._m)
         return ContactReply(intercom_user_id=contact_id, body=body, created_at=part.created_at,
                             attachment_files=files or None)
 
-    def _conversation_mapped(self) -> MappedRecord:
-        return mapped(self.ctx, self.obj, self.record)
 
     async def _files(self, obj: str, record: Record) -> list[AttachmentFile]:
         """The record's attachments that Intercom can take; the others are reported (with the

@@ -26,7 +26,7 @@ from helpmig_tui.mapping.schema_plan import PlannedAttribute
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.context import LoadContext, Written
 from helpmig_tui.pipeline.journal import payload_hash
-from helpmig_tui.pipeline.records import count_skipped, for_each_record, mapped, reject
+from helpmig_tui.pipeline.records import count_skipped, for_each_record, mapped, reject, remapped
 from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey
 from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import Project
@@ -241,7 +241,7 @@ async def _collections(ctx: LoadContext, resolver: Resolver, obj: str, total: in
     def place(record: Record, trail: tuple[str, ...] = ()) -> None:
         if record.key in placed or record.key in trail:
             return
-        parent = mapped(ctx, obj, record).references.get("parent")
+        parent = remapped(ctx, obj, record).references.get("parent")
         if parent in by_key:
             place(by_key[parent], trail + (record.key,))
         placed.add(record.key)

@@ -109,6 +109,15 @@ async def count_skipped(ctx: LoadContext, obj: str, tracker: ObjectProgress) -> 
 
 
 def mapped(ctx: LoadContext, obj: str, record: Record) -> MappedRecord:
+    """The record as the loader sends it; what mapping changed on it is counted for the
+    phase report, so call this once per record and run (`remapped` for a second look)."""
+    m = remapped(ctx, obj, record)
+    if m.ok:
+        ctx.note_flags(obj, record, m.flags)
+    return m
+
+
+def remapped(ctx: LoadContext, obj: str, record: Record) -> MappedRecord:
     return apply_map(ctx.mmap, obj, record, lookups=ctx.lookups)
 
 
@@ -199,11 +208,11 @@ async def write_company(ctx: LoadContext, obj: str, record: Record) -> Written:
 # -- contacts ------------------------------------------------------------------------
 
 
-async def _contact_body(ctx: LoadContext, resolver: Resolver, m: MappedRecord) -> ContactCreate:
+async def _contact_body(ctx: LoadContext, resolver: Resolver, record: Record, m: MappedRecord) -> ContactCreate:
     s = dict(m.standard)
     email = clean_email(s.get("email"))
     if s.get("email") and email is None:  # a contact object whose map names no email: the rest still loads
-        m.flags.append(Flag("email", "email.invalid", f"invalid email {s['email']!r} left out"))
+        ctx.note_flags(m.object, record, [Flag("email", "email.invalid", f"invalid email {s['email']!r} left out")])
     return ContactCreate(
         role=s.get("role") or "user", external_id=m.source_id, email=email,
         name=s.get("name"), phone=s.get("phone"), avatar=s.get("avatar"), signed_up_at=s.get("signed_up_at"),
@@ -244,7 +253,7 @@ async def write_contact(ctx: LoadContext, resolver: Resolver, obj: str, record: 
 async def _write_contact(ctx: LoadContext, resolver: Resolver, obj: str, record: Record, prepared: Prepared) -> Written:
     m, key, entry, digest, redo = prepared.m, prepared.key, prepared.entry, prepared.digest, prepared.redo
     redo = redo and entry is not None and entry.outcome != "matched"  # a merged record does not rewrite its twin
-    body = await _contact_body(ctx, resolver, m)
+    body = await _contact_body(ctx, resolver, record, m)
     was_in_flight = entry is not None and entry.status == "in_flight"
 
     async def send() -> tuple[str, str]:

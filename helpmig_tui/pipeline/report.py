@@ -51,6 +51,8 @@ class PhaseReport:
     rows: list[tuple[str, str, str, str, str, str, str]] = field(default_factory=list)
     # kind, object, key, number, status, code, reason
     problems: list[str] = field(default_factory=list)  # why the phase is not clean, most records first
+    # what mapping changed on records that loaded: (object, flag code, records, examples)
+    noted: list[tuple[str, str, int, list[str]]] = field(default_factory=list)
     finished_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -127,6 +129,8 @@ def build_report(ctx: LoadContext, phase: str) -> PhaseReport:
         Reason(k, s, c, r, n, explained=(c in ctx.predicted) if s == "rejected" else None, examples=examples[(k, s, c, r)])
         for (k, s, c, r), n in grouped.most_common()
     ]
+    report.noted = sorted(((obj, code, n, ctx.noted_examples.get((p, obj, code), []))
+                           for (p, obj, code), n in ctx.noted.items() if p == phase), key=lambda row: -row[2])
     report.problems = verdict(report.objects, report.reasons, ctx.max_rejected, ctx.options.sample is not None)
     return report
 
@@ -161,6 +165,12 @@ def markdown(ctx: LoadContext, report: PhaseReport) -> str:
             lines.append(f"| {r.kind} | {r.status} | {r.code} | {predicted} | {r.reason.replace('|', '/')} | {r.count} "
                          f"| {', '.join(r.examples)} |")
         lines += ["", "Every record with a reason is listed in the CSV beside this report."]
+    if report.noted:
+        lines += ["", "## Loaded with a change", "",
+                  "What the map did to records that loaded: a value cut to fit, a fallback source used, a date filled.",
+                  "", "| Object | What | Records | e.g. |", "|---|---|---:|---|"]
+        for obj, code, n, examples in report.noted:
+            lines.append(f"| {obj} | {code} | {n} | {'; '.join(examples).replace('|', '/')} |")
     return "\n".join(lines) + "\n"
 
 

@@ -274,3 +274,30 @@ def test_a_part_whose_visibility_cannot_be_read_is_an_internal_note():
                 ("dir", StandardTarget(field="direction")))
     assert apply_map(plain, "t", {**base, "dir": "Agent"}, key="a").standard["direction"] == "agent"
     assert apply_map(plain, "t", {**base, "dir": "Outbound?"}, key="b").standard["direction"] == "note"
+
+
+def test_a_fallback_source_fills_only_what_the_preferred_one_left_empty_and_says_so():
+    # the map lists the fallback first: order in the map must not matter
+    m = ticket_map(
+        ("text", StandardTarget(field="body", fallback=True)),
+        ("html", StandardTarget(field="body")),
+        ("email", StandardTarget(field="contact", match="email", fallback=True)),
+    )
+    both = apply_map(m, "t", {**OK, "html": "<p>rich</p>", "text": "plain", "email": "a@b.example"}, key="1")
+    assert both.standard["body"] == "<p>rich</p>" and both.references["contact"] == "42"
+    assert not [f for f in both.flags if f.code == "fallback.used"]
+
+    only_text = apply_map(m, "t", {**OK, "html": "", "text": "plain", "requester": None,
+                                   "email": "a@b.example"}, key="2")
+    assert only_text.standard["body"] == "plain"
+    assert only_text.references["contact"] == "a@b.example" and only_text.reference_fields["contact"] == "email"
+    used = sorted(f.field for f in only_text.flags if f.code == "fallback.used")
+    assert used == ["email", "text"]
+
+
+def test_a_fallback_target_is_not_a_field_mapped_twice():
+    m = ticket_map(("text", StandardTarget(field="body", fallback=True)), ("html", StandardTarget(field="body")))
+    assert not m.doubled()
+    assert StandardTarget(field="body", fallback=True).describe() == "body (fallback)"
+    twice = ticket_map(("text", StandardTarget(field="body")), ("html", StandardTarget(field="body")))
+    assert twice.doubled()
