@@ -421,7 +421,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 # Destination errors that are the operator's input to fix (exit 2); the rest are failures (exit 1).
 _BAD_DESTINATION_INPUT = {
     "destination.token_missing", "destination.token_rejected", "destination.bad_url", "destination.bad_region",
-    "destination.wrong_region", "destination.forbidden", "destination.not_intercom",
+    "destination.wrong_region", "destination.forbidden", "destination.not_intercom", "destination.bad_token", "destination.tls_failed",
 }
 
 
@@ -786,7 +786,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     except SourceError as exc:
         return _fail(str(exc), exc.hint, EXIT_USAGE if exc.code in _BAD_SOURCE_INPUT else EXIT_FAILED)
     except Exception as exc:  # the run commands' own errors, without importing the engine up front
-        return _run_error(exc)
+        return _run_error(args, exc)
 
 
 # Source errors that are the operator's input or setup to fix (exit 2); the rest are failures (exit 1).
@@ -807,12 +807,16 @@ def _tell_drive_notes() -> None:
         say(f"note: {note}")
 
 
-def _run_error(exc: Exception) -> int:
+def _run_error(args: argparse.Namespace, exc: Exception) -> int:
     """The run commands' typed errors (their modules are loaded only when a run command ran)."""
     session, context, errors = (sys.modules.get(name) for name in (
         "helpmig_tui.pipeline.session", "helpmig_tui.pipeline.context", "connectors.intercom.errors"))
     if session is not None and isinstance(exc, session.LoadRefused):
         return _fail(str(exc), exc.hint)
+    versions = sys.modules.get("helpmig_tui.mapping.versions")
+    if versions is not None and isinstance(exc, versions.MapStateError):  # e.g. a rollback's unconfirmed map
+        return _fail(str(exc), f"`helpmig map {getattr(args, 'project', 'P')} --show` shows the map; --propose and "
+                               "--confirm make it ready")
     refused = tuple(c for c in (getattr(context, "LoadAborted", None), getattr(errors, "IntercomError", None)) if c)
     if refused and isinstance(exc, refused):
         return _fail(str(exc), code=EXIT_FAILED)

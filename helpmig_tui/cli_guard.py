@@ -130,6 +130,16 @@ def known_condition(exc: BaseException, home: Path, project: str | None) -> Know
     return None
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so the flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def _log_uncaught(kind: str) -> Callable[..., None]:
     def hook(*args: object) -> None:
         info = args[0]
@@ -178,6 +188,10 @@ class Guard:
             return self.stopped(stop)
         except KeyboardInterrupt:  # a Ctrl+C that reached Python's default handler
             return self.stopped()
+        except BrokenPipeError:  # `helpmig status P | head -3`: the reader left; nothing to tell it
+            log.info("stdout was closed by the reader; output cut short")
+            _quiet_stdout()
+            return EXIT_FAILED
         except Exception as exc:
             if self.stops.first is not None:  # a query cancelled by the stop, a prompt cut short
                 log.info("stopped: %s", exc, exc_info=exc)

@@ -133,7 +133,10 @@ class Heartbeat:
         self.probes = tuple(probes)
         self.quiet_s = quiet_s
         self.tick_s = tick_s
-        self._started = time.monotonic()
+        self._news_at = console.last_spoke  # when something other than the heartbeat last spoke
+        self._doing = console.status_text or label
+        self._said = ""  # the heartbeat's own last line
+        self._own = -1.0  # last_spoke right after it
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -146,14 +149,22 @@ class Heartbeat:
                 text = None
             if text:
                 return f"{self.label}: {text}"
-        since = int(time.monotonic() - self.console.last_spoke)
-        doing = self.console.status_text.split(" (still working", 1)[0] or f"{self.label}: working"
-        return f"{doing} (still working, {int(time.monotonic() - self._started)} s in; last news {since} s ago)"
+        quiet = int(time.monotonic() - self._news_at)
+        return f"{self._doing} (still working; no change for {quiet} s)"
+
+    def beat(self) -> None:
+        """One tick: note news, speak when the console was silent too long."""
+        if self.console.status_text != self._said or self.console.last_spoke > self._own:
+            self._news_at = self.console.last_spoke
+            self._doing = self.console.status_text or self.label
+        if time.monotonic() - self.console.last_spoke >= self.quiet_s:
+            self._said = self.describe()
+            self.console.status(self._said)
+            self._own = self.console.last_spoke
 
     def _loop(self) -> None:
         while not self._stop.wait(self.tick_s):
-            if time.monotonic() - self.console.last_spoke >= self.quiet_s:
-                self.console.status(self.describe())
+            self.beat()
 
     def __enter__(self) -> Heartbeat:
         self._thread = threading.Thread(target=self._loop, name="helpmig-heartbeat", daemon=True)

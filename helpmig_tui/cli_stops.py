@@ -17,14 +17,16 @@ The exit code says which kind of stop it was: 130 for an interrupt (Ctrl+C, Ctrl
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
 
 INTERRUPTED, TERMINATED = 130, 143
 WINDOW_S = 5.0  # a second stop within this many seconds stops at once
@@ -192,6 +194,7 @@ class Stops:
         """`asyncio.run` with stops wired in: `cancel` is the run's cooperative stop (a
         RunControl's), or None for work that may stop at once. A run cut short raises
         StopRequested(at_once=True)."""
+        import asyncio
 
         async def main() -> T:
             task = asyncio.current_task()

@@ -179,12 +179,15 @@ class IntercomSession:
         """What this session waits for now: a rate-limit window (with a countdown), or an answer."""
         now = self.clock.time()
         budget = self.pacer.budget()
+        refused = self.metrics.rate_limited
+        storm = f"{refused} answer was 429" if refused == 1 else f"{refused} answers were 429"
         if budget.blocked_until and budget.blocked_until > now:
-            return (f"Intercom's rate limit: {self.metrics.rate_limited} answers were 429 so far; next try in "
-                    f"{math.ceil(budget.blocked_until - now)} s")
+            return f"Intercom's rate limit: {storm} so far; next try in {math.ceil(budget.blocked_until - now)} s"
         if (budget.limit and budget.estimated_remaining is not None and budget.estimated_remaining < 1
                 and budget.reset_at and budget.reset_at > now):
-            return f"paced to Intercom's rate limit: the window of {budget.limit} requests resets in {math.ceil(budget.reset_at - now)} s"
+            spent = f"Intercom's rate limit: the window of {budget.limit} requests is used up"
+            return spent + (f" ({storm} so far)" if refused else "") + \
+                f"; next try in {math.ceil(budget.reset_at - now)} s"
         pending = list(self._requests.values())
         if not pending:
             return None

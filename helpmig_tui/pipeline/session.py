@@ -62,6 +62,12 @@ def destination(store: ProjectStore, settings: Settings, secrets: Secrets,
     if not token:
         raise LoadRefused("no Intercom token", ["`helpmig secret set intercom_token` keeps it in the credential "
                                                 "store; HELPMIG_INTERCOM_TOKEN sets it for one session"])
+    from helpmig_tui.destination import DestinationError, clean_token
+
+    try:
+        token = clean_token(token)
+    except DestinationError as exc:
+        raise LoadRefused(str(exc), [exc.hint]) from None
     return Destination(project.intercom_url or settings.intercom_base_url(), token, transport)
 
 
