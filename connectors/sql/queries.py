@@ -2,10 +2,11 @@
 
 A `QueryWatch` sits on a source's engine: it notes each statement as it starts (so the
 command line can say "a query on st_tickets has run 40 s"), gives it a deadline, and
-cancels what runs when asked (a stop, a second Ctrl+C). SQL Server enforces the deadline
-itself (the ODBC query timeout) and is cancelled with SQLCancel (`cursor.cancel()`); SQLite
-has neither, so a progress handler checks the deadline and the cancel flag while a
-statement runs. A query stopped either way becomes a SourceError that says which.
+cancels what runs when asked (a stop, a second Ctrl+C). One watchdog thread cancels
+statements past their deadline, whatever the driver: SQLite through `interrupt()`, ODBC
+through SQLCancel (`cursor.cancel()`, safe from another thread); SQL Server also gets the
+ODBC query timeout itself. A statement stopped either way becomes a SourceError that says
+which: `source.query_timeout` or `source.cancelled`.
 """
 
 from __future__ import annotations
@@ -24,27 +25,56 @@ from sqlalchemy.engine import Engine
 from connectors.base import SourceError
 
 DEFAULT_QUERY_TIMEOUT_S = 600  # one statement; a bigger source gets --query-timeout
-PROGRESS_STEPS = 20_000  # SQLite virtual-machine steps between two checks (well under a millisecond)
+WATCHDOG_TICK_S = 0.25
 WORTH_SAYING_S = 2.0  # a query running this long is named to the operator
 _TABLE = re.compile(r"(?is)\bfrom\s+((?:\[[^\]]+\]|\"[^\"]+\"|[\w.]+)(?:\.(?:\[[^\]]+\]|\"[^\"]+\"|\w+))*)")
 _TIMEOUT_STATES = ("HYT00", "HYT01")
 _CANCEL_STATES = ("HY008",)
 
 _WATCHES: weakref.WeakSet[QueryWatch] = weakref.WeakSet()
+_watchdog: threading.Thread | None = None
+_watchdog_lock = threading.Lock()
 
 
 @dataclass
 class _Running:
     what: str  # the table it reads, for the operator
     started: float
+    deadline: float | None
     cursor: Any
-    connection: Any
+    connection: Any  # the DBAPI connection
+    timed_out: bool = False
 
 
 def table_of(statement: str) -> str:
     """The first table a statement reads, for messages ("a query on st_tickets")."""
     match = _TABLE.search(statement)
     return match.group(1).replace("[", "").replace("]", "").replace('"', "") if match else "the database"
+
+
+def _stop(query: _Running) -> None:
+    try:
+        if isinstance(query.connection, sqlite3.Connection):
+            query.connection.interrupt()
+        else:
+            query.cursor.cancel()
+    except Exception:  # a statement that ended meanwhile, a driver without cancel
+        pass
+
+
+def _watch_deadlines() -> None:
+    while True:
+        time.sleep(WATCHDOG_TICK_S)
+        for watch in list(_WATCHES):
+            watch.expire(time.monotonic())
+
+
+def _ensure_watchdog() -> None:
+    global _watchdog
+    with _watchdog_lock:
+        if _watchdog is None:
+            _watchdog = threading.Thread(target=_watch_deadlines, name="helpmig-query-deadlines", daemon=True)
+            _watchdog.start()
 
 
 class QueryWatch:
@@ -54,10 +84,8 @@ class QueryWatch:
         self.location = location
         self.timeout_s = timeout_s
         self.cancelled = threading.Event()
-        self._running: dict[int, _Running] = {}
-        self._deadlines: dict[int, float] = {}  # id(DBAPI connection) -> when its statement must end
+        self._running: dict[int, _Running] = {}  # id(DBAPI connection) -> its statement
         self._lock = threading.Lock()
-        event.listen(engine, "connect", self._on_connect)
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
         event.listen(engine, "handle_error", self._on_error)
@@ -65,53 +93,53 @@ class QueryWatch:
 
     # -- engine events ----------------------------------------------------------------
 
-    def _on_connect(self, dbapi_connection: Any, record: Any) -> None:
-        if isinstance(dbapi_connection, sqlite3.Connection):
-            key = id(dbapi_connection)
-            dbapi_connection.set_progress_handler(lambda: self._sqlite_should_stop(key), PROGRESS_STEPS)
-
-    def _sqlite_should_stop(self, key: int) -> int:
-        if self.cancelled.is_set():
-            return 1
-        deadline = self._deadlines.get(key)
-        return 1 if deadline is not None and time.monotonic() > deadline else 0
-
     def _before(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
         if self.cancelled.is_set():
             raise SourceError("the source query was cancelled: helpmig is stopping", code="source.cancelled")
         dbapi = conn.connection.dbapi_connection
         now = time.monotonic()
         with self._lock:
-            self._running[id(cursor)] = _Running(table_of(statement), now, cursor, dbapi)
-            if self.timeout_s:
-                self._deadlines[id(dbapi)] = now + self.timeout_s
+            self._running[id(dbapi)] = _Running(table_of(statement), now, now + self.timeout_s if self.timeout_s else None,
+                                                 cursor, dbapi)
+        if self.timeout_s:
+            _ensure_watchdog()
 
     def _after(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
         with self._lock:
-            self._running.pop(id(cursor), None)
+            self._running.pop(id(conn.connection.dbapi_connection), None)
 
     def _on_error(self, context: Any) -> None:
         original = context.original_exception
+        connection = context.connection
+        running = None
+        if connection is not None:
+            with self._lock:
+                running = self._running.pop(id(connection.connection.dbapi_connection), None)
         if isinstance(original, SourceError):  # the write guard's refusal, an earlier cancel
             return
-        cursor = getattr(context, "cursor", None)
-        with self._lock:
-            running = self._running.pop(id(cursor), None) if cursor is not None else None
-        text = str(original)
-        state = str(original.args[0]) if getattr(original, "args", None) and len(original.args) > 1 else ""
+        text = str(original).lower()
+        args = getattr(original, "args", ())
+        state = str(args[0]) if len(args) > 1 else ""
         what = running.what if running else table_of(context.statement or "")
-        stopped = "interrupted" in text.lower() or state in _TIMEOUT_STATES + _CANCEL_STATES or "cancel" in text.lower()
-        if not stopped:
-            return
-        if self.cancelled.is_set() or state in _CANCEL_STATES:
+        if (running is not None and running.timed_out) or state in _TIMEOUT_STATES:
+            raise SourceError(
+                f"the query on {what} in {self.location} ran longer than {self.timeout_s} s and was stopped",
+                hint="raise the limit with --query-timeout SECONDS, or run it when the database is less busy",
+                code="source.query_timeout",
+            )
+        if state in _CANCEL_STATES or (self.cancelled.is_set() and ("interrupt" in text or "cancel" in text)):
             raise SourceError(f"the query on {what} was cancelled: helpmig is stopping", code="source.cancelled")
-        raise SourceError(
-            f"the query on {what} in {self.location} ran longer than {self.timeout_s} s and was stopped",
-            hint="raise the limit with --query-timeout SECONDS, or run it when the database is less busy",
-            code="source.query_timeout",
-        )
 
     # -- from any thread --------------------------------------------------------------
+
+    def expire(self, now: float) -> None:
+        """Stop the statements past their deadline (the watchdog's tick)."""
+        with self._lock:
+            late = [q for q in self._running.values() if q.deadline is not None and now > q.deadline and not q.timed_out]
+            for query in late:
+                query.timed_out = True
+        for query in late:
+            _stop(query)
 
     def cancel(self) -> int:
         """Stop every running statement, and refuse new ones; returns how many were running."""
@@ -119,13 +147,7 @@ class QueryWatch:
         with self._lock:
             running = list(self._running.values())
         for query in running:
-            try:
-                if isinstance(query.connection, sqlite3.Connection):
-                    query.connection.interrupt()
-                else:
-                    query.cursor.cancel()  # pyodbc: SQLCancel, safe from another thread
-            except Exception:  # a statement that ended meanwhile, a driver without cancel
-                continue
+            _stop(query)
         return len(running)
 
     def running(self) -> list[tuple[str, float]]:
