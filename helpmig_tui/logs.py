@@ -80,15 +80,15 @@ def setup_logging(log_file: Path, level: int = logging.INFO) -> logging.Logger:
         os.chmod(log_file.parent, 0o700)
     handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    for name, wanted in ((LOGGER, level), (CONNECTORS, level), ("", logging.WARNING)):
+    logging.getLogger(CONNECTORS).setLevel(level)  # propagates to the root's handler
+    for name, wanted in ((LOGGER, level), ("", logging.WARNING)):
         each = logging.getLogger(name)
         for old in [h for h in each.handlers if isinstance(h, logging.handlers.RotatingFileHandler)]:
             each.removeHandler(old)
             old.close()
         each.setLevel(wanted)
         each.addHandler(handler)
-        if name:
-            each.propagate = False
+    logger.propagate = False
     prune_logs(log_file.parent, keep=log_file)
     return logger
 
