@@ -243,6 +243,8 @@ def _emit(args: argparse.Namespace, data: Any, text: str | Sequence[Any]) -> Non
     """The result on stdout: JSON with --json, else the text (lines and cli_output.Tables)."""
     from helpmig_tui.cli_output import json_text, print_result
 
+    if getattr(args, "console", None) is not None:
+        args.console.close()  # a terminal's status line goes before the result
     if args.json:
         print(json_text(data))
     else:
@@ -581,9 +583,11 @@ def cmd_bundle(args: argparse.Namespace) -> int:
 
     from helpmig_tui.bundle import BundleError, build_bundle, parse_pythons
 
+    console = _console(args)
     try:
-        result = build_bundle(Path(args.out), args.platform, parse_pythons(args.python, args.platform),
-                              progress=lambda line: print(f"bundle: {line}", file=sys.stderr, flush=True))
+        with _heartbeat(args, "bundle"):
+            result = build_bundle(Path(args.out), args.platform, parse_pythons(args.python, args.platform),
+                                  progress=lambda line: console.line(f"bundle: {line}"))
     except BundleError as exc:
         return _fail(str(exc), exc.hint)
     text = (f"Wrote {result.zip_path} ({result.size / 2**20:.1f} MB, {len(result.wheels)} wheels) for Python "

@@ -19,7 +19,8 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -60,8 +61,20 @@ class Console:
         self.tty = _is_tty(self.stream)
         self.last_spoke = time.monotonic()
         self.status_text = ""
+        self.asking = False  # a prompt waits for the operator: the heartbeat keeps quiet
         self._lock = threading.RLock()
         self._live: Any = None
+
+    @contextmanager
+    def prompt(self) -> Iterator[None]:
+        """While the operator answers a question: no status line, no heartbeat over it."""
+        self.close()
+        self.asking = True
+        try:
+            yield
+        finally:
+            self.asking = False
+            self.last_spoke = time.monotonic()
 
     def line(self, text: str) -> None:
         """A line that stays (a warning, a phase's result, an error)."""
@@ -154,6 +167,8 @@ class Heartbeat:
 
     def beat(self) -> None:
         """One tick: note news, speak when the console was silent too long."""
+        if self.console.asking:
+            return
         if self.console.status_text != self._said or self.console.last_spoke > self._own:
             self._news_at = self.console.last_spoke
             self._doing = self.console.status_text or self.label

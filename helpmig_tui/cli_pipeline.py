@@ -13,7 +13,8 @@ import sys
 import time
 from typing import Any
 
-from helpmig_tui.cli_output import QUIET_S, Console, Heartbeat, Table, json_text, print_result
+from helpmig_tui.cli import _console, _emit, _secrets
+from helpmig_tui.cli_output import QUIET_S, Console, Heartbeat, Table
 from helpmig_tui.pipeline.context import LoadOptions, LoadProgress
 from helpmig_tui.pipeline.loader import LoadResult
 from helpmig_tui.pipeline.report import PhaseReport
@@ -58,18 +59,6 @@ class ConsoleObserver:
             self.console.line(f"phase {report.phase} [{mark}]: {report.summary()}")
 
 
-def _console(args: argparse.Namespace) -> Console:
-    if getattr(args, "console", None) is None:
-        args.console = Console()
-    return args.console
-
-
-def _secrets(args: argparse.Namespace):  # -> Secrets
-    from helpmig_tui.cli import _secrets as cli_secrets
-
-    return cli_secrets(args)
-
-
 def _target(args: argparse.Namespace, paths: Paths) -> Destination:
     with open_project(paths, args.project) as store:
         return destination(store, Settings.from_env(), _secrets(args))
@@ -85,14 +74,6 @@ def _run(args: argparse.Namespace, label: str, work: Any, *, control: Any = None
     """Run the async `work` with stops wired in and the heartbeat on."""
     with Heartbeat(_console(args), label):
         return args.stops.run(work, cancel=control.cancel if control is not None else None)
-
-
-def _emit(args: argparse.Namespace, data: Any, text: Any) -> None:
-    _console(args).close()
-    if args.json:
-        print(json_text(data))
-    else:
-        print_result(text)
 
 
 def _load_text(result: LoadResult) -> str:
@@ -116,7 +97,8 @@ def _confirm(args: argparse.Namespace, question: str, expected: str | None = Non
     if sys.stdin is None or not sys.stdin.isatty():
         raise LoadRefused(f"{question}: add --yes to go on without a prompt")
     prompt = f"{question} Type {expected!r} to go on: " if expected else f"{question} [y/N] "
-    answer = input(prompt).strip()
+    with _console(args).prompt():
+        answer = input(prompt).strip()
     return answer == expected if expected else answer.lower() in ("y", "yes")
 
 

@@ -180,11 +180,12 @@ class Stops:
                 _thread.interrupt_main(signal.SIGINT)
             return
         if repeated or at_once:
-            self.say(f"stopping at once ({stop.what}); the writes that were in flight are checked when the run resumes")
+            self.say(f"stopping at once after {stop.what}: the writes that were in flight are checked when the run "
+                     "resumes")
             self.cancel_queries()
             run.loop.call_soon_threadsafe(run.task.cancel)
         else:
-            self.say(f"stopping safely ({stop.what}): finishing the writes in flight; "
+            self.say(f"stopping safely after {stop.what}: the writes in flight finish first; "
                      f"stop again within {self.window_s:g} s to stop at once")
             run.cancel()
 

@@ -137,6 +137,18 @@ def test_the_heartbeat_speaks_after_two_quiet_seconds_and_says_what_it_waits_for
     assert out.getvalue().splitlines()[-1].startswith("contacts: customers 5/30 (still working; no change for")
 
 
+def test_the_heartbeat_keeps_quiet_while_the_operator_answers_a_prompt():
+    out = io.StringIO()
+    console = Console(out)
+    beat = Heartbeat(console, "rollback", probes=())
+    with console.prompt():
+        console.last_spoke -= 10
+        beat.beat()
+        assert out.getvalue() == ""  # nothing written over the question
+    beat.beat()
+    assert out.getvalue() == ""  # the answer was news: two quiet seconds start again
+
+
 class Always429(BaseHTTPRequestHandler):
     """A server in a 429 storm, as Intercom answers when another app spent the workspace's
     window: every request refused, the window's reset three seconds away."""
