@@ -9,6 +9,7 @@ sandbox's does: closing it is a no-op).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 import httpx
@@ -113,7 +114,7 @@ class HelpmigApp(RunsMixin, App[int]):
         self.controls = {}  # project -> the RunControl of its running load
         self.intercom_transport = intercom_transport or (demo.sandbox.transport() if demo else None)
         if demo is not None:  # the demo's Intercom is its sandbox: nothing to look up or type in
-            self.settings = settings.model_copy(update={"intercom_url": SANDBOX_URL})
+            self.settings = replace(settings, intercom_url=SANDBOX_URL)
             secrets.set_session("intercom_token", DEFAULT_TOKEN)
 
     def on_mount(self) -> None:

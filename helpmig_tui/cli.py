@@ -1,22 +1,27 @@
 """The command line: `helpmig` opens the wizard; every step also runs headless.
 
-Exit codes: 0 success, 1 a run failed, 2 bad usage or bad input (one-line reason on
-stderr). Every command takes --home DIR and --json. Textual is imported only when the
-wizard opens, so headless commands start fast and work without a terminal.
+Exit codes: 0 success, 1 a run failed (or an unexpected error, its traceback in the log),
+2 bad usage, bad input or a known condition (a full disk, a home that cannot be written, a
+damaged project file), 130/143 stopped by Ctrl+C or a termination signal; one line on
+stderr. Every command takes --home DIR, --json and -v. The guard at the edge
+(cli_guard.py) keeps every traceback in the log; cli_stops.py turns every signal into a
+safe stop. Start-up stays fast: this module imports only argparse and what it must; the
+engine, Rich and Textual are imported by the commands that use them.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from typing import TYPE_CHECKING, Any
 
 from helpmig_tui import __version__, redact
-from helpmig_tui.logs import get_logger, setup_logging
-from helpmig_tui.settings import Paths, resolve_paths
+
+if TYPE_CHECKING:
+    from helpmig_tui.settings import Paths
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -33,7 +38,35 @@ class UsageError(Exception):
 def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     default = None if top else argparse.SUPPRESS
     parser.add_argument("--home", metavar="DIR", default=default, help="data dir for projects and logs (or HELPMIG_HOME)")
-    parser.add_argument("--json", action="store_true", default=False if top else argparse.SUPPRESS, help="print JSON")
+    parser.add_argument("--json", action="store_true", default=False if top else argparse.SUPPRESS,
+                        help="print JSON (ASCII-escaped)")
+    parser.add_argument("-v", "--verbose", action="store_true", default=False if top else argparse.SUPPRESS,
+                        help="show the log's lines on stderr as well")
+
+
+def _epilog() -> str:
+    """Where the log is and what the exit codes mean, for --help."""
+    home = os.environ.get("HELPMIG_HOME")
+    if home:
+        where = os.path.join(home, "logs")
+    elif os.name == "nt":
+        where = r"%LOCALAPPDATA%\helpmig\Logs"
+    else:
+        where = "~/.local/state/helpmig/log"
+    return (f"Log: one file per run in {where} (with --home DIR: DIR/logs); every error names it. "
+            "Exit codes: 0 done, 1 a run failed or an unexpected error, 2 bad input or a known problem "
+            "(full disk, unwritable home, damaged project file), 130 stopped by Ctrl+C, 143 by a termination "
+            "signal (SIGTERM, SIGHUP, console closed, logoff).")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number of seconds, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"at least 1 second, not {value}")
+    return value
 
 
 def _project_arg(parser: argparse.ArgumentParser) -> None:
@@ -62,8 +95,22 @@ def _init_options(parser: argparse.ArgumentParser) -> None:
     sql.add_argument("--server", metavar="HOST", help=r"SQL Server: host\instance or host,port")
     sql.add_argument("--database", metavar="DB", help="SQL Server database name")
     sql.add_argument("--trusted", action="store_true", help="Windows authentication")
-    sql.add_argument("--user", metavar="U", help="SQL login (password from HELPMIG_SQL_PASSWORD)")
+    sql.add_argument("--user", metavar="U", help="SQL login (read-only db_datareader is enough); its password "
+                     "from `helpmig secret set sql_password`, HELPMIG_SQL_PASSWORD, or a hidden prompt")
     sql.add_argument("--driver", metavar="NAME", help="ODBC driver (default: the newest installed SQL Server driver)")
+    sql.add_argument("--encrypt", choices=("yes", "no", "strict"),
+                     help="encrypt the connection: yes (default), no, or strict (ODBC Driver 18, TDS 8)")
+    cert = sql.add_mutually_exclusive_group()
+    cert.add_argument("--trust-server-certificate", dest="trust_server_certificate", action="store_const", const=True,
+                      help="accept the server's certificate as it is (default: on-prem servers are self-signed)")
+    cert.add_argument("--validate-certificate", dest="trust_server_certificate", action="store_const", const=False,
+                      help="check the server's certificate against the trusted authorities")
+    sql.add_argument("--login-timeout", type=_positive, metavar="S", help="seconds to wait for the login (default 15)")
+    sql.add_argument("--query-timeout", type=_positive, metavar="S",
+                     help="seconds one audit or read query may run (default 600)")
+    sql.add_argument("--snapshot", action="store_true", default=None,
+                     help="read under SNAPSHOT isolation (a consistent view that does not block the helpdesk) "
+                          "where the database allows it")
     sql.add_argument("--db-url", metavar="URL", help="any SQLAlchemy database URL")
     sql.add_argument("--schema", metavar="NAME", help="database schema (default dbo)")
     sql.add_argument("--prefix", metavar="PREFIX", help="SmarterTrack table prefix (default st_)")
@@ -86,13 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="helpmig",
         description="Move a helpdesk into Intercom: audit, confirmed mapping, phased resumable load, "
         "validation, rollback. With no command, opens the wizard.",
+        epilog=_epilog(),
     )
     parser.add_argument("--version", action="version", version=f"helpmig {__version__}")
     _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, help_text: str, handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
-        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd = sub.add_parser(name, help=help_text, description=help_text, epilog=_epilog())
         _common(cmd, top=False)
         cmd.set_defaults(handler=handler)
         return cmd
@@ -224,17 +272,39 @@ def build_parser() -> argparse.ArgumentParser:
 # -- output -----------------------------------------------------------------------
 
 
-def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
+def _emit(args: argparse.Namespace, data: Any, text: str | Sequence[Any]) -> None:
+    """The result on stdout: JSON with --json, else the text (lines and cli_output.Tables)."""
+    from helpmig_tui.cli_output import json_text, print_result
+
+    if getattr(args, "console", None) is not None:
+        args.console.close()  # a terminal's status line goes before the result
     if args.json:
-        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        print(json_text(data))
     else:
-        print(redact.redact(text))
+        print_result(text)
 
 
 def _fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> int:
-    line = f"helpmig: {message}" + (f" ({hint})" if hint else "")
-    print(redact.redact(line), file=sys.stderr)
+    from helpmig_tui.cli_guard import say
+
+    say(message, hint)
     return code
+
+
+@contextmanager
+def _project_lock(args: argparse.Namespace, command: str) -> Iterator[None]:
+    """The project's run lock while a command changes what a run reads (the map, the
+    reconciliation queue): refused in one line while a run of the project goes on."""
+    from helpmig_tui.pipeline.runlock import RunLock, RunLockBusy
+
+    try:
+        lock = RunLock(_paths(args).project_dir(args.project), command).__enter__()
+    except RunLockBusy as exc:
+        raise UsageError(f"{exc}: wait for it to finish, or stop it there (Ctrl+C in its window)") from None
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
 
 
 # -- commands ---------------------------------------------------------------------
@@ -252,7 +322,32 @@ def _run(name: str) -> Callable[[argparse.Namespace], int]:
 
 
 def _paths(args: argparse.Namespace) -> Paths:
+    from helpmig_tui.settings import resolve_paths
+
     return resolve_paths(args.home)
+
+
+def _secrets(args: argparse.Namespace):  # -> Secrets
+    """The process's secrets: a password asked at a hidden prompt when on a terminal."""
+    from helpmig_tui.cli_secrets import prompting_secrets
+
+    if getattr(args, "secrets", None) is None:
+        args.secrets = prompting_secrets()
+    return args.secrets
+
+
+def _console(args: argparse.Namespace):  # -> Console
+    from helpmig_tui.cli_output import Console
+
+    if getattr(args, "console", None) is None:
+        args.console = Console()
+    return args.console
+
+
+def _heartbeat(args: argparse.Namespace, label: str):  # -> Heartbeat
+    from helpmig_tui.cli_output import Heartbeat
+
+    return Heartbeat(_console(args), label)
 
 
 def cmd_projects(args: argparse.Namespace) -> int:
@@ -266,16 +361,17 @@ def cmd_projects(args: argparse.Namespace) -> int:
     if not listings:
         text = f"No projects yet under {_paths(args).projects}. Create one with: helpmig init NAME --source PLATFORM ..."
     else:
-        width = max(len(item.name) for item in listings)
-        lines = []
+        from helpmig_tui.cli_output import Table
+
+        rows = []
         for item in listings:
             if item.status is None:
-                lines.append(f"{item.name:<{width}}  cannot be read: {item.error}")
+                rows.append((item.name, "", f"cannot be read: {item.error}"))
             else:
                 st = item.status
-                resume = "  [interrupted: resume]" if st.resumable else ""
-                lines.append(f"{item.name:<{width}}  {st.platform_label:<18} {st.stage_label}{resume}")
-        text = "\n".join(lines)
+                resume = f" (interrupted: `helpmig load {item.name}` resumes)" if st.resumable else ""
+                rows.append((item.name, st.platform_label, st.stage_label + resume))
+        text = [Table(("Project", "Source", "Stage"), rows)]
     _emit(args, data, text)
     return EXIT_OK
 
@@ -287,7 +383,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         key: getattr(args, key)
         for key in (
             "sqlite", "odbc", "server", "database", "trusted", "user", "driver", "db_url", "schema",
-            "prefix", "attachments", "url", "username", "folder", "encoding", "timezone",
+            "prefix", "attachments", "url", "username", "folder", "encoding", "timezone", "trust_server_certificate",
+            "login_timeout", "query_timeout", "snapshot",
         )
     }
     options["encoding"] = _codec_name(options["encoding"])
@@ -296,6 +393,13 @@ def cmd_init(args: argparse.Namespace) -> int:
         if not sep or not name.strip():
             raise UsageError(f"--option takes NAME=VALUE, not {item!r}")
         options[name.strip()] = value.strip()
+    if args.encrypt is not None:  # the wizard's switch keeps True/False; strict has no switch
+        options["encrypt"] = {"yes": True, "no": False}.get(args.encrypt, args.encrypt)
+    sql_only = [f"--{key.replace('_', '-')}" for key in ("encrypt", "login_timeout", "query_timeout", "snapshot")
+                if getattr(args, key) is not None] + (["--trust-server-certificate/--validate-certificate"]
+                                                      if args.trust_server_certificate is not None else [])
+    if sql_only and not (args.server or args.odbc):
+        raise UsageError(f"{', '.join(sql_only)} go with a SQL Server source (--server or --odbc)")
     paths = _paths(args)
     with create_project(paths, args.project, args.source, options) as store:
         status = project_status(store)
@@ -319,8 +423,12 @@ def _destination_line(url: str | None, recorded: dict[str, Any]) -> str:
 def cmd_status(args: argparse.Namespace) -> int:
     from helpmig_tui.project import open_project, project_status
 
-    with open_project(_paths(args), args.project) as store:
+    from helpmig_tui.pipeline.runlock import held_elsewhere, read_holder
+
+    paths = _paths(args)
+    with open_project(paths, args.project) as store:
         status = project_status(store)
+    running = read_holder(paths.project_dir(args.project)) if held_elsewhere(paths.project_dir(args.project)) else None
     lines = [
         f"Project {status.name} ({status.platform_label}), {status.path}",
         f"Stage: {status.stage_label}",
@@ -337,17 +445,24 @@ def cmd_status(args: argparse.Namespace) -> int:
         run = status.last_run
         state = "interrupted" if run.interrupted else run.status
         lines.append(f"Last run: #{run.id} {run.kind}, {state}, started {run.started_at}")
+        if run.interrupted:
+            again = "delta" if run.kind == "delta" else "load"
+            lines.append(f"  resume it with `helpmig {again} {args.project}`")
+    if running is not None:
+        lines.append(f"Running now: {running.describe()}")
     if status.journal:
         lines.append("Journal: " + ", ".join(f"{n} {st}" for st, n in sorted(status.journal.items())))
     lines.append(f"Next: {status.next_step}")
-    _emit(args, status.to_dict(), "\n".join(lines))
+    data = status.to_dict()
+    data["running"] = {"command": running.command, "pid": running.pid} if running else None
+    _emit(args, data, "\n".join(lines))
     return EXIT_OK
 
 
 # Destination errors that are the operator's input to fix (exit 2); the rest are failures (exit 1).
 _BAD_DESTINATION_INPUT = {
     "destination.token_missing", "destination.token_rejected", "destination.bad_url", "destination.bad_region",
-    "destination.wrong_region", "destination.forbidden", "destination.not_intercom",
+    "destination.wrong_region", "destination.forbidden", "destination.not_intercom", "destination.bad_token", "destination.tls_failed",
 }
 
 
@@ -360,7 +475,7 @@ def cmd_connect(args: argparse.Namespace) -> int:
         resolve_destination,
     )
     from helpmig_tui.project import open_project
-    from helpmig_tui.settings import Secrets, Settings
+    from helpmig_tui.settings import Settings
 
     with open_project(_paths(args), args.project) as store:
         try:
@@ -368,7 +483,9 @@ def cmd_connect(args: argparse.Namespace) -> int:
                 destination = resolve_destination(args.region, args.intercom_url)
             else:
                 destination = default_destination(store, Settings.from_env())
-            check = check_destination_sync(destination, Secrets().get("intercom_token"))
+            token = _secrets(args).get("intercom_token")
+            with _heartbeat(args, f"connect: testing the token at {destination.base_url}"):
+                check = check_destination_sync(destination, token)
         except DestinationError as exc:
             return _fail(str(exc), exc.hint, EXIT_USAGE if exc.code in _BAD_DESTINATION_INPUT else EXIT_FAILED)
         record_destination(store, check)
@@ -378,26 +495,18 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
 
 class _ProgressLine:
-    """Progress on stderr: one rewritten line on a terminal, a line per step otherwise."""
+    """Progress of a step on the console: redrawn on a terminal, a line per step otherwise."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, args: argparse.Namespace, label: str) -> None:
         self.label = label
-        self.tty = sys.stderr.isatty()
+        self.console = _console(args)
         self.last = ""
 
     def __call__(self, step: str, done: int, total: int) -> None:
         line = f"{self.label}: {step} ({done}/{total})"
-        if line == self.last:
-            return
-        self.last = line
-        if self.tty:
-            print(f"\r\x1b[2K{line}", end="", file=sys.stderr, flush=True)
-        else:
-            print(line, file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.tty and self.last:
-            print(file=sys.stderr)
+        if line != self.last:
+            self.last = line
+            self.console.status(line)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -405,16 +514,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from helpmig_tui.audit_store import save_audit
     from helpmig_tui.project import open_project, open_source
     from helpmig_tui.reports import write_audit_reports
-    from helpmig_tui.settings import Secrets
 
     paths = _paths(args)
-    progress = _ProgressLine("audit")
+    progress = _ProgressLine(args, "audit")
+    args.guard.resume = f"run `helpmig audit {args.project}` to start it again (nothing was saved)"
     with open_project(paths, args.project) as store:
-        try:
-            with open_source(store, Secrets()) as source:
-                result = run_audit(source, progress=lambda p: progress(p.step, p.done, p.total))
-        finally:
-            progress.close()
+        with _heartbeat(args, "audit"), open_source(store, _secrets(args)) as source:
+            result = run_audit(source, progress=lambda p: progress(p.step, p.done, p.total))
         audit_id = save_audit(store, result)
     scope, findings_csv = write_audit_reports(paths.reports_dir(args.project), args.project, result)
     counts = result.severity_counts()
@@ -434,14 +540,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
         "severity": counts,
         "reports": {"scope": str(scope), "findings": str(findings_csv)},
     }
-    width = max((len(o.spec.label or o.spec.name) for o in result.objects), default=10)
-    lines = [f"Audit of {args.project}: {len(result.objects)} objects"]
-    lines += [f"  {(o.spec.label or o.spec.name):<{width}}  {o.profile.count:>10,}" for o in result.objects]
+    from helpmig_tui.cli_output import Table
+
+    lines: list[Any] = [f"Audit of {args.project}: {len(result.objects)} objects",
+                        Table(("Object", "Records"), [(o.spec.label or o.spec.name, o.profile.count)
+                                                      for o in result.objects], frozenset({1}))]
     lines.append(f"Findings: {counts['blocker']} blockers, {counts['warning']} warnings, {counts['info']} notes")
     lines += [f"  [{f.severity.value}] {f.message}" for f in result.findings if f.severity.value != "info"]
     lines.append(f"Scope document: {scope}")
     lines.append(f"Findings with affected records: {findings_csv}")
-    _emit(args, data, "\n".join(lines))
+    _emit(args, data, lines)
     return EXIT_OK
 
 
@@ -477,18 +585,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read_hidden(prompt: str) -> str:
-    """A secret typed at a hidden prompt; piped in (no terminal), the first line of stdin."""
-    if sys.stdin is None:
-        return ""
-    if sys.stdin.isatty():
-        import getpass
-
-        return getpass.getpass(prompt)
-    return sys.stdin.readline().rstrip("\r\n")
-
-
 def cmd_secret(args: argparse.Namespace) -> int:
+    from helpmig_tui.cli_secrets import read_hidden
     from helpmig_tui.settings import SECRET_ENV, Secrets, keyring_label, secret_name
 
     try:
@@ -498,13 +596,14 @@ def cmd_secret(args: argparse.Namespace) -> int:
     secrets, store = Secrets(), keyring_label()
     if not secrets.keyring_available():
         return _fail(f"{store}: nothing was {'stored' if args.action == 'set' else 'removed'}",
-                     f"set {SECRET_ENV[name]} for this session only, or type it into the wizard's Connect step")
+                     f"set {SECRET_ENV[name]} for this session only; a command that needs a password asks for "
+                     "it at a hidden prompt")
     if args.action == "delete":
         found = secrets.delete_from_keyring(name)
         _emit(args, {"name": name, "store": store, "deleted": found},
               f"Removed {name} from {store}." if found else f"{store} holds no {name}; nothing to remove.")
         return EXIT_OK
-    value = _read_hidden(f"{name} (hidden; Enter to finish): ").strip()
+    value = read_hidden(f"{name} (hidden; Enter to finish): ").strip()
     if not value:
         return _fail(f"nothing typed: {name} was not stored")
     try:
@@ -523,9 +622,11 @@ def cmd_bundle(args: argparse.Namespace) -> int:
 
     from helpmig_tui.bundle import BundleError, build_bundle, parse_pythons
 
+    console = _console(args)
     try:
-        result = build_bundle(Path(args.out), args.platform, parse_pythons(args.python, args.platform),
-                              progress=lambda line: print(f"bundle: {line}", file=sys.stderr, flush=True))
+        with _heartbeat(args, "bundle"):
+            result = build_bundle(Path(args.out), args.platform, parse_pythons(args.python, args.platform),
+                                  progress=lambda line: console.line(f"bundle: {line}"))
     except BundleError as exc:
         return _fail(str(exc), exc.hint)
     text = (f"Wrote {result.zip_path} ({result.size / 2**20:.1f} MB, {len(result.wheels)} wheels) for Python "
@@ -562,14 +663,14 @@ def cmd_map(args: argparse.Namespace) -> int:
 
     _map_checks(args)
     paths = _paths(args)
-    with open_project(paths, args.project) as store:
+    changes = args.propose or args.import_file or args.confirm
+    with open_project(paths, args.project) as store, \
+            (_project_lock(args, "map") if changes else nullcontext()):
         try:
             if args.propose:
-                progress = _ProgressLine("map")
-                try:
-                    version = propose_for_project(store, refine=_llm_refiner() if args.llm else None, progress=progress)
-                finally:
-                    progress.close()
+                with _heartbeat(args, "map"):
+                    version = propose_for_project(store, refine=_llm_refiner() if args.llm else None,
+                                                  progress=_ProgressLine(args, "map"))
                 _emit(args, map_data(version), "\n".join(proposal_lines(version)))
                 return EXIT_OK
             current = latest(store)
@@ -629,21 +730,94 @@ def _open_wizard(args: argparse.Namespace) -> int:
     return app.return_code or EXIT_OK
 
 
+def _headless(args: argparse.Namespace) -> bool:
+    """Commands whose stops this module handles (the wizard handles its own keys and signals)."""
+    return args.command is not None and not (args.command == "demo" and not args.headless)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from helpmig_tui.cli_output import make_streams_safe
+
+    make_streams_safe()
     parser = build_parser()
     args = parser.parse_args(argv)
+    from helpmig_tui.cli_guard import Guard, install_hooks, say
+    from helpmig_tui.cli_stops import Stops
+
+    console = _console(args)
+    stops = Stops(lambda line: console.line(f"helpmig: {line}"))
+    args.guard = guard = Guard(home=_home(args), project=getattr(args, "project", None), stops=stops)
+    args.stops = stops
+    if _headless(args):
+        stops.install()
+    try:
+        return guard.run(lambda: _start(args, guard))
+    finally:
+        try:
+            _tell_drive_notes()
+        except Exception as exc:  # a note is never worth a traceback
+            say(f"warning: {exc}")
+        console.close()
+        stops.finished.set()
+        stops.uninstall()
+        install_hooks()  # anything that fails while the interpreter shuts down goes to the log
+
+
+def _home(args: argparse.Namespace):  # -> Path
+    from pathlib import Path
+
+    try:
+        return _paths(args).home
+    except Exception:  # a home that cannot even be made absolute: the guard says what it can
+        return Path(args.home or os.environ.get("HELPMIG_HOME") or ".")
+
+
+def _start(args: argparse.Namespace, guard) -> int:  # guard: cli_guard.Guard
+    """The command, once the log is set up (or its failure said); typed errors become lines."""
+    import logging
+
+    from helpmig_tui.cli_guard import install_hooks, setup_log
+    from helpmig_tui.cli_output import ConsoleLog
+
+    paths = _paths(args)
+    guard.log_file = setup_log(paths.log_file, verbose=args.verbose)
+    install_hooks()
+    notices = ConsoleLog(_console(args), args.verbose)
+    for name in ("connectors", "helpmig"):
+        logging.getLogger(name).addHandler(notices)
+    log = logging.getLogger("helpmig.cli")
+    log.info("helpmig %s: %s", __version__, args.command or "wizard")
+    if args.command not in _WITHOUT_HOME and paths.home.exists() and not paths.home.is_dir():
+        from helpmig_tui.cli_guard import HOME_HINT
+
+        return _fail(f"the home {paths.home} is a file, not a folder", HOME_HINT)
+    try:
+        return _dispatch(args)
+    finally:
+        for name in ("connectors", "helpmig"):
+            logging.getLogger(name).removeHandler(notices)
+
+
+def _store_problem(args: argparse.Namespace, exc: Exception) -> tuple[str, str]:
+    """A store error's line; a file that cannot be read because of its drive (read-only,
+    full, not ours to write) says that, rather than "restore it from a backup"."""
+    from helpmig_tui.cli_guard import known_condition
+    from helpmig_tui.state.store import CorruptProjectFile
+
+    known = known_condition(exc, args.guard.home, getattr(args, "project", None)) \
+        if isinstance(exc, CorruptProjectFile) else None
+    return (known.message, known.hint) if known else (str(exc), getattr(exc, "hint", ""))
+
+
+_WITHOUT_HOME = {"bundle", "sandbox", "secret"}  # commands that keep nothing in the home but their log
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     from connectors.base import SourceError
     from helpmig_tui.project import ProjectError
     from helpmig_tui.state import StoreError
 
-    paths = _paths(args)
-    log = get_logger("cli")
-    try:
-        setup_logging(paths.log_file)
-    except OSError as exc:
-        print(f"helpmig: warning: cannot write the log at {paths.log_file}: {exc}", file=sys.stderr)
     handler = getattr(args, "handler", None)
-    log.info("helpmig %s: %s", __version__, args.command or "wizard")
     try:
         if handler is None:
             return _open_wizard(args)
@@ -651,33 +825,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ProjectError, UsageError) as exc:
         return _fail(str(exc))
     except StoreError as exc:
-        return _fail(str(exc), exc.hint)
+        return _fail(*_store_problem(args, exc))
     except SourceError as exc:
-        usage = exc.code in {"source.not_built", "source.unknown_platform", "source.missing_dependency", "source.options"}
-        return _fail(str(exc), exc.hint, EXIT_USAGE if usage else EXIT_FAILED)
-    except KeyboardInterrupt:
-        return _fail("interrupted", code=EXIT_FAILED)
+        return _fail(str(exc), exc.hint, EXIT_USAGE if exc.code in _BAD_SOURCE_INPUT else EXIT_FAILED)
     except Exception as exc:  # the run commands' own errors, without importing the engine up front
-        return _run_error(exc)
-    finally:
-        _tell_drive_notes()
+        return _run_error(args, exc)
+
+
+# Source errors that are the operator's input or setup to fix (exit 2); the rest are failures (exit 1).
+_BAD_SOURCE_INPUT = {
+    "source.not_built", "source.unknown_platform", "source.missing_dependency", "source.options", "source.bad_options",
+    "source.bad_option", "source.secret_in_options", "source.secret_missing", "source.not_found", "source.auth_missing",
+    "source.auth_rejected", "source.odbc_driver_missing", "source.odbc_manager_missing", "source.not_trackit",
+    "source.not_smartertrack", "source.bad_layout", "source.table_missing",
+}
 
 
 def _tell_drive_notes() -> None:
     """The store's one-time notes (a project on a network or removable drive), on stderr."""
-    from helpmig_tui.state.store import take_drive_notes
+    from helpmig_tui.cli_guard import say
 
-    for note in take_drive_notes():
-        print(redact.redact(f"helpmig: note: {note}"), file=sys.stderr)
+    store = sys.modules.get("helpmig_tui.state.store")  # no project was opened: nothing to tell
+    for note in store.take_drive_notes() if store is not None else ():
+        say(f"note: {note}")
 
 
-def _run_error(exc: Exception) -> int:
-    from connectors.intercom.errors import IntercomError
-    from helpmig_tui.pipeline.context import LoadAborted
-    from helpmig_tui.pipeline.session import LoadRefused
-
-    if isinstance(exc, LoadRefused):
+def _run_error(args: argparse.Namespace, exc: Exception) -> int:
+    """The run commands' typed errors (their modules are loaded only when a run command ran)."""
+    session, context, errors = (sys.modules.get(name) for name in (
+        "helpmig_tui.pipeline.session", "helpmig_tui.pipeline.context", "connectors.intercom.errors"))
+    if session is not None and isinstance(exc, session.LoadRefused):
         return _fail(str(exc), exc.hint)
-    if isinstance(exc, (LoadAborted, IntercomError)):
+    versions = sys.modules.get("helpmig_tui.mapping.versions")
+    if versions is not None and isinstance(exc, versions.MapStateError):  # e.g. a rollback's unconfirmed map
+        return _fail(str(exc), f"`helpmig map {getattr(args, 'project', 'P')} --show` shows the map; --propose and "
+                               "--confirm make it ready")
+    refused = tuple(c for c in (getattr(context, "LoadAborted", None), getattr(errors, "IntercomError", None)) if c)
+    if refused and isinstance(exc, refused):
         return _fail(str(exc), code=EXIT_FAILED)
     raise exc

@@ -6,40 +6,41 @@ and rollback exit 0 only when the run ended clean, 1 otherwise (a gate, failures
 in doubt, rejections the audit did not foresee; `--yes` goes past gates, not past the
 exit code, and the last line names what is unexplained); validate exits 0 only when every
 kind checked is under the threshold, 1 when not, 2 when there is nothing to check yet; 2
-is also bad input.
+is also bad input. A stop (a signal, Ctrl+C, the console closing) ends a run at a safe
+point through cli_stops, says how to resume and exits 130 or 143.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import sys
 import time
 from typing import Any
 
-from helpmig_tui import redact
+from helpmig_tui.cli import _console, _emit, _secrets
+from helpmig_tui.cli_output import QUIET_S, Console, Heartbeat, Table
 from helpmig_tui.pipeline.context import LoadOptions, LoadProgress
 from helpmig_tui.pipeline.loader import LoadResult
 from helpmig_tui.pipeline.report import PhaseReport
 from helpmig_tui.pipeline.session import Destination, LoadRefused, PipelineSession, destination
 from helpmig_tui.project import open_project
-from helpmig_tui.settings import Paths, Secrets, Settings, resolve_paths
+from helpmig_tui.settings import Paths, Settings, resolve_paths
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+TTY_REFRESH_S = 0.2  # how often a terminal's progress line is redrawn
 
 
-class StderrObserver:
-    """Progress on stderr: one rewritten line on a terminal, a line every few seconds otherwise."""
+class ConsoleObserver:
+    """A run's progress on the console: redrawn on a terminal, a line every QUIET_S otherwise."""
 
-    def __init__(self, quiet: bool = False) -> None:
-        self.tty = sys.stderr.isatty()
+    def __init__(self, console: Console, quiet: bool = False) -> None:
+        self.console = console
         self.quiet = quiet
         self._last = 0.0
 
     def progress(self, progress: LoadProgress) -> None:
         now = time.monotonic()
-        if self.quiet or (not self.tty and now - self._last < 5):
+        if self.quiet or now - self._last < (TTY_REFRESH_S if self.console.tty else QUIET_S):
             return
         self._last = now
         parts = []
@@ -50,41 +51,33 @@ class StderrObserver:
         line = f"{progress.phase}: {', '.join(parts)}; API {progress.api_requests} calls, {progress.api_rate_limited} 429s"
         if eta:
             line += f"; ETA {int(max(eta))} s"
-        self._write(line)
+        self.console.status(line)
 
     def event(self, level: str, message: str) -> None:
         if level != "info" and not self.quiet:
-            self._write(f"{level}: {message}", newline=True)
+            self.console.line(f"{level}: {message}")
 
     def phase_finished(self, report: PhaseReport) -> None:
         if not self.quiet:
             mark = "ok" if report.clean else "NOT CLEAN"
-            self._write(f"phase {report.phase} [{mark}]: {report.summary()}", newline=True)
-
-    def _write(self, line: str, newline: bool = False) -> None:
-        line = redact.redact(line)
-        if self.tty:
-            print(f"\r\x1b[2K{line}", end="\n" if newline else "", file=sys.stderr, flush=True)
-        else:
-            print(line, file=sys.stderr, flush=True)
+            self.console.line(f"phase {report.phase} [{mark}]: {report.summary()}")
 
 
-def _target(paths: Paths, project: str) -> Destination:
-    with open_project(paths, project) as store:
-        return destination(store, Settings.from_env(), Secrets())
+def _target(args: argparse.Namespace, paths: Paths) -> Destination:
+    with open_project(paths, args.project) as store:
+        return destination(store, Settings.from_env(), _secrets(args))
 
 
-def _session(args: argparse.Namespace, observer: Any = None) -> PipelineSession:
+def _session(args: argparse.Namespace, control: Any = None) -> PipelineSession:
     paths = resolve_paths(args.home)
-    return PipelineSession(paths, args.project, _target(paths, args.project),
-                           observer=observer or StderrObserver(quiet=args.json))
+    return PipelineSession(paths, args.project, _target(args, paths), control=control, secrets=_secrets(args),
+                           observer=ConsoleObserver(_console(args), quiet=args.json))
 
 
-def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
-    if args.json:
-        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-    else:
-        print(redact.redact(text))
+def _run(args: argparse.Namespace, label: str, work: Any, *, control: Any = None) -> Any:
+    """Run the async `work` with stops wired in and the heartbeat on."""
+    with Heartbeat(_console(args), label):
+        return args.stops.run(work, cancel=control.cancel if control is not None else None)
 
 
 def _load_text(result: LoadResult) -> str:
@@ -117,62 +110,126 @@ def _load_data(result: LoadResult) -> dict[str, Any]:
 def _confirm(args: argparse.Namespace, question: str, expected: str | None = None) -> bool:
     if getattr(args, "yes", False):
         return True
-    if not sys.stdin.isatty():
+    if sys.stdin is None or not sys.stdin.isatty():
         raise LoadRefused(f"{question}: add --yes to go on without a prompt")
     prompt = f"{question} Type {expected!r} to go on: " if expected else f"{question} [y/N] "
-    answer = input(prompt).strip()
+    with _console(args).prompt():
+        answer = input(prompt).strip()
     return answer == expected if expected else answer.lower() in ("y", "yes")
 
 
-def cmd_plan(args: argparse.Namespace) -> int:
+def _resumes(args: argparse.Namespace, command: str) -> None:
+    """What the guard says after a stop: the command that picks the run up again."""
+    args.guard.resume = f"run `helpmig {command}` to resume"
+    args.guard.resumable = True
+
+
+def _stopped(args: argparse.Namespace, data: dict[str, Any], text: str) -> int:
+    """A run that stopped at a safe point because of a stop: what it did, then how to resume."""
+    _emit(args, {**data, "stopped": True}, text)
+    return args.guard.stopped()
+
+
+def _only_cancelled(exc: BaseException) -> bool:
+    """A cooperative cancel, alone or as every leaf of a task group's exception group."""
+    from helpmig_tui.pipeline.control import RunCancelled
+
+    if isinstance(exc, BaseExceptionGroup):
+        return exc.subgroup(lambda e: not isinstance(e, RunCancelled)) is None
+    return isinstance(exc, RunCancelled)
+
+
+# -- plan ---------------------------------------------------------------------------------
+
+
+def _admin_id(session: PipelineSession, given: str, option: str) -> str:
+    """An admin of the workspace, by id or email; a team's id or a stranger is refused."""
+    admins, teams = session.directory.admins, session.directory.teams
+    for admin in admins:
+        if given == str(admin.id) or given.casefold() == (admin.email or "").casefold():
+            return str(admin.id)
+    team = next((t for t in teams if str(t.id) == given), None)
+    if team is not None:
+        raise LoadRefused(f"{option} {given} is the team {team.name!r}, not an admin",
+                          ["`helpmig connect P` lists the workspace's admins with their ids"])
+    raise LoadRefused(f"{option} {given}: no admin of this workspace has that id or email",
+                      ["`helpmig connect P` lists the workspace's admins with their ids"])
+
+
+def _team_id(session: PipelineSession, given: str, option: str) -> str:
+    for team in session.directory.teams:
+        if given == str(team.id) or given.casefold() == (team.name or "").casefold():
+            return str(team.id)
+    raise LoadRefused(f"{option} {given}: no team of this workspace has that id or name",
+                      ["`helpmig connect P` lists the workspace's teams with their ids"])
+
+
+def _settle(args: argparse.Namespace, session: PipelineSession) -> None:
+    """The reconciliation queue settled from --match/--skip/--fallback-*, each checked
+    against the workspace before anything is saved."""
     from helpmig_tui.pipeline.prepare import Resolutions
 
-    paths = resolve_paths(args.home)
-    if args.match or args.skip or args.fallback_admin or args.fallback_contact:
-        from helpmig_tui.mapping.standard import TargetKind
-        from helpmig_tui.mapping.versions import require_confirmed_map
-        from helpmig_tui.pipeline.prepare import objects_of
+    from helpmig_tui.mapping.standard import TargetKind
+    from helpmig_tui.pipeline.prepare import objects_of
 
-        with open_project(paths, args.project) as store:
-            mmap = require_confirmed_map(store)
-            teams, agents = set(objects_of(mmap, TargetKind.TEAM)), set(objects_of(mmap, TargetKind.ADMIN))
-            resolutions = Resolutions.load(store)
+    teams, agents = set(objects_of(session.mmap, TargetKind.TEAM)), set(objects_of(session.mmap, TargetKind.ADMIN))
+    resolutions = Resolutions.load(session.store)
 
-            def settled_in(key: str) -> dict[str, str]:
-                obj = key.split(":", 1)[0]
-                if obj not in teams | agents or ":" not in key:
-                    raise LoadRefused(f"{key!r} is not OBJECT:KEY of an agent or group object "
-                                      f"({', '.join(sorted(teams | agents)) or 'the map has none'})")
-                return resolutions.teams if obj in teams else resolutions.admins
+    def team_key(key: str) -> bool:
+        obj = key.split(":", 1)[0]
+        if obj not in teams | agents or ":" not in key:
+            raise LoadRefused(f"{key!r} is not OBJECT:KEY of an agent or group object "
+                              f"({', '.join(sorted(teams | agents)) or 'the map has none'})")
+        return obj in teams
 
-            for item in args.match or []:
-                key, _, admin = item.partition("=")
-                if not admin:
-                    raise LoadRefused(f"--match takes OBJECT:KEY=INTERCOM_ID (got {item!r})")
-                settled_in(key)[key] = admin
-            for key in args.skip or []:
-                settled_in(key)[key] = "skip"
-            if args.fallback_admin:
-                resolutions.fallback_admin = args.fallback_admin
-            if args.fallback_contact:
-                resolutions.fallback_contact = args.fallback_contact
-            resolutions.save(store)
+    for item in args.match or []:
+        key, _, target = item.partition("=")
+        if not target:
+            raise LoadRefused(f"--match takes OBJECT:KEY=INTERCOM_ID (got {item!r})")
+        if team_key(key):
+            resolutions.teams[key] = _team_id(session, target, "--match")
+        else:
+            resolutions.admins[key] = _admin_id(session, target, "--match")
+    for key in args.skip or []:
+        (resolutions.teams if team_key(key) else resolutions.admins)[key] = "skip"
+    if args.fallback_admin:
+        resolutions.fallback_admin = _admin_id(session, args.fallback_admin, "--fallback-admin")
+    if args.fallback_contact:
+        email = args.fallback_contact.strip()
+        local, _, domain = email.partition("@")
+        if not local or "." not in domain or " " in email:
+            raise LoadRefused(f"--fallback-contact takes an email address (got {args.fallback_contact!r})")
+        resolutions.fallback_contact = email
+    resolutions.save(session.store)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from helpmig_tui.cli import _project_lock
+
+    settling = bool(args.match or args.skip or args.fallback_admin or args.fallback_contact)
 
     async def run() -> Any:
         async with _session(args) as session:
+            if settling:
+                with _project_lock(args, "plan"):
+                    _settle(args, session)
             return await session.plan()
 
-    plan = asyncio.run(run())
-    lines = [f"{'Phase':<15} {'Records':>9} {'API calls':>10}"]
-    lines += [f"{p.name:<15} {p.records:>9,} {p.calls:>10,}" for p in plan.phases]
+    plan = _run(args, "plan", run)
+    lines: list[Any] = [Table(("Phase", "Records", "API calls"), [(p.name, p.records, p.calls) for p in plan.phases],
+                              frozenset({1, 2}))]
     lines.append(f"Total: {plan.calls:,} calls, about {plan.eta_s / 60:.0f} min at {plan.limit_per_10s} requests per 10 s")
     lines += [f"Note: {n}" for n in plan.notes]
     if plan.queue:
         lines.append(f"Reconciliation queue: {len(plan.queue)} waiting (conversations do not load until settled)")
         lines += [f"  {m.kind} {m.object}:{m.key} {m.name} <{m.email}>" for m in plan.queue]
-        lines.append("Settle with --match OBJECT:KEY=ID, --skip OBJECT:KEY, or --fallback-admin ID")
-    _emit(args, plan.to_dict(), "\n".join(lines))
+        lines.append(f"Settle with `helpmig plan {args.project}` and --match OBJECT:KEY=ID, --skip OBJECT:KEY, "
+                     "or --fallback-admin ID")
+    _emit(args, plan.to_dict(), lines)
     return EXIT_OK
+
+
+# -- load and delta ---------------------------------------------------------------------
 
 
 def _share(value: float | None) -> float | None:
@@ -192,42 +249,62 @@ def _options(args: argparse.Namespace) -> LoadOptions:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
+    from helpmig_tui.pipeline.control import RunControl
     from helpmig_tui.pipeline.loader import PHASES
 
     if args.phase and args.phase not in PHASES:
         raise LoadRefused(f"unknown phase {args.phase!r}: one of {', '.join(PHASES)}")
     if args.sample is not None and args.sample < 1:
         raise LoadRefused("--sample takes a number of records per object (1 or more)")
-    target = _target(resolve_paths(args.home), args.project)
+    if args.test_contact and args.sample is None:
+        raise LoadRefused("--test-contact goes with --sample N: it sends the sample run's conversations to one "
+                          "test contact, never the full load's")
+    _resumes(args, f"load {args.project}" + (f" --sample {args.sample}" if args.sample else ""))
+    target = _target(args, resolve_paths(args.home))
     what = f"a sample of {args.sample} records per object" if args.sample else "the full load"
     if not _confirm(args, f"Load {what} into {target.base_url}?"):
         return EXIT_FAILED
+    control = RunControl()
 
     async def run() -> LoadResult:
-        async with _session(args) as session:
+        async with _session(args, control) as session:
             return await session.load(_options(args))
 
-    result = asyncio.run(run())
+    result = _run(args, "load", run, control=control)
+    if result.status == "cancelled" and args.stops.first is not None:
+        return _stopped(args, _load_data(result), _load_text(result))
     _emit(args, _load_data(result), _load_text(result))
     return _load_exit(result)
 
 
 def cmd_delta(args: argparse.Namespace) -> int:
+    from helpmig_tui.pipeline.control import RunControl
+
+    _resumes(args, f"delta {args.project}")
+    control = RunControl()
+
     async def run() -> LoadResult:
-        async with _session(args) as session:
+        async with _session(args, control) as session:
             return await session.delta(LoadOptions(accept_gates=True, max_rejected=_share(args.max_rejected)))
 
-    result = asyncio.run(run())
+    result = _run(args, "delta", run, control=control)
+    if result.status == "cancelled" and args.stops.first is not None:
+        return _stopped(args, _load_data(result), _load_text(result))
     _emit(args, _load_data(result), _load_text(result))
     return _load_exit(result)
 
 
+# -- validate and rollback ------------------------------------------------------------------
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
+    args.guard.resume = f"run `helpmig validate {args.project}` to check again (nothing in Intercom changed)"
+
     async def run() -> Any:
         async with _session(args) as session:
             return await session.validate(args.sample)
 
-    result = asyncio.run(run())
+    result = _run(args, "validate", run)
     data = _validation_data(result)
     lines = _validation_lines(result)
     if not result.total:
@@ -253,12 +330,16 @@ def _validation_lines(result: Any, limit: int = 50) -> list[str]:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
+    from helpmig_tui.pipeline.control import RunControl
+
     if not (args.sample or args.all):
         raise LoadRefused("say what to roll back: --sample (the sample runs) or --all (everything this project created)")
+    _resumes(args, f"rollback {args.project} {'--sample' if args.sample else '--all'}")
+    control = RunControl()
 
     async def run() -> Any:
-        async with _session(args) as session:
-            rollback = session.rollback(sample_only=args.sample)
+        async with _session(args, control) as session:
+            rollback = session.rollback(sample_only=args.sample, include_changed=args.include_changed)
             planned = rollback.planned()
             total = sum(planned.values())
             if total == 0:
@@ -266,9 +347,15 @@ def cmd_rollback(args: argparse.Namespace) -> int:
             listing = ", ".join(f"{n} {kind}" for kind, n in planned.items())
             if not _confirm(args, f"Remove {total} objects from Intercom ({listing})?", expected=args.project):
                 return False
-            return await rollback.run()
+            try:
+                return await rollback.run()
+            except BaseException as exc:
+                rollback.journal.flush()  # what was removed stays recorded, however the run ended
+                if control.cancelled and _only_cancelled(exc):
+                    return rollback.report
+                raise
 
-    report = asyncio.run(run())
+    report = _run(args, "rollback", run, control=control)
     if report is None:
         _emit(args, {"removed": {}, "archived": {}}, "Nothing to roll back.")
         return EXIT_OK
@@ -276,6 +363,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     data = {"removed": report.removed, "archived": report.archived, "changed": report.changed, "failed": report.failed}
     lines = [f"Rollback: {report.summary()}"]
+    if control.cancelled and args.stops.first is not None:
+        return _stopped(args, data, lines[0])
     if report.archived:
         lines.append("Archived, not deleted (Intercom keeps them): "
                      + ", ".join(f"{n} {k}" for k, n in report.archived.items()))
@@ -283,6 +372,9 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     lines += [f"  failed: {k} {key}: {why}" for k, key, why in report.failed[:50]]
     _emit(args, data, "\n".join(lines))
     return EXIT_OK if report.clean else EXIT_FAILED
+
+
+# -- report and demo ----------------------------------------------------------------------
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -308,9 +400,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         app = make_app(paths=paths, demo=demo)
         app.run()
         return app.return_code or EXIT_OK
-    say = (lambda s: None) if args.json else (lambda s: print(f"demo: {s}", file=sys.stderr, flush=True))
-    demo = prepare_demo(paths, args.source, args.tickets, progress=say)
-    result = asyncio.run(run_headless(demo, observer=StderrObserver(quiet=args.json), progress=say))
+    console = _console(args)
+    say = (lambda s: None) if args.json else (lambda s: console.status(f"demo: {s}"))
+    args.guard.resume = f"run `helpmig demo --headless --source {args.source}` to start a new demo"
+    with Heartbeat(console, "demo"):
+        demo = prepare_demo(paths, args.source, args.tickets, progress=say)
+    result = _run(args, "demo", lambda: run_headless(demo, observer=ConsoleObserver(console, quiet=args.json),
+                                                      progress=say))
     data = {
         "project": demo.project,
         "sample": _load_data(result.sample),

@@ -163,6 +163,40 @@ class DestinationCheck:
         return lines
 
 
+def clean_token(token: str) -> str:
+    """The token without the whitespace around it (a copied line break); DestinationError
+    for one with a space, line break or control character inside, which no HTTP header can
+    carry (it used to surface as "cannot reach ... check the network")."""
+    value = token.strip()
+    inside = next((ch for ch in value if ch.isspace() or ord(ch) < 32 or ord(ch) == 127), None)
+    if inside is not None:
+        what = {"\n": "a line break", "\r": "a line break", " ": "a space", "\t": "a tab"}.get(inside, "a control character")
+        raise DestinationError(
+            f"the Intercom token contains {what}, so it cannot be sent",
+            hint=f"copy it again from {TOKEN_PLACE} as one line, then store it with `helpmig secret set intercom_token`",
+            code="destination.bad_token",
+        )
+    return value
+
+
+def _unreachable(destination: DestinationUrl, exc: Exception) -> DestinationError:
+    """Why Intercom could not be reached, naming TLS when the handshake is what failed."""
+    text = str(exc)
+    if destination.base_url.startswith("https://") and any(
+            word in text for word in ("SSL", "TLS", "WRONG_VERSION_NUMBER", "record layer")):
+        plain = "http://" + destination.base_url.removeprefix("https://")
+        return DestinationError(
+            f"the TLS handshake with {destination.base_url} failed: {text}",
+            hint=f"the port may speak plain HTTP (then use {plain}), or a proxy replaces the certificate",
+            code="destination.tls_failed",
+        )
+    return DestinationError(
+        f"cannot reach {destination.base_url}: {text}",
+        hint="check the URL, the network, and that this server may reach the Intercom API (proxy, firewall)",
+        code="destination.unreachable",
+    )
+
+
 def _token_rejected(destination: DestinationUrl) -> DestinationError:
     hint = f"check it in {TOKEN_PLACE}"
     if destination.region:
@@ -190,10 +224,12 @@ async def check_destination(
     if not token:
         raise DestinationError(
             "no Intercom access token",
-            hint=f"set HELPMIG_INTERCOM_TOKEN or type it in the wizard; it is in {TOKEN_PLACE}",
+            hint=f"`helpmig secret set intercom_token` keeps it, HELPMIG_INTERCOM_TOKEN sets it for one session; "
+                 f"it is in {TOKEN_PLACE}",
             code="destination.token_missing",
         )
     redact.register(token)
+    token = clean_token(token)
     client = IntercomClient(
         token, base_url=destination.base_url, transport=transport, retry=retry, timeout=CHECK_TIMEOUT, max_concurrency=2
     )
@@ -218,11 +254,7 @@ async def check_destination(
             code="destination.not_intercom",
         ) from None
     except IntercomConnectionError as exc:
-        raise DestinationError(
-            f"cannot reach {destination.base_url}: {exc}",
-            hint="check the URL, the network, and that this server may reach the Intercom API (proxy, firewall)",
-            code="destination.unreachable",
-        ) from None
+        raise _unreachable(destination, exc) from None
     except IntercomApiError as exc:
         raise DestinationError(
             f"Intercom answered {exc.status} {exc.code}: {exc.error_message}", code="destination.api_error"

@@ -18,6 +18,7 @@ from pathlib import Path
 from helpmig_tui import redact
 
 LOGGER = "helpmig"
+CONNECTORS = "connectors"  # the connectors log under their package's name (they never import helpmig_tui)
 MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 5
 PREFIX = "helpmig"
@@ -66,23 +67,27 @@ def prune_logs(folder: Path, keep: Path | None = None, *, keep_files: int = KEEP
 
 
 def setup_logging(log_file: Path, level: int = logging.INFO) -> logging.Logger:
-    """Log helpmig's messages to `log_file` (rotating, 5 x 5 MB) and prune old logs beside it;
-    calling it again with another file moves the log there."""
+    """Log helpmig's and its connectors' messages to `log_file` (rotating, 5 x 5 MB), and
+    every other library's warnings (asyncio's, a thread's) there too rather than on the
+    operator's screen; prune old logs beside it. Calling it again with another file moves
+    the log there."""
     logger = logging.getLogger(LOGGER)
-    logger.setLevel(level)
     target = os.path.abspath(log_file)
-    for handler in list(logger.handlers):
-        if getattr(handler, "baseFilename", None) == target:
-            return logger
-        if isinstance(handler, logging.handlers.RotatingFileHandler):
-            logger.removeHandler(handler)
-            handler.close()
+    if any(getattr(h, "baseFilename", None) == target for h in logger.handlers):
+        return logger
     log_file.parent.mkdir(parents=True, exist_ok=True)
     if os.name != "nt":  # the log names customers and records: keep it private
         os.chmod(log_file.parent, 0o700)
     handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logger.addHandler(handler)
+    logging.getLogger(CONNECTORS).setLevel(level)  # propagates to the root's handler
+    for name, wanted in ((LOGGER, level), ("", logging.WARNING)):
+        each = logging.getLogger(name)
+        for old in [h for h in each.handlers if isinstance(h, logging.handlers.RotatingFileHandler)]:
+            each.removeHandler(old)
+            old.close()
+        each.setLevel(wanted)
+        each.addHandler(handler)
     logger.propagate = False
     prune_logs(log_file.parent, keep=log_file)
     return logger

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.base import Source, SourceError
 from connectors.file_paths import absolute
@@ -326,4 +327,8 @@ def list_projects(paths: Paths) -> list[ProjectListing]:
                 listings.append(ProjectListing(directory.name, project_status(store)))
         except StoreError as exc:
             listings.append(ProjectListing(directory.name, None, str(exc), exc.hint))
+        except (OSError, SQLAlchemyError, ValueError) as exc:  # unreadable, damaged tables, invalid JSON
+            first = (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]
+            listings.append(ProjectListing(directory.name, None, f"{type(exc).__name__}: {first}",
+                                           "helpmig did not change it; `helpmig status NAME` says more"))
     return listings

@@ -4,18 +4,19 @@ Paths come from platformdirs unless `--home DIR` or HELPMIG_HOME says otherwise 
 portable use on a USB stick). Secrets (the Intercom token, the SQL password, API keys)
 come from the environment, the OS keyring when a real one exists (Windows Credential
 Manager), or are typed in for the session; they are never written to a file by helpmig.
+
+Every command imports this module, so it stays cheap: plain dataclasses for the handful
+of settings (pydantic alone took half a second to import on a busy server), platformdirs
+and keyring imported only when used.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
-
-import platformdirs
-from pydantic import BaseModel, Field
 
 from connectors.file_paths import absolute_path
 from helpmig_tui import redact
@@ -80,13 +81,19 @@ def resolve_paths(home: str | os.PathLike[str] | None = None, env: Mapping[str, 
     if chosen:
         root = absolute_path(chosen)
         return Paths(home=root, logs=root / "logs")
+    import platformdirs
+
     return Paths(
         home=platformdirs.user_data_path(APP_NAME, appauthor=False),
         logs=platformdirs.user_log_path(APP_NAME, appauthor=False),
     )
 
 
-class LlmSettings(BaseModel):
+THEMES = ("dark", "light")
+
+
+@dataclass(frozen=True)
+class LlmSettings:
     """The optional LLM proposer: any OpenAI-compatible chat-completions endpoint."""
 
     enabled: bool = False
@@ -94,14 +101,31 @@ class LlmSettings(BaseModel):
     model: str = "llama3.1"
     timeout_s: float = 30.0
 
+    def __post_init__(self) -> None:
+        try:
+            timeout = float(self.timeout_s)
+        except (TypeError, ValueError):
+            raise ValueError(f"HELPMIG_LLM_TIMEOUT must be a number of seconds, not {self.timeout_s!r}") from None
+        if timeout <= 0:
+            raise ValueError(f"HELPMIG_LLM_TIMEOUT must be more than 0 seconds, not {self.timeout_s!r}")
+        object.__setattr__(self, "timeout_s", timeout)
 
-class Settings(BaseModel):
+
+@dataclass(frozen=True)
+class Settings:
     """Application settings that are not per project and never secret."""
 
     theme: Literal["dark", "light"] = "dark"
     intercom_region: Region = "us"
     intercom_url: str | None = None  # overrides the region (a sandbox, a proxy)
-    llm: LlmSettings = Field(default_factory=LlmSettings)
+    llm: LlmSettings = field(default_factory=LlmSettings)
+
+    def __post_init__(self) -> None:
+        if self.theme not in THEMES:
+            raise ValueError(f"HELPMIG_THEME must be one of {', '.join(THEMES)}, not {self.theme!r}")
+        if self.intercom_region not in INTERCOM_URLS:
+            raise ValueError(f"HELPMIG_INTERCOM_REGION must be one of {', '.join(INTERCOM_URLS)}, "
+                             f"not {self.intercom_region!r}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -126,7 +150,7 @@ class Settings(BaseModel):
         ):
             if env.get(var):
                 values[key] = env[var].lower() if key != "intercom_url" else env[var]
-        return cls.model_validate(values)
+        return cls(**values)  # type: ignore[arg-type]
 
     def intercom_base_url(self) -> str:
         return self.intercom_url or INTERCOM_URLS[self.intercom_region]
@@ -192,7 +216,8 @@ def _usable_keyring():  # -> keyring backend or None
 
 @dataclass
 class Secrets:
-    """Looks secrets up by name: environment, then keyring, then what was typed in.
+    """Looks secrets up by name: environment, then keyring, then what was typed in, then
+    `prompt` (the command line's hidden prompt on a terminal), asked once per name.
 
     Values are registered with `redact` the moment they are seen, so they are masked in
     every log line, report and error from then on.
@@ -200,16 +225,28 @@ class Secrets:
 
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
     use_keyring: bool = True
+    prompt: Callable[[str], str | None] | None = field(default=None, repr=False)
     _session: dict[str, str] = field(default_factory=dict, repr=False)
+    _asked: set[str] = field(default_factory=set, repr=False)
 
     def __repr__(self) -> str:
-        known = ", ".join(f"{name}={redact.mask(self.get(name))}" for name in SECRET_ENV if self.get(name))
+        known = ", ".join(f"{name}={redact.mask(value)}" for name in SECRET_ENV if (value := self._known(name)))
         return f"Secrets({known})"
 
-    def get(self, name: str) -> str | None:
+    def _known(self, name: str) -> str | None:
         value = self.env.get(SECRET_ENV.get(name, ""), "") or self._session.get(name)
         if not value and self.use_keyring:
             value = self._from_keyring(name)
+        redact.register(value)
+        return value or None
+
+    def get(self, name: str) -> str | None:
+        value = self._known(name)
+        if not value and self.prompt is not None and name not in self._asked:
+            self._asked.add(name)
+            value = self.prompt(name)
+            if value:
+                self._session[name] = value
         redact.register(value)
         return value or None
 

@@ -58,7 +58,8 @@ def test_connect_prints_the_workspace_and_records_it(capsys, home, sandbox_url, 
 def test_a_missing_token_exits_2_with_one_line(capsys, home, sandbox_url):
     code, out, err = run(capsys, "--home", home, "connect", "p", "--intercom-url", sandbox_url)
     assert code == 2 and out == ""
-    assert err.startswith("helpmig: no Intercom access token (set HELPMIG_INTERCOM_TOKEN") and err.count("\n") == 1
+    assert err.startswith("helpmig: no Intercom access token (`helpmig secret set intercom_token` keeps it, "
+                          "HELPMIG_INTERCOM_TOKEN sets it for one session") and err.count("\n") == 1
 
 
 def test_a_rejected_token_exits_2_and_records_nothing(capsys, home, sandbox_url, monkeypatch):

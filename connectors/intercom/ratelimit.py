@@ -72,7 +72,9 @@ class RatePacer:
 
     @property
     def _reserve(self) -> int:
-        return math.ceil((self._limit or 0) * self.reserve_fraction)
+        """Requests left unused; never the whole window (a limit of 1 would otherwise wait forever)."""
+        limit = self._limit or 0
+        return min(math.ceil(limit * self.reserve_fraction), max(limit - 1, 0))
 
     async def acquire(self) -> int:
         """Wait until a request may go out; returns its sequence number for `observe`."""

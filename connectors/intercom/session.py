@@ -15,8 +15,11 @@ anything else is reported as `WriteInDoubt` and never re-sent.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import math
 import random
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +44,9 @@ log = logging.getLogger("connectors.intercom")
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Failures that retrying cannot fix (a bad URL, a request httpx refuses to write).
 _HOPELESS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+# Every open session, so a command line can say what the process is waiting for.
+_LIVE: weakref.WeakSet[IntercomSession] = weakref.WeakSet()
+WAIT_WORTH_SAYING_S = 1.0  # an answer slower than this is worth telling the operator about
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,18 @@ class Call:
 
     def sent(self) -> SentRequest:
         return SentRequest(self.operation, self.method, self.path, self.params, self.body)
+
+
+def describe_waits() -> str | None:
+    """What this process's Intercom sessions wait for, in one line; None when nothing is slow."""
+    found = [text for session in list(_LIVE) if (text := session.waiting())]
+    return "; ".join(found) or None
+
+
+def _failure_text(exc: httpx.RequestError) -> str:
+    """A transport failure's own words (a refused connection, a TLS handshake), one line."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _outcome(exc: httpx.RequestError) -> str:
@@ -141,6 +159,9 @@ class IntercomSession:
             )
             for _ in range(shard_count)
         ]
+        self._requests: dict[int, tuple[str, float]] = {}  # in flight: ticket -> (operation, started)
+        self._tickets = itertools.count()
+        _LIVE.add(self)
         self._free: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
         for index in range(max_concurrency):
             self._free.put_nowait(self._clients[index % shard_count])
@@ -150,8 +171,31 @@ class IntercomSession:
         return f"IntercomSession(base_url={self.base_url!r}, token={self._token!r}, shards={self.shards})"
 
     async def aclose(self) -> None:
+        _LIVE.discard(self)
         for client in self._clients:
             await client.aclose()
+
+    def waiting(self) -> str | None:
+        """What this session waits for now: a rate-limit window (with a countdown), or an answer."""
+        now = self.clock.time()
+        budget = self.pacer.budget()
+        refused = self.metrics.rate_limited
+        storm = f"{refused} answer was 429" if refused == 1 else f"{refused} answers were 429"
+        if budget.blocked_until and budget.blocked_until > now:
+            return f"Intercom's rate limit: {storm} so far; next try in {math.ceil(budget.blocked_until - now)} s"
+        if (budget.limit and budget.estimated_remaining is not None and budget.estimated_remaining < 1
+                and budget.reset_at and budget.reset_at > now):
+            spent = f"Intercom's rate limit: the window of {budget.limit} requests is used up"
+            return spent + (f" ({storm} so far)" if refused else "") + \
+                f"; next try in {math.ceil(budget.reset_at - now)} s"
+        pending = list(self._requests.values())
+        if not pending:
+            return None
+        operation, started = min(pending, key=lambda p: p[1])
+        age = self.clock.monotonic() - started
+        if age < WAIT_WORTH_SAYING_S:
+            return None
+        return f"waiting for Intercom to answer {operation} ({age:.0f} s; {len(pending)} in flight)"
 
     def snapshot(self) -> MetricsSnapshot:
         return self.metrics.snapshot(self.pacer.budget())
@@ -163,6 +207,8 @@ class IntercomSession:
             sequence = await self.pacer.acquire()
             self.metrics.started()
             started = self.clock.monotonic()
+            ticket = next(self._tickets)
+            self._requests[ticket] = (call.operation, started)
             try:
                 response = await client.request(call.method, call.path, params=call.params, json=call.body)
             except httpx.RequestError as exc:
@@ -171,6 +217,8 @@ class IntercomSession:
             except asyncio.CancelledError:  # the caller stopped (pause, quit): no longer in flight
                 self.metrics.finished(call.operation, "cancelled", None)
                 raise
+            finally:
+                self._requests.pop(ticket, None)
             self.metrics.finished(call.operation, response.status_code, self.clock.monotonic() - started)
             return response, None, sequence
         finally:
@@ -210,13 +258,13 @@ class IntercomSession:
             else:
                 assert failure is not None
                 if isinstance(failure, _HOPELESS):
-                    raise IntercomConnectionError(f"{call.operation} {call.method} {call.path}: {type(failure).__name__}", operation=call.operation) from None
+                    raise IntercomConnectionError(f"{call.operation} {call.method} {call.path}: {_failure_text(failure)}", operation=call.operation) from None
                 was_sent = not isinstance(failure, _NOT_SENT)
                 if was_sent and not call.idempotent:
                     raise self._in_doubt(call, _outcome(failure), None, attempt)
                 if attempt >= self.retry.max_attempts:
                     raise IntercomConnectionError(
-                        f"{call.operation} {call.method} {call.path}: {_outcome(failure)} after {attempt} attempts ({type(failure).__name__})",
+                        f"{call.operation} {call.method} {call.path}: {_outcome(failure)} after {attempt} attempts ({_failure_text(failure)})",
                         operation=call.operation,
                     ) from None
                 uncertain = uncertain or was_sent

@@ -3,16 +3,18 @@
 The options are what a project records (never a password); the password comes from the
 secret lookup at connect time and lives only in the engine's connection factory.
 Every statement passes a guard that refuses anything but reads: the tool never writes
-to a source, even by mistake.
+to a source, even by mistake; and a watch (queries.py) that gives it a time limit and lets
+a stop cancel it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import create_engine, event
@@ -23,6 +25,9 @@ from sqlalchemy.pool import QueuePool
 from connectors.base import SourceError
 from connectors.file_paths import absolute, drive_kind, native, sqlite_uri
 from connectors.sql import odbc
+from connectors.sql.queries import DEFAULT_QUERY_TIMEOUT_S, QueryWatch
+
+log = logging.getLogger("connectors.sql")
 
 SecretLookup = Callable[[str], "str | None"]
 
@@ -61,12 +66,13 @@ class SqlSettings:
     trusted: bool = True
     user: str | None = None
     driver: str | None = None
-    encrypt: bool = True
+    encrypt: str = "yes"  # yes | no | strict (ODBC Driver 18: TDS 8, the certificate always checked)
     trust_server_certificate: bool = True
     url: str | None = None
     schema: str | None = None
     login_timeout: int = 15
-    query_timeout: int = 0
+    query_timeout: int = DEFAULT_QUERY_TIMEOUT_S
+    snapshot: bool = False  # read under SNAPSHOT isolation where the database allows it
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> SqlSettings:
@@ -118,12 +124,13 @@ class SqlSettings:
             trusted=option_flag(options.get("trusted"), False) or not user,
             user=user,
             driver=options.get("driver") or None,
-            encrypt=option_flag(options.get("encrypt"), True),
+            encrypt=odbc.encrypt_mode(options.get("encrypt")),
             trust_server_certificate=option_flag(options.get("trust_server_certificate"), True),
             url=str(url) if url else None,
             schema=options.get("schema") or None,
             login_timeout=_int(options, "login_timeout", 15),
-            query_timeout=_int(options, "query_timeout", 0),
+            query_timeout=_int(options, "query_timeout", DEFAULT_QUERY_TIMEOUT_S),
+            snapshot=option_flag(options.get("snapshot"), False),
         )
 
     @property
@@ -167,6 +174,8 @@ class Database:
     schema: str | None
     location: str
     driver: str = ""
+    watch: QueryWatch | None = None
+    warnings: list[str] = field(default_factory=list)  # for the operator: a legacy ODBC driver, no SNAPSHOT
 
     @property
     def dialect(self) -> str:
@@ -233,11 +242,17 @@ def _sqlite_readonly(path: str) -> Callable[[], sqlite3.Connection]:
     return connect
 
 
-def _odbc_creator(conn_str: str, settings: SqlSettings, sqlite_driver: bool) -> Callable[[], Any]:
+def _odbc_creator(conn_str: str, settings: SqlSettings, sqlite_driver: bool,
+                  notes: list[str] | None = None) -> Callable[[], Any]:
     def connect() -> Any:
         conn = odbc.connect(conn_str, login_timeout=settings.login_timeout, query_timeout=settings.query_timeout)
         if sqlite_driver:
             conn.execute("PRAGMA query_only = ON")
+        elif settings.snapshot:
+            note = odbc.read_under_snapshot(conn)
+            if note and notes is not None and note not in notes:
+                notes.append(note)
+                log.warning(note)
         return conn
 
     return connect
@@ -263,6 +278,7 @@ def open_database(settings: SqlSettings, secret: SecretLookup) -> Database:
                 code="source.secret_missing",
             )
     driver = ""
+    notes: list[str] = []
     if settings.sqlite:
         engine = create_engine("sqlite://", creator=_sqlite_readonly(settings.sqlite), poolclass=QueuePool)
     elif settings.server:
@@ -271,7 +287,8 @@ def open_database(settings: SqlSettings, secret: SecretLookup) -> Database:
         driver = odbc.pick_driver(target.driver)
         conn_str = odbc.connection_string(target, password, driver=driver)
         engine = create_engine(
-            "mssql+pyodbc://", creator=_odbc_creator(conn_str, settings, False), poolclass=QueuePool, pool_pre_ping=True
+            "mssql+pyodbc://", creator=_odbc_creator(conn_str, settings, False, notes), poolclass=QueuePool,
+            pool_pre_ping=True,
         )
     elif settings.odbc:
         odbc.import_pyodbc()
@@ -286,7 +303,7 @@ def open_database(settings: SqlSettings, secret: SecretLookup) -> Database:
             if not re.search(r"(?i)\bNoCreat\s*=", conn_str):
                 conn_str += "NoCreat=1;"  # a wrong path must fail, not become an empty database
         url = "sqlite+pyodbc://" if sqlite_driver else "mssql+pyodbc://"
-        engine = create_engine(url, creator=_odbc_creator(conn_str, settings, sqlite_driver), poolclass=QueuePool)
+        engine = create_engine(url, creator=_odbc_creator(conn_str, settings, sqlite_driver, notes), poolclass=QueuePool)
     else:
         url = make_url(settings.url)
         if url.get_backend_name() == "sqlite" and url.database and url.get_driver_name() == "pysqlite":
@@ -307,6 +324,12 @@ def open_database(settings: SqlSettings, secret: SecretLookup) -> Database:
                     code="source.missing_dependency",
                 ) from exc
         driver = url.get_driver_name()
+    legacy = odbc.legacy_driver_note(driver) if (settings.server or settings.odbc) else None
+    if legacy:
+        log.warning(legacy)
+        notes.append(legacy)
+    watch = QueryWatch(engine, settings.location, settings.query_timeout)
     return Database(
-        engine=_guard(engine), schema=_schema(settings, engine.dialect.name), location=settings.location, driver=driver
+        engine=_guard(engine), schema=_schema(settings, engine.dialect.name), location=settings.location, driver=driver,
+        watch=watch, warnings=notes,  # grows when a connection learns more (SNAPSHOT not allowed)
     )

@@ -32,6 +32,8 @@ INSTALL_HINT = (
     "(https://learn.microsoft.com/sql/connect/odbc/download-odbc-driver-for-sql-server)"
 )
 SQL_SS_TIMESTAMPOFFSET = -155  # ODBC type of datetimeoffset, unknown to pyodbc
+CURRENT_DRIVERS = ("ODBC Driver 18 for SQL Server", "ODBC Driver 17 for SQL Server")
+ENCRYPT_MODES = ("yes", "no", "strict")
 
 
 def import_pyodbc() -> ModuleType:
@@ -97,6 +99,51 @@ def pick_driver(requested: str | None = None, installed: list[str] | None = None
     return candidates[0]
 
 
+def legacy_driver_note(driver: str) -> str | None:
+    """A warning when the driver in use is older than ODBC Driver 17 (None for a current or
+    an unknown one: a newer driver, FreeTDS)."""
+    if driver not in PREFERRED_DRIVERS or PREFERRED_DRIVERS.index(driver) <= PREFERRED_DRIVERS.index(CURRENT_DRIVERS[1]):
+        return None
+    why = ("it speaks only old TLS versions and returns date and datetime2 columns as text"
+           if driver == "SQL Server" else "it is out of support and may not speak TLS 1.2")
+    return (f"using the legacy ODBC driver {driver!r}: {why}; ODBC Driver 18 (or 17) for SQL Server is not "
+            f"installed: {INSTALL_HINT}")
+
+
+def encrypt_mode(value: object) -> str:
+    """The Encrypt setting from a project's options: yes (the default), no or strict."""
+    if value is None or value == "":
+        return "yes"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value).strip().lower()
+    if text in ("strict",):
+        return "strict"
+    if text in ("yes", "true", "1", "on", "mandatory", "y"):
+        return "yes"
+    if text in ("no", "false", "0", "off", "optional", "n"):
+        return "no"
+    raise SourceError(f"encrypt must be yes, no or strict, not {value!r}", code="source.bad_option")
+
+
+def read_under_snapshot(conn: Any) -> str | None:
+    """Switch a SQL Server connection to SNAPSHOT isolation when its database allows it
+    (a consistent view that neither blocks the helpdesk's writes nor waits for them);
+    otherwise leave READ COMMITTED and return a note saying why."""
+    cursor = conn.cursor()
+    try:
+        row = cursor.execute("SELECT snapshot_isolation_state, DB_NAME() FROM sys.databases "
+                             "WHERE database_id = DB_ID()").fetchone()
+        if row is None or int(row[0]) != 1:
+            name = row[1] if row is not None else "this database"
+            return (f"{name} does not allow SNAPSHOT isolation (ALLOW_SNAPSHOT_ISOLATION is OFF): reading under "
+                    "READ COMMITTED; a DBA can turn it on, or read from a restored copy")
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL SNAPSHOT")
+        return None
+    finally:
+        cursor.close()
+
+
 def normalize_server(server: str) -> str:
     r"""`host`, `host\instance`, `host,port`; `host:port` is rewritten (ODBC wants a comma)."""
     value = server.strip()
@@ -131,11 +178,11 @@ class SqlServerTarget:
     driver: str | None = None  # None: the best installed
     trusted: bool = True  # Windows authentication
     user: str | None = None
-    encrypt: bool = True
+    encrypt: str = "yes"  # yes | no | strict
     trust_server_certificate: bool = True  # on-prem servers have self-signed certificates
     read_only: bool = True  # ApplicationIntent=ReadOnly
     login_timeout: int = 15
-    query_timeout: int = 0  # seconds; 0 = no limit (long scans of big tables)
+    query_timeout: int = 600  # seconds per statement (the ODBC query timeout); 0 = no limit
     app_name: str = "helpmig"
 
 
@@ -157,8 +204,16 @@ def connection_string(target: SqlServerTarget, password: str | None = None, *, d
         parts.append(f"UID={odbc_value(target.user)}")
         if password is not None:
             parts.append(f"PWD={odbc_value(password)}")
-    parts.append(f"Encrypt={'yes' if target.encrypt else 'no'}")
-    parts.append(f"TrustServerCertificate={'yes' if target.trust_server_certificate else 'no'}")
+    encrypt = encrypt_mode(target.encrypt)
+    if encrypt == "strict" and name != CURRENT_DRIVERS[0]:
+        raise SourceError(
+            f"--encrypt strict needs ODBC Driver 18 for SQL Server; this connection uses {name!r}",
+            hint=f"use --encrypt yes, or {INSTALL_HINT}", code="source.bad_option",
+        )
+    parts.append(f"Encrypt={encrypt}")
+    # strict always checks the certificate: trusting it blindly is not an option there
+    trust = target.trust_server_certificate and encrypt != "strict"
+    parts.append(f"TrustServerCertificate={'yes' if trust else 'no'}")
     if target.read_only:
         parts.append("ApplicationIntent=ReadOnly")
     parts.append(f"APP={odbc_value(target.app_name)}")

@@ -82,6 +82,11 @@ class SqlSource(Source):
             self._db = open_database(self.settings, self._secret)
         return self._db
 
+    def _report_connection_notes(self) -> None:
+        """What the connection taught (a legacy ODBC driver, no SNAPSHOT): audit warnings."""
+        for note in self.database.warnings:
+            self.report(Finding("source.connection_note", Severity.WARNING, note))
+
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
@@ -92,6 +97,7 @@ class SqlSource(Source):
     def objects(self) -> dict[str, SqlObject]:
         if self._objects is None:
             built = {obj.name: obj for obj in self.build_objects(self.catalog)}
+            self._report_connection_notes()
             for obj in list(built.values()):
                 if obj.parent is not None and obj.parent not in built:
                     del built[obj.name]

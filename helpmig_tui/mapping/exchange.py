@@ -18,7 +18,7 @@ import tomli_w
 from pydantic import ValidationError
 
 from helpmig_tui.mapping.evidence import SourceEvidence
-from helpmig_tui.mapping.model import MigrationMap, target_problem
+from helpmig_tui.mapping.model import MAP_FORMAT, MigrationMap, target_problem
 from helpmig_tui.mapping.propose import propose_map
 
 SUFFIXES = (".toml", ".json")
@@ -64,12 +64,25 @@ def read_map(path: Path) -> MigrationMap:
         data = tomllib.loads(text) if fmt == "toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise MapFileError(f"{path.name} is not valid {fmt.upper()}: {exc}") from None
+    _check_format(path, data)
     try:
         return MigrationMap.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "the file"
         raise MapFileError(f"{path.name}: {where}: {first['msg']}") from None
+
+
+def _check_format(path: Path, data: object) -> None:
+    """A map file says which format it is written in; one this helpmig does not know is
+    refused before it can replace the project's map."""
+    version = data.get("format") if isinstance(data, dict) else None
+    if version is None:
+        raise MapFileError(f"{path.name} has no map format version: it is not a map helpmig wrote "
+                           "(`helpmig map P --export FILE` writes one to edit)")
+    if type(version) is not int or version != MAP_FORMAT:
+        raise MapFileError(f"{path.name} is written in map format {version!r}; this helpmig reads format "
+                           f"{MAP_FORMAT} (export the map again with this version)")
 
 
 @dataclass

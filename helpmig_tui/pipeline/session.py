@@ -5,6 +5,7 @@ the demo and the tests all start runs through `PipelineSession`.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,7 +69,14 @@ def destination(store: ProjectStore, settings: Settings, secrets: Secrets,
     project = store.project()
     token = token or secrets.get("intercom_token")
     if not token:
-        raise LoadRefused("no Intercom token: set HELPMIG_INTERCOM_TOKEN (or type it on the Connect step)")
+        raise LoadRefused("no Intercom token", ["`helpmig secret set intercom_token` keeps it in the credential "
+                                                "store; HELPMIG_INTERCOM_TOKEN sets it for one session"])
+    from helpmig_tui.destination import DestinationError, clean_token
+
+    try:
+        token = clean_token(token)
+    except DestinationError as exc:
+        raise LoadRefused(str(exc), [exc.hint]) from None
     return Destination(project.intercom_url or settings.intercom_base_url(), token, transport)
 
 
@@ -77,7 +85,7 @@ class PipelineSession:
 
     def __init__(self, paths: Paths, project: str, target: Destination, *, observer: Observer | None = None,
                  control: RunControl | None = None, client_options: dict[str, Any] | None = None,
-                 source: Source | None = None) -> None:
+                 source: Source | None = None, secrets: Secrets | None = None) -> None:
         self.paths = paths
         self.project = project
         self.target = target
@@ -85,6 +93,8 @@ class PipelineSession:
         self.control = control or RunControl()
         self.client_options = client_options or {}
         self._source = source
+        self._secrets = secrets or Secrets()
+        self._lock: RunLock | None = None  # the project's run lock, while this session writes
         self.store: ProjectStore
         self.client: IntercomClient
         self.mmap: MigrationMap
@@ -98,7 +108,7 @@ class PipelineSession:
             raise LoadRefused(str(exc), [f"`helpmig map {self.project} --show` shows it, `--propose` and "
                                          "`--confirm` make it ready"]) from exc
         self.mmap, self.map_version, self.map_hash = version.map, version.version, version.hash
-        self.source = self._source or open_source(self.store, Secrets())
+        self.source = self._source or open_source(self.store, self._secrets)
         self.reader = SourceReader(self.source)
         self.client = IntercomClient(self.target.token, base_url=self.target.base_url,
                                      transport=self.target.transport, **self.client_options)
@@ -115,6 +125,7 @@ class PipelineSession:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._release()
         await self.client.aclose()
         self.reader.close()
         if self._source is None:
@@ -129,6 +140,20 @@ class PipelineSession:
                 table.update({r.key: r.data for r in batch})
             lookups[obj] = table
         return lookups
+
+    def _hold(self, command: str) -> None:
+        """Take the project's run lock until the session closes: one writer per project."""
+        if self._lock is not None:
+            return
+        try:
+            self._lock = RunLock(self.paths.project_dir(self.project), command).__enter__()
+        except RunLockBusy as exc:
+            raise LoadRefused(str(exc), ["wait for it to finish, or stop it there (Ctrl+C in its window)"]) from exc
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.__exit__(None, None, None)
+            self._lock = None
 
     def _start(self, kind: str, options: LoadOptions, phases: tuple[str, ...]) -> RunLog:
         previous = resumable_run(self.store, kinds=(kind,))
@@ -188,14 +213,13 @@ class PipelineSession:
                 [f"{b.code}: {b.message}" for b in blockers],
             )
         phases = options.phases or PHASES
-        try:
-            lock = RunLock(self.paths.project_dir(self.project)).__enter__()
-        except RunLockBusy as exc:
-            raise LoadRefused(str(exc), ["wait for it to finish, or stop it there"]) from exc
+        held = self._lock is not None
+        self._hold(kind)
         try:
             return await self._load_locked(kind, options, phases)
         finally:
-            lock.__exit__(None, None, None)
+            if not held:
+                self._release()
 
     async def check_scope(self) -> list[NotMigrated]:
         """Name what the load will not migrate (findings and reports/not-migrated.csv)."""
@@ -221,6 +245,10 @@ class PipelineSession:
             ctx.journal.flush()
             runlog.finish("paused", {"message": "cancelled by the operator; resume continues here"})
             return LoadResult("cancelled", message="cancelled; run the load again to resume")
+        except asyncio.CancelledError:  # stopped at once: in-flight rows stay in the journal for the resume
+            ctx.journal.flush()
+            runlog.finish("paused", {"message": "stopped at once; the resume checks the writes that were in flight"})
+            raise
         except BaseException:
             ctx.journal.flush()
             raise
@@ -262,6 +290,7 @@ class PipelineSession:
 
     async def validate(self, sample: int = 50, *, seed: int | None = None, sample_run_only: bool = False) -> ValidationResult:
         """What landed, read back from Intercom; before any full load, what the sample runs wrote."""
+        self._hold("validate")
         sample_run_only = sample_run_only or load_started_at(self.store) is None
         run_ids = sample_runs(self.store) if sample_run_only else None
         journal = Journal(self.store, None)
@@ -274,6 +303,7 @@ class PipelineSession:
 
     def rollback(self, *, sample_only: bool, include_changed: bool = False) -> Rollback:
         """The rollback of everything, or of the sample runs only; `.planned()` before `.run()`."""
+        self._hold("rollback")
         return Rollback(self.store, self.client, Journal(self.store, None), acting_admin=self.acting_admin,
                         run_ids=sample_runs(self.store) if sample_only else None, include_changed=include_changed,
                         observer=self.observer, control=self.control)

@@ -63,7 +63,7 @@ def test_an_import_is_fitted_to_the_source_and_every_row_is_unconfirmed(store, t
 def test_an_import_for_another_platform_or_a_broken_file_is_refused(store, tmp_path):
     evidence = evidence_from_store(store)
     other = tmp_path / "other.toml"
-    other.write_text('platform = "itsm365"\n', encoding="utf-8")
+    other.write_text('format = 1\nplatform = "itsm365"\n', encoding="utf-8")
     with pytest.raises(MapFileError, match="maps a itsm365 source; this project's source is smartertrack"):
         import_map(other, evidence)
     broken = tmp_path / "broken.toml"
@@ -71,7 +71,8 @@ def test_an_import_for_another_platform_or_a_broken_file_is_refused(store, tmp_p
     with pytest.raises(MapFileError, match="broken.toml is not valid TOML"):
         read_map(broken)
     invalid = tmp_path / "invalid.json"
-    invalid.write_text(json.dumps({"platform": "smartertrack", "objects": [{"object": "t", "target": "bogus"}]}),
+    invalid.write_text(json.dumps({"format": 1, "platform": "smartertrack",
+                                   "objects": [{"object": "t", "target": "bogus"}]}),
                        encoding="utf-8")
     with pytest.raises(MapFileError, match=r"invalid.json: objects.0.target: Input should be"):
         read_map(invalid)

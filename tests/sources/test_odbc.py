@@ -165,7 +165,7 @@ def test_options_say_where_the_database_is_and_never_hold_a_password():
     )
     assert (settings.trusted, settings.encrypt, settings.trust_server_certificate, settings.login_timeout) == (
         False,
-        False,
+        "no",
         False,
         5,
     )
