@@ -185,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--confirm", nargs="+", metavar="ITEM", help="'all' or OBJECT.FIELD ...")
     action.add_argument("--export", metavar="FILE", help="write the map to a TOML or JSON file")
     action.add_argument("--import", dest="import_file", metavar="FILE", help="read a map from a TOML or JSON file")
+    action.add_argument("--include", metavar="OBJECT:CODE",
+                        help="drop a scope rule of the map: include the records it leaves out "
+                             "(kb_articles:article.private loads private articles as drafts)")
     mapping.add_argument("--llm", action="store_true", help="ask the configured LLM endpoint as well")
     mapping.add_argument("--min-confidence", type=float, metavar="X", help="with --confirm: only rows at or above X")
 
@@ -657,13 +660,13 @@ def cmd_map(args: argparse.Namespace) -> int:
     from helpmig_tui.mapping.exchange import MapFileError, export_map, import_map
     from helpmig_tui.mapping.schema_plan import plan_schema
     from helpmig_tui.mapping.summary import map_data, map_lines, plan_lines, proposal_lines
-    from helpmig_tui.mapping.versions import MapStateError, confirm, latest, save_map
+    from helpmig_tui.mapping.versions import MapStateError, confirm, include_left_out, latest, save_map
     from helpmig_tui.mapping.workflow import audited_evidence, propose_for_project
     from helpmig_tui.project import open_project
 
     _map_checks(args)
     paths = _paths(args)
-    changes = args.propose or args.import_file or args.confirm
+    changes = args.propose or args.import_file or args.confirm or args.include
     with open_project(paths, args.project) as store, \
             (_project_lock(args, "map") if changes else nullcontext()):
         try:
@@ -684,7 +687,12 @@ def cmd_map(args: argparse.Namespace) -> int:
                 return EXIT_OK
             if current is None:
                 raise MapStateError("there is no field map yet", hint=f"propose one first: helpmig map {args.project} --propose")
-            if args.show:
+            if args.include:
+                version = include_left_out(store, args.include)
+                _emit(args, map_data(version), f"{args.include}: the records this rule left out are included now "
+                                               f"(field map version {version.version}); confirm it with `helpmig map "
+                                               f"{args.project} --confirm {args.include.split(':')[0]}`")
+            elif args.show:
                 evidence = evidence_from_store(store)
                 lines = map_lines(current) + plan_lines(plan_schema(current.map, evidence=evidence))
                 _emit(args, map_data(current, evidence), "\n".join(lines))

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static, TextArea
 
 from helpmig_tui.mapping.diff import RowChange
 from helpmig_tui.mapping.model import FieldMap, FieldTarget, ObjectMap, ObjectOptions, allowed_target_types, target_problem
@@ -180,6 +180,8 @@ class ObjectDialog(_Dialog):
             yield Input(value=o.tag or "", id="tag")
             yield Label("Contact for records without a requester (email)")
             yield Input(value=o.placeholder_contact or "", id="placeholder_contact")
+            for n, rule in enumerate(o.skip_when):  # unticked: the records it leaves out migrate
+                yield Checkbox(f"Leave out {rule.reason} ({rule.field})", True, id=f"rule-{n}")
             yield from self._buttons("Save")
 
     def read(self) -> ObjectEdit:
@@ -193,7 +195,9 @@ class ObjectDialog(_Dialog):
         try:
             options = ObjectOptions(channel=select("channel"), parts_over_500=select("parts_over_500"),
                                     part_type=select("part_type"), custom_object_type=text("custom_object_type"),
-                                    tag=text("tag"), placeholder_contact=text("placeholder_contact"))
+                                    tag=text("tag"), placeholder_contact=text("placeholder_contact"),
+                                    skip_when=[rule for n, rule in enumerate(self.om.options.skip_when)
+                                               if self.query_one(f"#rule-{n}", Checkbox).value])
         except ValidationError as exc:
             raise ValueError(_pydantic_line(exc)) from None
         return ObjectEdit(TargetKind(select("target")), options)

@@ -20,6 +20,7 @@ from helpmig_tui.mapping.model import (
     FieldMap,
     MigrationMap,
     NoteTarget,
+    ScopeRule,
     StandardTarget,
     TagTarget,
 )
@@ -41,6 +42,15 @@ VISIBILITY_FLAG = "visibility_unreadable"
 # The custom attribute every contact, company and conversation gets: where it came from.
 SOURCE_ID_ATTRIBUTE = "helpmig_source_id"
 SOURCE_ID_MODELS = ("contact", "company", "conversation")
+
+
+def left_out(mmap: MigrationMap, obj: str, record: Record | Mapping[str, Any]) -> ScopeRule | None:
+    """The map's scope rule that leaves this record out (a private article), if any."""
+    om = mmap.object_map(obj)
+    if om is None or not om.options.skip_when:
+        return None
+    data = record.data if isinstance(record, Record) else record
+    return next((rule for rule in om.options.skip_when if rule.matches(data)), None)
 
 
 def source_id(platform: str, obj: str, key: str) -> str:

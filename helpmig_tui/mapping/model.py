@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from helpmig_tui.mapping.coerce import as_text
 from helpmig_tui.mapping.names import name_problem
 from helpmig_tui.mapping.standard import (
     ATTRIBUTE_MODEL,
@@ -151,7 +152,8 @@ class FieldMap(_Model):
         return {
             "object": self.object,
             "field": self.field,
-            "target": self.target.model_dump(mode="json"),
+            # defaults left out: an option added later leaves the hash of a map that does not use it
+            "target": self.target.model_dump(mode="json", exclude_defaults=True) | {"type": self.target.type},
             "transforms": [t.model_dump(mode="json") for t in self.transforms],
         }
 
@@ -196,6 +198,26 @@ class Advice(_Model):
         return f"{self.object}.{self.field}: {self.before} → {self.after} ({verdict}; LLM: {self.reason})"
 
 
+TRUE_VALUES = ("true", "1", "-1", "yes", "y")  # how sources write a set flag, as text
+FALSE_VALUES = ("false", "0", "no", "n")
+
+
+class ScopeRule(_Model):
+    """Records the migration leaves out by a field's value (private articles): data in the
+    map, so the operator sees and changes it; the scope check names the records before
+    the load, and the load counts them as skipped with the rule's code."""
+
+    field: str
+    values: list[str]  # compared as trimmed, case-folded text ("" for no value)
+    code: str
+    reason: str
+
+    def matches(self, data: Any) -> bool:
+        value = data.get(self.field)
+        text = "" if value is None else as_text(value).strip().casefold()
+        return text in {v.strip().casefold() for v in self.values}
+
+
 class ObjectOptions(_Model):
     """How an object's records land, beyond the kind."""
 
@@ -205,9 +227,14 @@ class ObjectOptions(_Model):
     custom_object_type: str | None = None  # custom objects: the type's identifier in Intercom
     tag: str | None = None  # a tag every record gets (a problem as a tagged conversation)
     placeholder_contact: str | None = None  # the contact's email for records without a requester
+    skip_when: list[ScopeRule] = Field(default_factory=list)  # records left out by a value
 
     def describe(self) -> str:
-        return ", ".join(f"{k}={v}" for k, v in self.model_dump(exclude_none=True).items())
+        shown = [f"{k}={v}" for k, v in self.model_dump(exclude_none=True, exclude={"skip_when"}).items()]
+        return ", ".join(shown + [f"leaves out {r.reason} ({r.field})" for r in self.skip_when])
+
+    def without_rule(self, code: str) -> ObjectOptions:
+        return self.model_copy(update={"skip_when": [r for r in self.skip_when if r.code != code]})
 
 
 class ObjectMap(_Model):
@@ -241,7 +268,7 @@ class ObjectMap(_Model):
         return {
             "object": self.object,
             "target": self.target.value,
-            "options": self.options.model_dump(mode="json"),
+            "options": self.options.model_dump(mode="json", exclude_defaults=True),
         }
 
 

@@ -39,12 +39,15 @@ from helpmig_tui.mapping.evidence import FieldEvidence, ObjectEvidence, SourceEv
 from helpmig_tui.mapping.field_checks import fits, is_empty, looks, shape_of, value_evidence
 from helpmig_tui.mapping.model import (
     AttributeTarget,
+    FALSE_VALUES,
+    TRUE_VALUES,
     ColumnTarget,
     FieldMap,
     MigrationMap,
     ObjectMap,
     ObjectOptions,
     Review,
+    ScopeRule,
     SkipTarget,
     StandardTarget,
 )
@@ -118,7 +121,34 @@ def _kind_options(kind: TargetKind, ev: ObjectEvidence, options: ObjectOptions) 
         data["part_type"] = "note" if noteish and "comment" not in words(ev.name) else "comment"
     elif kind is K.CUSTOM_OBJECT:
         data["custom_object_type"] = data["custom_object_type"] or _camel(ev.name)
-    return ObjectOptions.model_validate(data)
+    options = ObjectOptions.model_validate(data)
+    # a rule on a field this source does not have would leave nothing out: it goes
+    kept = [rule for rule in options.skip_when if ev.field(rule.field) is not None]
+    if kind is K.ARTICLE and not kept:
+        kept = _private_article_rule(ev)
+    return options.model_copy(update={"skip_when": kept})
+
+
+_PRIVATE = {"private", "internal", "agents", "staff"}
+_PUBLIC = {"public", "customer", "portal"}
+
+
+def _private_article_rule(ev: ObjectEvidence) -> list[ScopeRule]:
+    """Agents-only articles stay out of the help center unless the operator includes them
+    (then as drafts): found by a flag named private/internal, or public/portal unset."""
+    for f in ev.fields:
+        if f.type is not FieldType.BOOLEAN:
+            continue
+        named = set(words(f.name))
+        if named & _PRIVATE:
+            values = list(TRUE_VALUES)
+        elif named & _PUBLIC:
+            values = list(FALSE_VALUES)
+        else:
+            continue
+        return [ScopeRule(field=f.name, values=values, code="article.private",
+                          reason="private (agents-only) articles")]
+    return []
 
 
 def propose_object(ev: ObjectEvidence, defaults: DefaultMap | None, platform: str,

@@ -257,6 +257,21 @@ def edit_object(store: ProjectStore, obj: str, *, options: ObjectOptions | None 
         return _version(row)
 
 
+def include_left_out(store: ProjectStore, rule: str, who: str | None = None) -> MapVersion:
+    """Drop the scope rule OBJECT:CODE, so the records it left out migrate (the object
+    becomes edited, to be confirmed)."""
+    obj, _, code = rule.partition(":")
+    current = latest(store)
+    om = current.map.object_map(obj) if current is not None else None
+    if om is None:
+        raise MapStateError(f"{obj!r} is not in the map", hint="`helpmig map P --show` lists the objects")
+    codes = [r.code for r in om.options.skip_when]
+    if code not in codes:
+        raise MapStateError(f"{obj} has no scope rule {code!r}",
+                            hint=f"its rules: {', '.join(codes)}" if codes else f"{obj} leaves nothing out")
+    return edit_object(store, obj, options=om.options.without_rule(code), who=who)
+
+
 def skip_field(store: ProjectStore, obj: str, field: str, who: str | None = None) -> MapVersion:
     """Decide that a field does not move (settled at once)."""
     who = who or actor()

@@ -18,7 +18,7 @@ from connectors.intercom.errors import NotFound
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
 from helpmig_tui.pipeline.conversations import ConversationJob
-from helpmig_tui.pipeline.journal import Entry, Outcome
+from helpmig_tui.pipeline.journal import Entry, Outcome, Settled
 from helpmig_tui.pipeline.prepare import match_phase, objects_of, schema_phase
 from helpmig_tui.pipeline.records import (
     CsvSink,
@@ -27,6 +27,7 @@ from helpmig_tui.pipeline.records import (
     earlier,
     finished_records,
     for_each_record,
+    left_out_by_map,
     write_article,
     write_company,
     write_contact,
@@ -150,6 +151,11 @@ class Loader:
             async def one(record: Record, children: dict[str, list[Record]], entry: Entry | None, conv: str = conv,
                           trackers: dict[str, ObjectProgress] = trackers) -> None:
                 try:
+                    skipped = left_out_by_map(ctx, conv, record)
+                    if skipped is not None:
+                        self._skip_parts(conv, record, children, trackers, skipped)
+                        ctx.count(tracker, skipped)
+                        return
                     job = ConversationJob(ctx, self.resolver, conv, record, children, trackers, entry)
                     ctx.count(tracker, await job.run())
                 finally:
@@ -180,6 +186,16 @@ class Loader:
             for obj, counted in ((conv, tracker), *trackers.items()):
                 await count_skipped(ctx, obj, counted)
             ctx.tick(force=True)
+
+    def _skip_parts(self, conv: str, record: Record, children: dict[str, list[Record]],
+                    trackers: dict[str, ObjectProgress], skipped: Written) -> None:
+        """The messages of a ticket the map leaves out go with it, under its code."""
+        label = self.ctx.label(conv, record)
+        for obj, found in children.items():
+            self.ctx.journal.settle_many([Settled("part", jkey(obj, r.key), "skipped", f"its ticket is left out: "
+                                                  f"{skipped.reason}", skipped.code, label, jkey(conv, record.key),
+                                                  object=obj) for r in found], self.ctx.phase)
+            self.ctx.count(trackers[obj], skipped, len(found))
 
     async def _threads(self, conv: str, parts: list[str]) -> AsyncIterator[list[Record]]:
         """The conversations in batches, long threads first. A thread is a chain of calls

@@ -22,7 +22,7 @@ from connectors.intercom.models import (
     ContactUpdate,
     CustomObjectUpsert,
 )
-from helpmig_tui.mapping.apply import MappedRecord, apply_map
+from helpmig_tui.mapping.apply import MappedRecord, apply_map, left_out
 from helpmig_tui.mapping.transforms import Flag
 from helpmig_tui.pipeline.context import LOOKUP, LoadContext, Lookup, ObjectProgress, Written
 from helpmig_tui.pipeline.journal import Entry, Outcome, Settled, payload_hash
@@ -57,7 +57,7 @@ async def for_each_record(ctx: LoadContext, obj: str, handler: Handler, total: i
 
     async def one(record: Record) -> None:
         try:
-            ctx.count(tracker, await handler(record))
+            ctx.count(tracker, left_out_by_map(ctx, obj, record) or await handler(record))
         finally:
             slots.release()
             ctx.tick()
@@ -106,6 +106,17 @@ async def count_skipped(ctx: LoadContext, obj: str, tracker: ObjectProgress) -> 
         if tracker.total is not None:
             tracker.total += len(batch)
         ctx.tick()
+
+
+def left_out_by_map(ctx: LoadContext, obj: str, record: Record, kind: str = "skip") -> Written | None:
+    """A record a scope rule of the map leaves out (a private article): journaled as
+    skipped with the rule's code and reason, never sent."""
+    rule = left_out(ctx.mmap, obj, record)
+    if rule is None:
+        return None
+    ctx.journal.settle_many([Settled(kind, jkey(obj, record.key), "skipped", rule.reason, rule.code,
+                                     ctx.label(obj, record), object=obj)], ctx.phase)
+    return Written("skipped", reason=rule.reason, code=rule.code)
 
 
 def mapped(ctx: LoadContext, obj: str, record: Record) -> MappedRecord:

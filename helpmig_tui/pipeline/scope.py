@@ -20,7 +20,8 @@ from pathlib import Path
 from sqlalchemy import delete
 
 from helpmig_tui.audit_store import latest_audit_id
-from helpmig_tui.mapping.apply import MappedRecord, apply_map
+from connectors.base import Record
+from helpmig_tui.mapping.apply import MappedRecord, apply_map, left_out
 from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.reader import SourceReader
@@ -57,6 +58,7 @@ class ScopeCheck:
         self.items: list[NotMigrated] = []
         self._loadable: dict[str, set[str]] = defaultdict(set)  # object -> keys that will load
         self._rejected: dict[tuple[str, str], tuple[str, str]] = {}  # (object, key) -> (code, reason)
+        self._skipped: dict[tuple[str, str], tuple[str, str]] = {}  # left out by a scope rule of the map
 
     async def run(self) -> list[NotMigrated]:
         active = [o for o in self.mmap.active_objects() if o.target not in (TargetKind.LOOKUP,)]
@@ -68,15 +70,32 @@ class ScopeCheck:
                                for s in batch]
             async for batch in self.reader.batches(om.object, batch_size=500):
                 for record in batch:
+                    number = self._number(om.object, record)
+                    left = self._left_out(om.object, record)
+                    if left is not None:
+                        self.items.append(NotMigrated(om.object, record.key, number, "skipped", *left))
+                        continue
                     m = apply_map(self.mmap, om.object, record)
                     problem = await self._problem(om.target, m, record)
-                    number = self._number(om.object, record)
                     if problem is None:
                         self._loadable[om.object].add(record.key)
                     else:
                         self._rejected[(om.object, record.key)] = problem
                         self.items.append(NotMigrated(om.object, record.key, number, "rejected", *problem))
         return self.items
+
+    def _left_out(self, obj: str, record: Record) -> tuple[str, str] | None:
+        """A scope rule of the map (a private article), or the rule that left its ticket out."""
+        rule = left_out(self.mmap, obj, record)
+        if rule is not None:
+            self._skipped[(obj, record.key)] = (rule.code, rule.reason)
+            return rule.code, rule.reason
+        om = self.mmap.object_map(obj)
+        parent = (om.parent, record.parent_key) if om is not None and om.parent else None
+        if parent in self._skipped:
+            code, reason = self._skipped[parent]  # type: ignore[index]
+            return code, f"its ticket is left out: {reason}"
+        return None
 
     def _number(self, obj: str, record: object) -> str | None:
         name = self.number_fields.get(obj)
@@ -147,7 +166,9 @@ def save_scope(store: ProjectStore, items: list[NotMigrated], reports_dir: Path,
         if audit_id is not None:
             for (obj, status, code), members in sorted(groups.items()):
                 reasons = Counter(m.reason for m in members).most_common(1)[0][0]
-                verb = "are skipped by the scope" if status == "skipped" else "will be rejected"
+                verb = ("will be rejected" if status == "rejected" else "are skipped by the source's scope"
+                        if code.startswith("source.") else f"are left out by the map (`helpmig map P --include "
+                                                           f"{obj}:{code}` includes them)")
                 session.add(FindingRow(
                     audit_id=audit_id, code=code, severity="info" if status == "skipped" else "warning", object=obj,
                     message=f"{len(members)} {obj} {verb}: {reasons}", detail=SCOPE_DETAIL, count=len(members),

@@ -380,9 +380,11 @@ class Validator:
         return out
 
     def _skipped(self, obj: str) -> int:
+        """What the source's default read leaves out (the map's scope rules leave out records it returns)."""
         with self.store.reader() as session:
             return session.scalar(select(func.count()).where(JournalEntry.kind == "skip", JournalEntry.object == obj,
-                                                             JournalEntry.status == "skipped")) or 0
+                                                             JournalEntry.status == "skipped",
+                                                             JournalEntry.code.like("source.skipped_%"))) or 0
 
     async def _intercom_count(self, kind: str, objects: list[str]) -> int | None:
         """Objects in Intercom that carry this project's source ids (None where Intercom

@@ -118,3 +118,11 @@ def test_propose_with_the_llm_uses_the_configured_endpoint(capsys, paths, audite
     assert len(seen) == 1  # the circuit breaker: one failure, no further request
     assert seen and all(r.headers["authorization"] == "Bearer sk-cli-0123456789" for r in seen)
     assert "sk-cli-0123456789" not in out + err
+
+
+def test_include_names_the_rules_an_object_has(capsys, paths, audited):
+    run(capsys, paths, "map", audited, "--propose")
+    code, _, err = run(capsys, paths, "map", audited, "--include", "articles:article.private")
+    assert code == 2 and "articles has no scope rule 'article.private'" in err and "leaves nothing out" in err
+    code, _, err = run(capsys, paths, "map", audited, "--include", "nothing:article.private")
+    assert code == 2 and "'nothing' is not in the map" in err
