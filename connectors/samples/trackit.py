@@ -163,6 +163,7 @@ class _Desk:
         )
         used_requesters: set[str] = set()
         used_technicians: set[str] = set()
+        used_companies: set[str] = set()
         statuses: set[int] = set()
         priorities: set[str] = set()
         note_count = 0
@@ -272,7 +273,7 @@ class _Desk:
                     CATEGORIES[woid % len(CATEGORIES)],
                     CATEGORIES[(woid * 3) % len(CATEGORIES)],
                     DEPARTMENTS[woid % len(DEPARTMENTS)],
-                    self.fake.company(woid % 40)[0],
+                    self._company(woid, used_companies),
                     None,
                     sql_time(shown),
                     sql_time(opened + timedelta(days=3)),
@@ -301,10 +302,16 @@ class _Desk:
             tickets=self.size,
             notes=note_count,
             requesters=len(used_requesters),
+            companies=len(used_companies),
             technicians=len(used_technicians),
             statuses=len(statuses),
             priorities=len(priorities),
         )
+
+    def _company(self, woid: int, used: set[str]) -> str:
+        name = self.fake.company(woid % 40)[0]
+        used.add(name.strip().casefold())
+        return name
 
     def _attachments(self, woid: int, wo_num: int, many: int, odd: int, padded: int) -> None:
         m = self.manifest

@@ -92,7 +92,7 @@ class TrackItSchema:
                 )
             )
         objects = [self.tickets(tasks, view)]
-        for build in (self.notes, self.requesters, self.technicians, self.statuses, self.priorities):
+        for build in (self.notes, self.requesters, self.companies, self.technicians, self.statuses, self.priorities):
             try:
                 obj = build(tasks, view)
             except SchemaGap as gap:
@@ -236,6 +236,7 @@ class TrackItSchema:
             self.known(t, "category", "WOTYPE3"),
             self.known(t, "department", "DEPT"),
             self.known(t, "company", "LOOKUP1"),
+            *self._company_key(t, "company_id"),
             self.known(t, "opened_at", "REQDATE", type=FieldType.DATETIME),
             self.known(t, "due_at", "DUEDATE", type=FieldType.DATETIME),
             self.known(t, "updated_at", "MODIDATE", type=FieldType.DATETIME),
@@ -359,8 +360,11 @@ class TrackItSchema:
         key = self.requester_key(email, name)
         email_expr = trimmed(email) if email is not None else r.col("request_email", field="email")
         name_expr = trimmed(name) if name is not None else r.col("request_fullname", field="name")
+        company = r.get("LOOKUP1")
+        company_expr = self.company_key(company) if company is not None else null()
         inner = (
-            select(key.label("id"), email_expr.label("email"), name_expr.label("name"))
+            select(key.label("id"), email_expr.label("email"), name_expr.label("name"),
+                   company_expr.label("company_id"))
             .select_from(r.table)
             .subquery("requester_rows")
         )
@@ -369,6 +373,7 @@ class TrackItSchema:
                 inner.c.id,
                 func.min(inner.c.email).label("email"),
                 func.max(inner.c.name).label("name"),
+                func.max(inner.c.company_id).label("company_id"),
                 func.count().label("tickets"),
             )
             .where(inner.c.id.is_not(None))
@@ -381,6 +386,10 @@ class TrackItSchema:
             typed_field("name", grouped.c.name),
             typed_field("tickets", grouped.c.tickets, type=FieldType.INTEGER, description="work orders they requested"),
         ]
+        if company is not None:
+            fields.insert(3, typed_field("company_id", grouped.c.company_id, type=FieldType.STRING,
+                                         references="companies",
+                                         description="the company of their work orders (LOOKUP1), as the companies' key"))
         return SqlObject(
             name="requesters",
             role=ObjectRole.CONTACT,
@@ -426,6 +435,33 @@ class TrackItSchema:
             keyset=False,
             key_type=key_type,
             description=description,
+        )
+
+    @staticmethod
+    def company_key(company: ColumnElement) -> ColumnElement:
+        """One company per name, trimmed and case-folded (LOOKUP1 is typed by hand)."""
+        return case((trimmed(company) != nstr(""), lower_text(trimmed(company))), else_=None)
+
+    def _company_key(self, c: Columns, name: str) -> list[SqlField]:
+        company = c.get("LOOKUP1")
+        if company is None:
+            return []
+        return [typed_field(name, self.company_key(company), type=FieldType.STRING, references="companies",
+                            description="the company (LOOKUP1), trimmed and case-folded: the companies' key")]
+
+    def companies(self, tasks: Any, view: Any) -> SqlObject:
+        t = Columns(self.source, tasks.alias("company_task"), object_name="companies", table_name="tasks")
+        company = t.get("LOOKUP1")
+        if company is None:
+            raise SchemaGap("tasks has no LOOKUP1 column to read companies from")
+        return self._distinct(
+            "companies",
+            ObjectRole.COMPANY,
+            self.company_key(company),
+            trimmed(company),
+            t.table,
+            "companies",
+            "the companies work orders name (tasks.LOOKUP1), one per name whatever its case or spacing",
         )
 
     def technicians(self, tasks: Any, view: Any) -> SqlObject:

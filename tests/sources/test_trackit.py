@@ -17,6 +17,7 @@ ROLES = {
     "tickets": ObjectRole.CONVERSATION,
     "notes": ObjectRole.PART,
     "requesters": ObjectRole.CONTACT,
+    "companies": ObjectRole.COMPANY,
     "technicians": ObjectRole.AGENT,
     "statuses": ObjectRole.LOOKUP,
     "priorities": ObjectRole.LOOKUP,
@@ -232,3 +233,21 @@ def test_same_seed_same_desk(tmp_path):
     files = lambda root: sorted(p.relative_to(root).as_posix() for p in Path(root).rglob("*") if p.is_file())  # noqa: E731
     assert files(first.attachments) == files(again.attachments)
     assert first.counts["tickets"] == 35
+
+
+def test_companies_are_one_per_name_trimmed_and_case_folded_and_link_requesters_and_work_orders(ti_manifest, tmp_path):
+    path = copy_sample(ti_manifest, tmp_path)
+    with sqlite3.connect(path) as conn:
+        (first, name), (second, _) = conn.execute("SELECT WOID, LOOKUP1 FROM tasks WHERE LOOKUP1 IS NOT NULL "
+                                                  "ORDER BY WOID LIMIT 2").fetchall()
+        conn.execute("UPDATE tasks SET LOOKUP1 = ? WHERE WOID = ?", (f"  {name.upper()} ", second))
+        conn.execute("UPDATE tasks SET LOOKUP1 = '   ' WHERE WOID = (SELECT MAX(WOID) FROM tasks)")
+        distinct = {n.strip().casefold() for (n,) in conn.execute("SELECT LOOKUP1 FROM tasks") if n and n.strip()}
+    with TrackItSource.from_options({**ti_manifest.options, "sqlite": str(path)}, no_secret) as source:
+        companies = {r.key: r.data["name"] for r in records(source, "companies")}
+        assert set(companies) == distinct and companies[name.casefold()].strip() == companies[name.casefold()]
+        tickets = {r.key: r.data for r in records(source, "tickets")}
+        assert tickets[str(first)]["company_id"] == tickets[str(second)]["company_id"] == name.casefold()
+        assert source.orphan_keys("tickets", "company_id", "companies")[0] == 0
+        requesters = [r.data for r in records(source, "requesters")]
+        assert requesters and all(r["company_id"] in companies for r in requesters if r["company_id"])
