@@ -46,6 +46,17 @@ SAMPLE_KEYS = 50  # affected keys kept per finding (the count is always exact)
 RESTRICTED_EXTENSIONS = frozenset(
     ".exe .scr .wsf .shb .sys .bat .cmd .com .msi .vbs .vbe .jse .ps1 .pif .cpl .hta .jar .lnk .reg .scf".split()
 )
+# what Windows, macOS and Office leave beside real files: never attachments anyone sent
+JUNK_FILE_NAMES = frozenset("thumbs.db ehthumbs.db ehthumbs_vista.db desktop.ini .ds_store .localized".split())
+JUNK_FILE_PREFIXES = ("._", "~$", ".~lock.")
+
+
+def is_junk_file(name: str) -> bool:
+    """A system file by its name (Thumbs.db, desktop.ini, .DS_Store, an Office lock file)."""
+    base = PurePath(name.replace("\\", "/")).name.strip().casefold()
+    return base in JUNK_FILE_NAMES or base.startswith(JUNK_FILE_PREFIXES)
+
+
 FREE_MAIL_DOMAINS = frozenset(
     "gmail.com googlemail.com outlook.com hotmail.com live.com msn.com yahoo.com ymail.com aol.com "
     "icloud.com me.com mail.ru yandex.ru gmx.de gmx.net web.de proton.me protonmail.com".split()
@@ -428,13 +439,16 @@ class Auditor:
 
     def _attachment_checks(self, spec: ObjectSpec) -> None:
         per_record: dict[str, int] = {}
-        restricted, missing, empty = _Tally(), _Tally(), _Tally()
+        restricted, missing, empty, junk = _Tally(), _Tally(), _Tally(), _Tally()
         unreadable: dict[str, _Tally] = {}  # problem -> files
         total = 0
         for ref in self.source.iter_attachments(spec.name):
+            label = f"{ref.record_key}/{ref.name}"
+            if is_junk_file(ref.name):
+                junk.add(label)
+                continue
             total += 1
             per_record[ref.record_key] = per_record.get(ref.record_key, 0) + 1
-            label = f"{ref.record_key}/{ref.name}"
             if PurePath(ref.name.lower()).suffix in RESTRICTED_EXTENSIONS:
                 restricted.add(label)
             if ref.problem:
@@ -452,6 +466,10 @@ class Auditor:
                   f"{restricted.count} attachments of {noun} have a blocked file type (.exe, .scr, ...)",
                   restricted.count, restricted.keys,
                   "Intercom refuses these types: they are listed in the report and left out.")
+        self._add("attachment.junk", Severity.INFO, spec,
+                  f"{junk.count} files among the attachments of {noun} are system files (Thumbs.db, desktop.ini, "
+                  f".DS_Store, Office lock files)", junk.count, junk.keys,
+                  "Windows, macOS and Office leave these beside real files; they are skipped and listed.")
         self._add("attachment.missing", Severity.WARNING, spec,
                   f"{missing.count} attachments of {noun} are missing on disk", missing.count, missing.keys,
                   "Check the attachments folder setting; missing files are listed, never silently skipped.")

@@ -107,6 +107,7 @@ _KEEP = {"p", "br", "b", "strong", "i", "em", "u", "a", "ul", "ol", "li", "pre",
 _AS_PARAGRAPH = {"div", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section", "article", "header", "footer",
                  "address", "dl", "dt", "dd", "figure", "form", "main", "nav", "aside", "fieldset", "hr", "center"}
 _SAFE_HREF = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
+_SAFE_IMAGE = re.compile(r"^(https://|cid:)\S+$", re.IGNORECASE)
 
 
 class _Sanitizer(HTMLParser):
@@ -133,6 +134,8 @@ class _Sanitizer(HTMLParser):
             return
         elif tag == "br":
             self.out.append("<br>")
+        elif tag == "img":
+            self._image(attrs)
         elif tag == "a":
             href = dict(attrs).get("href") or ""
             if _SAFE_HREF.match(href.strip()):
@@ -149,8 +152,17 @@ class _Sanitizer(HTMLParser):
             self.out.append(" ")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if not self.dropping and (tag == "br" or tag in _AS_PARAGRAPH):
+        if not self.dropping and tag == "img":
+            self._image(attrs)
+        elif not self.dropping and (tag == "br" or tag in _AS_PARAGRAPH):
             self.out.append("<br>")
+
+    def _image(self, attrs: list[tuple[str, str | None]]) -> None:
+        """An image on the web stays; an inline one (cid:) stays for the loader to point at
+        its uploaded file; others (data:, file:) cannot be shown and go."""
+        src = (dict(attrs).get("src") or "").strip()
+        if _SAFE_IMAGE.match(src):
+            self.out.append(f'<img src="{escape(src, quote=True)}">')
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _DROP:

@@ -16,6 +16,7 @@ parts summarised in notes, as the map says.
 from __future__ import annotations
 
 import re
+from html import escape
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -30,7 +31,7 @@ from connectors.intercom.models import (
     ConversationUpdate,
 )
 from connectors.intercom.errors import SentRequest, WriteInDoubt
-from helpmig_tui.audit import MAX_ATTACHMENTS, MAX_PARTS, RESTRICTED_EXTENSIONS
+from helpmig_tui.audit import MAX_ATTACHMENTS, MAX_PARTS, RESTRICTED_EXTENSIONS, is_junk_file
 from helpmig_tui.mapping.apply import MappedRecord
 from helpmig_tui.mapping.html_text import html_to_text
 from helpmig_tui.mapping.transforms import Flag
@@ -42,6 +43,7 @@ from helpmig_tui.pipeline.resolver import Resolver, jkey
 
 MAX_FILE_BYTES = 25 * 1024 * 1024  # larger files are listed in the report, not uploaded inline
 _TAGS = re.compile(r"<[^>]+>")
+_CID = re.compile(r'<img src="cid:([^"]+)">')  # as the sanitizer leaves an inline image
 # the journal kinds a conversation writes under its own key (parent_key)
 CHILD_KINDS = ("part", "part_segment", "conversation_tag", "conversation_update", "conversation_team",
                "conversation_assignee", "conversation_state")
@@ -88,6 +90,9 @@ class Reply:
     message: AdminReply | ContactReply
     target: int  # which conversation of a split thread it goes to (0 = the first)
     seq: int = 0
+    # inline images (cid: -> file name) and the key of the note that carries their files
+    inline: dict[str, str] = field(default_factory=dict)
+    inline_note: str | None = None
 
 
 @dataclass
@@ -125,6 +130,8 @@ class ConversationJob:
         self._floor: dict[str, int] = {}  # conversation id -> the time of its last part (replies never go before)
         self._synced: set[str] = set()  # conversations whose every part this job knows (made in this run, or read)
         self._clamped = 0  # replies dated before the part before them, placed at its time
+        self._sent: dict[str, str] = {}  # reply key -> the part id Intercom gave it
+        self._content_ids: dict[int, str] = {}  # id() of a file read for this job -> its Content-ID
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -218,7 +225,11 @@ class ConversationJob:
                     self._count_part(reply.part, Written("failed", reason="continuation not created",
                                                          code="conversation.waiting"))
                 continue
+            if reply.inline:
+                reply.message = await self._point_at_uploads(conversation_id, reply)
             written = await self._reply(conversation_id, reply, self._known_entry(reply.kind, reply.key))
+            if written.intercom_id:
+                self._sent[reply.key] = written.intercom_id
             if reply.part is not None and reply.kind == "part":
                 self._count_part(reply.part, written)
         if self._clamped:
@@ -255,7 +266,8 @@ class ConversationJob:
         place in the thread (the files are the message)."""
         kept = []
         for part in rejected:
-            if part.m.missing == ["body"] and await self.ctx.reader.attachments(part.obj, part.record):
+            files = [r for r in await self.ctx.reader.attachments(part.obj, part.record) if not is_junk_file(r.name)]
+            if part.m.missing == ["body"] and files:
                 part.m.rejected, part.m.rejected_code, part.m.missing = None, None, []
                 part.m.flags.append(Flag("body", "body.attachment_only", "no text: the message is its files"))
                 self.ctx.note_flags(part.obj, part.record, part.m.flags)  # not counted while it was rejected
@@ -340,9 +352,16 @@ class ConversationJob:
         text, repairs = texts.repair(str(pm.standard.get("body") or ""))
         pieces = texts.chunks(text) if text else [""]
         files = await self._files(part.obj, part.record)
+        inline, files = self._inline_images(part, pieces[0], files)
         groups = [files[i: i + MAX_ATTACHMENTS] for i in range(0, len(files), MAX_ATTACHMENTS)] or [[]]
         message = await self._message(part, pieces[0] or ("(attachment)" if files else "(empty message)"), groups[0])
-        replies = [Reply("part", part.key, part, message, 0)]
+        replies = []
+        if inline:  # the images go first, so the message can show them from where Intercom keeps them
+            images = list({id(f): f for f in inline.values()}.values())
+            replies.append(self._note(f"{part.key}#inline", part, "Images shown in the next message",
+                                      part.created_at, images[:MAX_ATTACHMENTS]))
+        replies.append(Reply("part", part.key, part, message, 0, inline={cid: f.name for cid, f in inline.items()},
+                             inline_note=f"{part.key}#inline" if inline else None))
         for n, piece in enumerate(pieces[1:], start=1):
             replies.append(self._note(f"{part.key}#text{n}", part, piece, part.created_at))
         for n, group in enumerate(groups[1:], start=1):
@@ -358,6 +377,48 @@ class ConversationJob:
         groups = [files[i: i + MAX_ATTACHMENTS] for i in range(0, len(files), MAX_ATTACHMENTS)]
         return [self._note(f"{key}#files{n}", part, "Attachments", created_at, group)
                 for n, group in enumerate(groups, start=first_group)]
+
+    def _inline_images(self, part: Part, body: str, files: list[AttachmentFile]
+                       ) -> tuple[dict[str, AttachmentFile], list[AttachmentFile]]:
+        """The message's inline images (`cid:` references, by the file's Content-ID where the
+        source keeps it, else its name before the @), and its other files. A reference no
+        file answers is said and counted."""
+        inline: dict[str, AttachmentFile] = {}
+        by_name = {f.name.casefold(): f for f in files}
+        by_cid = {self._content_ids[id(f)]: f for f in files if id(f) in self._content_ids}
+        for cid in dict.fromkeys(_CID.findall(body)):
+            folded = cid.casefold()
+            found = by_cid.get(folded) or by_name.get(folded.split("@", 1)[0]) or by_name.get(folded)
+            if found is not None and len(inline) < MAX_ATTACHMENTS:
+                inline[cid] = found
+            else:
+                self.ctx.note_flags(part.obj, part.record, [Flag("body", "body.inline_image_missing",
+                                                                 f"inline image {cid} has no file in the source")])
+        taken = {id(f) for f in inline.values()}
+        return inline, [f for f in files if id(f) not in taken]
+
+    async def _point_at_uploads(self, conversation_id: str, reply: Reply) -> AdminReply | ContactReply:
+        """The message with each `cid:` reference pointing at its file as Intercom keeps
+        it (the note before it carries the files); one Intercom does not show is named."""
+        note_id = self._sent.get(reply.inline_note or "")
+        urls: dict[str, str] = {}
+        if note_id:
+            for fresh in (False, True):
+                conversation = await self._read_back(conversation_id, fresh=fresh)
+                parts = conversation.conversation_parts.conversation_parts if conversation.conversation_parts else []
+                note = next((p for p in parts if p.id == note_id), None)
+                if note is not None:
+                    urls = {a.name: a.url for a in note.attachments if a.name and a.url}
+                    break
+        body = reply.message.body
+        for cid, name in reply.inline.items():
+            url = urls.get(name)
+            if url:
+                body = body.replace(f"cid:{cid}", escape(url, quote=True))
+            else:
+                body = re.sub(rf'<img src="cid:{re.escape(cid)}">', f"[image: {escape(name)}]", body)
+        body = re.sub(r'<img src="cid:[^"]*">', "", body)  # references no file answered
+        return reply.message.model_copy(update={"body": body})
 
     async def _message(self, part: Part, body: str, files: list[AttachmentFile]) -> AdminReply | ContactReply:
         pm = part.m
@@ -397,7 +458,10 @@ class ConversationJob:
                 elif not data:
                     problem, code = "empty", "attachment.empty"
                 else:
-                    out.append(AttachmentFile.from_bytes(ref.name, ref.content_type or "application/octet-stream", data))
+                    file = AttachmentFile.from_bytes(ref.name, ref.content_type or "application/octet-stream", data)
+                    if ref.content_id:
+                        self._content_ids[id(file)] = ref.content_id.strip("<> ").casefold()
+                    out.append(file)
                     continue
             self.ctx.journal.settle("attachment", f"{jkey(obj, record.key)}/{ref.name}", "skipped",
                                     f"{ref.name}: {problem}", self.ctx.phase, object=obj, parent_key=self.key,
@@ -406,6 +470,8 @@ class ConversationJob:
 
     @staticmethod
     def _file_problem(ref: AttachmentRef) -> tuple[str | None, str | None]:
+        if is_junk_file(ref.name):
+            return "a system file (Thumbs.db, desktop.ini, .DS_Store, ...), not an attachment", "attachment.junk"
         if PurePath(ref.name.lower()).suffix in RESTRICTED_EXTENSIONS:
             return "a file type Intercom refuses", "attachment.restricted_type"
         if not ref.exists:

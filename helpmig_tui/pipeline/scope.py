@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import delete
 
+from helpmig_tui.audit import is_junk_file
 from helpmig_tui.audit_store import latest_audit_id
 from connectors.base import Record
 from helpmig_tui.mapping.apply import MappedRecord, apply_map, left_out
@@ -124,7 +125,8 @@ class ScopeCheck:
                 return "part.conversation_missing", f"its conversation ({parent}) is not in the source"
         if m.ok or m.missing == ["created_at"]:
             return None
-        if m.missing == ["body"] and await self.reader.attachments(m.object, record):  # type: ignore[arg-type]
+        files = await self.reader.attachments(m.object, record) if m.missing == ["body"] else []  # type: ignore[arg-type]
+        if any(not is_junk_file(f.name) for f in files):
             return None  # a message that is only its files
         return m.rejected_code or "map.rejected", m.rejected or ""
 

@@ -22,8 +22,7 @@ async def test_messages_with_no_html_body_load_their_text_and_the_report_counts_
     async with demo.session() as session:
         result = await session.load(LoadOptions(accept_gates=True))
     assert result.status == "done"
-    bodies = [p["body"] for c in demo.sandbox.store.all("conversations")
-              for p in c.get("conversation_parts", {}).get("conversation_parts", [])] + \
+    bodies = [p["body"] for c in demo.sandbox.store.all("conversations") for p in c["parts"]] + \
              [c["source"]["body"] for c in demo.sandbox.store.all("conversations")]
     assert sum("plain words" in (b or "") for b in bodies) >= 1
     report = next(p for p in paths.reports_dir(demo.project).iterdir() if p.name.endswith("-conversations.md"))
