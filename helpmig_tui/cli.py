@@ -209,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--test-contact", metavar="EMAIL", help="with --sample: every conversation goes to this contact")
     load.add_argument("--max-rejected", type=float, metavar="PCT",
                       help="rejections the audit foresaw that a phase may have and still be clean, in percent of its "
-                           "records (default 2, or the project's setting)")
+                           "records (default 2, or the project's setting); remembered for the project and validate")
 
     validate = command("validate", "read a random sample back from Intercom and compare it field by field",
                        _run("cmd_validate"))
@@ -217,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "2 nothing to check yet (nothing of the project is in Intercom) or bad input")
     _project_arg(validate)
     validate.add_argument("--sample", type=int, default=50, metavar="N", help="records per object (default 50)")
+    validate.add_argument("--max-rejected", type=float, metavar="PCT",
+                          help="records of an object that may be missing from Intercom because they were rejected, in "
+                               "percent (default: what the last load allowed, else 2); failed or in-doubt ones never")
 
     delta = command("delta", "load what was created or changed in the source since the load began", _run("cmd_delta"))
     delta.epilog = RUN_EXITS

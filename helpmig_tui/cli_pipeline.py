@@ -302,12 +302,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     async def run() -> Any:
         async with _session(args) as session:
-            return await session.validate(args.sample)
+            return await session.validate(args.sample, max_rejected=_share(args.max_rejected))
 
     result = _run(args, "validate", run)
     data = _validation_data(result)
     lines = _validation_lines(result)
-    if not result.total:
+    if not result.total and not result.count_problems:
         print(f"helpmig: nothing to check yet: nothing of {args.project} is in Intercom (run "
               f"`helpmig load {args.project}` first)", file=sys.stderr)
         return EXIT_USAGE

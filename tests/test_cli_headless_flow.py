@@ -64,6 +64,8 @@ def test_from_init_to_a_validated_load_headless(tmp_path, capsys, monkeypatch):
         code, out, err = run(capsys, "--home", home, "load", p, "--yes")
         last = out.strip().splitlines()[-1]
         assert code == 1 and last.startswith("NOT CLEAN") and "4 of 30 records rejected" in last  # --yes is not clean
+        code, out, err = run(capsys, "--home", home, "validate", p)
+        assert code == 1 and "FAILED" in out and "are not in Intercom (the share allowed is 2%)" in out, out + err
         sandbox.state.custom_object_types = frozenset({"Call"})  # the admin defines the type the report names
         # the sample desk's contacts are messy on purpose: the operator, having read the findings, allows 15%
         code, out, err = run(capsys, "--home", home, "load", p, "--yes", "--max-rejected", "15", "--json")
@@ -71,8 +73,10 @@ def test_from_init_to_a_validated_load_headless(tmp_path, capsys, monkeypatch):
         load = json.loads(out)
         by_phase = {ph["phase"]: ph for ph in load["phases"]}
         assert by_phase["contacts"]["created"] > 0 and by_phase["conversations"]["created"] > 0
-        code, out, err = run(capsys, "--home", home, "validate", p, "--json")
+        code, out, err = run(capsys, "--home", home, "validate", p, "--json")  # the share the load allowed
         assert code == 0 and json.loads(out)["passed"], err
+        code, out, err = run(capsys, "--home", home, "validate", p, "--max-rejected", "2")
+        assert code == 1 and "customers: 4 of 30 records are not in Intercom" in out, out
     counts = sandbox.state.counts()
     assert counts["contacts"] > 0 and counts["conversations"] > 0
     assert sandbox.report()["violations"] == 0

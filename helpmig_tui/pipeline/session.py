@@ -63,6 +63,15 @@ def rejection_threshold(store: ProjectStore) -> float:
     return float((store.project().settings or {}).get("max_rejected", DEFAULT_MAX_REJECTED))
 
 
+def remember_threshold(store: ProjectStore, share: float) -> None:
+    """The operator's allowance, given to a load, holds for the project: later loads and
+    validation measure against it."""
+    with store.session() as session:
+        project = session.get(Project, 1)
+        if project is not None:
+            project.settings = {**(project.settings or {}), "max_rejected": share}
+
+
 def destination(store: ProjectStore, settings: Settings, secrets: Secrets,
                 transport: httpx.AsyncBaseTransport | None = None, token: str | None = None) -> Destination:
     """Where the project loads: its recorded Intercom URL (helpmig connect) or the settings'."""
@@ -167,6 +176,8 @@ class PipelineSession:
                             phases=[(p, 0) for p in phases])
 
     def _context(self, runlog: RunLog, options: LoadOptions) -> tuple[LoadContext, Resolver]:
+        if options.max_rejected is not None and options.sample is None:
+            remember_threshold(self.store, options.max_rejected)
         journal = Journal(self.store, runlog.run_id)
         ctx = LoadContext(
             store=self.store, project=self.project, reports_dir=self.paths.reports_dir(self.project),
@@ -288,7 +299,8 @@ class PipelineSession:
                               "in reports/not-migrated.csv and the classes are findings (helpmig findings P)")
         return plan
 
-    async def validate(self, sample: int = 50, *, seed: int | None = None, sample_run_only: bool = False) -> ValidationResult:
+    async def validate(self, sample: int = 50, *, seed: int | None = None, sample_run_only: bool = False,
+                       max_rejected: float | None = None) -> ValidationResult:
         """What landed, read back from Intercom; before any full load, what the sample runs wrote."""
         self._hold("validate")
         sample_run_only = sample_run_only or load_started_at(self.store) is None
@@ -296,7 +308,9 @@ class PipelineSession:
         journal = Journal(self.store, None)
         resolver = Resolver(self.mmap, journal, self.directory)
         result = await Validator(self.store, self.mmap, self.reader, self.client, journal, self.lookups,
-                                 self.attributes, resolver).run(sample, seed=seed, run_ids=run_ids)
+                                 self.attributes, resolver,
+                                 rejection_threshold(self.store) if max_rejected is None else max_rejected,
+                                 ).run(sample, seed=seed, run_ids=run_ids)
         if result.passed and not sample_run_only and self.store.project().stage == "loaded":
             self._set_stage("validated")
         return result

@@ -78,6 +78,7 @@ class Count:
     written: int  # Intercom objects the journal says this project wrote
     intercom: int | None  # Intercom objects carrying this project's source ids (None: not countable)
     problems: list[str] = field(default_factory=list)
+    not_in_intercom: dict[str, int] = field(default_factory=dict)  # "rejected: code" -> records the load did not land
 
 
 @dataclass
@@ -142,7 +143,8 @@ def _plain(body: Any) -> str:
 class Validator:
     def __init__(self, store: ProjectStore, mmap: MigrationMap, reader: SourceReader, client: IntercomClient,
                  journal: Journal, lookups: dict[str, dict[str, dict[str, Any]]], attributes: AttributeBook,
-                 resolver: Resolver | None = None) -> None:
+                 resolver: Resolver | None = None, max_missing: float = 0.02) -> None:
+        self.max_missing = max_missing  # the share of an object's records allowed to be rejected
         self.attributes = attributes
         self.resolver = resolver
         self.store = store
@@ -285,7 +287,7 @@ class Validator:
         """Every message of the source, in order, by the right kind of author, with its files;
         and the messages' times (the conversation opens no later than the first)."""
         parts = [o.object for o in self.mmap.active_objects() if o.target is TargetKind.PART and o.parent == obj]
-        expected: list[tuple[int, str, str | None, int]] = []  # (time, text, direction, files)
+        expected: list[tuple[int, str, str | None, int, str | None]] = []  # (time, text, direction, files, writer)
         for part in parts:
             for child in (await self.reader.children(part, [record.key])).get(record.key, []):
                 pm = apply_map(self.mmap, part, child, lookups=self.lookups)
@@ -295,7 +297,12 @@ class Validator:
                 if not pm.ok and pm.missing not in (["created_at"], ["body"]) or pm.missing == ["body"] and not files:
                     continue
                 text = _plain(pm.standard.get("body"))[:PREFIX]
-                expected.append((int(pm.standard.get("created_at") or 0), text, pm.standard.get("direction"), files))
+                direction = pm.standard.get("direction")
+                writer = await self.resolver.author(pm) if self.resolver is not None else None
+                # the load writes as the source's writer only where the writer's kind fits the direction
+                fits = writer is not None and (writer[0] == "contact") == (direction == "customer")
+                expected.append((int(pm.standard.get("created_at") or 0), text, direction, files,
+                                 writer[1] if fits and writer else None))
         times_of_messages = [e[0] for e in expected if e[0]]
         undated = [e for e in expected if not e[0]]
         expected = sorted((e for e in expected if e[0]), key=lambda e: e[0])
@@ -307,7 +314,7 @@ class Validator:
         times = [found.created_at or 0] + [p.created_at or 0 for p in written]
         pairs: list[tuple[str, Any, Any]] = []
         position, missing, order = 0, 0, 0
-        for when, text, direction, _ in expected:
+        for when, text, direction, _, writer in expected:
             if not text:
                 continue
             # the part with this text at this time (or later: a message dated before the one
@@ -320,13 +327,15 @@ class Validator:
                 missing += anywhere is None
                 order += anywhere is not None
                 continue
-            if at > 0 and direction in ("agent", "customer", "note"):
-                part = written[at - 1]
+            part = written[at - 1] if at > 0 else None
+            if part is not None and direction in ("agent", "customer", "note"):
                 seen = "note" if part.part_type == "note" else \
                     "agent" if part.author and part.author.type == "admin" else "customer"
                 pairs.append((f"part {at} author", direction, seen))
+            if part is not None and writer is not None:  # the teammate or contact the source names
+                pairs.append((f"part {at} written by", writer, str(part.author.id) if part.author else None))
             position = at + 1
-        missing += sum(1 for _, text, _, _ in undated if text and not any(text in b for b in bodies))
+        missing += sum(1 for _, text, _, _, _ in undated if text and not any(text in b for b in bodies))
         pairs.append(("messages missing", 0, missing))
         pairs.append(("messages out of order", 0, order))
         # every file of the source is in Intercom, or reported with its reason (missing, refused type, ...)
@@ -369,6 +378,7 @@ class Validator:
                 gap = source - count.journal
                 count.problems.append(f"{obj}: the source holds {source} records, the journal accounts for "
                                       f"{count.journal}" + (f" ({gap} never loaded)" if gap > 0 else ""))
+            self._not_landed(count)
             out.append(count)
         intercom = await self._intercom_count(kind, objects)
         if intercom is not None and out:
@@ -378,6 +388,34 @@ class Validator:
                 out[0].problems.append(f"{kind}: Intercom holds {intercom} with this project's source ids, the "
                                        f"journal says {written_all} were written")
         return out
+
+    def _not_landed(self, count: Count) -> None:
+        """Records in scope that are not in Intercom: any failed or in doubt, or rejections
+        over the operator's share (never all of them), are a failure named with examples."""
+        kinds = KINDS[count.kind][0]
+        mine = (JournalEntry.object == count.object, JournalEntry.kind.in_(kinds))
+        with self.store.reader() as session:
+            rows = session.execute(
+                select(JournalEntry.status, JournalEntry.code, func.count())
+                .where(*mine, JournalEntry.status.in_(("rejected", "failed", "in_flight")))
+                .group_by(JournalEntry.status, JournalEntry.code).order_by(func.count().desc())).all()
+            landed = session.scalar(select(func.count()).where(*mine, JournalEntry.status == "done")) or 0
+            examples = {(st, code): list(session.scalars(
+                select(func.coalesce(JournalEntry.label, JournalEntry.source_key))
+                .where(*mine, JournalEntry.status == st, JournalEntry.code.is_(None) if code is None
+                       else JournalEntry.code == code).limit(3))) for st, code, _ in rows[:3]}
+        state = {"in_flight": "in doubt"}
+        for status, code, n in rows:
+            count.not_in_intercom[f"{state.get(status, status)}: {code or 'no code'}"] = n
+        rejected = sum(n for status, _, n in rows if status == "rejected")
+        unsettled = sum(n for status, _, n in rows if status != "rejected")
+        in_scope = landed + rejected + unsettled
+        if rows and (unsettled or rejected > self.max_missing * in_scope or not landed):
+            reasons = "; ".join(
+                f"{n} {state.get(st, st)} ({code or 'no code'}: e.g. "
+                f"{', '.join(k.split(':', 1)[-1] for k in examples[(st, code)])})" for st, code, n in rows[:3])
+            count.problems.append(f"{count.object}: {rejected + unsettled} of {in_scope} records are not in Intercom "
+                                  f"(the share allowed is {self.max_missing:.0%}): {reasons}")
 
     def _skipped(self, obj: str) -> int:
         """What the source's default read leaves out (the map's scope rules leave out records it returns)."""

@@ -36,6 +36,10 @@ class Refusal:
     path_prefix: str
     share: float
     message: str
+    exact: bool = False  # the path itself, not a prefix
+
+    def matches(self, method: str, path: str) -> bool:
+        return self.method == method and (path == self.path_prefix if self.exact else path.startswith(self.path_prefix))
 
 
 class FaultInjector:
@@ -48,14 +52,15 @@ class FaultInjector:
         self.injected: Counter[str] = Counter()
 
     def refuse(self, method: str, path: str, share: float = 1.0,
-               message: str = "This workspace does not accept it") -> None:
-        """From now on, refuse `share` of the requests matching method and path prefix (400)."""
-        self._refusals.append(Refusal(method.upper(), path, share, message))
+               message: str = "This workspace does not accept it", exact: bool = False) -> None:
+        """From now on, refuse `share` of the requests matching method and path (a prefix,
+        unless `exact`) with a 400."""
+        self._refusals.append(Refusal(method.upper(), path, share, message, exact))
 
     def refusal(self, method: str, path: str) -> str | None:
         """The message of a standing refusal this request meets, if any."""
         for rule in self._refusals:
-            if rule.method == method and path.startswith(rule.path_prefix) and self._rng.random() < rule.share:
+            if rule.matches(method, path) and self._rng.random() < rule.share:
                 self.injected["refuse"] += 1
                 return rule.message
         return None
