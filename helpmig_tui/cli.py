@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = command("audit", "audit the source: modules, counts, data-quality findings, scope document", cmd_audit)
     _project_arg(audit)
+    audit.add_argument("--timezone", metavar="TZ",
+                       help="first record the zone of the source's local times (Europe/Berlin, a Windows name, "
+                            "or 'local' to accept this machine's)")
 
     found = command("findings", "list the audit's findings; acknowledge or waive them (the wizard's Audit step)",
                     cmd_findings)
@@ -410,6 +413,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     paths = _paths(args)
     progress = _ProgressLine("audit")
     with open_project(paths, args.project) as store:
+        if args.timezone:
+            from helpmig_tui.source_connection import set_source_time_zone
+
+            print(f"Source time zone: {set_source_time_zone(store, args.timezone)}", file=sys.stderr)
         try:
             with open_source(store, Secrets()) as source:
                 result = run_audit(source, progress=lambda p: progress(p.step, p.done, p.total))

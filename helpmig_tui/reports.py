@@ -16,6 +16,10 @@ from connectors.base import ObjectRole
 from connectors.registry import platform_label
 from helpmig_tui import redact
 from helpmig_tui.audit import AuditResult
+from helpmig_tui.audit_records import HEADER as AFFECTED_HEADER
+
+AFFECTED_RECORDS = "affected-records.csv"
+SCOPE_NAMES = 20  # records named per class in the scope document (all are in AFFECTED_RECORDS)
 
 ROLE_TARGET = {
     ObjectRole.CONVERSATION: "conversations",
@@ -90,16 +94,28 @@ def scope_document(project: str, result: AuditResult) -> str:
     if checklist:
         lines += ["", "## Pre-flight checklist", ""]
         lines += [f"- [ ] {f.message} ({f.severity.value}). {f.detail}" for f in checklist]
-    lines += ["", "Affected records per finding: findings.csv in this folder.", ""]
+    skipped = [f for f in result.findings if f.code.startswith("source.skipped_")]
+    if skipped:
+        lines += ["", "## Not migrated: left out by the default read", ""]
+        lines += [f"- {_cell(f.object or '')}: {f.count:,} ({f.code.removeprefix('source.skipped_').replace('_', ' ')})"
+                  f": {', '.join(f.shown_keys()[:SCOPE_NAMES])}{' ...' if f.count > SCOPE_NAMES else ''}"
+                  for f in skipped]
+    lines += ["", "Findings: findings.csv in this folder; every record they name, with its number: "
+              f"{AFFECTED_RECORDS}.", ""]
     return "\n".join(lines)
 
 
 def write_audit_reports(reports_dir: Path, project: str, result: AuditResult) -> tuple[Path, Path]:
-    """scope.md and findings.csv (one row per finding, its sampled keys joined by ';')."""
+    """scope.md, findings.csv (one row per finding, its sampled records joined by ';', each
+    as "#number (key)" where it has a number) and affected-records.csv (every record the
+    findings name, one per row)."""
     scope = write_text(reports_dir / "scope.md", scope_document(project, result))
     findings = write_csv(
         reports_dir / "findings.csv",
-        ("severity", "code", "object", "count", "message", "what to do", "affected keys (sample)"),
-        ((f.severity.value, f.code, f.object, f.count, f.message, f.detail, ";".join(f.keys)) for f in result.findings),
+        ("severity", "code", "object", "count", "message", "what to do", "affected records (sample)"),
+        ((f.severity.value, f.code, f.object, f.count, f.message, f.detail, ";".join(f.shown_keys()))
+         for f in result.findings),
     )
+    if result.affected is not None:
+        write_csv(reports_dir / AFFECTED_RECORDS, AFFECTED_HEADER, result.affected.rows())
     return scope, findings
