@@ -292,7 +292,12 @@ class Auditor:
         self._step("platform checklist")
         self._time_zone_check(objects)
         self._request_finding()
-        self.findings.extend(f for f in self.source.findings if (f.code, f.object) not in listed)
+        for finding in self.source.findings:  # the connector's own, with the keys it kept
+            if (finding.code, finding.object) not in listed:
+                self.findings.append(finding)
+                numbers = finding.numbers + (None,) * (len(finding.keys) - len(finding.numbers))
+                for key, number in zip(finding.keys, numbers, strict=True):
+                    self.affected.add(finding.severity.value, finding.code, finding.object, key, number)
         self.findings.extend(checklist_findings(schema.platform))
         self._inventory(objects)
         self.progress(AuditProgress("done", self._total, self._total))

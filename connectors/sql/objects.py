@@ -65,6 +65,8 @@ class SqlField:
             references=self.references,
             custom=self.custom,
             description=self.description,
+            local_time=self.local_time,
+            column=self.column if self.local_time else "",
         )
 
     @property
