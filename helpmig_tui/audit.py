@@ -334,6 +334,7 @@ class Auditor:
         requester_refs = review.contact_reference_fields(spec, contacts) if spec.role is ObjectRole.CONVERSATION else []
         queue_keys = set().union(*self.people.queue_keys.values()) if self.people.queue_keys else set()
         bodiless = self._bodiless.setdefault(spec.name, {}) if spec.role is ObjectRole.CONVERSATION else None
+        own_text = review.body_fields(spec)
         domains: dict[str, list[str]] = {}  # companies are few: their domains fit in memory
 
         for batch in self.source.iter_records(spec.name):
@@ -415,7 +416,7 @@ class Auditor:
                         "{n} {object} name a queue (a shared inbox) as their requester",
                         "A queue is not a person: these have no requester among the contacts and go to the "
                         "fallback contact set on the Plan step, or are rejected with this reason.")
-                if bodiless is not None and not any(_filled(data.get(f.name)) for f in body_fields):
+                if bodiless is not None and not any(_filled(data.get(f.name)) for f in own_text):
                     bodiless[record.key] = number
                 if spec.role is ObjectRole.COMPANY:
                     self._company_keys.setdefault(spec.name, {})[record.key] = number

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.base import FieldSpec, FieldType, ObjectRole, ObjectSpec
+from helpmig_tui.mapping.standard import TargetKind
+from helpmig_tui.mapping.vocabulary import name_matches
 
 # mailboxes that send on their own: never a person, whatever the domain
 AUTOMATED = frozenset(
@@ -104,8 +106,16 @@ def due_field(spec: ObjectSpec) -> FieldSpec | None:
 
 
 def body_fields(spec: ObjectSpec) -> list[FieldSpec]:
-    """A conversation's own text fields (description, notes kept on the ticket)."""
-    return [f for f in spec.fields if f.type in (FieldType.TEXT, FieldType.HTML)]
+    """A conversation's own long text (a description, notes kept on the ticket): its text
+    fields that the vocabulary reads as a body or as nothing else (not a requester's name)."""
+    found = []
+    for f in spec.fields:
+        if f.type not in (FieldType.TEXT, FieldType.HTML):
+            continue
+        matches = [m for m in name_matches(TargetKind.CONVERSATION, f.name, f.label) if m.score >= 0.7]
+        if not matches or max(matches, key=lambda m: m.score).field == "body":
+            found.append(f)
+    return found
 
 
 def contact_reference_fields(spec: ObjectSpec, contacts: Iterable[str]) -> list[FieldSpec]:
