@@ -532,6 +532,8 @@ class Auditor:
         """Every record the default read leaves out (deleted, spam, drafts, ...), named with its
         number; returns the (code, object) pairs listed, which replace the source's counts."""
         listed: set[tuple[str, str]] = set()
+        reread = (" Set include_deleted to read deleted, spam and draft records as well."
+                  if getattr(self.source, "include_deleted", None) is False else "")
         for spec in schema.objects:
             tallies: dict[str, _Tally] = {}
             for reason, batch in self.source.skipped(spec.name):
@@ -546,8 +548,7 @@ class Auditor:
                 why = reason.replace("_", " ")
                 self._add_tally(code, Severity.INFO, spec,
                                 f"{tally.count} {_noun(spec)} are left out by the default read ({why})", tally,
-                                "They are not migrated; every one is in reports/affected-records.csv. Set "
-                                "include_deleted to read deleted and spam records as well.")
+                                "They are not migrated; every one is in reports/affected-records.csv." + reread)
                 listed.add((code, spec.name))
         return listed
 
