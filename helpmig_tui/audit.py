@@ -52,6 +52,7 @@ MAX_ATTACHMENTS = 10  # files per message
 ATTRIBUTE_TEXT_LIMIT = 255  # string custom attribute values
 BODY_LIMIT = 65_536  # characters; larger bodies are split or truncated with a flag
 SAMPLE_KEYS = 50  # affected keys kept per finding (the count is always exact)
+TIME_ZONE_ASSUMED = "source.timezone_assumed"  # its keys are the columns, not records
 LISTED_KEYS = 100_000  # keys asked of the relational primitives, for the full list (affected-records.csv)
 RESTRICTED_EXTENSIONS = frozenset(
     ".exe .scr .wsf .shb .sys .bat .cmd .com .msi .vbs .vbe .jse .ps1 .pif .cpl .hta .jar .lnk .reg .scf".split()
@@ -567,7 +568,7 @@ class Auditor:
                     values += filled
         if not columns:
             return
-        self._add("source.timezone_assumed", Severity.BLOCKER, None,
+        self._add(TIME_ZONE_ASSUMED, Severity.BLOCKER, None,
                   f"no source time zone is set: {len(columns)} columns hold local times without a zone, which "
                   f"would be read in {use.zone}", values, columns,
                   "A wrong zone shifts every one of these dates. Set the zone of the source's server "

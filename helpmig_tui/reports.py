@@ -12,10 +12,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from connectors.base import ObjectRole
+from connectors.base import Finding, ObjectRole
 from connectors.registry import platform_label
 from helpmig_tui import redact
-from helpmig_tui.audit import AuditResult
+from helpmig_tui.audit import TIME_ZONE_ASSUMED, AuditResult
 from helpmig_tui.audit_records import HEADER as AFFECTED_HEADER
 
 AFFECTED_RECORDS = "affected-records.csv"
@@ -61,6 +61,22 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _names(f: Finding) -> str:
+    """A finding's first records as the scope document names them (numbers first)."""
+    shown = f.shown_keys()[:SCOPE_NAMES]
+    return _cell(", ".join(shown)) + (" ..." if f.count > len(shown) else "")
+
+
+def _named(f: Finding) -> str:
+    """What a finding names, after its line: its records (skips have their own section),
+    or the columns of the zone-less times."""
+    if not f.keys or f.code.startswith("source.skipped_"):
+        return ""
+    if f.code == TIME_ZONE_ASSUMED:
+        return f" Columns: {_cell('; '.join(f.keys))}."
+    return f" Records: {_names(f)}"
+
+
 def scope_document(project: str, result: AuditResult) -> str:
     """The scope document: modules with counts and date ranges, findings, checklist."""
     counts = result.severity_counts()
@@ -89,7 +105,7 @@ def scope_document(project: str, result: AuditResult) -> str:
         rows = [f for f in result.findings if f.severity.value == severity and not f.code.startswith("checklist.")]
         if rows:
             lines += ["", f"## {title}", ""]
-            lines += [f"- **{f.code}**: {f.message}. {f.detail}".rstrip() for f in rows]
+            lines += [f"- **{f.code}**: {f.message}. {f.detail}".rstrip() + _named(f) for f in rows]
     checklist = [f for f in result.findings if f.code.startswith("checklist.")]
     if checklist:
         lines += ["", "## Pre-flight checklist", ""]
@@ -98,8 +114,7 @@ def scope_document(project: str, result: AuditResult) -> str:
     if skipped:
         lines += ["", "## Not migrated: left out by the default read", ""]
         lines += [f"- {_cell(f.object or '')}: {f.count:,} ({f.code.removeprefix('source.skipped_').replace('_', ' ')})"
-                  f": {', '.join(f.shown_keys()[:SCOPE_NAMES])}{' ...' if f.count > SCOPE_NAMES else ''}"
-                  for f in skipped]
+                  f": {_names(f)}" for f in skipped]
     lines += ["", "Findings: findings.csv in this folder; every record they name, with its number: "
               f"{AFFECTED_RECORDS}.", ""]
     return "\n".join(lines)

@@ -116,6 +116,13 @@ def test_every_skipped_record_is_named_with_its_number(smartertrack, tmp_path):
                 assert all(listed[key] == planted["numbers"][key] for key in keys)
                 assert all(f"#{planted['numbers'][key]} ({key})" in scope for key in keys[:20])
     assert "## Not migrated: left out by the default read" in scope
+    # the classes to review are named in the scope document too, each line with its records
+    key = planted["retired"]
+    [line] = [x for x in scope.splitlines() if x.startswith("- **field.value_not_an_option**")]
+    assert line.endswith(f"Records: #{planted['numbers'][key]} ({key})")
+    [line] = [x for x in scope.splitlines() if x.startswith("- **company.no_members**")]
+    assert str(GHOST_ORG) in line.split("Records: ")[1]
+    assert not [x for x in scope.splitlines() if x.startswith("- **source.skipped_") and "Records:" in x]
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from helpmig_tui.cli import main
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.pipeline.context import LoadOptions
 from helpmig_tui.project import open_project
+from helpmig_tui.reports import scope_document
 from helpmig_tui.settings import resolve_paths
 
 BERLIN, NEW_YORK = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
@@ -93,6 +94,9 @@ def test_an_unset_zone_is_a_blocker_naming_the_zone_and_the_columns(tmp_path, ma
     assert blocker.count >= filled > 0
     assert "--timezone" in blocker.detail and "first occurrence" not in blocker.detail  # the rule, as worded
     assert "offset before the change" in blocker.detail and "first of the two" in blocker.detail
+    scope = scope_document("p", result)
+    [line] = [x for x in scope.splitlines() if x.startswith("- **source.timezone_assumed**")]
+    assert "Columns: " in line and "tasks.REQDATE" in line and "Records:" not in line
     with open_source("trackit", {**options, "timezone": "Europe/Berlin"}, no_secret) as source:
         assert run_audit(source).by_code("source.timezone_assumed") == []
 
