@@ -407,7 +407,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from helpmig_tui.audit import run_audit
     from helpmig_tui.audit_store import save_audit
     from helpmig_tui.project import open_project, open_source
-    from helpmig_tui.reports import write_audit_reports
+    from helpmig_tui.reports import AFFECTED_RECORDS, write_audit_reports
     from helpmig_tui.settings import Secrets
 
     paths = _paths(args)
@@ -424,6 +424,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             progress.close()
         audit_id = save_audit(store, result)
     scope, findings_csv = write_audit_reports(paths.reports_dir(args.project), args.project, result)
+    affected = scope.parent / AFFECTED_RECORDS
     counts = result.severity_counts()
     data = {
         "audit_id": audit_id,
@@ -439,15 +440,22 @@ def cmd_audit(args: argparse.Namespace) -> int:
             for f in result.findings
         ],
         "severity": counts,
-        "reports": {"scope": str(scope), "findings": str(findings_csv)},
+        "reports": {"scope": str(scope), "findings": str(findings_csv),
+                    **({"affected_records": str(affected)} if affected.is_file() else {})},
     }
     width = max((len(o.spec.label or o.spec.name) for o in result.objects), default=10)
     lines = [f"Audit of {args.project}: {len(result.objects)} objects"]
     lines += [f"  {(o.spec.label or o.spec.name):<{width}}  {o.profile.count:>10,}" for o in result.objects]
     lines.append(f"Findings: {counts['blocker']} blockers, {counts['warning']} warnings, {counts['info']} notes")
-    lines += [f"  [{f.severity.value}] {f.message}" for f in result.findings if f.severity.value != "info"]
+    for f in result.findings:  # a blocker says how it is settled
+        if f.severity.value != "info":
+            lines.append(f"  [{f.severity.value}] {f.message}")
+        if f.severity.value == "blocker" and f.detail:
+            lines.append(f"      {f.detail}")
     lines.append(f"Scope document: {scope}")
     lines.append(f"Findings with affected records: {findings_csv}")
+    if affected.is_file():
+        lines.append(f"Every record the findings name, with its number: {affected}")
     _emit(args, data, "\n".join(lines))
     return EXIT_OK
 

@@ -156,7 +156,12 @@ def test_setting_or_accepting_the_zone_settles_the_blocker(tmp_path, capsys, mac
     home = str(tmp_path / "home")
     args = ["--home", home, "init", "p", "--source", "trackit", "--sqlite", str(db)]
     assert main(args) == 0
+    capsys.readouterr()
     assert main(["--home", home, "audit", "p"]) == 0
+    out = capsys.readouterr().out  # the blocker, and how it is settled, on the operator's screen
+    [line] = [n for n, x in enumerate(out.splitlines()) if x.startswith("  [blocker] no source time zone is set")]
+    assert "America/New_York (this machine's zone)" in out.splitlines()[line]
+    assert "--timezone" in out.splitlines()[line + 1] and "affected-records.csv" in out
     paths = resolve_paths(Path(home))
     with open_project(paths, "p") as store:
         assert "source.timezone_assumed" in [f.code for f in findings(store) if f.severity == "blocker"]
