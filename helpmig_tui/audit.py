@@ -571,9 +571,9 @@ class Auditor:
         self._add(TIME_ZONE_ASSUMED, Severity.BLOCKER, None,
                   f"no source time zone is set: {len(columns)} columns hold local times without a zone, which "
                   f"would be read in {use.zone}", values, columns,
-                  "A wrong zone shifts every one of these dates. Set the zone of the source's server "
+                  "A wrong zone shifts every one of these dates. Set the source's zone (its server's or tenant's) "
                   "(`helpmig audit P --timezone Europe/Berlin`, a Windows name like 'W. Europe Standard Time' "
-                  "works too; the wizard's Connect step: Server time zone), or accept this machine's with "
+                  "works too; the wizard's Connect step: its time zone field), or accept this machine's with "
                   "--timezone local (recorded by name, so every run reads the same). Daylight-saving gaps and "
                   f"overlaps: a time that does not exist is {GAP_RULE}; one that happened twice is {OVERLAP_RULE}.",
                   listed=True)

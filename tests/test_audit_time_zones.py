@@ -213,3 +213,38 @@ def test_affected_records_are_written_in_full(tmp_path):
         listed = [r for r in rows if r["code"] == finding.code and r["object"] == (finding.object or "")]
         if finding.keys and finding.code != "source.timezone_assumed":  # its keys are columns
             assert len(listed) == finding.count, finding.code
+
+
+def test_a_rest_tenant_s_default_zone_is_a_guess_and_a_blocker():
+    """ITSM 365 sends every date without an offset: its default zone (Moscow) is a guess
+    until the operator sets the tenant's, and the blocker names the attributes."""
+    from connectors.samples.itsm365_fake import FakeItsm365
+
+    fake = FakeItsm365(size=12)
+    unset = {k: v for k, v in fake.options().items() if k != "time_zone"}
+    with fake.source(options=unset) as source:
+        result = run_audit(source)
+        [ticket] = source.iter_records("incidents").__next__()[:1]
+    [blocker] = result.by_code("source.timezone_assumed")
+    assert blocker.severity.value == "blocker" and "Europe/Moscow (ITSM 365's default" in blocker.message
+    assert any(k.startswith("creationDate (incidents.created,") for k in blocker.keys)
+    assert blocker.count == sum(int(k.rsplit(", ", 1)[1].split()[0].replace(",", "")) for k in blocker.keys)
+    with fake.source(options={**unset, "time_zone": "Asia/Yekaterinburg"}) as source:
+        result = run_audit(source)
+        [same] = [r for r in source.iter_records("incidents").__next__() if r.key == ticket.key]
+    assert result.by_code("source.timezone_assumed") == []
+    # the same wall-clock time, read two hours earlier in UTC in Yekaterinburg than in Moscow
+    assert (ticket.data["created"] - same.data["created"]).total_seconds() == 2 * 3600
+
+
+def test_an_export_job_without_a_zone_is_a_blocker_naming_its_date_columns(tmp_path):
+    from connectors.samples.smart_export_sample import write_smart_export
+
+    write_smart_export(tmp_path / "export", size=10, seed=1)
+    with open_source("smart-export", {"folder": str(tmp_path / "export")}, no_secret) as source:
+        result = run_audit(source)
+    [blocker] = result.by_code("source.timezone_assumed")
+    assert "UTC (the export reader's default" in blocker.message
+    assert any("(tickets.created_at," in k and ".csv: created_at" in k for k in blocker.keys)
+    with open_source("smart-export", {"folder": str(tmp_path / "export"), "time_zone": "UTC"}, no_secret) as source:
+        assert run_audit(source).by_code("source.timezone_assumed") == []
