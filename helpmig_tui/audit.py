@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import PurePath
@@ -36,6 +36,7 @@ from connectors.base import (
     Record,
     Severity,
     Source,
+    SourceError,
     SourceSchema,
 )
 from connectors.local_time import DST_GAP, DST_OVERLAP, GAP_RULE, OVERLAP_RULE
@@ -53,6 +54,7 @@ ATTRIBUTE_TEXT_LIMIT = 255  # string custom attribute values
 BODY_LIMIT = 65_536  # characters; larger bodies are split or truncated with a flag
 SAMPLE_KEYS = 50  # affected keys kept per finding (the count is always exact)
 TIME_ZONE_ASSUMED = "source.timezone_assumed"  # its keys are the columns, not records
+NUMBER_CHUNK = 2_000  # records read back at a time for their numbers
 LISTED_KEYS = 100_000  # keys asked of the relational primitives, for the full list (affected-records.csv)
 RESTRICTED_EXTENSIONS = frozenset(
     ".exe .scr .wsf .shb .sys .bat .cmd .com .msi .vbs .vbe .jse .ps1 .pif .cpl .hta .jar .lnk .reg .scf".split()
@@ -244,6 +246,21 @@ class Auditor:
             Finding(code=code, severity=severity, message=message, object=spec.name if spec else None,
                     keys=keys[:SAMPLE_KEYS], count=count, detail=detail, numbers=numbers[:SAMPLE_KEYS])
         )
+
+    def _numbers(self, spec: ObjectSpec, keys: Sequence[str]) -> tuple[str | None, ...]:
+        """The numbers people know records by, read back by key for the findings the source's
+        pushed-down checks name by key alone (orphans, threads without parts)."""
+        if not spec.number_field or not keys:
+            return ()
+        keys = tuple(keys)
+        found: dict[str, str | None] = {}
+        for start in range(0, len(keys), NUMBER_CHUNK):
+            try:
+                records = self.source.get(spec.name, keys[start:start + NUMBER_CHUNK])
+            except SourceError:  # the keys still name the records; the numbers are a courtesy
+                return ()
+            found.update((record.key, _number(spec, record)) for record in records)
+        return tuple(found.get(key) for key in keys)
 
     def _tally(self, code: str, severity: Severity, spec: ObjectSpec | None) -> _Tally:
         """A tally whose every key is listed in full under this finding."""
@@ -605,14 +622,14 @@ class Auditor:
                 parent = schema.object(spec.parent)
                 self._add(_orphan_code(spec, parent), Severity.WARNING, spec,
                           f"{count} {_noun(spec)} belong to {_noun(parent)} that do not exist", count, keys,
-                          "They have nowhere to go and are rejected with this reason.")
+                          "They have nowhere to go and are rejected with this reason.", self._numbers(spec, keys))
             for f in spec.fields:
                 if f.references and f.references in names and f.name != spec.parent_field:
                     target = schema.object(f.references)
                     count, keys = self.source.orphan_keys(spec.name, f.name, f.references, sample=LISTED_KEYS)
                     self._add(_orphan_code(spec, target), Severity.WARNING, spec,
                               f"{count} {_noun(spec)} point through {f.name} at {_noun(target)} that do not exist",
-                              count, keys, _orphan_detail(spec, target))
+                              count, keys, _orphan_detail(spec, target), self._numbers(spec, keys))
 
     def _thread_checks(self, schema: SourceSchema) -> None:
         for conv in schema.by_role(ObjectRole.CONVERSATION):
@@ -622,7 +639,7 @@ class Auditor:
             count, keys = self.source.childless_keys(conv.name, parts[0].name, sample=LISTED_KEYS)
             self._add("conversation.no_messages", Severity.INFO, conv,
                       f"{count} {_noun(conv)} have no {_noun(parts[0])}", count, keys,
-                      "They are created from their subject and description alone.")
+                      "They are created from their subject and description alone.", self._numbers(conv, keys))
             self._empty_conversations(conv, parts)
             # Pigeonhole: a thread over MAX_PARTS has, in one part object, more than
             # MAX_PARTS // len(parts); only those candidates are counted exactly.
@@ -637,7 +654,7 @@ class Auditor:
             self._add("conversation.over_500_parts", Severity.WARNING, conv,
                       f"{len(over)} {_noun(conv)} have more than {MAX_PARTS} messages and notes", len(over), over,
                       "Intercom keeps 500 parts per conversation: the map says whether to split them into "
-                      "linked conversations or to summarise the oldest parts in one note.")
+                      "linked conversations or to summarise the oldest parts in one note.", self._numbers(conv, over))
 
     def _empty_conversations(self, conv: ObjectSpec, parts: list[ObjectSpec]) -> None:
         """Conversations with no text of their own and no part at all: nothing but a subject."""

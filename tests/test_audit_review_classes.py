@@ -138,6 +138,19 @@ def trackit(tmp_path_factory):
     return numbers, result
 
 
+def test_records_the_source_s_own_checks_name_carry_their_numbers(smartertrack, trackit):
+    """Orphans and threads found by the source's pushed-down checks are named with their numbers too."""
+    manifest, planted, result = smartertrack
+    checked = [f for f in result.findings if f.object == "tickets" and f.keys
+               and f.code in ("conversation.requester_missing", "conversation.no_messages")]
+    assert checked
+    for finding in checked:
+        assert finding.shown_keys() == tuple(f"#{planted['numbers'][k]} ({k})" for k in finding.keys), finding.code
+    numbers, result = trackit
+    [orphans] = [f for f in result.findings if f.code == "conversation.requester_missing" and f.object == "tickets"]
+    assert orphans.shown_keys() == tuple(f"#{numbers[k]} ({k})" for k in orphans.keys)
+
+
 def test_a_due_date_before_the_open_date_is_named(trackit):
     numbers, result = trackit
     finding = one(result, "date.due_before_open", "tickets")
