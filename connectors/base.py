@@ -90,6 +90,10 @@ class FieldSpec:
     references: str | None = None  # the object this field points at (a foreign key)
     custom: bool = False  # a custom field defined by the customer, not the platform
     description: str = ""
+    # a wall-clock time stored without its zone, read in the source's time zone
+    # (`Source.time_zone()`); a wrong zone shifts every value of it
+    local_time: bool = False
+    column: str = ""  # where the source keeps it (table.column), when it is one column
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,16 @@ class SourceSchema:
 
 
 @dataclass(frozen=True)
+class ValueNote:
+    """What a connector did to one value while reading it, by a documented rule (a local
+    time in a daylight-saving gap): the audit counts the records, the load reports them."""
+
+    field: str
+    code: str  # e.g. "date.dst_gap"
+    message: str
+
+
+@dataclass(frozen=True)
 class Record:
     """One source record. `data` holds every exposed field by FieldSpec.name."""
 
@@ -161,6 +175,7 @@ class Record:
     data: dict[str, Any]
     parent_key: str | None = None
     updated_at: datetime | None = None
+    notes: tuple[ValueNote, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,6 +184,20 @@ class Skipped:
 
     key: str
     number: str | None = None
+
+
+def shown_key(key: str, number: str | None) -> str:
+    """A record as reports name it: the number people know, with the key ("#1042 (17)")."""
+    return f"#{number} ({key})" if number and number != key else key
+
+
+@dataclass(frozen=True)
+class TimeZoneUse:
+    """How a source reads the times it stores without a zone."""
+
+    zone: str  # the zone they are read in (IANA name), or a description when it has none
+    configured: bool  # set by the operator; False: this machine's zone, assumed
+    columns: tuple[str, ...] = ()  # where such times are kept (table.column), when known
 
 
 @dataclass(frozen=True)
@@ -212,6 +241,12 @@ class Finding:
     keys: tuple[str, ...] = ()  # affected record keys (may be truncated; see count)
     count: int = 0  # how many records are affected in all
     detail: str = ""  # what to do about it
+    numbers: tuple[str | None, ...] = ()  # the number people know each of `keys` by, when there is one
+
+    def shown_keys(self) -> tuple[str, ...]:
+        """The sampled keys as reports show them, with their numbers."""
+        numbers = self.numbers + (None,) * (len(self.keys) - len(self.numbers))
+        return tuple(shown_key(key, number) for key, number in zip(self.keys, numbers, strict=False))
 
 
 @dataclass
@@ -347,6 +382,18 @@ class Source(ABC):
         """(reason, batch) for the records the default read leaves out on purpose (deleted,
         spam, draft, private, the messages of a skipped ticket): the engine counts and lists
         them as skipped, so what the source holds adds up. None by default."""
+        return iter(())
+
+    def time_zone(self) -> TimeZoneUse | None:
+        """The zone this source reads its zone-less times in, for sources that store such
+        times and read them in a zone the operator may leave unset (then the machine's is
+        assumed, and the audit says so as a blocker). None: no such times, or a zone that
+        is a connector option with a declared default."""
+        return None
+
+    def skipped_attachments(self, object: str) -> Iterator[tuple[str, AttachmentRef]]:
+        """(reason, file) for the files of an object's records the read leaves out on purpose
+        (flagged deleted at the source), so the audit can name them. None by default."""
         return iter(())
 
     def profile(self, object: str) -> ObjectProfile:

@@ -74,7 +74,7 @@ def save_audit(store: ProjectStore, result: AuditResult) -> int:
                     message=finding.message,
                     detail=finding.detail,
                     count=finding.count,
-                    keys=list(finding.keys),
+                    keys=list(finding.shown_keys()),  # with the numbers people know
                     status=before.status if before else "open",
                     status_note=before.status_note if before else "",
                     status_at=before.status_at if before else None,

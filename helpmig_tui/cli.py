@@ -165,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = command("audit", "audit the source: modules, counts, data-quality findings, scope document", cmd_audit)
     _project_arg(audit)
+    audit.add_argument("--timezone", metavar="TZ",
+                       help="first record the zone of the source's local times (Europe/Berlin, a Windows name, "
+                            "or 'local' to accept this machine's)")
 
     found = command("findings", "list the audit's findings; acknowledge or waive them (the wizard's Audit step)",
                     cmd_findings)
@@ -519,16 +522,21 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from helpmig_tui.audit import run_audit
     from helpmig_tui.audit_store import save_audit
     from helpmig_tui.project import open_project, open_source
-    from helpmig_tui.reports import write_audit_reports
+    from helpmig_tui.reports import AFFECTED_RECORDS, write_audit_reports
 
     paths = _paths(args)
     progress = _ProgressLine(args, "audit")
     args.guard.resume = f"run `helpmig audit {args.project}` to start it again (nothing was saved)"
     with open_project(paths, args.project) as store:
+        if args.timezone:
+            from helpmig_tui.source_connection import set_source_time_zone
+
+            print(f"Source time zone: {set_source_time_zone(store, args.timezone)}", file=sys.stderr)
         with _heartbeat(args, "audit"), open_source(store, _secrets(args)) as source:
             result = run_audit(source, progress=lambda p: progress(p.step, p.done, p.total))
         audit_id = save_audit(store, result)
     scope, findings_csv = write_audit_reports(paths.reports_dir(args.project), args.project, result)
+    affected = scope.parent / AFFECTED_RECORDS
     counts = result.severity_counts()
     data = {
         "audit_id": audit_id,
@@ -544,7 +552,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
             for f in result.findings
         ],
         "severity": counts,
-        "reports": {"scope": str(scope), "findings": str(findings_csv)},
+        "reports": {"scope": str(scope), "findings": str(findings_csv),
+                    **({"affected_records": str(affected)} if affected.is_file() else {})},
     }
     from helpmig_tui.cli_output import Table
 
@@ -552,9 +561,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
                         Table(("Object", "Records"), [(o.spec.label or o.spec.name, o.profile.count)
                                                       for o in result.objects], frozenset({1}))]
     lines.append(f"Findings: {counts['blocker']} blockers, {counts['warning']} warnings, {counts['info']} notes")
-    lines += [f"  [{f.severity.value}] {f.message}" for f in result.findings if f.severity.value != "info"]
+    for f in result.findings:  # a blocker says how it is settled
+        if f.severity.value != "info":
+            lines.append(f"  [{f.severity.value}] {f.message}")
+        if f.severity.value == "blocker" and f.detail:
+            lines.append(f"      {f.detail}")
     lines.append(f"Scope document: {scope}")
     lines.append(f"Findings with affected records: {findings_csv}")
+    if affected.is_file():
+        lines.append(f"Every record the findings name, with its number: {affected}")
     _emit(args, data, lines)
     return EXIT_OK
 

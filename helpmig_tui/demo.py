@@ -78,7 +78,7 @@ def _generate(platform: str, folder: Path, tickets: int) -> Sample:
         from connectors.samples.smart_export_sample import write_smart_export
 
         truth = write_smart_export(folder / "export", size=tickets, seed=1)
-        options = {"folder": str(folder / "export")}
+        options = {"folder": str(folder / "export"), "time_zone": "UTC"}  # its wall clock's zone, set as an operator would
         return options, lambda: open_source(platform, options, lambda _n: None), dict(truth.counts), {}
     if platform == "itsm365":
         from connectors.samples.itsm365_fake import FakeItsm365

@@ -11,13 +11,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.base import Source, SourceError
 from connectors.file_paths import absolute
+from connectors.local_time import zone_name
 from connectors.option_fields import resolve_options
 from connectors.registry import PLATFORMS, platform_label, source_class
 from connectors.registry import open_source as open_registered_source
@@ -104,11 +104,11 @@ def normalize_source_options(platform: str, options: dict[str, Any]) -> dict[str
     elif "folder" not in opts:
         raise ProjectError(f"{platform_label(platform)} needs --folder (the folder of CSV/XLSX exports)")
     for key in ("timezone", "time_zone"):
-        if key in opts:
+        if key in opts:  # recorded by its IANA name: `local` is this machine's, Windows names map
             try:
-                ZoneInfo(str(opts[key]))
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise ProjectError(f"unknown time zone {opts[key]!r} (use an IANA name like Europe/Berlin)") from exc
+                opts[key] = zone_name(str(opts[key]))
+            except SourceError as exc:
+                raise ProjectError(f"{exc} ({exc.hint})") from None
     if platform not in SQL_PLATFORMS:
         _check_declared_options(platform, opts)
     for key in ("sqlite", "attachments", "folder"):

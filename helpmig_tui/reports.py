@@ -12,10 +12,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from connectors.base import ObjectRole
+from connectors.base import Finding, ObjectRole
 from connectors.registry import platform_label
 from helpmig_tui import redact
-from helpmig_tui.audit import AuditResult
+from helpmig_tui.audit import TIME_ZONE_ASSUMED, AuditResult
+from helpmig_tui.audit_records import HEADER as AFFECTED_HEADER
+
+AFFECTED_RECORDS = "affected-records.csv"
+SCOPE_NAMES = 20  # records named per class in the scope document (all are in AFFECTED_RECORDS)
 
 ROLE_TARGET = {
     ObjectRole.CONVERSATION: "conversations",
@@ -57,6 +61,22 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _names(f: Finding) -> str:
+    """A finding's first records as the scope document names them (numbers first)."""
+    shown = f.shown_keys()[:SCOPE_NAMES]
+    return _cell(", ".join(shown)) + (" ..." if f.count > len(shown) else "")
+
+
+def _named(f: Finding) -> str:
+    """What a finding names, after its line: its records (skips have their own section),
+    or the columns of the zone-less times."""
+    if not f.keys or f.code.startswith("source.skipped_"):
+        return ""
+    if f.code == TIME_ZONE_ASSUMED:
+        return f" Columns: {_cell('; '.join(f.keys))}."
+    return f" Records: {_names(f)}"
+
+
 def scope_document(project: str, result: AuditResult) -> str:
     """The scope document: modules with counts and date ranges, findings, checklist."""
     counts = result.severity_counts()
@@ -85,21 +105,32 @@ def scope_document(project: str, result: AuditResult) -> str:
         rows = [f for f in result.findings if f.severity.value == severity and not f.code.startswith("checklist.")]
         if rows:
             lines += ["", f"## {title}", ""]
-            lines += [f"- **{f.code}**: {f.message}. {f.detail}".rstrip() for f in rows]
+            lines += [f"- **{f.code}**: {f.message}. {f.detail}".rstrip() + _named(f) for f in rows]
     checklist = [f for f in result.findings if f.code.startswith("checklist.")]
     if checklist:
         lines += ["", "## Pre-flight checklist", ""]
         lines += [f"- [ ] {f.message} ({f.severity.value}). {f.detail}" for f in checklist]
-    lines += ["", "Affected records per finding: findings.csv in this folder.", ""]
+    skipped = [f for f in result.findings if f.code.startswith("source.skipped_")]
+    if skipped:
+        lines += ["", "## Not migrated: left out by the default read", ""]
+        lines += [f"- {_cell(f.object or '')}: {f.count:,} ({f.code.removeprefix('source.skipped_').replace('_', ' ')})"
+                  f": {_names(f)}" for f in skipped]
+    lines += ["", "Findings: findings.csv in this folder; every record they name, with its number: "
+              f"{AFFECTED_RECORDS}.", ""]
     return "\n".join(lines)
 
 
 def write_audit_reports(reports_dir: Path, project: str, result: AuditResult) -> tuple[Path, Path]:
-    """scope.md and findings.csv (one row per finding, its sampled keys joined by ';')."""
+    """scope.md, findings.csv (one row per finding, its sampled records joined by ';', each
+    as "#number (key)" where it has a number) and affected-records.csv (every record the
+    findings name, one per row)."""
     scope = write_text(reports_dir / "scope.md", scope_document(project, result))
     findings = write_csv(
         reports_dir / "findings.csv",
-        ("severity", "code", "object", "count", "message", "what to do", "affected keys (sample)"),
-        ((f.severity.value, f.code, f.object, f.count, f.message, f.detail, ";".join(f.keys)) for f in result.findings),
+        ("severity", "code", "object", "count", "message", "what to do", "affected records (sample)"),
+        ((f.severity.value, f.code, f.object, f.count, f.message, f.detail, ";".join(f.shown_keys()))
+         for f in result.findings),
     )
+    if result.affected is not None:
+        write_csv(reports_dir / AFFECTED_RECORDS, AFFECTED_HEADER, result.affected.rows())
     return scope, findings

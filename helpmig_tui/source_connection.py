@@ -21,7 +21,7 @@ from connectors.registry import source_class
 from connectors.sql import odbc
 from helpmig_tui import redact
 from helpmig_tui.mapping.export_headers import with_vocabulary
-from helpmig_tui.project import ProjectError, normalize_source_options
+from helpmig_tui.project import SQL_PLATFORMS, ProjectError, normalize_source_options
 from helpmig_tui.settings import Secrets
 from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import Project
@@ -75,6 +75,15 @@ def update_source_options(store: ProjectStore, options: Mapping[str, Any]) -> di
             project.source_options = opts
             project.settings = {key: value for key, value in project.settings.items() if key != CHECK_KEY}
     return opts
+
+
+def set_source_time_zone(store: ProjectStore, name: str) -> str:
+    """Record the zone the source's zone-less times are read in (an IANA or Windows name, or
+    `local`: this machine's, recorded by name so every run reads the same); returns the name."""
+    project = store.project()
+    key = "timezone" if project.platform in SQL_PLATFORMS else "time_zone"
+    options = {k: v for k, v in project.source_options.items() if k not in ("timezone", "time_zone")}
+    return str(update_source_options(store, {**options, key: name})[key])
 
 
 def record_source_check(store: ProjectStore, check: SourceCheck) -> bool:

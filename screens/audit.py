@@ -169,7 +169,7 @@ class AuditScreen(Screen[None]):
             if row.keys:
                 more = ""
                 if row.count > len(row.keys):
-                    more = f" (showing {len(row.keys)} of {row.count:,}; all are in reports/findings.csv)"
+                    more = f" (showing {len(row.keys)} of {row.count:,}; all are listed in the reports folder)"
                 text.append(f"\n\nAffected {row.object or 'records'}: {', '.join(row.keys)}{more}")
         self.query_one("#detail", Static).update(text)
 

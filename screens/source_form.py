@@ -77,10 +77,9 @@ class SqlSourceForm(SourceForm):
         if self.platform == "smartertrack":
             yield from field("Table prefix", Input(opts.get("prefix", ""), id="prefix", placeholder="st_", compact=True))
         yield from field("Schema", Input(opts.get("schema", ""), id="schema", placeholder="dbo", compact=True))
-        if self.platform == "trackit":
-            yield from field("Server time zone", Input(opts.get("timezone", ""), id="timezone", compact=True,
-                                                       placeholder="Europe/Berlin (default: this machine's)"),
-                             "Track-It! stores local times; they are read in this zone")
+        yield from field("Server time zone", Input(opts.get("timezone", ""), id="timezone", compact=True,
+                                                   placeholder="Europe/Berlin, or 'local' for this machine's"),
+                         "local times (Track-It!'s, SmarterTrack columns not named *Utc) are read in this zone")
 
     def _driver_picker(self, recorded: str | None) -> ComposeResult:
         """The installed SQL Server drivers, newest first; what is missing when there are none."""
@@ -123,8 +122,7 @@ class SqlSourceForm(SourceForm):
         options: dict[str, Any] = {"attachments": self._value("#attachments"), "schema": self._value("#schema")}
         if self.platform == "smartertrack":
             options["prefix"] = self._value("#prefix")
-        if self.platform == "trackit":
-            options["timezone"] = self._value("#timezone")
+        options["timezone"] = self._value("#timezone")
         mode = self._mode()
         if mode == "sqlite":
             options["sqlite"] = self._value("#sqlite")

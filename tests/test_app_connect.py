@@ -366,7 +366,7 @@ async def test_every_field_is_reachable_by_tab_and_visible_at_80x24(paths, sampl
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_connect(pilot)
         seen = []
-        for _ in range(12):
+        for _ in range(14):
             focused = app.focused
             assert focused is not None and focused.id not in seen
             seen.append(focused.id)
@@ -376,8 +376,8 @@ async def test_every_field_is_reachable_by_tab_and_visible_at_80x24(paths, sampl
             await pilot.pause()
             if app.focused.id == seen[0]:
                 break
-        assert seen == ["sql-mode", "sqlite", "attachments", "prefix", "schema", "test-source", "save", "region",
-                        "token", "test-intercom", "connect-form"]
+        assert seen == ["sql-mode", "sqlite", "attachments", "prefix", "schema", "timezone", "test-source", "save",
+                        "region", "token", "test-intercom", "connect-form"]
         screen.query_one("#test-source").focus()
         await pilot.pause()
         keys = {key for key, active in screen.active_bindings.items() if active.binding.show}

@@ -146,4 +146,4 @@ def test_reports_are_written(tmp_path, result):
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
     assert len(rows) == len(result.findings)
     nul = next(r for r in rows if r["code"] == "text.nul")
-    assert (nul["object"], nul["count"], nul["affected keys (sample)"]) == ("tickets", "1", "11")
+    assert (nul["object"], nul["count"], nul["affected records (sample)"]) == ("tickets", "1", "11")

@@ -164,6 +164,9 @@ def specs_for(attrs: dict[str, str | None], extra: tuple[FieldSpec, ...] = ()) -
                     nullable=name != "uuid",
                     custom=not known,
                     description=f"Naumen attribute {code}",
+                    # Naumen sends every date without an offset: a wall-clock time in the tenant's zone
+                    local_time=TYPES.get(name) is FieldType.DATETIME,
+                    column=code if TYPES.get(name) is FieldType.DATETIME else "",
                 )
             )
     out.extend(extra)

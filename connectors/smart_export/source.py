@@ -32,9 +32,10 @@ from connectors.base import (
     Source,
     SourceError,
     SourceSchema,
+    TimeZoneUse,
 )
 from connectors.finding_tally import FindingTally, batched
-from connectors.local_time import zone
+from connectors.local_time import zone, zone_name
 from connectors.option_fields import OptionField, OptionKind, resolve_options
 from connectors.smart_export.layout import AGENT_ROLES, BY_NAME, OBJECTS, ObjectLayout, field_type, merge_layout
 from connectors.smart_export.encoding import CANDIDATES
@@ -100,6 +101,7 @@ class SmartExportSource(Source):
         folder: str | Path,
         *,
         time_zone: str = "UTC",
+        zone_set: bool = True,
         date_format: str | list[str] = "auto",
         date_order: str = "dmy",
         encoding: str = "auto",
@@ -115,6 +117,8 @@ class SmartExportSource(Source):
             raise SourceError(f"the export folder {self.folder} does not exist or is not a folder",
                               hint="give the folder holding the SMART Service Desk export files", code="source.unreachable")
         self.cells = CellReader(zone(time_zone), date_format, date_order)
+        self.zone_name = zone_name(time_zone) if time_zone else "UTC"
+        self.zone_set = zone_set  # False: the default, a guess (the audit says so as a blocker)
         self.encoding = encoding
         self.fallback = fallback_encoding
         self.delimiter = delimiter
@@ -130,12 +134,19 @@ class SmartExportSource(Source):
     @classmethod
     def from_options(cls, options: Mapping[str, Any], secret: Callable[[str], str | None]) -> SmartExportSource:
         opts = resolve_options("SMART Service Desk", cls.option_fields, options)
-        return cls(opts["folder"], time_zone=opts["time_zone"], date_format=opts["date_format"], date_order=opts["date_order"],
+        return cls(opts["folder"], time_zone=opts["time_zone"], zone_set=bool(str(options.get("time_zone") or "").strip()),
+                   date_format=opts["date_format"], date_order=opts["date_order"],
                    encoding=opts["encoding"], fallback_encoding=opts["fallback_encoding"], delimiter=opts["delimiter"],
                    layout=opts["layout"], staging_dir=opts["staging_dir"])
 
     def __repr__(self) -> str:
         return f"SmartExportSource({str(self.folder)!r})"
+
+    def time_zone(self) -> TimeZoneUse:
+        """An export's dates carry no zone: read in the job's, which left unset is a guess."""
+        if self.zone_set:
+            return TimeZoneUse(self.zone_name, True)
+        return TimeZoneUse(f"{self.zone_name} (the export reader's default, a guess: no zone is set for this job)", False)
 
     # -- finding files ------------------------------------------------------------
 
@@ -327,6 +338,10 @@ class SmartExportSource(Source):
         fields = tuple(
             FieldSpec(f, field_type(f), label=f.replace("_", " ").capitalize(), nullable=f not in lay.required,
                       references=lay.parent if f == lay.parent_field else None,
+                      # an export's dates are wall-clock times (a cell carries no zone): read in the job's zone
+                      local_time=field_type(f) is FieldType.DATETIME,
+                      column=f"{export.path.name}: {headers[columns[f]]}" if field_type(f) is FieldType.DATETIME
+                      and columns.get(f) is not None else "",
                       description=f"column {headers[columns[f]]!r}" if columns.get(f) is not None else "derived key")
             for f in columns if columns[f] is not None or f == lay.key
         ) + ((FieldSpec("author_user_id", label="Author (user)",

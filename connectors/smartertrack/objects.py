@@ -1,7 +1,9 @@
 """SmarterTrack's objects declared on its st_* tables (sources.md section 1).
 
 Ids of statuses, priorities, departments and groups are per install, so records carry
-their names (joined here) next to the ids. Dates are the *Utc columns. Deleted, spam and
+their names (joined here) next to the ids. Dates are the *Utc columns; a date column whose
+name does not say UTC (an install's own, another version's) is a zone-less local time,
+read in the source's time zone. Deleted, spam and
 draft rows are filtered out by default and counted as skips. Users are one table:
 agents (group or agent-role membership), queues (IsQueue) and customers (the rest).
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, exists, false, func, literal_column, or_, select
+from sqlalchemy import and_, case, exists, false, func, literal_column, null, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from connectors.base import FieldType, ObjectRole, Severity
@@ -19,6 +21,7 @@ from connectors.sql.builder import Columns, SchemaGap, columns_read, gap_finding
 from connectors.sql.catalog import Catalog
 from connectors.sql.objects import Pivot, Skip, SqlField, SqlObject
 from connectors.sql.portable import is_set, is_unset, lower_text, nstr
+from connectors.sql.source import decode_text
 from connectors.sql.values import flag, lines, utc
 
 if TYPE_CHECKING:
@@ -47,10 +50,9 @@ def snake(column_name: str) -> str:
     return slug(re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", column_name))
 
 
-def unread(table: Any, fields: list[SqlField], *exprs: Any) -> list[SqlField]:
-    """The table's columns no field (nor filter) reads: another version's or an install's own."""
-    used = columns_read(table, *(f.expr for f in fields), *exprs)
-    return unread_fields(table, used, {f.name for f in fields}, name=snake, convert_dates=utc)
+def utc_named(column_name: str) -> bool:
+    """SmarterTrack names its UTC columns *Utc (DateOpenedUtc, IdleStartTimeUtc)."""
+    return column_name.lower().endswith("utc")
 
 
 def display_name(c: Columns, field: str = "name") -> ColumnElement:
@@ -80,6 +82,14 @@ class SmarterTrackSchema:
 
     def cols(self, table: Any, object_name: str, name: str) -> Columns:
         return Columns(self.source, table, object_name=object_name, table_name=self.prefix + name)
+
+    def unread(self, table: Any, fields: list[SqlField], *exprs: Any) -> list[SqlField]:
+        """The table's columns no field (nor filter) reads: another version's or an install's own."""
+        used = columns_read(table, *(f.expr for f in fields), *exprs)
+        return unread_fields(table, used, {f.name for f in fields}, name=snake, dates=self._dates)
+
+    def _dates(self, column_name: str) -> tuple[Any, bool]:
+        return (utc, False) if utc_named(column_name) else (self.source.local_time, True)
 
     def build(self) -> list[SqlObject]:
         tickets = self.table("Tickets")
@@ -210,7 +220,7 @@ class SmarterTrackSchema:
         where = (who, is_unset(deleted)) if skip else (who,)
         skips = (Skip("deleted", and_(is_set(deleted), who)),) if skip else ()
         fields = self._user_fields(c)
-        return users, c, fields + unread(users, fields, *where), where, skips
+        return users, c, fields + self.unread(users, fields, *where), where, skips
 
     def customers(self) -> SqlObject:
         users = self._required("Users")
@@ -309,11 +319,18 @@ class SmarterTrackSchema:
             row[0] for row in self.source.rows(select(field_col).distinct().order_by(field_col), "list custom fields")
         ]
         names: dict[Any, str] = {}
+        choices: dict[Any, tuple[str, ...]] = {}  # a dropdown's options, one per line in Options
         if definitions is not None:
             d = self.cols(definitions, "custom_fields", "CustomDataFields")
             if d.get("CustomFieldId") is not None and d.get("DisplayName") is not None:
-                query = select(d.get("CustomFieldId"), d.get("DisplayName")).where(d.get("CustomFieldId").in_(used))
-                names = {row[0]: row[1] for row in self.source.rows(query, "read custom field names")}
+                options = d.get("Options")
+                query = select(d.get("CustomFieldId"), d.get("DisplayName"),
+                               options if options is not None else null()).where(d.get("CustomFieldId").in_(used))
+                for field_id, name, listed in self.source.rows(query, "read custom field names"):
+                    names[field_id] = name
+                    offered = lines(decode_text(listed) if isinstance(listed, bytes) else listed)
+                    if isinstance(offered, list) and offered:
+                        choices[field_id] = tuple(dict.fromkeys(offered))
         fields, mapping, taken = [], {}, set()
         for field_id in used:
             label = names.get(field_id) or f"custom field {field_id}"
@@ -340,6 +357,7 @@ class SmarterTrackSchema:
                     label=label,
                     custom=True,
                     max_length=length,
+                    options=choices.get(field_id, ()),
                     description=f"custom field {field_id} ({self.prefix}{table_name})",
                 )
             )
@@ -447,7 +465,7 @@ class SmarterTrackSchema:
                         key=key,
                     )
                 )
-        fields += unread(tickets, fields, source, *where, *(skip.condition for skip in skips))
+        fields += self.unread(tickets, fields, source, *where, *(skip.condition for skip in skips))
         pivot, custom = self._pivot("CustomDataFieldsInTickets", "TicketId", "tickets")
         fields += custom
         return SqlObject(
@@ -531,7 +549,7 @@ class SmarterTrackSchema:
                     and_(with_ticket, *([is_unset(draft)] if draft is not None and not self.all_rows else [])),
                 )
             )
-        fields += unread(messages, fields, *where)
+        fields += self.unread(messages, fields, *where)
         return SqlObject(
             name="messages",
             role=ObjectRole.PART,

@@ -14,13 +14,14 @@ from sqlalchemy import literal_column, or_, select
 
 from connectors.attachment_files import FileIndex
 from connectors.base import AttachmentRef, Capability, Finding, Record, Severity, SourceError
+from connectors.local_time import SourceClock
 from connectors.smartertrack.objects import DEFAULT_AGENT_ROLES, SmarterTrackSchema
 from connectors.smartertrack.related import Related
 from connectors.sql.builder import SchemaGap
 from connectors.sql.catalog import Catalog, column
 from connectors.sql.database import SqlSettings, option_flag
 from connectors.sql.objects import SqlObject
-from connectors.sql.portable import is_unset
+from connectors.sql.portable import is_set, is_unset
 from connectors.sql.source import SqlSource
 
 # object -> (attachment table, column naming the owning record)
@@ -55,8 +56,10 @@ class SmarterTrackSource(SqlSource):
         attachments: str | None = None,
         include_deleted: bool = False,
         agent_roles: tuple[str, ...] = DEFAULT_AGENT_ROLES,
+        timezone: str | None = None,
     ) -> None:
         super().__init__(settings, secret, include_deleted=include_deleted)
+        self.clock = SourceClock(timezone)  # for date columns not named *Utc
         self.prefix = prefix
         self.agent_roles = agent_roles
         self.files = FileIndex(attachments)
@@ -65,7 +68,8 @@ class SmarterTrackSource(SqlSource):
     @classmethod
     def from_options(cls, options: Mapping[str, Any], secret: Callable[[str], str | None]) -> SmarterTrackSource:
         """Options: sqlite | odbc | server (+ database, trusted, user, driver, encrypt,
-        trust_server_certificate) | url; schema, prefix, attachments, include_deleted, agent_roles."""
+        trust_server_certificate) | url; schema, prefix, attachments, include_deleted, agent_roles,
+        timezone (of date columns not named *Utc)."""
         prefix = options.get("prefix")
         return cls(
             SqlSettings.from_options(options),
@@ -74,6 +78,7 @@ class SmarterTrackSource(SqlSource):
             attachments=options.get("attachments") or None,
             include_deleted=option_flag(options.get("include_deleted"), False),
             agent_roles=_roles(options.get("agent_roles")),
+            timezone=options.get("timezone") or None,
         )
 
     def build_objects(self, catalog: Catalog) -> list[SqlObject]:
@@ -88,8 +93,9 @@ class SmarterTrackSource(SqlSource):
 
     # -- attachments ----------------------------------------------------------------------
 
-    def _attachment_query(self, object: str) -> tuple[Any, Any, Any] | None:
-        """(select of owner, id, original name, name on disk, length, cid; owner column; id column)."""
+    def _attachment_query(self, object: str, *, deleted: bool = False) -> tuple[Any, Any, Any] | None:
+        """(select of owner, id, original name, name on disk, length, cid; owner column; id column).
+        With `deleted`, the rows flagged IsDeleted that the read leaves out (None when there are none)."""
         if object not in ATTACHMENT_TABLES:
             return None
         table_name, owner_name = ATTACHMENT_TABLES[object]
@@ -120,9 +126,11 @@ class SmarterTrackSource(SqlSource):
         ]
         query = select(*[p if p is not None else literal_column("NULL") for p in parts]).select_from(table)
         conditions = []
-        deleted = column(table, "IsDeleted")
-        if deleted is not None and not self.include_deleted:
-            conditions.append(is_unset(deleted))
+        flagged = column(table, "IsDeleted")
+        if deleted and (flagged is None or self.include_deleted):
+            return None
+        if flagged is not None and not self.include_deleted:
+            conditions.append(is_set(flagged) if deleted else is_unset(flagged))
         if object == "tickets":
             message = column(table, "TicketMessageId")
             if message is not None:
@@ -162,8 +170,19 @@ class SmarterTrackSource(SqlSource):
         found = self._attachment_query(object)
         if found is None:
             return
-        query, owner, key = found
         self._root_checked()
+        yield from self._stream_attachments(object, *found)
+        for finding in self.files.take_folder_findings():
+            self.report(finding)
+
+    def skipped_attachments(self, object: str) -> Iterator[tuple[str, AttachmentRef]]:
+        """The files of the object's records whose rows are flagged IsDeleted (read left out)."""
+        found = self._attachment_query(object, deleted=True)
+        if found is not None:
+            for ref in self._stream_attachments(object, *found):
+                yield "deleted", ref
+
+    def _stream_attachments(self, object: str, query: Any, owner: Any, key: Any) -> Iterator[AttachmentRef]:
         obj = self.sql_object(object)
         owners = select(obj.key).select_from(obj.from_).where(*obj.where)
         with self.connection("list attachments") as conn:
@@ -172,5 +191,3 @@ class SmarterTrackSource(SqlSource):
             )
             for row in result:
                 yield self._ref(row)
-        for finding in self.files.take_folder_findings():
-            self.report(finding)

@@ -93,6 +93,7 @@ class Columns:
         label: str = "",
         options: tuple[str, ...] = (),
         description: str = "",
+        local_time: bool = False,
     ) -> SqlField:
         expr = self.col(*columns, field=name)
         return typed_field(
@@ -104,6 +105,7 @@ class Columns:
             label=label,
             options=options,
             description=description,
+            local_time=local_time,
         )
 
 
@@ -118,6 +120,7 @@ def typed_field(
     options: tuple[str, ...] = (),
     description: str = "",
     custom: bool = False,
+    local_time: bool = False,
 ) -> SqlField:
     """A field whose type and length come from the column unless given.
 
@@ -139,6 +142,7 @@ def typed_field(
         convert=convert,
         description=description,
         custom=custom,
+        local_time=local_time,
     )
 
 
@@ -165,12 +169,13 @@ def unread_fields(
     *,
     name: Callable[[str], str],
     custom: bool = True,
-    convert_dates: Convert | None = None,
+    dates: Callable[[str], tuple[Convert | None, bool]] | None = None,
 ) -> list[SqlField]:
     """Every column of `table` not in `used` (lower-case names), as a field named by `name`.
 
-    Dates become DATETIME fields read through `convert_dates`; a name already taken gets
-    the suffix _column. `taken` is updated."""
+    Dates become DATETIME fields; `dates` says, from the column's name, how to read them
+    and whether they are zone-less local times. A name already taken gets the suffix
+    _column. `taken` is updated."""
     skip = {u.lower() for u in used}
     fields = []
     for col in table.c:
@@ -183,15 +188,17 @@ def unread_fields(
         kind, _ = field_type(col.type)
         if kind in (FieldType.DATETIME, FieldType.DATE):
             kind = FieldType.DATETIME
+        convert, local = dates(col.name) if dates is not None and kind is FieldType.DATETIME else (None, False)
         fields.append(
             typed_field(
                 field,
                 col,
                 type=kind,
-                convert=convert_dates if kind is FieldType.DATETIME else None,
+                convert=convert,
                 label=col.name,
                 description=f"{table.name}.{col.name}, as the database holds it",
                 custom=custom,
+                local_time=local,
             )
         )
     return fields

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Column, Select, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
@@ -46,6 +46,14 @@ class SqlField:
     options: tuple[str, ...] = ()
     convert: Convert | None = None  # applied to every value read; must keep order (dates)
     description: str = ""
+    local_time: bool = False  # a zone-less wall-clock time, read in the source's time zone
+
+    @property
+    def column(self) -> str:
+        """table.column, when the field is one column of a table."""
+        table = getattr(self.expr, "table", None)
+        name = getattr(table, "name", None)
+        return f"{name}.{self.expr.name}" if isinstance(name, str) and isinstance(self.expr, Column) else ""
 
     def spec(self) -> FieldSpec:
         return FieldSpec(
@@ -57,6 +65,8 @@ class SqlField:
             references=self.references,
             custom=self.custom,
             description=self.description,
+            local_time=self.local_time,
+            column=self.column if self.local_time else "",
         )
 
     @property

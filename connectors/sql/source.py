@@ -14,7 +14,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, literal, select
+from sqlalchemy import Column, Connection, func, literal, select
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.util import find_tables
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from connectors.base import (
@@ -28,8 +30,11 @@ from connectors.base import (
     Source,
     SourceError,
     SourceSchema,
+    TimeZoneUse,
+    ValueNote,
     number_field_of,
 )
+from connectors.local_time import SourceClock
 from connectors.sql import pushdown
 from connectors.sql.batching import chunks
 from connectors.sql.builder import gap_finding
@@ -38,6 +43,7 @@ from connectors.sql.database import Database, SecretLookup, SqlSettings, open_da
 from connectors.sql.objects import SqlObject
 from connectors.sql.odbc import explain_odbc_error
 from connectors.sql.portable import comparable_time
+from connectors.sql.values import parse_datetime
 
 
 def decode_text(value: bytes) -> str:
@@ -67,6 +73,7 @@ class SqlSource(Source):
         self._objects: dict[str, SqlObject] | None = None
         self._schema: SourceSchema | None = None
         self._reported: set[tuple[str, str | None, str]] = set()
+        self.clock: SourceClock | None = None  # set by platforms that store zone-less times
 
     # -- what a platform declares -------------------------------------------------
 
@@ -222,7 +229,8 @@ class SqlSource(Source):
         for skip in obj.skips:
             source = skip.from_ if skip.from_ is not None else obj.from_
             key = skip.key if skip.key is not None else obj.key
-            columns = [key] + ([number] if number is not None and skip.from_ is None else [])
+            readable = number is not None and (skip.from_ is None or _reads_only(number, skip.from_))
+            columns = [key] + ([number] if readable else [])
             query = select(*columns).select_from(source).where(skip.condition).order_by(key)
             with self.connection("list skipped records") as conn:
                 result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(query)
@@ -271,26 +279,32 @@ class SqlSource(Source):
         """Rows of `obj.select()` as Records: converted, pivots and computed fields filled."""
         has_parent = obj.parent_expr is not None
         offset = 2 if has_parent else 1
-        fields = [(f.name, f.convert, f.is_text) for f in obj.sql_fields]
+        clock = self.clock
+        fields = [(f.name, f.convert, f.is_text, f.local_time and clock is not None) for f in obj.sql_fields]
         keys: list[Any] = []
         datas: list[dict[str, Any]] = []
         parents: list[str | None] = []
+        notes: list[tuple[ValueNote, ...]] = []
         seen: set[Any] = set()
         for row in rows:
             if row[0] in seen:  # a join that fans out: keep the first row of a key
                 continue
             seen.add(row[0])
             data: dict[str, Any] = {}
-            for index, (name, convert, is_text) in enumerate(fields, start=offset):
+            noted: list[ValueNote] = []
+            for index, (name, convert, is_text, local) in enumerate(fields, start=offset):
                 value = row[index]
                 if value is not None:
                     if is_text and isinstance(value, bytes):
                         value = decode_text(value)
+                    if local:
+                        noted += self._wall_time_notes(name, value)
                     if convert is not None:
                         value = convert(value)
                 data[name] = value
             keys.append(row[0])
             datas.append(data)
+            notes.append(tuple(noted))
             parents.append(None if not has_parent or row[1] is None else str(row[1]))
         if obj.pivots and keys:
             self._fill_pivots(obj, keys, datas)
@@ -304,9 +318,34 @@ class SqlSource(Source):
                 data=data,
                 parent_key=parent,
                 updated_at=data.get(updated) if updated and isinstance(data.get(updated), datetime) else None,
+                notes=noted,
             )
-            for key, data, parent in zip(keys, datas, parents, strict=True)
+            for key, data, parent, noted in zip(keys, datas, parents, notes, strict=True)
         ]
+
+    def local_time(self, value: Any) -> Any:
+        """A zone-less wall-clock value of the source as aware UTC, in the source's zone."""
+        value = parse_datetime(value)
+        if not isinstance(value, datetime):
+            return value
+        if self.clock is None:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return self.clock.to_utc(value)
+
+    def _wall_time_notes(self, name: str, raw: Any) -> list[ValueNote]:
+        """A local time the DST rule settles (a gap or an overlap), as a note on its record."""
+        value = parse_datetime(raw)
+        if self.clock is None or not isinstance(value, datetime) or value.tzinfo is not None:
+            return []
+        found = self.clock.note(value)
+        return [ValueNote(name, found[0], f"{name} {found[1]}")] if found else []
+
+    def time_zone(self) -> TimeZoneUse | None:
+        if self.clock is None:
+            return None
+        columns = [f.column or f"{obj.name}.{f.name}" for obj in self.objects().values()
+                   for f in obj.sql_fields if f.local_time]
+        return TimeZoneUse(self.clock.label, self.clock.configured, tuple(dict.fromkeys(columns)))
 
     def _fill_pivots(self, obj: SqlObject, keys: list[Any], datas: list[dict[str, Any]]) -> None:
         by_key = {str(key): data for key, data in zip(keys, datas, strict=True)}
@@ -385,6 +424,13 @@ def _bind_values(keys: Iterable[str], cast: Any) -> dict[Any, str]:
         except (TypeError, ValueError):
             continue
     return values
+
+
+def _reads_only(expr: Any, source: Any) -> bool:
+    """Does `expr` read only columns of the tables in `source` (so it can be selected from it)?"""
+    tables = set(find_tables(source, include_joins=False, include_aliases=True))
+    columns = [c for c in visitors.iterate(expr) if isinstance(c, Column)]
+    return bool(columns) and all(c.table in tables for c in columns)
 
 
 def _bound(value: Any, like: Any) -> Any:

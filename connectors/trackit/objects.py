@@ -116,14 +116,17 @@ class TrackItSchema:
         kind = type or field_type(expr.type)[0]
         if kind in (FieldType.DATETIME, FieldType.DATE):
             kind = FieldType.DATETIME
-        return typed_field(name, expr, type=kind, convert=kw.pop("convert", None) or self._convert(kind), **kw)
+        local = kind is FieldType.DATETIME and "convert" not in kw
+        return typed_field(name, expr, type=kind, convert=kw.pop("convert", None) or self._convert(kind),
+                           local_time=local, **kw)
 
     def rest(self, table: Any, used: set[str], taken: set[str], *, custom: bool = False) -> list[SqlField]:
         """Every other column, as is: installation-specific columns must not be lost.
 
         On `tasks` they are the installation's custom fields (the seed: "appended
         columns"): `custom` marks them so the audit holds them to Intercom's limits."""
-        return unread_fields(table, used, taken, name=field_name, custom=custom, convert_dates=self.source.local_time)
+        return unread_fields(table, used, taken, name=field_name, custom=custom,
+                             dates=lambda _column: (self.source.local_time, True))
 
     @staticmethod
     def _used(c: Columns, *groups: tuple[str, ...]) -> set[str]:
@@ -318,6 +321,7 @@ class TrackItSchema:
                 when if when is not None else c.col(NOTE_DATE[0], field="created_at"),
                 type=FieldType.DATETIME,
                 convert=self.source.local_time,
+                local_time=True,
             ),
             typed_field("author", author if author is not None else c.col(NOTE_AUTHOR[0], field="author")),
             typed_field("body", body, type=FieldType.TEXT),

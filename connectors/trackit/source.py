@@ -9,7 +9,6 @@ the database names them, so a file can be found or not, never "missing".
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
 from typing import Any
 
 from connectors.attachment_files import FolderIndex, problem_hint
@@ -20,7 +19,6 @@ from connectors.sql.catalog import Catalog
 from connectors.sql.database import SqlSettings
 from connectors.sql.objects import SqlObject
 from connectors.sql.source import SqlSource
-from connectors.sql.values import parse_datetime
 from connectors.trackit.objects import TrackItSchema
 
 SAMPLE_KEYS = 20
@@ -41,17 +39,8 @@ class TrackItSource(SqlSource):
         timezone: str | None = None,
     ) -> None:
         super().__init__(settings, secret)
-        self.clock = SourceClock(timezone)
+        self.clock = SourceClock(timezone)  # no zone set: the audit's blocker names the assumed one
         self.folders = FolderIndex(attachments)
-        if self.clock.zone is None:
-            self.report(
-                Finding(
-                    code="source.timezone_assumed",
-                    severity=Severity.INFO,
-                    message="no source time zone set: Track-It! times are read in this machine's local time zone",
-                    detail="set the time zone of the Track-It! server (--timezone Europe/Berlin) if it differs",
-                )
-            )
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], secret: Callable[[str], str | None]) -> TrackItSource:
@@ -63,11 +52,6 @@ class TrackItSource(SqlSource):
             attachments=options.get("attachments") or None,
             timezone=options.get("timezone") or None,
         )
-
-    def local_time(self, value: Any) -> Any:
-        """A wall-clock datetime of the Track-It! server as aware UTC."""
-        value = parse_datetime(value)
-        return self.clock.to_utc(value) if isinstance(value, datetime) else value
 
     def build_objects(self, catalog: Catalog) -> list[SqlObject]:
         try:

@@ -191,6 +191,9 @@ def apply_map(
                 ctx.flag(problem.code, f"{fm.field} left out: {problem.message}")
     if unreadable:
         _keep_private(out, unreadable)
+    if isinstance(record, Record) and record.notes:  # what the connector settled by a rule (a DST gap)
+        mapped = {step.fm.field for step in plan.steps}
+        out.flags.extend(Flag(n.field, n.code, n.message) for n in record.notes if n.field in mapped)
     if plan.placeholder_contact and "contact" not in out.references:
         out.references["placeholder_contact"] = plan.placeholder_contact
     for group in required_fields(plan.kind):

@@ -167,7 +167,8 @@ def markdown(ctx: LoadContext, report: PhaseReport) -> str:
         lines += ["", "Every record with a reason is listed in the CSV beside this report."]
     if report.noted:
         lines += ["", "## Loaded with a change", "",
-                  "What the map did to records that loaded: a value cut to fit, a fallback source used, a date filled.",
+                  "What the map did to records that loaded: a value cut to fit, a fallback source used, a date filled, "
+                  "a local time read by the daylight-saving rule.",
                   "", "| Object | What | Records | e.g. |", "|---|---|---:|---|"]
         for obj, code, n, examples in report.noted:
             lines.append(f"| {obj} | {code} | {n} | {'; '.join(examples).replace('|', '/')} |")

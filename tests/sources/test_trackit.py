@@ -66,7 +66,9 @@ def test_local_times_become_utc_in_the_configured_zone(ti, ti_manifest):
 def test_without_a_zone_the_machines_local_time_is_used_and_said(ti_manifest):
     options = {key: value for key, value in ti_manifest.options.items() if key != "timezone"}
     with TrackItSource.from_options(options, no_secret) as source:
-        assert [f.code for f in source.findings] == ["source.timezone_assumed"]
+        use = source.time_zone()
+        assert not use.configured and "this machine" in use.zone
+        assert {"tasks.REQDATE", "tasks.DUEDATE", "tasks.MODIDATE", "TaskNote.CreatedDate"} <= set(use.columns)
         stored = dict(raw(ti_manifest.database, "SELECT WOID, MODIDATE FROM tasks WHERE WOID = 3"))
         [ticket] = source.get("tickets", ["3"])
         assert ticket.data["updated_at"] == datetime.fromisoformat(stored[3]).astimezone(UTC)
