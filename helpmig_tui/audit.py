@@ -21,6 +21,8 @@ from pathlib import PurePath
 
 from connectors.attachment_files import ACCESS_DENIED, PATH_TOO_LONG, problem_hint
 from connectors.base import (
+    KEY_MISSING,
+    REPLACEMENT,
     Capability,
     FieldSpec,
     FieldType,
@@ -28,9 +30,11 @@ from connectors.base import (
     ObjectProfile,
     ObjectRole,
     ObjectSpec,
+    Record,
     Severity,
     Source,
     SourceSchema,
+    number_field_of,
 )
 from helpmig_tui.checklists import checklist_findings
 from helpmig_tui.mapping.standard import TargetKind
@@ -269,15 +273,26 @@ class Auditor:
         visibility = _visibility_fields(spec)
         domains: dict[str, list[str]] = {}  # companies are few: their domains fit in memory
 
+        number = number_field_of([f.name for f in spec.fields])
         for batch in self.source.iter_records(spec.name):
             if self.cancel.is_set():
                 raise AuditCancelled("audit cancelled")
             for record in batch:
                 data = record.data
+                named = _named(record, number)
+                if record.key_problem is not None:
+                    _key_check(check, record.key_problem.code).tally.add(named)
                 for f in text_fields:
                     value = data.get(f.name)
                     if not isinstance(value, str) or not value:
                         continue
+                    if REPLACEMENT in value:
+                        check("text.undecodable", Severity.WARNING,
+                              "{n} {object} hold text the source could not decode (bytes replaced by '\ufffd')",
+                              "Bytes that are not valid in the source's encoding (invalid UTF-8, another code page) "
+                              "were replaced where they stand; the rest of the text loads, and each record is "
+                              "counted in the report. Fix the text at the source to keep those characters."
+                              ).tally.add(named)
                     if "\x00" in value:
                         check("text.nul", Severity.WARNING, "{n} {object} hold NUL characters",
                               "NUL characters are removed on load; the rest of the text is kept.").tally.add(record.key)
@@ -482,6 +497,23 @@ class Auditor:
                 self._add("inventory.rebuild", Severity.INFO, item.spec,
                           f"{item.profile.count} {_noun(item.spec)} are rebuilt by hand in Intercom "
                           "(listed in the rebuild inventory)", item.profile.count, (), "These do not migrate as data.")
+
+
+def _named(record: Record, number: str | None) -> str:
+    """A record as people know it (its ticket or work-order number), its key beside it."""
+    value = record.data.get(number) if number else None
+    text = str(value).strip()[:64] if value is not None else ""
+    return f"#{text} ({record.key})" if text else record.key
+
+
+def _key_check(check: Callable[..., _ValueCheck], code: str) -> _ValueCheck:
+    if code == KEY_MISSING:
+        return check(code, Severity.WARNING, "{n} {object} have no key in the source (NULL or blank)",
+                     "A record with no key cannot be loaded once and only once (a resume could not tell it "
+                     "apart): it is rejected with this reason. Give it a key at the source to migrate it.")
+    return check(code, Severity.WARNING, "{n} {object} have a key the key column's type cannot hold",
+                 "Such a record cannot be read back by its key (its messages, a resume): it is rejected with "
+                 "this reason. Fix the key at the source to migrate it.")
 
 
 def _visibility_fields(spec: ObjectSpec) -> list[FieldSpec]:

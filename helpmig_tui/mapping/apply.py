@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.base import Record
+from connectors.base import REPLACEMENT, Record
 from helpmig_tui.mapping.coerce import as_text, coerce_attribute, coerce_standard, is_empty
 from helpmig_tui.mapping.model import (
     AttributeTarget,
@@ -32,7 +32,7 @@ from helpmig_tui.mapping.standard import (
     required_fields,
     standard_field,
 )
-from helpmig_tui.mapping.transforms import Flag, TransformContext, TransformProblem, zone_named
+from helpmig_tui.mapping.transforms import Flag, TransformContext, TransformProblem, short_repr, zone_named
 
 # A part whose visibility cannot be read for certain is loaded as this: internal, never customer-visible.
 UNREADABLE_DIRECTION = "note"
@@ -142,8 +142,9 @@ def apply_map(
 ) -> MappedRecord:
     """Map one record of `obj`. `record` is a connectors Record (or its data with `key`);
     `lookups` holds lookup objects by key ({"statuses": {"1": {"name": "Open"}}})."""
+    key_problem = None
     if isinstance(record, Record):
-        data, key = record.data, record.key
+        data, key, key_problem = record.data, record.key, record.key_problem
     else:
         data = record
         if key is None:
@@ -161,6 +162,9 @@ def apply_map(
         visibility = step.standard is not None and step.standard.name == "direction"
         try:
             value = data.get(fm.field)
+            if isinstance(value, str) and REPLACEMENT in value:
+                ctx.flag("text.undecodable", f"{fm.field}: bytes the source could not decode are replaced by "
+                                             f"{REPLACEMENT!r}")
             if visibility and is_empty(value):
                 unreadable.append((fm.field, "empty"))
                 continue
@@ -171,7 +175,9 @@ def apply_map(
             if is_empty(value):
                 continue
             _place(out, fm, step.standard, value, ctx)
-        except TransformProblem as problem:
+        except (TransformProblem, ArithmeticError, ValueError, TypeError) as error:
+            problem = error if isinstance(error, TransformProblem) else TransformProblem(
+                "unreadable", f"{short_repr(data.get(fm.field))} cannot be read ({type(error).__name__})")
             if visibility:
                 unreadable.append((fm.field, problem.message))
             elif step.required:
@@ -200,6 +206,9 @@ def apply_map(
         out.tags[:] = list(dict.fromkeys(out.tags))
     if plan.attributes:
         out.attributes[SOURCE_ID_ATTRIBUTE] = out.source_id
+    if key_problem is not None:  # first: nothing else would make it loadable
+        problems.insert(0, key_problem.reason)
+        codes.insert(0, key_problem.code)
     if problems:
         out.rejected = "; ".join(problems)
         out.rejected_code = codes[0]
