@@ -38,6 +38,11 @@ from helpmig_tui.mapping.transforms import Flag, TransformContext, TransformProb
 UNREADABLE_DIRECTION = "note"
 VISIBILITY_FLAG = "visibility_unreadable"
 
+# A source value longer than this is mapped from its beginning only (transforms and HTML
+# sanitizing take time in proportion), the whole value kept beside (`MappedRecord.full`): a
+# 50 MB body costs the same bounded time as a 1 MB one, and the loader attaches it whole.
+MAX_VALUE_CHARS = 1 << 20
+
 # The custom attribute every contact, company and conversation gets: where it came from.
 SOURCE_ID_ATTRIBUTE = "helpmig_source_id"
 SOURCE_ID_MODELS = ("contact", "company", "conversation")
@@ -85,6 +90,8 @@ class MappedRecord:
     rejected: str | None = None  # why the record cannot be loaded; None when it can
     rejected_code: str | None = None  # the reason's code (the audit's, where it predicts the class)
     missing: list[str] = field(default_factory=list)  # required standard fields with no value (the only problems)
+    # values over MAX_VALUE_CHARS, whole, by the standard field they fill (by source field otherwise)
+    full: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -165,6 +172,13 @@ def apply_map(
             if isinstance(value, str) and REPLACEMENT in value:
                 ctx.flag("text.undecodable", f"{fm.field}: bytes the source could not decode are replaced by "
                                              f"{REPLACEMENT!r}")
+            if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+                name = step.standard.name if step.standard is not None else fm.field
+                if not (isinstance(fm.target, StandardTarget) and fm.target.fallback and name in out.standard):
+                    out.full[name] = value  # a fallback's value counts only where it fills the field
+                    ctx.flag("value.oversized", f"{fm.field}: {len(value):,} characters, mapped from the first "
+                                                f"{MAX_VALUE_CHARS:,} (the whole value is kept)")
+                value = value[:MAX_VALUE_CHARS]
             if visibility and is_empty(value):
                 unreadable.append((fm.field, "empty"))
                 continue

@@ -151,7 +151,7 @@ class Loader:
                           trackers: dict[str, ObjectProgress] = trackers) -> None:
                 try:
                     job = ConversationJob(ctx, self.resolver, conv, record, children, trackers, entry)
-                    ctx.count(tracker, await job.run())
+                    ctx.count(tracker, await ctx.watched(conv, record, job.run()))
                 finally:
                     slots.release()
                     ctx.tick()

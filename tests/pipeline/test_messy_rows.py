@@ -1,0 +1,119 @@
+"""Nothing stops on a row (issue 14, item 5): SQL desks whose key columns hold NULL, blank
+and malformed keys and whose text is not valid UTF-8 are audited with every such record
+named, and loaded with those records rejected by their reason, the rest loaded, and every
+count adding up; a message body far over Intercom's limit is loaded in bounded pieces with
+its full text attached; a record that takes long says why."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from connectors.registry import open_source
+from connectors.samples import generate_smartertrack, generate_trackit
+from helpmig_tui.audit_store import findings
+from helpmig_tui.demo import prepare_demo, run_headless
+from helpmig_tui.pipeline.watch import doing, watched
+from helpmig_tui.project import open_project
+from helpmig_tui.settings import resolve_paths
+
+RECORD_COLUMNS = ("created", "updated", "skipped", "rejected", "failed", "in_doubt", "queued")
+PARTS = {"smartertrack": "messages", "trackit": "notes"}
+
+
+def _messy_sample(platform: str):
+    generate = generate_smartertrack if platform == "smartertrack" else generate_trackit
+
+    def sample(folder: Path, tickets: int):
+        manifest = generate(folder, tickets=tickets, large_body=1000, attachment_files=False, messy_rows=True)
+        skipped = {obj: sum(len(keys) for keys in reasons.values()) for obj, reasons in manifest.skipped.items()}
+        return (manifest.options, lambda: open_source(platform, manifest.options, lambda _n: None),
+                dict(manifest.counts), skipped), manifest
+
+    return sample
+
+
+@pytest.fixture(scope="module", params=["smartertrack", "trackit"])
+def messy_load(request, tmp_path_factory):
+    platform = request.param
+    paths = resolve_paths(tmp_path_factory.mktemp("home"))
+    made = {}
+
+    def sample(folder: Path, tickets: int):
+        result, made["manifest"] = _messy_sample(platform)(folder, tickets)
+        return result
+
+    demo = prepare_demo(paths, platform, 30, sample=sample)
+    result = asyncio.run(run_headless(demo, sample=3))
+    return platform, paths, demo, made["manifest"], result
+
+
+def test_the_audit_names_every_record_with_a_bad_key_or_undecodable_text(messy_load):
+    platform, paths, demo, manifest, _ = messy_load
+    with open_project(paths, demo.project) as store:
+        found = {(f.code, f.object): f for f in findings(store)}
+    for obj in ("tickets", PARTS[platform]):
+        missing = found[("record.key_missing", obj)]
+        assert missing.count == len(manifest.keys("key_missing", obj)) == 2
+        assert all("no-key-" in key for key in missing.keys)
+        malformed = found[("record.key_malformed", obj)]
+        assert malformed.count == 1 and any(manifest.keys("key_malformed", obj)[0] in k for k in malformed.keys)
+        undecodable = found[("text.undecodable", obj)]
+        planted = manifest.keys("undecodable_text", obj)
+        assert undecodable.count == len(planted)
+        assert all(any(f"({key})" in named or named == key for named in undecodable.keys) for key in planted)
+
+
+def test_the_load_rejects_bad_keys_with_their_reason_and_every_count_adds_up(messy_load):
+    platform, _, demo, manifest, result = messy_load
+    assert result.load.status == "done"
+    by_object = {o.object: o for r in result.load.reports for o in r.objects}
+    for report in result.load.reports:
+        for o in report.objects:
+            assert o.read == sum(getattr(o, c) for c in RECORD_COLUMNS), (report.phase, o.object)
+            assert o.failed == o.in_doubt == o.unexplained == 0, (report.phase, o.object)
+    rows = [row for r in result.load.reports for row in r.rows]
+    for obj in ("tickets", PARTS[platform]):
+        assert by_object[obj].read - by_object[obj].skipped == demo.truth[obj], obj
+        codes = [code for _, o, _, _, status, code, _ in rows if o == obj and status == "rejected"]
+        assert codes.count("record.key_missing") == 2, obj
+        assert codes.count("record.key_malformed") == 1, obj
+    # the records whose text held undecodable bytes loaded, and the load counted them
+    noted = {(obj, code): n for r in result.load.reports for obj, code, n, _ in r.noted}
+    assert noted.get(("tickets", "text.undecodable"), 0) == len(manifest.keys("undecodable_text", "tickets"))
+    assert result.validation.passed
+
+
+def test_a_record_that_takes_long_says_what_it_is_doing():
+    """The notice comes while the record is still in flight: the work waits for it."""
+    said: list[str] = []
+    heard = asyncio.Event()
+
+    def say(message: str) -> None:
+        said.append(message)
+        heard.set()
+
+    async def slow_record() -> str:
+        doing("writing conversation 42 to Intercom: waiting for its answer")
+        await heard.wait()
+        return "done"
+
+    async def main() -> str:
+        return await watched("tickets #42 (42)", slow_record(), 0.01, say)
+
+    assert asyncio.run(main()) == "done"
+    assert said[0].startswith("tickets #42 (42) is taking longer than")
+    assert said[0].endswith("writing conversation 42 to Intercom: waiting for its answer")
+
+
+def test_a_record_that_finishes_in_time_says_nothing():
+    said: list[str] = []
+
+    async def main() -> int:
+        async def quick() -> int:
+            return 7
+        return await watched("tickets 1", quick(), 3600, said.append)
+
+    assert asyncio.run(main()) == 7 and said == []
