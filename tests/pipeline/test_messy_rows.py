@@ -15,19 +15,22 @@ from connectors.registry import open_source
 from connectors.samples import generate_smartertrack, generate_trackit
 from helpmig_tui.audit_store import findings
 from helpmig_tui.demo import prepare_demo, run_headless
+from helpmig_tui.mapping.apply import MAX_VALUE_CHARS
+from helpmig_tui.pipeline.text import FULL_TEXT_PREFIX
 from helpmig_tui.pipeline.watch import doing, watched
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import resolve_paths
 
 RECORD_COLUMNS = ("created", "updated", "skipped", "rejected", "failed", "in_doubt", "queued")
 PARTS = {"smartertrack": "messages", "trackit": "notes"}
+LARGE_BODY = MAX_VALUE_CHARS + 50_000  # over what is mapped whole: the full text is kept beside
 
 
 def _messy_sample(platform: str):
     generate = generate_smartertrack if platform == "smartertrack" else generate_trackit
 
     def sample(folder: Path, tickets: int):
-        manifest = generate(folder, tickets=tickets, large_body=1000, attachment_files=False, messy_rows=True)
+        manifest = generate(folder, tickets=tickets, large_body=LARGE_BODY, attachment_files=False, messy_rows=True)
         skipped = {obj: sum(len(keys) for keys in reasons.values()) for obj, reasons in manifest.skipped.items()}
         return (manifest.options, lambda: open_source(platform, manifest.options, lambda _n: None),
                 dict(manifest.counts), skipped), manifest
@@ -84,6 +87,29 @@ def test_the_load_rejects_bad_keys_with_their_reason_and_every_count_adds_up(mes
     noted = {(obj, code): n for r in result.load.reports for obj, code, n, _ in r.noted}
     assert noted.get(("tickets", "text.undecodable"), 0) == len(manifest.keys("undecodable_text", "tickets"))
     assert result.validation.passed
+
+
+def test_a_body_over_the_limit_loads_its_beginning_with_the_full_text_attached(messy_load):
+    platform, _, demo, manifest, result = messy_load
+    obj = PARTS[platform]
+    [key] = manifest.keys("large_body", obj)
+    with demo.source_factory() as source:
+        [record] = source.get(obj, [key])
+    whole = max((v for v in record.data.values() if isinstance(v, str)), key=len)
+    assert len(whole) > MAX_VALUE_CHARS
+    carrying = [(c, p) for c in demo.sandbox.store.all("conversations") for p in c["parts"]
+                if any(a["name"].startswith(FULL_TEXT_PREFIX) for a in p.get("attachments", []))]
+    assert len(carrying) == 1, "one note carries the full text"
+    conversation, note = carrying[0]
+    assert note["part_type"] == "note"
+    assert sum(a["filesize"] for a in note["attachments"]) == len(whole.encode("utf-8"))
+    # the message itself holds the beginning and says where the rest is, within Intercom's limit
+    said = [p for p in conversation["parts"] if "The message continues" in (p.get("body") or "")]
+    said += [conversation["source"]] if "The message continues" in (conversation["source"].get("body") or "") else []
+    assert len(said) == 1 and len(said[0]["body"]) < 2 * 65_536
+    noted = {(o, code): n for r in result.load.reports for o, code, n, _ in r.noted}
+    assert noted[(obj, "body.attached_as_file")] == 1
+    assert result.validation.passed  # the full-text file is not taken for a source attachment
 
 
 def test_a_record_that_takes_long_says_what_it_is_doing():
