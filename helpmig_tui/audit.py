@@ -282,24 +282,22 @@ class Auditor:
                 named = _named(record, number)
                 if record.key_problem is not None:
                     _key_check(check, record.key_problem.code).tally.add(named)
-                for f in text_fields:
-                    value = data.get(f.name)
-                    if not isinstance(value, str) or not value:
-                        continue
-                    if REPLACEMENT in value:
-                        check("text.undecodable", Severity.WARNING,
-                              "{n} {object} hold text the source could not decode (bytes replaced by '\ufffd')",
-                              "Bytes that are not valid in the source's encoding (invalid UTF-8, another code page) "
-                              "were replaced where they stand; the rest of the text loads, and each record is "
-                              "counted in the report. Fix the text at the source to keep those characters."
-                              ).tally.add(named)
-                    if "\x00" in value:
-                        check("text.nul", Severity.WARNING, "{n} {object} hold NUL characters",
-                              "NUL characters are removed on load; the rest of the text is kept.").tally.add(record.key)
-                    if is_mojibake(value):
-                        check("text.mojibake", Severity.WARNING, "{n} {object} hold mis-decoded text (like 'Ã©' for 'é')",
-                              "The text was stored with the wrong encoding at the source; it is repaired on load "
-                              "where the repair is unambiguous and listed in the report.").tally.add(record.key)
+                texts = [v for f in text_fields if isinstance(v := data.get(f.name), str) and v]
+                # once per record, however many of its fields hold the class
+                if any(REPLACEMENT in value for value in texts):
+                    check("text.undecodable", Severity.WARNING,
+                          "{n} {object} hold text the source could not decode (bytes replaced by '\ufffd')",
+                          "Bytes that are not valid in the source's encoding (invalid UTF-8, another code page) "
+                          "were replaced where they stand; the rest of the text loads, and each record is "
+                          "counted in the report. Fix the text at the source to keep those characters."
+                          ).tally.add(named)
+                if any("\x00" in value for value in texts):
+                    check("text.nul", Severity.WARNING, "{n} {object} hold NUL characters",
+                          "NUL characters are removed on load; the rest of the text is kept.").tally.add(record.key)
+                if any(is_mojibake(value) for value in texts):
+                    check("text.mojibake", Severity.WARNING, "{n} {object} hold mis-decoded text (like 'Ã©' for 'é')",
+                          "The text was stored with the wrong encoding at the source; it is repaired on load "
+                          "where the repair is unambiguous and listed in the report.").tally.add(record.key)
                 for f in body_fields:
                     value = data.get(f.name)
                     if isinstance(value, str) and len(value) > BODY_LIMIT:

@@ -54,8 +54,10 @@ def as_int(value: Any) -> int:
         number = Decimal(str(value).strip().replace(",", ""))
     except InvalidOperation:
         raise TransformProblem("not_a_number", f"{short_repr(value)} is not a whole number") from None
-    if not number.is_finite() or number.adjusted() > MAX_INT_DIGITS or number != number.to_integral_value():
+    if not number.is_finite() or number.adjusted() > MAX_INT_DIGITS:
         raise TransformProblem("not_a_number", f"{short_repr(value)} is not a whole number Intercom can hold")
+    if number != number.to_integral_value():
+        raise TransformProblem("not_a_number", f"{short_repr(value)} is not a whole number")
     return int(number)
 
 
