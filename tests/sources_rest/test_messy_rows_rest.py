@@ -52,3 +52,26 @@ def test_messy_rows_of_a_rest_tenant_are_named_and_mapped(fake, without_id):
         assert "value.oversized" in {f.code for f in mapped.flags}
         undecodable = apply_map(mmap, "incidents", records[odd])
         assert undecodable.ok and "text.undecodable" in {f.code for f in undecodable.flags}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8"], ids=["bom", "no-bom"])
+def test_a_utf8_export_with_a_stray_byte_is_read_as_utf8_and_the_record_named(tmp_path, encoding):
+    """One byte that is not UTF-8 neither stops the read (with a byte-order mark) nor turns the
+    whole file into another code page (without one): it is replaced, and its record named."""
+    from connectors.smart_export import SmartExportSource
+    from connectors.samples.smart_export_sample import write_smart_export
+
+    truth = write_smart_export(tmp_path / "export", size=30, seed=5, encoding=encoding, messy_rows=True)
+    with SmartExportSource.from_options({"folder": str(tmp_path / "export")}, lambda _n: None) as source:
+        audit = run_audit(source)
+        found = {(f.code, f.object): f for f in audit.findings}
+        assert ("smart.encoding_suspect", "tickets") not in found
+        assert "utf-8" in found[("smart.encoding", "tickets")].message
+        [odd] = truth.messy["undecodable_text"]
+        assert found[("text.undecodable", "tickets")].count == 1
+        assert any(odd in k for k in found[("text.undecodable", "tickets")].keys)
+        [huge] = truth.messy["large_body"]
+        assert any(huge in k for k in found[("body.too_large", "tickets")].keys)
+        records = {r.key: r for batch in source.iter_records("tickets") for r in batch}
+        assert len(records) == truth.counts["tickets"]
+        assert "Société Générale Müller" in {r.data.get("name") for b in source.iter_records("organizations") for r in b}
