@@ -143,3 +143,36 @@ def test_a_record_that_finishes_in_time_says_nothing():
         return await watched("tickets 1", quick(), 3600, said.append)
 
     assert asyncio.run(main()) == 7 and said == []
+
+
+def _rest_sample(platform: str):
+    """The REST samples with their messy rows: an id-less record, undecodable text, a 1.1 MB body."""
+    from connectors.samples.infraon_fake import FakeInfraon
+    from connectors.samples.itsm365_fake import FakeItsm365
+    from connectors.samples.smart_export_sample import write_smart_export
+
+    def sample(folder: Path, tickets: int):
+        if platform == "smart-export":
+            truth = write_smart_export(folder / "export", size=tickets, seed=1, messy_rows=True)
+            options = {"folder": str(folder / "export")}
+            return options, lambda: open_source(platform, options, lambda _n: None), dict(truth.counts), {}
+        fake = (FakeItsm365 if platform == "itsm365" else FakeInfraon)(size=tickets, messy_rows=True)
+        return {"url": fake.base_url, **fake.options()}, fake.source, dict(fake.ground_truth.counts), {}
+
+    return sample
+
+
+@pytest.mark.parametrize("platform", ["itsm365", "infraon", "smart-export"])
+def test_the_demo_on_a_messy_rest_corpus_ends_clean(tmp_path, platform):
+    paths = resolve_paths(tmp_path / "home")
+    demo = prepare_demo(paths, platform, 30, sample=_rest_sample(platform))
+    result = asyncio.run(run_headless(demo, sample=3))
+    assert result.load.status == "done"
+    for report in result.load.reports:
+        for o in report.objects:
+            assert o.read == sum(getattr(o, c) for c in RECORD_COLUMNS), (report.phase, o.object)
+            assert o.failed == o.in_doubt == o.unexplained == 0, (report.phase, o.object)
+    noted = {(code, n) for r in result.load.reports for _, code, n, _ in r.noted}
+    assert ("text.undecodable", 1) in noted
+    assert any(code == "body.attached_as_file" for code, _ in noted)
+    assert result.validation.passed
