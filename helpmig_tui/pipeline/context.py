@@ -275,7 +275,18 @@ class LoadContext:
         """One record's work, which says why when it takes longer than `slow_record_s`."""
         number = self.label(obj, record)
         what = f"{obj} {f'#{number} ({record.key})' if number else record.key}"
-        return await watched(what, work, self.options.slow_record_s, lambda said: self.event("info", said))
+        return await watched(what, work, self.options.slow_record_s, lambda said: self.event("info", said + self._api_state()))
+
+    def _api_state(self) -> str:
+        """Why a write may wait: Intercom's rate-limit window and the retries so far."""
+        metrics = self.client.metrics()
+        window = metrics.window
+        left = window.estimated_remaining if window.estimated_remaining is not None else window.remaining
+        parts = [f"{left} of {window.limit} requests left in Intercom's rate-limit window"
+                 ] if window.limit and left is not None else []
+        if metrics.rate_limited or metrics.retries:
+            parts.append(f"{metrics.rate_limited} answers 429 and {metrics.retries} retries so far")
+        return f" ({'; '.join(parts)})" if parts else ""
 
     # -- the journaled write ----------------------------------------------------------------
 

@@ -176,3 +176,32 @@ def test_the_demo_on_a_messy_rest_corpus_ends_clean(tmp_path, platform):
     assert ("text.undecodable", 1) in noted
     assert any(code == "body.attached_as_file" for code, _ in noted)
     assert result.validation.passed
+
+
+def test_records_slower_than_the_threshold_say_what_they_wait_for(tmp_path):
+    """Every write to the sandbox takes at least its latency (20 ms), so a record with writes
+    takes longer than a 5 ms threshold whatever the machine's speed: it says so, and why."""
+    from helpmig_tui.pipeline.context import LoadOptions
+
+    paths = resolve_paths(tmp_path / "home")
+    demo = prepare_demo(paths, "smartertrack", 30, latency_ms=20)
+    said: list[str] = []
+
+    class Events:
+        def progress(self, progress) -> None:
+            pass
+
+        def event(self, level: str, message: str) -> None:
+            said.append(message)
+
+        def phase_finished(self, report) -> None:
+            pass
+
+    async def load():
+        async with demo.session(Events()) as session:
+            return await session.load(LoadOptions(accept_gates=True, sample=3, slow_record_s=0.005))
+
+    assert asyncio.run(load()).status == "done"
+    slow = [m for m in said if " is taking longer than " in m]
+    assert any(m.startswith("tickets #") and "to Intercom: waiting for its answer" in m for m in slow), slow[:5]
+    assert any("requests left in Intercom's rate-limit window" in m for m in slow), slow[:5]
