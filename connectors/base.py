@@ -156,6 +156,21 @@ class SourceSchema:
         return tuple(spec for spec in self.objects if spec.role is role)
 
 
+REPLACEMENT = "\ufffd"  # what stands where a source's bytes could not be decoded
+KEY_MISSING = "record.key_missing"
+KEY_MALFORMED = "record.key_malformed"
+
+
+@dataclass(frozen=True)
+class KeyProblem:
+    """Why a record's key cannot identify it (the source's key column is NULL, blank, or holds
+    what its type cannot): such a record is read with a stand-in key, never loaded (it could
+    not be loaded once and only once), and the audit and the load name it."""
+
+    code: str  # KEY_MISSING | KEY_MALFORMED
+    reason: str
+
+
 @dataclass(frozen=True)
 class ValueNote:
     """What a connector did to one value while reading it, by a documented rule (a local
@@ -176,6 +191,7 @@ class Record:
     parent_key: str | None = None
     updated_at: datetime | None = None
     notes: tuple[ValueNote, ...] = ()
+    key_problem: KeyProblem | None = None
 
 
 @dataclass(frozen=True)
@@ -437,9 +453,9 @@ class Source(ABC):
         for batch in self.iter_records(object):
             for record in batch:
                 value = record.data.get(field) if field != "parent" else record.parent_key
-                if value is None or value == "":
-                    continue
-                if str(value) not in existing:
+                if (value is None or value == "") and field != "parent":
+                    continue  # no reference is not a broken one; but a part with no parent has nowhere to go
+                if value is None or str(value) not in existing:
                     count += 1
                     if len(keys) < sample:
                         keys.append(record.key)

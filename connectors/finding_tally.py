@@ -6,6 +6,7 @@ without an id); the audit wants one finding per problem, not one per record.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -70,6 +71,13 @@ class FindingTally:
                 )
             )
         self._entries.clear()
+
+
+def stand_in_key(prefix: str, content: object) -> str:
+    """A name for a record that came without a key, from what it holds: the same record met
+    in another read gets the same name (and is counted once)."""
+    digest = hashlib.sha1(repr(content).encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{prefix}-{digest}"
 
 
 def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:

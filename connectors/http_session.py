@@ -10,6 +10,7 @@ in every message, in exceptions and in httpx's own request log.
 from __future__ import annotations
 
 import email.utils
+import json as jsonlib
 import logging
 import re
 import time
@@ -270,11 +271,11 @@ class HttpSession:
             response = self.request(method, url, what=what, params=params, json=json, allow=allow)
             if not 200 <= response.status_code < 300:
                 try:
-                    return response.status_code, response.json()
+                    return response.status_code, lenient_json(response)
                 except ValueError:
                     return response.status_code, response.text
             try:
-                return response.status_code, response.json()
+                return response.status_code, lenient_json(response)
             except ValueError:
                 if attempt >= self.policy.malformed_attempts:
                     snippet = self.redact(response.text[:80].strip())
@@ -302,3 +303,12 @@ class HttpSession:
 
     def close(self) -> None:
         self._client.close()
+
+
+def lenient_json(response: httpx.Response) -> Any:
+    """A JSON reply, bytes that are not UTF-8 replaced by U+FFFD: one bad byte in a record's
+    text costs that character (the audit names the record), never the page's records."""
+    try:
+        return response.json()
+    except UnicodeDecodeError:
+        return jsonlib.loads(response.content.decode("utf-8", errors="replace"))

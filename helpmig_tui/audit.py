@@ -26,6 +26,8 @@ from pathlib import PurePath
 
 from connectors.attachment_files import ACCESS_DENIED, PATH_TOO_LONG, problem_hint
 from connectors.base import (
+    KEY_MISSING,
+    REPLACEMENT,
     Capability,
     FieldSpec,
     FieldType,
@@ -376,17 +378,23 @@ class Auditor:
                 def hit(code: str, severity: Severity, message: str, detail: str) -> None:
                     check(code, severity, message, detail).tally.add(record.key, number)
 
-                for f in text_fields:
-                    value = data.get(f.name)
-                    if not isinstance(value, str) or not value:
-                        continue
-                    if "\x00" in value:
-                        hit("text.nul", Severity.WARNING, "{n} {object} hold NUL characters",
-                            "NUL characters are removed on load; the rest of the text is kept.")
-                    if is_mojibake(value):
-                        hit("text.mojibake", Severity.WARNING, "{n} {object} hold mis-decoded text (like 'Ã©' for 'é')",
-                            "The text was stored with the wrong encoding at the source; it is repaired on load "
-                            "where the repair is unambiguous and listed in the report.")
+                if record.key_problem is not None:
+                    _key_check(check, record.key_problem.code).tally.add(record.key, number)
+                texts = [v for f in text_fields if isinstance(v := data.get(f.name), str) and v]
+                # once per record, however many of its fields hold the class
+                if any(REPLACEMENT in value for value in texts):
+                    hit("text.undecodable", Severity.WARNING,
+                        "{n} {object} hold text the source could not decode (bytes replaced by '\ufffd')",
+                        "Bytes that are not valid in the source's encoding (invalid UTF-8, another code page) "
+                        "were replaced where they stand; the rest of the text loads, and each record is "
+                        "counted in the report. Fix the text at the source to keep those characters.")
+                if any("\x00" in value for value in texts):
+                    hit("text.nul", Severity.WARNING, "{n} {object} hold NUL characters",
+                        "NUL characters are removed on load; the rest of the text is kept.")
+                if any(is_mojibake(value) for value in texts):
+                    hit("text.mojibake", Severity.WARNING, "{n} {object} hold mis-decoded text (like 'Ã©' for 'é')",
+                        "The text was stored with the wrong encoding at the source; it is repaired on load "
+                        "where the repair is unambiguous and listed in the report.")
                 for f in body_fields:
                     value = data.get(f.name)
                     if isinstance(value, str) and len(value) > BODY_LIMIT:
@@ -764,6 +772,16 @@ class Auditor:
                 self._add("inventory.rebuild", Severity.INFO, item.spec,
                           f"{item.profile.count} {_noun(item.spec)} are rebuilt by hand in Intercom "
                           "(listed in the rebuild inventory)", item.profile.count, (), "These do not migrate as data.")
+
+
+def _key_check(check: Callable[..., _ValueCheck], code: str) -> _ValueCheck:
+    if code == KEY_MISSING:
+        return check(code, Severity.WARNING, "{n} {object} have no key in the source (NULL or blank)",
+                     "A record with no key cannot be loaded once and only once (a resume could not tell it "
+                     "apart): it is rejected with this reason. Give it a key at the source to migrate it.")
+    return check(code, Severity.WARNING, "{n} {object} have a key the key column's type cannot hold",
+                 "Such a record cannot be read back by its key (its messages, a resume): it is rejected with "
+                 "this reason. Fix the key at the source to migrate it.")
 
 
 def _visibility_fields(spec: ObjectSpec) -> list[FieldSpec]:

@@ -42,7 +42,7 @@ from connectors.base import (
     SourceError,
     SourceSchema,
 )
-from connectors.finding_tally import FindingTally, batched
+from connectors.finding_tally import FindingTally, batched, stand_in_key
 from connectors.http_session import RetryPolicy
 from connectors.infraon.client import AUTH_STYLES, InfraonClient, record_id
 from connectors.infraon.endpoints import ABSENT, DERIVED, DERIVED_FROM, ENTRY_FIELDS, TYPES, merge_endpoints
@@ -414,9 +414,10 @@ class InfraonSource(Source):
             raw = flatten(item)
             raw["id"] = record_id(item, spec.get("id", ["id"]))
         key = raw.get(key_field)
-        if key in (None, ""):
+        if key in (None, ""):  # counted once, however often a read meets it (named by its content)
             self._tally.add("infraon.record_without_id", Severity.WARNING,
-                            f"{name}: an item came without an id and was rejected", object=name)
+                            f"{name}: an item came without an id and was rejected", object=name,
+                            key=stand_in_key("no-id", item), once=True)
             if parent is None:  # counted in as skipped, so what the tenant announced adds up
                 self._reading_without_id[name] = self._reading_without_id.get(name, 0) + 1
             return None

@@ -40,7 +40,7 @@ from connectors.base import (
     SourceSchema,
     TimeZoneUse,
 )
-from connectors.finding_tally import FindingTally, batched
+from connectors.finding_tally import FindingTally, batched, stand_in_key
 from connectors.http_session import HttpStatusError, RetryPolicy
 from connectors.itsm365.client import NaumenClient
 from connectors.itsm365.fields import convert, specs_for
@@ -560,9 +560,10 @@ class Itsm365Source(Source):
     def _record(self, obj: _Object, cls: dict[str, Any], raw: dict, parent_key: str | None = None) -> Record | None:
         data, bad = convert(cls["attrs"], raw, self.zone)
         key = data.get("uuid")
-        if not key:
+        if not key:  # counted once, however often a read meets it (named by its content)
             self._tally.add("itsm365.record_without_uuid", Severity.WARNING,
-                            f"{obj.name}: a record came without a UUID and was rejected", object=obj.name)
+                            f"{obj.name}: a record came without a UUID and was rejected", object=obj.name,
+                            key=stand_in_key("no-uuid", raw), once=True)
             return None
         for name in bad:
             self._tally.add("itsm365.value_unreadable", Severity.WARNING,

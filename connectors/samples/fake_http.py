@@ -27,10 +27,15 @@ class InProcess:
         return httpx.MockTransport(self.handle)
 
 
+# where a fake's text holds this, its reply holds a byte that is not UTF-8 (a cp1252 "é"),
+# as servers that pass a database's bytes through do
+INVALID_BYTE = "\u2063invalid-byte\u2063"
+
+
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
     return httpx.Response(
         status,
-        content=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        content=json.dumps(body, ensure_ascii=False).encode("utf-8").replace(INVALID_BYTE.encode("utf-8"), b"\xe9"),
         headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
     )
 

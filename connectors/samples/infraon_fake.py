@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from connectors.infraon.endpoints import DEFAULT_ENDPOINTS
-from connectors.samples.fake_http import InProcess, json_response, text_response
+from connectors.samples.fake_http import INVALID_BYTE, InProcess, json_response, text_response
 from connectors.samples.ground_truth import GroundTruth
 
 TOKEN_PATH = "/ux/api-token-auth/"
@@ -60,6 +60,7 @@ class FakeInfraon(InProcess):
     password: str = "pa55-word!"
     host: str = "acme.infraon.test"
     faults: InfraonFaults = field(default_factory=InfraonFaults)
+    messy_rows: bool = False  # also an incident without an id, text that is not UTF-8, a 1.1 MB description
 
     def __post_init__(self) -> None:
         self.lists: dict[str, list[dict]] = {}
@@ -224,8 +225,17 @@ class FakeInfraon(InProcess):
             self.parts["notes"][ident] = notes
             if notes:
                 note_children[ident] = len(notes)
+        if self.messy_rows:
+            odd, huge = incidents[-1], incidents[-2]
+            odd["summary"] = f"Caf{INVALID_BYTE} machine"
+            odd["description"] = f"<p>Caf{INVALID_BYTE} au lait</p>"
+            truth.add_messy("undecodable_text", odd["incident_id"])
+            huge["description"] = "<p>" + "A log line that goes on. " * 44_000 + "</p>"
+            truth.add_messy("large_body", huge["incident_id"])
+            incidents.append({**incidents[0], "incident_id": None, "display_id": "INC-99999"})
+            truth.add_messy("record_without_id", "")
         self.lists["incidents"] = incidents
-        counts["incidents"] = len(incidents)
+        counts["incidents"] = len(incidents) - self.messy_rows  # the one without an id is not read
         counts["conversations"] = sum(conv_children.values())
         counts["notes"] = sum(note_children.values())
         truth.children = {"conversations": conv_children, "notes": note_children}

@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 import httpx
 
-from connectors.samples.fake_http import InProcess, json_response, text_response
+from connectors.samples.fake_http import INVALID_BYTE, InProcess, json_response, text_response
 from connectors.samples.ground_truth import GroundTruth
 
 DATE = "%Y.%m.%d %H:%M:%S"
@@ -60,6 +60,7 @@ class FakeItsm365(InProcess):
     tenant: str = "demo"
     time_zone: str = "Europe/Moscow"
     faults: Itsm365Faults = field(default_factory=Itsm365Faults)
+    messy_rows: bool = False  # also a call without a UUID, text that is not UTF-8, a 1.1 MB description
 
     def __post_init__(self) -> None:
         self.objects: dict[str, list[dict]] = {}
@@ -234,8 +235,11 @@ class FakeItsm365(InProcess):
                 self._add("comment", comment)
             if n_comments:
                 parts[uuid] = n_comments
-        counts["incidents"] = sum(1 for c in self.objects["serviceCall"] if c["metaClass"] == INCIDENT)
-        counts["service_requests"] = len(self.objects["serviceCall"]) - counts["incidents"]
+        if self.messy_rows:
+            self._plant_messy_rows()
+        read = [c for c in self.objects["serviceCall"] if c["UUID"]]  # a call without a UUID is not read
+        counts["incidents"] = sum(1 for c in read if c["metaClass"] == INCIDENT)
+        counts["service_requests"] = len(read) - counts["incidents"]
         counts["incident_comments"] = sum(incident_parts.values())
         counts["request_comments"] = sum(request_parts.values())
         truth.children = {"incident_comments": incident_parts, "request_comments": request_parts}
@@ -258,6 +262,19 @@ class FakeItsm365(InProcess):
         counts["states"] = 7  # the default layout's state_titles
         for cls in self.faults.missing:
             self.objects.pop(cls, None)
+
+    def _plant_messy_rows(self) -> None:
+        """Calls as a long-lived server holds them: one whose text has a byte that is not UTF-8,
+        one whose description is 1.1 MB, and one that comes without a UUID."""
+        calls = [c for c in self.objects["serviceCall"] if c["metaClass"] == INCIDENT]
+        odd, huge = calls[-1], calls[-2]
+        odd["descriptionRTF"] = f"<p>Caf{INVALID_BYTE} au lait</p>"
+        odd["shortDescr"] = f"Caf{INVALID_BYTE} machine"
+        self.ground_truth.add_messy("undecodable_text", odd["UUID"])
+        huge["descriptionRTF"] = "<p>" + "A log line that goes on. " * 44_000 + "</p>"
+        self.ground_truth.add_messy("large_body", huge["UUID"])
+        self.objects["serviceCall"].append({**calls[0], "UUID": None, "number": 9999})
+        self.ground_truth.add_messy("record_without_uuid", "")
 
     def _file(self, source: str, title: str, mime: str, rnd: random.Random) -> str:
         uuid = self._uuid("file")

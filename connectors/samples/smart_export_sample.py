@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from connectors.samples.fake_http import INVALID_BYTE
 from connectors.samples.ground_truth import GroundTruth
 
 BASE = datetime(2024, 1, 8, 9, 30)  # export-local wall clock
@@ -76,8 +77,10 @@ def write_smart_export(
     delimiter: str = ",",
     date_style: str = "iso",
     messy: bool = True,
+    messy_rows: bool = False,
 ) -> GroundTruth:
-    """Write an export folder with `size` tickets; returns what a correct connector reads from it."""
+    """Write an export folder with `size` tickets; returns what a correct connector reads from it.
+    `messy_rows` (a UTF-8 CSV export): a description with a byte that is not UTF-8, and one of 1.1 MB."""
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}")
     folder = Path(folder)
@@ -154,6 +157,13 @@ def write_smart_export(
             manifest.append([f"A-{tid}", tid, "", f"files/{tid}.pdf", f"{tid}.pdf", when(created)])
             files["tickets"] += 1
     truth.counts["tickets"] = len(tickets)
+    stray = (messy_rows and len(tickets) >= 2 and fmt == "csv"
+             and encoding.replace("_", "-").lower() in ("utf-8", "utf-8-sig", "utf8"))
+    if stray:
+        tickets[-1][2] = f"Caf{INVALID_BYTE} au lait\nsecond line"
+        truth.add_messy("undecodable_text", tickets[-1][0])
+        tickets[-2][2] = "A log line that goes on. " * 44_000
+        truth.add_messy("large_body", tickets[-2][0])
     if messy and len(tickets) >= MESSY_ROWS:  # a tiny demo export (--tickets 3) has no room for them
         tickets.append(list(tickets[3]))
         truth.add_messy("duplicate_id_identical", tickets[3][0])
@@ -188,6 +198,9 @@ def write_smart_export(
         truth.skipped["tickets"] = _shapes(tickets, header, len(tickets) - 3, blank=fmt == "csv")
         truth.skipped["comments"] = _shapes(comments, comment_header, None, blank=False)
     write("tickets", header, tickets)
+    if stray:  # the export's one byte that is not UTF-8, as a hand-edited or concatenated file has
+        path = folder / "tickets.csv"
+        path.write_bytes(path.read_bytes().replace(INVALID_BYTE.encode("utf-8"), b"\xe9"))
     write("comments", comment_header, comments)
     write("attachments", ["attachment_id", "ticket_id", "comment_id", "file_path", "file_name", "created_at"], manifest)
     truth.counts["comments"] = len(comments) - truth.skipped.get("comments", 0)

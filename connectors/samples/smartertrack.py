@@ -12,6 +12,7 @@ from pathlib import Path
 
 from connectors.samples.fake import Fake, sql_time
 from connectors.samples.manifest import Manifest
+from connectors.samples.messy_rows import KeyedTable, plant_messy_rows
 from connectors.samples.writer import SampleWriter
 
 DDL = """
@@ -797,11 +798,13 @@ class _Desk:
 
 
 def generate_smartertrack(
-    folder: str | Path, *, tickets: int = 200, seed: int = 7, large_body: int = 1_100_000, attachment_files: bool = True
+    folder: str | Path, *, tickets: int = 200, seed: int = 7, large_body: int = 1_100_000, attachment_files: bool = True,
+    messy_rows: bool = False,
 ) -> Manifest:
     """Write `smartertrack.db` and `App_Data/` into `folder`; return the ground truth.
 
-    `tickets` rows go into st_Tickets (at least 30: the messy cases need them).
+    `tickets` rows go into st_Tickets (at least 30: the messy cases need them). `messy_rows`:
+    tickets and messages with NULL, blank and malformed keys and undecodable text too.
     """
     desk = _Desk(Path(folder), max(MIN_TICKETS, tickets), seed, large_body, attachment_files)
     desk.lookups()
@@ -811,5 +814,9 @@ def generate_smartertrack(
     desk.chats_and_calls()
     desk.finish_counts()
     desk.write()
+    if messy_rows:
+        plant_messy_rows(str(desk.db), desk.manifest, [KeyedTable("st_Tickets", "TicketId", "tickets", "Subject"),
+                                                       KeyedTable("st_TicketMessages", "TicketMessageId", "messages",
+                                                                  "BodyHtml")])
     desk.manifest.sort()
     return desk.manifest

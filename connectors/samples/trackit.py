@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from connectors.samples.fake import Fake, sql_time
 from connectors.samples.manifest import Manifest
+from connectors.samples.messy_rows import KeyedTable, plant_messy_rows
 from connectors.samples.writer import SampleWriter
 
 DDL = """
@@ -375,15 +376,21 @@ def generate_trackit(
     timezone: str = DEFAULT_ZONE,
     large_body: int = 1_100_000,
     attachment_files: bool = True,
+    messy_rows: bool = False,
 ) -> Manifest:
     """Write `trackit.db` and `IncidentRepository/` into `folder`; return the ground truth.
 
     Work-order dates are wall-clock times in `timezone` (the manifest's options carry it).
+    `messy_rows`: work orders and notes with NULL, blank and malformed keys and undecodable
+    text too.
     """
     desk = _Desk(Path(folder), max(MIN_TICKETS, tickets), seed, timezone, large_body, attachment_files)
     desk.people()
     desk.tickets()
     desk.optional_tables()
     desk.write()
+    if messy_rows:
+        plant_messy_rows(str(desk.db), desk.manifest, [KeyedTable("tasks", "WOID", "tickets", "DESCRIPT", ("WO_NUM",)),
+                                                       KeyedTable("TaskNote", "TaskNoteId", "notes", "FullText")])
     desk.manifest.sort()
     return desk.manifest

@@ -31,6 +31,7 @@ CHUNK = 1 << 20
 MEMO_WORDS = 200_000  # distinct words held before they are judged
 PREFIX_BYTES = 2 << 20  # every candidate reads this much; only those close to the best read the rest
 PRUNE_MARGIN = 0.2
+MOSTLY_UTF8 = 2  # valid UTF-8 words with non-ASCII letters per invalid byte: a UTF-8 file with stray bytes
 DETECTOR_BYTES = 1 << 20  # charset-normalizer weighs up to this much, spread over the file (it is slow)
 _WORD = re.compile(r"[^\W\d_]*[^\x00-\x7f\W\d_][^\W\d_]*")
 _ODD_SYMBOL = re.compile(r"[\u0080-\u009f\u2500-\u259f\ue000-\uf8ff\ufffd]")
@@ -60,11 +61,17 @@ class EncodingDecision:
     reading: Reading
     language: str | None = None
     others: tuple[Reading, ...] = ()  # the candidates weighed and not chosen
+    replaced: int = 0  # bytes that are not valid in the encoding, read as U+FFFD (0: the file is read strictly)
 
     @property
     def suspect(self) -> bool:
         """The decoded text still looks mis-decoded beyond the threshold."""
         return self.reading.odd >= SUSPECT_MIN_WORDS and self.reading.odd_share > SUSPECT_SHARE
+
+    @property
+    def errors(self) -> str:
+        """How the file is decoded: strictly, or with its few invalid bytes replaced."""
+        return "replace" if self.replaced else "strict"
 
     def describe(self) -> str:
         what = f"{self.encoding}" + (f" ({self.language})" if self.language else "")
@@ -95,8 +102,8 @@ def odd_word(word: str) -> bool:
     return any(a.islower() and b.isupper() for a, b in zip(word, word[1:], strict=False))
 
 
-def _chunks(path: Path, encoding: str, limit: int | None = None) -> Iterator[str]:
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+def _chunks(path: Path, encoding: str, limit: int | None = None, errors: str = "strict") -> Iterator[str]:
+    decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
     read = 0
     with path.open("rb") as handle:
         while (limit is None or read < limit) and (block := handle.read(CHUNK)):
@@ -117,7 +124,24 @@ def _sample(text: str) -> str:
     return _clip(text[start: end if end >= 0 else len(text)])
 
 
-def read_with(path: Path, encoding: str, limit: int | None = None) -> Reading | None:
+def _lenient(path: Path, encoding: str) -> tuple[Reading, int]:
+    """How `encoding` reads the whole file with the bytes it cannot decode replaced, and how
+    many were (U+FFFD the file itself holds is not counted)."""
+    replaced = 0
+    kept = 0
+    with path.open("rb") as handle:
+        while block := handle.read(CHUNK):
+            kept += block.count("\ufffd".encode(encoding.removesuffix("-sig")))
+    for text in _chunks(path, encoding, errors="replace"):
+        replaced += text.count("\ufffd")
+    replaced = max(0, replaced - kept)
+    reading = read_with(path, encoding, errors="replace") or Reading(encoding, 0, 0, "")
+    # each replacement was weighed as an odd symbol: it is counted apart, not as mis-decoding
+    return Reading(encoding, reading.words - replaced, max(0, reading.odd - replaced), reading.sample,
+                   reading.digest), replaced
+
+
+def read_with(path: Path, encoding: str, limit: int | None = None, errors: str = "strict") -> Reading | None:
     """How `encoding` reads the file (its first `limit` bytes, else all of it); None when it cannot decode it."""
     words = odd = 0
     sample = ""
@@ -130,7 +154,7 @@ def read_with(path: Path, encoding: str, limit: int | None = None) -> Reading | 
 
     digest = hashlib.blake2b(digest_size=16)
     try:
-        for text in _chunks(path, encoding, limit):
+        for text in _chunks(path, encoding, limit, errors):
             digest.update(text.encode("utf-8", "surrogatepass"))
             if not sample:
                 sample = _sample(text)
@@ -261,7 +285,11 @@ def decide_encoding(path: Path, *, forced: str | None = None, candidates: tuple[
                                 "set for this job", reading, _language(reading, None))
     bom = _bom(path)
     if bom:
-        reading = read_with(path, bom) or Reading(bom, 0, 0, "")
+        reading = read_with(path, bom)
+        if reading is None:  # a byte-order mark settles it: the bytes it cannot read are replaced
+            reading, replaced = _lenient(path, bom)
+            return EncodingDecision(bom, f"byte-order mark; {replaced} bytes that are not {bom} replaced", reading,
+                                    _language(reading, None), replaced=replaced)
         return EncodingDecision(bom, "byte-order mark", reading, _language(reading, None))
     with path.open("rb") as handle:
         head = handle.read(4096)
@@ -274,6 +302,10 @@ def decide_encoding(path: Path, *, forced: str | None = None, candidates: tuple[
     if utf8 is not None:
         how = "valid UTF-8 throughout" if utf8.words else "plain ASCII"
         return EncodingDecision("utf-8", how, utf8, _language(utf8, None))
+    utf8, replaced = _lenient(path, "utf-8")
+    if utf8.words >= MOSTLY_UTF8 * replaced:  # UTF-8 text with a few stray bytes, not another code page
+        return EncodingDecision("utf-8", f"UTF-8 but for {replaced} bytes, replaced", utf8, _language(utf8, None),
+                                replaced=replaced)
     readings = _weigh(path, candidates)
     if not readings:
         raise UnicodeError(f"no candidate encoding ({', '.join(candidates)}) decodes {path.name}")

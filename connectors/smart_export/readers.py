@@ -104,12 +104,19 @@ def _no_rows() -> Generator[tuple[int, list[Any]], None, None]:
     yield from ()
 
 
+# csv's default field limit (128 KiB) would end the read of a whole file at one long
+# description; a field up to this size is read (the load attaches what Intercom cannot take)
+FIELD_LIMIT = 1 << 28
+
+
 def read_rows(export: ExportFile) -> tuple[list[str], Generator[tuple[int, list[Any]], None, None]]:
     """(headers, rows) where each row is (spreadsheet row number, cells); the header is row 1.
     Every row comes back, blank ones included (shapes.py decides what is a record)."""
     if export.path.suffix.lower() in XLSX_SUFFIXES:
         return _xlsx_rows(export)
-    handle = export.path.open("r", encoding=export.encoding, newline="", errors="strict")
+    errors = export.decision.errors if export.decision is not None else "strict"
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
+    handle = export.path.open("r", encoding=export.encoding, newline="", errors=errors)
     reader = csv.reader(handle, delimiter=export.delimiter or ",")
     try:
         headers = [h.strip().lstrip("\ufeff") for h in next(reader)]

@@ -26,6 +26,7 @@ from connectors.base import SourceError
 from connectors.file_paths import absolute, drive_kind, native, sqlite_uri
 from connectors.sql import odbc
 from connectors.sql.queries import DEFAULT_QUERY_TIMEOUT_S, QueryWatch
+from connectors.sql.values import lenient_text
 
 log = logging.getLogger("connectors.sql")
 
@@ -236,6 +237,7 @@ def _sqlite_readonly(path: str) -> Callable[[], sqlite3.Connection]:
 
     def connect() -> sqlite3.Connection:
         conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        conn.text_factory = lenient_text
         conn.execute("PRAGMA query_only = ON")
         return conn
 

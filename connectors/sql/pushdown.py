@@ -253,7 +253,8 @@ def orphan_keys(
     # SQLite would re-evaluate it per row; a joined subquery is materialised and indexed once.
     targets = select(target.key.label("k")).select_from(target.from_).where(*target.where).distinct().subquery("t")
     joined = sub.outerjoin(targets, targets.c.k == ref)
-    condition = and_(_filled(ref, is_text), targets.c.k.is_(None))
+    # a part with no parent (NULL) has nowhere to go: an orphan too; an empty reference is none
+    condition = targets.c.k.is_(None) if field == "parent" else and_(_filled(ref, is_text), targets.c.k.is_(None))
     count = src.scalar(select(func.count()).select_from(joined).where(condition), "find orphans")
     keys = src.rows(
         select(sub.c["__key"]).select_from(joined).where(condition).order_by(sub.c["__key"]).limit(sample), "find orphans"

@@ -8,7 +8,9 @@ audit primitives are pushed down as aggregate and anti-join queries (pushdown.py
 
 from __future__ import annotations
 
+import hashlib
 from abc import abstractmethod
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -22,7 +24,10 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from connectors.base import (
     Capability,
     ConnectionCheck,
+    KEY_MALFORMED,
+    KEY_MISSING,
     Finding,
+    KeyProblem,
     ObjectProfile,
     Record,
     Severity,
@@ -256,40 +261,53 @@ class SqlSource(Source):
         return comparable_time(obj.field(name).expr) >= comparable_time(_bound(value, obj.field(name).expr))
 
     def _keyset(self, obj: SqlObject, base: Any, batch_size: int) -> Iterator[list[Record]]:
+        """Keyset pages over the rows that have a key, then the rows whose key is NULL (which
+        no `key > last` reaches: left in the pages, they would end the read early)."""
         last = None
+        keyed = base.where(obj.key.is_not(None))
         while True:
-            query = base.order_by(obj.key).limit(batch_size)
+            query = keyed.order_by(obj.key).limit(batch_size)
             if last is not None:
                 query = query.where(obj.key > last)
             rows = self.rows(query)
             if not rows:
-                return
+                break
             last = rows[-1][0]
             yield self.records(obj, rows)
             if len(rows) < batch_size:
-                return
+                break
+        yield from self._stream(obj, base.where(obj.key.is_(None)), batch_size, ordered=False)
 
-    def _stream(self, obj: SqlObject, base: Any, batch_size: int) -> Iterator[list[Record]]:
+    def _stream(self, obj: SqlObject, base: Any, batch_size: int, *, ordered: bool = True) -> Iterator[list[Record]]:
         with self.connection() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(base.order_by(obj.key))
+            query = base.order_by(obj.key) if ordered else base
+            result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(query)
+            stand_ins: Counter[str] = Counter()
             for rows in result.partitions(batch_size):
-                yield self.records(obj, rows)
+                yield self.records(obj, rows, stand_ins)
 
-    def records(self, obj: SqlObject, rows: Iterable[Any]) -> list[Record]:
-        """Rows of `obj.select()` as Records: converted, pivots and computed fields filled."""
+    def records(self, obj: SqlObject, rows: Iterable[Any], stand_ins: Counter[str] | None = None) -> list[Record]:
+        """Rows of `obj.select()` as Records: converted, pivots and computed fields filled.
+        A row whose key is NULL, blank or not of the key column's type is read under a
+        stand-in key with its `key_problem` (`stand_ins` numbers identical such rows)."""
         has_parent = obj.parent_expr is not None
         offset = 2 if has_parent else 1
         clock = self.clock
         fields = [(f.name, f.convert, f.is_text, f.local_time and clock is not None) for f in obj.sql_fields]
-        keys: list[Any] = []
+        keys: list[str] = []
+        raws: list[Any] = []  # the key values as the database holds them (pivot reads bind them)
         datas: list[dict[str, Any]] = []
         parents: list[str | None] = []
         notes: list[tuple[ValueNote, ...]] = []
+        problems: list[KeyProblem | None] = []
         seen: set[Any] = set()
+        stand_ins = Counter() if stand_ins is None else stand_ins
         for row in rows:
-            if row[0] in seen:  # a join that fans out: keep the first row of a key
-                continue
-            seen.add(row[0])
+            key, problem = _checked_key(obj, row, stand_ins)
+            if problem is None:
+                if key in seen:  # a join that fans out: keep the first row of a key
+                    continue
+                seen.add(key)
             data: dict[str, Any] = {}
             noted: list[ValueNote] = []
             for index, (name, convert, is_text, local) in enumerate(fields, start=offset):
@@ -302,12 +320,14 @@ class SqlSource(Source):
                     if convert is not None:
                         value = convert(value)
                 data[name] = value
-            keys.append(row[0])
+            keys.append(key)
+            raws.append(row[0])
             datas.append(data)
             notes.append(tuple(noted))
+            problems.append(problem)
             parents.append(None if not has_parent or row[1] is None else str(row[1]))
         if obj.pivots and keys:
-            self._fill_pivots(obj, keys, datas)
+            self._fill_pivots(obj, raws, datas)
         if obj.enrich is not None and datas:
             obj.enrich(datas)
         updated = obj.updated_field
@@ -319,8 +339,9 @@ class SqlSource(Source):
                 parent_key=parent,
                 updated_at=data.get(updated) if updated and isinstance(data.get(updated), datetime) else None,
                 notes=noted,
+                key_problem=problem,
             )
-            for key, data, parent, noted in zip(keys, datas, parents, notes, strict=True)
+            for key, data, parent, noted, problem in zip(keys, datas, parents, notes, problems, strict=True)
         ]
 
     def local_time(self, value: Any) -> Any:
@@ -355,7 +376,7 @@ class SqlSource(Source):
                     data[name] = None
             if not pivot.fields:
                 continue
-            for chunk in chunks(keys):
+            for chunk in chunks([key for key in keys if key is not None]):
                 query = (
                     select(pivot.entity, pivot.field_id, pivot.content)
                     .select_from(pivot.values)
@@ -412,6 +433,26 @@ class SqlSource(Source):
 
     def childless_keys(self, parent: str, child: str, *, sample: int = 20) -> tuple[int, tuple[str, ...]]:
         return pushdown.childless_keys(self, self.sql_object(parent), self.sql_object(child), sample=sample)
+
+
+def _checked_key(obj: SqlObject, row: Any, stand_ins: Counter[str]) -> tuple[str, KeyProblem | None]:
+    """A row's record key, or a stand-in and why its own cannot serve (NULL, blank, or a value
+    the key column's type cannot hold, as SQLite lets a column keep)."""
+    value = row[0]
+    column = getattr(obj.key, "name", None) or "the key"
+    if value is None or (isinstance(value, str) and not value.strip()):
+        digest = hashlib.sha1(repr(tuple(row)[1:]).encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        stand_ins[digest] += 1
+        n = stand_ins[digest]
+        key = f"no-key-{digest}" + (f"-{n}" if n > 1 else "")
+        what = "NULL" if value is None else "blank"
+        return key, KeyProblem(KEY_MISSING, f"its key ({column}) is {what}: it cannot be loaded once and only once")
+    key = str(value)
+    try:
+        obj.key_type(key)
+    except (TypeError, ValueError):
+        return key, KeyProblem(KEY_MALFORMED, f"its key ({column}) {key[:40]!r} is not a value of the key's type")
+    return key, None
 
 
 def _bind_values(keys: Iterable[str], cast: Any) -> dict[Any, str]:

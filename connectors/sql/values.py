@@ -8,6 +8,13 @@ from typing import Any
 from connectors.flags import read_flag
 
 
+def lenient_text(raw: bytes) -> str:
+    """A text column's bytes as UTF-8, bytes that are not UTF-8 replaced by U+FFFD
+    (`connectors.base.REPLACEMENT`): one bad byte costs a character, never the read (the
+    audit counts and names such records, the load counts them)."""
+    return raw.decode("utf-8", errors="replace")
+
+
 def parse_datetime(value: Any) -> Any:
     """A datetime from a driver's datetime or from SQLite text; other values as they are."""
     if isinstance(value, datetime):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.base import Record
+from connectors.base import REPLACEMENT, Record
 from helpmig_tui.mapping.coerce import as_text, coerce_attribute, coerce_standard, is_empty
 from helpmig_tui.mapping.model import (
     AttributeTarget,
@@ -33,11 +33,16 @@ from helpmig_tui.mapping.standard import (
     required_fields,
     standard_field,
 )
-from helpmig_tui.mapping.transforms import Flag, TransformContext, TransformProblem, zone_named
+from helpmig_tui.mapping.transforms import Flag, TransformContext, TransformProblem, short_repr, zone_named
 
 # A part whose visibility cannot be read for certain is loaded as this: internal, never customer-visible.
 UNREADABLE_DIRECTION = "note"
 VISIBILITY_FLAG = "visibility_unreadable"
+
+# A source value longer than this is mapped from its beginning only (transforms and HTML
+# sanitizing take time in proportion), the whole value kept beside (`MappedRecord.full`): a
+# 50 MB body costs the same bounded time as a 1 MB one, and the loader attaches it whole.
+MAX_VALUE_CHARS = 1 << 20
 
 # The custom attribute every contact, company and conversation gets: where it came from.
 SOURCE_ID_ATTRIBUTE = "helpmig_source_id"
@@ -95,6 +100,8 @@ class MappedRecord:
     rejected: str | None = None  # why the record cannot be loaded; None when it can
     rejected_code: str | None = None  # the reason's code (the audit's, where it predicts the class)
     missing: list[str] = field(default_factory=list)  # required standard fields with no value (the only problems)
+    # values over MAX_VALUE_CHARS, whole, by the standard field they fill (by source field otherwise)
+    full: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -152,8 +159,9 @@ def apply_map(
 ) -> MappedRecord:
     """Map one record of `obj`. `record` is a connectors Record (or its data with `key`);
     `lookups` holds lookup objects by key ({"statuses": {"1": {"name": "Open"}}})."""
+    key_problem = None
     if isinstance(record, Record):
-        data, key = record.data, record.key
+        data, key, key_problem = record.data, record.key, record.key_problem
     else:
         data = record
         if key is None:
@@ -171,6 +179,16 @@ def apply_map(
         visibility = step.standard is not None and step.standard.name == "direction"
         try:
             value = data.get(fm.field)
+            if isinstance(value, str) and REPLACEMENT in value:
+                ctx.flag("text.undecodable", f"{fm.field}: bytes the source could not decode are replaced by "
+                                             f"{REPLACEMENT!r}")
+            if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+                name = step.standard.name if step.standard is not None else fm.field
+                if not (isinstance(fm.target, StandardTarget) and fm.target.fallback and name in out.standard):
+                    out.full[name] = value  # a fallback's value counts only where it fills the field
+                    ctx.flag("value.oversized", f"{fm.field}: {len(value):,} characters, mapped from the first "
+                                                f"{MAX_VALUE_CHARS:,} (the whole value is kept)")
+                value = value[:MAX_VALUE_CHARS]
             if visibility and is_empty(value):
                 unreadable.append((fm.field, "empty"))
                 continue
@@ -181,7 +199,9 @@ def apply_map(
             if is_empty(value):
                 continue
             _place(out, fm, step.standard, value, ctx)
-        except TransformProblem as problem:
+        except (TransformProblem, ArithmeticError, ValueError, TypeError) as error:
+            problem = error if isinstance(error, TransformProblem) else TransformProblem(
+                "unreadable", f"{short_repr(data.get(fm.field))} cannot be read ({type(error).__name__})")
             if visibility:
                 unreadable.append((fm.field, problem.message))
             elif step.required:
@@ -213,6 +233,9 @@ def apply_map(
         out.tags[:] = list(dict.fromkeys(out.tags))
     if plan.attributes:
         out.attributes[SOURCE_ID_ATTRIBUTE] = out.source_id
+    if key_problem is not None:  # first: nothing else would make it loadable
+        problems.insert(0, key_problem.reason)
+        codes.insert(0, key_problem.code)
     if problems:
         out.rejected = "; ".join(problems)
         out.rejected_code = codes[0]

@@ -7,6 +7,7 @@ with the reason, which `apply_map` reports instead of sending a request that fai
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,6 +17,7 @@ from helpmig_tui.mapping.standard import ValueType
 from helpmig_tui.mapping.transforms import TransformProblem, short_repr, to_unix
 
 TRUE = {"true", "1", "yes", "y", "on", "t", "x", "checked", "да"}
+MAX_INT_DIGITS = 18  # a whole number longer than this is no integer attribute's (64-bit)
 FALSE = {"false", "0", "no", "n", "off", "f", "", "unchecked", "нет"}
 
 
@@ -52,18 +54,24 @@ def as_int(value: Any) -> int:
         number = Decimal(str(value).strip().replace(",", ""))
     except InvalidOperation:
         raise TransformProblem("not_a_number", f"{short_repr(value)} is not a whole number") from None
+    if not number.is_finite() or number.adjusted() > MAX_INT_DIGITS:
+        raise TransformProblem("not_a_number", f"{short_repr(value)} is not a whole number Intercom can hold")
     if number != number.to_integral_value():
         raise TransformProblem("not_a_number", f"{short_repr(value)} is not a whole number")
     return int(number)
 
 
 def as_float(value: Any) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
     try:
-        return float(Decimal(str(value).strip().replace(",", "")))
-    except (InvalidOperation, ValueError):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = float(value)
+        else:
+            number = float(Decimal(str(value).strip().replace(",", "")))
+    except (InvalidOperation, ValueError, OverflowError):
         raise TransformProblem("not_a_number", f"{short_repr(value)} is not a number") from None
+    if not math.isfinite(number):  # NaN and infinities: no JSON number holds them
+        raise TransformProblem("not_a_number", f"{short_repr(value)} is not a finite number")
+    return number
 
 
 def as_key(value: Any) -> str:

@@ -88,6 +88,8 @@ def check_zone(name: str | None) -> str | None:
 
 
 def short_repr(value: Any, limit: int = 40) -> str:
+    if isinstance(value, str) and len(value) > 2 * limit:
+        value = value[: 2 * limit]  # a 50 MB value is never copied whole to say what it starts with
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

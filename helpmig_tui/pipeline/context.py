@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from connectors.base import Record
 from connectors.intercom import IntercomClient
@@ -38,6 +38,7 @@ from helpmig_tui.pipeline.journal import Entry, Intent, Journal
 from helpmig_tui.pipeline.journal import payload_hash as hash_of
 from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.runs import RunLog
+from helpmig_tui.pipeline.watch import doing, watched
 from helpmig_tui.state import ProjectStore
 
 log = get_logger("pipeline")
@@ -47,6 +48,8 @@ FLUSH_EVERY_S = 0.5
 FLUSH_ROWS = 200
 RESENDS = 2  # a write in doubt, confirmed absent, is sent again at most this often in a run
 READ_BACK_FIRST_S = 0.5
+T = TypeVar("T")
+SLOW_RECORD_S = 5.0
 READ_BACK_DIRECT_S = 4.0  # reads by id or key see a write at once: a short look settles it
 
 
@@ -74,6 +77,7 @@ class LoadOptions:
     phases: tuple[str, ...] | None = None  # run only these
     max_rejected: float | None = None  # overrides the project's threshold of foreseen rejections
     search_lag: float = 120.0  # how long Intercom's search may lag behind a create (read-back of doubts)
+    slow_record_s: float = SLOW_RECORD_S  # a record in flight longer than this says what it is doing
 
 
 @dataclass
@@ -267,6 +271,23 @@ class LoadContext:
         self.observer.event(level, message)
         getattr(log, "warning" if level == "warning" else "error" if level == "error" else "info")(message)
 
+    async def watched(self, obj: str, record: Record, work: Awaitable[T]) -> T:
+        """One record's work, which says why when it takes longer than `slow_record_s`."""
+        number = self.label(obj, record)
+        what = f"{obj} {f'#{number} ({record.key})' if number else record.key}"
+        return await watched(what, work, self.options.slow_record_s, lambda said: self.event("info", said + self._api_state()))
+
+    def _api_state(self) -> str:
+        """Why a write may wait: Intercom's rate-limit window and the retries so far."""
+        metrics = self.client.metrics()
+        window = metrics.window
+        left = window.estimated_remaining if window.estimated_remaining is not None else window.remaining
+        parts = [f"{left} of {window.limit} requests left in Intercom's rate-limit window"
+                 ] if window.limit and left is not None else []
+        if metrics.rate_limited or metrics.retries:
+            parts.append(f"{metrics.rate_limited} answers 429 and {metrics.retries} retries so far")
+        return f" ({'; '.join(parts)})" if parts else ""
+
     # -- the journaled write ----------------------------------------------------------------
 
     async def write(
@@ -313,6 +334,8 @@ class LoadContext:
         self.journal.begin([Intent(kind, key, self.phase, payload_hash, parent_key, seq, obj, label)])
         doubt: WriteInDoubt | None = None
         for attempt in range(RESENDS + 1):
+            doing(f"writing {kind} {label or key} to Intercom" + (f" (sent again, attempt {attempt + 1})" if attempt else "")
+                  + ": waiting for its answer")
             try:
                 intercom_id, outcome = await send()
             except WriteInDoubt as exc:
@@ -361,6 +384,8 @@ class LoadContext:
         """Look the write up until it is found or `lag` seconds have passed (backoff)."""
         waited, delay = 0.0, READ_BACK_FIRST_S
         while True:
+            doing(f"looking for a write whose outcome is unknown ({cause or 'interrupted'}) in Intercom, "
+                  f"{waited:.0f} of {lag:.0f} s")
             found = await self._find(find)
             if found is not None or waited >= lag:
                 return found

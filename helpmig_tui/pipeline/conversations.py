@@ -40,8 +40,9 @@ from helpmig_tui.pipeline.context import LOOKUP, LoadContext, Lookup, ObjectProg
 from helpmig_tui.pipeline.journal import Entry
 from helpmig_tui.pipeline.records import mapped, reject, semantic_hash
 from helpmig_tui.pipeline.resolver import Resolver, jkey
+from helpmig_tui.pipeline.watch import doing
 
-MAX_FILE_BYTES = 25 * 1024 * 1024  # larger files are listed in the report, not uploaded inline
+MAX_FILE_BYTES = texts.MAX_FILE_BYTES
 _TAGS = re.compile(r"<[^>]+>")
 _CID = re.compile(r'<img src="cid:([^"]+)">')  # as the sanitizer leaves an inline image
 # the journal kinds a conversation writes under its own key (parent_key)
@@ -313,11 +314,10 @@ class ConversationJob:
             body = html_to_text(str(source_part.m.standard.get("body") or ""))  # a part's body is HTML; this is text
         body = body or m.standard.get("title") or "(no message text in the source)"
         text, repairs = texts.repair(str(body))
-        opening, *rest = texts.chunks(text)
+        full = (source_part.m if source_part is not None else m).full.get("body")
+        opening, replies = self._body_pieces(self.key, source_part, text, full, int(m.standard["created_at"]),
+                                             html=False)
         thread = Thread(body=opening, source_part=source_part)
-        replies: list[Reply] = []
-        for n, piece in enumerate(rest, start=1):
-            replies.append(self._note(f"{self.key}#text{n}", None, piece, int(m.standard["created_at"])))
         if source_part is not None:
             replies += await self._file_notes(source_part, source_part.key, source_part.created_at, first_group=0)
         replies += await self._file_notes(None, self.key, int(m.standard["created_at"]), first_group=1)
@@ -350,11 +350,11 @@ class ConversationJob:
     async def _part_replies(self, part: Part) -> list[Reply]:
         pm = part.m
         text, repairs = texts.repair(str(pm.standard.get("body") or ""))
-        pieces = texts.chunks(text) if text else [""]
+        first, continued = self._body_pieces(part.key, part, text, pm.full.get("body"), part.created_at, html=True)
         files = await self._files(part.obj, part.record)
-        inline, files = self._inline_images(part, pieces[0], files)
+        inline, files = self._inline_images(part, first, files)
         groups = [files[i: i + MAX_ATTACHMENTS] for i in range(0, len(files), MAX_ATTACHMENTS)] or [[]]
-        message = await self._message(part, pieces[0] or ("(attachment)" if files else "(empty message)"), groups[0])
+        message = await self._message(part, first or ("(attachment)" if files else "(empty message)"), groups[0])
         replies = []
         if inline:  # the images go first, so the message can show them from where Intercom keeps them
             images = list({id(f): f for f in inline.values()}.values())
@@ -362,13 +362,34 @@ class ConversationJob:
                                       part.created_at, images[:MAX_ATTACHMENTS]))
         replies.append(Reply("part", part.key, part, message, 0, inline={cid: f.name for cid, f in inline.items()},
                              inline_note=f"{part.key}#inline" if inline else None))
-        for n, piece in enumerate(pieces[1:], start=1):
-            replies.append(self._note(f"{part.key}#text{n}", part, piece, part.created_at))
+        replies += continued
         for n, group in enumerate(groups[1:], start=1):
             replies.append(self._note(f"{part.key}#files{n}", part, "Attachments (continued)", part.created_at, group))
         if repairs:
             self.ctx.event("info", f"{part.obj} {part.record.key}: {', '.join(repairs)}")
         return replies
+
+    def _body_pieces(self, key: str, part: Part | None, text: str, full: str | None, created_at: int, *,
+                     html: bool) -> tuple[str, list[Reply]]:
+        """A body as its message's text and the notes after it: split over parts where it fits
+        in a few; else its beginning, and the full text (`full`: the source's whole value when
+        it was too long to map whole) attached as files on notes, one file each."""
+        if full is None and not texts.too_long(text):
+            first, *rest = texts.chunks(text) if text else [""]
+            return first, [self._note(f"{key}#text{n}", part, piece, created_at) for n, piece in enumerate(rest, 1)]
+        obj, record = (part.obj, part.record) if part is not None else (self.obj, self.record)
+        whole = full if full is not None else text
+        doing(f"preparing {obj} {record.key}'s body of {len(whole):,} characters as a file")
+        files = texts.full_text_files(f"{obj}-{record.key}", whole)
+        names = [name for name, _, _ in files]
+        notes = [self._note(f"{key}#fulltext{n}", part, "Full text of the message" + (
+            f" ({n} of {len(files)})" if len(files) > 1 else ""), created_at,
+            [AttachmentFile.from_bytes(name, content_type, data)]) for n, (name, content_type, data) in
+            enumerate(files, 1)]
+        said = f"{len(whole):,} characters: its beginning in the message, the full text attached as {', '.join(names)}"
+        self.ctx.note_flags(obj, record, [Flag("body", "body.attached_as_file", said)])
+        self.ctx.event("info", f"{obj} {record.key} (of {self.obj} {self.label or self.record.key}): {said}")
+        return texts.opening(text, names, len(whole), html=html), notes
 
     async def _file_notes(self, part: Part | None, key: str, created_at: int, first_group: int) -> list[Reply]:
         record = part.record if part else self.record

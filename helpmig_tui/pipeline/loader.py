@@ -35,7 +35,7 @@ from helpmig_tui.pipeline.records import (
     write_custom_object,
 )
 from helpmig_tui.pipeline.report import PhaseReport, build_report, write_report
-from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey
+from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey, orphan_reason
 
 LONG_THREAD = 50  # parts of one kind: a thread this long is started before the others
 
@@ -157,7 +157,7 @@ class Loader:
                         ctx.count(tracker, skipped)
                         return
                     job = ConversationJob(ctx, self.resolver, conv, record, children, trackers, entry)
-                    ctx.count(tracker, await job.run())
+                    ctx.count(tracker, await ctx.watched(conv, record, job.run()))
                 finally:
                     slots.release()
                     ctx.tick()
@@ -275,7 +275,7 @@ class Loader:
                     reason = f"waiting for its conversation ({record.parent_key}), which this run did not load"
                 else:
                     status, code = "rejected", "part.conversation_missing"
-                    reason = f"its conversation ({record.parent_key}) is not in the source"
+                    reason = orphan_reason(record.parent_key)
                 ctx.journal.settle("part", jkey(part, record.key), status, reason, ctx.phase, object=part, code=code)
                 ctx.count(tracker, Written(status, reason=reason, code=code))
         ctx.journal.finished(done, ctx.phase, object=part)

@@ -82,6 +82,10 @@ class SourceReader:
         return await self.call(self.source.get, obj, list(keys))
 
     async def attachments(self, obj: str, record: Record) -> list[AttachmentRef]:
+        """A record's files; none for a record read under a stand-in key (it is rejected, and
+        its files could not be looked up by a key it does not have)."""
+        if record.key_problem is not None:
+            return []
         return await self.call(self.source.attachments, obj, record)
 
     async def read(self, ref: AttachmentRef, limit: int) -> bytes | None:

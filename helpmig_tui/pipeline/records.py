@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ from helpmig_tui.pipeline.context import LOOKUP, LoadContext, Lookup, ObjectProg
 from helpmig_tui.pipeline.journal import Entry, Outcome, Settled, payload_hash
 from helpmig_tui.pipeline.requesters import clean_email, email_problem
 from helpmig_tui.pipeline.resolver import Resolver, jkey
+from helpmig_tui.pipeline.watch import doing
 from helpmig_tui.state.models import FINISHED
 
 Handler = Callable[[Record], Awaitable[Written]]
@@ -57,7 +59,7 @@ async def for_each_record(ctx: LoadContext, obj: str, handler: Handler, total: i
 
     async def one(record: Record) -> None:
         try:
-            ctx.count(tracker, left_out_by_map(ctx, obj, record) or await handler(record))
+            ctx.count(tracker, left_out_by_map(ctx, obj, record) or await ctx.watched(obj, record, handler(record)))
         finally:
             slots.release()
             ctx.tick()
@@ -122,6 +124,7 @@ def left_out_by_map(ctx: LoadContext, obj: str, record: Record, kind: str = "ski
 def mapped(ctx: LoadContext, obj: str, record: Record) -> MappedRecord:
     """The record as the loader sends it; what mapping changed on it is counted for the
     phase report, so call this once per record and run (`remapped` for a second look)."""
+    doing(f"mapping {obj} {record.key}")
     m = remapped(ctx, obj, record)
     if m.ok:
         ctx.note_flags(obj, record, m.flags)
@@ -134,7 +137,8 @@ def remapped(ctx: LoadContext, obj: str, record: Record) -> MappedRecord:
 
 def semantic_hash(m: MappedRecord) -> str:
     """What the record becomes in Intercom: a changed hash means a delta update."""
-    return payload_hash([m.standard, m.attributes, sorted(m.tags), m.notes, m.references])
+    full = {name: hashlib.sha256(value.encode("utf-8", "replace")).hexdigest() for name, value in m.full.items()}
+    return payload_hash([m.standard, m.attributes, sorted(m.tags), m.notes, m.references, *([full] if full else [])])
 
 
 def reject(ctx: LoadContext, kind: str, obj: str, record: Record, reason: str, code: str | None,

@@ -24,6 +24,13 @@ EnsureTag = Callable[[str], Awaitable[str | None]]  # name -> tag id
 EnsureCollection = Callable[[str], Awaitable[str | None]]  # name -> collection id
 
 
+def orphan_reason(parent_key: str | None) -> str:
+    """Why a part has no conversation to go to: the one it names is not there, or it names none."""
+    if parent_key is None:
+        return "it names no conversation (its parent key is empty in the source)"
+    return f"its conversation ({parent_key}) is not in the source"
+
+
 def jkey(obj: str, key: str) -> str:
     """The journal key of a source record: unique across the objects of one kind."""
     return f"{obj}:{key}"

@@ -28,6 +28,7 @@ from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.records import SKIP_REASONS
 from helpmig_tui.pipeline.requesters import clean_email, email_problem
+from helpmig_tui.pipeline.resolver import orphan_reason
 from helpmig_tui.reports import write_csv
 from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import FindingRow, Project
@@ -122,7 +123,7 @@ class ScopeCheck:
                 code, reason = self._rejected[(om.parent, parent)]
                 return code, f"its conversation is rejected: {reason}"
             if parent not in self._loadable[om.parent]:
-                return "part.conversation_missing", f"its conversation ({parent}) is not in the source"
+                return "part.conversation_missing", orphan_reason(parent)
         if m.ok or m.missing == ["created_at"]:
             return None
         files = await self.reader.attachments(m.object, record) if m.missing == ["body"] else []  # type: ignore[arg-type]

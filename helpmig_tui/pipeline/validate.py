@@ -340,7 +340,8 @@ class Validator:
         pairs.append(("messages out of order", 0, order))
         # every file of the source is in Intercom, or reported with its reason (missing, refused type, ...)
         files = sum(e[3] for e in (*expected, *undated)) + await self._files(obj, record)
-        landed = sum(len(p.attachments) for p in written) + (len(found.source.attachments) if found.source else 0)
+        landed = sum(1 for p in written for a in p.attachments if not (a.name or "").startswith(texts.FULL_TEXT_PREFIX)) \
+            + (len(found.source.attachments) if found.source else 0)
         pairs.append(("attachments in Intercom or reported", files, landed + self._reported_files(obj, record.key)))
         return pairs, times_of_messages
 
