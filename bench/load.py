@@ -183,8 +183,17 @@ def child_load(home: str, project: str, url: str, samples: str, every: float, co
                     "phases": sampler.phases, "end": last,
                     "objects": {o.object: o.read for r in result.reports for o in r.objects}}
 
+    profile_to = os.environ.get("BENCH_PROFILE")  # a file: the loader's profile (cProfile), for a look with pstats
     try:
-        return asyncio.run(run())
+        if not profile_to:
+            return asyncio.run(run())
+        import cProfile
+
+        profiler = cProfile.Profile()
+        try:
+            return profiler.runcall(asyncio.run, run())
+        finally:
+            profiler.dump_stats(profile_to)
     finally:
         sampler.close()
 

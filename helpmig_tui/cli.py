@@ -368,7 +368,7 @@ def cmd_connect(args: argparse.Namespace) -> int:
                 destination = resolve_destination(args.region, args.intercom_url)
             else:
                 destination = default_destination(store, Settings.from_env())
-            check = check_destination_sync(destination, Secrets().get("intercom_token"))
+            check = check_destination_sync(destination, Secrets().intercom_tokens())
         except DestinationError as exc:
             return _fail(str(exc), exc.hint, EXIT_USAGE if exc.code in _BAD_DESTINATION_INPUT else EXIT_FAILED)
         record_destination(store, check)

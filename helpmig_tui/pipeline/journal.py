@@ -2,7 +2,9 @@
 
 The protocol that makes crashes harmless:
 1. `begin()` marks the writes about to be sent `in_flight` and commits, before any of
-   them leaves the process.
+   them leaves the process. Concurrent writers use `begin_grouped()`: the writes of every
+   writer that reaches it in the same turn of the event loop go in one transaction (a
+   group commit), and none of them is sent before that commit.
 2. The calls run.
 3. `done()`, `failed()`, `rejected()` record the outcome; these are buffered and
    committed by `flush()` (every few hundred rows or fraction of a second, and with the
@@ -20,6 +22,7 @@ number of records.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import json
@@ -174,6 +177,8 @@ class Journal:
         self._ids = _Lru()
         self._pending: list[dict[str, Any]] = []
         self._finished: list[dict[str, Any]] = []
+        self._group: list[tuple[Sequence[Intent], asyncio.Future[None]]] = []
+        self.commits = 0  # transactions committed (the benchmarks count them per request)
 
     # -- writing -----------------------------------------------------------------------
 
@@ -190,6 +195,30 @@ class Journal:
         with self.store.engine.begin() as conn:
             self._flush(conn)
             conn.execute(_BEGIN, rows)
+        self.commits += 1
+
+    async def begin_grouped(self, intents: Sequence[Intent]) -> None:
+        """`begin()` shared with every writer that gets here in the same turn of the event
+        loop: one transaction for all of them; returns once it is committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._group.append((intents, future))
+        if len(self._group) == 1:
+            loop.call_soon(self._commit_group)
+        await future
+
+    def _commit_group(self) -> None:
+        group, self._group = self._group, []
+        try:
+            self.begin([intent for intents, _ in group for intent in intents])
+        except Exception as exc:  # every writer of the group sees the failure; none sends
+            for _, future in group:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for _, future in group:
+            if not future.done():  # a writer cancelled meanwhile leaves an in_flight row: a lookup on resume
+                future.set_result(None)
 
     def done(self, kind: str, key: str, intercom_id: str | None, outcome: str = "created",
              payload_hash: str | None = None) -> None:
@@ -235,6 +264,7 @@ class Journal:
         with self.store.engine.begin() as conn:
             self._flush(conn)
             conn.execute(_SETTLE, values)
+        self.commits += 1
         for r in rows:
             if r.intercom_id and r.status == "done":
                 self._ids.remember((r.kind, r.key), r.intercom_id)
@@ -270,6 +300,7 @@ class Journal:
         if self.unflushed:
             with self.store.engine.begin() as conn:
                 self._flush(conn)
+            self.commits += 1
 
     def _flush(self, conn: Any) -> None:
         pending, self._pending = self._pending, []

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from connectors.base import Capability, Record
+from connectors.intercom import prioritized
 from connectors.intercom.errors import NotFound
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
@@ -33,6 +34,7 @@ from helpmig_tui.pipeline.records import (
     write_csv_row,
     write_custom_object,
 )
+from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.report import PhaseReport, build_report, write_report
 from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey
 
@@ -84,6 +86,18 @@ class LoadResult:
         return out
 
 
+async def thread_sizes(reader: SourceReader, parts: list[str], over: int = LONG_THREAD) -> Counter[str]:
+    """Conversation key -> its parts, for threads with more than `over` parts of one kind.
+    Only where the source counts in SQL (elsewhere counting means reading every part once
+    more): empty otherwise."""
+    sizes: Counter[str] = Counter()
+    if Capability.PUSHDOWN_PROFILE not in reader.source.capabilities:
+        return sizes
+    for part in parts:
+        sizes.update(await reader.call(lambda part=part: reader.source.child_counts(part, over=over)))
+    return sizes
+
+
 class Loader:
     def __init__(self, ctx: LoadContext, resolver: Resolver, directory: Directory,
                  totals: dict[str, int | None]) -> None:
@@ -91,6 +105,7 @@ class Loader:
         self.resolver = resolver
         self.directory = directory
         self.totals = totals
+        self.long_keys: set[str] = set()  # conversations started first, their calls first at the pacer
         self.phases: dict[str, Callable[[], Awaitable[None]]] = {
             "match": lambda: match_phase(ctx, directory, totals),
             "schema": lambda: schema_phase(ctx, resolver, totals),
@@ -108,6 +123,7 @@ class Loader:
         result = LoadResult("done")
         for name in phases:
             self.ctx.phase = name
+            self.ctx.eta.phase_started(self.ctx.client.metrics().requests)
             self.ctx.runlog.update_phase(name, status="running")
             self.ctx.event("info", f"phase {name} ({PHASE_LABELS[name]}) started")
             await self.phases[name]()
@@ -151,7 +167,8 @@ class Loader:
                           trackers: dict[str, ObjectProgress] = trackers) -> None:
                 try:
                     job = ConversationJob(ctx, self.resolver, conv, record, children, trackers, entry)
-                    ctx.count(tracker, await job.run())
+                    with prioritized(record.key in self.long_keys):  # the critical path goes first
+                        ctx.count(tracker, await job.run())
                 finally:
                     slots.release()
                     ctx.tick()
@@ -202,13 +219,10 @@ class Loader:
         where the source counts in SQL (elsewhere counting means reading every part once
         more), and not in a sample or a delta, which keep the source order."""
         ctx = self.ctx
-        source = ctx.reader.source
-        if ctx.options.sample is not None or ctx.options.since is not None or \
-                Capability.PUSHDOWN_PROFILE not in source.capabilities:
+        if ctx.options.sample is not None or ctx.options.since is not None:
             return []
-        sizes: Counter[str] = Counter()
-        for part in parts:
-            sizes.update(await ctx.reader.call(lambda part=part: source.child_counts(part, over=LONG_THREAD)))
+        sizes = await thread_sizes(ctx.reader, parts)
+        self.long_keys = set(sizes)
         order = [key for key, _ in sizes.most_common()]
         found = {r.key: r for r in await ctx.reader.get(conv, order)} if order else {}
         return [found[key] for key in order if key in found]

@@ -1,0 +1,71 @@
+"""The live ETA of a phase: the calls still to make at the current window's rate, or the
+longest chain still to run at its measured pace, whichever ends later.
+
+A long thread's parts go one after the other: its remaining calls times the time each of
+its calls takes now (measured on the thread itself) can outlast everything else. The
+calls still to make are the records not yet finished times the calls a record has cost
+so far in this phase.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+CHAIN_SMOOTHING = 0.2  # weight of the newest call in a chain's pace
+USABLE_SHARE = 0.98  # of a window: the pacer keeps 1% in reserve and waits out the reset's rounding
+
+
+@dataclass
+class _Chain:
+    left: int
+    last: float
+    pace: float | None = None  # seconds per call, smoothed
+
+
+@dataclass
+class LiveEta:
+    """Fed by the loader (phase start, chains) and asked at every progress report."""
+
+    started: float = field(default_factory=time.monotonic)
+    requests_at_start: int = 0
+    chains: dict[str, _Chain] = field(default_factory=dict)
+
+    def phase_started(self, requests: int) -> None:
+        self.started = time.monotonic()
+        self.requests_at_start = requests
+        self.chains.clear()
+
+    def chain_started(self, key: str, calls: int) -> None:
+        self.chains[key] = _Chain(calls, time.monotonic())
+
+    def chain_step(self, key: str) -> None:
+        chain = self.chains.get(key)
+        if chain is None:
+            return
+        now = time.monotonic()
+        took, chain.last, chain.left = now - chain.last, now, max(chain.left - 1, 0)
+        chain.pace = took if chain.pace is None else (1 - CHAIN_SMOOTHING) * chain.pace + CHAIN_SMOOTHING * took
+
+    def chain_done(self, key: str) -> None:
+        self.chains.pop(key, None)
+
+    def estimate(self, left_and_done: Iterable[tuple[int | None, int]], requests: int, limit_per_10s: int | None,
+                 latency_s: float | None) -> float | None:
+        """Seconds left in the phase. `left_and_done`: (records still to finish, records
+        finished in this run) per object; None when nothing can be said yet."""
+        left = done = 0
+        for remaining, finished in left_and_done:
+            if remaining is None:
+                return None
+            left, done = left + remaining, done + finished
+        made = requests - self.requests_at_start
+        elapsed = time.monotonic() - self.started
+        if done == 0 or made == 0 or elapsed <= 0:
+            return None
+        calls_left = left * made / done
+        # the window's rate; with no window known (no limit), the pace so far
+        rate = limit_per_10s / 10 * USABLE_SHARE if limit_per_10s else made / elapsed
+        chain = max((c.left * (c.pace or latency_s or 0.0) for c in self.chains.values()), default=0.0)
+        return max(calls_left / rate, chain)
