@@ -387,17 +387,19 @@ class LoadContext:
         text = str(value).strip() if value is not None else ""
         return text[:128] or None
 
-    def count(self, tracker: ObjectProgress, written: Written, records: int = 1) -> None:
-        """Count one record's outcome (or that of `records` records), exactly once."""
+    def count(self, tracker: ObjectProgress, written: Written, records: int = 1,
+              tally: Counter[tuple[str, str]] | None = None) -> None:
+        """Count one record's outcome (or that of `records` records), exactly once; `tally`
+        keeps what was counted, by (object, counter), for a resume point."""
         if written.status in ("done", "already"):
-            if written.outcome in ("updated", "adopted", "matched"):
-                tracker.updated += records
-            else:
-                tracker.created += records
+            name = "updated" if written.outcome in ("updated", "adopted", "matched") else "created"
             if written.status == "already":
                 tracker.earlier += records
         else:
-            setattr(tracker, written.status, getattr(tracker, written.status) + records)
+            name = written.status
+        setattr(tracker, name, getattr(tracker, name) + records)
+        if tally is not None:
+            tally[(tracker.object, name)] += records
 
 
 def _lag_left(entry: Entry, lag: float) -> float:

@@ -16,6 +16,7 @@ parts summarised in notes, as the map says.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -126,6 +127,7 @@ class ConversationJob:
         self._floor: dict[str, int] = {}  # conversation id -> the time of its last part (replies never go before)
         self._synced: set[str] = set()  # conversations whose every part this job knows (made in this run, or read)
         self._clamped = 0  # replies dated before the part before them, placed at its time
+        self.tally: Counter[tuple[str, str]] = Counter()  # what the job counted: (object, counter) -> n
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -139,7 +141,7 @@ class ConversationJob:
         return self._known.get((kind, key))
 
     def _count_part(self, part: Part, written: Written) -> None:
-        self.ctx.count(self.trackers[part.obj], written)
+        self.ctx.count(self.trackers[part.obj], written, tally=self.tally)
 
     def _settle_parts(self, parts: list[Part], status: str, reason: str, code: str | None) -> None:
         for part in parts:

@@ -37,6 +37,7 @@ from helpmig_tui.pipeline.records import (
 from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.report import PhaseReport, build_report, write_report
 from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey
+from helpmig_tui.pipeline.resume import Batch, ResumePoint, final
 
 LONG_THREAD = 50  # parts of one kind: a thread this long is started before the others
 
@@ -162,23 +163,33 @@ class Loader:
             tracker = ctx.tracker(conv, self._limited(conv))
             trackers = {p: ctx.tracker(p, None if ctx.options.sample else self.totals.get(p)) for p in parts}
             slots = asyncio.Semaphore(ctx.options.concurrency)
+            point = ResumePoint(ctx, conv)
+            after = point.start({conv: tracker, **trackers})
 
-            async def one(record: Record, children: dict[str, list[Record]], entry: Entry | None, conv: str = conv,
+            async def one(record: Record, children: dict[str, list[Record]], entry: Entry | None,
+                          ordered: Batch | None, conv: str = conv, point: ResumePoint = point,
                           trackers: dict[str, ObjectProgress] = trackers) -> None:
+                written = Written("failed")
+                job = ConversationJob(ctx, self.resolver, conv, record, children, trackers, entry)
+                job.tally.update({(conv, "read"): 1, **{(p, "read"): len(found) for p, found in children.items()}})
                 try:
-                    job = ConversationJob(ctx, self.resolver, conv, record, children, trackers, entry)
                     with prioritized(record.key in self.long_keys):  # the critical path goes first
-                        ctx.count(tracker, await job.run())
+                        written = await job.run()
+                    ctx.count(tracker, written, tally=job.tally)
                 finally:
                     slots.release()
+                    finished = ctx.journal.was_finished(jkey(conv, record.key))
+                    point.settled(ordered, job.tally, final(written.status, written.code, finished))
                     ctx.tick()
 
             async with asyncio.TaskGroup() as group:
-                async for batch in self._threads(conv, parts):
+                async for batch, last_key in self._threads(conv, parts, after):
                     finished = finished_records(ctx, [jkey(conv, r.key) for r in batch])
-                    if finished:
-                        self._count_finished(tracker, trackers, finished)
                     todo = [r for r in batch if jkey(conv, r.key) not in finished]
+                    ordered = point.batch([r.key for r in batch], last_key) if last_key is not None else None
+                    if finished:
+                        tally = self._count_finished(tracker, trackers, finished)
+                        point.settled(ordered, tally, True, len(finished))
                     if not todo:
                         continue
                     keys = [r.key for r in todo]
@@ -190,7 +201,7 @@ class Loader:
                         for p, found in mine.items():
                             trackers[p].read += len(found)
                         await slots.acquire()
-                        group.create_task(one(record, mine, entries.get(jkey(conv, record.key))))
+                        group.create_task(one(record, mine, entries.get(jkey(conv, record.key)), ordered))
             if ctx.options.sample is None and ctx.options.since is None:
                 for part in parts:
                     await self._orphans(part, trackers[part])
@@ -198,21 +209,22 @@ class Loader:
                 await count_skipped(ctx, obj, counted)
             ctx.tick(force=True)
 
-    async def _threads(self, conv: str, parts: list[str]) -> AsyncIterator[list[Record]]:
-        """The conversations in batches, long threads first. A thread is a chain of calls
-        that cannot overlap (its parts must land in order): a 500-message ticket is a
-        minute at Intercom's latency, and left to its place in the source order it can
-        trail the whole phase at a fraction of the allowed rate."""
+    async def _threads(self, conv: str, parts: list[str],
+                       after: str | None = None) -> AsyncIterator[tuple[list[Record], str | None]]:
+        """The conversations in batches, long threads first, each with the last key of the
+        source's batch it came in (None for the long threads, read apart). A thread is a
+        chain of calls that cannot overlap (its parts must land in order): a 500-message
+        ticket is a minute at Intercom's latency, and left to its place in the source order
+        it can trail the whole phase at a fraction of the allowed rate. `after`: the source
+        is read from there (a resume point)."""
         ctx = self.ctx
         long = await self._long_threads(conv, parts)
         for start in range(0, len(long), 100):
-            yield long[start:start + 100]
+            yield long[start:start + 100], None
         first = {r.key for r in long}
         async for batch in ctx.reader.batches(conv, since=ctx.options.since, batch_size=100,
-                                              limit=ctx.options.sample):
-            rest = [r for r in batch if r.key not in first]
-            if rest:
-                yield rest
+                                              limit=ctx.options.sample, after=after):
+            yield [r for r in batch if r.key not in first], batch[-1].key
 
     async def _long_threads(self, conv: str, parts: list[str]) -> list[Record]:
         """Conversations with more than LONG_THREAD parts of one kind, longest first. Only
@@ -228,18 +240,22 @@ class Loader:
         return [found[key] for key in order if key in found]
 
     def _count_finished(self, tracker: ObjectProgress, trackers: dict[str, ObjectProgress],
-                        finished: dict[str, Outcome]) -> None:
+                        finished: dict[str, Outcome]) -> Counter[tuple[str, str]]:
         """Count conversations an earlier run finished, and their parts, as the journal
         has them: neither is read from the source again (a message added to the source
-        since is the delta's to load)."""
+        since is the delta's to load). Returns what was counted."""
+        tally: Counter[tuple[str, str]] = Counter()
         for obj, outcome, n in self.ctx.journal.tally("part", finished):
             if obj in trackers:
                 trackers[obj].read += n
-                self.ctx.count(trackers[obj], earlier(outcome), n)
+                tally[(obj, "read")] += n
+                self.ctx.count(trackers[obj], earlier(outcome), n, tally=tally)
         for marker in finished.values():
             tracker.read += 1
-            self.ctx.count(tracker, earlier(marker))
+            tally[(tracker.object, "read")] += 1
+            self.ctx.count(tracker, earlier(marker), tally=tally)
         self.ctx.tick()
+        return tally
 
     async def _orphans(self, part: str, tracker: ObjectProgress) -> None:
         """Parts whose conversation is not in the source: rejected with that reason, so the
