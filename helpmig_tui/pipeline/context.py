@@ -71,7 +71,7 @@ class LoadOptions:
     since: datetime | None = None  # delta: records changed since
     delta: bool = False  # compare content hashes and update what changed
     accept_gates: bool = False  # go on past a phase with unexplained differences (--yes)
-    concurrency: int = 32  # records in flight at once
+    concurrency: int | None = None  # records in flight at once (None: 32 per Intercom token)
     phases: tuple[str, ...] | None = None  # run only these
     max_rejected: float | None = None  # overrides the project's threshold of foreseen rejections
     search_lag: float = 120.0  # how long Intercom's search may lag behind a create (read-back of doubts)

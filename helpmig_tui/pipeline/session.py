@@ -40,6 +40,9 @@ from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import Project
 
 
+RECORDS_PER_APP = 32  # records in flight per Intercom token, by default
+
+
 class LoadRefused(Exception):
     """The load cannot start: says what must be done first (one line, then the details)."""
 
@@ -149,6 +152,8 @@ class PipelineSession:
                             phases=[(p, 0) for p in phases])
 
     def _context(self, runlog: RunLog, options: LoadOptions) -> tuple[LoadContext, Resolver]:
+        if options.concurrency is None:  # enough records in flight to keep every app's window busy
+            options.concurrency = RECORDS_PER_APP * self.client.apps
         journal = Journal(self.store, runlog.run_id)
         ctx = LoadContext(
             store=self.store, project=self.project, reports_dir=self.paths.reports_dir(self.project),
