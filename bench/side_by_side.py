@@ -44,8 +44,12 @@ LIMIT = 1667
 KINDS = ("helpmig", "bare", "sdk")
 
 
+ROUND = ["0"]  # set per round: the sandbox keeps the contacts of earlier rounds
+
+
 def contact_body(prefix: str, n: int) -> dict[str, Any]:
-    return {"role": "user", "external_id": f"{prefix}-{n}", "email": f"{prefix}-{n}@bench.example", "name": "Bench User"}
+    key = f"{prefix}-{ROUND[0]}-{n}"
+    return {"role": "user", "external_id": key, "email": f"{key}@bench.example", "name": "Bench User"}
 
 
 def conversation_body(contact_id: str, n: int) -> dict[str, Any]:
@@ -185,6 +189,7 @@ async def run_sdk(url: str, token: str, deadline: float, tally: Tally) -> None:
 
 def child(kind: str, url: str, token: str, start_at: float, duration: float) -> dict[str, Any]:
     runner = {"helpmig": run_helpmig, "bare": run_bare, "sdk": run_sdk}[kind]
+    ROUND[0] = str(int(start_at))
     tally = Tally()
 
     async def main() -> float:

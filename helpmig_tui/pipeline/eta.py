@@ -10,7 +10,7 @@ so far in this phase.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 CHAIN_SMOOTHING = 0.2  # weight of the newest call in a chain's pace
@@ -26,25 +26,30 @@ class _Chain:
 
 @dataclass
 class LiveEta:
-    """Fed by the loader (phase start, chains) and asked at every progress report."""
+    """Fed by the loader (phase start, chains) and asked at every progress report.
+    `clock`: seconds, monotonic (a test passes its own)."""
 
-    started: float = field(default_factory=time.monotonic)
+    clock: Callable[[], float] = time.monotonic
+    started: float = 0.0
     requests_at_start: int = 0
     chains: dict[str, _Chain] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.started = self.clock()
+
     def phase_started(self, requests: int) -> None:
-        self.started = time.monotonic()
+        self.started = self.clock()
         self.requests_at_start = requests
         self.chains.clear()
 
     def chain_started(self, key: str, calls: int) -> None:
-        self.chains[key] = _Chain(calls, time.monotonic())
+        self.chains[key] = _Chain(calls, self.clock())
 
     def chain_step(self, key: str) -> None:
         chain = self.chains.get(key)
         if chain is None:
             return
-        now = time.monotonic()
+        now = self.clock()
         took, chain.last, chain.left = now - chain.last, now, max(chain.left - 1, 0)
         chain.pace = took if chain.pace is None else (1 - CHAIN_SMOOTHING) * chain.pace + CHAIN_SMOOTHING * took
 
@@ -61,7 +66,7 @@ class LiveEta:
                 return None
             left, done = left + remaining, done + finished
         made = requests - self.requests_at_start
-        elapsed = time.monotonic() - self.started
+        elapsed = self.clock() - self.started
         if done == 0 or made == 0 or elapsed <= 0:
             return None
         calls_left = left * made / done
