@@ -126,6 +126,7 @@ class Sampler:
         self.commits: Any = None  # set to a callable: the journal's commits so far
         self.eta: float | None = None  # the phase's live ETA, as the last progress report gave it
         self.phases: list[dict[str, Any]] = []
+        self.events: list[str] = []  # the loader's warnings and its writes in doubt, with their time
 
     def records(self) -> int:
         return sum(self.finished.values())
@@ -154,7 +155,9 @@ class Sampler:
         self.sample(progress.phase)
 
     def event(self, level: str, message: str) -> None:
-        pass
+        if level != "info" or "doubt" in message or "sending it again" in message:
+            self.events.append(f"{time.monotonic() - self.started:.1f} s {level}: {message}"[:300])
+            del self.events[:-20]
 
     def phase_finished(self, report: Any) -> None:
         line = self.sample(report.phase, force=True)
@@ -193,7 +196,7 @@ def child_load(home: str, project: str, url: str, samples: str, every: float, co
             result = await session.load(options)
             snapshot = session.client.metrics()
             last = sampler.sample("end", force=True)
-            return {"status": result.status, "message": result.message, "calls": snapshot.calls,
+            return {"status": result.status, "message": result.message, "calls": snapshot.calls, "in_doubt": snapshot.in_doubt, "events": sampler.events,
                     "requests": snapshot.requests, "rate_limited": snapshot.rate_limited, "retries": snapshot.retries,
                     "latency_p50_ms": snapshot.latency_p50_ms, "latency_p95_ms": snapshot.latency_p95_ms,
                     "phases": sampler.phases, "end": last, "plan": planned, "plan_latency_ms": round(plan.latency_s * 1000),
@@ -440,6 +443,13 @@ def _rate_summary(name: str, args: argparse.Namespace, prepared: dict[str, Any],
         summary["share_of_allowed_whole_run"] = round(last["requests"] / last["t"] / (rate_limit / 10), 3)
     if run["result"]:
         summary["latency_p50_ms"] = run["result"]["latency_p50_ms"]
+        summary["in_doubt"], summary["events"] = run["result"].get("in_doubt"), run["result"].get("events")
+        failures: dict[str, int] = {}  # requests with no HTTP answer, by what happened (timeout, disconnected)
+        for outcomes in run["result"]["calls"].values():
+            for outcome, n in outcomes.items():
+                if not str(outcome).isdigit():
+                    failures[outcome] = failures.get(outcome, 0) + n
+        summary["failures"] = failures
         summary["phases"] = _phase_rates(samples, run["result"]["phases"])
         summary["plan"] = {"latency_ms": run["result"]["plan_latency_ms"],
                            "limit_per_10s": run["result"]["plan_limit_per_10s"]}

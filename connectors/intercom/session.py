@@ -98,6 +98,10 @@ class _ApiClient(httpx.AsyncClient):
 
 
 WORKSPACE_LIMIT_PER_MINUTE = 25_000  # Intercom's published limit for all private apps of a workspace
+# An idle connection is dropped before servers commonly drop it (uvicorn 5 s, load balancers
+# 60 s): a request sent on a connection the server is closing gets no answer, and a write
+# without an answer is in doubt (read back for minutes before it may be sent again).
+KEEPALIVE_EXPIRY_S = 3.0
 
 
 @dataclass
@@ -164,7 +168,8 @@ class IntercomSession:
         # An injected transport (the in-process sandbox, a test double) has no pool to shard.
         shard_count = 1 if transport is not None else -(-max_concurrency // connections_per_client)
         per_shard = max_concurrency if transport is not None else connections_per_client
-        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
+        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard,
+                             keepalive_expiry=KEEPALIVE_EXPIRY_S)
         # one TLS context for every shard: each costs ~30 ms to build (the CA bundle is parsed)
         tls = httpx.create_ssl_context() if transport is None else None
         for app in self.apps:
