@@ -39,16 +39,26 @@ def test_the_plan_adds_phase_etas_and_names_the_chain_bound_phases():
     assert as_dict["apps"] == 3 and as_dict["phases"][1]["chain"] == 510 and as_dict["phases"][1]["eta_s"] == 102
 
 
-def test_the_live_eta_is_the_calls_left_at_the_window_rate_without_a_long_chain():
+def test_the_live_eta_is_the_calls_left_at_the_window_rate_or_at_the_rate_reached_when_slower():
     clock = Clock()
     eta = LiveEta(clock)
-    eta.phase_started(requests=100)
-    clock.now += 10
-    # 100 records finished with 1,000 calls: 900 left are 9,000 calls at 98% of 166.7/s
-    got = eta.estimate([(900, 100)], requests=1100, limit_per_10s=1667, latency_s=0.1)
-    assert got == pytest.approx(9000 / (166.7 * USABLE_SHARE))
-    assert eta.estimate([(None, 100)], 1100, 1667, 0.1) is None  # a total not known: nothing to say
-    assert eta.estimate([(900, 0)], 1100, 1667, 0.1) is None  # nothing finished yet
+    eta.phase_started(requests=0)
+    requests = done = 0
+    got = None
+    for _ in range(6):  # the host could go faster than the window allows: 200 requests/s
+        clock.now += 10
+        requests, done = requests + 2000, done + 200
+        got = eta.estimate([(900, done)], requests=requests, limit_per_10s=1667, latency_s=0.1)
+    assert got == pytest.approx(900 * 10 / (166.7 * USABLE_SHARE))  # 10 calls a record, at the window's rate
+    for _ in range(6):  # then it is short of CPU: 50 requests/s over the last half minute
+        clock.now += 10
+        requests, done = requests + 500, done + 50
+        got = eta.estimate([(600, done)], requests=requests, limit_per_10s=1667, latency_s=0.1)
+    assert got == pytest.approx(600 * 10 / 50)
+    assert eta.estimate([(None, done)], requests, 1667, 0.1) is None  # a total not known: nothing to say
+    eta.phase_started(requests=requests)
+    clock.now += 1
+    assert eta.estimate([(900, 0)], requests + 10, 1667, 0.1) is None  # nothing finished yet
 
 
 def test_the_live_eta_follows_a_long_chain_at_its_measured_pace():
@@ -63,7 +73,8 @@ def test_the_live_eta_follows_a_long_chain_at_its_measured_pace():
     got = eta.estimate([(10, 90)], requests=900, limit_per_10s=1667, latency_s=0.1)
     assert got == pytest.approx(400 * 0.15)
     eta.chain_done("ticket-7")
-    assert eta.estimate([(10, 90)], 900, 1667, 0.1) == pytest.approx(100 / (166.7 * USABLE_SHARE))
+    # then the calls left at the rate reached so far (900 calls in 15.75 s, under the window's)
+    assert eta.estimate([(10, 90)], 900, 1667, 0.1) == pytest.approx(100 / (900 / 15.75))
 
 
 async def test_the_plan_counts_the_longest_thread_as_the_conversations_chain(tmp_path):
