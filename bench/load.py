@@ -507,6 +507,9 @@ def scenario_cpu(args: argparse.Namespace) -> dict[str, Any]:
             finally:
                 sandbox.stop()
             inside = [s for s in run["samples"] if s["phase"] == "conversations"]
+            if len(inside) < 2:
+                raise SystemExit(f"the loader did not reach its conversations phase in {args.seconds:.0f} s: "
+                                 "give it more --seconds")
             a, b = inside[0], inside[-1]
             made = max(b["requests"] - a["requests"], 1)
             engine = {"requests": made, "cpu_ms_per_request": round((b["cpu"] - a["cpu"]) * 1000 / made, 3),
