@@ -1,7 +1,8 @@
 """Benchmark: the load (issue 6) against the sandbox in another process, over loopback.
 
     python bench/load.py calls --tickets 2000                 # API calls per migrated record, against the plan
-    python bench/load.py rate --tickets 3000                  # records/s, unlimited and at 1,667 per 10 s + 100 ms
+    python bench/load.py rate --tickets 3000                  # records/s, unlimited, at 1,667 per 10 s + 100 ms, three apps
+    python bench/load.py cpu --tickets 3000 --seconds 100     # the engine's CPU per request against bare httpx
     python bench/load.py resume --tickets 14000 --journal-rows 118000   # a resumed load's start to its first new call
     python bench/load.py memory --tickets 20000 200000 --minutes 5      # RSS over time, peak RSS
 
