@@ -1,7 +1,8 @@
 """Benchmark: the load (issue 6) against the sandbox in another process, over loopback.
 
     python bench/load.py calls --tickets 2000                 # API calls per migrated record, against the plan
-    python bench/load.py rate --tickets 3000                  # records/s, unlimited and at 1,667 per 10 s + 100 ms
+    python bench/load.py rate --tickets 3000                  # records/s, unlimited, at 1,667 per 10 s + 100 ms, three apps
+    python bench/load.py cpu --tickets 3000 --seconds 100     # the engine's CPU per request against bare httpx
     python bench/load.py resume --tickets 14000 --journal-rows 118000   # a resumed load's start to its first new call
     python bench/load.py memory --tickets 20000 200000 --minutes 5      # RSS over time, peak RSS
 
@@ -42,6 +43,7 @@ TOKEN = "bench-token"
 # what every load reads before its phases (/me, teammates, teams, the attribute schema)
 STARTUP_READS = ("/me", "/admins", "/teams", "/data_attributes", "/conversations/attributes")
 WINDOW_LIMIT = 1667  # Intercom's published 10,000 per minute per app, per 10-second window
+WORKSPACE_LIMIT = 4167  # and 25,000 per minute for all apps of a workspace
 
 
 # -- child: prepare a project ------------------------------------------------------------
@@ -122,7 +124,10 @@ class Sampler:
         self.last = 0.0
         self.finished: dict[tuple[str, str], int] = {}
         self.metrics: Any = None  # set to the client's metrics() once the session is open
+        self.commits: Any = None  # set to a callable: the journal's commits so far
+        self.eta: float | None = None  # the phase's live ETA, as the last progress report gave it
         self.phases: list[dict[str, Any]] = []
+        self.events: list[str] = []  # the loader's warnings and its writes in doubt, with their time
 
     def records(self) -> int:
         return sum(self.finished.values())
@@ -137,19 +142,23 @@ class Sampler:
             "t": round(now - self.started, 2), "phase": phase, "records": self.records(),
             "requests": snapshot.requests if snapshot else 0, "rate_limited": snapshot.rate_limited if snapshot else 0,
             "cpu": round(time.process_time() - self.cpu0, 2), "rss_kb": _rss_kb(),
-            "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "eta": self.eta,
+            "commits": self.commits() if self.commits else None,
         }
         self.handle.write(json.dumps(line) + "\n")
         self.handle.flush()
         return line
 
     def progress(self, progress: Any) -> None:
+        self.eta = None if progress.eta_s is None else round(progress.eta_s, 1)
         for o in progress.objects:
             self.finished[(o.phase, o.object)] = o.finished - o.earlier
         self.sample(progress.phase)
 
     def event(self, level: str, message: str) -> None:
-        pass
+        if level != "info" or "doubt" in message or "sending it again" in message:
+            self.events.append(f"{time.monotonic() - self.started:.1f} s {level}: {message}"[:300])
+            del self.events[:-20]
 
     def phase_finished(self, report: Any) -> None:
         line = self.sample(report.phase, force=True)
@@ -161,7 +170,8 @@ class Sampler:
         self.handle.close()
 
 
-def child_load(home: str, project: str, url: str, samples: str, every: float, concurrency: int | None) -> dict[str, Any]:
+def child_load(home: str, project: str, url: str, samples: str, every: float, concurrency: int | None,
+               tokens: int = 1) -> dict[str, Any]:
     from helpmig_tui.pipeline.context import LoadOptions
     from helpmig_tui.pipeline.session import Destination, PipelineSession
     from helpmig_tui.settings import resolve_paths
@@ -170,21 +180,41 @@ def child_load(home: str, project: str, url: str, samples: str, every: float, co
     options = LoadOptions(accept_gates=True)
     if concurrency:
         options.concurrency = concurrency
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    commits = [0]
+    event.listen(Engine, "commit", lambda conn: commits.__setitem__(0, commits[0] + 1))  # every SQLite commit
+    sampler.commits = lambda: commits[0]
+    token: str | list[str] = TOKEN if tokens == 1 else [f"{TOKEN}-{n}" for n in range(tokens)]
 
     async def run() -> dict[str, Any]:
-        async with PipelineSession(resolve_paths(home), project, Destination(url, TOKEN), observer=sampler) as session:
+        async with PipelineSession(resolve_paths(home), project, Destination(url, token), observer=sampler) as session:
             sampler.metrics = session.client.metrics
+            plan = await session.plan()
+            planned = {p.name: {"calls": p.calls, "chain": p.chain, "eta_s": round(plan.phase_eta_s(p), 1)}
+                       for p in plan.phases}
             result = await session.load(options)
             snapshot = session.client.metrics()
             last = sampler.sample("end", force=True)
-            return {"status": result.status, "message": result.message, "calls": snapshot.calls,
+            return {"status": result.status, "message": result.message, "calls": snapshot.calls, "in_doubt": snapshot.in_doubt, "events": sampler.events,
                     "requests": snapshot.requests, "rate_limited": snapshot.rate_limited, "retries": snapshot.retries,
                     "latency_p50_ms": snapshot.latency_p50_ms, "latency_p95_ms": snapshot.latency_p95_ms,
-                    "phases": sampler.phases, "end": last,
+                    "phases": sampler.phases, "end": last, "plan": planned, "plan_latency_ms": round(plan.latency_s * 1000),
+                    "plan_limit_per_10s": plan.limit_per_10s,
                     "objects": {o.object: o.read for r in result.reports for o in r.objects}}
 
+    profile_to = os.environ.get("BENCH_PROFILE")  # a file: the loader's profile (cProfile), for a look with pstats
     try:
-        return asyncio.run(run())
+        if not profile_to:
+            return asyncio.run(run())
+        import cProfile
+
+        profiler = cProfile.Profile()
+        try:
+            return profiler.runcall(asyncio.run, run())
+        finally:
+            profiler.dump_stats(profile_to)
     finally:
         sampler.close()
 
@@ -258,11 +288,11 @@ def journal_rows(home: Path, project: str) -> int:
 
 
 def run_loader(home: Path, project: str, url: str, *, every: float = 5.0, max_seconds: float | None = None,
-               concurrency: int | None = None, stop_at_rows: int | None = None) -> dict[str, Any]:
+               concurrency: int | None = None, stop_at_rows: int | None = None, tokens: int = 1) -> dict[str, Any]:
     """The loader in a child; stopped (SIGKILL) after `max_seconds` or once the journal
     holds `stop_at_rows` rows. Returns its result (when it finished) and its samples."""
     samples = home / f"samples-{time.monotonic_ns()}.jsonl"
-    args = ["load", str(home), project, url, str(samples), str(every), str(concurrency or 0)]
+    args = ["load", str(home), project, url, str(samples), str(every), str(concurrency or 0), str(tokens)]
     started = time.monotonic()
     process = _child(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     killed = False
@@ -350,9 +380,11 @@ def scenario_rate(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Records/s and requests/s: no limit and no latency (the engine's own overhead), then the
     published limit with 100 ms of latency."""
     out = []
-    cases = {"unlimited": (None, 0.0), "limited": (WINDOW_LIMIT, args.latency_ms)}
+    # name: (per-app limit, latency, tokens); with a limit the sandbox also holds the workspace's 4,167
+    cases = {"unlimited": (None, 0.0, 1), "limited": (WINDOW_LIMIT, args.latency_ms, 1),
+             "workspace": (WINDOW_LIMIT, args.latency_ms, 3)}
     for name in args.cases:
-        rate_limit, latency = cases[name]
+        rate_limit, latency, tokens = cases[name]
         with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
             home = Path(folder)
             prepared = prepare(home, args.tickets)
@@ -360,12 +392,36 @@ def scenario_rate(args: argparse.Namespace) -> list[dict[str, Any]]:
             sandbox = SandboxProcess(home / "seed.db", rate_limit, latency)
             try:
                 run = run_loader(home, prepared["project"], sandbox.url, every=args.every,
-                                 max_seconds=args.max_seconds, concurrency=args.concurrency)
+                                 max_seconds=args.max_seconds, concurrency=args.concurrency, tokens=tokens)
                 sandbox_cpu = sandbox.cpu()
                 refused = sandbox.get("/__sandbox/stats")["rate_limited"]
             finally:
                 sandbox.stop()
-        out.append(_rate_summary(name, args, prepared, run, sandbox_cpu, refused, before, rate_limit))
+        allowed = None if not rate_limit else min(rate_limit * tokens, WORKSPACE_LIMIT)
+        summary = _rate_summary(name, args, prepared, run, sandbox_cpu, refused, before, allowed)
+        summary["tokens"] = tokens
+        out.append(summary)
+        print(json.dumps(summary), flush=True)
+    return out
+
+
+def _eta_accuracy(samples: list[dict[str, Any]], phases: list[dict[str, Any]],
+                  plan: dict[str, Any]) -> dict[str, Any]:
+    """Per phase: the plan's ETA against the phase's actual time, and the live ETA's worst
+    error from the first 10% of the phase on (elapsed + ETA against the actual time)."""
+    out, start = {}, 0.0
+    for p in phases:
+        actual = p["t"] - start
+        inside = [s for s in samples if start + 0.1 * actual <= s["t"] < p["t"] and s["phase"] == p["phase"]
+                  and s.get("eta") is not None]
+        errors = [round((s["t"] - start + s["eta"]) / actual - 1, 3) for s in inside] if actual > 0 else []
+        planned = plan.get(p["phase"], {})
+        out[p["phase"]] = {"actual_s": round(actual, 1), "plan_eta_s": planned.get("eta_s"),
+                           "plan_error": round(planned["eta_s"] / actual - 1, 3) if planned.get("eta_s") and actual > 1
+                           else None,
+                           "live_samples": len(errors), "live_worst_error": max(errors, key=abs) if errors else None,
+                           "live_errors": errors}
+        start = p["t"]
     return out
 
 
@@ -383,9 +439,22 @@ def _rate_summary(name: str, args: argparse.Namespace, prepared: dict[str, Any],
         "sandbox_refused_429": refused, "peak_rss_mb": round(run["peak_kb"] / 1024, 1),
         "load_before": before, "load_after": load_avg(),
     }
+    summary["commits_per_request"] = round((last.get("commits") or 0) / max(last["requests"], 1), 3)
+    if rate_limit:
+        summary["share_of_allowed_whole_run"] = round(last["requests"] / last["t"] / (rate_limit / 10), 3)
     if run["result"]:
         summary["latency_p50_ms"] = run["result"]["latency_p50_ms"]
+        summary["in_doubt"], summary["events"] = run["result"].get("in_doubt"), run["result"].get("events")
+        failures: dict[str, int] = {}  # requests with no HTTP answer, by what happened (timeout, disconnected)
+        for outcomes in run["result"]["calls"].values():
+            for outcome, n in outcomes.items():
+                if not str(outcome).isdigit():
+                    failures[outcome] = failures.get(outcome, 0) + n
+        summary["failures"] = failures
         summary["phases"] = _phase_rates(samples, run["result"]["phases"])
+        summary["plan"] = {"latency_ms": run["result"]["plan_latency_ms"],
+                           "limit_per_10s": run["result"]["plan_limit_per_10s"]}
+        summary["eta"] = _eta_accuracy(samples, run["result"]["phases"], run["result"]["plan"])
     # steady state: the conversations phase, between the first and the last sample inside it
     inside = [s for s in samples if s["phase"] == "conversations"]
     if len(inside) >= 2:
@@ -412,6 +481,57 @@ def _phase_rates(samples: list[dict[str, Any]], phases: list[dict[str, Any]]) ->
                            "requests_per_s": round((p["requests"] - previous["requests"]) / dt, 1)}
         previous = p
     return out
+
+
+def scenario_cpu(args: argparse.Namespace) -> dict[str, Any]:
+    """The engine's CPU per request against bare sharded httpx, in the same run, rounds
+    interleaved (engine, bare, engine, bare, ...): the loader against an unlimited sandbox
+    with no latency (its CPU is the limit), measured over its conversations phase; then the
+    bare client (bench/side_by_side.py) against the same sandbox for as long."""
+    import shutil
+
+    rounds = []
+    with tempfile.TemporaryDirectory(prefix="bench-cpu-") as folder:
+        seed_home = Path(folder) / "prepared"
+        seed_home.mkdir()
+        prepared = prepare(seed_home, args.tickets)
+        for n in range(args.repeat):
+            home = Path(folder) / f"round-{n}"
+            shutil.copytree(seed_home, home)
+            sandbox = SandboxProcess(home / "seed.db", None, 0.0)
+            try:
+                before = load_avg()
+                run = run_loader(home, prepared["project"], sandbox.url, every=2.0, max_seconds=args.seconds)
+                middle = load_avg()
+                bare = _bare(sandbox.url, args.seconds)
+                after = load_avg()
+            finally:
+                sandbox.stop()
+            inside = [s for s in run["samples"] if s["phase"] == "conversations"]
+            if len(inside) < 2:
+                raise SystemExit(f"the loader did not reach its conversations phase in {args.seconds:.0f} s: "
+                                 "give it more --seconds")
+            a, b = inside[0], inside[-1]
+            made = max(b["requests"] - a["requests"], 1)
+            engine = {"requests": made, "cpu_ms_per_request": round((b["cpu"] - a["cpu"]) * 1000 / made, 3),
+                      "requests_per_s": round(made / max(b["t"] - a["t"], 1e-6), 1),
+                      "commits_per_request": round(((b.get("commits") or 0) - (a.get("commits") or 0)) / made, 3),
+                      "load_before": before, "load_after": middle}
+            bare.update(load_before=middle, load_after=after)
+            rounds.append({"engine": engine, "bare": bare,
+                           "ratio": round(engine["cpu_ms_per_request"] / bare["cpu_ms_per_request"], 2)})
+            print(json.dumps(rounds[-1]), flush=True)
+    return {"tickets": args.tickets, "rounds": rounds}
+
+
+def _bare(url: str, seconds: float) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "side_by_side.py"), "child", "bare", url,
+                          f"bare-{time.monotonic_ns()}", str(time.time() + 1), str(seconds)],
+                         cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"the bare client failed:\n{out.stderr[-3000:]}")
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    return {k: found[k] for k in ("requests", "cpu_ms_per_request", "ok_per_s")}
 
 
 def scenario_resume(args: argparse.Namespace) -> dict[str, Any]:
@@ -494,7 +614,8 @@ def main() -> None:
         elif role == "sandbox":
             child_sandbox(rest[0], int(rest[1]), int(rest[2]) or None, float(rest[3]), rest[4] == "1")
         else:
-            print(json.dumps(child_load(rest[0], rest[1], rest[2], rest[3], float(rest[4]), int(rest[5]) or None)))
+            print(json.dumps(child_load(rest[0], rest[1], rest[2], rest[3], float(rest[4]), int(rest[5]) or None,
+                                        int(rest[6]))))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="scenario", required=True)
@@ -502,11 +623,16 @@ def main() -> None:
     calls.add_argument("--tickets", type=int, default=2000)
     rate = sub.add_parser("rate", help="records/s and requests/s, unlimited and rate-limited")
     rate.add_argument("--tickets", type=int, default=5000)
-    rate.add_argument("--cases", nargs="*", choices=("unlimited", "limited"), default=["unlimited", "limited"])
+    rate.add_argument("--cases", nargs="*", choices=("unlimited", "limited", "workspace"),
+                      default=["unlimited", "limited", "workspace"])
     rate.add_argument("--latency-ms", type=float, default=100.0)
     rate.add_argument("--concurrency", type=int, default=None, help="LoadOptions.concurrency (default: the loader's)")
     rate.add_argument("--max-seconds", type=float, default=None, help="stop the loader after this long")
     rate.add_argument("--every", type=float, default=5.0, help="seconds between samples")
+    cpu = sub.add_parser("cpu", help="the engine's CPU per request against bare httpx, interleaved")
+    cpu.add_argument("--tickets", type=int, default=3000)
+    cpu.add_argument("--seconds", type=float, default=40.0, help="each side's time per round")
+    cpu.add_argument("--repeat", type=int, default=3)
     resume = sub.add_parser("resume", help="start-up time of a resumed load")
     resume.add_argument("--tickets", type=int, default=12000)
     resume.add_argument("--journal-rows", type=int, default=100_000)
@@ -519,7 +645,7 @@ def main() -> None:
     memory.add_argument("--every", type=float, default=10.0)
     args = parser.parse_args()
     print(json.dumps({"machine": machine()}), flush=True)
-    result = {"calls": scenario_calls, "rate": scenario_rate, "resume": scenario_resume,
+    result = {"calls": scenario_calls, "rate": scenario_rate, "resume": scenario_resume, "cpu": scenario_cpu,
               "memory": scenario_memory}[args.scenario](args)
     print(json.dumps(result, indent=1, default=str))
     print(json.dumps({"machine_after": machine()}))

@@ -75,6 +75,7 @@ class Capability(enum.Flag):
     PUSHDOWN_PROFILE = enum.auto()  # profile() runs aggregates in the source, not in Python
     EXACT_COUNTS = enum.auto()  # describe() counts are exact, not estimates
     CHILDREN_BY_PARENT = enum.auto()  # children() fetches a batch of parents in one round trip
+    RESUME_AFTER_KEY = enum.auto()  # iter_records_after() seeks to a key (a resumed load skips what it finished)
 
 
 @dataclass(frozen=True)
@@ -371,6 +372,13 @@ class Source(ABC):
         With `since`, only records created or changed at or after it (needs
         DELTA_UPDATED_AT; otherwise the engine compares content hashes).
         """
+
+    def iter_records_after(
+        self, object: str, after: str, since: datetime | None = None, batch_size: int = 500
+    ) -> Iterator[list[Record]]:
+        """`iter_records`, starting after the record keyed `after` in the same order,
+        without reading what comes before (RESUME_AFTER_KEY; keyset reads seek)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot start a read after a key")
 
     def children(self, object: str, parent_keys: Sequence[str]) -> dict[str, list[Record]]:
         """Child records (parts) of a batch of parents, each list in time order."""

@@ -282,7 +282,8 @@ class HelpmigApp(RunsMixin, App[int]):
         token = self.secrets.get("intercom_token")
         try:
             destination = resolve_destination(region, url)
-            check = await check_destination(destination, token, transport=self.intercom_transport)
+            check = await check_destination(destination, self.secrets.intercom_tokens(),
+                                            transport=self.intercom_transport)
         except DestinationError as exc:
             self.post_message(DestinationTested(project, error=exc.line()))
             return

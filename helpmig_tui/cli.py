@@ -492,9 +492,9 @@ def cmd_connect(args: argparse.Namespace) -> int:
                 destination = resolve_destination(args.region, args.intercom_url)
             else:
                 destination = default_destination(store, Settings.from_env())
-            token = _secrets(args).get("intercom_token")
+            tokens = _secrets(args).intercom_tokens()
             with _heartbeat(args, f"connect: testing the token at {destination.base_url}"):
-                check = check_destination_sync(destination, token)
+                check = check_destination_sync(destination, tokens)
         except DestinationError as exc:
             return _fail(str(exc), exc.hint, EXIT_USAGE if exc.code in _BAD_DESTINATION_INPUT else EXIT_FAILED)
         record_destination(store, check)

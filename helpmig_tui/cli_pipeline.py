@@ -47,7 +47,7 @@ class ConsoleObserver:
         for o in progress.objects:
             total = f"/{o.total}" if o.total else ""
             parts.append(f"{o.object} {o.finished}{total}")
-        eta = [o.eta_s for o in progress.objects if o.eta_s]
+        eta = [progress.eta_s] if progress.eta_s is not None else [o.eta_s for o in progress.objects if o.eta_s]
         line = f"{progress.phase}: {', '.join(parts)}; API {progress.api_requests} calls, {progress.api_rate_limited} 429s"
         if eta:
             line += f"; ETA {int(max(eta))} s"
@@ -218,7 +218,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     plan = _run(args, "plan", run)
     lines: list[Any] = [Table(("Phase", "Records", "API calls"), [(p.name, p.records, p.calls) for p in plan.phases],
                               frozenset({1, 2}))]
-    lines.append(f"Total: {plan.calls:,} calls, about {plan.eta_s / 60:.0f} min at {plan.limit_per_10s} requests per 10 s")
+    apps = f" ({plan.apps} apps of the workspace together)" if plan.apps > 1 else ""
+    lines.append(f"Total: {plan.calls:,} calls, about {plan.eta_s / 60:.0f} min at {plan.limit_per_10s} requests per 10 s"
+                 f"{apps}")
     lines += [f"Note: {n}" for n in plan.notes]
     if plan.queue:
         lines.append(f"Reconciliation queue: {len(plan.queue)} waiting (conversations do not load until settled)")

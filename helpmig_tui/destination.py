@@ -2,8 +2,9 @@
 
 The test asks Intercom who the token belongs to (`/me`: workspace, region, time zone),
 which admins and teams exist (source agents and groups are matched onto them), and how
-many custom data attributes are already used against the workspace's 250. A project
-records the base URL, the region and the workspace, never the token.
+many custom data attributes are already used against the workspace's 250. Several tokens
+(private apps of one workspace, for a higher combined rate) must all reach the same
+workspace. A project records the base URL, the region and the workspace, never a token.
 """
 
 from __future__ import annotations
@@ -120,6 +121,8 @@ class DestinationCheck:
     teams: tuple[TeamInfo, ...]
     custom_attributes: dict[str, int]  # per model (contact, company): custom, not archived
     attribute_limit: int = MAX_CUSTOM_DATA_ATTRIBUTES
+    apps: int = 1  # access tokens (private apps of this workspace) the load spreads over
+    limit_per_10s: int | None = None  # the requests all of them may send per 10-second window
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -151,6 +154,9 @@ class DestinationCheck:
         lines = [
             f"Intercom workspace {self.workspace} ({self.workspace_id}), region {region}, time zone {self.time_zone or '?'}",
             f"Reached {self.base_url} as {self.me.name} <{self.me.email}>",
+            *([f"Rate limit: {self.limit_per_10s:,} requests per 10 s"
+               + (f" ({self.apps} apps of this workspace together)" if self.apps > 1 else "")]
+              if self.limit_per_10s else []),
             f"Admins ({len(self.admins)}):",
             *(f"  {a.id:>12}  {a.name}  {a.email}" for a in self.admins),
             f"Teams ({len(self.teams)}):",
@@ -212,30 +218,34 @@ def _token_rejected(destination: DestinationUrl) -> DestinationError:
 
 async def check_destination(
     destination: DestinationUrl,
-    token: str | None,
+    token: str | list[str] | None,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     retry: RetryPolicy = CHECK_RETRY,
 ) -> DestinationCheck:
-    """Reach Intercom with `token`; a DestinationError says why not.
+    """Reach Intercom with `token` (or several tokens of one workspace); a
+    DestinationError says why not.
 
     `transport` replaces the network (the in-process sandbox in tests and the demo).
     """
-    if not token:
+    tokens = [t for t in ([token] if isinstance(token, str) else token or []) if t]
+    if not tokens:
         raise DestinationError(
             "no Intercom access token",
             hint=f"`helpmig secret set intercom_token` keeps it, HELPMIG_INTERCOM_TOKEN sets it for one session; "
                  f"it is in {TOKEN_PLACE}",
             code="destination.token_missing",
         )
-    redact.register(token)
-    token = clean_token(token)
+    for t in tokens:
+        redact.register(t)
+    tokens = [clean_token(t) for t in tokens]
     client = IntercomClient(
-        token, base_url=destination.base_url, transport=transport, retry=retry, timeout=CHECK_TIMEOUT, max_concurrency=2
+        tokens, base_url=destination.base_url, transport=transport, retry=retry, timeout=CHECK_TIMEOUT, max_concurrency=2
     )
     try:
         async with client:
             me = await client.me()
+            await same_workspace(client, me)
             admins = await client.admins.list()
             teams = await client.teams.list()
             attributes = {model: await client.data_attributes.list(model) for model in ("contact", "company")}
@@ -286,13 +296,32 @@ async def check_destination(
         custom_attributes={
             model: sum(1 for a in found if a.custom and not a.archived) for model, found in attributes.items()
         },
+        apps=len(tokens),
+        limit_per_10s=client.metrics().window.limit,
     )
-    log.info("Intercom at %s: workspace %s (%s)", check.base_url, check.workspace, check.workspace_id)
+    log.info("Intercom at %s: workspace %s (%s), %d app(s)", check.base_url, check.workspace, check.workspace_id,
+             check.apps)
     return check
 
 
+async def same_workspace(client: IntercomClient, me: Any) -> None:
+    """Ask /me with every further token (each app's own window is learned on the way):
+    they must all belong to the first one's workspace, whose limit they share."""
+    first = me.app.id_code if me.app else None
+    for number in range(2, client.apps + 1):
+        other = await client.admins.me(app=number - 1)
+        workspace = other.app.id_code if other.app else None
+        if workspace != first:
+            raise DestinationError(
+                f"Intercom token {number} belongs to another workspace ({workspace or 'unknown'}) than the first "
+                f"({first or 'unknown'})",
+                hint="every HELPMIG_INTERCOM_TOKEN_N must be an access token of an app of the same workspace",
+                code="destination.tokens_mixed",
+            )
+
+
 def check_destination_sync(
-    destination: DestinationUrl, token: str | None, *, transport: httpx.AsyncBaseTransport | None = None
+    destination: DestinationUrl, token: str | list[str] | None, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> DestinationCheck:
     """`check_destination` for callers without an event loop (the command line)."""
     return asyncio.run(check_destination(destination, token, transport=transport))

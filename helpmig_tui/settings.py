@@ -13,6 +13,7 @@ and keyring imported only when used.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,15 +27,34 @@ APP_NAME = "helpmig"
 HOME_ENV = "HELPMIG_HOME"
 KEYRING_SERVICE = "helpmig"
 
+MORE_TOKENS = re.compile(r"intercom_token_([2-9]|[1-9][0-9])")  # further apps of the same workspace
+
+
+class _SecretEnv(dict[str, str]):
+    """secret name -> environment variable; `intercom_token_2`, `_3`, ... are the further
+    Intercom tokens (HELPMIG_INTERCOM_TOKEN_2, ...)."""
+
+    def __missing__(self, name: str) -> str:
+        if MORE_TOKENS.fullmatch(name):
+            return f"HELPMIG_{name.upper()}"
+        raise KeyError(name)
+
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+
 # secret name -> environment variable
-SECRET_ENV: dict[str, str] = {
+SECRET_ENV: dict[str, str] = _SecretEnv({
     "intercom_token": "HELPMIG_INTERCOM_TOKEN",
     "sql_password": "HELPMIG_SQL_PASSWORD",
     "itsm365_access_key": "HELPMIG_ITSM365_ACCESS_KEY",
     "infraon_api_key": "HELPMIG_INFRAON_API_KEY",
     "infraon_password": "HELPMIG_INFRAON_PASSWORD",
     "llm_api_key": "HELPMIG_LLM_API_KEY",
-}
+})
 
 Region = Literal["us", "eu", "au"]
 INTERCOM_URLS: dict[str, str] = {
@@ -169,7 +189,7 @@ def secret_name(text: str) -> str:
     """A secret's name as typed (`intercom_token`, `intercom-token`, `HELPMIG_INTERCOM_TOKEN`);
     ValueError for a name helpmig does not use."""
     name = text.strip().lower().replace("-", "_").removeprefix("helpmig_")
-    if name not in SECRET_ENV:
+    if name not in SECRET_ENV and not MORE_TOKENS.fullmatch(name):
         raise ValueError(f"unknown secret {text!r}: choose one of {', '.join(SECRET_ENV)}")
     return name
 
@@ -249,6 +269,21 @@ class Secrets:
                 self._session[name] = value
         redact.register(value)
         return value or None
+
+    def intercom_tokens(self) -> list[str]:
+        """The Intercom token and the further tokens of apps of the same workspace
+        (`intercom_token_2`, `_3`, ...: environment or keyring, never prompted for), up to
+        the first number missing."""
+        tokens: list[str] = []
+        name, n = "intercom_token", 1
+        while (value := self.get(name) if n == 1 else self._known(name)) is not None:
+            if value not in tokens:
+                tokens.append(value)
+            n += 1
+            name = f"intercom_token_{n}"
+            if not MORE_TOKENS.fullmatch(name):
+                break
+        return tokens
 
     def source_of(self, name: str) -> str:
         """Where a secret came from, for the Connect screen: env, keyring, session or missing."""

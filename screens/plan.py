@@ -96,7 +96,8 @@ class PlanScreen(Screen[None]):
         for m in self.queue:
             queue.add_row(m.kind, f"{m.object}:{m.key}", m.name, m.email)
         eta = f"{plan.eta_s / 60:,.0f} min" if plan.eta_s >= 90 else f"{plan.eta_s:,.0f} s"
-        line = f"{plan.calls:,} API calls, about {eta} at {plan.limit_per_10s:,} requests per 10 s. "
+        apps = f" ({plan.apps} apps of the workspace together)" if plan.apps > 1 else ""
+        line = f"{plan.calls:,} API calls, about {eta} at {plan.limit_per_10s:,} requests per 10 s{apps}. "
         if self.queue:
             line += f"{len(self.queue)} agents or groups wait for you: m matches, k skips, f sets a fallback admin."
             status.update(Text(line, style="yellow"))

@@ -44,6 +44,15 @@ SHORT = {"match": "admins, teams", "schema": "schema", "companies": "companies",
          "supplementary": "CSVs"}
 
 
+def _duration(seconds: float) -> str:
+    """A phase's time left, as the operator reads it."""
+    if seconds < 90:
+        return f"about {seconds:,.0f} s"
+    if seconds < 5400:
+        return f"about {seconds / 60:,.0f} min"
+    return f"about {seconds / 3600:,.1f} h"
+
+
 def _compact(t: dict[str, int]) -> str:
     """A phase's totals in a few words: in, loaded, and what needs a look."""
     text = f"{t['read']:,} in, {t['created'] + t['updated']:,} loaded"
@@ -149,8 +158,10 @@ class RunScreen(Screen[None]):
         self._last = (now, progress.api_requests)
         limit = f"{progress.window_limit / 10:,.0f}/s" if progress.window_limit else "unknown"
         current = self._calls[-1] if self._calls else 0.0
+        eta = "not known yet" if progress.eta_s is None else _duration(progress.eta_s)
         self.query_one("#stats", Static).update(
             f"API calls: {current:,.0f}/s (limit {limit})\n"
+            f"Phase ETA: {eta}\n"
             f"Requests: {progress.api_requests:,}   429s: {progress.api_rate_limited}\n"
             f"Retries: {progress.api_retries}   In doubt: {progress.api_in_doubt}\n"
             f"Latency p50: {progress.latency_p50_ms or 0:,.0f} ms"

@@ -133,3 +133,32 @@ def test_recording_keeps_the_destination_and_never_the_token(sandbox, paths, tmp
     assert TOKEN.encode() not in written
     log = paths.log_file.read_text(encoding="utf-8")
     assert "workspace helpmig sandbox" in log and TOKEN not in log
+
+
+async def test_several_tokens_of_one_workspace_pass_and_share_its_limit():
+    tokens = ("app-token-one", "app-token-two", "app-token-three")
+    box = Sandbox(tokens=frozenset(tokens), rate_limit=1667, workspace_rate_limit=4167)
+    check = await check_destination(DestinationUrl("http://intercom.sandbox"), list(tokens), transport=box.transport())
+    assert check.apps == 3 and check.limit_per_10s == 4167  # three apps' 5,001 within the workspace's 4,167
+    assert any("3 apps of this workspace" in line for line in check.summary_lines())
+    box.close()
+
+
+async def test_a_token_of_another_workspace_is_refused_naming_which():
+    tokens = ("ours-one", "ours-two", "theirs")
+    box = Sandbox(tokens=frozenset(tokens), workspaces={"theirs": "other0ws"})
+    with pytest.raises(DestinationError) as refused:
+        await check_destination(DestinationUrl("http://intercom.sandbox"), list(tokens), transport=box.transport())
+    assert refused.value.code == "destination.tokens_mixed"
+    assert "token 3" in str(refused.value) and "other0ws" in str(refused.value) and "theirs" not in refused.value.line()
+    box.close()
+
+
+def test_further_tokens_come_from_numbered_variables_in_order():
+    from helpmig_tui.settings import Secrets, secret_name
+
+    secrets = Secrets(env={"HELPMIG_INTERCOM_TOKEN": "a", "HELPMIG_INTERCOM_TOKEN_2": "b",
+                           "HELPMIG_INTERCOM_TOKEN_3": "c", "HELPMIG_INTERCOM_TOKEN_5": "e"}, use_keyring=False)
+    assert secrets.intercom_tokens() == ["a", "b", "c"]  # _5 without _4 is not read
+    assert secret_name("HELPMIG_INTERCOM_TOKEN_2") == "intercom_token_2"
+    assert Secrets(env={}, use_keyring=False).intercom_tokens() == []

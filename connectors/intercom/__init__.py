@@ -25,7 +25,7 @@ from connectors.intercom.errors import (
     WriteInDoubt,
 )
 from connectors.intercom.metrics import MetricsSnapshot
-from connectors.intercom.ratelimit import RatePacer, WindowBudget
+from connectors.intercom.ratelimit import RatePacer, WindowBudget, prioritized
 
 __all__ = [
     "API_VERSION",
@@ -55,4 +55,5 @@ __all__ = [
     "WindowBudget",
     "WriteInDoubt",
     "base_url_for",
+    "prioritized",
 ]

@@ -12,6 +12,7 @@ safe, and reported `WriteInDoubt` when not (see session.py).
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 import httpx
 from pydantic import SecretStr
@@ -30,7 +31,7 @@ from connectors.intercom.resources.custom_objects import CustomObjects
 from connectors.intercom.resources.help_center import Articles, Collections
 from connectors.intercom.resources.tags import Tags
 from connectors.intercom.resources.tickets import Tickets
-from connectors.intercom.session import IntercomSession
+from connectors.intercom.session import WORKSPACE_LIMIT_PER_MINUTE, IntercomSession
 
 
 class IntercomClient:
@@ -39,11 +40,14 @@ class IntercomClient:
     `region` picks the regional host; `base_url` overrides it (`--intercom-url`, a
     sandbox). `transport` replaces the network (httpx.ASGITransport or the in-process
     sandbox's transport). `clock` makes time injectable (tests run in virtual time).
+    `token` may be several access tokens of one workspace (private apps): requests spread
+    over them, each paced by its own window and all by the workspace's
+    (`workspace_limit_per_minute`); `max_concurrency` is then per token.
     """
 
     def __init__(
         self,
-        token: str | SecretStr,
+        token: str | SecretStr | Sequence[str | SecretStr],
         *,
         region: Region | str = Region.US,
         base_url: str | None = None,
@@ -56,6 +60,7 @@ class IntercomClient:
         transport: httpx.AsyncBaseTransport | None = None,
         pacer: RatePacer | None = None,
         rng: random.Random | None = None,
+        workspace_limit_per_minute: int | None = WORKSPACE_LIMIT_PER_MINUTE,
     ) -> None:
         self.session = IntercomSession(
             token,
@@ -69,6 +74,7 @@ class IntercomClient:
             transport=transport,
             pacer=pacer,
             rng=rng,
+            workspace_limit_per_minute=workspace_limit_per_minute,
         )
         self.admins = Admins(self.session)
         self.teams = Teams(self.session)
@@ -93,6 +99,11 @@ class IntercomClient:
     async def me(self) -> Me:
         """The token's admin and its workspace (region, time zone): the connection test."""
         return await self.admins.me()
+
+    @property
+    def apps(self) -> int:
+        """How many access tokens (private apps) share the work."""
+        return len(self.session.apps)
 
     def metrics(self) -> MetricsSnapshot:
         return self.session.snapshot()

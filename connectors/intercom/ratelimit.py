@@ -8,16 +8,84 @@ budget evenly over the time left, so a single client never reaches a 429 and sev
 clients sharing a workspace slow each other down through the numbers they see. After a
 429 every request waits for the window's reset; a missing or past reset (or a
 `Retry-After: 0`) still waits a growing minimum, never a tight loop.
+
+Several apps (tokens) of one workspace: each app has its own pacer, paced by its own
+headers, and all of them pass one more pacer with a fixed `limit`, the workspace's
+(Intercom reports the app's window only, so the workspace budget is what this process
+sent in the window against the workspace limit).
+
+Requests made under `prioritized()` go before the others waiting at a pacer (and for a
+connection slot): a long thread's parts form a chain of calls that cannot overlap, and
+queueing each of them behind everyone else stretches the chain.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import math
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from connectors.intercom.clock import Clock
+
+T = TypeVar("T")
+_PRIORITY: contextvars.ContextVar[bool] = contextvars.ContextVar("helpmig_intercom_priority", default=False)
+
+
+@contextlib.contextmanager
+def prioritized(on: bool = True) -> Iterator[None]:
+    """The requests this task makes inside the block go first at the pacers."""
+    token = _PRIORITY.set(on)
+    try:
+        yield
+    finally:
+        _PRIORITY.reset(token)
+
+
+def is_prioritized() -> bool:
+    return _PRIORITY.get()
+
+
+class Handoff(Generic[T]):
+    """A pool of items (connection slots, or the one turn at a pacer) handed to waiters,
+    priority waiters first, then in arrival order."""
+
+    def __init__(self, items: list[T] | None = None) -> None:
+        self._free: deque[T] = deque(items or [])
+        self._waiting: tuple[deque[asyncio.Future[T]], deque[asyncio.Future[T]]] = (deque(), deque())
+
+    async def get(self, priority: bool = False) -> T:
+        if self._free and not self._waiting[0] and not (self._waiting[1] and not priority):
+            return self._free.popleft()
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        queue = self._waiting[0 if priority else 1]
+        queue.append(future)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.put(future.result())  # handed over just as the waiter was cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    queue.remove(future)
+            raise
+
+    def put(self, item: T) -> None:
+        for queue in self._waiting:
+            while queue:
+                future = queue.popleft()
+                if not future.done():
+                    future.set_result(item)
+                    return
+        self._free.append(item)
+
+    @property
+    def waiting(self) -> int:
+        return sum(len(q) for q in self._waiting)
 
 
 @dataclass(frozen=True)
@@ -42,12 +110,17 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
 
 
 class RatePacer:
-    """Grants permission to send, one request at a time, at the pace the window allows."""
+    """Grants permission to send, one request at a time, at the pace the window allows.
+
+    `limit` fixes the budget per window (the workspace's, which no header reports): the
+    headers then only place the windows in time, and every grant counts against it.
+    """
 
     def __init__(
         self,
         clock: Clock,
         *,
+        limit: int | None = None,
         window_seconds: float = 10.0,
         reserve_fraction: float = 0.01,
         reset_grace: float = 0.05,
@@ -60,11 +133,12 @@ class RatePacer:
         self.reset_grace = reset_grace  # added to the reset: clocks and the header's whole seconds differ
         self.min_429_wait = min_429_wait
         self.quantum = quantum  # grants this close to their slot go at once: fewer timer wake-ups
-        self._lock = asyncio.Lock()
+        self._turn: Handoff[bool] = Handoff([True])
+        self.fixed = limit is not None
         self._sent = 0  # sequence number of the last request granted
-        self._limit: int | None = None
+        self._limit: int | None = limit
         self._reported: int | None = None
-        self._estimate = 0.0
+        self._estimate = float(limit or 0)
         self._reset_at: float | None = None
         self._slot = -math.inf  # when the last grant was due (its schedule, not when it went)
         self._blocked_until = 0.0
@@ -76,9 +150,11 @@ class RatePacer:
         limit = self._limit or 0
         return min(math.ceil(limit * self.reserve_fraction), max(limit - 1, 0))
 
-    async def acquire(self) -> int:
-        """Wait until a request may go out; returns its sequence number for `observe`."""
-        async with self._lock:
+    async def acquire(self, priority: bool | None = None) -> int:
+        """Wait until a request may go out; returns its sequence number for `observe`.
+        `priority` (default: the task's `prioritized()`) goes before the others waiting."""
+        await self._turn.get(is_prioritized() if priority is None else priority)
+        try:
             while True:
                 now = self._clock.time()
                 if now < self._blocked_until:
@@ -104,6 +180,8 @@ class RatePacer:
             self._sent += 1
             self._estimate -= 1
             return self._sent
+        finally:
+            self._turn.put(True)
 
     def _roll_window(self, now: float) -> None:
         """The window ended without news: assume the next one is fresh until told otherwise."""
@@ -122,8 +200,13 @@ class RatePacer:
             return
         # A reset more than a window away means the clocks disagree: never wait longer.
         reset = min(reset, math.ceil(self._clock.time() + self.window_seconds))
-        self._limit = limit
         sent_since = self._sent - sequence  # granted after this one: not counted in `remaining`
+        if self.fixed:  # the headers are an app's: they say where the window ends, not what is left
+            if self._reset_at is None or reset > self._reset_at + 0.5:
+                self._reset_at = float(reset)
+                self._estimate = float(self._limit or 0) - sent_since
+            return
+        self._limit = limit
         if self._reset_at is None or reset > self._reset_at + 0.5:
             self._reset_at = float(reset)
             self._estimate = float(remaining - sent_since)

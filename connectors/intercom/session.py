@@ -1,9 +1,15 @@
-"""The HTTP pipeline under every operation: shards, pacing, retries, in-doubt, metrics.
+"""The HTTP pipeline under every operation: apps, shards, pacing, retries, in-doubt, metrics.
 
 One `httpx.AsyncClient` slows down badly with many requests in flight (its pool does work
 per connection on every request), so concurrency is spread over several clients with a
-few connections each. A slot queue holds one entry per allowed request in flight, tagged
+few connections each. A slot pool holds one entry per allowed request in flight, tagged
 with its client: taking a slot is both the concurrency bound and the choice of client.
+
+Several access tokens (private apps of one workspace) multiply the rate: each app gets
+its own shards, its own slots and its own pacer (its own X-RateLimit headers), and every
+request also passes the workspace's pacer, whose limit is the workspace's (25,000 calls a
+minute unless told otherwise). Slots of the apps are interleaved, so requests spread
+over the apps.
 
 Retry rules: a 429 was not applied, so every request waits for the window and goes
 again. A failure before the request left (connect error or timeout, pool timeout) is
@@ -20,7 +26,8 @@ import logging
 import math
 import random
 import weakref
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -36,7 +43,7 @@ from connectors.intercom.errors import (
     api_error,
 )
 from connectors.intercom.metrics import ClientMetrics, MetricsSnapshot
-from connectors.intercom.ratelimit import RatePacer
+from connectors.intercom.ratelimit import Handoff, RatePacer, WindowBudget, is_prioritized
 
 log = logging.getLogger("connectors.intercom")
 
@@ -59,6 +66,7 @@ class Call:
     idempotent: bool
     params: dict[str, Any] | None = None
     body: Any = None
+    app: int | None = None  # sent with this token (its index), outside the slot pool: checks per app
 
     def sent(self) -> SentRequest:
         return SentRequest(self.operation, self.method, self.path, self.params, self.body)
@@ -107,10 +115,39 @@ class _ApiClient(httpx.AsyncClient):
         raise TypeError("the Intercom client sends no cookies")
 
 
+WORKSPACE_LIMIT_PER_MINUTE = 25_000  # Intercom's published limit for all private apps of a workspace
+# An idle connection is dropped before servers commonly drop it (uvicorn 5 s, load balancers
+# 60 s): a request sent on a connection the server is closing gets no answer, and a write
+# without an answer is in doubt (read back for minutes before it may be sent again).
+KEEPALIVE_EXPIRY_S = 3.0
+
+
+@dataclass
+class _App:
+    """One access token: its shards and its pacer."""
+
+    token: SecretStr
+    pacer: RatePacer
+    clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    app: _App
+    client: httpx.AsyncClient
+
+
+def _secret(token: str | SecretStr) -> SecretStr:
+    secret = token if isinstance(token, SecretStr) else SecretStr(token)
+    if not secret.get_secret_value():
+        raise ValueError("the Intercom access token is empty")
+    return secret
+
+
 class IntercomSession:
     def __init__(
         self,
-        token: str | SecretStr,
+        token: str | SecretStr | Sequence[str | SecretStr],
         base_url: str,
         *,
         version: str = API_VERSION,
@@ -123,62 +160,98 @@ class IntercomSession:
         pacer: RatePacer | None = None,
         rng: random.Random | None = None,
         user_agent: str = "helpmig-intercom",
+        workspace_limit_per_minute: int | None = WORKSPACE_LIMIT_PER_MINUTE,
     ) -> None:
+        """`token`: one access token, or several of one workspace (then `max_concurrency`
+        is per token). `workspace_limit_per_minute` paces all tokens together (None: not)."""
         if max_concurrency < 1 or connections_per_client < 1:
             raise ValueError("max_concurrency and connections_per_client must be at least 1")
-        self._token = token if isinstance(token, SecretStr) else SecretStr(token)
-        if not self._token.get_secret_value():
-            raise ValueError("the Intercom access token is empty")
+        tokens = [token] if isinstance(token, (str, SecretStr)) else list(token)
+        if not tokens:
+            raise ValueError("no Intercom access token")
+        if pacer is not None and len(tokens) > 1:
+            raise ValueError("a pacer can be given for one token only")
         self.base_url = base_url
         self.clock = clock or SystemClock()
         self.retry = retry or RetryPolicy()
-        self.pacer = pacer or RatePacer(self.clock)
         self.metrics = ClientMetrics()
         self._rng = rng or random.Random()
-        headers = {
-            "Authorization": f"Bearer {self._token.get_secret_value()}",
-            "Intercom-Version": version,
-            "Accept": "application/json",
-            "User-Agent": user_agent,
-        }
+        self.apps = [_App(_secret(t), pacer or RatePacer(self.clock)) for t in tokens]
+        if len({a.token.get_secret_value() for a in self.apps}) != len(self.apps):
+            raise ValueError("the same access token was given twice")
+        self.pacer = self.apps[0].pacer
+        # one app never reaches the workspace's limit alone: its own headers pace it
+        self.workspace_pacer = (RatePacer(self.clock, limit=round(workspace_limit_per_minute / 6))
+                                if workspace_limit_per_minute and len(self.apps) > 1 else None)
         # An injected transport (the in-process sandbox, a test double) has no pool to shard.
         shard_count = 1 if transport is not None else -(-max_concurrency // connections_per_client)
         per_shard = max_concurrency if transport is not None else connections_per_client
-        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
+        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard,
+                             keepalive_expiry=KEEPALIVE_EXPIRY_S)
         # one TLS context for every shard: each costs ~30 ms to build (the CA bundle is parsed)
-        tls = httpx.create_ssl_context()
-        self._clients = [
-            _ApiClient(
-                base_url=base_url,
-                headers=headers,
-                timeout=timeout,
-                limits=limits,
-                transport=transport,
-                trust_env=False,
-                verify=tls,
-            )
-            for _ in range(shard_count)
-        ]
+        tls = httpx.create_ssl_context() if transport is None else None
+        for app in self.apps:
+            headers = {
+                "Authorization": f"Bearer {app.token.get_secret_value()}",
+                "Intercom-Version": version,
+                "Accept": "application/json",
+                "User-Agent": user_agent,
+            }
+            app.clients = [
+                _ApiClient(base_url=base_url, headers=headers, timeout=timeout, limits=limits, transport=transport,
+                           trust_env=False, **({"verify": tls} if tls is not None else {}))
+                for _ in range(shard_count)
+            ]
         self._requests: dict[int, tuple[str, float]] = {}  # in flight: ticket -> (operation, started)
         self._tickets = itertools.count()
         _LIVE.add(self)
-        self._free: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
-        for index in range(max_concurrency):
-            self._free.put_nowait(self._clients[index % shard_count])
+        # slots interleaved app by app: requests spread over the apps
+        self._free: Handoff[_Slot] = Handoff([_Slot(app, app.clients[index % shard_count])
+                                              for index in range(max_concurrency) for app in self.apps])
         self.shards = shard_count
 
     def __repr__(self) -> str:
-        return f"IntercomSession(base_url={self.base_url!r}, token={self._token!r}, shards={self.shards})"
+        tokens = ", ".join(repr(a.token) for a in self.apps)
+        return f"IntercomSession(base_url={self.base_url!r}, tokens=[{tokens}], shards={self.shards})"
+
+    @property
+    def _token(self) -> SecretStr:
+        return self.apps[0].token
 
     async def aclose(self) -> None:
         _LIVE.discard(self)
-        for client in self._clients:
-            await client.aclose()
+        for app in self.apps:
+            for client in app.clients:
+                await client.aclose()
+
+    def budget(self) -> WindowBudget:
+        """The window of all apps together: the sum of theirs, within the workspace's."""
+        budgets = [a.pacer.budget() for a in self.apps]
+        if len(budgets) == 1:
+            return budgets[0]
+
+        def total(values: list[int | None]) -> int | None:
+            return None if any(v is None for v in values) else sum(v for v in values if v is not None)
+
+        limit, remaining = total([b.limit for b in budgets]), total([b.remaining for b in budgets])
+        estimated = total([b.estimated_remaining for b in budgets])
+        resets = [b.reset_at for b in budgets if b.reset_at is not None]
+        blocked = [b.blocked_until for b in budgets if b.blocked_until is not None]
+        if self.workspace_pacer is not None:
+            workspace = self.workspace_pacer.budget()
+            if workspace.limit is not None:
+                limit = workspace.limit if limit is None else min(limit, workspace.limit)
+                if estimated is not None and workspace.estimated_remaining is not None:
+                    estimated = min(estimated, workspace.estimated_remaining)
+            if workspace.blocked_until:
+                blocked.append(workspace.blocked_until)
+        return WindowBudget(limit=limit, remaining=remaining, estimated_remaining=estimated,
+                            reset_at=min(resets) if resets else None, blocked_until=max(blocked) if blocked else None)
 
     def waiting(self) -> str | None:
         """What this session waits for now: a rate-limit window (with a countdown), or an answer."""
         now = self.clock.time()
-        budget = self.pacer.budget()
+        budget = self.budget()
         refused = self.metrics.rate_limited
         storm = f"{refused} answer was 429" if refused == 1 else f"{refused} answers were 429"
         if budget.blocked_until and budget.blocked_until > now:
@@ -198,13 +271,19 @@ class IntercomSession:
         return f"waiting for Intercom to answer {operation} ({age:.0f} s; {len(pending)} in flight)"
 
     def snapshot(self) -> MetricsSnapshot:
-        return self.metrics.snapshot(self.pacer.budget())
+        return self.metrics.snapshot(self.budget())
 
-    async def _exchange(self, call: Call) -> tuple[httpx.Response | None, httpx.RequestError | None, int]:
-        """One attempt: a slot, the pacer's permission, the request."""
-        client = await self._free.get()
+    async def _exchange(self, call: Call) -> tuple[httpx.Response | None, httpx.RequestError | None, _Slot,
+                                                   tuple[int, int]]:
+        """One attempt: a slot (an app and one of its clients), the pacers' permission, the request."""
+        priority = is_prioritized()
+        pinned = call.app is not None
+        slot = _Slot(self.apps[call.app], self.apps[call.app].clients[0]) if call.app is not None \
+            else await self._free.get(priority)
+        client = slot.client
         try:
-            sequence = await self.pacer.acquire()
+            sequence = (await slot.app.pacer.acquire(priority),
+                        await self.workspace_pacer.acquire(priority) if self.workspace_pacer is not None else 0)
             self.metrics.started()
             started = self.clock.monotonic()
             ticket = next(self._tickets)
@@ -213,16 +292,17 @@ class IntercomSession:
                 response = await client.request(call.method, call.path, params=call.params, json=call.body)
             except httpx.RequestError as exc:
                 self.metrics.finished(call.operation, _outcome(exc), None)
-                return None, exc, sequence
+                return None, exc, slot, sequence
             except asyncio.CancelledError:  # the caller stopped (pause, quit): no longer in flight
                 self.metrics.finished(call.operation, "cancelled", None)
                 raise
             finally:
                 self._requests.pop(ticket, None)
             self.metrics.finished(call.operation, response.status_code, self.clock.monotonic() - started)
-            return response, None, sequence
+            return response, None, slot, sequence
         finally:
-            self._free.put_nowait(client)
+            if not pinned:
+                self._free.put(slot)
 
     async def send(self, call: Call) -> httpx.Response:
         """Perform a call; a 2xx response, or a typed exception (see module doc)."""
@@ -231,18 +311,23 @@ class IntercomSession:
         uncertain = False  # an earlier attempt may have been applied
         while True:
             attempt += 1
-            response, failure, sequence = await self._exchange(call)
+            response, failure, slot, (sequence, workspace_sequence) = await self._exchange(call)
             if response is not None:
                 status = response.status_code
-                self.pacer.observe(sequence, response.headers)
+                pacer = slot.app.pacer
+                pacer.observe(sequence, response.headers)
+                if self.workspace_pacer is not None:
+                    self.workspace_pacer.observe(workspace_sequence, response.headers)
                 if status < 400:
-                    self.pacer.succeeded()
+                    pacer.succeeded()
                     return response
                 if status == 429:
                     rate_limit_waits += 1
                     if rate_limit_waits > self.retry.max_rate_limit_waits:
                         raise self._api_error(call, response, uncertain)
-                    wait = self.pacer.rate_limited(sequence, response.headers)
+                    wait = pacer.rate_limited(sequence, response.headers)
+                    if self.workspace_pacer is not None:  # the app's or the workspace's budget: the headers do not say
+                        wait = max(wait, self.workspace_pacer.rate_limited(workspace_sequence, response.headers))
                     self.metrics.retries += 1
                     attempt -= 1  # a 429 is not a failed attempt: nothing was applied
                     log.info("%s %s %s: 429, waiting %.1f s for the rate-limit window", call.operation, call.method, call.path, wait)

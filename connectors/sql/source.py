@@ -66,7 +66,8 @@ def naive_utc(value: datetime) -> datetime:
 class SqlSource(Source):
     """A platform read from a SQL database; subclasses declare their objects."""
 
-    capabilities = Capability.PUSHDOWN_PROFILE | Capability.EXACT_COUNTS | Capability.CHILDREN_BY_PARENT
+    capabilities = (Capability.PUSHDOWN_PROFILE | Capability.EXACT_COUNTS | Capability.CHILDREN_BY_PARENT
+                    | Capability.RESUME_AFTER_KEY)
 
     def __init__(self, settings: SqlSettings, secret: SecretLookup, *, include_deleted: bool = False) -> None:
         super().__init__()
@@ -243,15 +244,22 @@ class SqlSource(Source):
                     yield skip.reason, [Skipped(str(row[0]), str(row[1]) if len(row) > 1 and row[1] is not None
                                                 else None) for row in rows]
 
-    def iter_records(self, object: str, since: datetime | None = None, batch_size: int = 500) -> Iterator[list[Record]]:
+    def iter_records(self, object: str, since: datetime | None = None, batch_size: int = 500,
+                     after: str | None = None) -> Iterator[list[Record]]:
         obj = self.sql_object(object)
         base = obj.select()
         if since is not None:
             base = base.where(self._since(obj, since))
+        if after is not None:
+            base = base.where(obj.key > _key_value(obj, after))
         if obj.keyset:
             yield from self._keyset(obj, base, batch_size)
         else:
             yield from self._stream(obj, base, batch_size)
+
+    def iter_records_after(self, object: str, after: str, since: datetime | None = None,
+                           batch_size: int = 500) -> Iterator[list[Record]]:
+        return self.iter_records(object, since, batch_size, after=after)
 
     def _since(self, obj: SqlObject, since: datetime) -> Any:
         name = obj.updated_field or obj.created_field
@@ -476,3 +484,13 @@ def _reads_only(expr: Any, source: Any) -> bool:
 
 def _bound(value: Any, like: Any) -> Any:
     return literal(value, like.type)
+
+
+def _key_value(obj: SqlObject, key: str) -> Any:
+    """A record's key (a string, as Records carry it) as its column compares: integer keys
+    must compare as numbers, or 10 would come before 9."""
+    try:
+        kind = obj.key.type.python_type
+    except (AttributeError, NotImplementedError):
+        return key
+    return int(key) if kind is int else key

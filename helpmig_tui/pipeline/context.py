@@ -34,6 +34,7 @@ from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.transforms import Flag
 from helpmig_tui.pipeline.attributes import AttributeBook
 from helpmig_tui.pipeline.control import RunControl
+from helpmig_tui.pipeline.eta import LiveEta
 from helpmig_tui.pipeline.journal import Entry, Intent, Journal
 from helpmig_tui.pipeline.journal import payload_hash as hash_of
 from helpmig_tui.pipeline.reader import SourceReader
@@ -73,7 +74,7 @@ class LoadOptions:
     since: datetime | None = None  # delta: records changed since
     delta: bool = False  # compare content hashes and update what changed
     accept_gates: bool = False  # go on past a phase with unexplained differences (--yes)
-    concurrency: int = 32  # records in flight at once
+    concurrency: int | None = None  # records in flight at once (None: 32 per Intercom token)
     phases: tuple[str, ...] | None = None  # run only these
     max_rejected: float | None = None  # overrides the project's threshold of foreseen rejections
     search_lag: float = 120.0  # how long Intercom's search may lag behind a create (read-back of doubts)
@@ -136,6 +137,7 @@ class LoadProgress:
     window_limit: int | None
     window_remaining: int | None
     latency_p50_ms: float | None
+    eta_s: float | None = None  # the phase's, live: calls left at the window's rate, or its longest chain
 
 
 class Observer(Protocol):
@@ -199,6 +201,7 @@ class LoadContext:
     lookups: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     progress: dict[str, ObjectProgress] = field(default_factory=dict)
     phase: str = ""
+    eta: LiveEta = field(default_factory=LiveEta)
     _last_progress: float = 0.0
     _last_flush: float = 0.0
     _left_out_said: set[tuple[str, str]] = field(default_factory=set)
@@ -250,11 +253,15 @@ class LoadContext:
         if force or now - self._last_progress >= PROGRESS_EVERY_S:
             self._last_progress = now
             metrics = self.client.metrics()
+            objects = [p for p in self.progress.values() if p.phase == self.phase]
+            latency = metrics.latency_p50_ms / 1000 if metrics.latency_p50_ms else None
+            eta = self.eta.estimate(((None if p.total is None else max(p.total - p.finished, 0), p.finished - p.earlier)
+                                     for p in objects), metrics.requests, metrics.window.limit, latency)
             self.observer.progress(
                 LoadProgress(
                     run_id=self.runlog.run_id,
                     phase=self.phase,
-                    objects=[p for p in self.progress.values() if p.phase == self.phase],
+                    objects=objects,
                     api_requests=metrics.requests,
                     api_rate_limited=metrics.rate_limited,
                     api_retries=metrics.retries,
@@ -262,6 +269,7 @@ class LoadContext:
                     window_limit=metrics.window.limit,
                     window_remaining=metrics.window.remaining,
                     latency_p50_ms=metrics.latency_p50_ms,
+                    eta_s=eta,
                 )
             )
 
@@ -331,7 +339,7 @@ class LoadContext:
             if found is not None:
                 self.journal.done(kind, key, found, "created", payload_hash)
                 return Written("done", found, "created")
-        self.journal.begin([Intent(kind, key, self.phase, payload_hash, parent_key, seq, obj, label)])
+        await self.journal.begin_grouped([Intent(kind, key, self.phase, payload_hash, parent_key, seq, obj, label)])
         doubt: WriteInDoubt | None = None
         for attempt in range(RESENDS + 1):
             doing(f"writing {kind} {label or key} to Intercom" + (f" (sent again, attempt {attempt + 1})" if attempt else "")
@@ -404,17 +412,19 @@ class LoadContext:
         text = str(value).strip() if value is not None else ""
         return text[:128] or None
 
-    def count(self, tracker: ObjectProgress, written: Written, records: int = 1) -> None:
-        """Count one record's outcome (or that of `records` records), exactly once."""
+    def count(self, tracker: ObjectProgress, written: Written, records: int = 1,
+              tally: Counter[tuple[str, str]] | None = None) -> None:
+        """Count one record's outcome (or that of `records` records), exactly once; `tally`
+        keeps what was counted, by (object, counter), for a resume point."""
         if written.status in ("done", "already"):
-            if written.outcome in ("updated", "adopted", "matched"):
-                tracker.updated += records
-            else:
-                tracker.created += records
+            name = "updated" if written.outcome in ("updated", "adopted", "matched") else "created"
             if written.status == "already":
                 tracker.earlier += records
         else:
-            setattr(tracker, written.status, getattr(tracker, written.status) + records)
+            name = written.status
+        setattr(tracker, name, getattr(tracker, name) + records)
+        if tally is not None:
+            tally[(tracker.object, name)] += records
 
 
 def _lag_left(entry: Entry, lag: float) -> float:

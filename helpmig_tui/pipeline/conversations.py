@@ -16,8 +16,9 @@ parts summarised in notes, as the map says.
 from __future__ import annotations
 
 import re
-from html import escape
+from collections import Counter
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import PurePath
 from typing import Any
 
@@ -27,6 +28,7 @@ from connectors.intercom.models import (
     AttachmentFile,
     ContactReply,
     Conversation,
+    ConversationAnswer,
     ConversationCreate,
     ConversationUpdate,
 )
@@ -42,6 +44,7 @@ from helpmig_tui.pipeline.records import mapped, reject, semantic_hash
 from helpmig_tui.pipeline.resolver import Resolver, jkey
 from helpmig_tui.pipeline.watch import doing
 
+LONG_CHAIN = 50  # replies: a thread this long is followed by the live ETA (its calls go one by one)
 MAX_FILE_BYTES = texts.MAX_FILE_BYTES
 _TAGS = re.compile(r"<[^>]+>")
 _CID = re.compile(r'<img src="cid:([^"]+)">')  # as the sanitizer leaves an inline image
@@ -124,7 +127,6 @@ class ConversationJob:
         self.options = ctx.mmap.object_map(obj).options  # type: ignore[union-attr]
         self.ids: list[str] = []  # the conversation ids: [main, continuation 2, ...]
         self._claimed: set[str] = set()  # part ids the journal already gives to a row
-        self._read: dict[str, Conversation] = {}
         self._entry = entry
         self._known: dict[tuple[str, str], Entry] = {}  # the journal's rows under this conversation
         self._complete = True  # every write final so far: a resume has nothing to do here
@@ -133,6 +135,7 @@ class ConversationJob:
         self._clamped = 0  # replies dated before the part before them, placed at its time
         self._sent: dict[str, str] = {}  # reply key -> the part id Intercom gave it
         self._content_ids: dict[int, str] = {}  # id() of a file read for this job -> its Content-ID
+        self.tally: Counter[tuple[str, str]] = Counter()  # what the job counted: (object, counter) -> n
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -146,7 +149,7 @@ class ConversationJob:
         return self._known.get((kind, key))
 
     def _count_part(self, part: Part, written: Written) -> None:
-        self.ctx.count(self.trackers[part.obj], written)
+        self.ctx.count(self.trackers[part.obj], written, tally=self.tally)
 
     def _settle_parts(self, parts: list[Part], status: str, reason: str, code: str | None) -> None:
         for part in parts:
@@ -154,10 +157,8 @@ class ConversationJob:
                                     parent_key=self.key, code=code, label=self.label)
             self._count_part(part, Written(status, reason=reason, code=code))
 
-    async def _read_back(self, conversation_id: str, fresh: bool = False) -> Conversation:
-        if fresh or conversation_id not in self._read:
-            self._read[conversation_id] = await self.ctx.client.conversations.get(conversation_id)
-        return self._read[conversation_id]
+    async def _read_back(self, conversation_id: str) -> Conversation:
+        return await self.ctx.client.conversations.get(conversation_id)
 
     # -- the run ---------------------------------------------------------------------
 
@@ -219,6 +220,20 @@ class ConversationJob:
             self._count_part(thread.source_part, written)
         for part in thread.summarised:
             self._count_part(part, self._summarised_done(part, self._known_entry("part", part.key)))
+        chain = len(thread.replies) >= LONG_CHAIN
+        if chain:  # the phase's live ETA follows it
+            ctx.eta.chain_started(self.key, len(thread.replies) + 4)
+        try:
+            await self._replies(thread, contact_id, chain)
+            if self._clamped:
+                ctx.event("info", f"{self.obj} {self.record.key}: {self._clamped} messages dated before the message "
+                                  "or ticket before them were placed at its time (Intercom keeps parts in time order)")
+            await self._finish(m)
+        finally:
+            ctx.eta.chain_done(self.key)
+        return created
+
+    async def _replies(self, thread: Thread, contact_id: str, chain: bool) -> None:
         for reply in thread.replies:
             conversation_id = await self._conversation_for(reply.target, contact_id, reply)
             if conversation_id is None:
@@ -233,11 +248,8 @@ class ConversationJob:
                 self._sent[reply.key] = written.intercom_id
             if reply.part is not None and reply.kind == "part":
                 self._count_part(reply.part, written)
-        if self._clamped:
-            ctx.event("info", f"{self.obj} {self.record.key}: {self._clamped} messages dated before the message or "
-                              "ticket before them were placed at its time (Intercom keeps parts in time order)")
-        await self._finish(m)
-        return created
+            if chain:
+                self.ctx.eta.chain_step(self.key)
 
     def _mapped_parts(self) -> tuple[list[Part], list[Part]]:
         """The thread in time order; a part with no date of its own takes the date of the
@@ -590,7 +602,7 @@ class ConversationJob:
         to it (its state parts carry the time they were written)."""
         floor = self._floor.get(conversation_id, 0)
         if conversation_id not in self._synced:
-            found = await self._read_back(conversation_id, fresh=True)
+            found = await self._read_back(conversation_id)
             floor = max([floor, found.created_at or 0, *(p.created_at or 0 for p in found.parts)])
             self._synced.add(conversation_id)
         return floor
@@ -613,7 +625,6 @@ class ConversationJob:
 
         async def send() -> tuple[str, str]:
             conversation = await self.ctx.client.conversations.reply(conversation_id, message)
-            self._read[conversation_id] = conversation
             found = self._match_part(conversation, message.created_at, wanted) or self._newest_unclaimed(conversation)
             if found is None:
                 raise WriteInDoubt(SentRequest("conversations.reply", "POST", f"/conversations/{conversation_id}/reply"),
@@ -621,7 +632,7 @@ class ConversationJob:
             return found, "created"
 
         async def find() -> str | None:
-            conversation = await self._read_back(conversation_id, fresh=True)
+            conversation = await self._read_back(conversation_id)
             return self._match_part(conversation, message.created_at, wanted)
 
         written = await self._write(kind=reply.kind, key=reply.key, obj=reply.part.obj if reply.part else self.obj,
@@ -631,18 +642,18 @@ class ConversationJob:
             self._claimed.add(written.intercom_id)
         return written
 
-    def _newest_unclaimed(self, conversation: Conversation) -> str | None:
+    def _newest_unclaimed(self, conversation: ConversationAnswer) -> str | None:
         """The answer's newest written part no journal row owns (Intercom appends the reply)."""
         for part in reversed(conversation.parts):
             if part.id not in self._claimed and part.part_type in ("comment", "note"):
                 return part.id
         return None
 
-    def _match_part(self, conversation: Conversation, created_at: int | None, body: str) -> str | None:
+    def _match_part(self, conversation: Conversation | ConversationAnswer, created_at: int | None,
+                    body: str) -> str | None:
         """The newest part with this time and text that no other journal row owns (long
         bodies continue in notes that may read alike)."""
-        parts = conversation.conversation_parts.conversation_parts if conversation.conversation_parts else []
-        for part in reversed(parts):
+        for part in reversed(conversation.parts):
             if part.id not in self._claimed and part.created_at == created_at and _plain(part.body).startswith(body):
                 return part.id
         return None
@@ -702,12 +713,11 @@ class ConversationJob:
         conversation_id = self.ids[0]
 
         async def send() -> tuple[str, str]:
-            conversation = await action()
-            self._read[conversation_id] = conversation
+            await action()
             return conversation_id, "created"
 
         async def find() -> str | None:
-            return conversation_id if applied(await self._read_back(conversation_id, fresh=True)) else None
+            return conversation_id if applied(await self._read_back(conversation_id)) else None
 
         return await self._write(kind=kind, key=self.key, obj=self.obj, send=send, find=find, parent_key=self.key,
                                  entry=self._known_entry(kind, self.key))

@@ -2,7 +2,9 @@
 
 The protocol that makes crashes harmless:
 1. `begin()` marks the writes about to be sent `in_flight` and commits, before any of
-   them leaves the process.
+   them leaves the process. Concurrent writers use `begin_grouped()`: the writes of every
+   writer that reaches it in the same turn of the event loop go in one transaction (a
+   group commit), and none of them is sent before that commit.
 2. The calls run.
 3. `done()`, `failed()`, `rejected()` record the outcome; these are buffered and
    committed by `flush()` (every few hundred rows or fraction of a second, and with the
@@ -12,7 +14,9 @@ The protocol that makes crashes harmless:
 
 A record whose every write is final gets a `finished` row (buffered too, so it is never
 committed before those writes' outcomes): a resumed load skips it on one lookup per batch
-instead of walking its writes one by one.
+instead of walking its writes one by one. A resume point (`mark()`, a `finished` row keyed
+`<object>#resume`) says that every record of an object up to a key, in the source's order,
+is final, with what they counted: a resumed load asks the source only for what follows.
 
 Lookups go to SQLite through a small bounded cache, so memory stays flat whatever the
 number of records.
@@ -20,6 +24,7 @@ number of records.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import json
@@ -55,8 +60,13 @@ _SETTLE = _upsert.on_conflict_do_update(
 )
 _FINISHED = _upsert.on_conflict_do_update(
     index_elements=[JournalEntry.kind, JournalEntry.source_key],
-    set_={c: _upsert.excluded[c] for c in ("status", "run_id", "intercom_id", "outcome", "updated_at")},
+    set_={c: _upsert.excluded[c] for c in ("status", "run_id", "intercom_id", "outcome", "updated_at",
+                                           "parent_key", "payload_hash", "last_error")},
 )
+RESUME = "#resume"  # the key suffix of an object's resume point (record keys have a colon, never this)
+_ROLLED_BACK = select(JournalEntry.id).where(
+    JournalEntry.object == bindparam("object"), JournalEntry.status == "rolled_back", JournalEntry.kind == FINISHED,
+    JournalEntry.updated_at >= bindparam("since")).limit(1)
 
 
 def _listed(name: str) -> Select[tuple[str]]:
@@ -174,6 +184,9 @@ class Journal:
         self._ids = _Lru()
         self._pending: list[dict[str, Any]] = []
         self._finished: list[dict[str, Any]] = []
+        self._group: list[tuple[Sequence[Intent], asyncio.Future[None]]] = []
+        self.commits = 0  # transactions committed (the benchmarks count them per request)
+        self._final: OrderedDict[str, bool] = OrderedDict()  # record key -> finished (True) or reopened
 
     # -- writing -----------------------------------------------------------------------
 
@@ -190,6 +203,30 @@ class Journal:
         with self.store.engine.begin() as conn:
             self._flush(conn)
             conn.execute(_BEGIN, rows)
+        self.commits += 1
+
+    async def begin_grouped(self, intents: Sequence[Intent]) -> None:
+        """`begin()` shared with every writer that gets here in the same turn of the event
+        loop: one transaction for all of them; returns once it is committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._group.append((intents, future))
+        if len(self._group) == 1:
+            loop.call_soon(self._commit_group)
+        await future
+
+    def _commit_group(self) -> None:
+        group, self._group = self._group, []
+        try:
+            self.begin([intent for intents, _ in group for intent in intents])
+        except Exception as exc:  # every writer of the group sees the failure; none sends
+            for _, future in group:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for _, future in group:
+            if not future.done():  # a writer cancelled meanwhile leaves an in_flight row: a lookup on resume
+                future.set_result(None)
 
     def done(self, kind: str, key: str, intercom_id: str | None, outcome: str = "created",
              payload_hash: str | None = None) -> None:
@@ -235,6 +272,7 @@ class Journal:
         with self.store.engine.begin() as conn:
             self._flush(conn)
             conn.execute(_SETTLE, values)
+        self.commits += 1
         for r in rows:
             if r.intercom_id and r.status == "done":
                 self._ids.remember((r.kind, r.key), r.intercom_id)
@@ -247,12 +285,47 @@ class Journal:
         now = datetime.now(UTC)
         self._finished.append({"kind": FINISHED, "source_key": key, "status": "done", "run_id": self.run_id,
                                "phase": phase, "object": object, "parent_key": None, "seq": 0, "attempts": 0,
-                               "intercom_id": intercom_id, "outcome": outcome, "created_at": now, "updated_at": now})
+                               "intercom_id": intercom_id, "outcome": outcome, "created_at": now, "updated_at": now,
+                               "payload_hash": None, "last_error": None})
+        self._note_final(key, True)
 
     def reopen(self, key: str) -> None:
         """The record has a write that is not final again (a delta's new message failed):
         a resume must not skip it."""
         self._outcome(FINISHED, key, "pending")
+        self._note_final(key, False)
+
+    def _note_final(self, key: str, final: bool) -> None:
+        self._final[key] = final
+        if len(self._final) > CACHE_SIZE:
+            self._final.popitem(last=False)
+
+    def was_finished(self, key: str) -> bool:
+        """Did this run just mark the record finished (and not reopen it)? Asked once per record."""
+        return self._final.pop(key, False)
+
+    def mark(self, obj: str, after: str, counts: dict[str, dict[str, int]], stamp: str, phase: str) -> None:
+        """Every record of `obj` up to `after` (the source's order) is final, and counted
+        `counts` (object -> counter -> n). Buffered after their `finished` rows. `stamp`
+        (the map's hash) says under which map it holds."""
+        now = datetime.now(UTC)
+        self._finished.append({"kind": FINISHED, "source_key": obj + RESUME, "status": "done", "run_id": self.run_id,
+                               "phase": phase, "object": obj, "parent_key": after, "seq": 0, "attempts": 0,
+                               "intercom_id": None, "outcome": None, "created_at": now, "updated_at": now,
+                               "payload_hash": stamp, "last_error": json.dumps(counts)})
+
+    def resume_point(self, obj: str, stamp: str) -> tuple[str, dict[str, dict[str, int]]] | None:
+        """(key, counts) of `obj`'s resume point, when it still holds: made by this run (a
+        new run, a delta, reads everything), under this map, and no record of the object
+        rolled back since."""
+        with self.store.engine.connect() as conn:
+            row = conn.execute(_GET, {"kind": FINISHED, "key": obj + RESUME}).first()
+            if row is None or row.status != "done" or row.payload_hash != stamp or not row.parent_key \
+                    or row.run_id != self.run_id or self.run_id is None:
+                return None
+            if conn.execute(_ROLLED_BACK, {"object": obj, "since": row.updated_at}).first() is not None:
+                return None
+        return row.parent_key, json.loads(row.last_error or "{}")
 
     def mark_rolled_back(self, kind: str, key: str) -> None:
         self._outcome(kind, key, "rolled_back", last_error=None)
@@ -270,6 +343,7 @@ class Journal:
         if self.unflushed:
             with self.store.engine.begin() as conn:
                 self._flush(conn)
+            self.commits += 1
 
     def _flush(self, conn: Any) -> None:
         pending, self._pending = self._pending, []

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from connectors.base import Capability, Record
+from connectors.intercom import prioritized
 from connectors.intercom.errors import NotFound
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
@@ -34,8 +35,11 @@ from helpmig_tui.pipeline.records import (
     write_csv_row,
     write_custom_object,
 )
+from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.report import PhaseReport, build_report, write_report
 from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey, orphan_reason
+from helpmig_tui.pipeline.resume import Batch, ResumePoint, final
+
 
 LONG_THREAD = 50  # parts of one kind: a thread this long is started before the others
 
@@ -85,6 +89,18 @@ class LoadResult:
         return out
 
 
+async def thread_sizes(reader: SourceReader, parts: list[str], over: int = LONG_THREAD) -> Counter[str]:
+    """Conversation key -> its parts, for threads with more than `over` parts of one kind.
+    Only where the source counts in SQL (elsewhere counting means reading every part once
+    more): empty otherwise."""
+    sizes: Counter[str] = Counter()
+    if Capability.PUSHDOWN_PROFILE not in reader.source.capabilities:
+        return sizes
+    for part in parts:
+        sizes.update(await reader.call(lambda part=part: reader.source.child_counts(part, over=over)))
+    return sizes
+
+
 class Loader:
     def __init__(self, ctx: LoadContext, resolver: Resolver, directory: Directory,
                  totals: dict[str, int | None]) -> None:
@@ -92,6 +108,7 @@ class Loader:
         self.resolver = resolver
         self.directory = directory
         self.totals = totals
+        self.long_keys: set[str] = set()  # conversations started first, their calls first at the pacer
         self.phases: dict[str, Callable[[], Awaitable[None]]] = {
             "match": lambda: match_phase(ctx, directory, totals),
             "schema": lambda: schema_phase(ctx, resolver, totals),
@@ -109,6 +126,7 @@ class Loader:
         result = LoadResult("done")
         for name in phases:
             self.ctx.phase = name
+            self.ctx.eta.phase_started(self.ctx.client.metrics().requests)
             self.ctx.runlog.update_phase(name, status="running")
             self.ctx.event("info", f"phase {name} ({PHASE_LABELS[name]}) started")
             await self.phases[name]()
@@ -147,27 +165,39 @@ class Loader:
             tracker = ctx.tracker(conv, self._limited(conv))
             trackers = {p: ctx.tracker(p, None if ctx.options.sample else self.totals.get(p)) for p in parts}
             slots = asyncio.Semaphore(ctx.options.concurrency)
+            point = ResumePoint(ctx, conv)
+            after = point.start({conv: tracker, **trackers})
 
-            async def one(record: Record, children: dict[str, list[Record]], entry: Entry | None, conv: str = conv,
+            async def one(record: Record, children: dict[str, list[Record]], entry: Entry | None,
+                          ordered: Batch | None, conv: str = conv, point: ResumePoint = point,
                           trackers: dict[str, ObjectProgress] = trackers) -> None:
+                written = Written("failed")
+                job = ConversationJob(ctx, self.resolver, conv, record, children, trackers, entry)
+                job.tally.update({(conv, "read"): 1, **{(p, "read"): len(found) for p, found in children.items()}})
                 try:
                     skipped = left_out_by_map(ctx, conv, record)
                     if skipped is not None:
-                        self._skip_parts(conv, record, children, trackers, skipped)
-                        ctx.count(tracker, skipped)
+                        written = skipped
+                        self._skip_parts(conv, record, children, trackers, skipped, job.tally)
+                        ctx.count(tracker, skipped, tally=job.tally)
                         return
-                    job = ConversationJob(ctx, self.resolver, conv, record, children, trackers, entry)
-                    ctx.count(tracker, await ctx.watched(conv, record, job.run()))
+                    with prioritized(record.key in self.long_keys):  # the critical path goes first
+                        written = await ctx.watched(conv, record, job.run())
+                    ctx.count(tracker, written, tally=job.tally)
                 finally:
                     slots.release()
+                    finished = ctx.journal.was_finished(jkey(conv, record.key))
+                    point.settled(ordered, job.tally, final(written.status, written.code, finished))
                     ctx.tick()
 
             async with asyncio.TaskGroup() as group:
-                async for batch in self._threads(conv, parts):
+                async for batch, last_key in self._threads(conv, parts, after):
                     finished = finished_records(ctx, [jkey(conv, r.key) for r in batch])
-                    if finished:
-                        self._count_finished(tracker, trackers, finished)
                     todo = [r for r in batch if jkey(conv, r.key) not in finished]
+                    ordered = point.batch([r.key for r in batch], last_key) if last_key is not None else None
+                    if finished:
+                        tally = self._count_finished(tracker, trackers, finished)
+                        point.settled(ordered, tally, True, len(finished))
                     if not todo:
                         continue
                     keys = [r.key for r in todo]
@@ -179,7 +209,7 @@ class Loader:
                         for p, found in mine.items():
                             trackers[p].read += len(found)
                         await slots.acquire()
-                        group.create_task(one(record, mine, entries.get(jkey(conv, record.key))))
+                        group.create_task(one(record, mine, entries.get(jkey(conv, record.key)), ordered))
             if ctx.options.sample is None and ctx.options.since is None:
                 for part in parts:
                     await self._orphans(part, trackers[part])
@@ -188,60 +218,63 @@ class Loader:
             ctx.tick(force=True)
 
     def _skip_parts(self, conv: str, record: Record, children: dict[str, list[Record]],
-                    trackers: dict[str, ObjectProgress], skipped: Written) -> None:
+                    trackers: dict[str, ObjectProgress], skipped: Written,
+                    tally: Counter[tuple[str, str]]) -> None:
         """The messages of a ticket the map leaves out go with it, under its code."""
         label = self.ctx.label(conv, record)
         for obj, found in children.items():
             self.ctx.journal.settle_many([Settled("part", jkey(obj, r.key), "skipped", f"its ticket is left out: "
                                                   f"{skipped.reason}", skipped.code, label, jkey(conv, record.key),
                                                   object=obj) for r in found], self.ctx.phase)
-            self.ctx.count(trackers[obj], skipped, len(found))
+            self.ctx.count(trackers[obj], skipped, len(found), tally=tally)
 
-    async def _threads(self, conv: str, parts: list[str]) -> AsyncIterator[list[Record]]:
-        """The conversations in batches, long threads first. A thread is a chain of calls
-        that cannot overlap (its parts must land in order): a 500-message ticket is a
-        minute at Intercom's latency, and left to its place in the source order it can
-        trail the whole phase at a fraction of the allowed rate."""
+    async def _threads(self, conv: str, parts: list[str],
+                       after: str | None = None) -> AsyncIterator[tuple[list[Record], str | None]]:
+        """The conversations in batches, long threads first, each with the last key of the
+        source's batch it came in (None for the long threads, read apart). A thread is a
+        chain of calls that cannot overlap (its parts must land in order): a 500-message
+        ticket is a minute at Intercom's latency, and left to its place in the source order
+        it can trail the whole phase at a fraction of the allowed rate. `after`: the source
+        is read from there (a resume point)."""
         ctx = self.ctx
         long = await self._long_threads(conv, parts)
         for start in range(0, len(long), 100):
-            yield long[start:start + 100]
+            yield long[start:start + 100], None
         first = {r.key for r in long}
         async for batch in ctx.reader.batches(conv, since=ctx.options.since, batch_size=100,
-                                              limit=ctx.options.sample):
-            rest = [r for r in batch if r.key not in first]
-            if rest:
-                yield rest
+                                              limit=ctx.options.sample, after=after):
+            yield [r for r in batch if r.key not in first], batch[-1].key
 
     async def _long_threads(self, conv: str, parts: list[str]) -> list[Record]:
         """Conversations with more than LONG_THREAD parts of one kind, longest first. Only
         where the source counts in SQL (elsewhere counting means reading every part once
         more), and not in a sample or a delta, which keep the source order."""
         ctx = self.ctx
-        source = ctx.reader.source
-        if ctx.options.sample is not None or ctx.options.since is not None or \
-                Capability.PUSHDOWN_PROFILE not in source.capabilities:
+        if ctx.options.sample is not None or ctx.options.since is not None:
             return []
-        sizes: Counter[str] = Counter()
-        for part in parts:
-            sizes.update(await ctx.reader.call(lambda part=part: source.child_counts(part, over=LONG_THREAD)))
+        sizes = await thread_sizes(ctx.reader, parts)
+        self.long_keys = set(sizes)
         order = [key for key, _ in sizes.most_common()]
         found = {r.key: r for r in await ctx.reader.get(conv, order)} if order else {}
         return [found[key] for key in order if key in found]
 
     def _count_finished(self, tracker: ObjectProgress, trackers: dict[str, ObjectProgress],
-                        finished: dict[str, Outcome]) -> None:
+                        finished: dict[str, Outcome]) -> Counter[tuple[str, str]]:
         """Count conversations an earlier run finished, and their parts, as the journal
         has them: neither is read from the source again (a message added to the source
-        since is the delta's to load)."""
+        since is the delta's to load). Returns what was counted."""
+        tally: Counter[tuple[str, str]] = Counter()
         for obj, outcome, n in self.ctx.journal.tally("part", finished):
             if obj in trackers:
                 trackers[obj].read += n
-                self.ctx.count(trackers[obj], earlier(outcome), n)
+                tally[(obj, "read")] += n
+                self.ctx.count(trackers[obj], earlier(outcome), n, tally=tally)
         for marker in finished.values():
             tracker.read += 1
-            self.ctx.count(tracker, earlier(marker))
+            tally[(tracker.object, "read")] += 1
+            self.ctx.count(tracker, earlier(marker), tally=tally)
         self.ctx.tick()
+        return tally
 
     async def _orphans(self, part: str, tracker: ObjectProgress) -> None:
         """Parts whose conversation is not in the source: rejected with that reason, so the

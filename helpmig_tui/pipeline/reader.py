@@ -36,13 +36,18 @@ class SourceReader:
         return obj in self._dated
 
     async def batches(self, obj: str, *, since: datetime | None = None, batch_size: int = 200,
-                      limit: int | None = None) -> AsyncIterator[list[Record]]:
+                      limit: int | None = None, after: str | None = None) -> AsyncIterator[list[Record]]:
         """An object's records in batches; `limit` stops after that many (the sample run).
         `since` applies to objects with a date; the others are read whole (a delta then
-        compares their content)."""
+        compares their content). `after`: only the records after this key (a resume point;
+        the source must have RESUME_AFTER_KEY)."""
         if since is not None and not await self.dated(obj):
             since = None
-        iterator = await self.call(lambda: iter(self.source.iter_records(obj, since=since, batch_size=batch_size)))
+        if after is not None:
+            iterator = await self.call(lambda: iter(self.source.iter_records_after(obj, after, since=since,
+                                                                                   batch_size=batch_size)))
+        else:
+            iterator = await self.call(lambda: iter(self.source.iter_records(obj, since=since, batch_size=batch_size)))
         seen = 0
         try:
             while True:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import hashlib
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from helpmig_tui.pipeline.context import LOOKUP, LoadContext, Lookup, ObjectProg
 from helpmig_tui.pipeline.journal import Entry, Outcome, Settled, payload_hash
 from helpmig_tui.pipeline.requesters import clean_email, email_problem
 from helpmig_tui.pipeline.resolver import Resolver, jkey
+from helpmig_tui.pipeline.resume import Batch, ResumePoint, final
 from helpmig_tui.pipeline.watch import doing
 from helpmig_tui.state.models import FINISHED
 
@@ -56,27 +58,39 @@ async def for_each_record(ctx: LoadContext, obj: str, handler: Handler, total: i
     writes are final, and a resume skips the finished ones on one lookup per batch."""
     tracker = ctx.tracker(obj, total if ctx.options.sample is None else min(total or 0, ctx.options.sample))
     slots = asyncio.Semaphore(ctx.options.concurrency)
+    point = ResumePoint(ctx, obj) if resumable else None
+    after = point.start({obj: tracker}) if point is not None else None
 
-    async def one(record: Record) -> None:
+    async def one(record: Record, batch: Batch | None) -> None:
+        tally: Counter[tuple[str, str]] = Counter({(obj, "read"): 1})
+        written = Written("failed")
         try:
-            ctx.count(tracker, left_out_by_map(ctx, obj, record) or await ctx.watched(obj, record, handler(record)))
+            written = left_out_by_map(ctx, obj, record) or await ctx.watched(obj, record, handler(record))
+            ctx.count(tracker, written, tally=tally)
         finally:
             slots.release()
+            if point is not None:
+                finished = ctx.journal.was_finished(jkey(obj, record.key))
+                point.settled(batch, tally, final(written.status, written.code, finished))
             ctx.tick()
 
     async with asyncio.TaskGroup() as group:
         async for batch in ctx.reader.batches(obj, since=ctx.options.since, batch_size=batch_size,
-                                              limit=ctx.options.sample):
+                                              limit=ctx.options.sample, after=after):
             finished = finished_records(ctx, [jkey(obj, r.key) for r in batch]) if resumable else {}
+            ordered = point.batch([r.key for r in batch]) if point is not None else None
             for record in batch:
                 tracker.read += 1
                 marker = finished.get(jkey(obj, record.key))
                 if marker is not None:
-                    ctx.count(tracker, earlier(marker))
+                    tally = Counter({(obj, "read"): 1})
+                    ctx.count(tracker, earlier(marker), tally=tally)
+                    if point is not None:
+                        point.settled(ordered, tally, True)
                     ctx.tick()
                     continue
                 await slots.acquire()
-                group.create_task(one(record))
+                group.create_task(one(record, ordered))
     await count_skipped(ctx, obj, tracker)
     ctx.tick(force=True)
     return tracker

@@ -16,6 +16,7 @@ import httpx
 from connectors.base import Source, number_field_of
 from connectors.intercom import IntercomClient
 from helpmig_tui.audit_store import findings, open_blockers, source_objects
+from helpmig_tui.destination import DestinationError, same_workspace
 from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.mapping.versions import require_confirmed_version
@@ -23,7 +24,7 @@ from helpmig_tui.pipeline.attributes import AttributeBook, workspace_schema
 from helpmig_tui.pipeline.context import LoadAborted, LoadContext, LoadOptions, NullObserver, Observer
 from helpmig_tui.pipeline.control import RunCancelled, RunControl
 from helpmig_tui.pipeline.journal import Journal
-from helpmig_tui.pipeline.loader import PHASES, Loader, LoadResult
+from helpmig_tui.pipeline.loader import PHASES, Loader, LoadResult, thread_sizes
 from helpmig_tui.pipeline.plan import Plan, build_plan
 from helpmig_tui.pipeline.prepare import Resolutions, create_collection_named, ensure_tag, match_record, objects_of
 from helpmig_tui.pipeline.reader import SourceReader
@@ -40,6 +41,9 @@ from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import Project
 
 
+RECORDS_PER_APP = 32  # records in flight per Intercom token, by default
+
+
 class LoadRefused(Exception):
     """The load cannot start: says what must be done first (one line, then the details)."""
 
@@ -52,7 +56,7 @@ class LoadRefused(Exception):
 @dataclass
 class Destination:
     base_url: str
-    token: str
+    token: str | list[str]  # one access token, or several of apps of the same workspace
     transport: httpx.AsyncBaseTransport | None = None
 
 
@@ -76,17 +80,18 @@ def destination(store: ProjectStore, settings: Settings, secrets: Secrets,
                 transport: httpx.AsyncBaseTransport | None = None, token: str | None = None) -> Destination:
     """Where the project loads: its recorded Intercom URL (helpmig connect) or the settings'."""
     project = store.project()
-    token = token or secrets.get("intercom_token")
-    if not token:
+    tokens = [token] if token else secrets.intercom_tokens()
+    if not tokens:
         raise LoadRefused("no Intercom token", ["`helpmig secret set intercom_token` keeps it in the credential "
                                                 "store; HELPMIG_INTERCOM_TOKEN sets it for one session"])
     from helpmig_tui.destination import DestinationError, clean_token
 
     try:
-        token = clean_token(token)
+        tokens = [clean_token(t) for t in tokens]
     except DestinationError as exc:
         raise LoadRefused(str(exc), [exc.hint]) from None
-    return Destination(project.intercom_url or settings.intercom_base_url(), token, transport)
+    return Destination(project.intercom_url or settings.intercom_base_url(), tokens if len(tokens) > 1 else tokens[0],
+                       transport)
 
 
 class PipelineSession:
@@ -122,6 +127,11 @@ class PipelineSession:
         self.client = IntercomClient(self.target.token, base_url=self.target.base_url,
                                      transport=self.target.transport, **self.client_options)
         me = await self.client.me()
+        try:
+            await same_workspace(self.client, me)
+        except DestinationError as exc:
+            await self.__aexit__(None, None, None)
+            raise LoadRefused(str(exc), [exc.hint]) from exc
         self.acting_admin = me.id
         self.directory = Directory(await self.client.admins.list(), await self.client.teams.list())
         inventory = source_objects(self.store)
@@ -178,6 +188,8 @@ class PipelineSession:
     def _context(self, runlog: RunLog, options: LoadOptions) -> tuple[LoadContext, Resolver]:
         if options.max_rejected is not None and options.sample is None:
             remember_threshold(self.store, options.max_rejected)
+        if options.concurrency is None:  # enough records in flight to keep every app's window busy
+            options.concurrency = RECORDS_PER_APP * self.client.apps
         journal = Journal(self.store, runlog.run_id)
         ctx = LoadContext(
             store=self.store, project=self.project, reports_dir=self.paths.reports_dir(self.project),
@@ -283,7 +295,19 @@ class PipelineSession:
         self.schema = await workspace_schema(self.client, self.store, self.mmap)
         to_create = len(self.schema.to_create())
         not_migrated = await self.check_scope()
-        plan = build_plan(self.store, self.mmap, self.client.metrics().window.limit, to_create)
+        longest = 0
+        for conv in objects_of(self.mmap, TargetKind.CONVERSATION):
+            parts = [o.object for o in self.mmap.active_objects() if o.target is TargetKind.PART and o.parent == conv]
+            sizes = await thread_sizes(self.reader, parts)
+            longest = max([longest, *sizes.values()])
+        metrics = self.client.metrics()
+        latency = metrics.latency_p50_ms / 1000 if metrics.latency_p50_ms else None
+        plan = build_plan(self.store, self.mmap, metrics.window.limit, to_create, longest_thread=longest,
+                          latency_s=latency, apps=self.client.apps)
+        if plan.chain_bound:
+            plan.notes.append(f"{', '.join(plan.chain_bound)}: the longest chain of calls that must go one after "
+                              f"the other ({max(p.chain for p in plan.phases)} calls at "
+                              f"{plan.latency_s * 1000:.0f} ms each) takes longer than the calls at the rate limit")
         resolutions = Resolutions.load(self.store)
         for kind, target in (("admin", TargetKind.ADMIN), ("team", TargetKind.TEAM)):
             for obj in objects_of(self.mmap, target):

@@ -105,3 +105,20 @@ def test_many_rows_in_one_begin(store):
     journal.flush()
     assert journal.counts() == {"contact": {"done": 1200}}
     assert len(journal.entries("contact", [str(i) for i in range(0, 1200, 3)])) == 400
+
+
+async def test_writers_in_the_same_turn_share_one_commit_and_none_returns_before_it(store):
+    import asyncio
+
+    journal = Journal(store, None)
+    seen_committed: list[bool] = []
+
+    async def writer(n: int) -> None:
+        await journal.begin_grouped([Intent("contact", f"u{n}", "contacts")])
+        entry = Journal(store, None).get("contact", f"u{n}")  # another reader: what is committed
+        seen_committed.append(entry is not None and entry.status == "in_flight")
+
+    before = journal.commits
+    await asyncio.gather(*(writer(n) for n in range(20)))
+    assert seen_committed == [True] * 20
+    assert journal.commits - before == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.intercom.models.base import IntercomModel, RequestModel
 from connectors.intercom.models.tags import Tag
@@ -213,3 +213,38 @@ class Conversation(IntercomModel):
     @property
     def contact_ids(self) -> list[str]:
         return [contact.id for contact in self.contacts.contacts] if self.contacts else []
+
+
+class _Read(BaseModel):
+    """Reads only the fields it declares; the rest of the answer is skipped while parsing."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class AnsweredPart(_Read):
+    id: str
+    part_type: str | None = None
+    body: str | None = None
+    created_at: int | None = None
+
+
+class AnsweredParts(_Read):
+    conversation_parts: list[AnsweredPart] = []
+
+
+class ConversationAnswer(_Read):
+    """What a reply or a state change answers (the whole conversation), read only as far
+    as a writer looks: the state, the assignees and each part's id, type, time and body.
+    Building the full `Conversation` for every reply of a long thread costs time that
+    grows with the thread (each answer carries every part so far)."""
+
+    id: str
+    state: str | None = None
+    open: bool | None = None
+    admin_assignee_id: int | None = None
+    team_assignee_id: int | None = None
+    conversation_parts: AnsweredParts | None = None
+
+    @property
+    def parts(self) -> list[AnsweredPart]:
+        return self.conversation_parts.conversation_parts if self.conversation_parts else []

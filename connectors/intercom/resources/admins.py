@@ -11,8 +11,9 @@ class Admins:
     def __init__(self, session: IntercomSession) -> None:
         self._session = session
 
-    async def me(self) -> Me:
-        return await fetch(self._session, Call("me", "GET", "/me", idempotent=True), Me)
+    async def me(self, app: int | None = None) -> Me:
+        """The token's admin and workspace; `app`: asked with that token (0 = the first)."""
+        return await fetch(self._session, Call("me", "GET", "/me", idempotent=True, app=app), Me)
 
     async def list(self) -> list[Admin]:
         data = (await self._session.send(Call("admins.list", "GET", "/admins", idempotent=True))).json()

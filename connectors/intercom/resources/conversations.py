@@ -16,6 +16,7 @@ from connectors.intercom.models import (
     CloseConversation,
     ContactReply,
     Conversation,
+    ConversationAnswer,
     ConversationCreate,
     ConversationCreated,
     ConversationUpdate,
@@ -40,28 +41,30 @@ class Conversations:
         call = Call("conversations.create", "POST", "/conversations", idempotent=False, body=conversation.payload())
         return await fetch(self._session, call, ConversationCreated)
 
-    async def reply(self, conversation_id: str, reply: AdminReply | ContactReply) -> Conversation:
-        """Add a reply or note; Intercom answers the whole conversation (the new part is last)."""
+    async def reply(self, conversation_id: str, reply: AdminReply | ContactReply) -> ConversationAnswer:
+        """Add a reply or note; Intercom answers the whole conversation (the new part is
+        last), read as a `ConversationAnswer` (`get` reads it whole)."""
         path = f"/conversations/{segment(conversation_id)}/reply"
         operation = "conversations.note" if isinstance(reply, AdminReply) and reply.message_type == "note" else "conversations.reply"
-        return await fetch(self._session, Call(operation, "POST", path, idempotent=False, body=reply.payload()), Conversation)
+        return await fetch(self._session, Call(operation, "POST", path, idempotent=False, body=reply.payload()),
+                           ConversationAnswer)
 
-    async def manage(self, conversation_id: str, action: ManageConversation) -> Conversation:
+    async def manage(self, conversation_id: str, action: ManageConversation) -> ConversationAnswer:
         """Close, open, snooze or assign: each adds a part (close cannot be backdated)."""
         path = f"/conversations/{segment(conversation_id)}/parts"
         call = Call(f"conversations.{action.message_type}", "POST", path, idempotent=False, body=action.payload())
-        return await fetch(self._session, call, Conversation)
+        return await fetch(self._session, call, ConversationAnswer)
 
-    async def close(self, conversation_id: str, admin_id: str, body: str | None = None) -> Conversation:
+    async def close(self, conversation_id: str, admin_id: str, body: str | None = None) -> ConversationAnswer:
         return await self.manage(conversation_id, CloseConversation(admin_id=admin_id, body=body))
 
-    async def open(self, conversation_id: str, admin_id: str) -> Conversation:
+    async def open(self, conversation_id: str, admin_id: str) -> ConversationAnswer:
         return await self.manage(conversation_id, OpenConversation(admin_id=admin_id))
 
-    async def snooze(self, conversation_id: str, admin_id: str, until: int) -> Conversation:
+    async def snooze(self, conversation_id: str, admin_id: str, until: int) -> ConversationAnswer:
         return await self.manage(conversation_id, SnoozeConversation(admin_id=admin_id, snoozed_until=until))
 
-    async def assign(self, conversation_id: str, admin_id: str, assignee_id: str, *, to_team: bool = False) -> Conversation:
+    async def assign(self, conversation_id: str, admin_id: str, assignee_id: str, *, to_team: bool = False) -> ConversationAnswer:
         action = AssignConversation(admin_id=admin_id, assignee_id=assignee_id, type="team" if to_team else "admin")
         return await self.manage(conversation_id, action)
 

@@ -42,7 +42,7 @@ from connectors.intercom.sandbox.routes import (
     tickets,
 )
 from connectors.intercom.sandbox.routing import JsonResponse
-from connectors.intercom.sandbox.state import SandboxState
+from connectors.intercom.sandbox.state import WORKSPACE_ID, SandboxState
 from connectors.intercom.sandbox.store import Store
 from connectors.intercom.sandbox.transport import SandboxTransport
 from connectors.intercom.sandbox.violations import ViolationLog
@@ -62,7 +62,8 @@ class Sandbox:
         self.violations = ViolationLog()
         self.state = SandboxState(self.store, self.config.clock, self.config.custom_object_types, self.violations,
                                   self.config.search_lag)
-        self.limiter = WindowLimiter(self.config.rate_limit, self.config.workspace_rate_limit, self.config.window_seconds)
+        self.limiter = WindowLimiter(self.config.rate_limit, self.config.workspace_rate_limit, self.config.window_seconds,
+                                     self.workspace_of)
         self.faults = FaultInjector(self.config.faults, self.config.fault_kinds, self.config.fault_seed)
         self._rng = random.Random(self.config.fault_seed)
         self.middleware = SandboxMiddleware(self._starlette(), self.config, self.limiter, self.faults, self._rng,
@@ -70,13 +71,17 @@ class Sandbox:
         self.app = self.middleware
         LIVE.add(self)
 
+    def workspace_of(self, token: str) -> str:
+        """The workspace a token's app belongs to (config.workspaces, else the sandbox's)."""
+        return self.config.workspaces.get(token, WORKSPACE_ID)
+
     def _starlette(self) -> Starlette:
         state = self.state
         routes: list[Route] = [
             Route(f"{INSPECTION_PREFIX}state", self._inspect_state, methods=["GET"]),
             Route(f"{INSPECTION_PREFIX}stats", self._inspect_stats, methods=["GET"]),
             Route(f"{INSPECTION_PREFIX}report", self._inspect_report, methods=["GET"]),
-            *admins.routes(state),
+            *admins.routes(state, self.workspace_of),
             *attributes.routes(state),  # before conversations: /conversations/attributes is not a conversation id
             *contacts.routes(state),
             *companies.routes(state),

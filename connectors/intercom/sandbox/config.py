@@ -27,6 +27,9 @@ class SandboxConfig:
         `fault_seed` (the same seed and request order give the same faults).
     tokens: accepted access tokens; None accepts any non-empty token (each distinct
         token then counts as its own app).
+    workspaces: token -> workspace id, for tokens of other workspaces (their /me names
+        that workspace, and they count against its own limit); every other token belongs
+        to the sandbox's workspace. The objects are one store whatever the token.
     state_path: a SQLite file that keeps the workspace across restarts; None: in memory.
     """
 
@@ -39,6 +42,7 @@ class SandboxConfig:
     fault_seed: int = 0
     hang_seconds: float = 120.0  # how long a "hang_after" fault holds a real connection
     tokens: frozenset[str] | None = None
+    workspaces: dict[str, str] = field(default_factory=dict)
     state_path: str | None = None
     custom_object_types: tuple[str, ...] = ("Order",)
     clock: Clock = field(default_factory=SystemClock)

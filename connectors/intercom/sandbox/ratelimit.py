@@ -1,5 +1,8 @@
 """Fixed 10-second windows per token (app) and per workspace, like Intercom's.
 
+Tokens of one workspace share its budget; `workspace_of` says which workspace a token
+belongs to (all of them, by default, to one).
+
 Windows are aligned on multiples of the window length in Unix time, so X-RateLimit-Reset
 (whole seconds) is exact. The headers describe the binding budget: the app's limit and
 the smaller of the app's and the workspace's remaining. A refused request is not counted.
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -19,13 +23,15 @@ class Verdict:
 
 
 class WindowLimiter:
-    def __init__(self, per_token: int | None, per_workspace: int | None, window_seconds: float = 10.0) -> None:
+    def __init__(self, per_token: int | None, per_workspace: int | None, window_seconds: float = 10.0,
+                 workspace_of: Callable[[str], str] = lambda token: "") -> None:
         self.per_token = per_token
         self.per_workspace = per_workspace
         self.window_seconds = window_seconds
+        self.workspace_of = workspace_of
         self._window = -1
         self._by_token: Counter[str] = Counter()
-        self._workspace = 0
+        self._by_workspace: Counter[str] = Counter()
         self.refused = 0
 
     def check(self, token: str, now: float) -> Verdict:
@@ -33,11 +39,13 @@ class WindowLimiter:
         if window != self._window:
             self._window = window
             self._by_token.clear()
-            self._workspace = 0
+            self._by_workspace.clear()
         reset = math.ceil((window + 1) * self.window_seconds)
+        workspace = self.workspace_of(token)
         limits = [
             (limit, limit - used)
-            for limit, used in ((self.per_token, self._by_token[token]), (self.per_workspace, self._workspace))
+            for limit, used in ((self.per_token, self._by_token[token]),
+                                (self.per_workspace, self._by_workspace[workspace]))
             if limit is not None
         ]
         if not limits:
@@ -45,7 +53,7 @@ class WindowLimiter:
         allowed = all(left > 0 for _, left in limits)
         if allowed:
             self._by_token[token] += 1
-            self._workspace += 1
+            self._by_workspace[workspace] += 1
             limits = [(limit, left - 1) for limit, left in limits]
         else:
             self.refused += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -29,15 +31,17 @@ def render_team(team: Obj) -> Obj:
     return {"type": "team", "id": team["id"], "name": team["name"], "admin_ids": team["admin_ids"]}
 
 
-def routes(state: SandboxState) -> list[Route]:
+def routes(state: SandboxState, workspace_of: Callable[[str], str] = lambda token: WORKSPACE_ID) -> list[Route]:
     async def me(request: Request) -> Obj:
         admin = render_admin(state.require_admin(ME_ADMIN_ID))
         admin["avatar"] = {"type": "avatar", "image_url": None}
         admin["email_verified"] = True
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        workspace = workspace_of(token.strip())
         admin["app"] = {
             "type": "app",
-            "id_code": WORKSPACE_ID,
-            "name": "helpmig sandbox",
+            "id_code": workspace,
+            "name": "helpmig sandbox" if workspace == WORKSPACE_ID else f"workspace {workspace}",
             "region": "US",
             "timezone": "UTC",
             "created_at": 1_700_000_000,

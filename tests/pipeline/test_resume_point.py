@@ -1,0 +1,82 @@
+"""Resume points: a resumed load asks the source only for what follows the records it
+finished, and still counts every record once."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from helpmig_tui.demo import prepare_demo
+from helpmig_tui.pipeline.context import LoadOptions, NullObserver
+from helpmig_tui.pipeline.control import RunControl
+from tests.pipeline.test_load import RECORD_COLUMNS, assert_exactly_once
+
+
+class Reads(NullObserver):
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def event(self, level: str, message: str) -> None:
+        self.events.append(message)
+
+
+async def test_a_resumed_load_reads_only_after_its_resume_points(tmp_path):
+    from helpmig_tui.settings import resolve_paths
+
+    paths = resolve_paths(tmp_path)
+    demo = prepare_demo(paths, "smartertrack", 60)
+    control = RunControl()
+
+    class CancelLate(NullObserver):
+        def progress(self, progress):
+            if progress.phase == "conversations" and sum(o.created for o in progress.objects) > 400:
+                control.cancel()
+
+    async with demo.session(CancelLate(), control=control) as session:
+        assert (await session.load(LoadOptions(accept_gates=True, concurrency=4))).status == "cancelled"
+
+    source = demo.source_factory()
+    asked: list[tuple[str, str | None]] = []
+    plain, after = source.iter_records, source.iter_records_after
+
+    def iter_records(obj, since=None, batch_size=500, **kw):
+        asked.append((obj, kw.get("after")))
+        return plain(obj, since, batch_size, **kw)
+
+    def iter_records_after(obj, key, since=None, batch_size=500):
+        asked.append((obj, key))
+        return after(obj, key, since, batch_size)
+
+    source.iter_records, source.iter_records_after = iter_records, iter_records_after
+    observer = Reads()
+    from helpmig_tui.pipeline.session import PipelineSession
+
+    async with PipelineSession(paths, demo.project, demo.target(), observer=observer, source=source) as session:
+        second = await session.load(LoadOptions(accept_gates=True))
+    assert second.status == "done"
+    assert_exactly_once(paths, demo)
+    resumed = {obj: key for obj, key in asked if key is not None}
+    assert "customers" in resumed and "tickets" in resumed  # finished phases and the phase cut short
+    assert any(e.startswith("tickets: resuming after") for e in observer.events)
+    database = source.settings.sqlite  # type: ignore[attr-defined]
+    with sqlite3.connect(database) as conn:
+        last_customer = conn.execute("SELECT MAX(UserId) FROM st_Users").fetchone()[0]
+    conn.close()
+    assert int(resumed["customers"]) <= last_customer
+    by_object = {o.object: o for r in second.reports for o in r.objects}
+    for obj in ("tickets", "messages", "comments", "customers", "organizations"):
+        o = by_object[obj]  # what came before the points is counted from them, and it all adds up
+        assert o.read == demo.truth[obj] + demo.skipped.get(obj, 0) == sum(getattr(o, c) for c in RECORD_COLUMNS), obj
+    assert by_object["tickets"].earlier > 0
+
+
+def test_a_keyset_read_after_a_key_compares_numbers_as_numbers(tmp_path):
+    from helpmig_tui.settings import resolve_paths
+
+    demo = prepare_demo(resolve_paths(tmp_path), "smartertrack", 30)
+    source = demo.source_factory()
+    keys = [r.key for batch in source.iter_records("tickets", batch_size=7) for r in batch]
+    assert len(keys) > 12 and keys == sorted(keys, key=int)  # numeric keys, one and two digits
+    middle = keys[len(keys) // 2]
+    rest = [r.key for batch in source.iter_records_after("tickets", middle, batch_size=5) for r in batch]
+    assert rest == keys[len(keys) // 2 + 1:]
+    source.close()
