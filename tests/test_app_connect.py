@@ -133,6 +133,7 @@ async def test_a_rejected_token_and_a_missing_file_are_one_line_each(paths, sand
         assert store.project().intercom_url is None
 
 
+@pytest.mark.odbc
 async def test_the_sql_server_form(paths, sandbox, tmp_path, monkeypatch):
     monkeypatch.setattr(odbc.import_pyodbc(), "drivers", lambda: ["SQLite3", "ODBC Driver 17 for SQL Server",
                                                                    "ODBC Driver 18 for SQL Server"])
@@ -410,6 +411,7 @@ async def test_remember_a_source_password_when_saving(paths, sandbox, tmp_path, 
     assert Secrets(env={}).source_of("sql_password") == "keyring"  # a later session finds it
 
 
+@pytest.mark.sqlite_odbc
 async def test_an_odbc_connection_string_goes_through_pyodbc(paths, sample, sandbox, tmp_path):
     """The ODBC path for real: pyodbc and the SQLite ODBC driver stand in for SQL Server."""
     create_project(paths, "acme", "smartertrack", {"sqlite": str(tmp_path / "x.db")}).close()
