@@ -57,6 +57,8 @@ from screens.reports import OpenFolderRequested, ReportsScreen
 from screens.welcome import WelcomeScreen
 
 log = get_logger("app")
+STOPPED_SAFELY = ("helpmig: the run of {projects} stopped safely; run helpmig again (or helpmig demo) and "
+                  "choose Resume to continue where it stopped")
 
 
 class ProjectCommands(Provider):
@@ -110,11 +112,37 @@ class HelpmigApp(RunsMixin, App[int]):
         self.settings = settings
         self.secrets = secrets
         self.demo = demo  # the demo's project and its in-process Intercom sandbox
+        self.demos: dict[str, Demo | None] = {demo.project: demo} if demo else {}  # reopened as they are opened
+        self._reopened: list[Demo] = []  # demos this App opened itself (it closes their sandboxes)
         self.controls = {}  # project -> the RunControl of its running load
         self.intercom_transport = intercom_transport or (demo.sandbox.transport() if demo else None)
         if demo is not None:  # the demo's Intercom is its sandbox: nothing to look up or type in
             self.settings = settings.model_copy(update={"intercom_url": SANDBOX_URL})
             secrets.set_session("intercom_token", DEFAULT_TOKEN)
+
+    def demo_for(self, project: str) -> Demo | None:
+        """The demo behind a project (its sample source and sandbox), reopened from the
+        project's folder the first time it is needed; None for every other project."""
+        if project not in self.demos:
+            from helpmig_tui.demo import reopen_demo
+
+            demo = reopen_demo(self.paths, project)
+            self.demos[project] = demo
+            if demo is not None:
+                self._reopened.append(demo)
+        return self.demos[project]
+
+    def transport_for(self, project: str) -> httpx.AsyncBaseTransport | None:
+        """How a project reaches its Intercom: a demo's sandbox in process, else the App's."""
+        demo = self.demo_for(project)
+        return demo.sandbox.transport() if demo is not None else self.intercom_transport
+
+    def token_for(self, project: str) -> str | None:
+        return DEFAULT_TOKEN if self.demo_for(project) is not None else self.secrets.get("intercom_token")
+
+    def on_unmount(self) -> None:
+        for demo in self._reopened:
+            demo.close()
 
     def on_mount(self) -> None:
         self.theme = "textual-light" if self.settings.theme == "light" else "textual-dark"
@@ -124,11 +152,14 @@ class HelpmigApp(RunsMixin, App[int]):
 
     async def action_quit(self) -> None:
         """Quit; a running load stops at its next safe point and resumes from the picker."""
-        if self.controls:
-            self.cancel_runs()
-            self.notify("Stopping the load at a safe point...")
-            await self.workers.wait_for_complete()
-        self.exit()
+        if not self.controls:
+            self.exit()
+            return
+        stopping = sorted(self.controls)
+        self.cancel_runs()
+        self.notify("Stopping safely… run again to resume.", title="Quitting", timeout=30)
+        await self.workers.wait_for_complete()
+        self.exit(message=STOPPED_SAFELY.format(projects=", ".join(stopping)))
 
     def action_keys(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -278,10 +309,10 @@ class HelpmigApp(RunsMixin, App[int]):
         )
 
     async def _destination_test_job(self, project: str, region: str | None, url: str | None, remember: bool) -> None:
-        token = self.secrets.get("intercom_token")
+        token = self.token_for(project)
         try:
             destination = resolve_destination(region, url)
-            check = await check_destination(destination, token, transport=self.intercom_transport)
+            check = await check_destination(destination, token, transport=self.transport_for(project))
         except DestinationError as exc:
             self.post_message(DestinationTested(project, error=exc.line()))
             return

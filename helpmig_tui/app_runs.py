@@ -87,11 +87,15 @@ class RunsMixin:
         return screens[step]() if step in screens else None
 
     def _target(self: HelpmigApp, project: str) -> Destination:
+        demo = self.demo_for(project)
+        if demo is not None:  # a demo's Intercom is its sandbox, wherever the project was opened from
+            return demo.target()
         with open_project(self.paths, project) as store:
             return destination(store, self.settings, self.secrets, transport=self.intercom_transport)
 
     def _session(self: HelpmigApp, project: str, control: RunControl | None = None) -> PipelineSession:
-        source = self.demo.source_factory() if self.demo is not None and self.demo.project == project else None
+        demo = self.demo_for(project)
+        source = demo.source_factory() if demo is not None else None
         return PipelineSession(self.paths, project, self._target(project), observer=AppObserver(self, project),
                                control=control, source=source)
 

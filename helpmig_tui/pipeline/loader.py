@@ -151,7 +151,12 @@ class Loader:
                           trackers: dict[str, ObjectProgress] = trackers) -> None:
                 try:
                     job = ConversationJob(ctx, self.resolver, conv, record, children, trackers, entry)
-                    ctx.count(tracker, await job.run())
+                    size = sum(len(found) for found in children.values())
+                    if size > LONG_THREAD:
+                        with ctx.long_thread(job.key, f"{conv} {'#' + job.label if job.label else record.key} with {size:,} messages"):
+                            ctx.count(tracker, await job.run())
+                    else:
+                        ctx.count(tracker, await job.run())
                 finally:
                     slots.release()
                     ctx.tick()
