@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,7 @@ class Demo:
     skipped: dict[str, int] = field(default_factory=dict)  # records per object the default read leaves out
     tickets: int = 0  # the size asked for
     left_out: dict[str, dict[str, int]] = field(default_factory=dict)  # object -> why -> records left out
+    conversations: tuple[str, ...] = ()  # the objects that become conversations (tickets, chats, ...)
 
     def scope(self) -> list[str]:
         """What was generated and what is in scope, object by object, with why the rest is not."""
@@ -72,6 +73,17 @@ class Demo:
             kept = self.truth.get(obj, 0)
             lines.append(f"{obj}: {kept + out:,} generated, {kept:,} in scope ({why})")
         return lines
+
+    def headline(self) -> list[str]:
+        """The scope in a line or two: the tickets (the object generated at the size asked
+        for), and how many other objects have records left out."""
+        lines = self.scope()
+        main = [line for line in lines if line.split(":", 1)[0] in self.conversations] or lines[:1]
+        others = len(lines) - len(main)
+        if others:
+            main.append(f"{others} other objects have records left out too (deleted, drafts, ...): "
+                        "reports/scope.md lists them")
+        return main
 
     def close(self) -> None:
         self.sandbox.close()
@@ -160,7 +172,6 @@ def prepare_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 20
     demo = Demo(paths, project, platform, sandbox, factory, truth, skipped, tickets, left_out)
     for line in demo.scope():
         progress(line)
-    _write_info(demo, reopenable=sample is None, sandbox_options=sandbox_options)
     with open_project(paths, project) as store:
         progress("auditing the source")
         with factory() as source:
@@ -176,6 +187,10 @@ def prepare_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 20
             confirm(store, None)
         with factory() as source:
             _seed_workspace(store, sandbox, source)
+        from helpmig_tui.mapping.versions import latest
+
+        demo.conversations = tuple(objects_of(latest(store).map, TargetKind.CONVERSATION))
+    _write_info(demo, reopenable=sample is None, sandbox_options=sandbox_options)
     return demo
 
 
@@ -185,7 +200,7 @@ def _sandbox_file(paths: Paths, project: str) -> Path:
 
 def _write_info(demo: Demo, *, reopenable: bool, sandbox_options: dict[str, Any]) -> None:
     info = {"platform": demo.platform, "tickets": demo.tickets, "truth": demo.truth, "left_out": demo.left_out,
-            "reopenable": reopenable,
+            "conversations": list(demo.conversations), "reopenable": reopenable,
             "sandbox": {k: v for k, v in sandbox_options.items() if isinstance(v, (str, int, float, bool))}}
     (demo.paths.project_dir(demo.project) / DEMO_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
 
@@ -214,7 +229,8 @@ def reopen_demo(paths: Paths, project: str) -> Demo | None:
     left_out = {obj: {k: int(v) for k, v in reasons.items()} for obj, reasons in info.get("left_out", {}).items()}
     return Demo(paths, project, platform, sandbox, _opener(platform, options, tickets),
                 {k: int(v) for k, v in info.get("truth", {}).items()},
-                {obj: sum(reasons.values()) for obj, reasons in left_out.items()}, tickets, left_out)
+                {obj: sum(reasons.values()) for obj, reasons in left_out.items()}, tickets, left_out,
+                tuple(info.get("conversations", ())))
 
 
 def latest_demo(paths: Paths, platform: str) -> str | None:

@@ -1,6 +1,11 @@
-"""The project picker: every project with where it stands, create one, open one."""
+"""The project picker: every project with where it stands, create one, open one.
+
+It is the first frame `helpmig` shows, so it draws before it reads the projects (reading
+them needs the store, the slowest import of all): the list follows a moment later."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -8,21 +13,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
-from helpmig_tui.project import ProjectListing, list_projects
-from helpmig_tui.state.store import take_drive_notes
 from helpmig_tui.settings import Paths
+
+if TYPE_CHECKING:
+    from helpmig_tui.project import ProjectListing
+from screens.help import footer
 
 
 class WelcomeScreen(Screen[None]):
     """Lists the projects under the data dir; the first screen `helpmig` shows."""
 
     BINDINGS = [
-        Binding("n", "new_project", "New project"),
-        Binding("enter", "open_project", "Open"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("u", "resume", "Resume"),
+        Binding("n", "new_project", "New", tooltip="Create a new migration project"),
+        Binding("enter", "open_project", "Open", tooltip="Open the selected project"),
+        Binding("u", "resume", "Resume", tooltip="Resume the selected project's interrupted run where it stopped"),
+        Binding("r", "refresh", "Refresh", tooltip="Read the projects again"),
     ]
 
     class ResumeProject(Message):
@@ -59,16 +66,21 @@ class WelcomeScreen(Screen[None]):
         )
         yield DataTable(id="projects", cursor_type="row", zebra_stripes=True)
         yield Static("", id="empty", classes="empty")
-        yield Footer()
+        yield footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Project", "Source", "Stage", "Next step")
-        self.action_refresh()
+        table.loading = True
+        self.call_after_refresh(self.action_refresh)
         table.focus()
 
     def action_refresh(self) -> None:
+        from helpmig_tui.project import list_projects
+        from helpmig_tui.state.store import take_drive_notes
+
         table = self.query_one(DataTable)
+        table.loading = False
         table.clear()
         self.listings = list_projects(self.paths)
         for item in self.listings:
