@@ -140,6 +140,20 @@ class HelpmigApp(RunsMixin, App[int]):
         self.push_screen(WelcomeScreen(self.paths))
         if self.demo is not None:
             self.open_project(self.demo.project)
+            self.offer_resume(self.demo.project)
+
+    def offer_resume(self, project: str) -> None:
+        """A project whose run stopped (quit, a closed terminal) opens on that run's step,
+        which offers to resume it."""
+        from helpmig_tui.project import open_project, project_status
+
+        with open_project(self.paths, project) as store:
+            run = project_status(store).last_run
+        if run is not None and run.interrupted and run.kind in ("sample", "load", "delta"):
+            screen = self.run_screen_for(project, run.kind)
+            screen.stopped = True
+            screen.sample_size = run.sample or screen.sample_size
+            self.push_screen(screen)
 
     async def action_quit(self) -> None:
         """Quit; a running load stops at its next safe point and resumes from the picker."""

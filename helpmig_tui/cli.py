@@ -633,10 +633,6 @@ def _open_wizard(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from connectors.base import SourceError
-    from helpmig_tui.project import ProjectError
-    from helpmig_tui.state import StoreError
-
     paths = _paths(args)
     log = get_logger("cli")
     try:
@@ -645,9 +641,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"helpmig: warning: cannot write the log at {paths.log_file}: {exc}", file=sys.stderr)
     handler = getattr(args, "handler", None)
     log.info("helpmig %s: %s", __version__, args.command or "wizard")
-    try:
-        if handler is None:
+    if handler is None:  # the wizard's first frame does not wait for the engine's imports (bench/tui.py)
+        try:
             return _open_wizard(args)
+        except KeyboardInterrupt:
+            return _fail("interrupted", code=EXIT_FAILED)
+        finally:
+            _tell_drive_notes()
+    from connectors.base import SourceError
+    from helpmig_tui.project import ProjectError
+    from helpmig_tui.state import StoreError
+
+    try:
         return handler(args)
     except (ProjectError, UsageError) as exc:
         return _fail(str(exc))

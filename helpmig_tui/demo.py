@@ -234,13 +234,18 @@ def reopen_demo(paths: Paths, project: str) -> Demo | None:
 
 
 def latest_demo(paths: Paths, platform: str) -> str | None:
-    """The demo project of this platform made last that can be reopened, if any."""
+    """The demo project of this platform used last (its store or sandbox written last) that
+    can be reopened, if any."""
     if not paths.projects.is_dir():
         return None
     names = [p.name for p in paths.projects.iterdir()
              if p.name == f"demo-{platform}" or p.name.startswith(f"demo-{platform}-")]
-    found = [(paths.project_dir(n) / DEMO_FILE, n) for n in names if demo_info(paths, n)]
-    return max(found, key=lambda item: item[0].stat().st_mtime)[1] if found else None
+
+    def used(name: str) -> float:
+        return max(f.stat().st_mtime for f in paths.project_dir(name).glob("*.sqlite*"))
+
+    found = [name for name in names if demo_info(paths, name)]
+    return max(found, key=used) if found else None
 
 
 def open_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 200, *, new: bool = False,

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Markdown
+from textual.widgets import Footer
 
 GUIDE = """\
 ## How the wizard works
@@ -47,11 +47,10 @@ def step_keys(screen: Screen) -> list[tuple[Binding, str]]:
     what it does in full, in the order the screen declares them."""
     out: list[tuple[Binding, str]] = []
     seen: set[str] = set()
-    for bindings in screen._bindings.key_to_bindings.values():
-        for binding in bindings:
-            if not binding.description or binding.action in seen or binding.system:
-                continue
-            if binding.action.startswith("app."):
+    own = [cls for cls in type(screen).__mro__ if cls.__module__.startswith("screens.")]
+    for cls in own:
+        for binding in Binding.make_bindings(cls.__dict__.get("BINDINGS", [])):
+            if not binding.description or binding.action in seen or binding.action.startswith("app."):
                 continue  # escape's "back" is in the guide's table
             seen.add(binding.action)
             out.append((binding, binding.tooltip or binding.description))
@@ -73,6 +72,8 @@ class HelpScreen(ModalScreen[None]):
         self.underneath = underneath
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown  # markdown-it is not needed for the first frame
+
         with VerticalScroll(classes="dialog help"):
             yield Markdown("# Keys\n\n" + _key_table(self.underneath) + GUIDE)
 

@@ -73,15 +73,17 @@ class PhaseRow(Horizontal):
         yield Static("" if self.obj else "waiting", classes="phase-counts")
 
     def on_mount(self) -> None:
-        self.query_one(ProgressBar).visible = False
+        for bar in self.query(ProgressBar):
+            bar.visible = False
         if self._shown is not None:
             self.show(*self._shown)
 
     def show(self, fraction: float | None, text: str | Text) -> None:
         self._shown = (fraction, text)
-        if not self.is_mounted or not self.children:
-            return
-        bar = self.query_one(ProgressBar)
+        bars = list(self.query(ProgressBar))
+        if not bars:
+            return  # not composed yet: on_mount shows it
+        bar = bars[0]
         bar.visible = True
         if fraction is None:
             bar.update(total=None)
@@ -95,16 +97,16 @@ class SampleDialog(ModalScreen[tuple[int, str | None] | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, size: int, contact: str | None) -> None:
+    def __init__(self, records: int, contact: str | None) -> None:
         super().__init__()
-        self.size = size
+        self.records = records
         self.contact = contact
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog"):
             yield Static("Sample run settings", classes="title")
             yield Label("Records per object")
-            yield Input(str(self.size), id="sample-size", type="integer")
+            yield Input(str(self.records), id="sample-size", type="integer")
             yield Label("Test contact: sample conversations go to this address, so no customer is notified")
             yield Input(self.contact or "", placeholder="optional: you@yourcompany.com", id="test-contact")
             yield Static("", id="error", classes="error")
@@ -152,6 +154,7 @@ class RunScreen(Screen[None]):
         self.paused = False
         self.stopping = False
         self.finished = False  # a run ended done in this screen's life (sample: v and b are offered)
+        self.stopped = False  # a run of this kind stopped before its end (quit, closed terminal): s resumes it
         self.gated: str | None = None
         self.sample_size = 20
         self.test_contact: str | None = None
@@ -196,6 +199,10 @@ class RunScreen(Screen[None]):
     def _ready(self) -> None:
         if self.running:
             self._set_status("Running... p pauses, c cancels.")
+            return
+        if self.stopped:
+            self._set_status(Text(f"The {TITLES[self.kind].lower()} stopped before its end. Press s to resume it "
+                                  "where it stopped.", style="yellow"))
             return
         what = ""
         if self.kind == "sample":

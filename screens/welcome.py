@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
+from textual.worker import Worker, WorkerState
 
 from helpmig_tui.settings import Paths
 
@@ -55,6 +56,7 @@ class WelcomeScreen(Screen[None]):
         super().__init__()
         self.paths = paths
         self.listings: list[ProjectListing] = []
+        self._reading: Worker[None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -72,17 +74,45 @@ class WelcomeScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.add_columns("Project", "Source", "Stage", "Next step")
         table.loading = True
-        self.call_after_refresh(self.action_refresh)
+        self.query_one("#empty", Static).display = False
         table.focus()
+        self._reading = self.run_worker(self._read_projects, name="picker", group="picker", thread=True,
+                                        exit_on_error=False)
 
-    def action_refresh(self) -> None:
+    async def listed(self) -> None:
+        """Wait for the first reading of the projects (a key pressed before it is answered after it)."""
+        reading = self._reading
+        if reading is not None:
+            await reading.wait()
+            self._first_read(reading)
+
+    def _read_projects(self) -> tuple[list[ProjectListing], list[str]]:
+        """The projects, read in a thread: the first frame does not wait for the store."""
         from helpmig_tui.project import list_projects
         from helpmig_tui.state.store import take_drive_notes
 
+        return list_projects(self.paths), take_drive_notes()
+
+    def _first_read(self, reading: Worker) -> None:
+        if self._reading is reading and reading.state is WorkerState.SUCCESS:
+            self._reading = None
+            self._show(*reading.result)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self._first_read(event.worker)
+
+    def action_refresh(self) -> None:
+        self._reading = None
+        from helpmig_tui.project import list_projects
+        from helpmig_tui.state.store import take_drive_notes
+
+        self._show(list_projects(self.paths), take_drive_notes())
+
+    def _show(self, listings: list[ProjectListing], notes: list[str]) -> None:
         table = self.query_one(DataTable)
         table.loading = False
         table.clear()
-        self.listings = list_projects(self.paths)
+        self.listings = listings
         for item in self.listings:
             if item.status is None:
                 table.add_row(item.name, "", Text("cannot be read", style="red"), item.error or "", key=item.name)
@@ -93,7 +123,7 @@ class WelcomeScreen(Screen[None]):
         empty = self.query_one("#empty", Static)
         empty.update("" if self.listings else "No projects yet. Press [b]n[/b] to create the first one.")
         empty.display = not self.listings
-        for note in take_drive_notes():  # a home on a share or a USB stick: said once
+        for note in notes:  # a home on a share or a USB stick: said once
             self.notify(note, severity="warning", timeout=15)
 
     def selected(self) -> ProjectListing | None:
@@ -102,7 +132,8 @@ class WelcomeScreen(Screen[None]):
             return None
         return self.listings[table.cursor_row]
 
-    def action_open_project(self) -> None:
+    async def action_open_project(self) -> None:
+        await self.listed()
         chosen = self.selected()
         if chosen is None:
             self.notify("There is no project to open yet: press n to create one.", severity="warning")
@@ -112,7 +143,8 @@ class WelcomeScreen(Screen[None]):
             return
         self.post_message(self.OpenProject(chosen.name))
 
-    def action_resume(self) -> None:
+    async def action_resume(self) -> None:
+        await self.listed()
         chosen = self.selected()
         if chosen is None or chosen.status is None or not chosen.status.resumable:
             self.notify("This project has no interrupted run to resume.", severity="warning")
@@ -122,9 +154,9 @@ class WelcomeScreen(Screen[None]):
         self.post_message(self.ResumeProject(chosen.name, run.kind, run.sample))
 
     @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    async def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.action_open_project()
+        await self.action_open_project()
 
     def action_new_project(self) -> None:
         self.post_message(self.NewProjectRequested())

@@ -319,16 +319,16 @@ async def test_remember_the_token_in_the_keyring_once_it_works(paths, sample, sa
 
 async def test_leaving_the_step_does_not_stop_a_test(paths, sample, sandbox, monkeypatch):
     """The test runs in an App-owned worker: gated here so the running state can be seen."""
-    from helpmig_tui import app as app_module
+    from helpmig_tui import source_connection
 
     gate = threading.Event()
-    real = app_module.check_source
+    real = source_connection.check_source
 
     def gated(*args, **kwargs):
         gate.wait(10)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(app_module, "check_source", gated)
+    monkeypatch.setattr(source_connection, "check_source", gated)  # the App imports it when it tests
     create_project(paths, "acme", "smartertrack", {"sqlite": str(sample / "smartertrack.db")}).close()
     app = _app(paths, sandbox)
     async with app.run_test(size=SIZE) as pilot:
@@ -441,8 +441,8 @@ async def test_the_demo_connects_to_its_sandbox_with_nothing_typed_in(paths):
     app = make_app(paths=paths, settings=Settings(), secrets=Secrets(env={}, use_keyring=False), demo=demo)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert isinstance(app.screen, OverviewScreen)  # the demo opens its project
-        await pilot.press("enter")
+        assert isinstance(app.screen, OverviewScreen)  # the demo opens its project, on its next step
+        await pilot.press("home", "enter")
         screen = app.screen
         assert isinstance(screen, ConnectScreen)
         assert screen.query_one("#intercom-url", Input).value == SANDBOX_URL
