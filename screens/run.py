@@ -114,6 +114,9 @@ class SampleDialog(ModalScreen[tuple[int, str | None] | None]):
                 yield Button("Cancel", id="cancel")
                 yield Button("Save", id="save", variant="primary")
 
+    def on_mount(self) -> None:
+        self.query_one("#sample-size", Input).focus()
+
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)

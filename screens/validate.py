@@ -2,7 +2,7 @@
 with the verdict per kind, the count checks (source, journal, Intercom) and what could not
 be checked, in words; every difference below, and the report in the reports folder.
 
-`v` works wherever the focus is: the only field takes digits, so the key is taken first.
+`v` works wherever the focus is: the only field takes digits and lets letters through.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Label, Static
 
 from helpmig_tui.pipeline.validate import THRESHOLD
+from screens.form_rows import NumberInput
 from screens.help import footer
 from screens.run_messages import ValidationRequested
 
@@ -39,7 +40,7 @@ class ValidateScreen(Screen[None]):
                      f"through the map; under {THRESHOLD:.0%} with a difference per kind passes.", classes="intro")
         with Horizontal(classes="form-row"):
             yield Label("Records per kind")
-            yield Input("50", id="sample", type="integer")
+            yield NumberInput("50", id="sample")
         yield Static("Running..." if self.running else "Press v to validate.", id="status")
         yield Static("", id="verdicts")
         yield DataTable(id="mismatches", zebra_stripes=True)

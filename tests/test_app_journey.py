@@ -101,8 +101,10 @@ async def test_walk_the_whole_journey(tmp_path):
         screen = await open_step(pilot, "sample")
         assert isinstance(screen, RunScreen) and screen.kind == "sample"
         await pilot.press("e")  # the sample's settings
+        await pilot.pause()
         app.screen.query_one("#sample-size", Input).value = "3"
         await pilot.press("enter")
+        await pilot.pause()
         assert app.screen is screen and screen.sample_size == 3
         await pilot.press("s")
         await settle(pilot)
