@@ -238,8 +238,9 @@ class LoadContext:
         return current
 
     def tick(self, force: bool = False) -> None:
-        """Flush the journal and report progress, at most every few hundred ms."""
-        now = time.monotonic()
+        """Flush the journal and report progress, at most every few hundred ms (on the
+        client's clock, the one the heartbeat and the pacer wait on)."""
+        now = self.client.session.clock.monotonic()
         if force or self.journal.unflushed >= FLUSH_ROWS or now - self._last_flush >= FLUSH_EVERY_S:
             self.journal.flush()
             self._last_flush = now
@@ -265,20 +266,26 @@ class LoadContext:
             )
 
     def waiting(self) -> Waiting | None:
-        """What the load is waiting for right now, if anything: the rate-limit window, a
+        """What the load is waiting for right now, if anything: the rate-limit window (a 429,
+        the window's requests spent, or every request queued for the pacer's next slot), a
         read-back of a write in doubt, a long thread whose messages go one by one."""
         now = self.client.session.clock.time()
-        window = self.client.metrics().window
+        metrics = self.client.metrics()
+        window = metrics.window
         if window.blocked_until and window.blocked_until > now:
             return Waiting("rate_limit", "Intercom answered 429 (too many requests): waiting for the rate-limit "
                                          "window to reset", window.blocked_until)
-        if window.limit and window.reset_at and window.reset_at > now and window.estimated_remaining is not None \
-                and window.estimated_remaining <= math.ceil(window.limit * 0.01):
+        live = bool(window.limit and window.reset_at and window.reset_at > now)
+        if live and window.estimated_remaining is not None and \
+                window.estimated_remaining <= math.ceil(window.limit * 0.01):  # type: ignore[operator]
             return Waiting("rate_limit", f"this window's {window.limit:,} requests are spent: waiting for the next "
                                          "rate-limit window", window.reset_at)
         if self._read_backs:
             what, until = min(self._read_backs.values(), key=lambda look: look[1])
             return Waiting("read_back", f"reading back {what}, whose outcome is unknown: next look", until)
+        if live and metrics.in_flight == 0:
+            return Waiting("rate_limit", f"requests go out at the workspace's limit, {window.limit:,} per 10 s: "
+                                         "this window ends", window.reset_at)
         if self._long_threads:
             first, *more = self._long_threads.values()
             also = f" and {len(more)} more" if more else ""
