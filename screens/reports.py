@@ -41,6 +41,11 @@ def report_kind(name: str) -> str:
     return next((kind for prefix, kind in KINDS if name.startswith(prefix)), "")
 
 
+def written(path: Path) -> str:
+    """When a report was written, in local time to the minute."""
+    return datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+
+
 def report_files(folder: Path) -> list[Path]:
     """The reports: the summary first, then the newest first."""
     if not folder.is_dir():
@@ -87,8 +92,7 @@ class ReportsScreen(Screen[None]):
         self.files = report_files(self.folder)
         for path in self.files:
             name = path.relative_to(self.folder).as_posix()
-            written = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
-            table.add_row(name, report_kind(name), written)
+            table.add_row(name, report_kind(name), written(path))
         kinds = [report_kind(p.relative_to(self.folder).as_posix()) for p in self.files]
         counts = ", ".join(f"{kinds.count(k)} {k}" for k in ("validation", "rollback", "phase", "audit")
                            if kinds.count(k))
