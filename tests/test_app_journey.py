@@ -4,7 +4,7 @@ validation, rollback (a load quit and resumed: test_demo_resume.py)."""
 
 from __future__ import annotations
 
-from textual.widgets import Input, OptionList, RadioButton
+from textual.widgets import DataTable, Input, OptionList, RadioButton
 
 from helpmig_tui.app import make_app
 from helpmig_tui.demo import prepare_demo
@@ -17,6 +17,7 @@ from screens.mapping import MappingScreen
 from screens.messages import AuditFinished
 from screens.overview import STEPS, OverviewScreen
 from screens.plan import PlanScreen
+from screens.reports import ReportsScreen
 from screens.rollback import RollbackScreen
 from screens.run import RunScreen
 from screens.run_messages import (
@@ -150,3 +151,22 @@ async def test_walk_the_whole_journey(tmp_path):
         await settle(pilot)
         assert demo.sandbox.state.counts()["conversations"] == 0
         assert "removed" in str(screen.query_one("#status").render())
+
+        # Reports: the summary first, then what the runs above left behind
+        screen = await open_step(pilot, "reports")
+        assert isinstance(screen, ReportsScreen)
+        await settle(pilot)
+        files = screen.query_one("#files", DataTable)
+        rows = [(str(files.get_row_at(i)[0]), str(files.get_row_at(i)[1])) for i in range(files.row_count)]
+        assert rows[0] == ("summary.md", "summary")
+        listed = dict(rows)
+        for what, kind in (("validation", "validation"), ("rollback", "rollback")):
+            sample = [n for n in listed if n.startswith(f"{what}-sample-")]
+            full = [n for n in listed if n.startswith(f"{what}-") and n not in sample]
+            assert len(sample) == len(full) == 1 and {listed[sample[0]], listed[full[0]]} == {kind}, rows
+        assert [n for n, k in rows if k == "phase"], rows
+    folder = paths.reports_dir(demo.project)
+    rollback = (folder / next(n for n in listed if n.startswith("rollback-") and "sample" not in n)).read_text()
+    assert "# Rollback of everything the project created" in rollback and "| conversation |" in rollback
+    validation = (folder / next(n for n in listed if n.startswith("validation-") and "sample" not in n)).read_text()
+    assert "# Validation of the load" in validation
