@@ -5,65 +5,51 @@ wiring the operator gets. `intercom_transport` is the one seam to the network: t
 in-process sandbox's transport for the tests and the demo, None (the real network) otherwise.
 Every Intercom client the App makes shares it, so it must outlive a client's close (the
 sandbox's does: closing it is a no-op).
+
+The first frame comes before the engine is imported: this module imports only what the
+project picker needs, every step and the engine are imported where they are first used,
+and the App's message handlers go by name (`on_<message>`), so no step's module is needed
+to define them (bench/tui.py measures the first frame).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from functools import partial
+from typing import TYPE_CHECKING
 
-import httpx
-from textual import on
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.worker import Worker, WorkerState, get_current_worker
 
 from assets import asset
-from connectors.base import SourceError
-from connectors.intercom.sandbox import DEFAULT_TOKEN, SANDBOX_URL
-from helpmig_tui import desktop, redact
-from helpmig_tui.audit import run_audit
+from helpmig_tui import redact
 from helpmig_tui.app_runs import RunsMixin
-from helpmig_tui.audit_store import save_audit
-from helpmig_tui.demo import Demo
-from helpmig_tui.destination import DestinationError, check_destination, record_destination, resolve_destination
 from helpmig_tui.logs import get_logger
-from helpmig_tui.mapping.llm import LlmProposer
-from helpmig_tui.mapping.versions import MapStateError
-from helpmig_tui.mapping.workflow import propose_for_project
-from helpmig_tui.project import list_projects, open_project, open_source, project_status
-from helpmig_tui.reports import write_audit_reports
 from helpmig_tui.settings import Paths, Secrets, Settings, resolve_paths
-from helpmig_tui.source_connection import SourceCheck, check_source, record_source_check
-from helpmig_tui.state import StoreError
-from helpmig_tui.steps import step_waits
-from screens.audit import AuditRequested, AuditScreen
-from screens.connect import ConnectScreen, DestinationTestRequested, SourceTestRequested
-from screens.help import HelpScreen
-from screens.mapping import MappingRequested, MappingScreen
-from screens.messages import (
-    AuditFinished,
-    AuditProgressed,
-    AuditStarted,
-    DestinationTested,
-    MappingFinished,
-    MappingProgressed,
-    MappingStarted,
-    SourceTested,
-)
-from screens.new_project import NewProjectScreen
-from screens.overview import OverviewRefreshRequested, OverviewScreen, StepRequested
-from screens.reports import OpenFolderRequested, ReportsScreen
+from screens.help import HelpScreen, StepCommands
 from screens.welcome import WelcomeScreen
 
+if TYPE_CHECKING:
+    import httpx
+    from textual.worker import Worker
+
+    from helpmig_tui.demo import Demo
+    from screens.audit import AuditScreen
+    from screens.connect import ConnectScreen
+    from screens.mapping import MappingScreen
+
 log = get_logger("app")
+STOPPED_SAFELY = ("helpmig: the run of {projects} stopped safely; run helpmig again (or helpmig demo) and "
+                  "choose Resume to continue where it stopped")
 
 
 class ProjectCommands(Provider):
     """Command palette entries: open any project, create a new one."""
 
     def _commands(self) -> list[tuple[str, str, object]]:
+        from helpmig_tui.project import list_projects
+
         app = self.app
         assert isinstance(app, HelpmigApp)
         entries: list[tuple[str, str, object]] = [("New project", "create a migration project", app.action_new_project)]
@@ -91,7 +77,9 @@ class HelpmigApp(RunsMixin, App[int]):
     TITLE = "helpmig"
     SUB_TITLE = "helpdesk to Intercom"
     CSS_PATH = str(asset("app.tcss"))
-    COMMANDS = App.COMMANDS | {ProjectCommands}
+    COMMANDS = App.COMMANDS | {ProjectCommands, StepCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # screen classes: 80 columns stack what 100 put side by side
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("f1", "keys", "Keys"),
@@ -111,25 +99,73 @@ class HelpmigApp(RunsMixin, App[int]):
         self.settings = settings
         self.secrets = secrets
         self.demo = demo  # the demo's project and its in-process Intercom sandbox
+        self.demos: dict[str, Demo | None] = {demo.project: demo} if demo else {}  # reopened as they are opened
+        self._reopened: list[Demo] = []  # demos this App opened itself (it closes their sandboxes)
         self.controls = {}  # project -> the RunControl of its running load
+        self.part_objects = {}
         self.intercom_transport = intercom_transport or (demo.sandbox.transport() if demo else None)
         if demo is not None:  # the demo's Intercom is its sandbox: nothing to look up or type in
+            from connectors.intercom.sandbox import DEFAULT_TOKEN, SANDBOX_URL
+
             self.settings = replace(settings, intercom_url=SANDBOX_URL)
             secrets.set_session("intercom_token", DEFAULT_TOKEN)
+
+    def demo_for(self, project: str) -> Demo | None:
+        """The demo behind a project (its sample source and sandbox), reopened from the
+        project's folder the first time it is needed; None for every other project."""
+        if project not in self.demos:
+            from helpmig_tui.demo import reopen_demo
+
+            demo = reopen_demo(self.paths, project)
+            self.demos[project] = demo
+            if demo is not None:
+                self._reopened.append(demo)
+        return self.demos[project]
+
+    def transport_for(self, project: str) -> httpx.AsyncBaseTransport | None:
+        """How a project reaches its Intercom: a demo's sandbox in process, else the App's."""
+        demo = self.demo_for(project)
+        return demo.sandbox.transport() if demo is not None else self.intercom_transport
+
+    def token_for(self, project: str) -> str | None:
+        from connectors.intercom.sandbox import DEFAULT_TOKEN
+
+        return DEFAULT_TOKEN if self.demo_for(project) is not None else self.secrets.get("intercom_token")
+
+    def on_unmount(self) -> None:
+        for demo in self._reopened:
+            demo.close()
 
     def on_mount(self) -> None:
         self.theme = "textual-light" if self.settings.theme == "light" else "textual-dark"
         self.push_screen(WelcomeScreen(self.paths))
         if self.demo is not None:
             self.open_project(self.demo.project)
+            self.offer_resume(self.demo.project)
+
+    def offer_resume(self, project: str) -> None:
+        """A project whose run stopped (quit, a closed terminal) opens on that run's step,
+        which offers to resume it."""
+        from helpmig_tui.project import open_project, project_status
+
+        with open_project(self.paths, project) as store:
+            run = project_status(store).last_run
+        if run is not None and run.interrupted and run.kind in ("sample", "load", "delta"):
+            screen = self.run_screen_for(project, run.kind)
+            screen.stopped = True
+            screen.sample_size = run.sample or screen.sample_size
+            self.push_screen(screen)
 
     async def action_quit(self) -> None:
         """Quit; a running load stops at its next safe point and resumes from the picker."""
-        if self.controls:
-            self.cancel_runs()
-            self.notify("Stopping the load at a safe point...")
-            await self.workers.wait_for_complete()
-        self.exit()
+        if not self.controls:
+            self.exit()
+            return
+        stopping = sorted(self.controls)
+        self.cancel_runs()
+        self.notify("Stopping safely… run again to resume.", title="Quitting", timeout=30)
+        await self.workers.wait_for_complete()
+        self.exit(message=STOPPED_SAFELY.format(projects=", ".join(stopping)))
 
     def action_keys(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -139,6 +175,8 @@ class HelpmigApp(RunsMixin, App[int]):
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
     def action_new_project(self) -> None:
+        from screens.new_project import NewProjectScreen
+
         def created(name: str | None) -> None:
             if name:
                 self._refresh_picker()
@@ -147,50 +185,59 @@ class HelpmigApp(RunsMixin, App[int]):
 
         self.push_screen(NewProjectScreen(self.paths), created)
 
+    def _standing(self, project: str) -> tuple:
+        """The project's status, what each step waits for and which steps are done."""
+        from helpmig_tui.project import open_project, project_status
+        from helpmig_tui.steps import step_marks, step_waits
+
+        with open_project(self.paths, project) as store:
+            status = project_status(store)
+            return status, step_waits(store, status), step_marks(store, status, self.paths.reports_dir(project))
+
     def open_project(self, name: str) -> None:
+        from helpmig_tui.state import StoreError
+        from screens.overview import OverviewScreen
+
         try:
-            with open_project(self.paths, name) as store:
-                status = project_status(store)
-                waits = step_waits(store, status)
+            status, waits, marks = self._standing(name)
         except StoreError as exc:
             self.notify(f"{exc} {exc.hint}", severity="error", timeout=8)
             return
         self.sub_title = name
-        self.push_screen(OverviewScreen(status, waits))
+        demo = self.demo_for(name)
+        self.push_screen(OverviewScreen(status, waits, marks, demo.headline() if demo else None))
 
     def _refresh_picker(self) -> None:
         for screen in self.screen_stack:
             if isinstance(screen, WelcomeScreen):
                 screen.action_refresh()
 
-    @on(WelcomeScreen.OpenProject)
-    def _open_requested(self, message: WelcomeScreen.OpenProject) -> None:
+    def on_welcome_screen_open_project(self, message: WelcomeScreen.OpenProject) -> None:
         self.open_project(message.name)
 
-    @on(WelcomeScreen.NewProjectRequested)
-    def _new_requested(self) -> None:
+    def on_welcome_screen_new_project_requested(self) -> None:
         self.action_new_project()
 
     def _worker_running(self, name: str) -> bool:
         return any(w.name == name and w.is_running for w in self.workers)
 
     def _refresh_overview(self, project: str) -> None:
+        from screens.overview import OverviewScreen
+
         overviews = [s for s in self.screen_stack if isinstance(s, OverviewScreen) and s.status.name == project]
         if overviews:
-            with open_project(self.paths, project) as store:
-                status = project_status(store)
-                waits = step_waits(store, status)
+            status, waits, marks = self._standing(project)
             for screen in overviews:
-                screen.show_status(status, waits)
+                screen.show_status(status, waits, marks)
 
-    @on(OverviewRefreshRequested)
-    def _overview_refresh(self, message: OverviewRefreshRequested) -> None:
+    def on_overview_refresh_requested(self, message) -> None:
         self._refresh_overview(message.project)
 
-    @on(StepRequested)
-    def _step_requested(self, message: StepRequested) -> None:
+    def on_step_requested(self, message) -> None:
         project = message.project
         if message.step == "connect":
+            from screens.connect import ConnectScreen
+
             screen = ConnectScreen(
                 self.paths, self.settings, self.secrets, project,
                 source_running=self._worker_running(f"source-test:{project}"),
@@ -198,27 +245,35 @@ class HelpmigApp(RunsMixin, App[int]):
             )
             self.push_screen(screen, lambda _: self._refresh_overview(project))
         elif message.step == "audit":
+            from screens.audit import AuditScreen
+
             self.push_screen(AuditScreen(self.paths, project, running=self._worker_running(f"audit:{project}")))
         elif message.step == "mapping":
+            from screens.mapping import MappingScreen
+
             self.push_screen(MappingScreen(self.paths, project, running=self._worker_running(f"mapping:{project}"),
                                            llm_enabled=self.settings.llm.enabled))
         elif (screen := self.run_screen_for(project, message.step)) is not None:
             self.push_screen(screen)
         elif message.step == "reports":
-            self.push_screen(ReportsScreen(self.paths.reports_dir(message.project), message.project))
+            from screens.reports import ReportsScreen
 
-    @on(OpenFolderRequested)
-    def _open_folder(self, message: OpenFolderRequested) -> None:
+            self.push_screen(ReportsScreen(self.paths, message.project), lambda _: self._refresh_overview(project))
+
+    def on_open_folder_requested(self, message) -> None:
+        from helpmig_tui import desktop
+
         if not desktop.open_folder(message.folder):
             self.notify(f"No file manager here; the reports are in {message.folder}", timeout=10)
 
     # -- the audit worker: owned by the App, so leaving the screen never stops it --------
 
-    @on(AuditRequested)
-    def _audit_requested(self, message: AuditRequested) -> None:
+    def on_audit_requested(self, message) -> None:
         self.audit(message.project)
 
     def audit(self, project: str) -> Worker[None]:
+        from screens.messages import AuditStarted
+
         self.post_message(AuditStarted(project))
         return self.run_worker(
             partial(self._audit_job, project),
@@ -230,6 +285,14 @@ class HelpmigApp(RunsMixin, App[int]):
         )
 
     def _audit_job(self, project: str) -> None:
+        from textual.worker import get_current_worker
+
+        from helpmig_tui.audit import run_audit
+        from helpmig_tui.audit_store import save_audit
+        from helpmig_tui.project import open_project, open_source
+        from helpmig_tui.reports import write_audit_reports
+        from screens.messages import AuditFinished, AuditProgressed
+
         worker = get_current_worker()
         with open_project(self.paths, project) as store:
             with open_source(store, self.secrets) as source:
@@ -244,8 +307,7 @@ class HelpmigApp(RunsMixin, App[int]):
 
     # -- connection tests: the source in a thread, Intercom on the event loop ---------------
 
-    @on(SourceTestRequested)
-    def _source_test_requested(self, message: SourceTestRequested) -> None:
+    def on_source_test_requested(self, message) -> None:
         self.test_source(message.project, message.platform, message.options)
 
     def test_source(self, project: str, platform: str, options: dict) -> Worker[None]:
@@ -259,14 +321,17 @@ class HelpmigApp(RunsMixin, App[int]):
         )
 
     def _source_test_job(self, project: str, platform: str, options: dict) -> None:
+        from helpmig_tui.project import open_project
+        from helpmig_tui.source_connection import check_source, record_source_check
+        from screens.messages import SourceTested
+
         check = check_source(platform, options, self.secrets)
         with open_project(self.paths, project) as store:
             record_source_check(store, check)
         log.info("source test of %s: %s", project, check.line())
         self.post_message(SourceTested(project, check))
 
-    @on(DestinationTestRequested)
-    def _destination_test_requested(self, message: DestinationTestRequested) -> None:
+    def on_destination_test_requested(self, message) -> None:
         self.test_destination(message.project, message.region, message.url, remember=message.remember)
 
     def test_destination(self, project: str, region: str | None, url: str | None, *, remember: bool = False) -> Worker[None]:
@@ -279,11 +344,15 @@ class HelpmigApp(RunsMixin, App[int]):
         )
 
     async def _destination_test_job(self, project: str, region: str | None, url: str | None, remember: bool) -> None:
-        token = self.secrets.get("intercom_token")
+        from helpmig_tui.destination import DestinationError, check_destination, record_destination, resolve_destination
+        from helpmig_tui.project import open_project
+        from screens.messages import DestinationTested
+
+        token = self.token_for(project)
         try:
             destination = resolve_destination(region, url)
-            check = await check_destination(destination, self.secrets.intercom_tokens(),
-                                            transport=self.intercom_transport)
+            tokens = [token] if self.demo_for(project) is not None else self.secrets.intercom_tokens()
+            check = await check_destination(destination, tokens, transport=self.transport_for(project))
         except DestinationError as exc:
             self.post_message(DestinationTested(project, error=exc.line()))
             return
@@ -295,10 +364,11 @@ class HelpmigApp(RunsMixin, App[int]):
         self.post_message(DestinationTested(project, check=check))
 
     def _connect_screens(self, project: str) -> list[ConnectScreen]:
+        from screens.connect import ConnectScreen
+
         return [s for s in self.screen_stack if isinstance(s, ConnectScreen) and s.project == project]
 
-    @on(SourceTested)
-    def _source_tested(self, message: SourceTested) -> None:
+    def on_source_tested(self, message) -> None:
         screens = self._connect_screens(message.project)
         for screen in screens:
             screen.source_tested(message.check)
@@ -306,8 +376,7 @@ class HelpmigApp(RunsMixin, App[int]):
             verdict = "passed" if message.check.ok else f"failed: {message.check.line()}"
             self.notify(f"Source test of {message.project} {verdict}", severity="information" if message.check.ok else "error")
 
-    @on(DestinationTested)
-    def _destination_tested(self, message: DestinationTested) -> None:
+    def on_destination_tested(self, message) -> None:
         screens = self._connect_screens(message.project)
         for screen in screens:
             screen.destination_tested(message.check, message.error)
@@ -315,9 +384,10 @@ class HelpmigApp(RunsMixin, App[int]):
             verdict = f"reached {message.check.workspace}" if message.check else f"failed: {message.error}"
             self.notify(f"Intercom test of {message.project} {verdict}", severity="error" if message.error else "information")
 
-    @on(Worker.StateChanged)
-    def _worker_changed(self, event: Worker.StateChanged) -> None:
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker failures become something the operator can read."""
+        from textual.worker import WorkerState
+
         worker = event.worker
         if event.state is not WorkerState.ERROR:
             return
@@ -325,6 +395,12 @@ class HelpmigApp(RunsMixin, App[int]):
         hint = getattr(error, "hint", "")
         line = redact.redact(f"{error}" + (f" ({hint})" if hint else ""))
         log.error("worker %s failed: %s", worker.name, line, exc_info=error)
+        from connectors.base import SourceError
+        from helpmig_tui.mapping.versions import MapStateError
+        from helpmig_tui.source_connection import SourceCheck
+        from helpmig_tui.state import StoreError
+        from screens.messages import AuditFinished, DestinationTested, MappingFinished, SourceTested
+
         kind, _, project = worker.name.partition(":")
         if kind == "audit":
             self.post_message(AuditFinished(project, error=line))
@@ -338,15 +414,15 @@ class HelpmigApp(RunsMixin, App[int]):
             self.notify(f"{worker.description} failed: {line}", severity="error", timeout=10)
 
     def _audit_screens(self, project: str) -> list[AuditScreen]:
+        from screens.audit import AuditScreen
+
         return [s for s in self.screen_stack if isinstance(s, AuditScreen) and s.project == project]
 
-    @on(AuditProgressed)
-    def _audit_progressed(self, message: AuditProgressed) -> None:
+    def on_audit_progressed(self, message) -> None:
         for screen in self._audit_screens(message.project):
             screen.show_progress(message.progress)
 
-    @on(AuditFinished)
-    def _audit_finished(self, message: AuditFinished) -> None:
+    def on_audit_finished(self, message) -> None:
         for screen in self._audit_screens(message.project):
             screen.audit_finished(message.error)
         if message.error is None:
@@ -354,11 +430,12 @@ class HelpmigApp(RunsMixin, App[int]):
 
     # -- the mapping worker: the proposer (and the LLM, when asked) off the UI thread ------
 
-    @on(MappingRequested)
-    def _mapping_requested(self, message: MappingRequested) -> None:
+    def on_mapping_requested(self, message) -> None:
         self.propose_map(message.project, llm=message.llm)
 
     def propose_map(self, project: str, *, llm: bool = False) -> Worker[None]:
+        from screens.messages import MappingStarted
+
         self.post_message(MappingStarted(project, llm))
         return self.run_worker(
             partial(self._mapping_job, project, llm),
@@ -370,6 +447,11 @@ class HelpmigApp(RunsMixin, App[int]):
         )
 
     def _mapping_job(self, project: str, llm: bool) -> None:
+        from helpmig_tui.mapping.llm import LlmProposer
+        from helpmig_tui.mapping.workflow import propose_for_project
+        from helpmig_tui.project import open_project
+        from screens.messages import MappingFinished, MappingProgressed
+
         def progress(step: str, done: int, total: int) -> None:
             self.post_message(MappingProgressed(project, step, done, total))
 
@@ -382,15 +464,15 @@ class HelpmigApp(RunsMixin, App[int]):
         self.post_message(MappingFinished(project, version=version.version))
 
     def _mapping_screens(self, project: str) -> list[MappingScreen]:
+        from screens.mapping import MappingScreen
+
         return [s for s in self.screen_stack if isinstance(s, MappingScreen) and s.project == project]
 
-    @on(MappingProgressed)
-    def _mapping_progressed(self, message: MappingProgressed) -> None:
+    def on_mapping_progressed(self, message) -> None:
         for screen in self._mapping_screens(message.project):
             screen.show_progress(message.step, message.done, message.total)
 
-    @on(MappingFinished)
-    def _mapping_finished(self, message: MappingFinished) -> None:
+    def on_mapping_finished(self, message) -> None:
         for screen in self._mapping_screens(message.project):
             screen.mapping_finished(message.error)
         if message.error is None:

@@ -13,35 +13,30 @@ import asyncio
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from textual.worker import Worker
-
 from helpmig_tui import redact
-from helpmig_tui.pipeline.context import LoadOptions, LoadProgress
-from helpmig_tui.pipeline.control import RunControl
-from helpmig_tui.pipeline.session import Destination, PipelineSession, destination
-from helpmig_tui.project import open_project
-from screens.plan import PlanScreen
-from screens.rollback import RollbackScreen
-from screens.run import RunScreen
-from screens.run_messages import (
-    PhaseReported,
-    PlanReady,
-    PlanRequested,
-    RollbackFinished,
-    RollbackRequested,
-    RunControlRequested,
-    RunEvent,
-    RunFinished,
-    RunProgressed,
-    RunRequested,
-    RunStarted,
-    ValidationFinished,
-    ValidationRequested,
-)
-from screens.validate import ValidateScreen
 
 if TYPE_CHECKING:
+    from textual.worker import Worker
+
     from helpmig_tui.app import HelpmigApp
+    from helpmig_tui.pipeline.context import LoadOptions, LoadProgress
+    from helpmig_tui.pipeline.control import RunControl
+    from helpmig_tui.pipeline.session import Destination, PipelineSession
+    from screens.run_messages import (
+        PlanReady,
+        PlanRequested,
+        RollbackFinished,
+        RollbackRequested,
+        RunControlRequested,
+        RunEvent,
+        RunFinished,
+        RunPlanned,
+        RunProgressed,
+        RunRequested,
+        RunStarted,
+        ValidationFinished,
+        ValidationRequested,
+    )
 
 
 class AppObserver:
@@ -52,13 +47,38 @@ class AppObserver:
         self.project = project
 
     def progress(self, progress: LoadProgress) -> None:
+        from screens.run_messages import RunProgressed
+
         self.app.post_message(RunProgressed(self.project, progress))
 
     def event(self, level: str, message: str) -> None:
+        from screens.run_messages import RunEvent
+
         self.app.post_message(RunEvent(self.project, level, message))
 
     def phase_finished(self, report: Any) -> None:
+        from screens.run_messages import PhaseReported
+
         self.app.post_message(PhaseReported(self.project, report))
+
+
+def planned_totals(session: PipelineSession, kind: str, options: LoadOptions) -> tuple[dict[str, dict[str, int | None]],
+                                                                                    set[str]]:
+    """Each phase's objects and the records it will count, before the run starts: the
+    audit's counts (a sample's size per object; no total where it cannot be known: a
+    sample's messages, everything a delta finds), and which objects are messages."""
+    from helpmig_tui.mapping.standard import TargetKind
+    from helpmig_tui.pipeline.plan import build_plan
+
+    parts = {o.object for o in session.mmap.active_objects() if o.target is TargetKind.PART}
+    totals: dict[str, dict[str, int | None]] = {}
+    for phase in build_plan(session.store, session.mmap).phases:
+        totals[phase.name] = {
+            obj: None if kind == "delta" or (options.sample and obj in parts) else
+            min(n, options.sample) if options.sample else n
+            for obj, n in phase.objects.items()
+        }
+    return totals, parts
 
 
 def _line(exc: BaseException) -> str:
@@ -73,8 +93,14 @@ class RunsMixin:
     `@on` needs the message pump's metaclass, which a plain mixin does not have)."""
 
     controls: dict[str, RunControl]
+    part_objects: dict[str, set[str]]  # project -> its message and note objects (from the last run's plan)
 
     def run_screen_for(self: HelpmigApp, project: str, step: str) -> Any:
+        from screens.plan import PlanScreen
+        from screens.rollback import RollbackScreen
+        from screens.run import RunScreen
+        from screens.validate import ValidateScreen
+
         running = self._worker_running(f"run:{project}")
         screens = {
             "plan": lambda: PlanScreen(self.paths, project),
@@ -87,15 +113,25 @@ class RunsMixin:
         return screens[step]() if step in screens else None
 
     def _target(self: HelpmigApp, project: str) -> Destination:
+        from helpmig_tui.pipeline.session import destination
+        from helpmig_tui.project import open_project
+
+        demo = self.demo_for(project)
+        if demo is not None:  # a demo's Intercom is its sandbox, wherever the project was opened from
+            return demo.target()
         with open_project(self.paths, project) as store:
             return destination(store, self.settings, self.secrets, transport=self.intercom_transport)
 
     def _session(self: HelpmigApp, project: str, control: RunControl | None = None) -> PipelineSession:
-        source = self.demo.source_factory() if self.demo is not None and self.demo.project == project else None
+        from helpmig_tui.pipeline.session import PipelineSession
+
+        demo = self.demo_for(project)
+        source = demo.source_factory() if demo is not None else None
         return PipelineSession(self.paths, project, self._target(project), observer=AppObserver(self, project),
                                control=control, source=source)
 
     def _thread(self: HelpmigApp, name: str, description: str, job) -> Worker[None]:
+        self.demo_for(name.split(":", 1)[1])  # reopened here, on the App's thread, before the worker needs it
         return self.run_worker(job, name=name, group=name.split(":")[0], description=description, thread=True,
                                exit_on_error=False)
 
@@ -105,6 +141,8 @@ class RunsMixin:
     # -- plan ------------------------------------------------------------------------
 
     def on_plan_requested(self: HelpmigApp, message: PlanRequested) -> None:
+        from screens.run_messages import PlanReady
+
         project = message.project
 
         def job() -> None:
@@ -121,6 +159,8 @@ class RunsMixin:
         self._thread(f"plan:{project}", f"Planning {project}", job)
 
     def on_plan_ready(self: HelpmigApp, message: PlanReady) -> None:
+        from screens.plan import PlanScreen
+
         for screen in self._screens(PlanScreen, message.project):
             screen.show_plan(message.plan, message.admins, message.error)
 
@@ -131,6 +171,8 @@ class RunsMixin:
 
     def on_welcome_screen_resume_project(self: HelpmigApp, message: Any) -> None:
         """The picker's Resume: open the project on its run step and continue the run."""
+        from helpmig_tui.pipeline.context import LoadOptions
+
         self.open_project(message.name)
         step = message.kind if message.kind in ("sample", "load", "delta") else "load"
         screen = self.run_screen_for(message.name, step)
@@ -138,6 +180,9 @@ class RunsMixin:
         self.start_run(message.name, step, LoadOptions(sample=message.sample))
 
     def start_run(self: HelpmigApp, project: str, kind: str, options) -> Worker[None] | None:
+        from helpmig_tui.pipeline.control import RunControl
+        from screens.run_messages import RunFinished, RunPlanned, RunStarted
+
         if self._worker_running(f"run:{project}"):
             self.notify("A run of this project is already going.", severity="warning")
             return None
@@ -148,6 +193,8 @@ class RunsMixin:
         def job() -> None:
             async def run() -> Any:
                 async with self._session(project, control) as session:
+                    totals, parts = planned_totals(session, kind, options)
+                    self.post_message(RunPlanned(project, totals, parts))
                     if kind == "delta":
                         return await session.delta(options)
                     return await session.load(options, kind=kind)
@@ -172,24 +219,47 @@ class RunsMixin:
             control.cancel()
 
     def on_run_started(self: HelpmigApp, message: RunStarted) -> None:
+        from screens.run import RunScreen
+
         for screen in self._screens(RunScreen, message.project):
             screen.run_started()
 
+    def on_run_planned(self: HelpmigApp, message: RunPlanned) -> None:
+        from screens.run import RunScreen
+
+        self.part_objects[message.project] = message.parts
+        for screen in self._screens(RunScreen, message.project):
+            screen.run_planned(message.totals)
+
     def on_run_progressed(self: HelpmigApp, message: RunProgressed) -> None:
+        from screens.run import RunScreen
+
         for screen in self._screens(RunScreen, message.project):
             screen.show_progress(message.progress)
 
     def on_run_event(self: HelpmigApp, message: RunEvent) -> None:
+        from screens.run import RunScreen
+
         for screen in self._screens(RunScreen, message.project):
             screen.add_event(message.level, message.text)
 
-    def on_phase_reported(self: HelpmigApp, message: PhaseReported) -> None:
+    def on_phase_reported(self: HelpmigApp, message: Any) -> None:
+        from screens.run import RunScreen
+
         for screen in self._screens(RunScreen, message.project):
             screen.phase_done(message.report)
 
     def on_run_finished(self: HelpmigApp, message: RunFinished) -> None:
+        from helpmig_tui.project import open_project
+        from helpmig_tui.run_reports import delta_found
+        from screens.run import RunScreen
+
+        found = None
+        if message.kind == "delta" and message.result is not None and message.result.status == "done":
+            with open_project(self.paths, message.project) as store:
+                found = delta_found(store, message.result, self.part_objects.get(message.project, set())).line()
         for screen in self._screens(RunScreen, message.project):
-            screen.run_finished(message.result, message.error)
+            screen.run_finished(message.result, message.error, found)
         self._refresh_overview(message.project)
         self._refresh_picker()
         if message.error is None and message.result is not None:
@@ -198,6 +268,9 @@ class RunsMixin:
     # -- validation and rollback ---------------------------------------------------------------
 
     def on_validation_requested(self: HelpmigApp, message: ValidationRequested) -> None:
+        from helpmig_tui.run_reports import write_validation_report
+        from screens.run_messages import ValidationFinished
+
         project = message.project
 
         def job() -> None:
@@ -206,19 +279,28 @@ class RunsMixin:
                     return await session.validate(message.sample, sample_run_only=message.sample_run_only)
 
             try:
-                self.post_message(ValidationFinished(project, asyncio.run(check())))
+                result = asyncio.run(check())
+                write_validation_report(self.paths.reports_dir(project), project, result,
+                                        sample_run_only=message.sample_run_only)
+                self.post_message(ValidationFinished(project, result))
             except Exception as exc:
                 self.post_message(ValidationFinished(project, error=_line(exc)))
 
         self._thread(f"validate:{project}", f"Validating {project}", job)
 
     def on_validation_finished(self: HelpmigApp, message: ValidationFinished) -> None:
+        from screens.run import RunScreen
+        from screens.validate import ValidateScreen
+
         for screen in self._screens(ValidateScreen, message.project):
             screen.show_result(message.result, message.error)
         for screen in self._screens(RunScreen, message.project):
             screen.show_validation(message.result, message.error)
 
     def on_rollback_requested(self: HelpmigApp, message: RollbackRequested) -> None:
+        from helpmig_tui.run_reports import write_rollback_report
+        from screens.run_messages import RollbackFinished
+
         project = message.project
 
         def job() -> None:
@@ -227,7 +309,10 @@ class RunsMixin:
                     rollback = session.rollback(sample_only=message.sample_only)
                     if message.dry_run:
                         return RollbackFinished(project, planned=rollback.planned())
-                    return RollbackFinished(project, report=await rollback.run())
+                    report = await rollback.run()
+                    write_rollback_report(self.paths.reports_dir(project), project, report,
+                                          sample_only=message.sample_only)
+                    return RollbackFinished(project, report=report)
 
             try:
                 self.post_message(asyncio.run(roll()))
@@ -238,6 +323,9 @@ class RunsMixin:
         self._thread(name, f"Rolling back {project}", partial(job))
 
     def on_rollback_finished(self: HelpmigApp, message: RollbackFinished) -> None:
+        from screens.rollback import RollbackScreen
+        from screens.run import RunScreen
+
         for screen in self._screens(RollbackScreen, message.project):
             if message.report is None and message.error is None:
                 screen.show_planned(message.planned, None)
@@ -250,6 +338,6 @@ class RunsMixin:
         for screen in self._screens(RunScreen, message.project):
             if message.report is not None:
                 screen.add_event("info", f"sample rolled back: {message.report.summary()}")
-            elif message.error:
-                screen.add_event("error", f"rollback: {message.error}")
+            elif message.planned is not None or message.error:
+                screen.rollback_planned(message.planned, message.error)
         self._refresh_overview(message.project)

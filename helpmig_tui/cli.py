@@ -150,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--headless", action="store_true", help="run the flow without the wizard and print the result")
     demo.add_argument("--tickets", type=int, default=200, metavar="N", help="size of the sample source")
     demo.add_argument("--source", choices=PLATFORM_CHOICES, default="smartertrack", help="which platform to imitate")
+    demo.add_argument("--new", action="store_true",
+                      help="make a new demo project (by default the wizard reopens the last one of this platform)")
 
     command("projects", "list the migration projects and where each stands", cmd_projects)
 

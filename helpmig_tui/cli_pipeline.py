@@ -391,14 +391,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from helpmig_tui.demo import prepare_demo, run_headless
+    from helpmig_tui.demo import open_demo, prepare_demo, run_headless
 
     paths = resolve_paths(args.home)
     if not args.headless:
         from helpmig_tui.app import make_app
 
-        demo = prepare_demo(paths, args.source, args.tickets, progress=lambda s: print(s, file=sys.stderr),
-                            confirm_map=False)
+        demo = open_demo(paths, args.source, args.tickets, new=args.new, progress=lambda s: print(s, file=sys.stderr),
+                         confirm_map=False)
         app = make_app(paths=paths, demo=demo)
         app.run()
         return app.return_code or EXIT_OK

@@ -6,10 +6,16 @@ audit, a proposed map, and a sandbox whose teammates and teams match most of the
 agents (one is left unmatched, to show the reconciliation queue). `run_headless` then runs
 sample → validation → rollback of the sample → full load → validation, as an operator
 would, and returns what happened.
+
+The demo behaves like the real thing across restarts: its sandbox keeps the workspace in
+the project's folder (`intercom-sandbox.sqlite`, one per demo project, strict as every
+sandbox) and `demo.json` beside it says how to open the sample source again, so a demo
+quit in the middle of a load is resumed by `reopen_demo` with nothing lost.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +44,10 @@ PLATFORMS = ("smartertrack", "trackit", "itsm365", "infraon", "smart-export")
 DEMO_MAX_REJECTED = 0.25
 CUSTOM_OBJECT_TYPES = ("Call", "ChangeRequest", "Problem", "ProblemRecord", "Change", "Release", "ConfigurationItem",
                        "Asset", "Order")
+DEMO_FILE = "demo.json"  # in the project's folder: what the demo generated and how to open it again
+SANDBOX_FILE = "intercom-sandbox.sqlite"  # in the project's folder: the demo's Intercom workspace
+REASONS = {"deleted": "deleted", "spam": "spam", "draft": "drafts", "of_skipped_ticket": "of tickets left out",
+           "rejected": "rejected by the reader", "not_records": "not records (blank rows, footers)"}
 
 
 @dataclass
@@ -49,6 +59,35 @@ class Demo:
     source_factory: Callable[[], Source]
     truth: dict[str, int] = field(default_factory=dict)  # records per object the default read returns
     skipped: dict[str, int] = field(default_factory=dict)  # records per object the default read leaves out
+    tickets: int = 0  # the size asked for
+    left_out: dict[str, dict[str, int]] = field(default_factory=dict)  # object -> why -> records left out
+    conversations: tuple[str, ...] = ()  # the objects that become conversations (tickets, chats, ...)
+
+    def scope(self) -> list[str]:
+        """What was generated and what is in scope, object by object, with why the rest is not."""
+        lines = []
+        for obj, reasons in self.left_out.items():
+            out = sum(reasons.values())
+            if not out:
+                continue
+            why = ", ".join(f"{n:,} {REASONS.get(reason, reason.replace('_', ' '))}" for reason, n in reasons.items())
+            kept = self.truth.get(obj, 0)
+            lines.append(f"{obj}: {kept + out:,} generated, {kept:,} in scope ({why})")
+        return lines
+
+    def headline(self) -> list[str]:
+        """The scope in a line or two: the tickets (the object generated at the size asked
+        for), and how many other objects have records left out."""
+        lines = self.scope()
+        main = [line for line in lines if line.split(":", 1)[0] in self.conversations] or lines[:1]
+        others = len(lines) - len(main)
+        if others:
+            main.append(f"{others} other objects have records left out too (deleted, drafts, ...): "
+                        "reports/scope.md lists them")
+        return main
+
+    def close(self) -> None:
+        self.sandbox.close()
 
     def target(self) -> Destination:
         return Destination(SANDBOX_URL, DEFAULT_TOKEN, self.sandbox.transport())
@@ -58,37 +97,49 @@ class Demo:
                                source=self.source_factory(), **options)
 
 
-# options, a way to open it, its counts, and what its default read leaves out (per object)
-Sample = tuple[dict[str, Any], Callable[[], Source], dict[str, int], dict[str, int]]
+# options, a way to open it, its counts, and what its default read leaves out (object -> why -> records)
+Sample = tuple[dict[str, Any], Callable[[], Source], dict[str, int], dict[str, dict[str, int]]]
 
 
 def _generate(platform: str, folder: Path, tickets: int) -> Sample:
     """The sample source: options to record in the project, a way to open it, its counts, and
-    what its default read leaves out."""
-    from connectors.registry import open_source
-
+    what its default read leaves out, and why."""
     if platform in ("smartertrack", "trackit"):
         from connectors.samples import generate_smartertrack, generate_trackit
 
         manifest = (generate_smartertrack if platform == "smartertrack" else generate_trackit)(folder, tickets=tickets)
-        skipped = {obj: sum(len(keys) for keys in reasons.values()) for obj, reasons in manifest.skipped.items()}
-        return (manifest.options, lambda: open_source(platform, manifest.options, lambda _n: None),
-                dict(manifest.counts), skipped)
+        left_out = {obj: {why: len(keys) for why, keys in reasons.items()} for obj, reasons in manifest.skipped.items()}
+        return manifest.options, _opener(platform, manifest.options, tickets), dict(manifest.counts), left_out
     if platform == "smart-export":
         from connectors.samples.smart_export_sample import write_smart_export
 
         truth = write_smart_export(folder / "export", size=tickets, seed=1)
         options = {"folder": str(folder / "export"), "time_zone": "UTC"}  # its wall clock's zone, set as an operator would
-        return options, lambda: open_source(platform, options, lambda _n: None), dict(truth.counts), {}
+        left_out = {obj: {"rejected": truth.rejected.get(obj, 0), "not_records": truth.skipped.get(obj, 0)}
+                    for obj in {*truth.rejected, *truth.skipped}}
+        return options, _opener(platform, options, tickets), dict(truth.counts), left_out
+    fake = _fake(platform, tickets)
+    return {"url": fake.base_url, **fake.options()}, fake.source, dict(fake.ground_truth.counts), {}
+
+
+def _fake(platform: str, tickets: int) -> Any:
+    """The in-process REST service of a demo (the same records for the same size: seeded)."""
     if platform == "itsm365":
         from connectors.samples.itsm365_fake import FakeItsm365
 
-        fake = FakeItsm365(size=tickets)
-        return {"url": fake.base_url, **fake.options()}, fake.source, dict(fake.ground_truth.counts), {}
+        return FakeItsm365(size=tickets)
     from connectors.samples.infraon_fake import FakeInfraon
 
-    fake = FakeInfraon(size=tickets)
-    return {"url": fake.base_url, **fake.options()}, fake.source, dict(fake.ground_truth.counts), {}
+    return FakeInfraon(size=tickets)
+
+
+def _opener(platform: str, options: dict[str, Any], tickets: int) -> Callable[[], Source]:
+    """A way to open the demo's source: its files, or its in-process service made again."""
+    from connectors.registry import open_source
+
+    if platform in ("itsm365", "infraon"):
+        return _fake(platform, tickets).source
+    return lambda: open_source(platform, options, lambda _n: None)
 
 
 def _free_name(paths: Paths, base: str) -> str:
@@ -105,13 +156,13 @@ def prepare_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 20
     """Generate, create the project, audit, propose the map (and confirm it, unless the
     operator is to do it in the wizard), seed the sandbox (`sandbox_options` go to
     Sandbox: rate_limit, latency_ms, faults, ...). `sample` replaces the built-in sample
-    of the platform (the tests' independent tenants)."""
+    of the platform (the tests' independent tenants; such a demo is not reopened)."""
     if platform not in PLATFORMS:
         raise ValueError(f"unknown demo source {platform!r}: choose one of {', '.join(PLATFORMS)}")
     project = _free_name(paths, f"demo-{platform}")
     folder = paths.home / "demo-sources" / project
     progress(f"generating a sample {platform} helpdesk with {tickets} tickets in {folder}")
-    options, factory, truth, skipped = (sample or (lambda f, n: _generate(platform, f, n)))(folder, tickets)
+    options, factory, truth, left_out = (sample or (lambda f, n: _generate(platform, f, n)))(folder, tickets)
     with create_project(paths, project, platform,
                         {k: v for k, v in options.items() if isinstance(v, (str, int, bool))}) as store:
         with store.session() as session:  # the demo's Intercom is its sandbox
@@ -120,8 +171,12 @@ def prepare_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 20
             # the sample desk is messy on purpose, with a few of every class in a small desk: the
             # share of foreseen rejections a phase may have is set high for it (an operator's is 2%)
             row.settings = {**(row.settings or {}), "max_rejected": DEMO_MAX_REJECTED}
-    sandbox = Sandbox(custom_object_types=CUSTOM_OBJECT_TYPES, **sandbox_options)
-    demo = Demo(paths, project, platform, sandbox, factory, truth, skipped)
+    sandbox = Sandbox(custom_object_types=CUSTOM_OBJECT_TYPES, state_path=str(_sandbox_file(paths, project)),
+                      **sandbox_options)
+    skipped = {obj: sum(reasons.values()) for obj, reasons in left_out.items()}
+    demo = Demo(paths, project, platform, sandbox, factory, truth, skipped, tickets, left_out)
+    for line in demo.scope():
+        progress(line)
     with open_project(paths, project) as store:
         progress("auditing the source")
         with factory() as source:
@@ -137,6 +192,79 @@ def prepare_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 20
             confirm(store, None)
         with factory() as source:
             _seed_workspace(store, sandbox, source)
+        from helpmig_tui.mapping.versions import latest
+
+        demo.conversations = tuple(objects_of(latest(store).map, TargetKind.CONVERSATION))
+    _write_info(demo, reopenable=sample is None, sandbox_options=sandbox_options)
+    return demo
+
+
+def _sandbox_file(paths: Paths, project: str) -> Path:
+    return paths.project_dir(project) / SANDBOX_FILE
+
+
+def _write_info(demo: Demo, *, reopenable: bool, sandbox_options: dict[str, Any]) -> None:
+    info = {"platform": demo.platform, "tickets": demo.tickets, "truth": demo.truth, "left_out": demo.left_out,
+            "conversations": list(demo.conversations), "reopenable": reopenable,
+            "sandbox": {k: v for k, v in sandbox_options.items() if isinstance(v, (str, int, float, bool))}}
+    (demo.paths.project_dir(demo.project) / DEMO_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
+
+
+def demo_info(paths: Paths, project: str) -> dict[str, Any] | None:
+    """What a demo project was made from (None: not a demo project that can be reopened)."""
+    try:
+        info = json.loads((paths.project_dir(project) / DEMO_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(info, dict) and info.get("reopenable") and info.get("platform") in PLATFORMS
+    return info if ok and _sandbox_file(paths, project).exists() else None
+
+
+def reopen_demo(paths: Paths, project: str) -> Demo | None:
+    """A demo project as it was left: its sample source and its sandbox's workspace, from
+    the project's folder (None: not a demo project, or one made before demos kept them)."""
+    info = demo_info(paths, project)
+    if info is None:
+        return None
+    with open_project(paths, project) as store:
+        options = dict(store.project().source_options)
+    platform, tickets = info["platform"], int(info["tickets"])
+    sandbox = Sandbox(custom_object_types=CUSTOM_OBJECT_TYPES, state_path=str(_sandbox_file(paths, project)),
+                      **info.get("sandbox", {}))
+    left_out = {obj: {k: int(v) for k, v in reasons.items()} for obj, reasons in info.get("left_out", {}).items()}
+    return Demo(paths, project, platform, sandbox, _opener(platform, options, tickets),
+                {k: int(v) for k, v in info.get("truth", {}).items()},
+                {obj: sum(reasons.values()) for obj, reasons in left_out.items()}, tickets, left_out,
+                tuple(info.get("conversations", ())))
+
+
+def latest_demo(paths: Paths, platform: str) -> str | None:
+    """The demo project of this platform used last (its store or sandbox written last) that
+    can be reopened, if any."""
+    if not paths.projects.is_dir():
+        return None
+    names = [p.name for p in paths.projects.iterdir()
+             if p.name == f"demo-{platform}" or p.name.startswith(f"demo-{platform}-")]
+
+    def used(name: str) -> float:
+        return max(f.stat().st_mtime for f in paths.project_dir(name).glob("*.sqlite*"))
+
+    found = [name for name in names if demo_info(paths, name)]
+    return max(found, key=used) if found else None
+
+
+def open_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 200, *, new: bool = False,
+              progress: Callable[[str], None] = lambda _s: None, **options: Any) -> Demo:
+    """`helpmig demo`: the existing demo project of this platform as it was left (so an
+    interrupted load resumes), or a new one when there is none or `new` is asked."""
+    name = None if new else latest_demo(paths, platform)
+    demo = reopen_demo(paths, name) if name else None
+    if demo is None:
+        return prepare_demo(paths, platform, tickets, progress, **options)
+    progress(f"reopening the demo project {name} ({demo.tickets} tickets, its Intercom sandbox as it was left); "
+             "`helpmig demo --new` makes a fresh one")
+    for line in demo.scope():
+        progress(line)
     return demo
 
 

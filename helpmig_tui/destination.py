@@ -329,7 +329,7 @@ def check_destination_sync(
 
 def record_destination(store: ProjectStore, check: DestinationCheck) -> None:
     """Keep where the project loads (URL, region, workspace); the token stays out."""
-    with store.session() as session:
+    with store.writing() as session:
         project = session.get(Project, 1)
         assert project is not None
         project.intercom_url = check.base_url

@@ -67,7 +67,7 @@ def check_source(platform: str, options: Mapping[str, Any], secrets: Secrets) ->
 
 def update_source_options(store: ProjectStore, options: Mapping[str, Any]) -> dict[str, Any]:
     """Record new source options (validated; never a secret). A change forgets the last test."""
-    with store.session() as session:
+    with store.writing() as session:
         project = session.get(Project, 1)
         assert project is not None
         opts = normalize_source_options(project.platform, dict(options))
@@ -88,7 +88,7 @@ def set_source_time_zone(store: ProjectStore, name: str) -> str:
 
 def record_source_check(store: ProjectStore, check: SourceCheck) -> bool:
     """Remember a test's outcome when it tested the options the project records now."""
-    with store.session() as session:
+    with store.writing() as session:
         project = session.get(Project, 1)
         assert project is not None
         if check.options != project.source_options:

@@ -1,6 +1,9 @@
-"""What each wizard step waits for, in one line, so no step is blocked without a reason."""
+"""Where each wizard step stands: what it waits for, in one line, so no step is blocked
+without a reason; and which steps are done, so the step list can mark them."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -44,3 +47,32 @@ def step_waits(store: ProjectStore, status: ProjectStatus) -> dict[str, str]:
     if not created:
         waits["rollback"] = "nothing created in Intercom yet"
     return waits
+
+
+def step_marks(store: ProjectStore, status: ProjectStatus, reports_dir: Path) -> set[str]:
+    """The steps that are done, each judged by what it leaves behind in the project."""
+    done: set[str] = set()
+    if not status.source_problem and (status.intercom_url or status.destination):
+        done.add("connect")
+    if latest_audit_id(store) is not None and not open_blockers(store):
+        done.add("audit")
+    try:
+        require_confirmed_version(store)
+        done.add("mapping")
+    except MapStateError:
+        pass
+    with store.reader() as session:
+        runs = {kind for (kind,) in session.execute(select(Run.kind).where(Run.status == "done"))}
+        started = session.scalar(select(func.count()).select_from(Run)) or 0
+        rolled_back = session.scalar(select(func.count()).select_from(JournalEntry).where(
+            JournalEntry.status == "rolled_back")) or 0
+    if started:
+        done.add("plan")  # a run was started from it
+    done |= runs & {"sample", "load", "delta"}
+    if status.stage in ("validated", "cutover"):
+        done.add("validate")
+    if rolled_back:
+        done.add("rollback")
+    if (reports_dir / "summary.md").exists():
+        done.add("reports")
+    return done

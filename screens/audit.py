@@ -14,13 +14,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, ProgressBar, Static
+from textual.widgets import Button, DataTable, Header, Input, Label, ProgressBar, Static
 
 from helpmig_tui.audit import AuditProgress
 from helpmig_tui.audit_store import decide, findings, source_objects
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import Paths
 from helpmig_tui.state.models import FindingRow
+from screens.help import footer
 
 SEVERITY_STYLE = {"blocker": "bold red", "warning": "yellow", "info": "cyan"}
 STATUS_STYLE = {"open": "", "acknowledged": "green", "waived": "magenta"}
@@ -70,10 +71,10 @@ class NoteDialog(ModalScreen[str | None]):
 
 class AuditScreen(Screen[None]):
     BINDINGS = [
-        Binding("a", "run_audit", "Run audit"),
-        Binding("k", "acknowledge", "Acknowledge"),
-        Binding("w", "waive", "Waive"),
-        Binding("o", "reopen", "Reopen"),
+        Binding("a", "run_audit", "Audit", tooltip="Run the audit (again); decisions on findings carry over"),
+        Binding("k", "acknowledge", "Ack", tooltip="Acknowledge the selected finding"),
+        Binding("w", "waive", "Waive", tooltip="Waive the selected finding, saying why"),
+        Binding("o", "reopen", "Reopen", tooltip="Open the selected finding again"),
         Binding("escape", "app.pop_screen", "Back"),
     ]
 
@@ -89,7 +90,7 @@ class AuditScreen(Screen[None]):
         yield Static(f"Audit: {self.project}", classes="title")
         yield Static("", id="status", classes="intro")
         yield ProgressBar(total=1, show_eta=False, id="progress")
-        with Horizontal():
+        with Horizontal(id="audit-body"):
             with Vertical(id="left"):
                 yield Static("Modules", classes="title")
                 yield DataTable(id="modules", cursor_type="row", zebra_stripes=True)
@@ -98,11 +99,11 @@ class AuditScreen(Screen[None]):
                 yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
                 with VerticalScroll(id="detail-box", classes="panel"):
                     yield Static("", id="detail")
-        yield Footer()
+        yield footer()
 
     def on_mount(self) -> None:
         self.query_one("#modules", DataTable).add_columns("Object", "Records", "First", "Last")
-        self.query_one("#findings", DataTable).add_columns("Severity", "Finding", "Count", "Status")
+        self.query_one("#findings", DataTable).add_columns("Severity", "Count", "Status", "Finding")
         self.query_one("#progress", ProgressBar).display = self.running
         self.reload()
         self.query_one("#findings", DataTable).focus()
@@ -125,9 +126,9 @@ class AuditScreen(Screen[None]):
         for row in self.rows:
             table.add_row(
                 Text(row.severity, style=SEVERITY_STYLE.get(row.severity, "")),
-                row.message,
                 f"{row.count:,}",
                 Text(row.status, style=STATUS_STYLE.get(row.status, "")),
+                row.message,
                 key=str(row.id),
             )
         if self.rows:

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, Static, Switch, TextArea
+from textual.widgets import Button, Checkbox, Header, Input, Select, Static, Switch, TextArea
 
 from connectors.registry import platform_label
 from helpmig_tui.checklists import checklist_findings
@@ -30,6 +30,7 @@ from helpmig_tui.source_connection import SourceCheck, record_source_check, reco
 from helpmig_tui.state import StoreError
 from screens.form_rows import field, row
 from screens.source_form import DeclaredSourceForm, SourceForm, SqlSourceForm
+from screens.help import footer
 
 REGIONS = [
     ("US: api.intercom.io", "us"),
@@ -134,7 +135,7 @@ class ConnectScreen(Screen[None]):
                     line.append(item.message, style="bold")
                     yield Static(line, classes="checklist-item")
                     yield Static(item.detail, classes="checklist-detail")
-        yield Footer()
+        yield footer()
 
     def _intercom_form(self) -> ComposeResult:
         if self.intercom_url:  # the recorded destination, else the settings (HELPMIG_INTERCOM_URL or _REGION)

@@ -30,3 +30,14 @@ def secret_field(name: str, label: str, help_text: str = "") -> ComposeResult:
     yield Static("", id=f"secret-{name}-source", classes="field-help")
     if help_text:
         yield Static(help_text, classes="field-help")
+
+
+class NumberInput(Input):
+    """A whole-number field that lets letters through to the screen's keys: `v` validates
+    while the focus is in the sample size (Textual gives a focused Input every printable key)."""
+
+    def __init__(self, value: str = "", **kwargs) -> None:
+        super().__init__(value, type="integer", **kwargs)
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return character is not None and (character.isdigit() or character in "+-")

@@ -1,12 +1,21 @@
-"""The keys screen (F1): the keys of the step you are on, the global keys, how it works."""
+"""The keys: the footer every screen shows (short labels that fit 80 columns), the keys
+screen (F1: every key of the step you are on, hidden ones too, with what each does in
+full), and the command palette's entries for the same keys.
+
+A binding's `description` is its short footer label; its `tooltip`, when it has one, is
+the longer line F1 and the palette show. Keys a step only offers now and then (accept a
+gate, validate the sample) stay out of the footer (`show=False`) but never out of F1 or
+the palette.
+"""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Markdown
+from textual.widgets import Footer
 
 GUIDE = """\
 ## How the wizard works
@@ -21,22 +30,35 @@ the project list offers to resume where it stopped.
 | Key | What it does |
 |---|---|
 | `F1` | this screen |
-| `ctrl+p` | command palette: open a project, change theme, quit |
+| `ctrl+p` | command palette: every key of this step by name, open a project, change theme, quit |
 | `F2` | switch between dark and light |
 | `escape` | back one step |
 | `ctrl+q` | quit (a running load stops safely and resumes later) |
 """
 
 
+def footer() -> Footer:
+    """The footer of every screen: compact, so a step's keys, F1 and quit fit 80 columns."""
+    return Footer(compact=True, show_command_palette=False)
+
+
+def step_keys(screen: Screen) -> list[tuple[Binding, str]]:
+    """The keys a screen offers (its own and its dialogs' keys, not the widgets'), each with
+    what it does in full, in the order the screen declares them."""
+    out: list[tuple[Binding, str]] = []
+    seen: set[str] = set()
+    own = [cls for cls in type(screen).__mro__ if cls.__module__.startswith("screens.")]
+    for cls in own:
+        for binding in Binding.make_bindings(cls.__dict__.get("BINDINGS", [])):
+            if not binding.description or binding.action in seen or binding.action.startswith("app."):
+                continue  # escape's "back" is in the guide's table
+            seen.add(binding.action)
+            out.append((binding, binding.tooltip or binding.description))
+    return out
+
+
 def _key_table(screen: Screen) -> str:
-    rows = []
-    seen = set()
-    for key, active in screen.active_bindings.items():
-        binding = active.binding
-        if not binding.show or not binding.description or binding.description in seen:
-            continue
-        seen.add(binding.description)
-        rows.append(f"| `{screen.app.get_key_display(binding)}` | {binding.description} |")
+    rows = [f"| `{screen.app.get_key_display(binding)}` | {text} |" for binding, text in step_keys(screen)]
     if not rows:
         return ""
     return "## On this screen\n\n| Key | What it does |\n|---|---|\n" + "\n".join(rows) + "\n\n"
@@ -50,8 +72,37 @@ class HelpScreen(ModalScreen[None]):
         self.underneath = underneath
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown  # markdown-it is not needed for the first frame
+
         with VerticalScroll(classes="dialog help"):
             yield Markdown("# Keys\n\n" + _key_table(self.underneath) + GUIDE)
 
     def action_dismiss(self) -> None:
         self.dismiss(None)
+
+
+class StepCommands(Provider):
+    """The command palette lists the keys of the step it was opened on, by what they do."""
+
+    def _commands(self) -> list[tuple[str, str, Binding]]:
+        screen = self.screen
+        return [(text, f"key {screen.app.get_key_display(binding)}", binding) for binding, text in step_keys(screen)]
+
+    def _runner(self, binding: Binding):
+        screen = self.screen
+
+        async def run() -> None:
+            await screen.run_action(binding.action)
+
+        return run
+
+    async def discover(self) -> Hits:
+        for text, help_text, binding in self._commands():
+            yield DiscoveryHit(text, self._runner(binding), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, help_text, binding in self._commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), self._runner(binding), help=help_text)

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+from textual.widgets import DataTable, Header, ProgressBar, Static
 
 from helpmig_tui.mapping.diff import diff_maps
 from helpmig_tui.mapping.model import FieldMap, ObjectMap
@@ -33,6 +33,7 @@ from helpmig_tui.mapping.workflow import allowed_targets, retarget_object
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import Paths
 from screens.mapping_dialogs import BulkConfirmDialog, DiffDialog, FieldDialog, FieldEdit, ObjectDialog, ObjectEdit
+from screens.help import footer
 
 STATUS_STYLE = {"proposed": "dim", "edited": "cyan", "confirmed": "green", "skipped": "magenta"}
 LOW = 0.7  # below: shown red and kept by the low-confidence filter
@@ -56,15 +57,15 @@ class MappingRequested(Message):
 
 class MappingScreen(Screen[None]):
     BINDINGS = [
-        Binding("p", "propose", "Propose"),
-        Binding("L", "propose_llm", "Propose with LLM"),
-        Binding("c", "confirm", "Confirm row"),
-        Binding("b", "bulk", "Bulk confirm"),
-        Binding("e", "edit", "Edit"),
-        Binding("s", "skip", "Skip field"),
-        Binding("u", "filter_unconfirmed", "Unconfirmed only"),
-        Binding("l", "filter_low", "Low confidence only"),
-        Binding("d", "diff", "Diff"),
+        Binding("p", "propose", "Propose", tooltip="Propose the map from the audit (again)"),
+        Binding("L", "propose_llm", "LLM", show=False, tooltip="Propose with the LLM endpoint as well"),
+        Binding("c", "confirm", "Confirm", tooltip="Confirm the selected row"),
+        Binding("b", "bulk", "Bulk", tooltip="Confirm every proposal at or above a confidence"),
+        Binding("e", "edit", "Edit", tooltip="Edit the selected object or field"),
+        Binding("s", "skip", "Skip", tooltip="Leave the selected field behind"),
+        Binding("u", "filter_unconfirmed", "Unconfirmed", show=False, tooltip="Show only unconfirmed rows (again: all)"),
+        Binding("l", "filter_low", "Low", show=False, tooltip="Show only low-confidence rows (again: all)"),
+        Binding("d", "diff", "Diff", tooltip="Compare with the last confirmed version"),
         Binding("escape", "app.pop_screen", "Back"),
     ]
 
@@ -87,10 +88,10 @@ class MappingScreen(Screen[None]):
         yield DataTable(id="rows", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="detail-box", classes="panel"):
             yield Static("", id="detail")
-        yield Footer()
+        yield footer()
 
     def on_mount(self) -> None:
-        self.query_one("#rows", DataTable).add_columns("Object / field", "Target", "Transforms", "Conf.", "Status",
+        self.query_one("#rows", DataTable).add_columns("Object / field", "Target", "Conf.", "Status", "Transforms",
                                                        "Samples", "Reason")
         self.query_one("#progress", ProgressBar).display = self.running
         self.reload()
@@ -122,12 +123,12 @@ class MappingScreen(Screen[None]):
     def _cells(row: ObjectMap | FieldMap) -> tuple[Text | str, ...]:
         status = Text(row.status, style=STATUS_STYLE.get(row.status, ""))
         if isinstance(row, ObjectMap):
-            return (Text(row.object, style="bold"), Text(row.target.value, style="bold"), row.options.describe(),
-                    confidence_text(row.confidence), status, "", row.reason)
+            return (Text(row.object, style="bold"), Text(row.target.value, style="bold"),
+                    confidence_text(row.confidence), status, row.options.describe(), "", row.reason)
         samples = ", ".join(row.samples)
         samples = samples if len(samples) <= SAMPLES_WIDTH else samples[: SAMPLES_WIDTH - 1] + "…"
-        return (f"  {row.field}", row.target.describe(), row.describe_transforms(), confidence_text(row.confidence),
-                status, Text(samples, style="dim"), row.reason)
+        return (f"  {row.field}", row.target.describe(), confidence_text(row.confidence), status,
+                row.describe_transforms(), Text(samples, style="dim"), row.reason)
 
     def _update_status(self) -> None:
         status = self.query_one("#status", Static)

@@ -1,4 +1,5 @@
-"""A project's overview: where it stands, and the wizard's steps to open."""
+"""A project's overview: where it stands, and the wizard's steps to open (done ones marked,
+waiting ones saying what for; the cursor stays on the step you were on)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from helpmig_tui.project import ProjectStatus
+from screens.help import footer
 
 # The wizard's steps in order: (id, label).
 STEPS = (
@@ -47,27 +49,28 @@ class OverviewRefreshRequested(Message):
 class OverviewScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Projects")]
 
-    def __init__(self, status: ProjectStatus, waits: dict[str, str] | None = None) -> None:
+    def __init__(self, status: ProjectStatus, waits: dict[str, str] | None = None, marks: set[str] | None = None,
+                 about: list[str] | None = None) -> None:
         super().__init__()
         self.status = status
         self.waits = waits or {}
+        self.marks = marks or set()
+        self.about = about or []  # a demo's lines: what was generated and what is in scope
 
     def compose(self) -> ComposeResult:
         st = self.status
         yield Header()
-        yield Static(f"Project {st.name}", classes="title")
-        with Grid(classes="status-grid panel"):
-            for key, value in self._rows(st):
-                yield Static(key, classes="key")
-                yield Static(value, id=f"status-{key.split()[0].lower()}")
-        yield Static("", id="source-problem", classes="error")
-        with Vertical():
+        with VerticalScroll():
+            yield Static(f"Project {st.name}", classes="title")
+            with Grid(classes="status-grid"):
+                for key, value in self._rows(st):
+                    yield Static(key, classes="key")
+                    yield Static(value, id=f"status-{key.split()[0].lower()}", classes="value")
+            yield Static("", id="source-problem", classes="error")
+            yield Static("\n".join(f"Demo: {line}" for line in self.about), id="about", classes="intro")
             yield Static("Wizard steps", classes="title")
-            yield OptionList(
-                *(Option(label, id=step) for step, label in STEPS),
-                id="steps",
-            )
-        yield Footer()
+            yield OptionList(*(Option(label, id=step) for step, label in STEPS), id="steps")
+        yield footer()
 
     @staticmethod
     def _rows(st: ProjectStatus) -> tuple[tuple[str, str], ...]:
@@ -82,22 +85,35 @@ class OverviewScreen(Screen[None]):
             ("Folder", st.path),
         )
 
-    def show_waits(self, waits: dict[str, str]) -> None:
-        """Each step says what it waits for, so nothing is blocked without a reason."""
+    def show_waits(self, waits: dict[str, str], marks: set[str] | None = None) -> None:
+        """Each step says what it waits for, so nothing is blocked without a reason; done
+        steps carry a mark."""
+        if marks is not None:
+            self.marks = marks
         steps = self.query_one("#steps", OptionList)
         for index, (step, label) in enumerate(STEPS):
-            text = Text(label)
+            done = step in self.marks
+            text = Text("✓ " if done else "  ", style="green")
+            text.append(label)
             if step in waits:
                 text.append(f" — waits: {waits[step]}", style="dim")
             steps.replace_option_prompt_at_index(index, text)
 
-    def show_status(self, status: ProjectStatus, waits: dict[str, str] | None = None) -> None:
+    def next_step(self) -> int:
+        """The first step neither done nor waiting: where the cursor starts."""
+        for index, (step, _) in enumerate(STEPS):
+            if step not in self.marks and step not in self.waits:
+                return index
+        return 0
+
+    def show_status(self, status: ProjectStatus, waits: dict[str, str] | None = None,
+                    marks: set[str] | None = None) -> None:
         """Show the project as it stands now (after a step changed it)."""
         self.status = status
         if waits is not None:
             self.waits = waits
             if self.is_mounted:
-                self.show_waits(waits)
+                self.show_waits(waits, marks)
         for key, value in self._rows(status):
             self.query_one(f"#status-{key.split()[0].lower()}", Static).update(value)
         problem = self.query_one("#source-problem", Static)
@@ -107,12 +123,15 @@ class OverviewScreen(Screen[None]):
     def on_mount(self) -> None:
         self.show_status(self.status)
         self.show_waits(self.waits)
+        self.query_one("#about", Static).display = bool(self.about)
+        steps = self.query_one("#steps", OptionList)
+        steps.highlighted = self.next_step()
+        steps.focus()
 
     def on_screen_resume(self) -> None:
+        """Back from a step: the project is read again; the cursor stays on that step."""
         self.post_message(OverviewRefreshRequested(self.status.name))
-        steps = self.query_one("#steps", OptionList)
-        steps.highlighted = 0
-        steps.focus()
+        self.query_one("#steps", OptionList).focus()
 
     @on(OptionList.OptionSelected, "#steps")
     def _step_chosen(self, event: OptionList.OptionSelected) -> None:

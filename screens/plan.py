@@ -1,5 +1,7 @@
 """The Plan step: the phases with their records, API calls and ETA, and the reconciliation
-queue of agents and groups with no Intercom admin or team, settled here before the load."""
+queue of agents and groups with no Intercom admin or team, settled here before the load.
+The fallback contact is typed in a dialog (`c`), so every key here works wherever the
+focus is."""
 
 from __future__ import annotations
 
@@ -7,14 +9,16 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static
+from textual.widgets import Button, DataTable, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from helpmig_tui.pipeline.prepare import Match, Resolutions
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import Paths
+from screens.help import footer
+from screens.run_progress import duration
 from screens.run_messages import PlanRequested
 
 
@@ -41,12 +45,46 @@ class AdminPicker(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class ContactDialog(ModalScreen[str | None]):
+    """The fallback contact: an email address, or empty for none."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, current: str | None) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog"):
+            yield Static("Fallback contact", classes="title")
+            yield Label("Tickets whose requester is missing are written from this contact (an email; empty: none)")
+            yield Input(self.current or "", placeholder="unknown.requester@yourcompany.com", id="fallback-contact")
+            yield Static("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Save", id="save", variant="primary")
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        email = self.query_one("#fallback-contact", Input).value.strip()
+        if email and "@" not in email:
+            self.query_one("#error", Static).update("An email address, or nothing.")
+            return
+        self.dismiss(email)
+
+
 class PlanScreen(Screen[None]):
     BINDINGS = [
-        Binding("m", "match", "Match"),
-        Binding("k", "skip", "Skip agent"),
-        Binding("f", "fallback", "Fallback admin"),
-        Binding("r", "refresh", "Recompute"),
+        Binding("m", "match", "Match", tooltip="Match the selected agent or group to an Intercom admin or team"),
+        Binding("k", "skip", "Skip", tooltip="Skip the selected agent or group (its replies go to the fallback admin)"),
+        Binding("f", "fallback", "Admin", tooltip="Fallback admin: who writes for every unmatched agent"),
+        Binding("c", "contact", "Contact", tooltip="Fallback contact for tickets whose requester is missing"),
+        Binding("r", "refresh", "Recompute", tooltip="Compute the plan again"),
         Binding("escape", "app.pop_screen", "Back"),
     ]
 
@@ -62,19 +100,25 @@ class PlanScreen(Screen[None]):
         yield Static(f"Plan: {self.project}", classes="title")
         yield Static("Computing the plan (reads the map, the audit and the workspace's admins)...", id="status")
         yield DataTable(id="phases", cursor_type="row", zebra_stripes=True)
-        yield Static("Reconciliation queue", classes="title")
-        yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
-        with Vertical(classes="form-row"):
-            yield Label("Fallback contact for tickets whose requester is missing (an email)")
-            yield Input(id="fallback-contact", placeholder="unknown.requester@yourcompany.com")
-        yield Footer()
+        yield Static("", id="fallbacks", classes="intro")
+        with Vertical(id="queue-box"):
+            yield Static("Reconciliation queue", classes="title")
+            yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
+        yield footer()
 
     def on_mount(self) -> None:
-        self.query_one("#phases", DataTable).add_columns("Phase", "Records", "API calls", "Objects")
+        self.query_one("#phases", DataTable).add_columns("Phase", "Records", "Calls", "Objects")
         self.query_one("#queue", DataTable).add_columns("Kind", "Source", "Name", "Email")
-        with open_project(self.paths, self.project) as store:
-            self.query_one("#fallback-contact", Input).value = Resolutions.load(store).fallback_contact or ""
+        self._show_fallbacks()
         self.action_refresh()
+
+    def _show_fallbacks(self) -> None:
+        with open_project(self.paths, self.project) as store:
+            resolutions = Resolutions.load(store)
+        admin = next((f"{a.name} <{a.email}>" for a in self.admins if a.id == resolutions.fallback_admin),
+                     resolutions.fallback_admin)
+        self.query_one("#fallbacks", Static).update(
+            f"Fallback admin: {admin or 'none (f)'}. Fallback contact: {resolutions.fallback_contact or 'none (c)'}.")
 
     def action_refresh(self) -> None:
         self.query_one("#status", Static).update("Computing the plan...")
@@ -86,6 +130,7 @@ class PlanScreen(Screen[None]):
             status.update(Text(f"The plan needs: {error}", style="red"))
             return
         self.admins = admins
+        self._show_fallbacks()
         table = self.query_one("#phases", DataTable)
         table.clear()
         for p in plan.phases:
@@ -95,9 +140,8 @@ class PlanScreen(Screen[None]):
         queue.clear()
         for m in self.queue:
             queue.add_row(m.kind, f"{m.object}:{m.key}", m.name, m.email)
-        eta = f"{plan.eta_s / 60:,.0f} min" if plan.eta_s >= 90 else f"{plan.eta_s:,.0f} s"
         apps = f" ({plan.apps} apps of the workspace together)" if plan.apps > 1 else ""
-        line = f"{plan.calls:,} API calls, about {eta} at {plan.limit_per_10s:,} requests per 10 s{apps}. "
+        line = f"{plan.calls:,} API calls, about {duration(plan.eta_s)} at {plan.limit_per_10s:,} requests per 10 s{apps}. "
         if self.queue:
             line += f"{len(self.queue)} agents or groups wait for you: m matches, k skips, f sets a fallback admin."
             status.update(Text(line, style="yellow"))
@@ -146,8 +190,13 @@ class PlanScreen(Screen[None]):
 
         self.app.push_screen(AdminPicker("Every unmatched agent writes as", choices), chosen)
 
-    @on(Input.Submitted, "#fallback-contact")
-    def _fallback_contact(self, event: Input.Submitted) -> None:
-        email = event.value.strip() or None
-        self._save(lambda r: setattr(r, "fallback_contact", email))
-        self.notify(f"Fallback contact: {email or 'none'}")
+    def action_contact(self) -> None:
+        with open_project(self.paths, self.project) as store:
+            current = Resolutions.load(store).fallback_contact
+
+        def saved(email: str | None) -> None:
+            if email is not None:
+                self._save(lambda r: setattr(r, "fallback_contact", email or None))
+                self.notify(f"Fallback contact: {email or 'none'}")
+
+        self.app.push_screen(ContactDialog(current), saved)

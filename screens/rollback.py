@@ -8,9 +8,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Header, Input, Label, RadioButton, RadioSet, Static
 
 from screens.run_messages import RollbackRequested
+from screens.help import footer
 
 
 class RollbackScreen(Screen[None]):
@@ -36,7 +37,7 @@ class RollbackScreen(Screen[None]):
         yield Input(id="confirm", placeholder=self.project)
         yield Button("Roll back", id="go", variant="error", disabled=True)
         yield Static("", id="status")
-        yield Footer()
+        yield footer()
 
     def on_mount(self) -> None:
         self._count()

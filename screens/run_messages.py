@@ -78,6 +78,16 @@ class RunStarted(_ProjectMessage):
         self.kind = kind
 
 
+class RunPlanned(_ProjectMessage):
+    """Before the first bar moves: each phase's objects with their records (None: not known
+    up front), and which objects are messages and notes rather than records."""
+
+    def __init__(self, project: str, totals: dict[str, dict[str, int | None]], parts: set[str]) -> None:
+        super().__init__(project)
+        self.totals = totals
+        self.parts = parts
+
+
 class RunProgressed(_ProjectMessage):
     def __init__(self, project: str, progress: LoadProgress) -> None:
         super().__init__(project)

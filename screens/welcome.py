@@ -1,6 +1,11 @@
-"""The project picker: every project with where it stands, create one, open one."""
+"""The project picker: every project with where it stands, create one, open one.
+
+It is the first frame `helpmig` shows, so it draws before it reads the projects (reading
+them needs the store, the slowest import of all): the list follows a moment later."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -8,21 +13,24 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
+from textual.worker import Worker, WorkerState
 
-from helpmig_tui.project import ProjectListing, list_projects
-from helpmig_tui.state.store import take_drive_notes
 from helpmig_tui.settings import Paths
+
+if TYPE_CHECKING:
+    from helpmig_tui.project import ProjectListing
+from screens.help import footer
 
 
 class WelcomeScreen(Screen[None]):
     """Lists the projects under the data dir; the first screen `helpmig` shows."""
 
     BINDINGS = [
-        Binding("n", "new_project", "New project"),
-        Binding("enter", "open_project", "Open"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("u", "resume", "Resume"),
+        Binding("n", "new_project", "New", tooltip="Create a new migration project"),
+        Binding("enter", "open_project", "Open", tooltip="Open the selected project"),
+        Binding("u", "resume", "Resume", tooltip="Resume the selected project's interrupted run where it stopped"),
+        Binding("r", "refresh", "Refresh", tooltip="Read the projects again"),
     ]
 
     class ResumeProject(Message):
@@ -48,6 +56,7 @@ class WelcomeScreen(Screen[None]):
         super().__init__()
         self.paths = paths
         self.listings: list[ProjectListing] = []
+        self._reading: Worker[None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -59,18 +68,51 @@ class WelcomeScreen(Screen[None]):
         )
         yield DataTable(id="projects", cursor_type="row", zebra_stripes=True)
         yield Static("", id="empty", classes="empty")
-        yield Footer()
+        yield footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Project", "Source", "Stage", "Next step")
-        self.action_refresh()
+        table.loading = True
+        self.query_one("#empty", Static).display = False
         table.focus()
+        self._reading = self.run_worker(self._read_projects, name="picker", group="picker", thread=True,
+                                        exit_on_error=False)
+
+    async def listed(self) -> None:
+        """Wait for the first reading of the projects (a key pressed before it is answered after it)."""
+        reading = self._reading
+        if reading is not None:
+            await reading.wait()
+            self._first_read(reading)
+
+    def _read_projects(self) -> tuple[list[ProjectListing], list[str]]:
+        """The projects, read in a thread: the first frame does not wait for the store."""
+        from helpmig_tui.project import list_projects
+        from helpmig_tui.state.store import take_drive_notes
+
+        return list_projects(self.paths), take_drive_notes()
+
+    def _first_read(self, reading: Worker) -> None:
+        if self._reading is reading and reading.state is WorkerState.SUCCESS:
+            self._reading = None
+            self._show(*reading.result)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self._first_read(event.worker)
 
     def action_refresh(self) -> None:
+        self._reading = None
+        from helpmig_tui.project import list_projects
+        from helpmig_tui.state.store import take_drive_notes
+
+        self._show(list_projects(self.paths), take_drive_notes())
+
+    def _show(self, listings: list[ProjectListing], notes: list[str]) -> None:
         table = self.query_one(DataTable)
+        table.loading = False
         table.clear()
-        self.listings = list_projects(self.paths)
+        self.listings = listings
         for item in self.listings:
             if item.status is None:
                 table.add_row(item.name, "", Text("cannot be read", style="red"), item.error or "", key=item.name)
@@ -81,7 +123,7 @@ class WelcomeScreen(Screen[None]):
         empty = self.query_one("#empty", Static)
         empty.update("" if self.listings else "No projects yet. Press [b]n[/b] to create the first one.")
         empty.display = not self.listings
-        for note in take_drive_notes():  # a home on a share or a USB stick: said once
+        for note in notes:  # a home on a share or a USB stick: said once
             self.notify(note, severity="warning", timeout=15)
 
     def selected(self) -> ProjectListing | None:
@@ -90,7 +132,8 @@ class WelcomeScreen(Screen[None]):
             return None
         return self.listings[table.cursor_row]
 
-    def action_open_project(self) -> None:
+    async def action_open_project(self) -> None:
+        await self.listed()
         chosen = self.selected()
         if chosen is None:
             self.notify("There is no project to open yet: press n to create one.", severity="warning")
@@ -100,7 +143,8 @@ class WelcomeScreen(Screen[None]):
             return
         self.post_message(self.OpenProject(chosen.name))
 
-    def action_resume(self) -> None:
+    async def action_resume(self) -> None:
+        await self.listed()
         chosen = self.selected()
         if chosen is None or chosen.status is None or not chosen.status.resumable:
             self.notify("This project has no interrupted run to resume.", severity="warning")
@@ -110,9 +154,9 @@ class WelcomeScreen(Screen[None]):
         self.post_message(self.ResumeProject(chosen.name, run.kind, run.sample))
 
     @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    async def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.action_open_project()
+        await self.action_open_project()
 
     def action_new_project(self) -> None:
         self.post_message(self.NewProjectRequested())

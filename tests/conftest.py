@@ -1,13 +1,55 @@
-"""Shared fixtures: an isolated data dir and environment for every test."""
+"""Shared fixtures: an isolated data dir and environment for every test; tests that need
+the ODBC driver manager skip, saying why, where it is missing (unless HELPMIG_REQUIRE_ODBC=1)."""
 
 from __future__ import annotations
 
+import functools
 import os
 
 import pytest
 
 from helpmig_tui import redact
 from helpmig_tui.settings import SECRET_ENV, Paths, resolve_paths
+
+
+ODBC_INSTALL = "apt-get install unixodbc libsqliteodbc"
+
+
+@functools.cache
+def odbc_missing() -> dict[str, str | None]:
+    """Why each ODBC marker's tests cannot run here (None: they can)."""
+    try:
+        import pyodbc
+    except ImportError as exc:
+        reason = f"the ODBC driver manager is not installed ({str(exc).split(':')[0]}): {ODBC_INSTALL}"
+        return {"odbc": reason, "sqlite_odbc": reason}
+    if "SQLite3" not in pyodbc.drivers():
+        return {"odbc": None, "sqlite_odbc": f"the SQLite ODBC driver (SQLite3) is not installed: {ODBC_INSTALL}"}
+    return {"odbc": None, "sqlite_odbc": None}
+
+
+def odbc_required() -> bool:
+    """CI sets HELPMIG_REQUIRE_ODBC=1: there a missing driver manager fails the tests."""
+    return os.environ.get("HELPMIG_REQUIRE_ODBC") == "1"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    missing = odbc_missing()["sqlite_odbc"]
+    if not missing:
+        return "ODBC: driver manager and SQLite ODBC driver found"
+    then = "their tests fail (HELPMIG_REQUIRE_ODBC=1)" if odbc_required() else "their tests are skipped"
+    return f"ODBC: {missing}; {then}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if odbc_required():
+        return
+    for item in items:
+        for marker in ("odbc", "sqlite_odbc"):
+            reason = odbc_missing()[marker] if item.get_closest_marker(marker) else None
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=f"{reason} (HELPMIG_REQUIRE_ODBC=1 fails instead)"))
+                break
 
 
 @pytest.fixture(autouse=True)

@@ -133,6 +133,7 @@ async def test_a_rejected_token_and_a_missing_file_are_one_line_each(paths, sand
         assert store.project().intercom_url is None
 
 
+@pytest.mark.odbc
 async def test_the_sql_server_form(paths, sandbox, tmp_path, monkeypatch):
     monkeypatch.setattr(odbc.import_pyodbc(), "drivers", lambda: ["SQLite3", "ODBC Driver 17 for SQL Server",
                                                                    "ODBC Driver 18 for SQL Server"])
@@ -318,16 +319,16 @@ async def test_remember_the_token_in_the_keyring_once_it_works(paths, sample, sa
 
 async def test_leaving_the_step_does_not_stop_a_test(paths, sample, sandbox, monkeypatch):
     """The test runs in an App-owned worker: gated here so the running state can be seen."""
-    from helpmig_tui import app as app_module
+    from helpmig_tui import source_connection
 
     gate = threading.Event()
-    real = app_module.check_source
+    real = source_connection.check_source
 
     def gated(*args, **kwargs):
         gate.wait(10)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(app_module, "check_source", gated)
+    monkeypatch.setattr(source_connection, "check_source", gated)  # the App imports it when it tests
     create_project(paths, "acme", "smartertrack", {"sqlite": str(sample / "smartertrack.db")}).close()
     app = _app(paths, sandbox)
     async with app.run_test(size=SIZE) as pilot:
@@ -410,6 +411,7 @@ async def test_remember_a_source_password_when_saving(paths, sandbox, tmp_path, 
     assert Secrets(env={}).source_of("sql_password") == "keyring"  # a later session finds it
 
 
+@pytest.mark.sqlite_odbc
 async def test_an_odbc_connection_string_goes_through_pyodbc(paths, sample, sandbox, tmp_path):
     """The ODBC path for real: pyodbc and the SQLite ODBC driver stand in for SQL Server."""
     create_project(paths, "acme", "smartertrack", {"sqlite": str(tmp_path / "x.db")}).close()
@@ -439,8 +441,8 @@ async def test_the_demo_connects_to_its_sandbox_with_nothing_typed_in(paths):
     app = make_app(paths=paths, settings=Settings(), secrets=Secrets(env={}, use_keyring=False), demo=demo)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert isinstance(app.screen, OverviewScreen)  # the demo opens its project
-        await pilot.press("enter")
+        assert isinstance(app.screen, OverviewScreen)  # the demo opens its project, on its next step
+        await pilot.press("home", "enter")
         screen = app.screen
         assert isinstance(screen, ConnectScreen)
         assert screen.query_one("#intercom-url", Input).value == SANDBOX_URL

@@ -1,22 +1,23 @@
 """The whole journey in the wizard, driven by keys on the demo (Pilot): picker, audit,
 mapping confirmation, plan, sample run with its validation and rollback, load,
-validation, rollback; and a load interrupted then resumed from the picker."""
+validation, rollback (a load quit and resumed: test_demo_resume.py)."""
 
 from __future__ import annotations
 
-from textual.widgets import Input, OptionList, RadioButton
+from textual.widgets import DataTable, Input, OptionList, RadioButton
 
-from connectors.intercom.sandbox import DEFAULT_TOKEN
 from helpmig_tui.app import make_app
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.mapping.versions import latest
 from helpmig_tui.project import open_project, project_status
 from helpmig_tui.settings import Secrets, Settings
 from screens.audit import AuditScreen
+from screens.confirm import ConfirmDialog
 from screens.mapping import MappingScreen
 from screens.messages import AuditFinished
 from screens.overview import STEPS, OverviewScreen
 from screens.plan import PlanScreen
+from screens.reports import ReportsScreen
 from screens.rollback import RollbackScreen
 from screens.run import RunScreen
 from screens.run_messages import (
@@ -100,7 +101,12 @@ async def test_walk_the_whole_journey(tmp_path):
 
         screen = await open_step(pilot, "sample")
         assert isinstance(screen, RunScreen) and screen.kind == "sample"
-        screen.query_one("#sample-size", Input).value = "3"
+        await pilot.press("e")  # the sample's settings
+        await pilot.pause()
+        app.screen.query_one("#sample-size", Input).value = "3"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen and screen.sample_size == 3
         await pilot.press("s")
         await settle(pilot)
         finished = kinds(messages, RunFinished)[-1]
@@ -108,7 +114,11 @@ async def test_walk_the_whole_journey(tmp_path):
         await pilot.press("v")
         await settle(pilot)
         assert kinds(messages, ValidationFinished)[-1].result.passed
-        await pilot.press("b")
+        await pilot.press("b")  # asks first, with what it would remove
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog) and "conversation" in str(app.screen.query_one("#what").render())
+        assert not [m for m in kinds(messages, RollbackFinished) if m.report is not None]
+        await pilot.press("y")
         await settle(pilot)
         assert sum(kinds(messages, RollbackFinished)[-1].report.removed.values()) > 0
 
@@ -142,43 +152,21 @@ async def test_walk_the_whole_journey(tmp_path):
         assert demo.sandbox.state.counts()["conversations"] == 0
         assert "removed" in str(screen.query_one("#status").render())
 
-
-async def test_a_load_stopped_by_quitting_resumes_from_the_picker(tmp_path):
-    from helpmig_tui.settings import resolve_paths
-
-    paths = resolve_paths(tmp_path)
-    demo = prepare_demo(paths, "smartertrack", 20)
-    app = _app(paths, demo)
-    stopped: list = []
-
-    def quit_mid_load(message) -> None:
-        """What quitting (or a closed terminal) does to a running load, once it is loading."""
-        if isinstance(message, RunProgressed) and message.progress.phase == "conversations" and not stopped:
-            stopped.append(message)
-            app.cancel_runs()
-
-    async with app.run_test(size=(100, 30), message_hook=quit_mid_load) as pilot:
-        await pilot.pause()
-        await open_step(pilot, "load")
-        await pilot.press("s")
+        # Reports: the summary first, then what the runs above left behind
+        screen = await open_step(pilot, "reports")
+        assert isinstance(screen, ReportsScreen)
         await settle(pilot)
-    assert stopped
-    with open_project(paths, demo.project) as store:
-        status = project_status(store)
-    assert status.resumable and status.last_run.kind == "load"
-
-    app = _app(paths, None)
-    messages: list = []
-    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
-        await pilot.pause()
-        app.intercom_transport = demo.sandbox.transport()  # the demo's Intercom, as before
-        app.demo = demo
-        app.secrets.set_session("intercom_token", DEFAULT_TOKEN)
-        assert isinstance(app.screen, WelcomeScreen)
-        assert "interrupted" in str(app.screen.query_one("DataTable").get_row_at(0)[2])
-        await pilot.press("u")  # Resume
-        await settle(pilot)
-        finished = kinds(messages, RunFinished)[-1]
-        assert finished.error is None and finished.result.status == "done"
-        conversations = next(r for r in finished.result.reports if r.phase == "conversations")
-        assert sum(o.earlier for o in conversations.objects) > 0  # it continued, not restarted
+        files = screen.query_one("#files", DataTable)
+        rows = [(str(files.get_row_at(i)[0]), str(files.get_row_at(i)[1])) for i in range(files.row_count)]
+        assert rows[0] == ("summary.md", "summary")
+        listed = dict(rows)
+        for what, kind in (("validation", "validation"), ("rollback", "rollback")):
+            sample = [n for n in listed if n.startswith(f"{what}-sample-")]
+            full = [n for n in listed if n.startswith(f"{what}-") and n not in sample]
+            assert len(sample) == len(full) == 1 and {listed[sample[0]], listed[full[0]]} == {kind}, rows
+        assert [n for n, k in rows if k == "phase"], rows
+    folder = paths.reports_dir(demo.project)
+    rollback = (folder / next(n for n in listed if n.startswith("rollback-") and "sample" not in n)).read_text()
+    assert "# Rollback of everything the project created" in rollback and "| conversation |" in rollback
+    validation = (folder / next(n for n in listed if n.startswith("validation-") and "sample" not in n)).read_text()
+    assert "# Validation of the load" in validation

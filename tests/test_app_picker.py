@@ -16,6 +16,14 @@ def _app(paths):
     return make_app(paths=paths, settings=Settings(), secrets=Secrets(env={}, use_keyring=False))
 
 
+async def _listed(pilot) -> None:
+    """The picker draws first and reads the projects just after (its first frame is fast)."""
+    for screen in pilot.app.screen_stack:
+        if isinstance(screen, WelcomeScreen):
+            await screen.listed()
+    await pilot.pause()
+
+
 def _rows(app) -> list[list[str]]:
     table = app.screen.query_one(DataTable)
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
@@ -25,6 +33,7 @@ async def test_picker_lists_projects_with_their_stage(paths, tmp_path):
     create_project(paths, "alpha", "smartertrack", {"sqlite": str(tmp_path / "a.db")}).close()
     create_project(paths, "beta", "smart-export", {"folder": str(tmp_path)}).close()
     async with _app(paths).run_test(size=(100, 30)) as pilot:
+        await _listed(pilot)
         assert isinstance(pilot.app.screen, WelcomeScreen)
         rows = _rows(pilot.app)
         assert [row[:3] for row in rows] == [["alpha", "SmarterTrack", "created"], ["beta", "SMART Service Desk", "created"]]
@@ -32,6 +41,7 @@ async def test_picker_lists_projects_with_their_stage(paths, tmp_path):
 
 async def test_empty_picker_explains_what_to_do(paths):
     async with _app(paths).run_test(size=(100, 30)) as pilot:
+        await _listed(pilot)
         empty = pilot.app.screen.query_one("#empty", Static)
         assert empty.display and "Press n" in str(empty.render())
         await pilot.press("enter")
@@ -40,6 +50,7 @@ async def test_empty_picker_explains_what_to_do(paths):
 
 async def test_create_a_project_in_the_dialog_then_open_it(paths, tmp_path):
     async with _app(paths).run_test(size=(100, 30)) as pilot:
+        await _listed(pilot)
         await pilot.press("n")
         dialog = pilot.app.screen
         assert isinstance(dialog, NewProjectScreen)
@@ -60,6 +71,7 @@ async def test_create_a_project_in_the_dialog_then_open_it(paths, tmp_path):
 async def test_the_dialog_shows_errors_and_keeps_the_input(paths, tmp_path):
     create_project(paths, "taken", "smart-export", {"folder": str(tmp_path)}).close()
     async with _app(paths).run_test(size=(100, 30)) as pilot:
+        await _listed(pilot)
         await pilot.press("n")
         dialog = pilot.app.screen
         await pilot.press(*"taken")
@@ -75,6 +87,7 @@ async def test_the_dialog_shows_errors_and_keeps_the_input(paths, tmp_path):
 async def test_open_with_enter_and_go_back(paths, tmp_path):
     create_project(paths, "alpha", "trackit", {"sqlite": str(tmp_path / "t.db")}).close()
     async with _app(paths).run_test(size=(100, 30)) as pilot:
+        await _listed(pilot)
         await pilot.press("enter")
         screen = pilot.app.screen
         assert isinstance(screen, OverviewScreen)
@@ -88,6 +101,7 @@ async def test_a_damaged_project_is_listed_and_not_opened(paths, tmp_path):
     create_project(paths, "broken", "trackit", {"sqlite": str(tmp_path / "t.db")}).close()
     paths.state_file("broken").write_bytes(b"\0" * 4096)
     async with _app(paths).run_test(size=(100, 30)) as pilot:
+        await _listed(pilot)
         assert _rows(pilot.app)[0][:3] == ["broken", "", "cannot be read"]
         await pilot.press("enter")
         assert isinstance(pilot.app.screen, WelcomeScreen)
@@ -97,6 +111,7 @@ async def test_a_damaged_project_is_listed_and_not_opened(paths, tmp_path):
 async def test_command_palette_opens_a_project(paths, tmp_path):
     create_project(paths, "alpha", "trackit", {"sqlite": str(tmp_path / "t.db")}).close()
     async with _app(paths).run_test(size=(100, 30)) as pilot:
+        await _listed(pilot)
         await pilot.press("ctrl+p")
         await pilot.press(*"open project alpha")
         await pilot.pause(0.3)
@@ -108,5 +123,6 @@ async def test_command_palette_opens_a_project(paths, tmp_path):
 async def test_ctrl_q_quits_cleanly(paths):
     app = _app(paths)
     async with app.run_test(size=(80, 24)) as pilot:
+        await _listed(pilot)
         await pilot.press("ctrl+q")
     assert app.return_code in (0, None)

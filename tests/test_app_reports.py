@@ -1,4 +1,4 @@
-"""The Reports step and the keys screen (Pilot)."""
+"""The Reports step (it writes the summary and lists every report) and the keys screen (Pilot)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ async def test_reports_are_listed_and_shown(paths, tmp_path, monkeypatch):
     async with _app(paths).run_test(size=(100, 30)) as pilot:
         screen = await _open_reports(pilot)
         files = screen.query_one("#files", DataTable)
-        assert sorted(str(files.get_row_at(i)[0]) for i in range(files.row_count)) == ["findings.csv", "scope.md"]
+        names = [str(files.get_row_at(i)[0]) for i in range(files.row_count)]
+        assert names[0] == "summary.md" and sorted(names[1:]) == ["findings.csv", "scope.md"]
+        assert [str(files.get_row_at(i)[1]) for i in range(files.row_count)][0] == "summary"
         screen.show(reports / "findings.csv")
         await pilot.pause()
         table = screen.query_one("#csv", DataTable)
@@ -49,11 +51,17 @@ async def test_reports_are_listed_and_shown(paths, tmp_path, monkeypatch):
         assert opened == [reports]
 
 
-async def test_no_reports_says_what_writes_them(paths, tmp_path):
+async def test_the_summary_is_written_and_shown_first(paths, tmp_path):
     create_project(paths, "p", "trackit", {"sqlite": str(tmp_path / "t.db")}).close()
+    assert not (paths.reports_dir("p") / "summary.md").exists()
     async with _app(paths).run_test(size=(100, 30)) as pilot:
         screen = await _open_reports(pilot)
-        assert "No reports yet" in screen.query_one("#markdown", MarkdownViewer).document.source
+        assert (paths.reports_dir("p") / "summary.md").exists()
+        assert "Migration summary: p" in screen.query_one("#markdown", MarkdownViewer).document.source
+        assert "Summary written" in str(screen.query_one("#status").render())
+        await pilot.press("escape")
+        steps = pilot.app.screen.query_one("#steps")
+        assert steps.highlighted == 9 and str(steps.get_option_at_index(9).prompt).startswith("✓ Reports")
 
 
 async def test_f1_lists_the_keys_of_the_current_step(paths, tmp_path):
@@ -62,7 +70,7 @@ async def test_f1_lists_the_keys_of_the_current_step(paths, tmp_path):
         await pilot.press("f1")
         assert isinstance(pilot.app.screen, HelpScreen)
         text = pilot.app.screen.query_one(Markdown).source
-        assert "New project" in text and "ctrl+p" in text
+        assert "Create a new migration project" in text and "ctrl+p" in text
         await pilot.press("escape")
         assert not isinstance(pilot.app.screen, HelpScreen)
 

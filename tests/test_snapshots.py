@@ -1,12 +1,14 @@
-"""Snapshots of every wizard step at 100x30 on the demo project (pytest-textual-snapshot).
+"""Snapshots of every wizard step, the picker, the overview and the keys screen, at 80x24
+and at 100x30, on the demo project (pytest-textual-snapshot).
 
-The demo is prepared at a fixed path so the screens are the same on every machine; the
-cursor does not blink, animations are off, and report files get a fixed time.
+The demo is prepared at a fixed path, so the screens are the same on every machine: the
+tests of this module run in one xdist worker (`xdist_group`), and a lock keeps two test
+runs on one machine (two worktrees) from sharing the folder at once. The cursor does not
+blink, animations are off, and the reports' times are fixed.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,22 +19,31 @@ from textual.widgets import Input, OptionList
 from helpmig_tui.app import make_app
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.settings import Secrets, Settings, resolve_paths
+from screens import reports
 from screens.overview import STEPS
 
-SIZE = (100, 30)
-HOME = Path(tempfile.gettempdir()) / "helpmig-snapshots" / "home"
-FIXED_TIME = 1_767_225_600  # 2026-01-01 00:00 UTC
+SIZES = {"80x24": (80, 24), "100x30": (100, 30)}
+ROOT = Path(tempfile.gettempdir()) / "helpmig-snapshots"
+HOME = ROOT / "home"
+
+pytestmark = pytest.mark.xdist_group("snapshots")
 
 
 @pytest.fixture(scope="module")
 def demo():
-    shutil.rmtree(HOME.parent, ignore_errors=True)
-    return prepare_demo(resolve_paths(HOME), "smartertrack", 12)
+    fcntl = pytest.importorskip("fcntl", reason="the snapshot folder's lock is POSIX's")
+    with open(Path(tempfile.gettempdir()) / "helpmig-snapshots.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another test run on this machine waits here
+        shutil.rmtree(ROOT, ignore_errors=True)
+        made = prepare_demo(resolve_paths(HOME), "smartertrack", 12)
+        yield made
+        made.close()
 
 
 @pytest.fixture(autouse=True)
 def _still(monkeypatch):
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
+    monkeypatch.setattr(reports, "written", lambda path: "2026-01-01 00:00")
 
 
 def _app(demo):
@@ -57,40 +68,53 @@ async def _settle(pilot) -> None:
 
 def _at_step(step: str):
     async def run_before(pilot) -> None:
-        await pilot.pause()
+        await _settle(pilot)
         steps = pilot.app.screen.query_one("#steps", OptionList)
         steps.highlighted = [s for s, _ in STEPS].index(step)
         await pilot.press("enter")
         await _settle(pilot)
-        for path in resolve_paths(HOME).reports_dir(pilot.app.demo.project).rglob("*"):
-            os.utime(path, (FIXED_TIME, FIXED_TIME))
-        await pilot.pause()
 
     return run_before
 
 
-def test_picker(snap_compare, demo):
+@pytest.mark.parametrize("size", SIZES)
+def test_picker(snap_compare, demo, size):
     async def run_before(pilot) -> None:
-        await pilot.pause()
+        await _settle(pilot)
         await pilot.press("escape")
         await _settle(pilot)
 
-    assert snap_compare(_app(demo), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(_app(demo), terminal_size=SIZES[size], run_before=run_before)
 
 
-def test_overview(snap_compare, demo):
-    assert snap_compare(_app(demo), terminal_size=SIZE, run_before=_settle)
+@pytest.mark.parametrize("size", SIZES)
+def test_new_project_dialog(snap_compare, demo, size):
+    async def run_before(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("escape")
+        await _settle(pilot)
+        await pilot.press("n")
+        await _settle(pilot)
+
+    assert snap_compare(_app(demo), terminal_size=SIZES[size], run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_overview(snap_compare, demo, size):
+    assert snap_compare(_app(demo), terminal_size=SIZES[size], run_before=_settle)
 
 
 @pytest.mark.parametrize("step", [s for s, _ in STEPS])
-def test_step(snap_compare, demo, step):
-    assert snap_compare(_app(demo), terminal_size=SIZE, run_before=_at_step(step))
+@pytest.mark.parametrize("size", SIZES)
+def test_step(snap_compare, demo, size, step):
+    assert snap_compare(_app(demo), terminal_size=SIZES[size], run_before=_at_step(step))
 
 
-def test_keys_screen(snap_compare, demo):
+@pytest.mark.parametrize("size", SIZES)
+def test_keys_screen(snap_compare, demo, size):
     async def run_before(pilot) -> None:
-        await pilot.pause()
+        await _at_step("load")(pilot)
         await pilot.press("f1")
         await _settle(pilot)
 
-    assert snap_compare(_app(demo), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(_app(demo), terminal_size=SIZES[size], run_before=run_before)

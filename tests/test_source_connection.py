@@ -65,6 +65,7 @@ def test_sql_login_without_a_password_says_where_to_give_it():
     assert "HELPMIG_SQL_PASSWORD" in check.hint
 
 
+@pytest.mark.odbc
 def test_an_unreachable_sql_server_is_explained_and_the_password_masked(monkeypatch):
     """The ODBC layer answers as Driver 18 does for a closed port; the password never shows."""
     pyodbc = odbc.import_pyodbc()
@@ -135,6 +136,7 @@ def test_a_rest_source_without_its_secret_says_which_one():
     assert not check.ok and "needs an API key" in check.summary and "infraon_api_key" in check.hint
 
 
+@pytest.mark.odbc
 def test_driver_list_prefers_18_then_17(monkeypatch):
     pyodbc = odbc.import_pyodbc()
     monkeypatch.setattr(pyodbc, "drivers", lambda: ["SQL Server", "ODBC Driver 17 for SQL Server", "SQLite3",
@@ -144,6 +146,7 @@ def test_driver_list_prefers_18_then_17(monkeypatch):
     assert choice.preferred == "ODBC Driver 18 for SQL Server" and not choice.problem
 
 
+@pytest.mark.odbc
 def test_no_sql_server_driver_says_what_to_install(monkeypatch):
     monkeypatch.setattr(odbc.import_pyodbc(), "drivers", lambda: ["SQLite3"])
     choice = sql_server_drivers()

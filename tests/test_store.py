@@ -280,3 +280,43 @@ def test_the_schema_holds_every_table_design_names():
         "meta", "project", "source_objects", "audits", "findings", "field_maps", "map_changes",
         "runs", "phases", "journal", "events",
     }
+
+
+def test_two_writers_of_the_settings_each_keep_their_change(tmp_path):
+    """The Connect step's two tests record into the project's settings at once (the source's
+    outcome, the Intercom workspace): a writing session holds the lock from its first read,
+    so the second reads what the first wrote instead of overwriting it with an old copy."""
+    import threading
+
+    from helpmig_tui.state.models import Project
+
+    path = tmp_path / "state.sqlite"
+    _new(path).close()
+    first_read, second_trying = threading.Event(), threading.Event()
+    seen: dict[str, dict] = {}
+
+    def first() -> None:
+        with ProjectStore.open(path) as store, store.writing() as session:
+            project = session.get(Project, 1)
+            seen["first"] = dict(project.settings)
+            first_read.set()
+            second_trying.wait(10)
+            project.settings = {**project.settings, "first": 1}
+
+    def second() -> None:
+        first_read.wait(10)
+        with ProjectStore.open(path) as store:
+            second_trying.set()
+            with store.writing() as session:
+                project = session.get(Project, 1)
+                seen["second"] = dict(project.settings)
+                project.settings = {**project.settings, "second": 2}
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert seen["second"].get("first") == 1  # it read after the first committed
+    with ProjectStore.open(path) as store:
+        assert {"first": 1, "second": 2}.items() <= store.project().settings.items()

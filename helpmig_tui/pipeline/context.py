@@ -7,10 +7,13 @@ the outcome after, and turn Intercom's answers into done / rejected / failed / i
 
 from __future__ import annotations
 
+import asyncio
 import enum
+import math
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +55,7 @@ READ_BACK_FIRST_S = 0.5
 T = TypeVar("T")
 SLOW_RECORD_S = 5.0
 READ_BACK_DIRECT_S = 4.0  # reads by id or key see a write at once: a short look settles it
+HEARTBEAT_S = 1.0  # while a load runs, progress is reported at least this often, whether anything moves or not
 
 
 class Lookup(enum.Enum):
@@ -125,6 +129,16 @@ class ObjectProgress:
         return max(self.total - self.finished, 0) / self.rate
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """What a load waits for while nothing finishes, in words (the wizard says it when
+    nothing has moved for a couple of seconds)."""
+
+    kind: str  # rate_limit | read_back | long_thread
+    what: str
+    until: float | None = None  # Unix time the wait ends, when it is known (a countdown)
+
+
 @dataclass
 class LoadProgress:
     run_id: int
@@ -138,6 +152,8 @@ class LoadProgress:
     window_remaining: int | None
     latency_p50_ms: float | None
     eta_s: float | None = None  # the phase's, live: calls left at the window's rate, or its longest chain
+    api_in_flight: int = 0
+    waiting: Waiting | None = None
 
 
 class Observer(Protocol):
@@ -209,6 +225,8 @@ class LoadContext:
     # (phase, object, flag code) -> count and a few examples, for the phase report
     noted: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     noted_examples: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
+    _read_backs: dict[int, tuple[str, float]] = field(default_factory=dict)  # look -> (what, next look at)
+    _long_threads: dict[str, str] = field(default_factory=dict)  # conversation key -> what it is
 
     @property
     def book(self) -> AttributeBook:
@@ -244,8 +262,9 @@ class LoadContext:
         return current
 
     def tick(self, force: bool = False) -> None:
-        """Flush the journal and report progress, at most every few hundred ms."""
-        now = time.monotonic()
+        """Flush the journal and report progress, at most every few hundred ms (on the
+        client's clock, the one the heartbeat and the pacer wait on)."""
+        now = self.client.session.clock.monotonic()
         if force or self.journal.unflushed >= FLUSH_ROWS or now - self._last_flush >= FLUSH_EVERY_S:
             self.journal.flush()
             self._last_flush = now
@@ -270,8 +289,61 @@ class LoadContext:
                     window_remaining=metrics.window.remaining,
                     latency_p50_ms=metrics.latency_p50_ms,
                     eta_s=eta,
+                    api_in_flight=metrics.in_flight,
+                    waiting=self.waiting(),
                 )
             )
+
+    def waiting(self) -> Waiting | None:
+        """What the load is waiting for right now, if anything: the rate-limit window (a 429,
+        the window's requests spent, or every request queued for the pacer's next slot), a
+        read-back of a write in doubt, a long thread whose messages go one by one."""
+        now = self.client.session.clock.time()
+        metrics = self.client.metrics()
+        window = metrics.window
+        if window.blocked_until and window.blocked_until > now:
+            return Waiting("rate_limit", "Intercom answered 429 (too many requests): waiting for the rate-limit "
+                                         "window to reset", window.blocked_until)
+        live = bool(window.limit and window.reset_at and window.reset_at > now)
+        if live and window.estimated_remaining is not None and \
+                window.estimated_remaining <= math.ceil(window.limit * 0.01):  # type: ignore[operator]
+            return Waiting("rate_limit", f"this window's {window.limit:,} requests are spent: waiting for the next "
+                                         "rate-limit window", window.reset_at)
+        if self._read_backs:
+            what, until = min(self._read_backs.values(), key=lambda look: look[1])
+            return Waiting("read_back", f"reading back {what}, whose outcome is unknown: next look", until)
+        if live and metrics.in_flight == 0:
+            return Waiting("rate_limit", f"requests go out at the workspace's limit, {window.limit:,} per 10 s: "
+                                         "this window ends", window.reset_at)
+        if self._long_threads:
+            first, *more = self._long_threads.values()
+            also = f" and {len(more)} more" if more else ""
+            return Waiting("long_thread", f"a long thread, {first}{also}: its messages go one after another")
+        return None
+
+    @asynccontextmanager
+    async def heartbeat(self) -> AsyncIterator[None]:
+        """Report progress every HEARTBEAT_S while the body runs, so the wizard hears what a
+        load waits for even when no record finishes."""
+
+        async def beat() -> None:
+            while True:
+                await self.client.session.clock.sleep(HEARTBEAT_S)
+                self.tick()
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    def long_thread(self, key: str, what: str) -> _Registered:
+        """While a long thread loads (`with ctx.long_thread(key, "ticket #12 with 300 messages"):`)."""
+        return _Registered(self._long_threads, key, what)
 
     def event(self, level: str, message: str, **data: Any) -> None:
         message = redact.redact(message)
@@ -334,8 +406,9 @@ class LoadContext:
         if entry is not None and entry.status == "rejected" and entry.payload_hash == stamp and not redo:
             return Written("rejected", reason=entry.last_error or "refused by Intercom in an earlier run",
                            code=entry.code or "intercom.refused")
+        what = f"{kind} {label or key}"
         if entry is not None and entry.status == "in_flight" and find is not None:
-            found = await self._read_back(find, _lag_left(entry, lag))
+            found = await self._read_back(find, _lag_left(entry, lag), what=what)
             if found is not None:
                 self.journal.done(kind, key, found, "created", payload_hash)
                 return Written("done", found, "created")
@@ -366,7 +439,7 @@ class LoadContext:
                 return Written("done", intercom_id, outcome)
             if find is None:
                 break  # nothing to look it up by: it stays in doubt, never sent blind
-            found = await self._read_back(find, lag, doubt.cause)
+            found = await self._read_back(find, lag, doubt.cause, what=what)
             if found is not None:
                 self.journal.done(kind, key, found, "created", payload_hash)
                 return Written("done", found, "created")
@@ -388,9 +461,11 @@ class LoadContext:
             self.event("warning", f"read-back failed: {exc}")
             return None
 
-    async def _read_back(self, find: Find, lag: float, cause: str = "") -> str | None:
+    async def _read_back(self, find: Find, lag: float, cause: str = "", *, what: str = "a write") -> str | None:
         """Look the write up until it is found or `lag` seconds have passed (backoff)."""
         waited, delay = 0.0, READ_BACK_FIRST_S
+        clock = self.client.session.clock
+        look = object()
         while True:
             doing(f"looking for a write whose outcome is unknown ({cause or 'interrupted'}) in Intercom, "
                   f"{waited:.0f} of {lag:.0f} s")
@@ -401,7 +476,11 @@ class LoadContext:
             if step >= 2:
                 self.event("info", f"reading back a write whose outcome is unknown ({cause or 'interrupted'}): "
                                    f"next look in {step:.0f} s")
-            await self.client.session.clock.sleep(step)
+            self._read_backs[id(look)] = (what, clock.time() + step)
+            try:
+                await clock.sleep(step)
+            finally:
+                del self._read_backs[id(look)]
             waited += step
             delay *= 2
 
@@ -425,6 +504,19 @@ class LoadContext:
         setattr(tracker, name, getattr(tracker, name) + records)
         if tally is not None:
             tally[(tracker.object, name)] += records
+
+
+class _Registered:
+    """An entry in a registry for as long as a `with` block runs."""
+
+    def __init__(self, registry: dict[str, str], key: str, what: str) -> None:
+        self.registry, self.key, self.what = registry, key, what
+
+    def __enter__(self) -> None:
+        self.registry[self.key] = self.what
+
+    def __exit__(self, *exc: object) -> None:
+        self.registry.pop(self.key, None)
 
 
 def _lag_left(entry: Entry, lag: float) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from connectors.base import Capability, Record
@@ -181,7 +182,10 @@ class Loader:
                         self._skip_parts(conv, record, children, trackers, skipped, job.tally)
                         ctx.count(tracker, skipped, tally=job.tally)
                         return
-                    with prioritized(record.key in self.long_keys):  # the critical path goes first
+                    size = sum(len(found) for found in children.values())
+                    what = f"{conv} {'#' + job.label if job.label else record.key} with {size:,} messages"
+                    with prioritized(record.key in self.long_keys), \
+                            ctx.long_thread(job.key, what) if size > LONG_THREAD else nullcontext():
                         written = await ctx.watched(conv, record, job.run())
                     ctx.count(tracker, written, tally=job.tally)
                 finally:

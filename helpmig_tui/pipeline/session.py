@@ -261,7 +261,8 @@ class PipelineSession:
         ctx, resolver = self._context(runlog, options)
         try:
             try:
-                result = await Loader(ctx, resolver, self.directory, self.totals).run(phases)
+                async with ctx.heartbeat():
+                    result = await Loader(ctx, resolver, self.directory, self.totals).run(phases)
             except BaseExceptionGroup as group:  # raised inside the phases' task groups
                 raise _first_cause(group) from group
         except RunCancelled:

@@ -266,6 +266,15 @@ class ProjectStore:
         with self._sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session that holds the write lock from its first read (BEGIN IMMEDIATE), for a
+        read-modify-write such as a JSON setting: two workers changing the project's
+        settings at once each keep their change (a plain session reads outside its lock)."""
+        with self._sessions() as session, session.begin():
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            yield session
+
     def reader(self) -> Session:
         """A plain session for reading (the caller closes it)."""
         return self._sessions()

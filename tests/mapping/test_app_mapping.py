@@ -63,7 +63,7 @@ async def test_propose_review_edit_and_confirm_in_the_wizard(paths, audited):
         _go_to(screen, "customers.cf_notes")
         await pilot.pause()
         row = table.get_row("customers.cf_notes")
-        assert row[3].style == "yellow" and str(row[3]) == "0.75"
+        assert row[2].style == "yellow" and str(row[2]) == "0.75"  # confidence beside the target: never scrolled off
         assert str(row[5]) == "x" * 27 + "…"  # the samples, cut to the column
         assert str(table.get_row("customers.email")[5]) == "ann@acme.com, ANN@acme.com …"  # its trailing space kept
         detail = str(screen.query_one("#detail").render())
@@ -83,9 +83,9 @@ async def test_propose_review_edit_and_confirm_in_the_wizard(paths, audited):
         await pilot.pause()
         assert app.screen is screen
         row = table.get_row("customers.cf_notes")
-        assert str(row[1]) == "attribute st_notes (string)" and str(row[2]) == "truncate 255" and str(row[4]) == "edited"
+        assert str(row[1]) == "attribute st_notes (string)" and str(row[4]) == "truncate 255" and str(row[3]) == "edited"
         await pilot.press("c")
-        assert str(table.get_row("customers.cf_notes")[4]) == "confirmed"
+        assert str(table.get_row("customers.cf_notes")[3]) == "confirmed"
 
         # the notes cannot be loaded (no time): leave the object behind
         _go_to(screen, "notes")

@@ -31,7 +31,7 @@ def _messy_sample(platform: str):
 
     def sample(folder: Path, tickets: int):
         manifest = generate(folder, tickets=tickets, large_body=LARGE_BODY, attachment_files=False, messy_rows=True)
-        skipped = {obj: sum(len(keys) for keys in reasons.values()) for obj, reasons in manifest.skipped.items()}
+        skipped = {obj: {why: len(keys) for why, keys in reasons.items()} for obj, reasons in manifest.skipped.items()}
         return (manifest.options, lambda: open_source(platform, manifest.options, lambda _n: None),
                 dict(manifest.counts), skipped), manifest
 
@@ -154,7 +154,7 @@ def _rest_sample(platform: str):
     def sample(folder: Path, tickets: int):
         if platform == "smart-export":
             truth = write_smart_export(folder / "export", size=tickets, seed=1, messy_rows=True)
-            options = {"folder": str(folder / "export")}
+            options = {"folder": str(folder / "export"), "time_zone": "UTC"}
             return options, lambda: open_source(platform, options, lambda _n: None), dict(truth.counts), {}
         fake = (FakeItsm365 if platform == "itsm365" else FakeInfraon)(size=tickets, messy_rows=True)
         return {"url": fake.base_url, **fake.options()}, fake.source, dict(fake.ground_truth.counts), {}

@@ -34,6 +34,7 @@ def drivers(monkeypatch):
     return installed
 
 
+@pytest.mark.odbc
 def test_the_newest_sql_server_driver_is_preferred(drivers):
     drivers[:] = ALL
     assert odbc.sql_server_drivers() == [
@@ -54,6 +55,7 @@ def test_the_newest_sql_server_driver_is_preferred(drivers):
     assert odbc.pick_driver() == "ODBC Driver 17 for SQL Server"  # known ones first; unknown newer ones after
 
 
+@pytest.mark.odbc
 def test_a_requested_driver_must_be_installed(drivers):
     drivers[:] = ["ODBC Driver 17 for SQL Server"]
     assert odbc.pick_driver("{odbc driver 17 for sql server}") == "ODBC Driver 17 for SQL Server"
@@ -66,6 +68,7 @@ def test_a_requested_driver_must_be_installed(drivers):
     assert "ODBC Driver 18" in info.value.hint
 
 
+@pytest.mark.odbc
 def test_connection_string_defaults_are_on_prem_friendly(drivers):
     drivers[:] = ALL
     text = odbc.connection_string(odbc.SqlServerTarget(server="sql01\\HELPDESK", database="SmarterTrack"))
@@ -75,6 +78,7 @@ def test_connection_string_defaults_are_on_prem_friendly(drivers):
     )
 
 
+@pytest.mark.odbc
 def test_sql_login_validation_and_odd_values(drivers):
     drivers[:] = ["ODBC Driver 17 for SQL Server"]
     target = odbc.SqlServerTarget(
@@ -124,6 +128,7 @@ def test_a_missing_odbc_manager_is_a_clear_error(monkeypatch):
     assert info.value.code == "source.odbc_manager_missing"
 
 
+@pytest.mark.odbc
 def test_odbc_errors_are_explained_without_the_password():
     import pyodbc
 
@@ -176,6 +181,7 @@ def test_options_say_where_the_database_is_and_never_hold_a_password():
         SqlSettings.from_options({"server": "s", "query_timeout": "soon"})
 
 
+@pytest.mark.odbc
 def test_a_sql_login_needs_its_secret(drivers):
     drivers[:] = ["ODBC Driver 18 for SQL Server"]
     settings = SqlSettings.from_options({"server": "sql01", "database": "db", "user": "reader"})
@@ -188,6 +194,7 @@ def test_a_sql_login_needs_its_secret(drivers):
     db.close()
 
 
+@pytest.mark.sqlite_odbc
 def test_connect_registers_the_converter_and_the_query_timeout(st_manifest):
     conn = odbc.connect(f"DRIVER={{SQLite3}};Database={st_manifest.database};NoCreat=1", login_timeout=5, query_timeout=7)
     try:

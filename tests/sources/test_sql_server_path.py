@@ -35,6 +35,7 @@ def comparable(value):
 
 
 @pytest.mark.parametrize("platform", ["smartertrack", "trackit"])
+@pytest.mark.sqlite_odbc
 def test_connectors_read_the_same_through_pyodbc(platform, st, ti, st_manifest, ti_manifest):
     native, manifest, cls = (
         (st, st_manifest, SmarterTrackSource) if platform == "smartertrack" else (ti, ti_manifest, TrackItSource)
@@ -62,6 +63,7 @@ def test_connectors_read_the_same_through_pyodbc(platform, st, ti, st_manifest, 
         )
 
 
+@pytest.mark.sqlite_odbc
 def test_the_odbc_path_never_writes(st_manifest):
     with SmarterTrackSource.from_options(odbc_options(st_manifest), no_secret) as source:
         with source.database.engine.connect() as conn:
@@ -83,6 +85,7 @@ def test_a_wrong_path_is_not_created(tmp_path):
     assert not check.ok and not missing.exists()
 
 
+@pytest.mark.sqlite_odbc
 def test_the_sqlite_pyodbc_dialect_binds_inserts_and_reflects(tmp_path):
     import connectors.sql.sqlite_odbc  # noqa: F401
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -20,6 +21,11 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         self._inner = httpx.ASGITransport(app=marked)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        # A request over a network lets the event loop run others while it waits; in process
+        # nothing waits, and without this a long chain of calls (a 300-message thread) would
+        # hold the loop to itself, starving every other task (progress, heartbeats, the UI's
+        # worker messages) until it ends.
+        await asyncio.sleep(0)
         try:
             return await self._inner.handle_async_request(request)
         except SimulatedDisconnect:
