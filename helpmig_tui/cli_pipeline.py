@@ -22,6 +22,7 @@ from helpmig_tui import redact
 from helpmig_tui.pipeline.context import LoadOptions, LoadProgress
 from helpmig_tui.pipeline.loader import LoadResult
 from helpmig_tui.pipeline.report import PhaseReport
+from helpmig_tui.pipeline.rollback import RollbackRefused
 from helpmig_tui.pipeline.session import Destination, LoadRefused, PipelineSession, destination
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import Paths, Secrets, Settings, resolve_paths
@@ -258,7 +259,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
     async def run() -> Any:
         async with _session(args) as session:
-            rollback = session.rollback(sample_only=args.sample)
+            rollback = session.rollback(sample_only=args.sample, include_changed=args.include_changed)
             planned = rollback.planned()
             total = sum(planned.values())
             if total == 0:
@@ -266,7 +267,10 @@ def cmd_rollback(args: argparse.Namespace) -> int:
             listing = ", ".join(f"{n} {kind}" for kind, n in planned.items())
             if not _confirm(args, f"Remove {total} objects from Intercom ({listing})?", expected=args.project):
                 return False
-            return await rollback.run()
+            try:
+                return await rollback.run()
+            except RollbackRefused as exc:
+                raise LoadRefused(str(exc), [exc.hint]) from exc
 
     report = asyncio.run(run())
     if report is None:

@@ -276,7 +276,7 @@ class PipelineSession:
         """The rollback of everything, or of the sample runs only; `.planned()` before `.run()`."""
         return Rollback(self.store, self.client, Journal(self.store, None), acting_admin=self.acting_admin,
                         run_ids=sample_runs(self.store) if sample_only else None, include_changed=include_changed,
-                        observer=self.observer, control=self.control)
+                        observer=self.observer, control=self.control, reports_dir=self.paths.reports_dir(self.project))
 
     async def delta(self, options: LoadOptions | None = None) -> LoadResult:
         """What changed in the source since the first full load began: created or updated,
