@@ -171,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     delta.epilog = RUN_EXITS
     _project_arg(delta)
     delta.add_argument("--max-rejected", type=float, metavar="PCT", help="as for load")
+    delta.add_argument("--deleted", choices=("leave", "close", "delete"),
+                       help="what to do in Intercom with records deleted, marked spam or merged in the source since "
+                            "they were loaded (listed either way; without it they wait for this choice)")
 
     rollback = command("rollback", "remove what this project created in Intercom", _run("cmd_rollback"))
     rollback.epilog = "exit codes: 0 everything in scope was removed or archived; 1 something could not be; 2 bad input"

@@ -92,6 +92,8 @@ def _load_text(result: LoadResult) -> str:
     lines = [f"Run {result.status}" + (f": {result.message}" if result.message else "")]
     for report in result.reports:
         lines.append(f"  {report.phase:<15} {'ok ' if report.clean else 'NOT'} {report.summary()}")
+    if result.delta is not None:
+        lines.append(f"This delta: {result.delta.text()} (see {result.delta.path})")
     problems = result.problems()
     if result.clean:
         lines.append("Clean: every record is accounted for.")
@@ -108,10 +110,11 @@ def _load_exit(result: LoadResult) -> int:
 
 def _load_data(result: LoadResult) -> dict[str, Any]:
     return {"status": result.status, "message": result.message, "clean": result.clean,
-            "problems": result.problems(),
+            "problems": result.problems(), "delta": result.delta.to_dict() if result.delta else None,
             "phases": [{"phase": r.phase, "clean": r.clean, "problems": r.problems, **r.totals(),
-                        "objects": {o.object: {c: getattr(o, c) for c in ("read", "created", "updated", "skipped",
-                                                                          "rejected", "failed", "in_doubt", "queued")}
+                        "objects": {o.object: {c: getattr(o, c) for c in ("read", "created", "updated", "unchanged",
+                                                                          "skipped", "rejected", "failed", "in_doubt",
+                                                                          "queued", "state_changes")}
                                     for o in r.objects}} for r in result.reports]}
 
 
@@ -216,7 +219,8 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_delta(args: argparse.Namespace) -> int:
     async def run() -> LoadResult:
         async with _session(args) as session:
-            return await session.delta(LoadOptions(accept_gates=True, max_rejected=_share(args.max_rejected)))
+            return await session.delta(LoadOptions(accept_gates=True, max_rejected=_share(args.max_rejected),
+                                                   gone=getattr(args, "deleted", None)))
 
     result = asyncio.run(run())
     _emit(args, _load_data(result), _load_text(result))

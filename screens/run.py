@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, RichLog, Sparkline, Static
 
 from helpmig_tui.pipeline.context import LoadOptions, LoadProgress
-from helpmig_tui.pipeline.loader import PHASES
+from helpmig_tui.pipeline.loader import DELTA_PHASES, PHASES
 from screens.run_messages import RollbackRequested, RunControlRequested, RunRequested, ValidationRequested
 
 TITLES = {"sample": "Sample run", "load": "Load", "delta": "Delta and cutover"}
@@ -101,7 +101,7 @@ class RunScreen(Screen[None]):
         yield Static("", id="status")
         with Horizontal():
             with Vertical(id="phases"):
-                for phase in PHASES:
+                for phase in DELTA_PHASES if self.kind == "delta" else PHASES:
                     yield PhaseRow(phase)
             with Vertical(id="rates", classes="panel"):
                 yield Static("No API calls yet.", id="stats")

@@ -161,6 +161,9 @@ def _entry(row: Any) -> Entry:
                  row.code, row.label, row.created_id, row.created_run)
 
 
+entry_of = _entry  # a journal row read elsewhere becomes an Entry the same way
+
+
 class _Lru(OrderedDict[tuple[str, str], str]):
     def remember(self, key: tuple[str, str], value: str) -> None:
         self[key] = value

@@ -17,6 +17,7 @@ from connectors.base import Capability, Record
 from connectors.intercom.errors import NotFound
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
+from helpmig_tui.pipeline.delta_report import DeltaSummary
 from helpmig_tui.pipeline.conversations import ConversationJob
 from helpmig_tui.pipeline.journal import Entry, Outcome
 from helpmig_tui.pipeline.prepare import match_phase, objects_of, schema_phase
@@ -35,10 +36,12 @@ from helpmig_tui.pipeline.records import (
 )
 from helpmig_tui.pipeline.report import PhaseReport, build_report, write_report
 from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey
+from helpmig_tui.pipeline.source_gone import gone_phase
 
 LONG_THREAD = 50  # parts of one kind: a thread this long is started before the others
 
 PHASES = ("match", "schema", "companies", "contacts", "conversations", "articles", "custom_objects", "supplementary")
+DELTA_PHASES = (*PHASES, "deletions")  # a delta also handles what left the source during the window
 PHASE_LABELS = {
     "match": "match admins and teams",
     "schema": "attributes, tags, collections",
@@ -48,6 +51,7 @@ PHASE_LABELS = {
     "articles": "articles",
     "custom_objects": "custom objects",
     "supplementary": "supplementary CSVs",
+    "deletions": "records gone from the source",
 }
 # the journal kinds each phase writes (the reports and the rollback read them)
 PHASE_KINDS: dict[str, tuple[str, ...]] = {
@@ -61,6 +65,7 @@ PHASE_KINDS: dict[str, tuple[str, ...]] = {
     "articles": ("article",),
     "custom_objects": ("custom_object",),
     "supplementary": ("csv_row",),
+    "deletions": ("source_gone",),
 }
 
 
@@ -69,6 +74,7 @@ class LoadResult:
     status: str  # done | gated | cancelled | failed
     reports: list[PhaseReport] = field(default_factory=list)
     message: str = ""
+    delta: DeltaSummary | None = None  # a delta's: what this run found and did
 
     @property
     def clean(self) -> bool:
@@ -102,6 +108,7 @@ class Loader:
             "articles": lambda: self._records(TargetKind.ARTICLE, lambda obj, r: write_article(ctx, resolver, obj, r)),
             "custom_objects": self._custom_objects,
             "supplementary": self._supplementary,
+            "deletions": lambda: gone_phase(ctx),
         }
 
     async def run(self, phases: tuple[str, ...] = PHASES) -> LoadResult:
@@ -152,6 +159,9 @@ class Loader:
                 try:
                     job = ConversationJob(ctx, self.resolver, conv, record, children, trackers, entry)
                     ctx.count(tracker, await job.run())
+                    if job.state_changes:
+                        tracker.state_changes += len(job.state_changes)
+                        ctx.changed_state(conv, record, job.state_changes)
                 finally:
                     slots.release()
                     ctx.tick()
@@ -191,11 +201,30 @@ class Loader:
         for start in range(0, len(long), 100):
             yield long[start:start + 100]
         first = {r.key for r in long}
+        seen: set[str] = set()
         async for batch in ctx.reader.batches(conv, since=ctx.options.since, batch_size=100,
                                               limit=ctx.options.sample):
             rest = [r for r in batch if r.key not in first]
+            if ctx.options.since is not None:
+                seen.update(r.key for r in rest)
             if rest:
                 yield rest
+        if ctx.options.since is not None:  # a new message on a ticket the source did not mark changed
+            keys = sorted(await self._with_new_parts(parts) - seen)
+            for start in range(0, len(keys), 100):
+                found = await ctx.reader.get(conv, keys[start:start + 100])
+                if found:
+                    yield found
+
+    async def _with_new_parts(self, parts: list[str]) -> set[str]:
+        """The conversations that have a part written or changed since the delta's reference
+        time: a source need not touch a ticket's updated-at when a message is added to it
+        (parts with no date are all read, so every conversation with parts is looked at)."""
+        keys: set[str] = set()
+        for part in parts:
+            async for batch in self.ctx.reader.batches(part, since=self.ctx.options.since, batch_size=1000):
+                keys.update(r.parent_key for r in batch if r.parent_key)
+        return keys
 
     async def _long_threads(self, conv: str, parts: list[str]) -> list[Record]:
         """Conversations with more than LONG_THREAD parts of one kind, longest first. Only

@@ -115,6 +115,9 @@ async def match_phase(ctx: LoadContext, directory: Directory, totals: dict[str, 
                     reason = f"no Intercom {kind} matches {who}: match it, pick a fallback admin, or skip it"
                     ctx.journal.settle(kind, key, "pending", reason, ctx.phase, object=obj, code=f"{kind}.unmatched")
                     return Written("queued", reason=reason, code=f"{kind}.unmatched")
+                before = ctx.journal.get(kind, key)
+                if before is not None and before.status == "done" and before.intercom_id == match.intercom_id:
+                    return ctx.already(before)  # matched so by an earlier run
                 ctx.journal.settle(kind, key, "done", f"matched by {match.how}", ctx.phase, object=obj,
                                    intercom_id=match.intercom_id, outcome="matched")
                 return Written("done", match.intercom_id, "matched")
@@ -152,7 +155,7 @@ async def _settle_attribute(ctx: LoadContext, kind: str, attribute: PlannedAttri
     key = attribute.key
     entry = ctx.journal.get(kind, key)
     if attribute.status == "exists" and entry is not None and entry.status == "done" and entry.intercom_id == attribute.id:
-        return Written("already", entry.intercom_id, entry.outcome)  # "created" stays ours for the rollback
+        return ctx.already(entry)  # what it created stays the project's for the rollback
     if attribute.status == "exists":
         ctx.journal.settle(kind, key, "done", "already in the workspace", ctx.phase, object="(attributes)",
                            intercom_id=attribute.id, outcome="matched")
@@ -185,10 +188,13 @@ async def _tag_record(ctx: LoadContext, resolver: Resolver, obj: str, record: Re
     name = str(m.standard.get("name") or "").strip()
     if not m.ok or not name:
         return reject(ctx, "tag", obj, record, m.rejected or "a tag with no name", m.rejected_code or "tag.name_missing")
+    before = ctx.journal.get("tag", name.casefold())
     tag_id = await resolver.tag(name)
     entry = ctx.journal.get("tag", name.casefold())
     if tag_id is None or entry is None:
         return Written("failed", reason=f"tag {name!r} could not be created", code="intercom.failed")
+    if before is not None and before.status == "done":
+        return ctx.already(before)
     return Written("done", tag_id, entry.outcome)
 
 

@@ -174,9 +174,15 @@ class Rollback:
                 for entry in entries:
                     await one(entry)
             else:
-                async with asyncio.TaskGroup() as group:
-                    for entry in entries:
-                        group.create_task(one(entry))
+                try:
+                    async with asyncio.TaskGroup() as group:
+                        for entry in entries:
+                            group.create_task(one(entry))
+                except BaseExceptionGroup as group_error:
+                    # the operator's stop reaches every task at once: it is one stop, not many errors
+                    if group_error.split(RunCancelled)[1] is not None:
+                        raise
+                    raise RunCancelled("cancelled by the operator") from None
             self.journal.flush()
             runlog.beat(time.monotonic())
             if entries:
@@ -209,7 +215,8 @@ class Rollback:
             self.report.failed.append((entry.kind, entry.source_key, str(exc)))
             return
         self.journal.mark_rolled_back(entry.kind, entry.source_key)
-        self._dependents_gone(entry)
+        self.journal.flush()
+        dependents_gone(self.store, entry)
         bucket = self.report.archived if action == "archived" else self.report.removed
         bucket[entry.kind] = bucket.get(entry.kind, 0) + 1
 
@@ -265,29 +272,29 @@ class Rollback:
                 | (JournalEntry.parent_key == entry.source_key))).scalars().all()
         return max(times, default=None)
 
-    def _dependents_gone(self, entry: Entry) -> None:
-        """What went with the object, so a later load writes it again: a conversation's
-        parts and state writes; a contact's company link, tags and email alias; a company's
-        name alias; and the record's `finished` row."""
-        self.journal.flush()
-        row = JournalEntry
-        finished = (row.kind == FINISHED) & (row.source_key == entry.source_key)
-        if entry.kind in ("conversation", "conversation_segment"):
-            which = ((row.parent_key == entry.source_key) & row.kind.in_(CHILDREN)) | finished
-        elif entry.kind in ("contact", "walkin_contact"):
-            # its links, tags and email alias; and the records merged into it (same email), which
-            # a later load writes again
-            which = ((row.kind.in_(("contact_company", "contact_tag"))
-                      & ((row.source_key == entry.source_key) | row.source_key.startswith(entry.source_key + "#")))
-                     | (row.kind.in_(("contact_email", "contact", FINISHED)) & (row.intercom_id == entry.intercom_id))
-                     | finished)
-        elif entry.kind == "company":
-            which = ((row.kind == "company_name") & (row.intercom_id == entry.intercom_id)) | finished
-        else:
-            return
-        with self.store.engine.begin() as conn:
-            conn.execute(update(row).where(which, row.status == "done").values(status="rolled_back", created_id=None,
-                                                                               created_run=None))
+
+def dependents_gone(store: ProjectStore, entry: Entry) -> None:
+    """What went with an object removed from Intercom, so a later load writes it again: a
+    conversation's parts and state writes; a contact's company link, tags and email alias;
+    a company's name alias; and the record's `finished` row."""
+    row = JournalEntry
+    finished = (row.kind == FINISHED) & (row.source_key == entry.source_key)
+    if entry.kind in ("conversation", "conversation_segment"):
+        which = ((row.parent_key == entry.source_key) & row.kind.in_(CHILDREN)) | finished
+    elif entry.kind in ("contact", "walkin_contact"):
+        # its links, tags and email alias; and the records merged into it (same email), which
+        # a later load writes again
+        which = ((row.kind.in_(("contact_company", "contact_tag"))
+                  & ((row.source_key == entry.source_key) | row.source_key.startswith(entry.source_key + "#")))
+                 | (row.kind.in_(("contact_email", "contact", FINISHED)) & (row.intercom_id == entry.intercom_id))
+                 | finished)
+    elif entry.kind == "company":
+        which = ((row.kind == "company_name") & (row.intercom_id == entry.intercom_id)) | finished
+    else:
+        return
+    with store.engine.begin() as conn:
+        conn.execute(update(row).where(which, row.status == "done").values(status="rolled_back", created_id=None,
+                                                                           created_run=None))
 
 
 def write_rollback_report(store: ProjectStore, report: RollbackReport, scope: str, reports_dir: Path) -> Path:
