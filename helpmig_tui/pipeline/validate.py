@@ -11,6 +11,10 @@ Two checks, neither of which takes the writer's word for anything:
 - **A count reconciliation** per object: how many records the source holds now, how many
   the journal accounts for (created, updated, skipped, rejected), and how many objects
   carrying this project's source ids Intercom holds.
+- **What deltas touched**, on top of the sample: a sample (of the same size) of the records
+  a delta run wrote, and every conversation whose state a delta changed (reopened,
+  closed, re-assigned), all of them, for a state change is what a live desk most often
+  undoes behind the migration's back.
 
 A kind the load wrote but validation could not check is a failure, never a pass. The
 error rate is per kind; under the threshold (1%) for every kind, and counts that agree,
@@ -41,7 +45,7 @@ from helpmig_tui.pipeline.journal import Journal
 from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.resolver import Resolver
 from helpmig_tui.state import ProjectStore
-from helpmig_tui.state.models import JournalEntry
+from helpmig_tui.state.models import Event, JournalEntry, Run
 
 THRESHOLD = 0.01
 # journal kinds per kind validated, and the map's target of its source objects
@@ -163,6 +167,8 @@ class Validator:
                 if not entries:
                     continue
                 picks = rng.sample(entries, min(sample, len(entries)))
+                if run_ids is None:
+                    picks = self._with_delta(picks, journal_kinds, obj, sample, rng)
                 checked = 0
                 for key, intercom_id in picks:
                     records = await self.reader.get(obj, [key])
@@ -192,6 +198,27 @@ class Validator:
             query = query.where(JournalEntry.run_id.in_(run_ids))
         with self.store.reader() as session:
             return [(key.split(":", 1)[1], intercom_id) for key, intercom_id in session.execute(query.order_by(JournalEntry.id))]
+
+    def _with_delta(self, picks: list[tuple[str, str]], kinds: tuple[str, ...], obj: str, sample: int,
+                    rng: random.Random) -> list[tuple[str, str]]:
+        """The sample, plus a sample of what delta runs wrote and every record whose state a
+        delta changed (each once)."""
+        with self.store.reader() as session:
+            deltas = list(session.scalars(select(Run.id).where(Run.kind == "delta")))
+            if not deltas:
+                return picks
+            changed = {e.data.get("key") for e in session.scalars(
+                select(Event).where(Event.kind == "state_change", Event.run_id.in_(deltas)))
+                if e.data.get("object") == obj}
+        touched = self._written(kinds, obj, deltas)
+        extra = rng.sample(touched, min(sample, len(touched)))
+        extra += [(key, ident) for key, ident in self._written(kinds, obj, None) if key in changed]
+        seen = {key for key, _ in picks}
+        for key, ident in extra:
+            if key not in seen:
+                seen.add(key)
+                picks.append((key, ident))
+        return picks
 
     async def _differences(self, kind: str, obj: str, record: Record, intercom_id: str) -> list[tuple[str, Any, Any]]:
         m = apply_map(self.mmap, obj, record, lookups=self.lookups)
