@@ -187,6 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = command("report", "write the summary report and list the project's reports", _run("cmd_report"))
     _project_arg(report)
+    report.add_argument("--bundle", metavar="FILE",
+                        help="also write the evidence bundle: one zip with the project state (secrets masked and "
+                             "checked), every report, the map versions, the run timeline and the redacted logs")
+    report.epilog = "exit codes: 0 written; 1 the bundle was refused (a secret would be in it); 2 bad input"
 
     status = command("status", "show where a project stands", cmd_status)
     _project_arg(status)

@@ -16,6 +16,7 @@ import asyncio
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from helpmig_tui import redact
@@ -297,10 +298,27 @@ def cmd_report(args: argparse.Namespace) -> int:
     from helpmig_tui.pipeline.summary import write_summary
 
     paths = resolve_paths(args.home)
+    bundle = getattr(args, "bundle", None)
     with open_project(paths, args.project) as store:
         summary, files = write_summary(store, paths.reports_dir(args.project))
-    _emit(args, {"summary": str(summary), "reports": [str(f) for f in files]},
-          f"Summary: {summary}\n" + "\n".join(f"  {f.name}" for f in files))
+        evidence = None
+        if bundle:
+            from helpmig_tui.evidence import EvidenceError, write_evidence
+            from helpmig_tui.settings import SECRET_ENV
+
+            secrets = Secrets()
+            try:
+                evidence = write_evidence(store, paths, args.project, Path(bundle),
+                                          [v for name in SECRET_ENV if (v := secrets.get(name))])
+            except EvidenceError as exc:
+                print(f"helpmig: {exc}", file=sys.stderr)
+                return EXIT_FAILED
+    data = {"summary": str(summary), "reports": [str(f) for f in files],
+            "bundle": {"path": str(evidence.path), "members": evidence.members} if evidence else None}
+    text = f"Summary: {summary}\n" + "\n".join(f"  {f.name}" for f in files)
+    if evidence:
+        text += f"\nEvidence bundle: {evidence.path} ({len(evidence.members)} files)"
+    _emit(args, data, text)
     return EXIT_OK
 
 

@@ -42,6 +42,12 @@ def forget_all() -> None:
         _values.clear()
 
 
+def known() -> list[str]:
+    """The secret values registered so far (for a check that nothing written holds one)."""
+    with _lock:
+        return sorted(_values)
+
+
 def redact(text: str) -> str:
     """`text` with every registered secret and credential-shaped value masked."""
     if not text:
