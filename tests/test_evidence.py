@@ -15,6 +15,7 @@ from helpmig_tui import redact
 from helpmig_tui.cli import main
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.pipeline.context import LoadOptions
+from helpmig_tui.pipeline.prepare import Resolutions
 from helpmig_tui.project import open_project
 from helpmig_tui.rebuild_inventory import rebuild_items
 from helpmig_tui.settings import resolve_paths
@@ -56,6 +57,11 @@ def _plant_secrets(paths, project: str) -> None:
 def test_the_bundle_holds_the_evidence_and_no_secret(loaded, tmp_path, monkeypatch):
     paths, demo = loaded
     _plant_secrets(paths, demo.project)
+    with open_project(paths, demo.project) as store:  # an operator's decision after the load
+        resolutions = Resolutions.load(store)
+        resolutions.teams["groups:99"] = "skip"
+        resolutions.save(store)
+        resolutions.save(store)  # saved again unchanged: no second entry
     monkeypatch.setenv("HELPMIG_INTERCOM_TOKEN", SECRET)
     out = tmp_path / "evidence" / "bundle.zip"
     assert main(["--home", str(paths.home), "report", demo.project, "--bundle", str(out), "--json"]) == 0
@@ -92,6 +98,8 @@ def test_the_bundle_holds_the_evidence_and_no_secret(loaded, tmp_path, monkeypat
     assert {"run started", "run ended", "phase started", "map confirmed"} <= kinds
     assert kinds & {"phase ended", "gate decision"}
     assert [r["at"] for r in rows] == sorted(r["at"] for r in rows)
+    assert [r["detail"] for r in rows if r["kind"] == "operator"][-1:] == ["groups:99 left unmatched on purpose"]
+    assert sum(r["detail"] == "groups:99 left unmatched on purpose" for r in rows) == 1
     # the summary carries the rebuild inventory for the platform, with what the audit counted
     summary = data["reports/summary.md"].decode("utf-8")
     assert "## Rebuild inventory" in summary and "Approval chains" in summary

@@ -29,7 +29,7 @@ from helpmig_tui.pipeline.journal import payload_hash
 from helpmig_tui.pipeline.records import count_skipped, for_each_record, mapped, reject, remapped
 from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey
 from helpmig_tui.state import ProjectStore
-from helpmig_tui.state.models import Project
+from helpmig_tui.state.models import Event, Project
 
 # -- the operator's decisions, kept in the project's settings -------------------------
 
@@ -48,12 +48,31 @@ class Resolutions:
                    settings.get("fallback_admin"), settings.get("fallback_contact"))
 
     def save(self, store: ProjectStore) -> None:
+        """Keep the decisions; each one that changed goes on the project's timeline as an
+        operator action (the evidence bundle's timeline shows who settled what, when)."""
+        before = Resolutions.load(store)
         with store.session() as session:
             project = session.get(Project, 1)
             assert project is not None
             project.settings = {**(project.settings or {}), "admin_matches": self.admins,
                                 "team_matches": self.teams, "fallback_admin": self.fallback_admin,
                                 "fallback_contact": self.fallback_contact}
+            for message in self._changes(before):
+                session.add(Event(kind="operator", message=message, data={"action": "match"}))
+
+    def _changes(self, before: Resolutions) -> list[str]:
+        out = []
+        for what, now, was in (("admin", self.admins, before.admins), ("team", self.teams, before.teams)):
+            for key in sorted(set(now) | set(was)):
+                if now.get(key) != was.get(key):
+                    to = now.get(key)
+                    out.append(f"{key} left unmatched on purpose" if to == "skip" else
+                               f"{key} matched to {what} {to}" if to else f"{key}: match removed")
+        for what, now, was in (("fallback admin", self.fallback_admin, before.fallback_admin),
+                               ("fallback requester", self.fallback_contact, before.fallback_contact)):
+            if now != was:
+                out.append(f"{what} set to {now}" if now else f"{what} removed")
+        return out
 
 
 @dataclass
