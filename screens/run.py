@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, ProgressBar, RichLog, Sparkline, Static
+from textual.widgets import Footer, Header, Input, Label, ProgressBar, RichLog, Select, Sparkline, Static
 
 from helpmig_tui.pipeline.context import LoadOptions, LoadProgress
 from helpmig_tui.pipeline.loader import DELTA_PHASES, PHASES
@@ -28,7 +28,8 @@ INTRO = {
     "load": "Everything, phase by phase. Each phase ends with its reconciliation; a phase with "
             "unexplained differences waits for you.",
     "delta": "Records created or changed in the source since the load began: new ones are created, "
-             "changed ones updated, new messages appended. Nothing is duplicated.",
+             "changed ones updated, new messages appended, state and assignment kept in step. Nothing is "
+             "duplicated. Records deleted, spammed or merged in the source are listed and handled as chosen below.",
 }
 CUTOVER = (
     "Stop new tickets in the source (or announce the freeze) before the last delta",
@@ -37,11 +38,13 @@ CUTOVER = (
     "Re-enable Intercom outbound campaigns and workflows",
     "Keep the reports folder: scope, reconciliation per phase, validation, rebuild inventory",
 )
-
+# what a delta does in Intercom with records gone from the source (source_gone.py)
+GONE_CHOICES = (("list them and wait for my choice", "wait"), ("leave them in Intercom", "leave"),
+                ("close them in Intercom", "close"), ("delete them from Intercom", "delete"))
 
 SHORT = {"match": "admins, teams", "schema": "schema", "companies": "companies", "contacts": "contacts",
          "conversations": "conversations", "articles": "articles", "custom_objects": "custom objects",
-         "supplementary": "CSVs"}
+         "supplementary": "CSVs", "deletions": "gone from source"}
 
 
 def _compact(t: dict[str, int]) -> str:
@@ -98,6 +101,10 @@ class RunScreen(Screen[None]):
                 yield Input("20", id="sample-size", type="integer")
                 yield Label("Test contact")
                 yield Input(placeholder="optional: you@yourcompany.com", id="test-contact")
+        if self.kind == "delta":
+            with Horizontal(classes="form-row"):
+                yield Label("Gone from the source")
+                yield Select(GONE_CHOICES, value="wait", allow_blank=False, id="gone")
         yield Static("", id="status")
         with Horizontal():
             with Vertical(id="phases"):
@@ -191,6 +198,9 @@ class RunScreen(Screen[None]):
     # -- actions ---------------------------------------------------------------------
 
     def _options(self) -> LoadOptions | None:
+        if self.kind == "delta":
+            gone = self.query_one("#gone", Select).value
+            return LoadOptions(accept_gates=False, gone=gone if gone in ("leave", "close", "delete") else None)
         if self.kind != "sample":
             return LoadOptions(accept_gates=False)
         size = self.query_one("#sample-size", Input).value.strip()
