@@ -43,6 +43,7 @@ from helpmig_tui.pipeline.resolver import Resolver, jkey
 
 MAX_FILE_BYTES = 25 * 1024 * 1024  # larger files are listed in the report, not uploaded inline
 OPENING = "part.opening"  # the code of the part row whose message opened its conversation
+PRIORITY_TAG = "Priority: "  # the tag that carries a conversation's priority (API 2.16 cannot write it)
 _TAGS = re.compile(r"<[^>]+>")
 # the journal kinds a conversation writes under its own key (parent_key)
 CHILD_KINDS = ("part", "part_segment", "conversation_tag", "conversation_update", "conversation_team",
@@ -55,7 +56,7 @@ def conversation_tags(m: MappedRecord) -> list[str]:
     tags = list(m.tags)
     priority = str(m.standard.get("priority") or "").strip().casefold()
     if priority in PRIORITY_LEVELS and priority != "none":
-        tags.append(f"Priority: {priority}")
+        tags.append(f"{PRIORITY_TAG}{priority}")
     return tags
 
 

@@ -40,7 +40,7 @@ from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline import text as texts
 from helpmig_tui.pipeline.attributes import AttributeBook
-from helpmig_tui.pipeline.conversations import opens_at
+from helpmig_tui.pipeline.conversations import PRIORITY_TAG, conversation_tags, opens_at
 from helpmig_tui.pipeline.journal import Journal
 from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.resolver import Resolver
@@ -59,6 +59,7 @@ KINDS: dict[str, tuple[tuple[str, ...], TargetKind]] = {
 CHECKED_KINDS = tuple(KINDS)
 _TAGS = re.compile(r"<[^>]+>")
 PREFIX = 40  # characters of a message's text looked for in Intercom
+_PRIORITY_TAG = PRIORITY_TAG.casefold()
 
 
 @dataclass
@@ -281,10 +282,16 @@ class Validator:
         team = self._admin("team", m)
         if team is not None:
             pairs.append(("team", team, found.team_assignee_id))
-        if m.tags:
-            have = {_norm(t.name) for t in (found.tags.tags if found.tags else [])}
-            missing = sorted(t for t in m.tags if _norm(t) not in have)
+        wanted = conversation_tags(m)
+        have = {_norm(t.name) for t in (found.tags.tags if found.tags else [])}
+        if wanted:
+            missing = sorted(t for t in wanted if _norm(t) not in have)
             pairs.append(("tags", "all present", f"missing {missing}" if missing else "all present"))
+        # the priority the source gives now, and no other (a delta takes the old one off)
+        priorities = sorted(t for t in have if t.startswith(_PRIORITY_TAG))
+        expected = sorted(_norm(t) for t in wanted if _norm(t).startswith(_PRIORITY_TAG))
+        if priorities != expected and (priorities or expected):
+            pairs.append(("priority", ", ".join(expected) or "no priority tag", ", ".join(priorities) or "none"))
         pairs += self._attrs("conversation", m, found.custom_attributes)
         continued = [await self.client.conversations.get(i) for i in self._continuations(obj, record.key)]
         thread, first = await self._thread(obj, record, found, continued)
