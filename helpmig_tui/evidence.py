@@ -92,7 +92,7 @@ def _redacted_state(path: Path) -> bytes:
     """A copy of the SQLite file with every text cell masked, vacuumed."""
     with tempfile.TemporaryDirectory() as folder:
         copy = Path(folder) / "state.sqlite"
-        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)  # a URI for Windows paths too
         target = sqlite3.connect(copy)
         try:
             source.backup(target)
