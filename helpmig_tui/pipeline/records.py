@@ -277,7 +277,9 @@ async def _write_contact(ctx: LoadContext, resolver: Resolver, obj: str, record:
     contact_id = written.intercom_id or ""
     if body.email:
         alias = body.email
-        if ctx.journal.get("contact_email", alias) is None:  # the first contact with an email keeps it
+        held = ctx.journal.get("contact_email", alias)
+        # the first contact with an email keeps it; one rolled back (a sample's) gives it up
+        if held is None or held.status != "done":
             ctx.journal.settle("contact_email", alias, "done", "", ctx.phase, object=obj,
                                intercom_id=contact_id, outcome="matched")
     # a contact with no row before this write has no company link or tag rows either
