@@ -306,7 +306,8 @@ class RunsMixin:
         def job() -> None:
             async def roll() -> RollbackFinished:
                 async with self._session(project) as session:
-                    rollback = session.rollback(sample_only=message.sample_only)
+                    rollback = session.rollback(sample_only=message.sample_only,
+                                                include_changed=message.include_changed)
                     if message.dry_run:
                         return RollbackFinished(project, planned=rollback.planned())
                     report = await rollback.run()

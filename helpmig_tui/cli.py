@@ -230,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     delta.epilog = RUN_EXITS
     _project_arg(delta)
     delta.add_argument("--max-rejected", type=float, metavar="PCT", help="as for load")
+    delta.add_argument("--deleted", choices=("leave", "close", "delete"),
+                       help="what to do in Intercom with records deleted, marked spam or merged in the source since "
+                            "they were loaded (listed either way; without it they wait for this choice)")
 
     rollback = command("rollback", "remove what this project created in Intercom", _run("cmd_rollback"))
     rollback.epilog = "exit codes: 0 everything in scope was removed or archived; 1 something could not be; 2 bad input"
@@ -243,6 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = command("report", "write the summary report and list the project's reports", _run("cmd_report"))
     _project_arg(report)
+    report.add_argument("--bundle", metavar="FILE",
+                        help="also write the evidence bundle: one zip with the project state (secrets masked and "
+                             "checked), every report, the map versions, the run timeline and the redacted logs")
+    report.epilog = "exit codes: 0 written; 1 the bundle was refused (a secret would be in it); 2 bad input"
 
     status = command("status", "show where a project stands", cmd_status)
     _project_arg(status)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from helpmig_tui.cli import _console, _emit, _secrets
@@ -84,6 +85,8 @@ def _load_text(result: LoadResult) -> str:
     lines = [f"Run {result.status}" + (f": {result.message}" if result.message else "")]
     for report in result.reports:
         lines.append(f"  {report.phase:<15} {'ok ' if report.clean else 'NOT'} {report.summary()}")
+    if result.delta is not None:
+        lines.append(f"This delta: {result.delta.text()} (see {result.delta.path})")
     problems = result.problems()
     if result.clean:
         lines.append("Clean: every record is accounted for.")
@@ -100,10 +103,11 @@ def _load_exit(result: LoadResult) -> int:
 
 def _load_data(result: LoadResult) -> dict[str, Any]:
     return {"status": result.status, "message": result.message, "clean": result.clean,
-            "problems": result.problems(),
+            "problems": result.problems(), "delta": result.delta.to_dict() if result.delta else None,
             "phases": [{"phase": r.phase, "clean": r.clean, "problems": r.problems, **r.totals(),
-                        "objects": {o.object: {c: getattr(o, c) for c in ("read", "created", "updated", "skipped",
-                                                                          "rejected", "failed", "in_doubt", "queued")}
+                        "objects": {o.object: {c: getattr(o, c) for c in ("read", "created", "updated", "unchanged",
+                                                                          "skipped", "rejected", "failed", "in_doubt",
+                                                                          "queued", "state_changes")}
                                     for o in r.objects}} for r in result.reports]}
 
 
@@ -287,7 +291,8 @@ def cmd_delta(args: argparse.Namespace) -> int:
 
     async def run() -> LoadResult:
         async with _session(args, control) as session:
-            return await session.delta(LoadOptions(accept_gates=True, max_rejected=_share(args.max_rejected)))
+            return await session.delta(LoadOptions(accept_gates=True, max_rejected=_share(args.max_rejected),
+                                                   gone=getattr(args, "deleted", None)))
 
     result = _run(args, "delta", run, control=control)
     if result.status == "cancelled" and args.stops.first is not None:
@@ -383,10 +388,27 @@ def cmd_report(args: argparse.Namespace) -> int:
     from helpmig_tui.pipeline.summary import write_summary
 
     paths = resolve_paths(args.home)
+    bundle = getattr(args, "bundle", None)
     with open_project(paths, args.project) as store:
         summary, files = write_summary(store, paths.reports_dir(args.project))
-    _emit(args, {"summary": str(summary), "reports": [str(f) for f in files]},
-          f"Summary: {summary}\n" + "\n".join(f"  {f.name}" for f in files))
+        evidence = None
+        if bundle:
+            from helpmig_tui.evidence import EvidenceError, write_evidence
+            from helpmig_tui.settings import SECRET_ENV, Secrets
+
+            secrets = Secrets()
+            try:
+                evidence = write_evidence(store, paths, args.project, Path(bundle),
+                                          [v for name in SECRET_ENV if (v := secrets.get(name))])
+            except EvidenceError as exc:
+                print(f"helpmig: {exc}", file=sys.stderr)
+                return EXIT_FAILED
+    data = {"summary": str(summary), "reports": [str(f) for f in files],
+            "bundle": {"path": str(evidence.path), "members": evidence.members} if evidence else None}
+    text = f"Summary: {summary}\n" + "\n".join(f"  {f.name}" for f in files)
+    if evidence:
+        text += f"\nEvidence bundle: {evidence.path} ({len(evidence.members)} files)"
+    _emit(args, data, text)
     return EXIT_OK
 
 

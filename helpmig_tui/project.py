@@ -42,6 +42,8 @@ STAGES: dict[str, tuple[str, str]] = {
     "loaded": ("loaded", "validate the load (helpmig validate {p})"),
     "validated": ("validated", "run the delta and cut over (helpmig delta {p})"),
     "cutover": ("cut over", "keep the reports; the migration is done"),
+    "rolling_back": ("rolling back", "finish the rollback (helpmig rollback {p} --all; --include-changed also "
+                                     "removes what was changed in Intercom after the import)"),
     "rolled_back": ("rolled back", "fix the map or the source, then load again (helpmig load {p})"),
 }
 

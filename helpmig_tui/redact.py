@@ -60,6 +60,10 @@ def _key_value(match: re.Match[str]) -> str:
     if prose and (_is_word(value) or value.startswith(("HELPMIG_", "`", "--"))):
         return match.group(0)  # "token: set HELPMIG_..." is a sentence, not a credential
     return f"{lead}{key}{sep}{MASK}"
+def known() -> list[str]:
+    """The secret values registered so far (for a check that nothing written holds one)."""
+    with _lock:
+        return sorted(_values)
 
 
 def redact(text: str) -> str:

@@ -8,7 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Button, Header, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Checkbox, Header, Input, Label, RadioButton, RadioSet, Static
 
 from screens.run_messages import RollbackRequested
 from screens.help import footer
@@ -28,10 +28,11 @@ class RollbackScreen(Screen[None]):
         yield Static(f"Rollback: {self.project}", classes="title")
         yield Static("Removes, newest first, exactly what this project created in Intercom. Companies and "
                      "attributes can only be archived. Objects someone changed in Intercom after the import "
-                     "are listed and left alone.", classes="intro")
+                     "are listed and left alone, unless you tick the box below.", classes="intro")
         with RadioSet(id="scope"):
             yield RadioButton("Only the sample runs", value=True, id="sample")
             yield RadioButton("Everything this project created", id="all")
+        yield Checkbox("Also what someone changed in Intercom after the import", id="include-changed")
         yield Static("Counting what would be removed...", id="planned")
         yield Label(f"Type the project's name ({self.project}) to confirm")
         yield Input(id="confirm", placeholder=self.project)
@@ -46,11 +47,17 @@ class RollbackScreen(Screen[None]):
     def sample_only(self) -> bool:
         return self.query_one("#sample", RadioButton).value
 
+    @property
+    def include_changed(self) -> bool:
+        return self.query_one("#include-changed", Checkbox).value
+
     def _count(self) -> None:
         self.query_one("#planned", Static).update("Counting what would be removed...")
-        self.post_message(RollbackRequested(self.project, self.sample_only, dry_run=True))
+        self.post_message(RollbackRequested(self.project, self.sample_only, dry_run=True,
+                                            include_changed=self.include_changed))
 
     @on(RadioSet.Changed)
+    @on(Checkbox.Changed, "#include-changed")
     def _scope(self) -> None:
         self._count()
 
@@ -65,7 +72,8 @@ class RollbackScreen(Screen[None]):
         self.running = True
         self.query_one("#go", Button).disabled = True
         self.query_one("#status", Static).update("Rolling back... (it resumes where it stopped if interrupted)")
-        self.post_message(RollbackRequested(self.project, self.sample_only, dry_run=False))
+        self.post_message(RollbackRequested(self.project, self.sample_only, dry_run=False,
+                                            include_changed=self.include_changed))
 
     def show_planned(self, planned: dict[str, int] | None, error: str | None) -> None:
         text = error or (", ".join(f"{n} {kind}" for kind, n in planned.items()) if planned else "nothing to remove")

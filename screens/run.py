@@ -20,10 +20,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Header, Input, Label, ProgressBar, RichLog, Sparkline, Static
+from textual.widgets import Button, Header, Input, Label, ProgressBar, RichLog, Select, Sparkline, Static
 
 from helpmig_tui.pipeline.context import LoadOptions, LoadProgress, Waiting
-from helpmig_tui.pipeline.loader import PHASES
+from helpmig_tui.pipeline.loader import DELTA_PHASES, PHASES
 from screens.confirm import ConfirmDialog
 from screens.help import footer
 from screens.run_messages import RollbackRequested, RunControlRequested, RunRequested, ValidationRequested
@@ -33,7 +33,8 @@ TITLES = {"sample": "Sample run", "load": "Load", "delta": "Delta and cutover"}
 INTRO = {
     "sample": "A few records per object go in first, are read back and compared, and can be rolled back.",
     "load": "Everything, phase by phase; a phase with unexplained differences waits for you at its gate.",
-    "delta": "What changed in the source since the load began: created, updated, new messages appended.",
+    "delta": "What changed in the source since the load began: created, updated, new messages appended, state "
+             "and assignment kept in step; records gone from the source handled as chosen below.",
 }
 CUTOVER = (
     "Stop new tickets in the source (or announce the freeze) before the last delta",
@@ -43,9 +44,12 @@ CUTOVER = (
     "Keep the reports folder: scope, reconciliation per phase, validation, rebuild inventory",
 )
 STALL_S = 2.0  # nothing finished for this long: the status line says what the load waits for
+# what a delta does in Intercom with records gone from the source (source_gone.py)
+GONE_CHOICES = (("list them and wait for my choice", "wait"), ("leave them in Intercom", "leave"),
+                ("close them in Intercom", "close"), ("delete them from Intercom", "delete"))
 SHORT = {"match": "admins, teams", "schema": "schema", "companies": "companies", "contacts": "contacts",
          "conversations": "conversations", "articles": "articles", "custom_objects": "custom objects",
-         "supplementary": "CSVs"}
+         "supplementary": "CSVs", "deletions": "gone from source"}
 
 
 def _duration(seconds: float) -> str:
@@ -187,9 +191,13 @@ class RunScreen(Screen[None]):
         yield Header()
         yield Static(f"{TITLES[self.kind]}: {self.project}", classes="title")
         yield Static(INTRO[self.kind], classes="intro")
+        if self.kind == "delta":
+            with Horizontal(classes="form-row"):
+                yield Label("Gone from the source")
+                yield Select(GONE_CHOICES, value="wait", allow_blank=False, id="gone")
         yield Static("", id="status")
         with VerticalScroll(id="phases"):
-            for phase in PHASES:
+            for phase in DELTA_PHASES if self.kind == "delta" else PHASES:
                 yield PhaseRow(phase)
         with Horizontal(id="rates"):
             yield Static("No API calls yet.", id="stats")
@@ -396,6 +404,9 @@ class RunScreen(Screen[None]):
     # -- actions ---------------------------------------------------------------------
 
     def _options(self) -> LoadOptions:
+        if self.kind == "delta":
+            gone = self.query_one("#gone", Select).value
+            return LoadOptions(accept_gates=False, gone=gone if gone in ("leave", "close", "delete") else None)
         if self.kind != "sample":
             return LoadOptions(accept_gates=False)
         return LoadOptions(sample=self.sample_size, test_contact=self.test_contact)

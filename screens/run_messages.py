@@ -55,10 +55,11 @@ class ValidationRequested(_ProjectMessage):
 class RollbackRequested(_ProjectMessage):
     """Roll back (`dry_run`: only count what would be removed)."""
 
-    def __init__(self, project: str, sample_only: bool, dry_run: bool) -> None:
+    def __init__(self, project: str, sample_only: bool, dry_run: bool, *, include_changed: bool = False) -> None:
         super().__init__(project)
         self.sample_only = sample_only
         self.dry_run = dry_run
+        self.include_changed = include_changed  # objects changed in Intercom after the import go too
 
 
 # -- results and progress (App -> screens) ------------------------------------------------

@@ -83,6 +83,7 @@ class LoadOptions:
     max_rejected: float | None = None  # overrides the project's threshold of foreseen rejections
     search_lag: float = 120.0  # how long Intercom's search may lag behind a create (read-back of doubts)
     slow_record_s: float = SLOW_RECORD_S  # a record in flight longer than this says what it is doing
+    gone: str | None = None  # delta: what to do with records gone from the source (leave, close, delete; None: ask)
 
 
 @dataclass
@@ -100,13 +101,15 @@ class ObjectProgress:
     failed: int = 0
     in_doubt: int = 0
     queued: int = 0  # waits for the operator (an agent with no admin)
-    earlier: int = 0  # of created + updated: done by an earlier run
+    unchanged: int = 0  # a delta's: in Intercom already and nothing changed in the source
+    earlier: int = 0  # of created + updated: done by an earlier run (or an interrupted try of this one)
+    state_changes: int = 0  # a delta's: reopened, closed, re-assigned, tags put on or taken off
     started: float = field(default_factory=time.monotonic)
 
     @property
     def finished(self) -> int:
-        return (self.created + self.updated + self.skipped + self.rejected + self.failed + self.in_doubt
-                + self.queued)
+        return (self.created + self.updated + self.unchanged + self.skipped + self.rejected + self.failed
+                + self.in_doubt + self.queued)
 
     @property
     def unexplained(self) -> int:
@@ -184,6 +187,7 @@ class Written:
     outcome: str | None = None  # created | updated | adopted | matched
     reason: str = ""
     code: str | None = None  # the reason's code
+    this_run: bool = False  # "already": done by an interrupted try of this same run, not an earlier run
 
     @property
     def ok(self) -> bool:
@@ -253,6 +257,13 @@ class LoadContext:
             if len(examples) < 3:
                 number = self.label(obj, record)
                 examples.append(f"{f'#{number}' if number else record.key}: {message}")
+
+    def changed_state(self, obj: str, record: Record, changes: list[str]) -> None:
+        """Note what a delta changed on a conversation (reopened, closed, re-assigned, ...): on
+        the run's timeline, so a resumed run's report counts its earlier tries' changes too."""
+        number, what = self.label(obj, record), ", ".join(changes)
+        self.runlog.event("state_change", f"{obj} {f'#{number}' if number else record.key}: {what}", object=obj,
+                          key=record.key, number=number, what=what)
 
     # -- progress ----------------------------------------------------------------------
 
@@ -402,7 +413,7 @@ class LoadContext:
             entry = self.journal.get(kind, key)
         stamp = self._stamp(payload_hash)
         if entry is not None and entry.status == "done" and not redo:
-            return Written("already", entry.intercom_id, entry.outcome)
+            return self.already(entry)
         if entry is not None and entry.status == "rejected" and entry.payload_hash == stamp and not redo:
             return Written("rejected", reason=entry.last_error or "refused by Intercom in an earlier run",
                            code=entry.code or "intercom.refused")
@@ -491,10 +502,20 @@ class LoadContext:
         text = str(value).strip() if value is not None else ""
         return text[:128] or None
 
+    def already(self, entry: Entry) -> Written:
+        """A row that is done already: by an earlier run, or by an interrupted try of this one."""
+        return Written("already", entry.intercom_id, entry.outcome, this_run=entry.run_id == self.runlog.run_id)
+
     def count(self, tracker: ObjectProgress, written: Written, records: int = 1,
               tally: Counter[tuple[str, str]] | None = None) -> None:
         """Count one record's outcome (or that of `records` records), exactly once; `tally`
-        keeps what was counted, by (object, counter), for a resume point."""
+        keeps what was counted, by (object, counter), for a resume point. In a delta, what an
+        earlier run wrote and the source did not change is unchanged."""
+        if written.status == "already" and self.options.delta and not written.this_run:
+            tracker.unchanged += records
+            if tally is not None:
+                tally[(tracker.object, "unchanged")] += records
+            return
         if written.status in ("done", "already"):
             name = "updated" if written.outcome in ("updated", "adopted", "matched") else "created"
             if written.status == "already":

@@ -32,25 +32,43 @@ from connectors.intercom.models import (
     ConversationCreate,
     ConversationUpdate,
 )
-from connectors.intercom.errors import SentRequest, WriteInDoubt
+from connectors.intercom.errors import NotFound, SentRequest, WriteInDoubt
 from helpmig_tui.audit import MAX_ATTACHMENTS, MAX_PARTS, RESTRICTED_EXTENSIONS, is_junk_file
 from helpmig_tui.mapping.apply import MappedRecord
 from helpmig_tui.mapping.html_text import html_to_text
+from helpmig_tui.mapping.standard import PRIORITY_LEVELS
 from helpmig_tui.mapping.transforms import Flag
 from helpmig_tui.pipeline import text as texts
 from helpmig_tui.pipeline.context import LOOKUP, LoadContext, Lookup, ObjectProgress, Written
-from helpmig_tui.pipeline.journal import Entry
+from helpmig_tui.pipeline.journal import Entry, payload_hash
 from helpmig_tui.pipeline.records import mapped, reject, semantic_hash
 from helpmig_tui.pipeline.resolver import Resolver, jkey
 from helpmig_tui.pipeline.watch import doing
 
 LONG_CHAIN = 50  # replies: a thread this long is followed by the live ETA (its calls go one by one)
 MAX_FILE_BYTES = texts.MAX_FILE_BYTES
+OPENING = "part.opening"  # the code of the part row whose message opened its conversation
+PRIORITY_TAG = "Priority: "  # the tag that carries a conversation's priority (API 2.16 cannot write it)
 _TAGS = re.compile(r"<[^>]+>")
 _CID = re.compile(r'<img src="cid:([^"]+)">')  # as the sanitizer leaves an inline image
 # the journal kinds a conversation writes under its own key (parent_key)
 CHILD_KINDS = ("part", "part_segment", "conversation_tag", "conversation_update", "conversation_team",
                "conversation_assignee", "conversation_state")
+
+
+def conversation_tags(m: MappedRecord) -> list[str]:
+    """The tags a conversation carries: the map's, and its priority as a tag where the map
+    targets Intercom's priority, which API 2.16 returns but offers no way to write."""
+    tags = list(m.tags)
+    priority = str(m.standard.get("priority") or "").strip().casefold()
+    if priority in PRIORITY_LEVELS and priority != "none":
+        tags.append(f"{PRIORITY_TAG}{priority}")
+    return tags
+
+
+def wanted_state(m: MappedRecord) -> str:
+    """Open or closed, as the source says (a snooze needs a time the source does not give)."""
+    return "closed" if m.standard.get("state") == "closed" else "open"
 
 
 def opens_at(created_at: int, message_times: list[int]) -> int:
@@ -133,9 +151,13 @@ class ConversationJob:
         self._floor: dict[str, int] = {}  # conversation id -> the time of its last part (replies never go before)
         self._synced: set[str] = set()  # conversations whose every part this job knows (made in this run, or read)
         self._clamped = 0  # replies dated before the part before them, placed at its time
-        self._sent: dict[str, str] = {}  # reply key -> the part id Intercom gave it
         self._content_ids: dict[int, str] = {}  # id() of a file read for this job -> its Content-ID
         self.tally: Counter[tuple[str, str]] = Counter()  # what the job counted: (object, counter) -> n
+        self._existed = False  # the conversation was in Intercom before this job
+        self._wrote = False  # this job made a write (a delta's conversation then counts as updated)
+        self._opening_id: str | None = None  # the id of the message that opened the conversation
+        self._written: dict[str, str] = {}  # reply key -> the part id it got
+        self.state_changes: list[str] = []  # what a delta changed on a conversation it found in Intercom
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -143,6 +165,8 @@ class ConversationJob:
         written = await self.ctx.write(**write)
         if not written.ok:
             self._complete = False
+        elif written.status == "done" or written.this_run:
+            self._wrote = True
         return written
 
     def _known_entry(self, kind: str, key: str) -> Entry | None:
@@ -166,6 +190,11 @@ class ConversationJob:
         """The conversation's outcome; it is marked finished when every write came out
         final, so that a resume skips it (and reopened when not, in case it was)."""
         written = await self._run()
+        if written.ok and self._existed and self.ctx.options.delta:
+            # a delta's verdict on a conversation it found in Intercom: updated when it wrote
+            # to it (in this run, resumed or not), unchanged when not
+            written = Written("done", written.intercom_id, "updated") if self._wrote else \
+                Written("already", written.intercom_id, "updated")
         if written.ok and self._complete:
             self.ctx.journal.finished(self.key, self.ctx.phase, object=self.obj, intercom_id=written.intercom_id,
                                       outcome=written.outcome)
@@ -196,10 +225,20 @@ class ConversationJob:
             reason = f"the requester ({who}) is not in Intercom: {why}"
             self._settle_parts(parts, "rejected", f"its conversation was rejected: {reason}", code)
             return reject(ctx, "conversation", self.obj, self.record, reason, code)
-        thread = await self._plan(m, parts)
         if isinstance(self._entry, Lookup):
             self._entry = ctx.journal.get("conversation", self.key)
         first_time = self._entry is None  # then nothing under it was begun either
+        self._existed = (self._entry is not None and self._entry.status == "done"
+                         and self._entry.run_id != ctx.runlog.run_id)  # made before this run
+        if not first_time:
+            self._known = ctx.journal.children(self.key, CHILD_KINDS)
+        exists = self._entry is not None and self._entry.status in ("done", "in_flight")
+        thread = await self._plan(m, parts, exists)
+        if thread.source_part is not None and not exists:
+            # said before the create: a crash after it must not send this message again as a reply
+            ctx.journal.settle("part", thread.source_part.key, "pending", "opens its conversation (being created)",
+                               ctx.phase, object=thread.source_part.obj, parent_key=self.key, code=OPENING,
+                               label=self.label)
         created = await self._create(m, contact_id, thread.body)
         if not created.ok:
             reason = f"waiting for its conversation ({created.status}: {created.reason})"
@@ -211,20 +250,18 @@ class ConversationJob:
         if first_time:
             self._floor[self.ids[0]] = int(m.standard["created_at"])
             self._synced.add(self.ids[0])
-        else:
-            self._known = ctx.journal.children(self.key, CHILD_KINDS)
         self._claimed = {e.intercom_id for (kind, _), e in self._known.items()
                          if kind in ("part", "part_segment") and e.status == "done" and e.intercom_id}
         if thread.source_part is not None:
-            written = self._source_part_done(thread.source_part)
+            written = await self._source_part_done(thread.source_part)
             self._count_part(thread.source_part, written)
-        for part in thread.summarised:
-            self._count_part(part, self._summarised_done(part, self._known_entry("part", part.key)))
         chain = len(thread.replies) >= LONG_CHAIN
         if chain:  # the phase's live ETA follows it
             ctx.eta.chain_started(self.key, len(thread.replies) + 4)
         try:
             await self._replies(thread, contact_id, chain)
+            for part in thread.summarised:  # after the replies: their summary note is written by then
+                self._count_part(part, self._summarised_done(part, self._known_entry("part", part.key)))
             if self._clamped:
                 ctx.event("info", f"{self.obj} {self.record.key}: {self._clamped} messages dated before the message "
                                   "or ticket before them were placed at its time (Intercom keeps parts in time order)")
@@ -244,8 +281,8 @@ class ConversationJob:
             if reply.inline:
                 reply.message = await self._point_at_uploads(conversation_id, reply)
             written = await self._reply(conversation_id, reply, self._known_entry(reply.kind, reply.key))
-            if written.intercom_id:
-                self._sent[reply.key] = written.intercom_id
+            if written.ok and written.intercom_id:
+                self._written[reply.key] = written.intercom_id
             if reply.part is not None and reply.kind == "part":
                 self._count_part(reply.part, written)
             if chain:
@@ -318,11 +355,25 @@ class ConversationJob:
 
     # -- planning the thread ------------------------------------------------------------
 
-    async def _plan(self, m: MappedRecord, parts: list[Part]) -> Thread:
+    def _opening(self, m: MappedRecord, parts: list[Part], exists: bool) -> Part | None:
+        """The part whose message opens the conversation. Before it exists: the first part
+        when the ticket has no text of its own. Once it exists, only the part that did open
+        it (its row says so): any other part, even the first one the source now holds (a
+        ticket loaded with no message, or with its only message rejected), is a reply."""
+        if not exists:
+            return parts[0] if parts and not m.standard.get("body") else None
+        for part in parts:
+            row = self._known_entry("part", part.key)
+            if row is not None and (row.code == OPENING or (  # rows written before the code existed
+                    row.status == "done" and self._entry is not None and row.intercom_id == self._entry.intercom_id)):
+                return part
+        return None
+
+    async def _plan(self, m: MappedRecord, parts: list[Part], exists: bool) -> Thread:
         body = m.standard.get("body")
-        source_part = None
-        if not body and parts:
-            source_part = parts.pop(0)
+        source_part = self._opening(m, parts, exists)
+        if source_part is not None:
+            parts.remove(source_part)
             body = html_to_text(str(source_part.m.standard.get("body") or ""))  # a part's body is HTML; this is text
         body = body or m.standard.get("title") or "(no message text in the source)"
         text, repairs = texts.repair(str(body))
@@ -433,7 +484,7 @@ class ConversationJob:
     async def _point_at_uploads(self, conversation_id: str, reply: Reply) -> AdminReply | ContactReply:
         """The message with each `cid:` reference pointing at its file as Intercom keeps
         it (the note before it carries the files); one Intercom does not show is named."""
-        note_id = self._sent.get(reply.inline_note or "")
+        note_id = self._written.get(reply.inline_note or "")
         urls: dict[str, str] = {}
         if note_id:
             for fresh in (False, True):
@@ -538,6 +589,7 @@ class ConversationJob:
 
         async def send() -> tuple[str, str]:
             created = await self.ctx.client.conversations.create(request)
+            self._opening_id = created.id  # the message: the conversation's source
             return created.conversation_id, "created"
 
         async def find() -> str | None:
@@ -545,6 +597,7 @@ class ConversationJob:
             opening = _plain(body)[:80]
             for conversation in found:
                 if _plain(conversation.source.body if conversation.source else "").startswith(opening):
+                    self._opening_id = conversation.source.id if conversation.source else None
                     return conversation.id
             return None
 
@@ -552,20 +605,37 @@ class ConversationJob:
                                  payload_hash=semantic_hash(m), entry=self._entry, lag=self.ctx.options.search_lag,
                                  label=self.label)
 
-    def _source_part_done(self, part: Part) -> Written:
+    async def _source_part_done(self, part: Part) -> Written:
+        """The opening message is the conversation's source: its row gets the source's own
+        id (read back once when an earlier run created the conversation)."""
         entry = self._known_entry("part", part.key)
         if entry is not None and entry.status == "done":
-            return Written("already", entry.intercom_id, entry.outcome)
+            return self.ctx.already(entry)
+        if self._opening_id is None:
+            found = await self._read_back(self.ids[0])
+            self._opening_id = found.source.id if found.source else None
+        if not self._opening_id:
+            self._complete = False  # no id to give it yet: it stays pending, said so
+            return Written("in_doubt", reason="the conversation's opening message was not found in Intercom",
+                           code="intercom.in_doubt")
         self.ctx.journal.settle("part", part.key, "done", "", self.ctx.phase, object=part.obj, parent_key=self.key,
-                                intercom_id=self.ids[0], outcome="created", label=self.label)
-        return Written("done", self.ids[0], "created")
+                                intercom_id=self._opening_id, outcome="created", code=OPENING, label=self.label)
+        return Written("done", self._opening_id, "created")
 
     def _summarised_done(self, part: Part, entry: Entry | None) -> Written:
+        """A part folded into the summary notes points at the first of them (pending until it
+        is written)."""
         if entry is not None and entry.status == "done":
-            return Written("already", entry.intercom_id, entry.outcome)
+            return self.ctx.already(entry)
+        note = self._written.get(f"{self.key}#summary0")
+        if note is None:
+            self.ctx.journal.settle("part", part.key, "pending", "folded into a summary note not written yet",
+                                    self.ctx.phase, object=part.obj, parent_key=self.key, label=self.label)
+            return Written("failed", reason="its summary note was not written", code="conversation.waiting")
         self.ctx.journal.settle("part", part.key, "done", "folded into a summary note", self.ctx.phase,
-                                object=part.obj, parent_key=self.key, intercom_id=self.ids[0], outcome="created")
-        return Written("done", self.ids[0], "created")
+                                object=part.obj, parent_key=self.key, intercom_id=note, outcome="created",
+                                label=self.label)
+        return Written("done", note, "created")
 
     async def _conversation_for(self, target: int, contact_id: str, reply: Reply) -> str | None:
         """The conversation a reply goes to; continuations of a split thread start here."""
@@ -659,9 +729,86 @@ class ConversationJob:
         return None
 
     async def _finish(self, m: MappedRecord) -> None:
-        """Tags, attributes, company, assignment and the final state of the conversation."""
+        """Tags, attributes, company, then team, assignee and state, each kept in step with
+        the source: a delta reopens, closes, re-assigns, adds and takes off tags, and closes
+        again a conversation Intercom reopened when a customer's reply was appended."""
         ctx, conversation_id = self.ctx, self.ids[0]
-        for name in m.tags:
+        await self._keep_tags(m, conversation_id)
+        company_id = await self.resolver.company(m) if "company" in m.references else None
+        title = m.standard.get("title")
+        values = await ctx.attribute_values("conversation", m.attributes)
+        if title or values or company_id:
+            update = ConversationUpdate(title=str(title) if title else None, custom_attributes=values,
+                                        company_id=company_id)
+
+            async def put() -> tuple[str, str]:
+                self._read[conversation_id] = await ctx.client.conversations.update(conversation_id, update)
+                return conversation_id, "updated"
+
+            digest = semantic_hash(m)
+            entry = self._known_entry("conversation_update", self.key)
+            changed = ctx.options.delta and entry is not None and entry.payload_hash != digest
+            await self._write(kind="conversation_update", key=self.key, obj=self.obj, send=put, payload_hash=digest,
+                              entry=entry, redo=changed, parent_key=self.key)
+        team_id = self.resolver.team(m)
+        if team_id or "team" not in m.references:
+            await self._keep("conversation_team", str(team_id) if team_id else None,
+                             lambda to: ctx.client.conversations.assign(conversation_id, ctx.acting_admin, to or "0",
+                                                                        to_team=True),
+                             lambda c, to: str(c.team_assignee_id or "") == (to or ""))
+        assignee = self.resolver.admin(m, "assignee")
+        if assignee or "assignee" not in m.references:
+            await self._keep("conversation_assignee", str(assignee) if assignee else None,
+                             lambda to: ctx.client.conversations.assign(conversation_id, ctx.acting_admin, to or "0"),
+                             lambda c, to: str(c.admin_assignee_id or "") == (to or ""))
+        else:
+            ctx.event("warning", f"{self.obj} {self.record.key}: agent {m.references['assignee']!r} has no Intercom "
+                                 "admin; left unassigned")
+            self._complete = False  # a resume assigns it once the agent is matched
+        await self._keep("conversation_state", wanted_state(m),
+                         lambda to: ctx.client.conversations.close(conversation_id, ctx.acting_admin) if to == "closed"
+                         else ctx.client.conversations.open(conversation_id, ctx.acting_admin),
+                         lambda c, to: (c.state == "closed") == (to == "closed"))
+
+    async def _keep(self, kind: str, wanted: str | None, action: Any, applied: Any) -> Written | None:
+        """Team, assignee or state as the source wants it (`wanted`; None: unassigned). Its
+        row remembers the value last applied; it is applied again when the source changed
+        it, or when Intercom's own answer in this job shows otherwise (a customer's reply
+        reopens a closed conversation). A new conversation is open and unassigned already."""
+        conversation_id = self.ids[0]
+        entry = self._known_entry(kind, self.key)
+        stamp = payload_hash([kind, wanted])
+        seen = self._read.get(conversation_id)  # Intercom's own word, read or answered in this job
+        drifted = seen is not None and not applied(seen, wanted)
+        if entry is None:
+            default = wanted in (None, "open")
+            if default and not (self._existed and drifted):
+                return None
+        elif entry.status == "done":
+            same = entry.payload_hash == stamp or (entry.payload_hash is None and wanted not in (None, "open"))
+            if same and not drifted:
+                return self.ctx.already(entry)
+
+        async def send() -> tuple[str, str]:
+            self._read[conversation_id] = await action(wanted)
+            return conversation_id, "created"
+
+        async def find() -> str | None:
+            return conversation_id if applied(await self._read_back(conversation_id, fresh=True), wanted) else None
+
+        written = await self._write(kind=kind, key=self.key, obj=self.obj, send=send, find=find, parent_key=self.key,
+                                    payload_hash=stamp, entry=entry, redo=entry is not None and entry.status == "done")
+        if written.status == "done" and self._existed:
+            self.state_changes.append(_CHANGE_WORDS[kind](wanted))
+        return written
+
+    async def _keep_tags(self, m: MappedRecord, conversation_id: str) -> None:
+        """The tags the source gives it are on it; those this project put on and the source
+        no longer gives (a priority changed, a tag removed) are taken off. Tags others put
+        on are never touched."""
+        ctx = self.ctx
+        wanted = {name.casefold(): name for name in conversation_tags(m)}
+        for folded, name in wanted.items():
             tag_id = await self.resolver.tag(name)
             if tag_id is None:
                 ctx.event("warning", f"{self.obj} {self.record.key}: tag {name!r} could not be created")
@@ -672,52 +819,27 @@ class ConversationJob:
                 await ctx.client.tags.tag_conversation(conversation_id, tag_id, ctx.acting_admin)
                 return tag_id, "created"
 
-            tag_key = f"{self.key}#{name.casefold()}"
-            await self._write(kind="conversation_tag", key=tag_key, obj=self.obj, send=tag, parent_key=self.key,
-                              entry=self._known_entry("conversation_tag", tag_key))
-        company_id = await self.resolver.company(m) if "company" in m.references else None
-        title = m.standard.get("title")
-        values = await ctx.attribute_values("conversation", m.attributes)
-        if title or values or company_id:
-            update = ConversationUpdate(title=str(title) if title else None, custom_attributes=values,
-                                        company_id=company_id)
+            tag_key = f"{self.key}#{folded}"
+            written = await self._write(kind="conversation_tag", key=tag_key, obj=self.obj, send=tag,
+                                        parent_key=self.key, entry=self._known_entry("conversation_tag", tag_key))
+            if written.status == "done" and self._existed:
+                self.state_changes.append("tagged")
+        for (kind, key), entry in self._known.items():
+            if kind != "conversation_tag" or entry.status != "done" or not entry.intercom_id:
+                continue
+            if key[len(self.key) + 1:] in wanted:
+                continue
+            try:
+                await ctx.client.tags.untag_conversation(conversation_id, entry.intercom_id, ctx.acting_admin)
+            except NotFound:
+                pass  # the tag or its use is gone already
+            ctx.journal.mark_rolled_back(kind, key)
+            self._wrote = True
+            self.state_changes.append("untagged")
 
-            async def put() -> tuple[str, str]:
-                await ctx.client.conversations.update(conversation_id, update)
-                return conversation_id, "updated"
 
-            digest = semantic_hash(m)
-            entry = self._known_entry("conversation_update", self.key)
-            changed = ctx.options.delta and entry is not None and entry.payload_hash != digest
-            await self._write(kind="conversation_update", key=self.key, obj=self.obj, send=put, payload_hash=digest,
-                              entry=entry, redo=changed, parent_key=self.key)
-        team_id = self.resolver.team(m)
-        if team_id:
-            await self._manage("conversation_team", lambda: ctx.client.conversations.assign(
-                conversation_id, ctx.acting_admin, team_id, to_team=True),
-                lambda c: str(c.team_assignee_id or "") == str(team_id))
-        assignee = self.resolver.admin(m, "assignee")
-        if assignee:
-            await self._manage("conversation_assignee", lambda: ctx.client.conversations.assign(
-                conversation_id, ctx.acting_admin, assignee), lambda c: str(c.admin_assignee_id or "") == str(assignee))
-        elif "assignee" in m.references:
-            ctx.event("warning", f"{self.obj} {self.record.key}: agent {m.references['assignee']!r} has no Intercom "
-                                 "admin; left unassigned")
-            self._complete = False  # a resume assigns it once the agent is matched
-        if m.standard.get("state") == "closed":
-            await self._manage("conversation_state", lambda: ctx.client.conversations.close(
-                conversation_id, ctx.acting_admin), lambda c: c.state == "closed")
-
-    async def _manage(self, kind: str, action, applied) -> Written:
-        """A state part (assign, close): it adds a part, so it is checked by reading back."""
-        conversation_id = self.ids[0]
-
-        async def send() -> tuple[str, str]:
-            await action()
-            return conversation_id, "created"
-
-        async def find() -> str | None:
-            return conversation_id if applied(await self._read_back(conversation_id)) else None
-
-        return await self._write(kind=kind, key=self.key, obj=self.obj, send=send, find=find, parent_key=self.key,
-                                 entry=self._known_entry(kind, self.key))
+_CHANGE_WORDS = {
+    "conversation_state": lambda to: "closed" if to == "closed" else "reopened",
+    "conversation_assignee": lambda to: "re-assigned" if to else "unassigned",
+    "conversation_team": lambda to: "moved to another team" if to else "taken off its team",
+}

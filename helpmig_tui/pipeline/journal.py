@@ -30,7 +30,7 @@ import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -52,11 +52,13 @@ _BEGIN = _upsert.on_conflict_do_update(
                                                "object", "label", "updated_at")},
           "attempts": JournalEntry.attempts + 1, "last_error": None, "code": None},
 )
-# a row that needs no call; an existing row keeps its phase, attempts and place
+# a row that needs no call; an existing row keeps its phase, attempts and place, and what
+# this project created through it (ownership is never taken away by a later outcome)
 _SETTLE = _upsert.on_conflict_do_update(
     index_elements=[JournalEntry.kind, JournalEntry.source_key],
-    set_={c: _upsert.excluded[c] for c in ("status", "last_error", "code", "label", "run_id", "intercom_id", "outcome",
-                                           "object", "updated_at")},
+    set_={**{c: _upsert.excluded[c] for c in ("status", "last_error", "code", "label", "run_id", "intercom_id",
+                                              "outcome", "object", "updated_at")},
+          **{c: func.coalesce(_upsert.excluded[c], getattr(JournalEntry, c)) for c in ("created_id", "created_run")}},
 )
 _FINISHED = _upsert.on_conflict_do_update(
     index_elements=[JournalEntry.kind, JournalEntry.source_key],
@@ -151,6 +153,8 @@ class Entry:
     updated_at: datetime | None = None
     code: str | None = None
     label: str | None = None
+    created_id: str | None = None  # what this project created through this row (None: nothing it owns)
+    created_run: int | None = None  # the run that created it
 
 
 class Outcome(NamedTuple):
@@ -164,7 +168,10 @@ class Outcome(NamedTuple):
 def _entry(row: Any) -> Entry:
     return Entry(row.kind, row.source_key, row.status, row.intercom_id, row.attempts, row.payload_hash,
                  row.parent_key, row.seq, row.last_error, row.object, row.outcome, row.run_id, row.updated_at,
-                 row.code, row.label)
+                 row.code, row.label, row.created_id, row.created_run)
+
+
+entry_of = _entry  # a journal row read elsewhere becomes an Entry the same way
 
 
 class _Lru(OrderedDict[tuple[str, str], str]):
@@ -230,9 +237,12 @@ class Journal:
 
     def done(self, kind: str, key: str, intercom_id: str | None, outcome: str = "created",
              payload_hash: str | None = None) -> None:
-        """The write happened. `outcome`: created (rollback removes it), updated or adopted
-        (it existed before), matched (found, nothing written)."""
+        """The write happened. `outcome`: created (this project owns it: a rollback removes
+        it, whatever later writes do), updated or adopted (it existed before), matched
+        (found, nothing written)."""
         values: dict[str, Any] = {"intercom_id": intercom_id, "last_error": None, "outcome": outcome}
+        if outcome == "created" and intercom_id:
+            values.update(created_id=intercom_id, created_run=self.run_id)
         if payload_hash is not None:
             values["payload_hash"] = payload_hash
         self._outcome(kind, key, "done", **values)
@@ -268,7 +278,7 @@ class Journal:
                    "last_error": r.reason[:2000] if r.reason else None, "code": r.code, "label": r.label,
                    "run_id": self.run_id, "intercom_id": r.intercom_id, "outcome": r.outcome, "object": r.object,
                    "phase": phase, "attempts": 0, "seq": r.seq, "parent_key": r.parent_key, "created_at": now,
-                   "updated_at": now} for r in rows]
+                   "updated_at": now, **_owned(r.status, r.outcome, r.intercom_id, self.run_id)} for r in rows]
         with self.store.engine.begin() as conn:
             self._flush(conn)
             conn.execute(_SETTLE, values)
@@ -328,7 +338,8 @@ class Journal:
         return row.parent_key, json.loads(row.last_error or "{}")
 
     def mark_rolled_back(self, kind: str, key: str) -> None:
-        self._outcome(kind, key, "rolled_back", last_error=None)
+        """The object is gone from Intercom: nothing of this row is the project's any more."""
+        self._outcome(kind, key, "rolled_back", last_error=None, created_id=None, created_run=None)
         self._ids.pop((kind, key), None)
 
     def _outcome(self, kind: str, key: str, status: str, **values: Any) -> None:
@@ -470,17 +481,16 @@ class Journal:
         return result
 
     def created(self, kinds: Iterable[str], run_ids: Iterable[int] | None = None) -> list[Entry]:
-        """Writes that created something (done, outcome created, with an Intercom id),
-        newest first: what a rollback removes. `run_ids` narrows it to some runs."""
-        query = select(JournalEntry).where(
-            JournalEntry.kind.in_(list(kinds)), JournalEntry.status == "done",
-            JournalEntry.intercom_id.is_not(None),
-            (JournalEntry.outcome == "created") | JournalEntry.outcome.is_(None),
-        )
+        """What this project created and has not removed, newest first: what a rollback
+        removes, whatever the row's last outcome (a delta's update, a later run's match).
+        The entries carry the created object's id; `run_ids` narrows them to what those
+        runs created."""
+        query = select(JournalEntry).where(JournalEntry.kind.in_(list(kinds)), JournalEntry.created_id.is_not(None))
         if run_ids is not None:
-            query = query.where(JournalEntry.run_id.in_(list(run_ids)))
+            query = query.where(JournalEntry.created_run.in_(list(run_ids)))
         with self.store.engine.connect() as conn:
-            return [_entry(row) for row in conn.execute(query.order_by(JournalEntry.id.desc()))]
+            return [replace(entry, intercom_id=entry.created_id)
+                    for entry in map(_entry, conn.execute(query.order_by(JournalEntry.id.desc())))]
 
 
 @functools.cache
@@ -491,6 +501,14 @@ def _outcome_update(columns: tuple[str, ...]) -> Update:
         .where(JournalEntry.kind == bindparam("b_kind"), JournalEntry.source_key == bindparam("b_key"))
         .values(updated_at=bindparam("b_now"), **{c: bindparam(f"b_{c}") for c in columns})
     )
+
+
+def _owned(status: str, outcome: str | None, intercom_id: str | None, run_id: int | None) -> dict[str, Any]:
+    """The ownership columns of a settled row: set when it records a creation, else left
+    as they are (the upsert keeps the existing ones)."""
+    if status == "done" and outcome == "created" and intercom_id:
+        return {"created_id": intercom_id, "created_run": run_id}
+    return {"created_id": None, "created_run": None}
 
 
 def _json(values: Iterable[str]) -> str:

@@ -19,6 +19,7 @@ from connectors.intercom import prioritized
 from connectors.intercom.errors import NotFound
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
+from helpmig_tui.pipeline.delta_report import DeltaSummary
 from helpmig_tui.pipeline.conversations import ConversationJob
 from helpmig_tui.pipeline.journal import Entry, Outcome, Settled
 from helpmig_tui.pipeline.prepare import match_phase, objects_of, schema_phase
@@ -40,11 +41,12 @@ from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.report import PhaseReport, build_report, write_report
 from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey, orphan_reason
 from helpmig_tui.pipeline.resume import Batch, ResumePoint, final
-
+from helpmig_tui.pipeline.source_gone import gone_phase
 
 LONG_THREAD = 50  # parts of one kind: a thread this long is started before the others
 
 PHASES = ("match", "schema", "companies", "contacts", "conversations", "articles", "custom_objects", "supplementary")
+DELTA_PHASES = (*PHASES, "deletions")  # a delta also handles what left the source during the window
 PHASE_LABELS = {
     "match": "match admins and teams",
     "schema": "attributes, tags, collections",
@@ -54,6 +56,7 @@ PHASE_LABELS = {
     "articles": "articles",
     "custom_objects": "custom objects",
     "supplementary": "supplementary CSVs",
+    "deletions": "records gone from the source",
 }
 # the journal kinds each phase writes (the reports and the rollback read them)
 PHASE_KINDS: dict[str, tuple[str, ...]] = {
@@ -67,6 +70,7 @@ PHASE_KINDS: dict[str, tuple[str, ...]] = {
     "articles": ("article",),
     "custom_objects": ("custom_object",),
     "supplementary": ("csv_row",),
+    "deletions": ("source_gone",),
 }
 
 
@@ -75,6 +79,7 @@ class LoadResult:
     status: str  # done | gated | cancelled | failed
     reports: list[PhaseReport] = field(default_factory=list)
     message: str = ""
+    delta: DeltaSummary | None = None  # a delta's: what this run found and did
 
     @property
     def clean(self) -> bool:
@@ -121,6 +126,7 @@ class Loader:
             "articles": lambda: self._records(TargetKind.ARTICLE, lambda obj, r: write_article(ctx, resolver, obj, r)),
             "custom_objects": self._custom_objects,
             "supplementary": self._supplementary,
+            "deletions": lambda: gone_phase(ctx),
         }
 
     async def run(self, phases: tuple[str, ...] = PHASES) -> LoadResult:
@@ -188,6 +194,9 @@ class Loader:
                             ctx.long_thread(job.key, what) if size > LONG_THREAD else nullcontext():
                         written = await ctx.watched(conv, record, job.run())
                     ctx.count(tracker, written, tally=job.tally)
+                    if job.state_changes:
+                        tracker.state_changes += len(job.state_changes)
+                        ctx.changed_state(conv, record, job.state_changes)
                 finally:
                     slots.release()
                     finished = ctx.journal.was_finished(jkey(conv, record.key))
@@ -245,9 +254,29 @@ class Loader:
         for start in range(0, len(long), 100):
             yield long[start:start + 100], None
         first = {r.key for r in long}
+        seen: set[str] = set()
         async for batch in ctx.reader.batches(conv, since=ctx.options.since, batch_size=100,
                                               limit=ctx.options.sample, after=after):
-            yield [r for r in batch if r.key not in first], batch[-1].key
+            rest = [r for r in batch if r.key not in first]
+            if ctx.options.since is not None:
+                seen.update(r.key for r in rest)
+            yield rest, batch[-1].key  # an empty one too: the resume point moves past it
+        if ctx.options.since is not None:  # a new message on a ticket the source did not mark changed
+            keys = sorted(await self._with_new_parts(parts) - seen)
+            for start in range(0, len(keys), 100):
+                found = await ctx.reader.get(conv, keys[start:start + 100])
+                if found:
+                    yield found, None
+
+    async def _with_new_parts(self, parts: list[str]) -> set[str]:
+        """The conversations that have a part written or changed since the delta's reference
+        time: a source need not touch a ticket's updated-at when a message is added to it
+        (parts with no date are all read, so every conversation with parts is looked at)."""
+        keys: set[str] = set()
+        for part in parts:
+            async for batch in self.ctx.reader.batches(part, since=self.ctx.options.since, batch_size=1000):
+                keys.update(r.parent_key for r in batch if r.parent_key)
+        return keys
 
     async def _long_threads(self, conv: str, parts: list[str]) -> list[Record]:
         """Conversations with more than LONG_THREAD parts of one kind, longest first. Only

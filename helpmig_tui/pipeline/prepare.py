@@ -29,7 +29,7 @@ from helpmig_tui.pipeline.journal import payload_hash
 from helpmig_tui.pipeline.records import count_skipped, for_each_record, mapped, reject, remapped
 from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey
 from helpmig_tui.state import ProjectStore
-from helpmig_tui.state.models import Project
+from helpmig_tui.state.models import Event, Project
 
 # -- the operator's decisions, kept in the project's settings -------------------------
 
@@ -48,12 +48,31 @@ class Resolutions:
                    settings.get("fallback_admin"), settings.get("fallback_contact"))
 
     def save(self, store: ProjectStore) -> None:
+        """Keep the decisions; each one that changed goes on the project's timeline as an
+        operator action (the evidence bundle's timeline shows who settled what, when)."""
+        before = Resolutions.load(store)
         with store.session() as session:
             project = session.get(Project, 1)
             assert project is not None
             project.settings = {**(project.settings or {}), "admin_matches": self.admins,
                                 "team_matches": self.teams, "fallback_admin": self.fallback_admin,
                                 "fallback_contact": self.fallback_contact}
+            for message in self._changes(before):
+                session.add(Event(kind="operator", message=message, data={"action": "match"}))
+
+    def _changes(self, before: Resolutions) -> list[str]:
+        out = []
+        for what, now, was in (("admin", self.admins, before.admins), ("team", self.teams, before.teams)):
+            for key in sorted(set(now) | set(was)):
+                if now.get(key) != was.get(key):
+                    to = now.get(key)
+                    out.append(f"{key} left unmatched on purpose" if to == "skip" else
+                               f"{key} matched to {what} {to}" if to else f"{key}: match removed")
+        for what, now, was in (("fallback admin", self.fallback_admin, before.fallback_admin),
+                               ("fallback requester", self.fallback_contact, before.fallback_contact)):
+            if now != was:
+                out.append(f"{what} set to {now}" if now else f"{what} removed")
+        return out
 
 
 @dataclass
@@ -115,6 +134,9 @@ async def match_phase(ctx: LoadContext, directory: Directory, totals: dict[str, 
                     reason = f"no Intercom {kind} matches {who}: match it, pick a fallback admin, or skip it"
                     ctx.journal.settle(kind, key, "pending", reason, ctx.phase, object=obj, code=f"{kind}.unmatched")
                     return Written("queued", reason=reason, code=f"{kind}.unmatched")
+                before = ctx.journal.get(kind, key)
+                if before is not None and before.status == "done" and before.intercom_id == match.intercom_id:
+                    return ctx.already(before)  # matched so by an earlier run
                 ctx.journal.settle(kind, key, "done", f"matched by {match.how}", ctx.phase, object=obj,
                                    intercom_id=match.intercom_id, outcome="matched")
                 return Written("done", match.intercom_id, "matched")
@@ -152,7 +174,7 @@ async def _settle_attribute(ctx: LoadContext, kind: str, attribute: PlannedAttri
     key = attribute.key
     entry = ctx.journal.get(kind, key)
     if attribute.status == "exists" and entry is not None and entry.status == "done" and entry.intercom_id == attribute.id:
-        return Written("already", entry.intercom_id, entry.outcome)  # "created" stays ours for the rollback
+        return ctx.already(entry)  # what it created stays the project's for the rollback
     if attribute.status == "exists":
         ctx.journal.settle(kind, key, "done", "already in the workspace", ctx.phase, object="(attributes)",
                            intercom_id=attribute.id, outcome="matched")
@@ -185,10 +207,13 @@ async def _tag_record(ctx: LoadContext, resolver: Resolver, obj: str, record: Re
     name = str(m.standard.get("name") or "").strip()
     if not m.ok or not name:
         return reject(ctx, "tag", obj, record, m.rejected or "a tag with no name", m.rejected_code or "tag.name_missing")
+    before = ctx.journal.get("tag", name.casefold())
     tag_id = await resolver.tag(name)
     entry = ctx.journal.get("tag", name.casefold())
     if tag_id is None or entry is None:
         return Written("failed", reason=f"tag {name!r} could not be created", code="intercom.failed")
+    if before is not None and before.status == "done":
+        return ctx.already(before)
     return Written("done", tag_id, entry.outcome)
 
 

@@ -307,7 +307,8 @@ async def _write_contact(ctx: LoadContext, resolver: Resolver, obj: str, record:
     if body.email:
         alias = body.email
         held = ctx.journal.get("contact_email", alias)
-        if held is None or held.status != "done":  # the first contact with an email keeps it (a rolled back one not)
+        # the first contact with an email keeps it; one rolled back (a sample's) gives it up
+        if held is None or held.status != "done":
             ctx.journal.settle("contact_email", alias, "done", "", ctx.phase, object=obj,
                                intercom_id=contact_id, outcome="matched")
     # a contact with no row before this write has no company link or tag rows either

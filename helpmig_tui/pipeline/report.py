@@ -24,7 +24,8 @@ from pathlib import Path
 from helpmig_tui.pipeline.context import LoadContext, ObjectProgress
 from helpmig_tui.reports import write_csv, write_text
 
-COLUMNS = ("read", "created", "updated", "skipped", "rejected", "failed", "in_doubt", "queued")
+COLUMNS = ("read", "created", "updated", "unchanged", "skipped", "rejected", "failed", "in_doubt", "queued",
+           "state_changes")
 REASON_STATUSES = ("rejected", "skipped", "failed", "pending", "in_flight")
 DEFAULT_MAX_REJECTED = 0.02  # share of a phase's records that predicted rejections may reach
 _KEYS = re.compile(r"\((?:[^()]*\d[^()]*)\)")  # "(123)", "(tickets:9)": one reason, many records
@@ -68,7 +69,8 @@ class PhaseReport:
     def summary(self) -> str:
         t = self.totals()
         parts = [f"{t['read']} in", f"{t['created']} created", f"{t['updated']} updated/matched"]
-        parts += [f"{t[k]} {k.replace('_', ' ')}" for k in ("skipped", "rejected", "failed", "in_doubt", "queued") if t[k]]
+        parts += [f"{t[k]} {k.replace('_', ' ')}" for k in ("unchanged", "skipped", "rejected", "failed", "in_doubt",
+                                                            "queued", "state_changes") if t[k]]
         if t["unexplained"]:
             parts.append(f"{t['unexplained']} UNEXPLAINED")
         return ", ".join(parts)
@@ -142,15 +144,18 @@ def markdown(ctx: LoadContext, report: PhaseReport) -> str:
         "",
         f"Project {ctx.project}, finished {report.finished_at:%Y-%m-%d %H:%M:%S} UTC.",
         "",
-        "In = created + updated/matched + skipped + rejected + failed + in doubt + queued.",
+        "In = created + updated/matched + unchanged + skipped + rejected + failed + in doubt + queued"
+        + (" (a delta: unchanged is what an earlier run wrote and the source did not change; state changes "
+           "are reopened, closed, re-assigned or re-tagged conversations)." if ctx.options.delta else "."),
         "",
-        "| Object | In | Created | Updated/matched | Skipped | Rejected | Failed | In doubt | Queued | Unexplained |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| Object | In | Created | Updated/matched | Unchanged | Skipped | Rejected | Failed | In doubt | Queued "
+        "| Unexplained | State changes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for o in report.objects:
         lines.append(
-            f"| {o.object} | {o.read} | {o.created} | {o.updated} | {o.skipped} | {o.rejected} | {o.failed} "
-            f"| {o.in_doubt} | {o.queued} | {o.unexplained} |"
+            f"| {o.object} | {o.read} | {o.created} | {o.updated} | {o.unchanged} | {o.skipped} | {o.rejected} "
+            f"| {o.failed} | {o.in_doubt} | {o.queued} | {o.unexplained} | {o.state_changes} |"
         )
     earlier = sum(o.earlier for o in report.objects)
     if earlier:

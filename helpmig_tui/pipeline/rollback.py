@@ -11,9 +11,11 @@ alone unless the operator includes changed objects.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select, update
 
@@ -21,8 +23,10 @@ from connectors.intercom import IntercomClient
 from connectors.intercom.errors import IntercomError, NotFound
 from helpmig_tui.mapping.versions import require_confirmed_map
 from helpmig_tui.pipeline.context import Observer
-from helpmig_tui.pipeline.control import RunControl
+from helpmig_tui.pipeline.control import RunCancelled, RunControl
 from helpmig_tui.pipeline.journal import Entry, Journal
+from helpmig_tui.pipeline.runs import RunLog, resumable_run
+from helpmig_tui.reports import write_text
 from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import FINISHED, JournalEntry, Project, Run
 
@@ -52,6 +56,8 @@ class RollbackReport:
     archived: dict[str, int] = field(default_factory=dict)  # kind -> archived (companies, attributes)
     changed: list[tuple[str, str, str]] = field(default_factory=list)  # kind, source key, Intercom id: left alone
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # kind, source key, why
+    run_id: int | None = None
+    path: Path | None = None  # the rollback's report
 
     @property
     def clean(self) -> bool:
@@ -76,8 +82,9 @@ def sample_runs(store: ProjectStore) -> list[int]:
 class Rollback:
     def __init__(self, store: ProjectStore, client: IntercomClient, journal: Journal, *, acting_admin: str,
                  run_ids: list[int] | None, include_changed: bool = False, observer: Observer | None = None,
-                 control: RunControl | None = None) -> None:
+                 control: RunControl | None = None, reports_dir: Path | None = None) -> None:
         self.store = store
+        self.reports_dir = reports_dir or store.path.parent / "reports"
         self.client = client
         self.journal = journal
         self.acting_admin = acting_admin
@@ -99,6 +106,48 @@ class Rollback:
                 if (n := len(self.journal.created([kind], self.run_ids)))}
 
     async def run(self) -> RollbackReport:
+        """Remove what is in scope, as a run: recorded with its scope and a heartbeat (the
+        session that made it holds the project's run lock), so a killed rollback shows as
+        interrupted and the next one resumes it (what it removed is journaled, so nothing is
+        asked of Intercom twice)."""
+        runlog = self._runlog()
+        self.journal.run_id = runlog.run_id
+        if self.run_ids is None:
+            self._stage("rolling_back")
+        try:
+            await self._remove_all(runlog)
+        except RunCancelled:
+            self.journal.flush()
+            runlog.finish("paused", {**self._summary(), "message": "cancelled; run the rollback again to resume"})
+            raise
+        self.journal.flush()
+        runlog.finish("done" if self.report.clean else "failed", self._summary())
+        self.report.run_id = runlog.run_id
+        self.report.path = write_rollback_report(self.store, self.report, self.scope, self.reports_dir)
+        if self.run_ids is None and self.report.clean and not self.report.changed:
+            self._stage("rolled_back")  # nothing of the project is left in Intercom
+        return self.report
+
+    @property
+    def scope(self) -> str:
+        return "all" if self.run_ids is None else "sample"
+
+    def _runlog(self) -> RunLog:
+        """This rollback's run: the interrupted one of the same scope, or a new one."""
+        previous = resumable_run(self.store, kinds=("rollback",))
+        if previous is not None and (previous.options or {}).get("scope") == self.scope:
+            return RunLog.resume(self.store, previous.id)
+        if previous is not None:  # a rollback of the other scope was interrupted: it is replaced by this one
+            RunLog(self.store, previous.id).finish("cancelled", {"message": f"replaced by a rollback of {self.scope}"})
+        return RunLog.start(self.store, "rollback", options={"scope": self.scope,
+                                                             "include_changed": self.include_changed})
+
+    def _summary(self) -> dict[str, object]:
+        r = self.report
+        return {"scope": self.scope, "removed": dict(r.removed), "archived": dict(r.archived),
+                "changed": len(r.changed), "failed": len(r.failed)}
+
+    async def _remove_all(self, runlog: RunLog) -> None:
         for kinds, action in ORDER:
             entries = self.journal.created(self._kinds(kinds), self.run_ids)
             slots = asyncio.Semaphore(CONCURRENCY)
@@ -112,15 +161,21 @@ class Rollback:
                 for entry in entries:
                     await one(entry)
             else:
-                async with asyncio.TaskGroup() as group:
-                    for entry in entries:
-                        group.create_task(one(entry))
+                try:
+                    async with asyncio.TaskGroup() as group:
+                        for entry in entries:
+                            group.create_task(one(entry))
+                except BaseExceptionGroup as group_error:
+                    # the operator's stop reaches every task at once: it is one stop, not many errors
+                    if group_error.split(RunCancelled)[1] is not None:
+                        raise
+                    raise RunCancelled("cancelled by the operator") from None
             self.journal.flush()
-            if self.observer is not None and entries:
-                self.observer.event("info", f"rollback: {len(entries)} {kinds[-1]} rows handled")
-        if self.run_ids is None and self.report.clean and not self.report.changed:
-            self._stage("rolled_back")  # nothing of the project is left in Intercom
-        return self.report
+            runlog.beat(time.monotonic())
+            if entries:
+                runlog.event("rollback", f"{len(entries)} {kinds[-1]} rows handled")
+                if self.observer is not None:
+                    self.observer.event("info", f"rollback: {len(entries)} {kinds[-1]} rows handled")
 
     def _stage(self, stage: str) -> None:
         with self.store.session() as session:
@@ -147,7 +202,8 @@ class Rollback:
             self.report.failed.append((entry.kind, entry.source_key, str(exc)))
             return
         self.journal.mark_rolled_back(entry.kind, entry.source_key)
-        self._dependents_gone(entry)
+        self.journal.flush()
+        dependents_gone(self.store, entry)
         bucket = self.report.archived if action == "archived" else self.report.removed
         bucket[entry.kind] = bucket.get(entry.kind, 0) + 1
 
@@ -203,25 +259,43 @@ class Rollback:
                 | (JournalEntry.parent_key == entry.source_key))).scalars().all()
         return max(times, default=None)
 
-    def _dependents_gone(self, entry: Entry) -> None:
-        """What went with the object, so a later load writes it again: a conversation's
-        parts and state writes; a contact's company link, tags and email alias; a company's
-        name alias; and the record's `finished` row."""
-        self.journal.flush()
-        row = JournalEntry
-        finished = (row.kind == FINISHED) & (row.source_key == entry.source_key)
-        if entry.kind in ("conversation", "conversation_segment"):
-            which = ((row.parent_key == entry.source_key) & row.kind.in_(CHILDREN)) | finished
-        elif entry.kind in ("contact", "walkin_contact"):
-            # its links, tags and email alias; and the records merged into it (same email), which
-            # a later load writes again
-            which = ((row.kind.in_(("contact_company", "contact_tag"))
-                      & ((row.source_key == entry.source_key) | row.source_key.startswith(entry.source_key + "#")))
-                     | (row.kind.in_(("contact_email", "contact", FINISHED)) & (row.intercom_id == entry.intercom_id))
-                     | finished)
-        elif entry.kind == "company":
-            which = ((row.kind == "company_name") & (row.intercom_id == entry.intercom_id)) | finished
-        else:
-            return
-        with self.store.engine.begin() as conn:
-            conn.execute(update(row).where(which, row.status == "done").values(status="rolled_back"))
+
+def dependents_gone(store: ProjectStore, entry: Entry) -> None:
+    """What went with an object removed from Intercom, so a later load writes it again: a
+    conversation's parts and state writes; a contact's company link, tags and email alias;
+    a company's name alias; and the record's `finished` row."""
+    row = JournalEntry
+    finished = (row.kind == FINISHED) & (row.source_key == entry.source_key)
+    if entry.kind in ("conversation", "conversation_segment"):
+        which = ((row.parent_key == entry.source_key) & row.kind.in_(CHILDREN)) | finished
+    elif entry.kind in ("contact", "walkin_contact"):
+        # its links, tags and email alias; and the records merged into it (same email), which
+        # a later load writes again
+        which = ((row.kind.in_(("contact_company", "contact_tag"))
+                  & ((row.source_key == entry.source_key) | row.source_key.startswith(entry.source_key + "#")))
+                 | (row.kind.in_(("contact_email", "contact", FINISHED)) & (row.intercom_id == entry.intercom_id))
+                 | finished)
+    elif entry.kind == "company":
+        which = ((row.kind == "company_name") & (row.intercom_id == entry.intercom_id)) | finished
+    else:
+        return
+    with store.engine.begin() as conn:
+        conn.execute(update(row).where(which, row.status == "done").values(status="rolled_back", created_id=None,
+                                                                           created_run=None))
+
+
+def write_rollback_report(store: ProjectStore, report: RollbackReport, scope: str, reports_dir: Path) -> Path:
+    """The rollback's own report: what went, what was archived, what was left and why."""
+    lines = [f"# Rollback of {'everything this project created' if scope == 'all' else 'the sample runs'} "
+             f"(run {report.run_id})", "", f"Project {store.project().name}, finished "
+             f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC: {report.summary()}.", "",
+             "| Kind | Deleted | Archived |", "|---|---:|---:|"]
+    for kind in sorted(set(report.removed) | set(report.archived)):
+        lines.append(f"| {kind} | {report.removed.get(kind, 0)} | {report.archived.get(kind, 0)} |")
+    if report.changed:
+        lines += ["", "## Left alone: changed in Intercom after the import", "",
+                  "Rerun with --include-changed to remove these too.", ""]
+        lines += [f"- {kind} {key} (Intercom {ident})" for kind, key, ident in report.changed]
+    if report.failed:
+        lines += ["", "## Could not be removed", ""] + [f"- {kind} {key}: {why}" for kind, key, why in report.failed]
+    return write_text(reports_dir / f"run-{report.run_id}-rollback.md", "\n".join(lines) + "\n")

@@ -23,8 +23,9 @@ from helpmig_tui.mapping.versions import require_confirmed_version
 from helpmig_tui.pipeline.attributes import AttributeBook, workspace_schema
 from helpmig_tui.pipeline.context import LoadAborted, LoadContext, LoadOptions, NullObserver, Observer
 from helpmig_tui.pipeline.control import RunCancelled, RunControl
+from helpmig_tui.pipeline.delta_report import summarise, write_delta_report
 from helpmig_tui.pipeline.journal import Journal
-from helpmig_tui.pipeline.loader import PHASES, Loader, LoadResult, thread_sizes
+from helpmig_tui.pipeline.loader import DELTA_PHASES, PHASES, Loader, LoadResult, thread_sizes
 from helpmig_tui.pipeline.plan import Plan, build_plan
 from helpmig_tui.pipeline.prepare import Resolutions, create_collection_named, ensure_tag, match_record, objects_of
 from helpmig_tui.pipeline.reader import SourceReader
@@ -182,7 +183,8 @@ class PipelineSession:
             return runlog
         return RunLog.start(self.store, kind, map_version=self.map_version, map_hash=self.map_hash,
                             options={"sample": options.sample, "delta": options.delta,
-                                     "since": options.since.isoformat() if options.since else None},
+                                     "since": options.since.isoformat() if options.since else None,
+                                     "gone": options.gone},
                             phases=[(p, 0) for p in phases])
 
     def _context(self, runlog: RunLog, options: LoadOptions) -> tuple[LoadContext, Resolver]:
@@ -235,11 +237,12 @@ class PipelineSession:
                 "lists them with their ids; the wizard's Audit step does the same)",
                 [f"{b.code}: {b.message}" for b in blockers],
             )
-        phases = options.phases or PHASES
+        every = DELTA_PHASES if kind == "delta" else PHASES
+        phases = options.phases or every
         held = self._lock is not None
         self._hold(kind)
         try:
-            return await self._load_locked(kind, options, phases)
+            return await self._load_locked(kind, options, phases, every)
         finally:
             if not held:
                 self._release()
@@ -252,11 +255,12 @@ class PipelineSession:
         save_scope(self.store, items, self.paths.reports_dir(self.project), self.map_hash)
         return items
 
-    async def _load_locked(self, kind: str, options: LoadOptions, phases: tuple[str, ...]) -> LoadResult:
+    async def _load_locked(self, kind: str, options: LoadOptions, phases: tuple[str, ...],
+                           every: tuple[str, ...]) -> LoadResult:
         if kind == "load" and not scope_is_current(self.store, self.map_hash):
             self.observer.event("info", "naming what the load will not migrate (the scope check)")
             await self.check_scope()
-        runlog = self._start(kind, options, PHASES)
+        runlog = self._start(kind, options, every)
         self._set_stage("loading" if kind == "load" else None)
         ctx, resolver = self._context(runlog, options)
         try:
@@ -279,6 +283,10 @@ class PipelineSession:
         ctx.journal.flush()
         summary = {"status": result.status, "phases": {r.phase: r.totals() for r in result.reports},
                    "message": result.message}
+        if kind == "delta":
+            result.delta = summarise(runlog.run_id, result.reports, self.mmap, self.store)
+            write_delta_report(result.delta, self.project, self.paths.reports_dir(self.project))
+            summary["delta"] = result.delta.totals()
         if result.status == "done":
             runlog.finish("done", summary)
             if kind == "load":
@@ -345,7 +353,7 @@ class PipelineSession:
         self._hold("rollback")
         return Rollback(self.store, self.client, Journal(self.store, None), acting_admin=self.acting_admin,
                         run_ids=sample_runs(self.store) if sample_only else None, include_changed=include_changed,
-                        observer=self.observer, control=self.control)
+                        observer=self.observer, control=self.control, reports_dir=self.paths.reports_dir(self.project))
 
     async def delta(self, options: LoadOptions | None = None) -> LoadResult:
         """What changed in the source since the first full load began: created or updated,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from helpmig_tui.audit_store import source_objects
+from helpmig_tui.rebuild_inventory import inventory_markdown
 from helpmig_tui.reports import write_text
 from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import JournalEntry, Phase, Run
@@ -50,10 +50,7 @@ def write_summary(store: ProjectStore, reports_dir: Path) -> tuple[Path, list[Pa
     if reasons:
         lines += ["", "## Most common reasons", "", "| What | Status | Reason | Records |", "|---|---|---|---:|"]
         lines += [f"| {k} | {s} | {(r or '').replace('|', '/')[:150]} | {n} |" for k, s, r, n in reasons]
-    inventory = [o for o in source_objects(store) if o.role == "inventory" and o.count]
-    if inventory:
-        lines += ["", "## Rebuild inventory", "", "Rebuilt by hand in Intercom (their rows are in supplementary/):", ""]
-        lines += [f"- {o.label or o.name}: {o.count}" for o in inventory]
+    lines += [""] + inventory_markdown(store)
     files = sorted(p for p in reports_dir.rglob("*") if p.is_file() and p.name != "summary.md")
     lines += ["", "## Reports in this folder", ""] + [f"- {p.relative_to(reports_dir).as_posix()}" for p in files]
     return write_text(reports_dir / "summary.md", "\n".join(lines) + "\n"), files

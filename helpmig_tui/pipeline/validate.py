@@ -11,6 +11,10 @@ Two checks, neither of which takes the writer's word for anything:
 - **A count reconciliation** per object: how many records the source holds now, how many
   the journal accounts for (created, updated, skipped, rejected), and how many objects
   carrying this project's source ids Intercom holds.
+- **What deltas touched**, on top of the sample: a sample (of the same size) of the records
+  a delta run wrote, and every conversation whose state a delta changed (reopened,
+  closed, re-assigned), all of them, for a state change is what a live desk most often
+  undoes behind the migration's back.
 
 A kind the load wrote but validation could not check is a failure, never a pass. The
 error rate is per kind; under the threshold (1%) for every kind, and counts that agree,
@@ -36,12 +40,12 @@ from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline import text as texts
 from helpmig_tui.pipeline.attributes import AttributeBook
-from helpmig_tui.pipeline.conversations import opens_at
+from helpmig_tui.pipeline.conversations import PRIORITY_TAG, conversation_tags, opens_at
 from helpmig_tui.pipeline.journal import Journal
 from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.resolver import Resolver
 from helpmig_tui.state import ProjectStore
-from helpmig_tui.state.models import JournalEntry
+from helpmig_tui.state.models import Event, JournalEntry, Run
 
 THRESHOLD = 0.01
 # journal kinds per kind validated, and the map's target of its source objects
@@ -55,6 +59,7 @@ KINDS: dict[str, tuple[tuple[str, ...], TargetKind]] = {
 CHECKED_KINDS = tuple(KINDS)
 _TAGS = re.compile(r"<[^>]+>")
 PREFIX = 40  # characters of a message's text looked for in Intercom
+_PRIORITY_TAG = PRIORITY_TAG.casefold()
 
 
 @dataclass
@@ -165,6 +170,8 @@ class Validator:
                 if not entries:
                     continue
                 picks = rng.sample(entries, min(sample, len(entries)))
+                if run_ids is None:
+                    picks = self._with_delta(picks, journal_kinds, obj, sample, rng)
                 checked = 0
                 for key, intercom_id in picks:
                     records = await self.reader.get(obj, [key])
@@ -194,6 +201,27 @@ class Validator:
             query = query.where(JournalEntry.run_id.in_(run_ids))
         with self.store.reader() as session:
             return [(key.split(":", 1)[1], intercom_id) for key, intercom_id in session.execute(query.order_by(JournalEntry.id))]
+
+    def _with_delta(self, picks: list[tuple[str, str]], kinds: tuple[str, ...], obj: str, sample: int,
+                    rng: random.Random) -> list[tuple[str, str]]:
+        """The sample, plus a sample of what delta runs wrote and every record whose state a
+        delta changed (each once)."""
+        with self.store.reader() as session:
+            deltas = list(session.scalars(select(Run.id).where(Run.kind == "delta")))
+            if not deltas:
+                return picks
+            changed = {e.data.get("key") for e in session.scalars(
+                select(Event).where(Event.kind == "state_change", Event.run_id.in_(deltas)))
+                if e.data.get("object") == obj}
+        touched = self._written(kinds, obj, deltas)
+        extra = rng.sample(touched, min(sample, len(touched)))
+        extra += [(key, ident) for key, ident in self._written(kinds, obj, None) if key in changed]
+        seen = {key for key, _ in picks}
+        for key, ident in extra:
+            if key not in seen:
+                seen.add(key)
+                picks.append((key, ident))
+        return picks
 
     async def _differences(self, kind: str, obj: str, record: Record, intercom_id: str) -> list[tuple[str, Any, Any]]:
         m = apply_map(self.mmap, obj, record, lookups=self.lookups)
@@ -256,10 +284,16 @@ class Validator:
         team = self._admin("team", m)
         if team is not None:
             pairs.append(("team", team, found.team_assignee_id))
-        if m.tags:
-            have = {_norm(t.name) for t in (found.tags.tags if found.tags else [])}
-            missing = sorted(t for t in m.tags if _norm(t) not in have)
+        wanted = conversation_tags(m)
+        have = {_norm(t.name) for t in (found.tags.tags if found.tags else [])}
+        if wanted:
+            missing = sorted(t for t in wanted if _norm(t) not in have)
             pairs.append(("tags", "all present", f"missing {missing}" if missing else "all present"))
+        # the priority the source gives now, and no other (a delta takes the old one off)
+        priorities = sorted(t for t in have if t.startswith(_PRIORITY_TAG))
+        expected = sorted(_norm(t) for t in wanted if _norm(t).startswith(_PRIORITY_TAG))
+        if priorities != expected and (priorities or expected):
+            pairs.append(("priority", ", ".join(expected) or "no priority tag", ", ".join(priorities) or "none"))
         pairs += self._attrs("conversation", m, found.custom_attributes)
         continued = [await self.client.conversations.get(i) for i in self._continuations(obj, record.key)]
         thread, first = await self._thread(obj, record, found, continued)

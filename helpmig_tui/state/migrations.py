@@ -110,8 +110,21 @@ def _v4_to_v5(conn: Connection) -> None:
         conn.execute(text(statement))
 
 
+def _v5_to_v6(conn: Connection) -> None:
+    """Ownership apart from the last outcome: the Intercom object a row's write created and
+    the run that created it stay on the row however often later runs update or match it
+    (a rollback follows them); rows that created something before are owned as they were."""
+    for statement in (
+        "ALTER TABLE journal ADD COLUMN created_id VARCHAR(64)",
+        "ALTER TABLE journal ADD COLUMN created_run INTEGER",
+        "UPDATE journal SET created_id = intercom_id, created_run = run_id WHERE status = 'done' "
+        "AND intercom_id IS NOT NULL AND (outcome = 'created' OR outcome IS NULL) AND kind != 'finished'",
+    ):
+        conn.execute(text(statement))
+
+
 # STEPS[i] upgrades version i+1 to i+2.
-STEPS: list[Callable[[Connection], None]] = [_v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5]
+STEPS: list[Callable[[Connection], None]] = [_v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5, _v5_to_v6]
 LATEST = len(STEPS) + 1
 
 

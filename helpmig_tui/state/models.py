@@ -225,6 +225,9 @@ class JournalEntry(Base):
     payload_hash: Mapped[str | None] = mapped_column(String(64))
     code: Mapped[str | None] = mapped_column(String(64))  # the reason's code (an audit finding's, when predicted)
     label: Mapped[str | None] = mapped_column(String(128))  # the number people know the record by
+    # ownership: what this project created (kept whatever later writes did; cleared by a rollback)
+    created_id: Mapped[str | None] = mapped_column(String(64))
+    created_run: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

@@ -6,7 +6,9 @@ Create answers a `message` whose `conversation_id` names the conversation and ho
 stamped now (Intercom offers no `created_at` for them). Search sees a conversation
 `search_lag` seconds after it is created, as Intercom's index does. A reply dated before the
 conversation's last part is refused (parts stay in time order), and so is a part beyond
-the 500th; reads return the 500 most recent, as Intercom does.
+the 500th; reads return the 500 most recent, as Intercom does. A contact's reply to a
+closed or snoozed conversation reopens it, as it does in Intercom (its statistics count
+these reopens): whoever keeps a conversation closed must close it again.
 """
 
 from __future__ import annotations
@@ -225,6 +227,9 @@ def routes(state: SandboxState) -> list[Route]:
             contact = _replying_contact(body)
             author = author_of_contact(contact)
             message_type = "comment"
+            if conversation["state"] != "open":  # the customer wrote again: the conversation is open again
+                conversation["state"] = "open"
+                conversation.pop("snoozed_until", None)
         else:
             raise invalid("type must be admin or user")
         part = {"part_type": message_type, "body": body.get("body"), "created_at": created_at, "author": author, "attachments": attachments}
