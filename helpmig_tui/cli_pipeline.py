@@ -108,7 +108,10 @@ def _load_data(result: LoadResult) -> dict[str, Any]:
                         "objects": {o.object: {c: getattr(o, c) for c in ("read", "created", "updated", "unchanged",
                                                                           "skipped", "rejected", "failed", "in_doubt",
                                                                           "queued", "state_changes")}
-                                    for o in r.objects}} for r in result.reports]}
+                                    for o in r.objects},
+                        "reasons": [{"kind": x.kind, "status": x.status, "code": x.code, "reason": x.reason,
+                                     "count": x.count, "foreseen": x.explained, "examples": x.examples}
+                                    for x in r.reasons]} for r in result.reports]}
 
 
 def _confirm(args: argparse.Namespace, question: str, expected: str | None = None) -> bool:

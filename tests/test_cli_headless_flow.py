@@ -73,6 +73,8 @@ def test_from_init_to_a_validated_load_headless(tmp_path, capsys, monkeypatch):
         load = json.loads(out)
         by_phase = {ph["phase"]: ph for ph in load["phases"]}
         assert by_phase["contacts"]["created"] > 0 and by_phase["conversations"]["created"] > 0
+        rejected = [x for x in by_phase["contacts"]["reasons"] if x["status"] == "rejected"]
+        assert rejected and all(x["examples"] and x["code"] for x in rejected)  # each bucket with its reasons and keys
         code, out, err = run(capsys, "--home", home, "validate", p, "--json")  # the share the load allowed
         assert code == 0 and json.loads(out)["passed"], err
         code, out, err = run(capsys, "--home", home, "validate", p, "--max-rejected", "2")

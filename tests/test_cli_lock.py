@@ -38,7 +38,8 @@ def test_every_writer_is_refused_while_a_load_runs_elsewhere(slow_intercom, caps
             err = capsys.readouterr().err
             assert code == 2, (command, err)
             assert f"project {demo.project} is busy: `helpmig load` is running (pid {pid}, since" in err, err
-            assert err.count("\n") == 1, err
+            said = [line for line in err.splitlines() if "(still working" not in line]  # a heartbeat on a slow machine
+            assert len(said) == 1, err
         assert main(["--home", str(paths.home), "status", demo.project, "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["running"] == {"command": "load", "pid": pid}
         assert loader.process.poll() is None  # the load was left alone

@@ -145,6 +145,7 @@ class ConversationJob:
         self.options = ctx.mmap.object_map(obj).options  # type: ignore[union-attr]
         self.ids: list[str] = []  # the conversation ids: [main, continuation 2, ...]
         self._claimed: set[str] = set()  # part ids the journal already gives to a row
+        self._read: dict[str, Conversation] = {}  # Intercom's own word on a conversation, read or answered
         self._entry = entry
         self._known: dict[tuple[str, str], Entry] = {}  # the journal's rows under this conversation
         self._complete = True  # every write final so far: a resume has nothing to do here
@@ -181,8 +182,11 @@ class ConversationJob:
                                     parent_key=self.key, code=code, label=self.label)
             self._count_part(part, Written(status, reason=reason, code=code))
 
-    async def _read_back(self, conversation_id: str) -> Conversation:
-        return await self.ctx.client.conversations.get(conversation_id)
+    async def _read_back(self, conversation_id: str, fresh: bool = False) -> Conversation:
+        """The conversation as Intercom has it: read once per job, or again when `fresh`."""
+        if fresh or conversation_id not in self._read:
+            self._read[conversation_id] = await self.ctx.client.conversations.get(conversation_id)
+        return self._read[conversation_id]
 
     # -- the run ---------------------------------------------------------------------
 
@@ -672,7 +676,7 @@ class ConversationJob:
         to it (its state parts carry the time they were written)."""
         floor = self._floor.get(conversation_id, 0)
         if conversation_id not in self._synced:
-            found = await self._read_back(conversation_id)
+            found = await self._read_back(conversation_id, fresh=True)
             floor = max([floor, found.created_at or 0, *(p.created_at or 0 for p in found.parts)])
             self._synced.add(conversation_id)
         return floor
@@ -702,7 +706,7 @@ class ConversationJob:
             return found, "created"
 
         async def find() -> str | None:
-            conversation = await self._read_back(conversation_id)
+            conversation = await self._read_back(conversation_id, fresh=True)
             return self._match_part(conversation, message.created_at, wanted)
 
         written = await self._write(kind=reply.kind, key=reply.key, obj=reply.part.obj if reply.part else self.obj,

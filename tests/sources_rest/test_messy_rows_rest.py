@@ -39,7 +39,7 @@ def test_messy_rows_of_a_rest_tenant_are_named_and_mapped(fake, without_id):
         keyless = [f for f in audit.findings if f.code == without_id and f.object == "incidents"]
         assert [f.count for f in keyless] == [1], "one finding, counted once over every read"
         [odd] = messy["undecodable_text"]
-        assert any(f"({odd})" in k for k in found[("text.undecodable", "incidents")].keys)
+        assert odd in found[("text.undecodable", "incidents")].keys
         [huge] = messy["large_body"]
         assert huge in found[("body.too_large", "incidents")].keys
         mmap = propose_map(evidence_from_schema(source.describe(), {o.spec.name: o.profile for o in audit.objects}))
