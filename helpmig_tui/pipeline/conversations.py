@@ -39,6 +39,7 @@ from helpmig_tui.pipeline import text as texts
 from helpmig_tui.pipeline.context import LOOKUP, LoadContext, Lookup, ObjectProgress, Written
 from helpmig_tui.pipeline.journal import Entry
 from helpmig_tui.pipeline.records import mapped, reject, semantic_hash
+from helpmig_tui.pipeline.requesters import take_fallback
 from helpmig_tui.pipeline.resolver import Resolver, jkey
 
 MAX_FILE_BYTES = 25 * 1024 * 1024  # larger files are listed in the report, not uploaded inline
@@ -174,6 +175,8 @@ class ConversationJob:
     async def _run(self) -> Written:
         ctx = self.ctx
         m = self._m = mapped(ctx, self.obj, self.record)
+        if take_fallback(m, self.resolver.fallback_contact) and m.ok:
+            ctx.note_flags(self.obj, self.record, m.flags)  # not counted while it was rejected
         parts, rejected = self._mapped_parts()
         parts, rejected = await self._keep_attachment_only(parts, rejected)
         if m.missing == ["created_at"]:
