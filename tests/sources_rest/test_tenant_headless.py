@@ -77,6 +77,16 @@ def test_the_headless_flow_on_an_independent_tenant_ends_with_counts_that_add_up
     folded = [(c.get("email") or "").casefold() for c in contacts]
     assert len(folded) == len(set(folded))  # one contact per case-folded email
     assert folded.count(emails[duplicate].casefold()) == 1 and emails[duplicate] != emails[duplicate].casefold()
+    # a message with files and no text arrives as a part carrying its files, flagged attachment-only
+    files_only = set(messy.get("entry_without_text_but_files") or messy["comment_without_text_but_file"])
+    not_loaded = {row[2].split(":", 1)[1] for report in result.load.reports for row in report.rows if row[0] == "part"}
+    arrived = files_only - not_loaded
+    assert arrived
+    noted = {(obj, code): n for report in result.load.reports for obj, code, n, _ in report.noted}
+    assert sum(n for (_, code), n in noted.items() if code == "body.attachment_only") == len(arrived)
+    carrying = [part for conversation in store.all("conversations") for part in conversation["parts"]
+                if part.get("attachments") and "(attachment)" in (part.get("body") or "")]
+    assert len(carrying) == len(arrived)
     by_admins = by_people = 0
     for conversation in store.all("conversations"):
         for part in conversation["parts"]:
