@@ -82,6 +82,13 @@ async def test_a_russian_cp1251_export_loads_as_written(tmp_path, paths):
     assert len(written_by_admins) == len(by_technicians)  # technicians are admins, never contacts
     contacts = {c.get("email") for c in sandbox.state.store.all("contacts")}
     assert not contacts & set(expected.technicians)
+    # a ticket's requester typed in capitals is the customer's one contact
+    twins = [e for e in contacts if (e or "").casefold() == expected.case_duplicate.casefold()]
+    assert len(twins) == 1 and expected.case_duplicate != expected.case_duplicate.casefold()
+    twin = next(c["id"] for c in sandbox.state.store.all("contacts") if c.get("email") == twins[0])
+    ticket = next(t for t, v in expected.tickets.items() if v["requester_email"] == expected.case_duplicate)
+    opened = next(c for c in conversations if c["source"]["body"].startswith(f"{RU.subject} {int(ticket) - 1000}\n"))
+    assert [str(x["id"]) for x in opened["contact_refs"]] == [twin]
     steps = [p["body"] for p in loaded if RU.steps[0] in p["body"]]
     assert steps and all("<br>" in body and "\n" not in body.replace("</p>\n<p>", "") for body in steps)
     assert all("Íîâûé" not in b and "Øàãè" not in b for b in bodies + [p["body"] for p in loaded])
