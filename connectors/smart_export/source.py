@@ -3,15 +3,17 @@
 Every export file goes through the job's layout (layout.py) into a local SQLite stage
 (staging.py) the first time it is needed. Reading it reports what the audit must
 know: duplicate ids (rejected, with the rows named), unreadable values, attachment
-files that are missing or outside the folder, and CAB members who have no login (the
-seed's gotcha: SMART skips them silently).
+files that are missing, unreadable (with the OS's reason) or outside the folder, and CAB
+members who have no login (the seed's gotcha: SMART skips them silently). Attachment paths
+stay as the operator typed the folder: a mapped drive is never resolved to its UNC form.
 """
 
 from __future__ import annotations
 
 import hashlib
-import mimetypes
+import os
 import re
+import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +36,15 @@ from connectors.base import (
     SourceSchema,
     TimeZoneUse,
 )
+from connectors.attachment_files import (
+    PATH_TOO_LONG,
+    file_ref,
+    missing_ref,
+    problem_hint,
+    read_problem,
+    unreadable_reason,
+)
+from connectors.file_paths import absolute
 from connectors.finding_tally import FindingTally, batched
 from connectors.local_time import zone, zone_name
 from connectors.option_fields import OptionField, OptionKind, resolve_options
@@ -452,18 +463,24 @@ class SmartExportSource(Source):
                 self.report(Finding(code, Severity.WARNING, message, name, keys=keys, count=len(group), detail=detail))
 
     def _check_attachment_files(self) -> None:
-        root = self.folder.resolve()
+        root = self._root()
         for _key, ticket, data in self._db.rows("attachments"):
             key = ticket or _key
-            where = self._resolve(str(data.get("file_path") or ""))
+            where = self._locate(str(data.get("file_path") or ""))
             if where is None:
                 self._tally.add("smart.attachment_outside_folder", Severity.WARNING,
                                 "attachment paths point outside the export folder; those files are not read",
                                 object="tickets", key=key, detail=f"copy the files under {root} and fix the manifest")
-            elif not where.is_file():
+                continue
+            there, _size, problem = _file_state(where)
+            if not there:
                 self._tally.add("smart.attachment_missing", Severity.WARNING,
                                 "attachment files named in the manifest are missing", object="tickets", key=key,
                                 detail="the records migrate without them unless the files are restored")
+            elif problem:
+                self._tally.add("smart.attachment_unreadable", Severity.WARNING,
+                                f"attachment files named in the manifest cannot be read: {problem}", object="tickets",
+                                key=key, detail=problem_hint(problem))
         self._stage("tickets")
         orphans = self._db.count("attachments", 'WHERE parent NOT IN (SELECT key FROM "tickets") OR parent IS NULL')
         if orphans:
@@ -471,10 +488,18 @@ class SmartExportSource(Source):
                             "attachment manifest rows name a ticket that is not in the tickets export",
                             object="tickets", count=orphans)
 
-    def _resolve(self, path_text: str) -> Path | None:
-        root = self.folder.resolve()
-        candidate = (root / path_text.replace("\\", "/")).resolve()
-        return candidate if candidate.is_relative_to(root) else None
+    def _root(self) -> str:
+        """The export folder as typed, made absolute: a mapped drive stays its letter (never UNC)."""
+        return absolute(self.folder)
+
+    def _locate(self, path_text: str) -> str | None:
+        """The manifest's path under the export folder, as typed (`..` folded, no link or drive
+        resolved); None when it points outside the folder."""
+        root = self._root()
+        relative = path_text.replace("\\", "/") if os.sep == "/" else path_text
+        candidate = os.path.normpath(os.path.join(root, relative))
+        inside = os.path.normcase(candidate).startswith(os.path.normcase(os.path.join(root, "")))
+        return candidate if inside else None
 
     def _check_cab_members(self) -> None:
         """CAB members with no user login: SMART skips them silently, so the operator must hear of it."""
@@ -628,15 +653,11 @@ class SmartExportSource(Source):
         refs = []
         for _key, _parent, data in rows:
             path_text = str(data.get("file_path") or "")
-            where = self._resolve(path_text)
-            exists = where is not None and where.is_file()
-            name = data.get("file_name") or Path(path_text.replace("\\", "/")).name
-            refs.append(AttachmentRef(
-                name=name, size=where.stat().st_size if exists else None,  # type: ignore[union-attr]
-                content_type=mimetypes.guess_type(name)[0] or "application/octet-stream", record_key=record.key,
-                opener=(lambda p=where: p.open("rb")) if exists else None,  # type: ignore[union-attr]
-                location=str(where) if where is not None else path_text,
-            ))
+            where = self._locate(path_text)
+            name = data.get("file_name") or path_text.replace("\\", "/").rsplit("/", 1)[-1]
+            there, size, problem = _file_state(where) if where is not None else (False, None, "")
+            refs.append(file_ref(where, name, record.key, size=size, problem=problem) if there and where else
+                        missing_ref(name, record.key, where or path_text))
         return refs
 
     def close(self) -> None:
@@ -644,3 +665,18 @@ class SmartExportSource(Source):
             self._stage_db.close()
             self._stage_db = None
             self._staged.clear()
+
+
+def _file_state(path: str) -> tuple[bool, int | None, str]:
+    """(there, size, problem) of a manifest's file: a file the OS refuses (access denied, a path
+    too long for Windows) is there with the reason, never taken for a missing one."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        reason = unreadable_reason(path, exc)
+        if isinstance(exc, (FileNotFoundError, NotADirectoryError)) and reason != PATH_TOO_LONG:
+            return False, None, ""
+        return True, None, reason
+    if not stat.S_ISREG(info.st_mode):
+        return False, None, ""
+    return True, info.st_size, read_problem(path)

@@ -42,6 +42,7 @@ from helpmig_tui.pipeline import text as texts
 from helpmig_tui.pipeline.context import LOOKUP, LoadContext, Lookup, ObjectProgress, Written
 from helpmig_tui.pipeline.journal import Entry, payload_hash
 from helpmig_tui.pipeline.records import mapped, reject, semantic_hash
+from helpmig_tui.pipeline.requesters import take_fallback
 from helpmig_tui.pipeline.resolver import Resolver, jkey
 from helpmig_tui.pipeline.watch import doing
 
@@ -209,6 +210,8 @@ class ConversationJob:
     async def _run(self) -> Written:
         ctx = self.ctx
         m = self._m = mapped(ctx, self.obj, self.record)
+        if take_fallback(m, self.resolver.fallback_contact) and m.ok:
+            ctx.note_flags(self.obj, self.record, m.flags)  # not counted while it was rejected
         parts, rejected = self._mapped_parts()
         parts, rejected = await self._keep_attachment_only(parts, rejected)
         if m.missing == ["created_at"]:

@@ -27,7 +27,7 @@ from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.records import SKIP_REASONS
-from helpmig_tui.pipeline.requesters import clean_email, email_problem
+from helpmig_tui.pipeline.requesters import clean_email, email_problem, take_fallback
 from helpmig_tui.pipeline.resolver import orphan_reason
 from helpmig_tui.reports import write_csv
 from helpmig_tui.state import ProjectStore
@@ -107,6 +107,8 @@ class ScopeCheck:
     async def _problem(self, kind: TargetKind, m: MappedRecord, record: object) -> tuple[str, str] | None:
         if kind is TargetKind.PART:
             return await self._part(m, record)
+        if kind is TargetKind.CONVERSATION:
+            take_fallback(m, self.fallback)
         if not m.ok and not (kind is TargetKind.CONVERSATION and m.missing == ["created_at"]):
             return m.rejected_code or "map.rejected", m.rejected or ""
         if kind is TargetKind.CONTACT:

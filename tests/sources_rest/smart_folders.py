@@ -75,6 +75,7 @@ class Expected:
     comments: list[dict] = field(default_factory=list)  # in file order
     technicians: list[str] = field(default_factory=list)  # emails
     customers: list[str] = field(default_factory=list)
+    case_duplicate: str = ""  # a ticket's requester: a customer's email in capitals
     no_requester: list[str] = field(default_factory=list)  # ticket ids without a valid requester email
     files: list[str] = field(default_factory=list)  # attachment files, all present
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> kind -> rows
@@ -112,6 +113,8 @@ def _rows(lang: Language, n: int, expected: Expected) -> dict[str, list[list[str
             requester = ""
         elif i % 10 == 7:
             requester = "ivan(at)client.example"
+        elif i == 5:  # a customer's email typed in capitals: the same person, one contact
+            requester = expected.case_duplicate = requester.upper()
         if "@" not in requester or "(" in requester:
             expected.no_requester.append(tid)
         description = "\n".join((f"{lang.subject} {i}", *lang.steps))
