@@ -146,7 +146,10 @@ class ConversationJob:
         self.options = ctx.mmap.object_map(obj).options  # type: ignore[union-attr]
         self.ids: list[str] = []  # the conversation ids: [main, continuation 2, ...]
         self._claimed: set[str] = set()  # part ids the journal already gives to a row
-        self._read: dict[str, Conversation] = {}  # Intercom's own word on a conversation, read or answered
+        self._read: dict[str, Conversation] = {}  # conversations read whole in this job
+        # Intercom's latest word on a conversation's state and assignees: read, or answered to a
+        # write (a customer's reply reopens a closed conversation)
+        self._word: dict[str, Conversation | ConversationAnswer] = {}
         self._entry = entry
         self._known: dict[tuple[str, str], Entry] = {}  # the journal's rows under this conversation
         self._complete = True  # every write final so far: a resume has nothing to do here
@@ -186,7 +189,8 @@ class ConversationJob:
     async def _read_back(self, conversation_id: str, fresh: bool = False) -> Conversation:
         """The conversation as Intercom has it: read once per job, or again when `fresh`."""
         if fresh or conversation_id not in self._read:
-            self._read[conversation_id] = await self.ctx.client.conversations.get(conversation_id)
+            self._read[conversation_id] = self._word[conversation_id] = \
+                await self.ctx.client.conversations.get(conversation_id)
         return self._read[conversation_id]
 
     # -- the run ---------------------------------------------------------------------
@@ -702,6 +706,7 @@ class ConversationJob:
 
         async def send() -> tuple[str, str]:
             conversation = await self.ctx.client.conversations.reply(conversation_id, message)
+            self._word[conversation_id] = conversation
             found = self._match_part(conversation, message.created_at, wanted) or self._newest_unclaimed(conversation)
             if found is None:
                 raise WriteInDoubt(SentRequest("conversations.reply", "POST", f"/conversations/{conversation_id}/reply"),
@@ -749,7 +754,7 @@ class ConversationJob:
                                         company_id=company_id)
 
             async def put() -> tuple[str, str]:
-                self._read[conversation_id] = await ctx.client.conversations.update(conversation_id, update)
+                self._word[conversation_id] = await ctx.client.conversations.update(conversation_id, update)
                 return conversation_id, "updated"
 
             digest = semantic_hash(m)
@@ -785,7 +790,7 @@ class ConversationJob:
         conversation_id = self.ids[0]
         entry = self._known_entry(kind, self.key)
         stamp = payload_hash([kind, wanted])
-        seen = self._read.get(conversation_id)  # Intercom's own word, read or answered in this job
+        seen = self._word.get(conversation_id)  # Intercom's own word, read or answered in this job
         drifted = seen is not None and not applied(seen, wanted)
         if entry is None:
             default = wanted in (None, "open")
@@ -797,7 +802,7 @@ class ConversationJob:
                 return self.ctx.already(entry)
 
         async def send() -> tuple[str, str]:
-            self._read[conversation_id] = await action(wanted)
+            self._word[conversation_id] = await action(wanted)
             return conversation_id, "created"
 
         async def find() -> str | None:
