@@ -21,7 +21,7 @@ from connectors.intercom.models import (
 )
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.mapping.apply import SOURCE_ID_ATTRIBUTE
-from helpmig_tui.mapping.model import AttributeTarget, FieldMap, MigrationMap, ObjectMap
+from helpmig_tui.mapping.model import AttributeTarget, FieldMap, MigrationMap, ObjectMap, ObjectOptions
 from helpmig_tui.mapping.schema_plan import plan_schema
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.mapping.transforms import ValueMap
@@ -85,8 +85,13 @@ async def test_values_outside_an_attributes_options_get_the_option_first(tmp_pat
         assert set(tier.options) == {"gold", "silver", "bronze"}
         assert (await intercom.conversation_attributes.list())[-1].labels == ["High", "Low"]
         # a custom object instance takes strings only, whatever the map's type
-        values, _ = AttributeBook(plan_schema(mmap, existing)).coerce("custom_object:Call", {"when": 0, "done": True})
-        assert values == {}  # not in the map: never sent
+        calls = MigrationMap(platform="memory", objects=[
+            ObjectMap(object="calls", target=TargetKind.CUSTOM_OBJECT, options=ObjectOptions(custom_object_type="Call"))],
+            fields=[FieldMap(object="calls", field="n", target=AttributeTarget(name="minutes", data_type="integer")),
+                    FieldMap(object="calls", field="d", target=AttributeTarget(name="done", data_type="boolean"))])
+        values, dropped = AttributeBook(plan_schema(calls, existing)).coerce(
+            "custom_object:Call", {"minutes": 12, "done": True})
+        assert values == {"minutes": "12", "done": "true"} and not dropped
 
 
 async def test_a_refused_write_is_not_sent_again_on_resume(tmp_path):
