@@ -374,3 +374,18 @@ async def test_state_survives_a_restart_in_a_sqlite_file(tmp_path):
     assert second.state.counts() == {**second.state.counts(), "contacts": 2, "conversations": 1, "parts": 1}
     assert len(list(second.store.all("admins"))) == 3  # seeded once, not again
     second.close()
+
+
+def test_a_sandbox_collected_before_the_test_ends_still_answers_for_its_violations():
+    """The suite's fixture keeps every violation log alive until teardown (a weak set lost them)."""
+    import gc
+
+    from connectors.intercom.sandbox.violations import watching
+
+    with watching() as logs:
+        gone = Sandbox()
+        gone.violations.record("contact.identifier", "POST", "/contacts", "no identifier")
+        del gone
+        gc.collect()
+        assert [log.total for log in logs] == [1]
+        logs[0].take()  # taken on purpose: the suite's own watcher holds the same log
