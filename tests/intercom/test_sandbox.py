@@ -389,3 +389,22 @@ def test_a_sandbox_collected_before_the_test_ends_still_answers_for_its_violatio
         gc.collect()
         assert [log.total for log in logs] == [1]
         logs[0].take()  # taken on purpose: the suite's own watcher holds the same log
+
+
+async def test_a_request_whose_caller_hung_up_is_dropped_unread(sandbox):
+    """The server hands over `http.disconnect` instead of the body: nothing is created and no
+    violation is invented for a body the sandbox never read."""
+    sent: list[dict] = []
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/contacts", "raw_path": b"/contacts", "query_string": b"",
+             "headers": [(b"authorization", b"Bearer t"), (b"intercom-version", b"2.16"),
+                         (b"content-type", b"application/json")]}
+    await sandbox.app(scope, receive, send)
+    assert sent == [] and sandbox.violations.total == 0 and sandbox.state.counts().get("contacts", 0) == 0
+    assert sandbox.middleware.stats["dropped by the caller"] == 1
