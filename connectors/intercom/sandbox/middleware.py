@@ -69,6 +69,8 @@ class SandboxMiddleware:
             await self._reply(send, 429, verdict.headers, "rate_limit_exceeded", f"Exceeded rate limit of {limit} in 10_seconds")
             return
         if version and version not in KNOWN_VERSIONS:
+            self.violations.record("spec.header", scope["method"], scope["path"],
+                                   f"Intercom-Version {version!r} is not a version of the API", "Intercom-Version")
             await self._reply(send, 400, verdict.headers, "intercom_version_invalid", "Requested resource is not available in current API version.")
             return
         body = await _read_body(receive)
