@@ -307,18 +307,6 @@ def test_priorities_are_case_folded_and_kept_as_a_conversation_attribute():
     assert all(not (isinstance(x.target, StandardTarget) and x.target.field == "priority") for x in m.fields)
 
 
-def test_a_map_that_still_sends_a_priority_to_intercoms_priority_is_refused_not_dropped():
-    """A map confirmed before priority stopped being a target: the load says so plainly
-    instead of leaving every ticket's priority behind."""
-    from helpmig_tui.mapping.apply import MapError, apply_map
-    from helpmig_tui.mapping.model import FieldMap, MigrationMap, ObjectMap
-
-    old = MigrationMap(platform="memory", objects=[ObjectMap(object="tickets", target=K.CONVERSATION)],
-                       fields=[FieldMap(object="tickets", field="prio", target=StandardTarget(field="priority"))])
-    with pytest.raises(MapError, match="no standard field 'priority'"):
-        apply_map(old, "tickets", {"prio": "High"}, key="1")
-
-
 def test_a_stand_in_takes_the_default_fields_target():
     ev = load_cases("trackit")[0].evidence
     tickets = ev.object("tickets")
