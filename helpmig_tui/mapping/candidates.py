@@ -44,7 +44,6 @@ from helpmig_tui.mapping.sniff import Shape, Sniffed
 from helpmig_tui.mapping.standard import (
     ATTRIBUTE_MODEL,
     NOTABLE,
-    PRIORITY_NOTE,
     STANDARD_FIELDS,
     TAGGABLE,
     StandardField,
@@ -57,6 +56,7 @@ from helpmig_tui.mapping.value_maps import (
     article_state_map,
     direction_map,
     flag_map,
+    priority_level_map,
     priority_map,
     state_map,
 )
@@ -142,11 +142,12 @@ def _state_transforms(ctx: Context, obj: str, f: FieldEvidence, kind: TargetKind
     values = _lookup_values(ctx, pre) or known_values(f)
     fwords = meaningful(f.name, f.label)
     vm: ValueMap | None = None
-    if kind is K.CONVERSATION and std == "state":
-        vm, unknown = state_map(values)
+    if kind is K.CONVERSATION and std in ("state", "priority"):
+        vm, unknown = state_map(values) if std == "state" else priority_level_map(values)
+        what = "status values → open/closed" if std == "state" else "priority values → Intercom's levels"
         if vm is None:
-            return [], -0.3, "no state names the rules can read: map them by hand"
-        note = f"{len(vm.mapping)} status values → open/closed"
+            return [], -0.3, f"no {std} names the rules can read: map them by hand"
+        note = f"{len(vm.mapping)} {what}"
         if unknown:
             return [vm], -0.15, note + f"; not recognised: {', '.join(unknown[:3])}"
         return [vm], 0.05, note
@@ -302,7 +303,7 @@ def from_default(ctx: Context, obj: ObjectEvidence, kind: TargetKind, f: FieldEv
         if extra:
             confidence, notes = 0.75, [extra]
     if entry.value_map is not None:
-        vm, unknown = _family_map(ctx, f, entry, transforms)
+        vm, unknown = _family_map(ctx, f, entry, transforms, standard=std is not None)
         if vm is not None:
             transforms.append(vm)
         elif entry.value_map == "state":
@@ -316,8 +317,8 @@ def from_default(ctx: Context, obj: ObjectEvidence, kind: TargetKind, f: FieldEv
                     transforms)
 
 
-def _family_map(ctx: Context, f: FieldEvidence, entry: DefaultField,
-                transforms: list[Transform]) -> tuple[ValueMap | None, list[str]]:
+def _family_map(ctx: Context, f: FieldEvidence, entry: DefaultField, transforms: list[Transform], *,
+                standard: bool = False) -> tuple[ValueMap | None, list[str]]:
     """The default entry's value map: as given, or built from the values (and the values
     no rule could read)."""
     if isinstance(entry.value_map, dict):
@@ -326,6 +327,8 @@ def _family_map(ctx: Context, f: FieldEvidence, entry: DefaultField,
     unknown: list[str] = []
     if entry.value_map == "state":
         vm, unknown = state_map(values)
+    elif standard:
+        vm, unknown = priority_level_map(values)
     else:
         vm = priority_map(values)
     if vm is not None and entry.default is not None:
@@ -513,8 +516,6 @@ def fallback(ctx: Context, obj: ObjectEvidence, kind: TargetKind, f: FieldEviden
         return Proposal(target, 0.6, f"no values to look at: kept as an attribute; {evidence}", transforms)
     confidence = {"options": 0.8, "string": 0.8}.get(data_type, 0.85)
     kept = "a custom field becomes a custom attribute" if custom else "no standard Intercom field matches: kept as an attribute"
-    if kind is K.CONVERSATION and "priority" in meaningful(f.name, f.label):
-        kept += f"; {PRIORITY_NOTE}"
     return Proposal(target, confidence if not fill_note else 0.5, f"{kept}; {evidence}{fill_note}", transforms)
 
 

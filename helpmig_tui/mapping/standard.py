@@ -64,9 +64,7 @@ def _f(name: str, value: ValueType, description: str, *, refers_to: tuple[Target
 
 K = TargetKind
 V = ValueType
-# Intercom's API (2.16) returns a conversation's priority but has no request that sets it:
-# it is no standard target, and a priority lands as a conversation attribute.
-PRIORITY_NOTE = "Intercom's API cannot set a conversation's priority: kept as a conversation attribute"
+PRIORITY_LEVELS = ("none", "low", "medium", "high", "urgent")
 
 STANDARD_FIELDS: dict[TargetKind, tuple[StandardField, ...]] = {
     K.CONTACT: (
@@ -99,6 +97,8 @@ STANDARD_FIELDS: dict[TargetKind, tuple[StandardField, ...]] = {
         _f("assignee", V.REFERENCE, "the assigned agent's key", refers_to=(K.ADMIN,)),
         _f("team", V.REFERENCE, "the assigned group's key", refers_to=(K.TEAM,)),
         _f("company", V.REFERENCE, "the company's key", refers_to=(K.COMPANY,)),
+        _f("priority", V.OPTIONS, "Intercom's conversation priority (API 2.16 returns it but documents no way to "
+           "write it: the loader decides how it lands)", options=PRIORITY_LEVELS),
         _f("tags", V.LIST, "tag names"),
     ),
     K.PART: (

@@ -38,6 +38,20 @@ TRUE_WORDS = {"true", "1", "yes", "y", "t", "on", "да", "ja", "j", "wahr", "ou
               "verdadero", "vero", "verdadeiro", "waar", "checked"}
 FALSE_WORDS = {"false", "0", "no", "n", "f", "off", "нет", "nein", "falsch", "non", "faux", "não", "nao", "falso",
                "nee", "onwaar", "unchecked"}
+# Intercom's conversation priority levels, and the words that name each (accents folded).
+PRIORITY_WORDS: dict[str, set[str]] = {
+    "urgent": {"urgent", "critical", "crit", "emergency", "blocker", "highest", "immediate", "asap", "p1", "sev1",
+               "kritisch", "dringend", "urgente", "critique", "critico", "critica", "kritiek", "spoed", "urgentissimo",
+               "критический", "срочный", "критичный"},
+    "high": {"high", "major", "important", "elevated", "p2", "sev2", "hoch", "haute", "haut", "alta", "alto", "hoog",
+             "высокий"},
+    "medium": {"medium", "normal", "moderate", "standard", "p3", "sev3", "mittel", "normale", "moyenne", "moyen",
+               "media", "medio", "gemiddeld", "normaal", "средний", "обычный"},
+    "low": {"low", "minor", "lowest", "trivial", "routine", "planning", "p4", "p5", "sev4", "niedrig", "gering",
+            "basse", "bas", "faible", "baja", "bajo", "bassa", "basso", "baixa", "baixo", "laag", "низкий",
+            "планирование"},
+    "none": {"none", "keine", "aucune", "ninguna", "nessuna", "nenhuma", "geen"},
+}
 _NUMBERING = re.compile(r"^\s*(p|pri|sev)?\s*\d+\s*[-.:)_]\s*", re.IGNORECASE)
 
 
@@ -87,6 +101,27 @@ def priority_map(values: list[str]) -> ValueMap | None:
     if all(target == value for value, target in mapping.items()):
         return None
     return ValueMap(mapping=mapping)
+
+
+def priority_level(value: str) -> str | None:
+    """Intercom's level (none, low, medium, high, urgent) a priority name means, or None."""
+    cleaned = _NUMBERING.sub("", value).strip().casefold()
+    found = set(words(cleaned)) | set(cleaned.split()) | {cleaned, value.strip().casefold()}
+    hits = [level for level, vocab in PRIORITY_WORDS.items() if found & vocab]
+    return hits[0] if len(hits) == 1 else None
+
+
+def priority_level_map(values: list[str]) -> tuple[ValueMap | None, list[str]]:
+    """Priority names to Intercom's levels; the values no rule could read are returned too."""
+    mapping: dict[str, str] = {}
+    unknown = []
+    for value in values:
+        level = priority_level(value)
+        if level is None:
+            unknown.append(value)
+        else:
+            mapping[value] = level
+    return (ValueMap(mapping=mapping) if mapping else None), unknown
 
 
 def flag_map(values: list[str], when_true: str | None, when_false: str | None) -> ValueMap | None:

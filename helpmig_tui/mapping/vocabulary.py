@@ -147,6 +147,7 @@ SYNONYMS: dict[TargetKind, dict[str, tuple[str, ...]]] = {
                  "assignment group"),
         "company": ("company", "organization", "organisation", "ou", "account", "client ou", "customer company"),
         "state": ("status", "state", "stage", "ticket status", "workflow state"),
+        "priority": ("priority",),
         "tags": ("tags", "tag", "labels", "keywords"),
     },
     K.PART: {

@@ -8,7 +8,6 @@ from connectors.base import FieldType, ObjectRole
 from helpmig_tui.mapping.evidence import FieldEvidence, ObjectEvidence, SourceEvidence
 from helpmig_tui.mapping.model import AttributeTarget, NoteTarget, SkipTarget, StandardTarget
 from helpmig_tui.mapping.propose import propose_map
-from helpmig_tui.mapping.standard import STANDARD_FIELDS
 from helpmig_tui.mapping.standard import TargetKind as K
 from helpmig_tui.mapping.transforms import DateToUnix, HtmlToText, Join, Truncate, ValueMap
 from helpmig_tui.mapping.value_maps import priority_map
@@ -247,6 +246,7 @@ def test_a_prefix_is_a_word_not_a_verdict():
     ("cust_tel", K.CONTACT, "phone"), ("Handy", K.CONTACT, "phone"), ("Teléfono móvil", K.CONTACT, "phone"),
     ("Erstellt am", K.CONVERSATION, "created_at"), ("fecha_creacion", K.CONVERSATION, "created_at"),
     ("DataCriacao", K.CONVERSATION, "created_at"), ("aangemaakt_op", K.CONVERSATION, "created_at"),
+    ("Priorität", K.CONVERSATION, "priority"), ("prio", K.CONVERSATION, "priority"),
     ("Estado", K.CONVERSATION, "state"), ("Statut", K.CONVERSATION, "state"),
     ("Anforderer", K.CONVERSATION, "contact"), ("solicitante", K.CONVERSATION, "contact"),
     ("Bearbeiter", K.CONVERSATION, "assignee"), ("assigned_tech", K.CONVERSATION, "assignee"),
@@ -287,9 +287,7 @@ def test_values_decide_over_a_declared_text_type():
     assert isinstance(m.field_map("tickets", "notes").target, NoteTarget)
 
 
-def test_priorities_are_case_folded_and_kept_as_a_conversation_attribute():
-    """Intercom's API has no request that sets a conversation's priority: a priority is never
-    proposed as a standard target (the load would drop it), it lands as an attribute, said."""
+def test_priorities_are_case_folded_and_intercoms_priority_is_a_target():
     values = (("URGENT", 5), ("Urgent", 9), (" urgent ", 1), ("1-Critical", 4), ("High", 10), ("Normal", 20),
               ("low", 7))
     tickets = ObjectEvidence("tickets", ObjectRole.CONVERSATION, (
@@ -298,13 +296,12 @@ def test_priorities_are_case_folded_and_kept_as_a_conversation_attribute():
     ), count=56, key="id", created_field="opened")
     m = propose_map(source(tickets, platform="memory"))
     fm = m.field_map("tickets", "Prioridad")
-    assert isinstance(fm.target, AttributeTarget) and fm.target.data_type == "options"
-    assert "cannot set a conversation's priority" in fm.reason
+    assert fm.target == StandardTarget(field="priority")
     vm = next(t for t in fm.transforms if isinstance(t, ValueMap))
-    assert vm.mapping == priority_map([v for v, _ in values]).mapping  # the spellings become one
-    assert vm.mapping["URGENT"] == vm.mapping[" urgent "] == "Urgent" and vm.mapping["1-Critical"] == "Critical"
-    assert "priority" not in {f.name for f in STANDARD_FIELDS[K.CONVERSATION]}
-    assert all(not (isinstance(x.target, StandardTarget) and x.target.field == "priority") for x in m.fields)
+    assert vm.mapping == {"URGENT": "urgent", "Urgent": "urgent", " urgent ": "urgent", "1-Critical": "urgent",
+                          "High": "high", "Normal": "medium", "low": "low"}
+    # as an attribute (the seeds' choice for a platform's own priority) the spellings become one
+    assert priority_map([v for v, _ in values]).mapping["URGENT"] == "Urgent"
 
 
 def test_a_stand_in_takes_the_default_fields_target():
