@@ -69,13 +69,13 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
 def _no_sandbox_violations():
     """A test fails when a sandbox it made recorded a request Intercom refuses (or would not
     do as asked) that the test did not take on purpose (`sandbox.violations.take(...)`)."""
-    from connectors.intercom.sandbox.app import LIVE
+    from connectors.intercom.sandbox.violations import watching
 
-    before = {id(s) for s in LIVE}
-    yield
-    offenders = [s for s in list(LIVE) if id(s) not in before and s.violations.total]
+    with watching() as logs:  # strong references: a sandbox collected mid-test still answers for its log
+        yield
+        offenders = [log for log in logs if log.total]
     if offenders:
-        pytest.fail("the sandbox recorded violations:\n" + "\n".join(s.violations.describe() for s in offenders),
+        pytest.fail("the sandbox recorded violations:\n" + "\n".join(log.describe() for log in offenders),
                     pytrace=False)
 
 

@@ -45,7 +45,7 @@ from connectors.base import (
 from connectors.finding_tally import FindingTally, batched, stand_in_key
 from connectors.http_session import RetryPolicy
 from connectors.infraon.client import AUTH_STYLES, InfraonClient, record_id
-from connectors.infraon.endpoints import ABSENT, DERIVED, DERIVED_FROM, ENTRY_FIELDS, TYPES, merge_endpoints
+from connectors.infraon.endpoints import ABSENT, DERIVED, DERIVED_FROM, ENTRY_FIELDS, merge_endpoints
 from connectors.infraon.entries import DEFAULT_SYSTEM_TYPES, SYSTEM_RULES, EntryRule, describe, has_text, parse_type_list
 from connectors.infraon.people import Directory, author_of, requester_of, teams_of, technicians_of
 from connectors.infraon.values import (
@@ -55,7 +55,7 @@ from connectors.infraon.values import (
     convert,
     discovered_specs,
     flatten,
-    is_date_name,
+    kind_of,
     option_entries,
     pick,
 )
@@ -143,6 +143,7 @@ class InfraonSource(Source):
         self._options: dict[str, list[tuple[str, str]]] | None = None
         self._tenant_options: dict[str, Any] = {}  # the first incident detail's options, as sent
         self._schema: SourceSchema | None = None
+        self._kinds: dict[str, dict[str, FieldType]] = {}  # object -> field -> type, once described
         self._tally = FindingTally()
         self._without_id: dict[str, int] = {}  # object -> items of its last whole read that came without an id
         self._reading_without_id: dict[str, int] = {}
@@ -271,7 +272,7 @@ class InfraonSource(Source):
         if "fields" in spec:
             key = next(iter(spec["fields"]))
             fields = tuple(
-                FieldSpec(f, TYPES.get(f, FieldType.DATETIME if is_date_name(f) else FieldType.STRING),
+                FieldSpec(f, kind_of(f, [pick(s, paths) for s in samples]) or FieldType.STRING,
                           label=f.replace("_", " ").capitalize(), nullable=f != key,
                           references=spec.get("parent") if f == "incident_id" and spec.get("parent") else None,
                           description="JSON path: " + " | ".join(paths))
@@ -288,6 +289,7 @@ class InfraonSource(Source):
             key = "id"
             fields = discovered_specs(samples, key)
         names = {f.name for f in fields}
+        self._kinds[name] = {f.name: f.type for f in fields}  # records are read as described
         return ObjectSpec(
             name, role, fields, key=key, label=spec["label"], count=count,
             parent=spec.get("parent"), parent_field="incident_id" if spec.get("parent") else None,
@@ -432,7 +434,7 @@ class InfraonSource(Source):
         data: dict[str, Any] = {}
         for field, value in raw.items():
             try:
-                data[field] = convert(field, value, self.zone)
+                data[field] = convert(field, value, self.zone, self._kinds.get(name, {}).get(field))
             except ValueError:
                 data[field] = None
                 self._tally.add("infraon.value_unreadable", Severity.WARNING,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from connectors.base import FieldSpec, FieldType
@@ -56,6 +56,27 @@ def is_date_name(name: str) -> bool:
     return bool(_DATE_NAME.search(name))
 
 
+def reads_as_date(value: Any) -> bool:
+    try:
+        return parse_when(value, UTC) is not None
+    except ValueError:
+        return False
+
+
+def date_by_values(name: str, values: list[Any]) -> bool:
+    """A field whose name says date (`preferred_contact_time`) is one only when the values
+    seen read as dates: a tenant's custom field may hold "Morning" or "Evening" under it."""
+    seen = [v for v in values if v not in (None, "")]
+    return is_date_name(name) and all(reads_as_date(v) for v in seen)
+
+
+def kind_of(name: str, values: list[Any]) -> FieldType | None:
+    """The documented type, else a date when the name and the values agree; None: by value."""
+    if name in TYPES:
+        return TYPES[name]
+    return FieldType.DATETIME if date_by_values(name, values) else None
+
+
 def parse_when(value: Any, local: tzinfo) -> datetime | None:
     """ISO-8601 first, then the day-first formats Infraon screens use; naive values are read in `local`."""
     if value in (None, ""):
@@ -84,8 +105,9 @@ def scalar(value: Any) -> Any:
     return value
 
 
-def convert(name: str, value: Any, local: tzinfo) -> Any:
-    kind = TYPES.get(name) or (FieldType.DATETIME if is_date_name(name) else None)
+def convert(name: str, value: Any, local: tzinfo, kind: FieldType | None = None) -> Any:
+    """A record's value as the schema types it (`kind`; without one, as the name suggests)."""
+    kind = kind or TYPES.get(name) or (FieldType.DATETIME if is_date_name(name) else None)
     if kind is FieldType.DATETIME:
         return parse_when(value, local)
     if kind is FieldType.BOOLEAN:
@@ -112,16 +134,17 @@ def flatten(item: dict) -> dict[str, Any]:
 def discovered_specs(samples: list[dict], key: str) -> tuple[FieldSpec, ...]:
     """FieldSpecs for the fields seen on a first page (custom CI and asset fields included)."""
     seen: dict[str, Any] = {key: None}
+    values: dict[str, list[Any]] = {}
     for sample in samples:
         for name, value in flatten(sample).items():
+            values.setdefault(name, []).append(value)
             if seen.get(name) is None:
                 seen[name] = value
     specs = []
     for name, value in seen.items():
-        if name in TYPES:
-            kind = TYPES[name]
-        elif is_date_name(name):
-            kind = FieldType.DATETIME
+        documented = kind_of(name, values.get(name, []))
+        if documented is not None:
+            kind = documented
         elif isinstance(value, bool):
             kind = FieldType.BOOLEAN
         elif isinstance(value, int):

@@ -68,6 +68,7 @@ async def test_tokens_are_checked_and_refusals_carry_no_rate_headers():
     assert accepted.status_code == 200 and accepted.headers["x-ratelimit-limit"] == "50"
     assert int(accepted.headers["x-ratelimit-remaining"]) == 49 and int(accepted.headers["x-ratelimit-reset"]) % 10 == 0
     assert wrong_version.status_code == 400 and wrong_version.json()["errors"][0]["code"] == "intercom_version_invalid"
+    assert sandbox.violations.take() == {"spec.header": 1}  # refused and counted
 
 
 async def test_the_window_refuses_with_429_and_counts_per_token():
@@ -374,3 +375,133 @@ async def test_state_survives_a_restart_in_a_sqlite_file(tmp_path):
     assert second.state.counts() == {**second.state.counts(), "contacts": 2, "conversations": 1, "parts": 1}
     assert len(list(second.store.all("admins"))) == 3  # seeded once, not again
     second.close()
+
+
+def test_a_sandbox_collected_before_the_test_ends_still_answers_for_its_violations():
+    """The suite's fixture keeps every violation log alive until teardown (a weak set lost them)."""
+    import gc
+
+    from connectors.intercom.sandbox.violations import watching
+
+    with watching() as logs:
+        gone = Sandbox()
+        gone.violations.record("contact.identifier", "POST", "/contacts", "no identifier")
+        del gone
+        gc.collect()
+        assert [log.total for log in logs] == [1]
+        logs[0].take()  # taken on purpose: the suite's own watcher holds the same log
+
+
+async def test_a_request_whose_caller_hung_up_is_dropped_unread(sandbox):
+    """The server hands over `http.disconnect` instead of the body: nothing is created and no
+    violation is invented for a body the sandbox never read."""
+    sent: list[dict] = []
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/contacts", "raw_path": b"/contacts", "query_string": b"",
+             "headers": [(b"authorization", b"Bearer t"), (b"intercom-version", b"2.16"),
+                         (b"content-type", b"application/json")]}
+    await sandbox.app(scope, receive, send)
+    assert sent == [] and sandbox.violations.total == 0 and sandbox.state.counts().get("contacts", 0) == 0
+    assert sandbox.middleware.stats["dropped by the caller"] == 1
+
+
+async def test_a_value_outside_an_attributes_options_is_refused(client, sandbox):
+    await client.data_attributes.create(DataAttributeCreate(
+        name="tier", model="contact", data_type="options",
+        options=[DataAttributeOption(value="gold"), DataAttributeOption(value="silver")]))
+    await client.contacts.create(ContactCreate(external_id="st-1", custom_attributes={"tier": "gold"}))
+    with pytest.raises(BadRequest, match="'bronze' is not one of its options"):
+        await client.contacts.create(ContactCreate(external_id="st-2", custom_attributes={"tier": "bronze"}))
+    assert sandbox.violations.take() == {"attribute.option": 1}
+
+
+@pytest.mark.parametrize("strict, rule", [(True, "spec.body"), (False, "part.attachment_limit")])
+async def test_eleven_attachment_files_on_a_part(strict, rule):
+    """Strict, the description's maxItems refuses them before the route runs; with the
+    description off (benchmarks) Intercom's own limit of 10 per part still does."""
+    sandbox = Sandbox(strict=strict)
+    async with sandbox.client() as client:
+        contact = await client.contacts.create(ContactCreate(external_id="st-1"))
+        started = await client.conversations.create(conversation(contact.id))
+    headers = {"Authorization": "Bearer raw", "Intercom-Version": "2.16"}
+    files = [{"name": f"{n}.txt", "content_type": "text/plain", "data": base64.b64encode(b"x").decode()} for n in range(11)]
+    async with httpx.AsyncClient(base_url=SANDBOX_URL, transport=sandbox.transport(), headers=headers) as http:
+        answer = await http.post(f"/conversations/{started.conversation_id}/reply", json={
+            "type": "admin", "admin_id": ADMIN, "message_type": "note", "body": "x", "attachment_files": files})
+        assert answer.status_code == 400
+        ten = await http.post(f"/conversations/{started.conversation_id}/reply", json={
+            "type": "admin", "admin_id": ADMIN, "message_type": "note", "body": "x", "attachment_files": files[:10]})
+        assert ten.status_code == 200
+    assert sandbox.violations.take() == {rule: 1}
+
+
+async def test_a_query_parameter_the_description_lacks_or_mistypes_is_refused(raw, sandbox):
+    unknown = await raw.get("/contacts", params={"sort_by": "name"})
+    assert unknown.status_code == 400 and unknown.json()["errors"][0]["code"] == "parameter_invalid"
+    mistyped = await raw.get("/contacts", params={"per_page": "many"})
+    assert mistyped.status_code == 400
+    assert (await raw.get("/contacts", params={"per_page": "5"})).status_code == 200
+    assert sandbox.violations.take() == {"spec.query": 2}
+
+
+async def test_a_search_page_asked_for_twice_is_noted_not_refused(client, raw, sandbox):
+    for n in range(3):
+        await client.contacts.create(ContactCreate(external_id=f"st-{n}"))
+    query = {"query": {"field": "role", "operator": "=", "value": "user"}, "pagination": {"per_page": 1}}
+    first = (await raw.post("/contacts/search", json=query)).json()
+    cursor = first["pages"]["next"]["starting_after"]
+    paged = {**query, "pagination": {"per_page": 1, "starting_after": cursor}}
+    once = await raw.post("/contacts/search", json=paged)
+    assert sandbox.violations.total == 0
+    twice = await raw.post("/contacts/search", json=paged)
+    assert once.status_code == twice.status_code == 200 and once.json()["data"] == twice.json()["data"]
+    assert sandbox.violations.take() == {"search.repeated_cursor": 1}
+
+
+async def test_an_unknown_intercom_version_is_refused_and_counted(sandbox):
+    async with httpx.AsyncClient(base_url=SANDBOX_URL, transport=sandbox.transport(),
+                                 headers={"Authorization": "Bearer raw", "Intercom-Version": "9.9"}) as http:
+        answer = await http.get("/contacts")
+    assert answer.status_code == 400 and answer.json()["errors"][0]["code"] == "intercom_version_invalid"
+    assert sandbox.violations.take() == {"spec.header": 1}
+    async with httpx.AsyncClient(base_url=SANDBOX_URL, transport=sandbox.transport(),
+                                 headers={"Authorization": "Bearer raw"}) as http:
+        assert (await http.get("/contacts")).status_code == 200  # no header: the app's default version, noted
+    assert sandbox.violations.take() == {"spec.header": 1}
+
+
+def test_rate_limit_zero_turns_the_limits_off(monkeypatch, capsys):
+    """`python -m connectors.intercom.sandbox --rate-limit 0`: no window, no X-RateLimit headers."""
+    import asyncio
+
+    from connectors.intercom.sandbox import __main__ as cli
+    from connectors.intercom.sandbox import server
+
+    answers: list[httpx.Response] = []
+
+    class Served:  # stands in for uvicorn's server: asks the app it was given, in process
+        def __init__(self, config):
+            self.app = config.app
+
+        def run(self):
+            async def ask():
+                transport = httpx.ASGITransport(app=self.app)
+                headers = {"Authorization": "Bearer t", "Intercom-Version": "2.16"}
+                async with httpx.AsyncClient(base_url=SANDBOX_URL, transport=transport, headers=headers) as http:
+                    for _ in range(5):
+                        answers.append(await http.get("/contacts"))
+            asyncio.run(ask())
+
+    monkeypatch.setattr(server.uvicorn, "Server", Served)
+    cli.main(["--rate-limit", "0"])
+    assert [a.status_code for a in answers] == [200] * 5
+    assert not [a for a in answers if any(h.lower().startswith("x-ratelimit") for h in a.headers)]
+    answers.clear()
+    cli.main([])  # the default: Intercom's per-app limit, said on every answer
+    assert answers and all(a.headers["x-ratelimit-limit"] == "1667" for a in answers)

@@ -21,10 +21,11 @@ from connectors.intercom.models import (
 )
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.mapping.apply import SOURCE_ID_ATTRIBUTE
-from helpmig_tui.mapping.model import AttributeTarget, FieldMap, MigrationMap, ObjectMap
+from helpmig_tui.mapping.model import AttributeTarget, FieldMap, MigrationMap, ObjectMap, ObjectOptions
 from helpmig_tui.mapping.schema_plan import plan_schema
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.mapping.transforms import ValueMap
+from helpmig_tui.mapping.versions import confirm, latest, skip_field
 from helpmig_tui.pipeline.attributes import AttributeBook, existing_attributes_of
 from helpmig_tui.pipeline.context import LoadOptions
 from helpmig_tui.project import open_project
@@ -85,8 +86,13 @@ async def test_values_outside_an_attributes_options_get_the_option_first(tmp_pat
         assert set(tier.options) == {"gold", "silver", "bronze"}
         assert (await intercom.conversation_attributes.list())[-1].labels == ["High", "Low"]
         # a custom object instance takes strings only, whatever the map's type
-        values, _ = AttributeBook(plan_schema(mmap, existing)).coerce("custom_object:Call", {"when": 0, "done": True})
-        assert values == {}  # not in the map: never sent
+        calls = MigrationMap(platform="memory", objects=[
+            ObjectMap(object="calls", target=TargetKind.CUSTOM_OBJECT, options=ObjectOptions(custom_object_type="Call"))],
+            fields=[FieldMap(object="calls", field="n", target=AttributeTarget(name="minutes", data_type="integer")),
+                    FieldMap(object="calls", field="d", target=AttributeTarget(name="done", data_type="boolean"))])
+        values, dropped = AttributeBook(plan_schema(calls, existing)).coerce(
+            "custom_object:Call", {"minutes": 12, "done": True})
+        assert values == {"minutes": "12", "done": "true"} and not dropped
 
 
 async def test_a_refused_write_is_not_sent_again_on_resume(tmp_path):
@@ -164,3 +170,55 @@ async def test_rollback_archives_the_attributes_the_project_created_and_only_tho
             if not a.get("archived")]
     assert [a["name"] for a in live] == [SOURCE_ID_ATTRIBUTE]  # the one that was there before
     assert report.archived.get("data_attribute", 0) >= 2 and report.archived.get("conversation_attribute", 0) >= 1
+
+
+async def test_a_refused_write_is_sent_again_after_the_map_changes(tmp_path):
+    demo = _demo(tmp_path, tickets=6)
+    demo.sandbox.faults.refuse("POST", "/contacts", message="Contacts cannot be created in this workspace")
+    async with demo.session() as session:
+        await session.load(LoadOptions(accept_gates=True))
+    refused = demo.sandbox.report()["operations"]["CreateContact"]
+    assert refused > 0
+    with open_project(demo.paths, demo.project) as store:  # the operator changes the confirmed map
+        before = latest(store)
+        ticket_field = next(f for f in before.map.fields if f.object == "tickets" and f.status != "skipped"
+                            and isinstance(f.target, AttributeTarget))
+        skip_field(store, ticket_field.object, ticket_field.field)
+        after = confirm(store)
+        assert after.sealed and after.version.hash != before.hash
+    async with demo.session() as session:
+        await session.load(LoadOptions(accept_gates=True))
+    assert demo.sandbox.report()["operations"]["CreateContact"] == 2 * refused  # each asked once more
+
+
+async def test_a_refused_attribute_creation_leaves_its_values_out_of_later_records(tmp_path):
+    """Never a record refused for a custom attribute that does not exist: the values of an
+    attribute Intercom would not create are left out (and said), the records still land."""
+    demo = _demo(tmp_path, tickets=8)
+    demo.sandbox.faults.refuse("POST", "/data_attributes", message="Data attributes cannot be created here")
+    async with demo.session() as session:
+        result = await session.load(LoadOptions(accept_gates=True))
+    assert result.status == "done", result.message
+    assert demo.sandbox.report()["operations"]["createDataAttribute"] > 0  # asked, and refused
+    assert not list(demo.sandbox.store.all("data_attributes"))
+    written = [*demo.sandbox.store.all("contacts"), *demo.sandbox.store.all("companies")]
+    assert written and all(not (c.get("custom_attributes") or {}) for c in written)
+    refusals = [e for kind in ("company", "contact", "walkin_contact", "conversation")
+                for e in _journal(demo, kind) if e.status == "rejected"]
+    assert not [e for e in refusals if "does not exist" in (e.last_error or "")]
+    assert not [e for e in _journal(demo, "contact") if e.status == "rejected" and e.code == "intercom.refused"]
+
+
+async def test_rollback_reports_an_attribute_it_could_not_archive_and_why(tmp_path):
+    demo = _demo(tmp_path, tickets=4)
+    async with demo.session() as session:
+        await session.load(LoadOptions(accept_gates=True))
+        demo.sandbox.faults.refuse("PUT", "/data_attributes", message="Attributes are locked by an admin")
+        report = await session.rollback(sample_only=False).run()
+    assert not report.clean
+    failed = [(kind, why) for kind, _, why in report.failed]
+    assert failed and all(kind == "data_attribute" and "Attributes are locked by an admin" in why
+                          for kind, why in failed)
+    live = [a for a in demo.sandbox.store.all("data_attributes") if not a.get("archived")]
+    assert len(live) == len(failed)  # what it says it could not archive is what is still active
+    assert f"{len(failed)} failed" in report.summary()

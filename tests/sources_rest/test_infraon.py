@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from connectors.base import Capability, ObjectRole, Severity, SourceError
+from connectors.base import Capability, FieldType, ObjectRole, Severity, SourceError
 from connectors.infraon import InfraonSource
 from connectors.samples.infraon_fake import FOREIGN_HOST, FakeInfraon, InfraonFaults
 
@@ -253,3 +253,21 @@ def test_endpoint_overrides_are_checked():
     assert "cis" not in names and "kb_articles" not in names  # the override points at a route the tenant lacks
     with pytest.raises(SourceError, match="unknown object"):
         fake.source(options=fake.options(endpoints={"widgets": {}}))
+
+
+def test_a_time_named_custom_field_is_typed_by_its_values():
+    """`preferred_contact_time` holding Morning/Evening is text, read as written (not a date
+    left empty); a time-named field holding dates stays a date."""
+    fake = FakeInfraon(size=12, seed=3)
+    for n, item in enumerate(fake.lists["incidents"]):
+        item["preferred_contact_time"] = ("Morning", "Evening", "")[n % 3]
+        item["callback_time"] = f"2024-03-{n % 28 + 1:02d}T10:00:00+01:00"
+    fields = {"preferred_contact_time": ["preferred_contact_time"], "callback_time": ["callback_time"]}
+    source = fake.source(options=fake.options(endpoints={"incidents": {"fields": fields}}))
+    spec = source.describe().object("incidents")
+    assert spec.field("preferred_contact_time").type is FieldType.STRING
+    assert spec.field("callback_time").type is FieldType.DATETIME
+    records = _read(source, "incidents")
+    assert {r.data["preferred_contact_time"] for r in records} >= {"Morning", "Evening"}
+    assert all(isinstance(r.data["callback_time"], datetime) for r in records)
+    assert "infraon.value_unreadable" not in _codes(source)

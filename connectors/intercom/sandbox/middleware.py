@@ -69,9 +69,14 @@ class SandboxMiddleware:
             await self._reply(send, 429, verdict.headers, "rate_limit_exceeded", f"Exceeded rate limit of {limit} in 10_seconds")
             return
         if version and version not in KNOWN_VERSIONS:
+            self.violations.record("spec.header", scope["method"], scope["path"],
+                                   f"Intercom-Version {version!r} is not a version of the API", "Intercom-Version")
             await self._reply(send, 400, verdict.headers, "intercom_version_invalid", "Requested resource is not available in current API version.")
             return
         body = await _read_body(receive)
+        if body is None:  # the caller hung up before its body arrived: nothing to act on, no one to answer
+            self.stats["dropped by the caller"] += 1
+            return
         if self.config.strict and not await self._conforms(scope, headers, body, send, verdict.headers):
             return
         receive = _replay(body)
@@ -157,16 +162,18 @@ def _raw_path(scope: Scope) -> str:
     return raw.split(b"?", 1)[0].decode("latin-1")
 
 
-async def _read_body(receive: Any) -> bytes:
+async def _read_body(receive: Any) -> bytes | None:
+    """The request's body; None when the connection dropped before all of it arrived (the
+    server then hands over `http.disconnect`, never the body: dispatching would invent a
+    request the caller did not send)."""
     chunks = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            break
+            return None
         chunks.append(message.get("body", b""))
         if not message.get("more_body"):
-            break
-    return b"".join(chunks)
+            return b"".join(chunks)
 
 
 def _replay(body: bytes) -> Any:

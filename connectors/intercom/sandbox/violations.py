@@ -8,13 +8,17 @@ the contact and company models, a 501st part, a reply dated before the thread's 
 either (a missing Intercom-Version header; a search page asked for twice).
 
 `GET /__sandbox/report` and `Sandbox.report()` show them; the test suite fails any test
-whose sandbox recorded one it did not take.
+whose sandbox recorded one it did not take. It finds them through `watching()`, which holds
+every log made while it is open by a strong reference: a sandbox collected before the test
+ends cannot take its violations with it.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,11 +34,31 @@ class Example:
     refused: bool = True
 
 
+_WATCHERS: list[list[ViolationLog]] = []  # one list per open `watching()`
+_WATCHERS_LOCK = threading.Lock()
+
+
+@contextmanager
+def watching() -> Iterator[list[ViolationLog]]:
+    """Every violation log made while this is open, kept alive until it closes."""
+    logs: list[ViolationLog] = []
+    with _WATCHERS_LOCK:
+        _WATCHERS.append(logs)
+    try:
+        yield logs
+    finally:
+        with _WATCHERS_LOCK:
+            _WATCHERS.remove(logs)
+
+
 class ViolationLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.counts: Counter[str] = Counter()
         self.examples: dict[str, list[Example]] = {}
+        with _WATCHERS_LOCK:
+            for logs in _WATCHERS:
+                logs.append(self)
 
     def record(self, rule: str, method: str, path: str, message: str, field: str | None = None,
                refused: bool = True) -> None:
