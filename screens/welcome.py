@@ -57,6 +57,7 @@ class WelcomeScreen(Screen[None]):
         self.paths = paths
         self.listings: list[ProjectListing] = []
         self._reading: Worker[None] | None = None
+        self._answered: set[Worker] = set()  # the reads whose result was shown or said
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -94,9 +95,15 @@ class WelcomeScreen(Screen[None]):
         return list_projects(self.paths), take_drive_notes()
 
     def _first_read(self, reading: Worker) -> None:
-        if self._reading is reading and reading.state is WorkerState.SUCCESS:
+        if reading.name != "picker" or reading.state is not WorkerState.SUCCESS or reading in self._answered:
+            return
+        self._answered.add(reading)
+        listings, notes = reading.result
+        if self._reading is reading:
             self._reading = None
-            self._show(*reading.result)
+            self._show(listings, notes)
+        else:  # a refresh came first and listed the projects; the notes this read took are still said
+            self._say(notes)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self._first_read(event.worker)
@@ -123,6 +130,9 @@ class WelcomeScreen(Screen[None]):
         empty = self.query_one("#empty", Static)
         empty.update("" if self.listings else "No projects yet. Press [b]n[/b] to create the first one.")
         empty.display = not self.listings
+        self._say(notes)
+
+    def _say(self, notes: list[str]) -> None:
         for note in notes:  # a home on a share or a USB stick: said once
             self.notify(note, severity="warning", timeout=15)
 
