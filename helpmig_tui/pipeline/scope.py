@@ -34,7 +34,7 @@ from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import FindingRow, Project
 
 SCOPE_DETAIL = "Named before the load by the scope check; every record is in reports/not-migrated.csv."
-SCOPE_HASH = "scope_map_hash"  # the project setting: the map the last scope check was made for
+SCOPE_HASH = "scope_map_hash"  # the project setting: the map (and fallback contact) the last scope check was made for
 SAMPLE_KEYS = 50
 _ORDER = {TargetKind.CONTACT: 0, TargetKind.COMPANY: 1, TargetKind.CONVERSATION: 2, TargetKind.PART: 3}
 
@@ -159,7 +159,7 @@ class ScopeCheck:
         return "reference.missing", f"its requester ({value}) is not in the source, or is skipped there"
 
 
-def save_scope(store: ProjectStore, items: list[NotMigrated], reports_dir: Path, map_hash: str) -> Path:
+def save_scope(store: ProjectStore, items: list[NotMigrated], reports_dir: Path, stamp: str) -> Path:
     """The classes as findings of the latest audit (replacing an earlier scope check's), and
     every record in reports/not-migrated.csv."""
     groups: dict[tuple[str, str, str], list[NotMigrated]] = defaultdict(list)
@@ -180,14 +180,15 @@ def save_scope(store: ProjectStore, items: list[NotMigrated], reports_dir: Path,
                     keys=[_shown(m) for m in members[:SAMPLE_KEYS]], status="open", status_note="", status_at=None))
         project = session.get(Project, 1)
         if project is not None:
-            project.settings = {**(project.settings or {}), SCOPE_HASH: map_hash}
+            project.settings = {**(project.settings or {}), SCOPE_HASH: stamp}
     return write_csv(reports_dir / "not-migrated.csv", ("object", "key", "number", "status", "code", "reason"),
                      [(i.object, i.key, i.number or "", i.status, i.code, i.reason) for i in items])
 
 
-def scope_is_current(store: ProjectStore, map_hash: str) -> bool:
-    """Was the scope checked for this map since the last audit (which clears it)?"""
-    return (store.project().settings or {}).get(SCOPE_HASH) == map_hash
+def scope_is_current(store: ProjectStore, stamp: str) -> bool:
+    """Was the scope checked for this map and fallback contact (`stamp`) since the last audit
+    (which clears it)?"""
+    return (store.project().settings or {}).get(SCOPE_HASH) == stamp
 
 
 def _shown(item: NotMigrated) -> str:

@@ -252,12 +252,17 @@ class PipelineSession:
         check = ScopeCheck(self.reader, self.mmap, self.number_fields, Resolutions.load(self.store).fallback_contact,
                            lambda step: self.observer.event("info", step))
         items = await check.run()
-        save_scope(self.store, items, self.paths.reports_dir(self.project), self.map_hash)
+        save_scope(self.store, items, self.paths.reports_dir(self.project), self._scope_stamp())
         return items
+
+    def _scope_stamp(self) -> str:
+        """What a scope check depends on: the map and the operator's fallback contact (which
+        takes in the tickets that name no valid requester)."""
+        return f"{self.map_hash}|{Resolutions.load(self.store).fallback_contact or ''}"
 
     async def _load_locked(self, kind: str, options: LoadOptions, phases: tuple[str, ...],
                            every: tuple[str, ...]) -> LoadResult:
-        if kind == "load" and not scope_is_current(self.store, self.map_hash):
+        if kind == "load" and not scope_is_current(self.store, self._scope_stamp()):
             self.observer.event("info", "naming what the load will not migrate (the scope check)")
             await self.check_scope()
         runlog = self._start(kind, options, every)

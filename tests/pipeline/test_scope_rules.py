@@ -83,3 +83,32 @@ def test_an_unseen_article_schema_gets_the_rule_from_its_flag_and_a_rule_on_a_mi
 def test_scope_rules_compare_trimmed_case_folded_text():
     rule = ScopeRule(field="v", values=["Yes", "1"], code="c", reason="r")
     assert rule.matches({"v": " yes "}) and rule.matches({"v": 1.0}) and rule.matches({"v": True}) is False
+
+
+async def test_the_scope_is_checked_again_when_the_fallback_contact_changes(tmp_path):
+    """A scope check made before the operator named a fallback contact said the tickets with no
+    requester "will be rejected"; the load checks the scope again, and says no such thing."""
+    from helpmig_tui.audit_store import findings
+    from helpmig_tui.pipeline.prepare import Resolutions
+
+    demo = prepare_demo(resolve_paths(tmp_path / "home"), "smartertrack", 20)
+    no_requester = ("tickets", "contact.email_missing")
+
+    def named() -> set[tuple[str, str]]:
+        with open_project(demo.paths, demo.project) as store:
+            return {(f.object, f.code) for f in findings(store) if f.code.startswith(("contact.", "conversation."))}
+
+    with open_project(demo.paths, demo.project) as store:
+        resolutions = Resolutions.load(store)
+        fallback, resolutions.fallback_contact = resolutions.fallback_contact, None
+        resolutions.save(store)
+    async with demo.session() as session:
+        await session.check_scope()
+    assert no_requester in named()
+    with open_project(demo.paths, demo.project) as store:
+        resolutions = Resolutions.load(store)
+        resolutions.fallback_contact = fallback
+        resolutions.save(store)
+    async with demo.session() as session:
+        await session.load(LoadOptions(accept_gates=True))
+    assert no_requester not in named()
