@@ -471,3 +471,18 @@ async def test_itsm365_incident_types_typed_on_the_generated_form_are_saved(path
         await _settle(pilot)
     with open_project(paths, "sd") as store:
         assert store.project().source_options["incident_types"] == "serviceCall$call, serviceCall$incident"
+
+
+async def test_infraon_ticket_modules_chosen_on_the_generated_form_are_saved(paths, sandbox):
+    create_project(paths, "inm", "infraon", {"url": "https://acme.infraon.app"}).close()
+    app = _app(paths, sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_connect(pilot)
+        field = screen.query_one("#opt-ticket_modules", Input)
+        field.focus()
+        await pilot.press(*"incidents")
+        screen.query_one("#save").focus()
+        await pilot.press("s")
+        await _settle(pilot)
+    with open_project(paths, "inm") as store:
+        assert store.project().source_options["ticket_modules"] == "incidents"
