@@ -454,3 +454,35 @@ async def test_the_demo_connects_to_its_sandbox_with_nothing_typed_in(paths):
         assert "The source and Intercom are connected" in _text(screen, "#blocking")
     with open_project(paths, demo.project) as store:
         assert store.project().intercom_url == SANDBOX_URL
+
+
+async def test_itsm365_incident_types_typed_on_the_generated_form_are_saved(paths, sandbox):
+    create_project(paths, "sd", "itsm365", {"url": "https://acme.itsm365.com/sd"}).close()
+    app = _app(paths, sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_connect(pilot)
+        field = screen.query_one("#opt-incident_types", Input)
+        assert field.value == ""
+        field.focus()
+        await pilot.press(*"serviceCall", "dollar_sign", *"call", "comma", "space", *"serviceCall", "dollar_sign", *"incident")
+        assert field.value == "serviceCall$call, serviceCall$incident"
+        screen.query_one("#save").focus()
+        await pilot.press("s")
+        await _settle(pilot)
+    with open_project(paths, "sd") as store:
+        assert store.project().source_options["incident_types"] == "serviceCall$call, serviceCall$incident"
+
+
+async def test_infraon_ticket_modules_chosen_on_the_generated_form_are_saved(paths, sandbox):
+    create_project(paths, "inm", "infraon", {"url": "https://acme.infraon.app"}).close()
+    app = _app(paths, sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_connect(pilot)
+        field = screen.query_one("#opt-ticket_modules", Input)
+        field.focus()
+        await pilot.press(*"incidents")
+        screen.query_one("#save").focus()
+        await pilot.press("s")
+        await _settle(pilot)
+    with open_project(paths, "inm") as store:
+        assert store.project().source_options["ticket_modules"] == "incidents"

@@ -130,11 +130,20 @@ ABSENT: dict[str, str] = {
     "technicians": "replies by technicians will be attributed by name",
     "requesters": "requesters come only from the incidents that name them",
     "teams": "teams are matched by name",
+    "service_requests": "no service requests are read (the Request Process route is not documented)",
 }
+
+SERVICE_REQUESTS_PATH = "/ux/sd/req/request/"  # [A] not documented
+# the ticket modules a tenant may offer, discovered by probing their routes; incidents are always read
+TICKET_MODULES = ("incidents", "service_requests")
 
 DEFAULT_ENDPOINTS: dict[str, dict[str, Any]] = {
     "incidents": {"role": "conversation", "label": "Incidents", "path": "/ux/sd/inci/incident/",
                   "detail": "/ux/sd/inci/incident/{id}/", "fields": INCIDENT_FIELDS},
+    # The API guide names a "Request Process" module but documents no route for it (sources.md §4):
+    # this path is an assumption [A], set per tenant with the source option service_requests_path.
+    "service_requests": {"role": "conversation", "label": "Service requests", "path": SERVICE_REQUESTS_PATH,
+                         "id": ["request_id", "id"], "optional": True},
     "conversations": {"role": "part", "label": "Conversations", "path": "/ux/sd/inci/conversation/",
                       "parent": "incidents", "parent_param": "ref_id", "fields": CONVERSATION_FIELDS},
     "notes": {"role": "part", "label": "Notes", "path": "/ux/sd/inci/incident/notes/", "optional": True,  # [A]

@@ -45,7 +45,15 @@ from connectors.base import (
 from connectors.finding_tally import FindingTally, batched, stand_in_key
 from connectors.http_session import RetryPolicy
 from connectors.infraon.client import AUTH_STYLES, InfraonClient, record_id
-from connectors.infraon.endpoints import ABSENT, DERIVED, DERIVED_FROM, ENTRY_FIELDS, merge_endpoints
+from connectors.infraon.endpoints import (
+    ABSENT,
+    DERIVED,
+    DERIVED_FROM,
+    ENTRY_FIELDS,
+    SERVICE_REQUESTS_PATH,
+    TICKET_MODULES,
+    merge_endpoints,
+)
 from connectors.infraon.entries import DEFAULT_SYSTEM_TYPES, SYSTEM_RULES, EntryRule, describe, has_text, parse_type_list
 from connectors.infraon.people import Directory, author_of, requester_of, teams_of, technicians_of
 from connectors.infraon.values import (
@@ -80,6 +88,20 @@ def _count(body: Any) -> int | None:
     return count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
+def _chosen_modules(value: Sequence[str] | str) -> frozenset[str]:
+    """`ticket_modules` as typed: commas between names; incidents must stay among them."""
+    chosen = parse_type_list(value)
+    unknown = sorted(chosen - set(TICKET_MODULES))
+    if unknown:
+        raise SourceError("Infraon ticket_modules: unknown module " + ", ".join(unknown),
+                          hint="known: " + ", ".join(TICKET_MODULES), code="source.bad_options")
+    if chosen and "incidents" not in chosen:
+        raise SourceError("Infraon ticket_modules: incidents are always read",
+                          hint="conversations, people and lookups come from the incidents; add incidents",
+                          code="source.bad_options")
+    return chosen
+
+
 class InfraonSource(Source):
     platform: ClassVar[str] = "infraon"
     # not EXACT_COUNTS: its counts are what the server announces, items it cannot read included
@@ -99,6 +121,11 @@ class InfraonSource(Source):
                                                "internal notes, or leave them out (reported either way)"),
         OptionField("system_types", "Change entry types", default=", ".join(DEFAULT_SYSTEM_TYPES), advanced=True,
                     help="conversation entry types that only record a change, comma-separated"),
+        OptionField("ticket_modules", "Ticket modules",
+                    help="modules read as tickets, comma-separated among " + ", ".join(TICKET_MODULES)
+                         + " (incidents always; Test lists what the tenant offers); empty: every module it offers"),
+        OptionField("service_requests_path", "Service request route", default=SERVICE_REQUESTS_PATH, advanced=True,
+                    help="where the tenant lists its Request Process module (not documented by Infraon)"),
         OptionField("items_per_page", "Items per page", OptionKind.INTEGER, default=100, advanced=True),
         OptionField("max_pages", "Page limit per list", OptionKind.INTEGER, default=10000, advanced=True),
         OptionField("endpoints", "Endpoints", OptionKind.JSON, advanced=True,
@@ -118,6 +145,8 @@ class InfraonSource(Source):
         time_zone: str = "UTC",
         system_entries: str = "note",
         system_types: Sequence[str] | str = DEFAULT_SYSTEM_TYPES,
+        ticket_modules: Sequence[str] | str = (),
+        service_requests_path: str | None = None,
         items_per_page: int = 100,
         max_pages: int = 10000,
         endpoints: Mapping[str, Any] | None = None,
@@ -133,6 +162,10 @@ class InfraonSource(Source):
         self.per_page = max(1, int(items_per_page))
         self.max_pages = max(1, int(max_pages))
         self.endpoints = merge_endpoints(endpoints)
+        if service_requests_path and "service_requests" in self.endpoints:
+            self.endpoints["service_requests"]["path"] = service_requests_path
+        self.chosen_modules = _chosen_modules(ticket_modules)  # empty: every module the tenant offers
+        self._modules: dict[str, str] | None = None  # module -> read | offered, not chosen | absent | switched off
         self.rule = EntryRule(parse_type_list(system_types), system_entries)
         self.client = InfraonClient(self.base_url, api_key=api_key, username=username, password=password, auth=auth,
                                     transport=transport, sleep=sleep, policy=policy, verify=verify_tls, timeout=timeout)
@@ -166,6 +199,7 @@ class InfraonSource(Source):
             opts["base_url"], api_key=secret("infraon_api_key"), username=opts["username"],
             password=secret("infraon_password"), auth=opts["auth"], time_zone=opts["time_zone"],
             system_entries=opts["system_entries"], system_types=opts["system_types"] or (),
+            ticket_modules=opts["ticket_modules"] or (), service_requests_path=opts["service_requests_path"],
             items_per_page=opts["items_per_page"], max_pages=opts["max_pages"], endpoints=opts["endpoints"],
             verify_tls=opts["verify_tls"], timeout=float(opts["timeout"]), transport=transport, sleep=sleep, policy=policy,
         )
@@ -214,10 +248,46 @@ class InfraonSource(Source):
         self._routes[name] = route
         return route
 
+    def _offered(self, name: str) -> bool:
+        """Whether the tenant lists a module the operator did not choose (asked quietly: it is not read)."""
+        spec = self.endpoints[name]
+        try:
+            status, body = self.client.get_json(spec["path"], what=spec["label"].lower(),
+                                                params={"items_per_page": 1, "page": 1})
+        except SourceError as exc:
+            if exc.code in ("source.permission_denied", "source.malformed"):
+                return False
+            raise
+        return status == 200 and (isinstance(body, list) or isinstance(body, dict) and isinstance(body.get("results"), list))
+
+    def modules(self) -> dict[str, str]:
+        """The ticket modules the tenant offers and which are read; said once in the audit."""
+        if self._modules is None:
+            found: dict[str, str] = {}
+            for name in TICKET_MODULES:
+                if name not in self.endpoints:
+                    found[name] = "switched off"
+                elif self.chosen_modules and name not in self.chosen_modules:
+                    found[name] = "offered, not chosen" if self._offered(name) else "absent"
+                else:
+                    found[name] = "read" if self._route(name) == "listed" else "absent"
+            self._modules = found
+            how = "chosen with ticket_modules" if self.chosen_modules else "every module the tenant offers"
+            self.report(Finding(
+                "infraon.ticket_modules", Severity.INFO,
+                "ticket modules: " + ", ".join(f"{self.endpoints.get(n, {}).get('label', n)} ({state})"
+                                               for n, state in found.items()) + f"; read: {how}", "incidents",
+                detail="choose with the source option ticket_modules (" + ", ".join(TICKET_MODULES)
+                       + "); set service_requests_path if the tenant lists its requests elsewhere"))
+        return self._modules
+
     def _spec_of(self, name: str) -> dict:
         """The object's spec as read: a derived object has the fields of what it is taken from."""
         if name not in self.endpoints:
             raise SourceError(f"Infraon Desk has no object {name!r}", code="source.unknown_object")
+        if name in TICKET_MODULES and self.modules()[name] == "offered, not chosen":
+            raise SourceError(f"{self.endpoints[name]['label']} are not read: not chosen with ticket_modules",
+                              code="source.object_absent")
         spec = self.endpoints[name]
         route = self._route(name)
         if route == "absent":
@@ -232,6 +302,7 @@ class InfraonSource(Source):
             self._route("incidents")
             self._route("conversations")
             filtered = self._parent_filter("conversations")
+            modules = self.modules()
             people = {name: self._route(name) for name in ("requesters", "technicians", "companies", "teams")
                       if name in self.endpoints}
         except SourceError as exc:
@@ -242,6 +313,7 @@ class InfraonSource(Source):
                    "conversations: " + {True: "the ref_id filter narrows the list to one incident",
                                         False: "the ref_id filter does not work here: entries are grouped by their ref_id"
                                         }.get(filtered, "entries do not name their incident: the ref_id filter cannot be checked")]
+        details.append("ticket modules: " + ", ".join(f"{name} ({state})" for name, state in modules.items()))
         details += [f"{name}: " + {"listed": "listed", "derived": f"taken from {DERIVED_FROM.get(name, 'the incidents')}",
                                    "absent": ABSENT.get(name, "absent")}[route] for name, route in people.items()]
         details.append(f"requests so far: {self.client.session.requests}")
@@ -250,7 +322,10 @@ class InfraonSource(Source):
     def describe(self) -> SourceSchema:
         if self._schema is None:
             objects = []
+            modules = self.modules()
             for name, spec in self.endpoints.items():
+                if modules.get(name, "read") != "read":
+                    continue
                 route = self._route(name)
                 if route == "absent":
                     continue

@@ -270,7 +270,7 @@ class FakeInfraon(InProcess):
                 return json_response(403, {"detail": "You do not have permission to perform this action."})
             return json_response(200, self.details[ident]) if ident in self.details else json_response(404, {"detail": "Not found."})
         name = self._paths.get(path)
-        if name is None:
+        if name is None or name not in self.lists and name not in self.parts:  # a module this tenant lacks
             return json_response(404, {"detail": "Not found."})
         if name in faults.missing:
             return json_response(404, {"detail": "Not found."})

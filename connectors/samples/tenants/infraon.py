@@ -26,7 +26,11 @@ Choices of its own where nothing is documented:
   `attachments[{file_name, file_path, formatted_size}]`, downloaded from this host with
   the same authorization; status changes write "Status Change" entries;
 - `ref_id_filter=False`: the conversation list ignores `ref_id` and lists everything;
-- throttling answers 429 with `Retry-After`.
+- throttling answers 429 with `Retry-After`;
+- a second ticket module, "Request Process" (named in the API guide's module list, with no
+  route or schema documented), is offered only when `requests_path` is set; the route is
+  this tenant's own choice, and its items carry `request_id`, `display_id`, `requester{}`
+  and `basic_info{}` like incidents do.
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ class InfraonBehaviour:
     ref_id_filter: bool = True
     requesters_path: str | None = "/ux/common/requester/requester/"
     forbidden: frozenset[str] = frozenset({"/ux/common/org/organization/"})
+    requests_path: str | None = None  # e.g. "/ux/sd/request/request/": undocumented, the tenant's choice
+    service_requests: int = 7
     throttle_every: int = 0
     retry_after: str = "1"
 
@@ -187,6 +193,15 @@ class InfraonTenant(InProcess):
                         files += 1
                 self.entries.append(entry)
         counts["incidents"] = self.tickets
+        self.service_requests = [
+            {"request_id": 50000 + n, "display_id": f"SR-{n + 1:05d}",
+             "requester": {"requester_id": self.requesters[n]["requester_id"], "full_name": self.requesters[n]["full_name"],
+                           "email": self.requesters[n]["email"]},
+             "basic_info": {"summary": f"New laptop for desk {n}", "status": STATUSES[n % 5], "priority": PRIORITIES["3"]},
+             "creation_time": (START + timedelta(days=n)).isoformat() + "+05:30"}
+            for n in range(self.behaviour.service_requests if self.behaviour.requests_path else 0)
+        ]
+        counts["service_requests"] = len(self.service_requests)
         counts["conversations"] = len(self.entries)
         counts["requesters"] = len(self.requesters)
         counts["requesters_of_incidents"] = len(used)
@@ -231,6 +246,8 @@ class InfraonTenant(InProcess):
             ref = request.url.params.get("ref_id")
             rows = self.entries if ref is None or not b.ref_id_filter else [e for e in self.entries if str(e["ref_id"]) == ref]
             return self._page(request, rows)
+        if b.requests_path and path == b.requests_path:
+            return self._page(request, self.service_requests)
         if b.requesters_path and path == b.requesters_path:
             return self._page(request, self.requesters)
         return text_response(404, "<h1>Not Found</h1><p>The requested resource was not found on this server.</p>",
