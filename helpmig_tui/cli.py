@@ -848,23 +848,26 @@ _WITHOUT_HOME = {"bundle", "sandbox", "secret"}  # commands that keep nothing in
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    handler = getattr(args, "handler", None) or _open_wizard
+    try:
+        return handler(args)
+    except Exception as exc:  # typed only now: the wizard's first frame does not wait for the store's imports
+        return _known_error(args, exc)
+
+
+def _known_error(args: argparse.Namespace, exc: Exception) -> int:
+    """A command's error as its one line and exit code."""
     from connectors.base import SourceError
     from helpmig_tui.project import ProjectError
     from helpmig_tui.state import StoreError
 
-    handler = getattr(args, "handler", None)
-    try:
-        if handler is None:
-            return _open_wizard(args)
-        return handler(args)
-    except (ProjectError, UsageError) as exc:
+    if isinstance(exc, (ProjectError, UsageError)):
         return _fail(str(exc))
-    except StoreError as exc:
+    if isinstance(exc, StoreError):
         return _fail(*_store_problem(args, exc))
-    except SourceError as exc:
+    if isinstance(exc, SourceError):
         return _fail(str(exc), exc.hint, EXIT_USAGE if exc.code in _BAD_SOURCE_INPUT else EXIT_FAILED)
-    except Exception as exc:  # the run commands' own errors, without importing the engine up front
-        return _run_error(args, exc)
+    return _run_error(args, exc)
 
 
 # Source errors that are the operator's input or setup to fix (exit 2); the rest are failures (exit 1).

@@ -57,6 +57,7 @@ class WelcomeScreen(Screen[None]):
         self.paths = paths
         self.listings: list[ProjectListing] = []
         self._reading: Worker[None] | None = None
+        self._read_started = False
         self._answered: set[Worker] = set()  # the reads whose result was shown or said
 
     def compose(self) -> ComposeResult:
@@ -77,11 +78,18 @@ class WelcomeScreen(Screen[None]):
         table.loading = True
         self.query_one("#empty", Static).display = False
         table.focus()
+        self.call_after_refresh(self._start_reading)  # after the first frame: the store's imports would hold it up
+
+    def _start_reading(self) -> None:
+        if self._read_started:
+            return
+        self._read_started = True
         self._reading = self.run_worker(self._read_projects, name="picker", group="picker", thread=True,
                                         exit_on_error=False)
 
     async def listed(self) -> None:
         """Wait for the first reading of the projects (a key pressed before it is answered after it)."""
+        self._start_reading()
         reading = self._reading
         if reading is not None:
             await reading.wait()
@@ -109,7 +117,7 @@ class WelcomeScreen(Screen[None]):
         self._first_read(event.worker)
 
     def action_refresh(self) -> None:
-        self._reading = None
+        self._reading, self._read_started = None, True
         from helpmig_tui.project import list_projects
         from helpmig_tui.state.store import take_drive_notes
 

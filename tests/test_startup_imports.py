@@ -1,0 +1,36 @@
+"""The wizard's first frame waits for no import it does not draw with: the store
+(SQLAlchemy) and the engine are imported after it, when the picker reads the projects."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PROBE = textwrap.dedent("""
+    import json, sys
+    from helpmig_tui import cli
+
+    def open_wizard(args):
+        from helpmig_tui.app import make_app
+        from screens.welcome import WelcomeScreen
+
+        app = make_app(paths=cli._paths(args))
+        WelcomeScreen(app.paths).compose  # the picker's class, as the first frame needs it
+        heavy = ("sqlalchemy", "helpmig_tui.project", "helpmig_tui.state", "pydantic", "httpx")
+        print(json.dumps(sorted(name for name in heavy if name in sys.modules)))
+        return 0
+
+    cli._open_wizard = open_wizard
+    sys.exit(cli.main(["--home", sys.argv[1]]))
+""")
+
+
+def test_the_wizard_is_opened_before_the_store_is_imported(tmp_path):
+    done = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path / "home")], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
