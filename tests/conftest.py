@@ -41,7 +41,9 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"ODBC: {missing}; {then}"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _one_worker_per_module_fixture(items)
     if odbc_required():
         return
     for item in items:
@@ -50,6 +52,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if reason:
                 item.add_marker(pytest.mark.skip(reason=f"{reason} (HELPMIG_REQUIRE_ODBC=1 fails instead)"))
                 break
+
+
+def _one_worker_per_module_fixture(items: list[pytest.Item]) -> None:
+    """The tests of a module that share a module-scoped fixture (a generated desk, a loaded
+    demo) run on one xdist worker (`--dist loadgroup`), so that it is built once, not once
+    per worker; a test already in a group keeps it."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or item.get_closest_marker("xdist_group"):
+            continue
+        if any(defs and defs[-1].scope == "module" for defs in info.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 @pytest.fixture(autouse=True)
