@@ -15,13 +15,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from connectors.intercom.sandbox import DEFAULT_TOKEN, running_server
+from connectors.intercom.sandbox import DEFAULT_TOKEN
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.pipeline.runs import resumable_run
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import resolve_paths
-from helpmig_tui.state.models import JournalEntry, Project
+from helpmig_tui.state.models import JournalEntry
 from tests.pipeline.test_load import assert_exactly_once
+from tests.support.cli import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 22
@@ -62,9 +63,7 @@ def test_killed_at_random_then_resumed_leaves_exactly_one_copy(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HELPMIG_INTERCOM_TOKEN": DEFAULT_TOKEN}
     rng = random.Random(11)
     kills, finished = 0, False
-    with running_server(demo.sandbox) as url:
-        with open_project(paths, demo.project) as store, store.session() as session:
-            session.get(Project, 1).intercom_url = url  # as `helpmig connect --intercom-url` records it
+    with serving(demo):
         command = [sys.executable, "-m", "helpmig_tui", "--home", str(paths.home), "load", demo.project, "--yes"]
         for attempt in range(200):
             loader = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
