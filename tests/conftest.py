@@ -1,5 +1,6 @@
 """Shared fixtures: an isolated data dir and environment for every test; tests that need
-the ODBC driver manager skip, saying why, where it is missing (unless HELPMIG_REQUIRE_ODBC=1)."""
+the ODBC driver manager skip, saying why, where it is missing (unless HELPMIG_REQUIRE_ODBC=1);
+how the suite is spread over xdist workers."""
 
 from __future__ import annotations
 
@@ -39,6 +40,18 @@ def pytest_report_header(config: pytest.Config) -> str:
         return "ODBC: driver manager and SQLite ODBC driver found"
     then = "their tests fail (HELPMIG_REQUIRE_ODBC=1)" if odbc_required() else "their tests are skipped"
     return f"ODBC: {missing}; {then}"
+
+
+WORKERS_PER_CPU = 2  # many tests wait on child processes, sockets and rate-limit windows, not on a CPU
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (the README's command): two workers per CPU this process may use, so that a
+    CPU is not idle while a test waits; PYTEST_XDIST_AUTO_NUM_WORKERS still decides if set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS", "").isdigit():
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return WORKERS_PER_CPU * cpus
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
