@@ -76,7 +76,7 @@ def _one_worker_per_module_fixture(items: list[pytest.Item]) -> None:
         if info is None or item.get_closest_marker("xdist_group"):
             continue
         if any(defs and defs[-1].scope == "module" for defs in info.name2fixturedefs.values()):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @pytest.fixture(autouse=True)
