@@ -42,6 +42,9 @@ from helpmig_tui.state.models import Project
 
 PLATFORMS = ("smartertrack", "trackit", "itsm365", "infraon", "smart-export")
 DEMO_MAX_REJECTED = 0.25
+# the demo's Intercom is its sandbox, whose search lags exactly `search_lag` (whole seconds):
+# a read-back of a write left in doubt waits that and this margin, not Intercom's minutes
+DEMO_READ_BACK_MARGIN_S = 2.0
 CUSTOM_OBJECT_TYPES = ("Call", "ChangeRequest", "Problem", "ProblemRecord", "Change", "Release", "ConfigurationItem",
                        "Asset", "Order")
 DEMO_FILE = "demo.json"  # in the project's folder: what the demo generated and how to open it again
@@ -178,6 +181,9 @@ def prepare_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 20
     for line in demo.scope():
         progress(line)
     with open_project(paths, project) as store:
+        with store.session() as session:
+            row = session.get(Project, 1)
+            row.settings = {**(row.settings or {}), "search_lag": sandbox.config.search_lag + DEMO_READ_BACK_MARGIN_S}
         progress("auditing the source")
         with factory() as source:
             result = run_audit(source)

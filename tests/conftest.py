@@ -1,5 +1,6 @@
 """Shared fixtures: an isolated data dir and environment for every test; tests that need
-the ODBC driver manager skip, saying why, where it is missing (unless HELPMIG_REQUIRE_ODBC=1)."""
+the ODBC driver manager skip, saying why, where it is missing (unless HELPMIG_REQUIRE_ODBC=1);
+how the suite is spread over xdist workers."""
 
 from __future__ import annotations
 
@@ -41,7 +42,21 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"ODBC: {missing}; {then}"
 
 
+WORKERS_PER_CPU = 2  # many tests wait on child processes, sockets and rate-limit windows, not on a CPU
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (the README's command): two workers per CPU this process may use, so that a
+    CPU is not idle while a test waits; PYTEST_XDIST_AUTO_NUM_WORKERS still decides if set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS", "").isdigit():
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return WORKERS_PER_CPU * cpus
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _one_worker_per_module_fixture(items)
     if odbc_required():
         return
     for item in items:
@@ -50,6 +65,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if reason:
                 item.add_marker(pytest.mark.skip(reason=f"{reason} (HELPMIG_REQUIRE_ODBC=1 fails instead)"))
                 break
+
+
+def _one_worker_per_module_fixture(items: list[pytest.Item]) -> None:
+    """The tests of a module that share a module-scoped fixture (a generated desk, a loaded
+    demo) run on one xdist worker (`--dist loadgroup`), so that it is built once, not once
+    per worker; a test already in a group keeps it."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or item.get_closest_marker("xdist_group"):
+            continue
+        if any(defs and defs[-1].scope == "module" for defs in info.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @pytest.fixture(autouse=True)

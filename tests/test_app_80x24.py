@@ -11,19 +11,20 @@ import pytest
 from textual.widgets import Button, Input, Markdown, OptionList
 from textual.widgets._footer import FooterKey
 
-from helpmig_tui.app import make_app
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.pipeline.context import LoadOptions
-from helpmig_tui.settings import Secrets, Settings, resolve_paths
+from helpmig_tui.settings import resolve_paths
 from screens.audit import NoteDialog
 from screens.confirm import ConfirmDialog
 from screens.help import HelpScreen, step_keys
 from screens.new_project import NewProjectScreen
-from screens.overview import STEPS, OverviewScreen
+from screens.overview import STEPS
 from screens.plan import AdminPicker, ContactDialog
 from screens.run import RunScreen, SampleDialog
 from screens.run_messages import RunFinished, ValidationFinished
 from screens.validate import ValidateScreen
+from tests.support.wizard import open_step, settle, wizard
+
 
 SIZE = (80, 24)
 
@@ -44,26 +45,6 @@ def loaded(tmp_path_factory):
     return paths, demo
 
 
-def _app(paths, demo):
-    return make_app(paths=paths, settings=Settings(), secrets=Secrets(env={}, use_keyring=False), demo=demo)
-
-
-async def settle(pilot) -> None:
-    for _ in range(4):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def open_step(pilot, step: str):
-    while not isinstance(pilot.app.screen, OverviewScreen):
-        await pilot.press("escape")
-    pilot.app.screen.query_one("#steps", OptionList).highlighted = [s for s, _ in STEPS].index(step)
-    await pilot.press("enter")
-    await settle(pilot)
-    return pilot.app.screen
-
-
 def footer_problems(app) -> list[str]:
     """Footer keys cut off at the right edge, or F1 and quit missing."""
     keys = list(app.screen.query(FooterKey))
@@ -82,7 +63,7 @@ def inside(app, widget) -> bool:
 @pytest.mark.parametrize("size", [(80, 24), (100, 30)])
 async def test_every_step_footer_fits_with_keys_and_quit(loaded, size):
     paths, demo = loaded
-    async with _app(paths, demo).run_test(size=size) as pilot:
+    async with wizard(paths, demo).run_test(size=size) as pilot:
         await settle(pilot)
         assert footer_problems(pilot.app) == [], "overview"
         await pilot.press("escape")
@@ -105,7 +86,7 @@ async def test_every_step_footer_fits_with_keys_and_quit(loaded, size):
 
 async def test_dialogs_show_their_buttons_at_80x24(loaded):
     paths, demo = loaded
-    async with _app(paths, demo).run_test(size=SIZE) as pilot:
+    async with wizard(paths, demo).run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("escape")
         await settle(pilot)
@@ -139,7 +120,7 @@ async def test_dialogs_show_their_buttons_at_80x24(loaded):
 async def test_validate_works_by_its_key_with_the_field_focused(loaded):
     paths, demo = loaded
     finished: list[ValidationFinished] = []
-    app = _app(paths, demo)
+    app = wizard(paths, demo)
     async with app.run_test(size=SIZE, message_hook=lambda m: isinstance(m, ValidationFinished) and finished.append(m)) \
             as pilot:
         await settle(pilot)
@@ -161,7 +142,7 @@ async def test_validate_works_by_its_key_with_the_field_focused(loaded):
 
 async def test_the_cursor_stays_on_the_step_and_done_steps_are_marked(loaded):
     paths, demo = loaded
-    async with _app(paths, demo).run_test(size=SIZE) as pilot:
+    async with wizard(paths, demo).run_test(size=SIZE) as pilot:
         await settle(pilot)
         steps = pilot.app.screen.query_one("#steps", OptionList)
         prompts = [str(steps.get_option_at_index(i).prompt) for i in range(len(STEPS))]
@@ -179,7 +160,7 @@ async def test_sample_rollback_asks_first_and_cancel_keeps_the_sample(tmp_path):
     paths = resolve_paths(tmp_path)
     demo = prepare_demo(paths, "smartertrack", 8)
     finished: list[RunFinished] = []
-    app = _app(paths, demo)
+    app = wizard(paths, demo)
     async with app.run_test(size=SIZE, message_hook=lambda m: isinstance(m, RunFinished) and finished.append(m)) \
             as pilot:
         await settle(pilot)
@@ -215,7 +196,7 @@ async def test_delta_says_what_it_found(loaded):
                      "(SELECT MIN(UserIdCustomer) FROM st_Tickets WHERE UserIdCustomer IS NOT NULL)")
     conn.close()
     parts = demo.sandbox.state.counts()["parts"]
-    async with _app(paths, demo).run_test(size=SIZE) as pilot:
+    async with wizard(paths, demo).run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = await open_step(pilot, "delta")
         await pilot.press("s")

@@ -4,18 +4,16 @@ validation, rollback (a load quit and resumed: test_demo_resume.py)."""
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input, OptionList, RadioButton
+from textual.widgets import DataTable, Input, RadioButton
 
-from helpmig_tui.app import make_app
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.mapping.versions import latest
 from helpmig_tui.project import open_project, project_status
-from helpmig_tui.settings import Secrets, Settings
 from screens.audit import AuditScreen
 from screens.confirm import ConfirmDialog
 from screens.mapping import MappingScreen
 from screens.messages import AuditFinished
-from screens.overview import STEPS, OverviewScreen
+from screens.overview import OverviewScreen
 from screens.plan import PlanScreen
 from screens.reports import ReportsScreen
 from screens.rollback import RollbackScreen
@@ -31,30 +29,7 @@ from screens.run_messages import (
 )
 from screens.validate import ValidateScreen
 from screens.welcome import WelcomeScreen
-
-
-def _app(paths, demo):
-    return make_app(paths=paths, settings=Settings(), secrets=Secrets(env={}, use_keyring=False), demo=demo)
-
-
-async def settle(pilot) -> None:
-    """Wait for the App's workers and the messages they posted, which may start more
-    workers: no sleeps."""
-    for _ in range(4):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def open_step(pilot, step: str):
-    while not isinstance(pilot.app.screen, OverviewScreen):
-        await pilot.press("escape")
-    steps = pilot.app.screen.query_one("#steps", OptionList)
-    steps.focus()
-    steps.highlighted = [s for s, _ in STEPS].index(step)
-    await pilot.press("enter")
-    await pilot.pause()
-    return pilot.app.screen
+from tests.support.wizard import open_step, settle, wizard
 
 
 def kinds(messages, kind):
@@ -67,7 +42,7 @@ async def test_walk_the_whole_journey(tmp_path):
     paths = resolve_paths(tmp_path)
     demo = prepare_demo(paths, "smartertrack", 15, confirm_map=False)
     messages: list = []
-    app = _app(paths, demo)
+    app = wizard(paths, demo)
     async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, OverviewScreen)  # the demo opens its project

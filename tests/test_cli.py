@@ -12,6 +12,7 @@ import pytest
 
 from helpmig_tui import __version__
 from helpmig_tui.cli import build_parser, main
+from tests.support.cli import run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,12 +21,6 @@ def _commands() -> list[str]:
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     return sorted(sub.choices)
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_every_design_command_exists():

@@ -8,6 +8,7 @@ import pytest
 
 from connectors.intercom.sandbox import Sandbox, running_server
 from helpmig_tui.cli import main
+from tests.support.cli import run
 
 TOKEN = "Y2xpOnRva2VuLWZvci10ZXN0cw=="
 
@@ -24,12 +25,6 @@ def home(tmp_path, capsys):
     assert main(["--home", home, "init", "p", "--source", "smart-export", "--folder", str(tmp_path)]) == 0
     capsys.readouterr()
     return home
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_connect_prints_the_workspace_and_records_it(capsys, home, sandbox_url, monkeypatch, tmp_path):

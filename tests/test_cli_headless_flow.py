@@ -8,13 +8,7 @@ import json
 
 from connectors.intercom.sandbox import DEFAULT_TOKEN, Sandbox, running_server
 from connectors.samples import generate_smartertrack
-from helpmig_tui.cli import main
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.support.cli import run
 
 
 def test_from_init_to_a_validated_load_headless(tmp_path, capsys, monkeypatch):

@@ -21,12 +21,11 @@ import sqlalchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from connectors.intercom.sandbox import DEFAULT_TOKEN, running_server
+from connectors.intercom.sandbox import DEFAULT_TOKEN
 from helpmig_tui.cli import build_parser, main
 from helpmig_tui.demo import prepare_demo
-from helpmig_tui.project import open_project
 from helpmig_tui.settings import resolve_paths
-from helpmig_tui.state.models import Project
+from tests.support.cli import serving
 
 P = "demo-trackit"
 CONDITIONS = ("home_is_a_file", "home_not_writable", "disk_full", "journal_table_missing", "invalid_json")
@@ -75,9 +74,8 @@ def prepared(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile")
     paths = resolve_paths(base / "home")
     demo = prepare_demo(paths, "trackit", 8)
-    with running_server(demo.sandbox) as url:
-        with open_project(paths, P) as store, store.session() as session:
-            session.get(Project, 1).intercom_url = url
+    assert demo.project == P
+    with serving(demo):
         map_file = base / "map.toml"
         assert main(["--home", str(paths.home), "map", P, "--export", str(map_file)]) == 0
         yield paths.home, map_file

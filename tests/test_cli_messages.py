@@ -17,15 +17,9 @@ from helpmig_tui.mapping.versions import latest
 from helpmig_tui.pipeline.prepare import Resolutions
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import resolve_paths
-from helpmig_tui.state.models import Project
+from tests.support.cli import run, serving
 
 WIZARD_WORDS = ("Connect step", "Mapping step", "Audit step", "in the wizard", "the wizard's")
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -33,9 +27,7 @@ def served(tmp_path, monkeypatch):
     paths = resolve_paths(tmp_path / "home")
     demo = prepare_demo(paths, "trackit", 8)
     monkeypatch.setenv("HELPMIG_INTERCOM_TOKEN", DEFAULT_TOKEN)
-    with running_server(demo.sandbox) as url:
-        with open_project(paths, demo.project) as store, store.session() as session:
-            session.get(Project, 1).intercom_url = url
+    with serving(demo) as url:
         yield str(paths.home), demo, url
 
 

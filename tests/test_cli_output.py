@@ -19,14 +19,13 @@ from pathlib import Path
 import pytest
 
 from connectors.intercom import IntercomClient, RetryPolicy
-from connectors.intercom.sandbox import DEFAULT_TOKEN, running_server
+from connectors.intercom.sandbox import DEFAULT_TOKEN
 from connectors.intercom.session import describe_waits
 from helpmig_tui.cli import main
 from helpmig_tui.cli_output import Console, Heartbeat, Table, json_text, print_result
 from helpmig_tui.demo import prepare_demo
-from helpmig_tui.project import open_project
 from helpmig_tui.settings import resolve_paths
-from helpmig_tui.state.models import Project
+from tests.support.cli import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,9 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def served(tmp_path_factory):
     paths = resolve_paths(tmp_path_factory.mktemp("cp1252") / "home")
     demo = prepare_demo(paths, "trackit", 8)
-    with running_server(demo.sandbox) as url:
-        with open_project(paths, demo.project) as store, store.session() as session:
-            session.get(Project, 1).intercom_url = url
+    with serving(demo) as url:
         yield paths, demo, url
 
 

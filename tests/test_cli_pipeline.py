@@ -7,18 +7,10 @@ import json
 
 import pytest
 
-from connectors.intercom.sandbox import DEFAULT_TOKEN, running_server
-from helpmig_tui.cli import main
+from connectors.intercom.sandbox import DEFAULT_TOKEN
 from helpmig_tui.demo import prepare_demo
-from helpmig_tui.project import open_project
 from helpmig_tui.settings import resolve_paths
-from helpmig_tui.state.models import Project
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.support.cli import run, serving
 
 
 @pytest.fixture
@@ -26,9 +18,7 @@ def served(tmp_path, monkeypatch):
     paths = resolve_paths(tmp_path / "home")
     demo = prepare_demo(paths, "trackit", 12)
     monkeypatch.setenv("HELPMIG_INTERCOM_TOKEN", DEFAULT_TOKEN)
-    with running_server(demo.sandbox) as url:
-        with open_project(paths, demo.project) as store, store.session() as session:
-            session.get(Project, 1).intercom_url = url
+    with serving(demo):
         yield str(paths.home), demo
 
 

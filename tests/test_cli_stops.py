@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from connectors.intercom.sandbox import DEFAULT_TOKEN, running_server
+from connectors.intercom.sandbox import DEFAULT_TOKEN
 from helpmig_tui import cli_stops
 from helpmig_tui.cli import main
 from helpmig_tui.cli_stops import (
@@ -35,8 +35,9 @@ from helpmig_tui.demo import prepare_demo
 from helpmig_tui.pipeline.control import RunControl
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import resolve_paths
-from helpmig_tui.state.models import Project, Run
+from helpmig_tui.state.models import Run
 from tests.pipeline.test_load import assert_exactly_once
+from tests.support.cli import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
@@ -47,9 +48,7 @@ def slow_intercom(tmp_path):
     """A project ready to load into a sandbox that answers after 150 ms, served on loopback."""
     paths = resolve_paths(tmp_path / "home")
     demo = prepare_demo(paths, "trackit", 12, latency_ms=150)
-    with running_server(demo.sandbox) as url:
-        with open_project(paths, demo.project) as store, store.session() as session:
-            session.get(Project, 1).intercom_url = url
+    with serving(demo):
         yield paths, demo
 
 

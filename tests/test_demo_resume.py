@@ -8,29 +8,19 @@ from __future__ import annotations
 
 import asyncio
 
-from helpmig_tui.app import STOPPED_SAFELY, make_app
+from helpmig_tui.app import STOPPED_SAFELY
 from helpmig_tui.demo import DEMO_FILE, SANDBOX_FILE, latest_demo, open_demo, prepare_demo
 from helpmig_tui.pipeline.context import LoadOptions
 from helpmig_tui.project import list_projects, open_project, project_status
-from helpmig_tui.settings import Secrets, Settings, resolve_paths
+from helpmig_tui.settings import resolve_paths
 from screens.overview import STEPS, OverviewScreen
 from screens.run import RunScreen
 from screens.run_messages import RunFinished, RunProgressed
 from screens.welcome import WelcomeScreen
+from tests.support.wizard import settle, wizard
 
 TICKETS = 40
 WAIT_S = 60  # the most a step of this test waits for the load to reach a point (it takes seconds)
-
-
-def _app(paths, demo=None):
-    return make_app(paths=paths, settings=Settings(), secrets=Secrets(env={}, use_keyring=False), demo=demo)
-
-
-async def settle(pilot) -> None:
-    for _ in range(4):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 class Trip:
@@ -73,7 +63,7 @@ async def test_quit_mid_load_then_resume_from_the_picker_and_from_helpmig_demo(t
 
     # 1. the load, quit with ctrl+q mid-way: it stops safely and says so
     trip = Trip(after=20)
-    app = _app(paths, demo)
+    app = wizard(paths, demo)
     async with app.run_test(size=(80, 24), message_hook=trip) as pilot:
         await pilot.pause()
         steps = app.screen.query_one("#steps")
@@ -92,7 +82,7 @@ async def test_quit_mid_load_then_resume_from_the_picker_and_from_helpmig_demo(t
 
     # 2. `helpmig` (no demo in this process): the picker offers Resume; it resumes, and is quit again
     trip = Trip(after=10)
-    app = _app(paths)
+    app = wizard(paths)
     async with app.run_test(size=(80, 24), message_hook=trip) as pilot:
         picker = app.screen
         assert isinstance(picker, WelcomeScreen)
@@ -113,7 +103,7 @@ async def test_quit_mid_load_then_resume_from_the_picker_and_from_helpmig_demo(t
     assert again.project == demo.project and len(list_projects(paths)) == 2
     assert again.sandbox.state.counts()["conversations"] >= conversations  # nothing lost
     finished: list[RunFinished] = []
-    app = _app(paths, again)
+    app = wizard(paths, again)
     async with app.run_test(size=(80, 24), message_hook=lambda m: isinstance(m, RunFinished) and finished.append(m)) \
             as pilot:
         await pilot.pause()

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, OptionList
 
-from helpmig_tui.app import make_app
 from helpmig_tui.demo import prepare_demo
-from helpmig_tui.settings import Secrets, Settings, resolve_paths
+from helpmig_tui.settings import resolve_paths
 from screens import reports
 from screens.overview import STEPS
+from tests.support.wizard import settle, wizard
 
 SIZES = {"80x24": (80, 24), "100x30": (100, 30)}
 ROOT = Path(tempfile.gettempdir()) / "helpmig-snapshots"
@@ -47,56 +47,39 @@ def _still(monkeypatch):
 
 
 def _app(demo):
-    app = make_app(paths=resolve_paths(HOME), settings=Settings(), secrets=Secrets(env={}, use_keyring=False), demo=demo)
+    app = wizard(resolve_paths(HOME), demo)
     app.animation_level = "none"
     return app
 
 
-async def _still_inputs(pilot) -> None:
+async def _settle(pilot) -> None:
+    """The App's workers and messages run out (no sleeps), and no input's cursor blinks."""
+    await settle(pilot)
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
 
 
-async def _settle(pilot) -> None:
-    """Messages start workers and workers post messages: let both run out (no sleeps)."""
-    for _ in range(4):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await _still_inputs(pilot)
-
-
-def _at_step(step: str):
+def _after(*keys: str, step: str | None = None):
+    """Settle, open `step` from the overview (if given), then press each key, settling after each."""
     async def run_before(pilot) -> None:
         await _settle(pilot)
-        steps = pilot.app.screen.query_one("#steps", OptionList)
-        steps.highlighted = [s for s, _ in STEPS].index(step)
-        await pilot.press("enter")
-        await _settle(pilot)
+        if step is not None:
+            pilot.app.screen.query_one("#steps", OptionList).highlighted = [s for s, _ in STEPS].index(step)
+        for key in ("enter",) * (step is not None) + keys:
+            await pilot.press(key)
+            await _settle(pilot)
 
     return run_before
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_picker(snap_compare, demo, size):
-    async def run_before(pilot) -> None:
-        await _settle(pilot)
-        await pilot.press("escape")
-        await _settle(pilot)
-
-    assert snap_compare(_app(demo), terminal_size=SIZES[size], run_before=run_before)
+    assert snap_compare(_app(demo), terminal_size=SIZES[size], run_before=_after("escape"))
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_new_project_dialog(snap_compare, demo, size):
-    async def run_before(pilot) -> None:
-        await _settle(pilot)
-        await pilot.press("escape")
-        await _settle(pilot)
-        await pilot.press("n")
-        await _settle(pilot)
-
-    assert snap_compare(_app(demo), terminal_size=SIZES[size], run_before=run_before)
+    assert snap_compare(_app(demo), terminal_size=SIZES[size], run_before=_after("escape", "n"))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -107,14 +90,9 @@ def test_overview(snap_compare, demo, size):
 @pytest.mark.parametrize("step", [s for s, _ in STEPS])
 @pytest.mark.parametrize("size", SIZES)
 def test_step(snap_compare, demo, size, step):
-    assert snap_compare(_app(demo), terminal_size=SIZES[size], run_before=_at_step(step))
+    assert snap_compare(_app(demo), terminal_size=SIZES[size], run_before=_after(step=step))
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_keys_screen(snap_compare, demo, size):
-    async def run_before(pilot) -> None:
-        await _at_step("load")(pilot)
-        await pilot.press("f1")
-        await _settle(pilot)
-
-    assert snap_compare(_app(demo), terminal_size=SIZES[size], run_before=run_before)
+    assert snap_compare(_app(demo), terminal_size=SIZES[size], run_before=_after("f1", step="load"))

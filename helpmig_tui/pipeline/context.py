@@ -55,6 +55,7 @@ READ_BACK_FIRST_S = 0.5
 T = TypeVar("T")
 SLOW_RECORD_S = 5.0
 READ_BACK_DIRECT_S = 4.0  # reads by id or key see a write at once: a short look settles it
+SEARCH_LAG_S = 120.0  # how long Intercom's search may lag behind a create (read-back of doubts)
 HEARTBEAT_S = 1.0  # while a load runs, progress is reported at least this often, whether anything moves or not
 
 
@@ -81,7 +82,7 @@ class LoadOptions:
     concurrency: int | None = None  # records in flight at once (None: 32 per Intercom token)
     phases: tuple[str, ...] | None = None  # run only these
     max_rejected: float | None = None  # overrides the project's threshold of foreseen rejections
-    search_lag: float = 120.0  # how long Intercom's search may lag behind a create (read-back of doubts)
+    search_lag: float | None = None  # read-back of doubts by search (None: the project's, else SEARCH_LAG_S)
     slow_record_s: float = SLOW_RECORD_S  # a record in flight longer than this says what it is doing
     gone: str | None = None  # delta: what to do with records gone from the source (leave, close, delete; None: ask)
 

@@ -68,6 +68,14 @@ def rejection_threshold(store: ProjectStore) -> float:
     return float((store.project().settings or {}).get("max_rejected", DEFAULT_MAX_REJECTED))
 
 
+def read_back_lag(store: ProjectStore) -> float:
+    """How long a read-back by search waits for the destination's index (project setting:
+    a demo's sandbox lags as it was told; Intercom up to SEARCH_LAG_S)."""
+    from helpmig_tui.pipeline.context import SEARCH_LAG_S
+
+    return float((store.project().settings or {}).get("search_lag", SEARCH_LAG_S))
+
+
 def remember_threshold(store: ProjectStore, share: float) -> None:
     """The operator's allowance, given to a load, holds for the project: later loads and
     validation measure against it."""
@@ -190,6 +198,8 @@ class PipelineSession:
     def _context(self, runlog: RunLog, options: LoadOptions) -> tuple[LoadContext, Resolver]:
         if options.max_rejected is not None and options.sample is None:
             remember_threshold(self.store, options.max_rejected)
+        if options.search_lag is None:
+            options.search_lag = read_back_lag(self.store)
         if options.concurrency is None:  # enough records in flight to keep every app's window busy
             options.concurrency = RECORDS_PER_APP * self.client.apps
         journal = Journal(self.store, runlog.run_id)

@@ -24,14 +24,15 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from connectors.intercom.sandbox import DEFAULT_TOKEN, running_server
+from connectors.intercom.sandbox import DEFAULT_TOKEN
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.pipeline.context import LoadOptions, NullObserver
 from helpmig_tui.pipeline.control import RunCancelled, RunControl
 from helpmig_tui.project import open_project, project_status
 from helpmig_tui.settings import resolve_paths
-from helpmig_tui.state.models import JournalEntry, Project, Run
+from helpmig_tui.state.models import JournalEntry, Run
 from tests.pipeline.test_load import assert_exactly_once
+from tests.support.cli import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 LATER = "2031-01-0{} 10:00:00"  # after everything the sample holds
@@ -98,9 +99,7 @@ def _killed_delta(demo) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HELPMIG_INTERCOM_TOKEN": DEFAULT_TOKEN}
     child: list[subprocess.Popen] = []
     _kill_at(demo, child, nth=2)
-    with running_server(demo.sandbox) as url:
-        with open_project(demo.paths, demo.project) as store, store.session() as session:
-            session.get(Project, 1).intercom_url = url
+    with serving(demo):
         child.append(subprocess.Popen([sys.executable, "-m", "helpmig_tui", "--home", str(demo.paths.home), "delta",
                                        demo.project], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
         child[0].wait(timeout=600)
