@@ -51,7 +51,9 @@ WORKSPACE_LIMIT = 4167  # and 25,000 per minute for all apps of a workspace
 
 def child_prepare(home: str, tickets: int) -> dict[str, Any]:
     """A demo project and the sandbox seed (teammates, teams) in `home`/seed.db."""
-    from helpmig_tui.demo import prepare_demo
+    import shutil
+
+    from helpmig_tui.demo import SANDBOX_FILE, prepare_demo
     from helpmig_tui.settings import resolve_paths
 
     from helpmig_tui.mapping.versions import require_confirmed_map
@@ -60,8 +62,9 @@ def child_prepare(home: str, tickets: int) -> dict[str, Any]:
 
     started = time.perf_counter()
     paths = resolve_paths(home)
-    demo = prepare_demo(paths, "smartertrack", tickets, state_path=str(Path(home) / "seed.db"))
+    demo = prepare_demo(paths, "smartertrack", tickets)
     demo.sandbox.close()
+    shutil.copyfile(paths.project_dir(demo.project) / SANDBOX_FILE, Path(home) / "seed.db")  # the demo's sandbox
     seconds = round(time.perf_counter() - started, 1)
     with open_project(paths, demo.project) as store:
         plan = {p.name: p.calls for p in build_plan(store, require_confirmed_map(store)).phases}
