@@ -45,7 +45,7 @@ from connectors.intercom.errors import (
 )
 from connectors.intercom.metrics import ClientMetrics, MetricsSnapshot
 from connectors.intercom.ratelimit import Handoff, RatePacer, WindowBudget, is_prioritized
-from connectors.intercom.wire import Connection, Wire
+from connectors.intercom.wire import Answer, Connection, Wire
 
 log = logging.getLogger("connectors.intercom")
 
@@ -121,7 +121,7 @@ class _Sender(Protocol):
     """What a slot sends through: a wire connection, or an httpx client."""
 
     async def request(self, method: str, url: str, *, params: dict[str, Any] | None = ...,
-                      json: Any = ...) -> httpx.Response: ...
+                      json: Any = ...) -> httpx.Response | Answer: ...
 
     async def aclose(self) -> None: ...
 
@@ -281,7 +281,7 @@ class IntercomSession:
     def snapshot(self) -> MetricsSnapshot:
         return self.metrics.snapshot(self.budget())
 
-    async def _exchange(self, call: Call) -> tuple[httpx.Response | None, httpx.RequestError | None, _Slot,
+    async def _exchange(self, call: Call) -> tuple[httpx.Response | Answer | None, httpx.RequestError | None, _Slot,
                                                    tuple[int, int]]:
         """One attempt: a slot (an app and one of its clients), the pacers' permission, the request."""
         priority = is_prioritized()
@@ -312,7 +312,7 @@ class IntercomSession:
             if not pinned:
                 self._free.put(slot)
 
-    async def send(self, call: Call) -> httpx.Response:
+    async def send(self, call: Call) -> httpx.Response | Answer:
         """Perform a call; a 2xx response, or a typed exception (see module doc)."""
         attempt = 0
         rate_limit_waits = 0
@@ -367,7 +367,7 @@ class IntercomSession:
             log.info("%s %s %s: %s, retry %d in %.2f s", call.operation, call.method, call.path, reason, attempt, delay)
             await self.clock.sleep(delay)
 
-    def _api_error(self, call: Call, response: httpx.Response, uncertain: bool) -> IntercomApiError:
+    def _api_error(self, call: Call, response: httpx.Response | Answer, uncertain: bool) -> IntercomApiError:
         error = api_error(response.status_code, response.content, operation=call.operation, method=call.method, path=call.path)
         error.after_uncertain_attempt = uncertain
         return error

@@ -7,8 +7,8 @@ The session never has more requests in flight than it has slots, so each slot ow
 connection and there is no pool to search; the requests are JSON in and out, HTTP/1.1,
 no proxy (the session never read the environment's), no cookies, no redirects.
 
-What reaches the session is what httpx would have given it: an `httpx.Response`, or
-httpx's exception for the failure (`ConnectError`/`ConnectTimeout` before anything was
+What reaches the session is an `Answer` (status, headers, body: what it reads of an
+`httpx.Response`, without building one), or httpx's exception for the failure (`ConnectError`/`ConnectTimeout` before anything was
 sent; `WriteError`, `ReadError`, `ReadTimeout`, `RemoteProtocolError` after), so the
 retry and in-doubt rules read the same whatever carried the request. Injected transports
 (the in-process sandbox, test doubles) still go through httpx.
@@ -27,6 +27,28 @@ from urllib.parse import urlsplit
 import httpx
 
 MAX_HEADER_BYTES = 256 * 1024  # the status line and headers of one answer (and the read buffer)
+
+
+class Answer:
+    """An HTTP answer as the session and the resources read it: the status, the headers
+    (names in lower case) and the body."""
+
+    __slots__ = ("status_code", "headers", "content")
+
+    def __init__(self, status_code: int, headers: dict[str, str], content: bytes) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    def __repr__(self) -> str:
+        return f"<Answer [{self.status_code}]>"
 
 
 class Wire:
@@ -85,7 +107,7 @@ class Connection:
         self._busy = False
 
     async def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                      json: Any = None) -> httpx.Response:
+                      json: Any = None) -> Answer:
         if self._busy:
             spare = Connection(self.wire)
             try:
@@ -125,7 +147,7 @@ class Connection:
         return reader, writer
 
     async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, method: str,
-                        data: bytes) -> httpx.Response:
+                        data: bytes) -> Answer:
         wire = self.wire
         try:
             writer.write(data)
@@ -158,7 +180,8 @@ class Connection:
             self._drop()
         else:
             self._idle_since = time.monotonic()
-        return httpx.Response(status, headers=headers, content=content)
+        return Answer(status, {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in headers},
+                      content)
 
     def _drop(self) -> None:
         writer, self._reader, self._writer = self._writer, None, None
