@@ -201,3 +201,66 @@ async def test_bad_urls_and_headers_fail_before_anything_is_sent():
     wire = Wire("http://127.0.0.1:9", {"Authorization": "Bearer tök"}, timeout=httpx.Timeout(1.0), keepalive_expiry=1.0)
     with pytest.raises(httpx.LocalProtocolError):
         await Connection(wire).request("GET", "/me")
+
+
+def _certificate(tmp_path) -> tuple[str, str, str]:
+    """A self-signed certificate for 127.0.0.1: (cert file, key file, PEM text)."""
+    pytest.importorskip("cryptography", reason="cryptography makes the test certificate")
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    (tmp_path / "cert.pem").write_text(pem)
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    return str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"), pem
+
+
+async def test_https_checks_the_servers_certificate(tmp_path):
+    import ssl
+
+    cert, key, pem = _certificate(tmp_path)
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert, key)
+    seen: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            seen.append(await reader.readuntil(b"\r\n\r\n"))
+            writer.write(answer(body=b'{"secure":true}'))
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+            pass  # the client that does not trust the certificate hangs up in the handshake
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=served)
+    url = f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        trusting = Connection(Wire(url, {}, timeout=httpx.Timeout(5.0), keepalive_expiry=3.0,
+                                   tls=ssl.create_default_context(cadata=pem)))
+        assert (await trusting.request("GET", "/me")).json() == {"secure": True}
+        await trusting.aclose()
+        stranger = Connection(Wire(url, {}, timeout=httpx.Timeout(5.0), keepalive_expiry=3.0,
+                                   tls=ssl.create_default_context()))  # the system's CAs only
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+            await stranger.request("POST", "/contacts", json={})
+        await stranger.aclose()
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert len(seen) == 1 and seen[0].startswith(b"GET /me HTTP/1.1\r\nHost: 127.0.0.1:")
