@@ -144,6 +144,7 @@ class Sampler:
         line = {
             "t": round(now - self.started, 2), "phase": phase, "records": self.records(),
             "requests": snapshot.requests if snapshot else 0, "rate_limited": snapshot.rate_limited if snapshot else 0,
+            "in_flight": snapshot.in_flight if snapshot else 0,
             "cpu": round(time.process_time() - self.cpu0, 2), "rss_kb": _rss_kb(),
             "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "eta": self.eta,
             "commits": self.commits() if self.commits else None,
@@ -468,6 +469,8 @@ def _rate_summary(name: str, args: argparse.Namespace, prepared: dict[str, Any],
             "records_per_s": round((b["records"] - a["records"]) / dt, 1),
             "cpu_ms_per_request": round((b["cpu"] - a["cpu"]) * 1000 / max(b["requests"] - a["requests"], 1), 2),
             "share_429": round((b["rate_limited"] - a["rate_limited"]) / max(b["requests"] - a["requests"], 1), 4),
+            # requests in flight at the samples: far under the slots means the records did not keep them busy
+            "in_flight_mean": round(sum(s.get("in_flight", 0) for s in inside) / len(inside), 1),
         }
         if rate_limit:
             summary["conversations_steady"]["share_of_allowed"] = round(
