@@ -1,4 +1,4 @@
-"""The HTTP pipeline under every operation: apps, shards, pacing, retries, in-doubt, metrics.
+"""The HTTP pipeline under every operation: apps, connections, pacing, retries, in-doubt, metrics.
 
 A slot pool holds one entry per allowed request in flight, each with its own keep-alive
 connection (`wire.Connection`: plain asyncio streams, not httpx, whose client, pool and
@@ -7,7 +7,7 @@ the concurrency bound and the choice of connection. An injected transport (the i
 sandbox, test doubles) is driven through one `httpx.AsyncClient` instead.
 
 Several access tokens (private apps of one workspace) multiply the rate: each app gets
-its own shards, its own slots and its own pacer (its own X-RateLimit headers), and every
+its own connections and slots and its own pacer (its own X-RateLimit headers), and every
 request also passes the workspace's pacer, whose limit is the workspace's (25,000 calls a
 minute unless told otherwise). Slots of the apps are interleaved, so requests spread
 over the apps.
@@ -135,7 +135,7 @@ KEEPALIVE_EXPIRY_S = 3.0
 
 @dataclass
 class _App:
-    """One access token: its shards and its pacer."""
+    """One access token: its connections (or its httpx client) and its pacer."""
 
     token: SecretStr
     pacer: RatePacer
