@@ -215,8 +215,6 @@ class Loader:
                         continue
                     keys = [r.key for r in todo]
                     children = {p: await ctx.reader.children(p, keys) for p in parts}
-                    await ctx.reader.prefetch_attachments([(conv, r) for r in todo] + [
-                        (p, r) for p in parts for found in children[p].values() for r in found])
                     entries = ctx.journal.entries("conversation", [jkey(conv, k) for k in keys])
                     for record in todo:
                         tracker.read += 1

@@ -17,7 +17,6 @@ from connectors.base import AttachmentRef, Record, Skipped, Source
 
 T = TypeVar("T")
 _DONE = object()
-PREFETCHED = 5_000  # records whose files are held at most (dropped whole past it: looked up again one by one)
 
 
 class SourceReader:
@@ -25,7 +24,6 @@ class SourceReader:
         self.source = source
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="helpmig-source")
         self._dated: set[str] | None = None
-        self._files: dict[tuple[str, str], list[AttachmentRef]] = {}  # prefetched, until asked for
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
@@ -93,34 +91,7 @@ class SourceReader:
         its files could not be looked up by a key it does not have)."""
         if record.key_problem is not None:
             return []
-        found = self._files.pop((obj, record.key), None)
-        if found is not None:
-            return found
         return await self.call(self.source.attachments, obj, record)
-
-    async def prefetch_attachments(self, records: Sequence[tuple[str, Record]]) -> None:
-        """Look up the files of many records (object, record) in one trip to the source's
-        thread; `attachments()` then answers each once from what was found. One trip per
-        record (a conversation and each of its messages) kept the thread busy handing
-        work over and made it the bottleneck of a fast load. A lookup that fails is left
-        to `attachments()`, where its failure is handled."""
-        wanted = [(obj, r) for obj, r in records if r.key_problem is None]
-        if not wanted:
-            return
-
-        def lookup() -> dict[tuple[str, str], list[AttachmentRef]]:
-            found = {}
-            for obj, record in wanted:
-                try:
-                    found[(obj, record.key)] = self.source.attachments(obj, record)
-                except Exception:  # noqa: BLE001  (asked again one by one, and handled there)
-                    continue
-            return found
-
-        found = await self.call(lookup)
-        if len(self._files) + len(found) > PREFETCHED:
-            self._files.clear()
-        self._files.update(found)
 
     async def read(self, ref: AttachmentRef, limit: int) -> bytes | None:
         """The file's bytes, or None when it is larger than `limit`."""
