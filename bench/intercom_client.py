@@ -2,7 +2,6 @@
 
     python bench/intercom_client.py --scenario app          # 10,000/min per app, one token
     python bench/intercom_client.py --scenario workspace    # 25,000/min per workspace, two tokens
-    python bench/intercom_client.py --scenario app --connections-per-client 32   # one unsharded httpx client
 
 Starts `python -m connectors.intercom.sandbox` with 100 ms added latency, then keeps
 `--concurrency` workers per token busy for `--duration` seconds with the loader's mix of
@@ -95,7 +94,7 @@ async def worker(client: IntercomClient, prefix: str, deadline: float, errors: l
 
 async def run(args: argparse.Namespace, base_url: str, tokens: int) -> dict:
     clients = [
-        IntercomClient(f"bench-token-{t}", base_url=base_url, max_concurrency=args.concurrency, connections_per_client=args.connections_per_client)
+        IntercomClient(f"bench-token-{t}", base_url=base_url, max_concurrency=args.concurrency)
         for t in range(tokens)
     ]
     errors: list[str] = []
@@ -127,7 +126,6 @@ async def run(args: argparse.Namespace, base_url: str, tokens: int) -> dict:
         "latency_p50_ms": [round(s.latency_p50_ms or 0, 1) for s in snapshots],
         "latency_p95_ms": [round(s.latency_p95_ms or 0, 1) for s in snapshots],
         "errors": {name: errors.count(name) for name in set(errors)},
-        "shards_per_client": clients[0].session.shards,
     }
 
 
@@ -142,7 +140,6 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight per token")
-    parser.add_argument("--connections-per-client", type=int, default=4, help="connections per httpx client (shard)")
     args = parser.parse_args()
     tokens, per_token, workspace = SCENARIOS[args.scenario]
     allowed_per_second = (workspace or per_token * tokens) / WINDOW
@@ -164,7 +161,6 @@ def main() -> None:
         sandbox_cpu_ms_per_request=round(sandbox_cpu * 1000 / result["requests"], 3),
         sandbox_refused_429=server["rate_limited"],
         concurrency_per_token=args.concurrency,
-        connections_per_client=args.connections_per_client,
         machine_before=before,
         machine_after=machine(),
     )

@@ -51,7 +51,9 @@ WORKSPACE_LIMIT = 4167  # and 25,000 per minute for all apps of a workspace
 
 def child_prepare(home: str, tickets: int) -> dict[str, Any]:
     """A demo project and the sandbox seed (teammates, teams) in `home`/seed.db."""
-    from helpmig_tui.demo import prepare_demo
+    import shutil
+
+    from helpmig_tui.demo import SANDBOX_FILE, prepare_demo
     from helpmig_tui.settings import resolve_paths
 
     from helpmig_tui.mapping.versions import require_confirmed_map
@@ -60,8 +62,9 @@ def child_prepare(home: str, tickets: int) -> dict[str, Any]:
 
     started = time.perf_counter()
     paths = resolve_paths(home)
-    demo = prepare_demo(paths, "smartertrack", tickets, state_path=str(Path(home) / "seed.db"))
+    demo = prepare_demo(paths, "smartertrack", tickets)
     demo.sandbox.close()
+    shutil.copyfile(paths.project_dir(demo.project) / SANDBOX_FILE, Path(home) / "seed.db")  # the demo's sandbox
     seconds = round(time.perf_counter() - started, 1)
     with open_project(paths, demo.project) as store:
         plan = {p.name: p.calls for p in build_plan(store, require_confirmed_map(store)).phases}
@@ -141,6 +144,7 @@ class Sampler:
         line = {
             "t": round(now - self.started, 2), "phase": phase, "records": self.records(),
             "requests": snapshot.requests if snapshot else 0, "rate_limited": snapshot.rate_limited if snapshot else 0,
+            "in_flight": snapshot.in_flight if snapshot else 0,
             "cpu": round(time.process_time() - self.cpu0, 2), "rss_kb": _rss_kb(),
             "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "eta": self.eta,
             "commits": self.commits() if self.commits else None,
@@ -465,6 +469,8 @@ def _rate_summary(name: str, args: argparse.Namespace, prepared: dict[str, Any],
             "records_per_s": round((b["records"] - a["records"]) / dt, 1),
             "cpu_ms_per_request": round((b["cpu"] - a["cpu"]) * 1000 / max(b["requests"] - a["requests"], 1), 2),
             "share_429": round((b["rate_limited"] - a["rate_limited"]) / max(b["requests"] - a["requests"], 1), 4),
+            # requests in flight at the samples: far under the slots means the records did not keep them busy
+            "in_flight_mean": round(sum(s.get("in_flight", 0) for s in inside) / len(inside), 1),
         }
         if rate_limit:
             summary["conversations_steady"]["share_of_allowed"] = round(

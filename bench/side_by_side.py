@@ -8,7 +8,7 @@ budget), then, at the same window boundary, three client processes, each with it
 token and 32 requests in flight, the loader's rhythm of calls (create a contact, create a
 conversation, three admin replies, read the contact):
 
-- helpmig: `IntercomClient` (8 httpx clients x 4 connections, the pacer);
+- helpmig: `IntercomClient` (32 keep-alive connections on asyncio streams, `connectors/intercom/wire.py`, the pacer);
 - bare httpx: 8 `httpx.AsyncClient`s x 4 connections, JSON in and out, no pacer: on a 429
   it waits for X-RateLimit-Reset and goes again;
 - sdk: the official SDK (`python-intercom`, `AsyncIntercom`, one httpx client with 32

@@ -1,12 +1,13 @@
-"""The HTTP pipeline under every operation: apps, shards, pacing, retries, in-doubt, metrics.
+"""The HTTP pipeline under every operation: apps, connections, pacing, retries, in-doubt, metrics.
 
-One `httpx.AsyncClient` slows down badly with many requests in flight (its pool does work
-per connection on every request), so concurrency is spread over several clients with a
-few connections each. A slot pool holds one entry per allowed request in flight, tagged
-with its client: taking a slot is both the concurrency bound and the choice of client.
+A slot pool holds one entry per allowed request in flight, each with its own keep-alive
+connection (`wire.Connection`: plain asyncio streams, not httpx, whose client, pool and
+parser cost more CPU per request than the loader's own work on it): taking a slot is both
+the concurrency bound and the choice of connection. An injected transport (the in-process
+sandbox, test doubles) is driven through one `httpx.AsyncClient` instead.
 
 Several access tokens (private apps of one workspace) multiply the rate: each app gets
-its own shards, its own slots and its own pacer (its own X-RateLimit headers), and every
+its own connections and slots and its own pacer (its own X-RateLimit headers), and every
 request also passes the workspace's pacer, whose limit is the workspace's (25,000 calls a
 minute unless told otherwise). Slots of the apps are interleaved, so requests spread
 over the apps.
@@ -28,7 +29,7 @@ import random
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from pydantic import SecretStr
@@ -44,6 +45,7 @@ from connectors.intercom.errors import (
 )
 from connectors.intercom.metrics import ClientMetrics, MetricsSnapshot
 from connectors.intercom.ratelimit import Handoff, RatePacer, WindowBudget, is_prioritized
+from connectors.intercom.wire import Answer, Connection, Wire
 
 log = logging.getLogger("connectors.intercom")
 
@@ -102,7 +104,7 @@ class _NoCookies(httpx.Cookies):
 
 
 class _ApiClient(httpx.AsyncClient):
-    """An httpx client without a cookie jar (about 0.1 ms of CPU saved per response)."""
+    """An httpx client without a cookie jar, for an injected transport."""
 
     _no_cookies = _NoCookies()
 
@@ -115,6 +117,15 @@ class _ApiClient(httpx.AsyncClient):
         raise TypeError("the Intercom client sends no cookies")
 
 
+class _Sender(Protocol):
+    """What a slot sends through: a wire connection, or an httpx client."""
+
+    async def request(self, method: str, url: str, *, params: dict[str, Any] | None = ...,
+                      json: Any = ...) -> httpx.Response | Answer: ...
+
+    async def aclose(self) -> None: ...
+
+
 WORKSPACE_LIMIT_PER_MINUTE = 25_000  # Intercom's published limit for all private apps of a workspace
 # An idle connection is dropped before servers commonly drop it (uvicorn 5 s, load balancers
 # 60 s): a request sent on a connection the server is closing gets no answer, and a write
@@ -124,17 +135,17 @@ KEEPALIVE_EXPIRY_S = 3.0
 
 @dataclass
 class _App:
-    """One access token: its shards and its pacer."""
+    """One access token: its connections (or its httpx client) and its pacer."""
 
     token: SecretStr
     pacer: RatePacer
-    clients: list[httpx.AsyncClient] = field(default_factory=list)
+    clients: list[_Sender] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class _Slot:
     app: _App
-    client: httpx.AsyncClient
+    client: _Sender
 
 
 def _secret(token: str | SecretStr) -> SecretStr:
@@ -152,7 +163,6 @@ class IntercomSession:
         *,
         version: str = API_VERSION,
         max_concurrency: int = 32,
-        connections_per_client: int = 4,
         timeout: httpx.Timeout | float = httpx.Timeout(60.0, connect=10.0),
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
@@ -164,8 +174,8 @@ class IntercomSession:
     ) -> None:
         """`token`: one access token, or several of one workspace (then `max_concurrency`
         is per token). `workspace_limit_per_minute` paces all tokens together (None: not)."""
-        if max_concurrency < 1 or connections_per_client < 1:
-            raise ValueError("max_concurrency and connections_per_client must be at least 1")
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
         tokens = [token] if isinstance(token, (str, SecretStr)) else list(token)
         if not tokens:
             raise ValueError("no Intercom access token")
@@ -183,13 +193,9 @@ class IntercomSession:
         # one app never reaches the workspace's limit alone: its own headers pace it
         self.workspace_pacer = (RatePacer(self.clock, limit=round(workspace_limit_per_minute / 6))
                                 if workspace_limit_per_minute and len(self.apps) > 1 else None)
-        # An injected transport (the in-process sandbox, a test double) has no pool to shard.
-        shard_count = 1 if transport is not None else -(-max_concurrency // connections_per_client)
-        per_shard = max_concurrency if transport is not None else connections_per_client
-        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard,
-                             keepalive_expiry=KEEPALIVE_EXPIRY_S)
-        # one TLS context for every shard: each costs ~30 ms to build (the CA bundle is parsed)
-        tls = httpx.create_ssl_context() if transport is None else None
+        timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        # one TLS context for every connection: each costs ~30 ms to build (the CA bundle is parsed)
+        tls = httpx.create_ssl_context() if transport is None and base_url.lower().startswith("https:") else None
         for app in self.apps:
             headers = {
                 "Authorization": f"Bearer {app.token.get_secret_value()}",
@@ -197,22 +203,24 @@ class IntercomSession:
                 "Accept": "application/json",
                 "User-Agent": user_agent,
             }
-            app.clients = [
-                _ApiClient(base_url=base_url, headers=headers, timeout=timeout, limits=limits, transport=transport,
-                           trust_env=False, **({"verify": tls} if tls is not None else {}))
-                for _ in range(shard_count)
-            ]
+            if transport is None:  # a connection per slot
+                wire = Wire(base_url, headers, timeout=timeout, keepalive_expiry=KEEPALIVE_EXPIRY_S, tls=tls)
+                app.clients = [Connection(wire) for _ in range(max_concurrency)]
+            else:  # an injected transport has no pool to spread over
+                limits = httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency,
+                                      keepalive_expiry=KEEPALIVE_EXPIRY_S)
+                app.clients = [_ApiClient(base_url=base_url, headers=headers, timeout=timeout, limits=limits,
+                                          transport=transport, trust_env=False)]
         self._requests: dict[int, tuple[str, float]] = {}  # in flight: ticket -> (operation, started)
         self._tickets = itertools.count()
         _LIVE.add(self)
         # slots interleaved app by app: requests spread over the apps
-        self._free: Handoff[_Slot] = Handoff([_Slot(app, app.clients[index % shard_count])
+        self._free: Handoff[_Slot] = Handoff([_Slot(app, app.clients[index % len(app.clients)])
                                               for index in range(max_concurrency) for app in self.apps])
-        self.shards = shard_count
 
     def __repr__(self) -> str:
         tokens = ", ".join(repr(a.token) for a in self.apps)
-        return f"IntercomSession(base_url={self.base_url!r}, tokens=[{tokens}], shards={self.shards})"
+        return f"IntercomSession(base_url={self.base_url!r}, tokens=[{tokens}])"
 
     @property
     def _token(self) -> SecretStr:
@@ -273,7 +281,7 @@ class IntercomSession:
     def snapshot(self) -> MetricsSnapshot:
         return self.metrics.snapshot(self.budget())
 
-    async def _exchange(self, call: Call) -> tuple[httpx.Response | None, httpx.RequestError | None, _Slot,
+    async def _exchange(self, call: Call) -> tuple[httpx.Response | Answer | None, httpx.RequestError | None, _Slot,
                                                    tuple[int, int]]:
         """One attempt: a slot (an app and one of its clients), the pacers' permission, the request."""
         priority = is_prioritized()
@@ -304,7 +312,7 @@ class IntercomSession:
             if not pinned:
                 self._free.put(slot)
 
-    async def send(self, call: Call) -> httpx.Response:
+    async def send(self, call: Call) -> httpx.Response | Answer:
         """Perform a call; a 2xx response, or a typed exception (see module doc)."""
         attempt = 0
         rate_limit_waits = 0
@@ -359,7 +367,7 @@ class IntercomSession:
             log.info("%s %s %s: %s, retry %d in %.2f s", call.operation, call.method, call.path, reason, attempt, delay)
             await self.clock.sleep(delay)
 
-    def _api_error(self, call: Call, response: httpx.Response, uncertain: bool) -> IntercomApiError:
+    def _api_error(self, call: Call, response: httpx.Response | Answer, uncertain: bool) -> IntercomApiError:
         error = api_error(response.status_code, response.content, operation=call.operation, method=call.method, path=call.path)
         error.after_uncertain_attempt = uncertain
         return error

@@ -10,7 +10,10 @@ The protocol that makes crashes harmless:
    committed by `flush()` (every few hundred rows or fraction of a second, and with the
    next `begin()`, in its transaction). A crash before the flush leaves rows
    `in_flight`, which resume reconciles with Intercom before re-sending anything: that
-   costs a lookup, never a duplicate.
+   costs a lookup, never a duplicate. Rows that need no call (`settle()`: skipped,
+   rejected before sending, a conversation's opening message) are buffered the same way:
+   one that must be on disk before a call is, since the call's `begin()` commits it first;
+   the journal's reads commit them before they look.
 
 A record whose every write is final gets a `finished` row (buffered too, so it is never
 committed before those writes' outcomes): a resumed load skips it on one lookup per batch
@@ -18,8 +21,9 @@ instead of walking its writes one by one. A resume point (`mark()`, a `finished`
 `<object>#resume`) says that every record of an object up to a key, in the source's order,
 is final, with what they counted: a resumed load asks the source only for what follows.
 
-Lookups go to SQLite through a small bounded cache, so memory stays flat whatever the
-number of records.
+Lookups go to SQLite through a small bounded cache (of ids found, and of ids not there
+yet: every message's author is looked up as an admin first), so memory stays flat
+whatever the number of records.
 """
 
 from __future__ import annotations
@@ -34,8 +38,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, Update, bindparam, column, func, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, Select, bindparam, column, func, select
 
 from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import FINISHED, JournalEntry
@@ -44,27 +47,53 @@ CACHE_SIZE = 20_000
 
 FINAL = frozenset({"done", "rejected", "skipped"})  # nothing more to send for these
 
-_upsert = sqlite_insert(JournalEntry)
+# The writes of the load's hot path go to the DB-API connection as plain SQL, inside the
+# engine's transaction: SQLAlchemy's work per statement (compiling from its cache, a type
+# processor per value) cost as much CPU as SQLite's own. Times are stored as UtcDateTime
+# stores them (ISO 8601 with microseconds and the UTC offset).
+
+
+def _upsert(columns: tuple[str, ...], updates: dict[str, str]) -> str:
+    """INSERT of these columns (named parameters), or UPDATE of the row with the same
+    kind and source key."""
+    return (f"INSERT INTO journal ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
+            f"ON CONFLICT (kind, source_key) DO UPDATE SET {', '.join(f'{c} = {v}' for c, v in updates.items())}")
+
+
+def _excluded(*columns: str) -> dict[str, str]:
+    return {c: f"excluded.{c}" for c in columns}
+
+
 # in_flight before the call: a new row, or the row of an earlier attempt (one more attempt)
-_BEGIN = _upsert.on_conflict_do_update(
-    index_elements=[JournalEntry.kind, JournalEntry.source_key],
-    set_={**{c: _upsert.excluded[c] for c in ("status", "run_id", "phase", "payload_hash", "parent_key", "seq",
-                                               "object", "label", "updated_at")},
-          "attempts": JournalEntry.attempts + 1, "last_error": None, "code": None},
-)
+_BEGIN = _upsert(("kind", "source_key", "status", "run_id", "phase", "payload_hash", "parent_key", "seq", "object",
+                  "label", "attempts", "created_at", "updated_at"),
+                 {**_excluded("status", "run_id", "phase", "payload_hash", "parent_key", "seq", "object", "label",
+                              "updated_at"),
+                  "attempts": "journal.attempts + 1", "last_error": "NULL", "code": "NULL"})
 # a row that needs no call; an existing row keeps its phase, attempts and place, and what
 # this project created through it (ownership is never taken away by a later outcome)
-_SETTLE = _upsert.on_conflict_do_update(
-    index_elements=[JournalEntry.kind, JournalEntry.source_key],
-    set_={**{c: _upsert.excluded[c] for c in ("status", "last_error", "code", "label", "run_id", "intercom_id",
-                                              "outcome", "object", "updated_at")},
-          **{c: func.coalesce(_upsert.excluded[c], getattr(JournalEntry, c)) for c in ("created_id", "created_run")}},
-)
-_FINISHED = _upsert.on_conflict_do_update(
-    index_elements=[JournalEntry.kind, JournalEntry.source_key],
-    set_={c: _upsert.excluded[c] for c in ("status", "run_id", "intercom_id", "outcome", "updated_at",
-                                           "parent_key", "payload_hash", "last_error")},
-)
+_SETTLE = _upsert(("kind", "source_key", "status", "last_error", "code", "label", "run_id", "intercom_id", "outcome",
+                   "object", "phase", "attempts", "seq", "parent_key", "created_at", "updated_at", "created_id",
+                   "created_run"),
+                  {**_excluded("status", "last_error", "code", "label", "run_id", "intercom_id", "outcome", "object",
+                               "updated_at"),
+                   **{c: f"coalesce(excluded.{c}, journal.{c})" for c in ("created_id", "created_run")}})
+_FINISHED = _upsert(("kind", "source_key", "status", "run_id", "phase", "object", "parent_key", "seq", "attempts",
+                     "intercom_id", "outcome", "created_at", "updated_at", "payload_hash", "last_error"),
+                    _excluded("status", "run_id", "intercom_id", "outcome", "updated_at", "parent_key",
+                              "payload_hash", "last_error"))
+
+
+def _stamp() -> str:
+    """Now, as UtcDateTime stores it."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _execute(conn: Connection, sql: str, rows: list[dict[str, Any]]) -> None:
+    """Plain SQL for many rows on the connection's DB-API connection (in its transaction)."""
+    conn.connection.driver_connection.executemany(sql, rows)  # type: ignore[union-attr]
+
+
 RESUME = "#resume"  # the key suffix of an object's resume point (record keys have a colon, never this)
 _ROLLED_BACK = select(JournalEntry.id).where(
     JournalEntry.object == bindparam("object"), JournalEntry.status == "rolled_back", JournalEntry.kind == FINISHED,
@@ -189,7 +218,10 @@ class Journal:
         self.store = store
         self.run_id = run_id
         self._ids = _Lru()
+        self._absent: OrderedDict[tuple[str, str], None] = OrderedDict()  # looked up, no id yet
         self._pending: list[dict[str, Any]] = []
+        self._pending_rows: set[tuple[str, str]] = set()  # (kind, key) of the buffered outcomes
+        self._settled: list[dict[str, Any]] = []
         self._finished: list[dict[str, Any]] = []
         self._group: list[tuple[Sequence[Intent], asyncio.Future[None]]] = []
         self.commits = 0  # transactions committed (the benchmarks count them per request)
@@ -202,14 +234,14 @@ class Journal:
         after this, a crash leaves a trace of them."""
         if not intents:
             return
-        now = datetime.now(UTC)
+        now = _stamp()
         rows = [{"kind": i.kind, "source_key": i.source_key, "status": "in_flight", "run_id": self.run_id,
                  "phase": i.phase, "payload_hash": i.payload_hash, "parent_key": i.parent_key, "seq": i.seq,
                  "object": i.object, "label": i.label, "attempts": 1, "created_at": now, "updated_at": now}
                 for i in intents]
         with self.store.engine.begin() as conn:
             self._flush(conn)
-            conn.execute(_BEGIN, rows)
+            _execute(conn, _BEGIN, rows)
         self.commits += 1
 
     async def begin_grouped(self, intents: Sequence[Intent]) -> None:
@@ -248,6 +280,7 @@ class Journal:
         self._outcome(kind, key, "done", **values)
         if intercom_id:
             self._ids.remember((kind, key), intercom_id)
+            self._absent.pop((kind, key), None)
 
     def failed(self, kind: str, key: str, error: str, code: str = "intercom.failed") -> None:
         """A write that did not happen and may be tried again."""
@@ -270,29 +303,30 @@ class Journal:
                                   object)], phase)
 
     def settle_many(self, rows: Sequence[Settled], phase: str) -> None:
-        """Several settled rows in one transaction (a batch of records the source skips)."""
+        """Several settled rows, buffered: committed with the next `begin()` or `flush()`
+        (an outcome buffered for one of these rows is committed before them)."""
         if not rows:
             return
-        now = datetime.now(UTC)
+        if self._pending_rows and any((r.kind, r.key) in self._pending_rows for r in rows):
+            self.flush()
+        now = _stamp()
         values = [{"kind": r.kind, "source_key": r.key, "status": r.status,
                    "last_error": r.reason[:2000] if r.reason else None, "code": r.code, "label": r.label,
                    "run_id": self.run_id, "intercom_id": r.intercom_id, "outcome": r.outcome, "object": r.object,
                    "phase": phase, "attempts": 0, "seq": r.seq, "parent_key": r.parent_key, "created_at": now,
                    "updated_at": now, **_owned(r.status, r.outcome, r.intercom_id, self.run_id)} for r in rows]
-        with self.store.engine.begin() as conn:
-            self._flush(conn)
-            conn.execute(_SETTLE, values)
-        self.commits += 1
+        self._settled.extend(values)
         for r in rows:
             if r.intercom_id and r.status == "done":
                 self._ids.remember((r.kind, r.key), r.intercom_id)
+                self._absent.pop((r.kind, r.key), None)
 
     def finished(self, key: str, phase: str, *, object: str, intercom_id: str | None = None,
                  outcome: str | None = None) -> None:
         """Every write of this record is final: a resumed load counts it as done earlier
         (with this Intercom id and outcome) without looking at its writes. Buffered: it is
         committed with, or after, the outcomes of those writes."""
-        now = datetime.now(UTC)
+        now = _stamp()
         self._finished.append({"kind": FINISHED, "source_key": key, "status": "done", "run_id": self.run_id,
                                "phase": phase, "object": object, "parent_key": None, "seq": 0, "attempts": 0,
                                "intercom_id": intercom_id, "outcome": outcome, "created_at": now, "updated_at": now,
@@ -318,7 +352,7 @@ class Journal:
         """Every record of `obj` up to `after` (the source's order) is final, and counted
         `counts` (object -> counter -> n). Buffered after their `finished` rows. `stamp`
         (the map's hash) says under which map it holds."""
-        now = datetime.now(UTC)
+        now = _stamp()
         self._finished.append({"kind": FINISHED, "source_key": obj + RESUME, "status": "done", "run_id": self.run_id,
                                "phase": phase, "object": obj, "parent_key": after, "seq": 0, "attempts": 0,
                                "intercom_id": None, "outcome": None, "created_at": now, "updated_at": now,
@@ -328,6 +362,7 @@ class Journal:
         """(key, counts) of `obj`'s resume point, when it still holds: made by this run (a
         new run, a delta, reads everything), under this map, and no record of the object
         rolled back since."""
+        self._settled_first()
         with self.store.engine.connect() as conn:
             row = conn.execute(_GET, {"kind": FINISHED, "key": obj + RESUME}).first()
             if row is None or row.status != "done" or row.payload_hash != stamp or not row.parent_key \
@@ -341,13 +376,21 @@ class Journal:
         """The object is gone from Intercom: nothing of this row is the project's any more."""
         self._outcome(kind, key, "rolled_back", last_error=None, created_id=None, created_run=None)
         self._ids.pop((kind, key), None)
+        self._absent.pop((kind, key), None)
 
     def _outcome(self, kind: str, key: str, status: str, **values: Any) -> None:
         self._pending.append({"kind": kind, "source_key": key, "status": status, **values})
+        self._pending_rows.add((kind, key))
 
     @property
     def unflushed(self) -> int:
-        return len(self._pending) + len(self._finished)
+        return len(self._pending) + len(self._settled) + len(self._finished)
+
+    def _settled_first(self) -> None:
+        """Before a read: the buffered settled rows are committed (outcomes may wait, as
+        they always could)."""
+        if self._settled:
+            self.flush()
 
     def flush(self) -> None:
         """Commit buffered outcomes in one transaction."""
@@ -356,21 +399,22 @@ class Journal:
                 self._flush(conn)
             self.commits += 1
 
-    def _flush(self, conn: Any) -> None:
+    def _flush(self, conn: Connection) -> None:
+        settled, self._settled = self._settled, []
         pending, self._pending = self._pending, []
+        self._pending_rows.clear()
         finished, self._finished = self._finished, []
-        now = datetime.now(UTC)
+        if settled:
+            _execute(conn, _SETTLE, settled)
+        now = _stamp()
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for item in pending:  # one executemany per set of columns
-            columns = tuple(sorted(k for k in item if k not in ("kind", "source_key")))
-            groups.setdefault(columns, []).append(
-                {"b_kind": item["kind"], "b_key": item["source_key"], "b_now": now,
-                 **{f"b_{c}": item[c] for c in columns}}
-            )
+            item["updated_at"] = now
+            groups.setdefault(tuple(item), []).append(item)
         for columns, params in groups.items():
-            conn.execute(_outcome_update(columns), params)
+            _execute(conn, _outcome_update(columns), params)
         if finished:
-            conn.execute(_FINISHED, finished)
+            _execute(conn, _FINISHED, finished)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -380,20 +424,29 @@ class Journal:
         if cached is not None:
             self._ids.move_to_end((kind, key))
             return cached
+        if (kind, key) in self._absent:
+            return None
+        self._settled_first()
         with self.store.engine.connect() as conn:
             value = conn.scalar(_ID, {"kind": kind, "key": key})
         if value:
             self._ids.remember((kind, key), value)
+        else:
+            self._absent[(kind, key)] = None
+            if len(self._absent) > CACHE_SIZE:
+                self._absent.popitem(last=False)
         return value
 
     def entries(self, kind: str, keys: Iterable[str]) -> dict[str, Entry]:
         """What the journal holds for a batch of source keys (missing keys: never written)."""
+        self._settled_first()
         with self.store.engine.connect() as conn:
             return {row.source_key: _entry(row) for row in conn.execute(_ENTRIES, {"kind": kind, "keys": _json(keys)})}
 
     def outcomes(self, kind: str, keys: Iterable[str]) -> dict[str, Outcome]:
         """source key -> outcome, for a batch of source keys: lighter than `entries`, for
         what a resume skips."""
+        self._settled_first()
         with self.store.engine.connect() as conn:
             return {key: Outcome(*outcome)
                     for key, *outcome in conn.execute(_OUTCOMES, {"kind": kind, "keys": _json(keys)})}
@@ -401,6 +454,7 @@ class Journal:
     def tally(self, kind: str, parent_keys: Iterable[str]) -> list[tuple[str | None, Outcome, int]]:
         """(source object, outcome, rows) for the rows of this kind under these parents:
         a batch of finished conversations' parts, counted without reading them."""
+        self._settled_first()
         with self.store.engine.connect() as conn:
             return [(obj, Outcome(status, None, outcome), n)
                     for obj, status, outcome, n in conn.execute(_TALLY, {"kind": kind, "keys": _json(parent_keys)})]
@@ -408,11 +462,13 @@ class Journal:
     def orphans(self, obj: str) -> list[tuple[Outcome, int]]:
         """(outcome, rows) for the parts of `obj` journaled with no conversation: those
         the orphan pass rejected."""
+        self._settled_first()
         with self.store.engine.connect() as conn:
             return [(Outcome(status, None, outcome), n)
                     for status, outcome, n in conn.execute(_ORPHANS, {"object": obj})]
 
     def get(self, kind: str, key: str) -> Entry | None:
+        self._settled_first()
         with self.store.engine.connect() as conn:
             row = conn.execute(_GET, {"kind": kind, "key": key}).first()
         return _entry(row) if row is not None else None
@@ -420,11 +476,13 @@ class Journal:
     def children(self, parent_key: str, kinds: Iterable[str]) -> dict[tuple[str, str], Entry]:
         """(kind, source key) -> row, for the rows of these kinds under this parent (a
         conversation's parts and state writes)."""
+        self._settled_first()
         with self.store.engine.connect() as conn:
             return {(row.kind, row.source_key): _entry(row)
                     for row in conn.execute(_CHILDREN, {"parent": parent_key, "kinds": _json(kinds)})}
 
     def parts_of(self, parent_key: str, kind: str = "part") -> list[Entry]:
+        self._settled_first()
         with self.store.engine.connect() as conn:
             rows = conn.execute(
                 select(JournalEntry)
@@ -438,6 +496,7 @@ class Journal:
         query = select(JournalEntry).where(JournalEntry.status == "in_flight")
         if kinds is not None:
             query = query.where(JournalEntry.kind.in_(list(kinds)))
+        self._settled_first()
         with self.store.engine.connect() as conn:
             return [_entry(row) for row in conn.execute(query.order_by(JournalEntry.id))]
 
@@ -449,6 +508,7 @@ class Journal:
             .group_by(JournalEntry.object, JournalEntry.status, JournalEntry.outcome)
         )
         result: dict[str, dict[str, int]] = {}
+        self._settled_first()
         with self.store.engine.connect() as conn:
             for obj, status, outcome, n in conn.execute(query):
                 label = f"done:{outcome or 'created'}" if status == "done" else status
@@ -464,6 +524,7 @@ class Journal:
             query = query.where(JournalEntry.run_id == run_id)
         if phase is not None:
             query = query.where(JournalEntry.phase == phase)
+        self._settled_first()
         with self.store.engine.connect() as conn:
             return [_entry(row) for row in conn.execute(query.order_by(JournalEntry.id).limit(limit))]
 
@@ -475,6 +536,7 @@ class Journal:
         if phase is not None:
             query = query.where(JournalEntry.phase == phase)
         result: dict[str, dict[str, int]] = {}
+        self._settled_first()
         with self.store.engine.connect() as conn:
             for kind, status, n in conn.execute(query):
                 result.setdefault(kind, {})[status] = n
@@ -488,19 +550,18 @@ class Journal:
         query = select(JournalEntry).where(JournalEntry.kind.in_(list(kinds)), JournalEntry.created_id.is_not(None))
         if run_ids is not None:
             query = query.where(JournalEntry.created_run.in_(list(run_ids)))
+        self._settled_first()
         with self.store.engine.connect() as conn:
             return [replace(entry, intercom_id=entry.created_id)
                     for entry in map(_entry, conn.execute(query.order_by(JournalEntry.id.desc())))]
 
 
 @functools.cache
-def _outcome_update(columns: tuple[str, ...]) -> Update:
-    """The UPDATE for outcomes with these columns (a handful of shapes: built once each)."""
-    return (
-        update(JournalEntry)
-        .where(JournalEntry.kind == bindparam("b_kind"), JournalEntry.source_key == bindparam("b_key"))
-        .values(updated_at=bindparam("b_now"), **{c: bindparam(f"b_{c}") for c in columns})
-    )
+def _outcome_update(columns: tuple[str, ...]) -> str:
+    """The UPDATE for outcomes with these columns, the row's kind and source key among
+    them (a handful of shapes: built once each)."""
+    values = ", ".join(f"{c} = :{c}" for c in columns if c not in ("kind", "source_key"))
+    return f"UPDATE journal SET {values} WHERE kind = :kind AND source_key = :source_key"
 
 
 def _owned(status: str, outcome: str | None, intercom_id: str | None, run_id: int | None) -> dict[str, Any]:

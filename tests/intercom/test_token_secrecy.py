@@ -27,7 +27,7 @@ def _texts_of(error: BaseException) -> list[str]:
 
 
 async def test_no_token_in_errors_logs_or_metrics_over_a_real_server(caplog):
-    caplog.set_level(logging.DEBUG)  # httpx and httpcore included
+    caplog.set_level(logging.DEBUG)  # every logger (the wire client itself logs nothing)
     sandbox = Sandbox(tokens=frozenset({TOKEN}))
     errors: list[BaseException] = []
     with running_server(sandbox) as url:
@@ -50,7 +50,7 @@ async def test_no_token_in_errors_logs_or_metrics_over_a_real_server(caplog):
         texts += _texts_of(error)
     texts += [record.getMessage() for record in caplog.records]
     texts += [str(record.args) for record in caplog.records]
-    assert any("in doubt" in text for text in texts) and len(caplog.records) > 10
+    assert sum("in doubt" in record.getMessage() for record in caplog.records) == 2  # the logs were read
     assert not [text for text in texts if TOKEN in text]
 
 
