@@ -205,7 +205,6 @@ async def test_bad_urls_and_headers_fail_before_anything_is_sent():
 
 def _certificate(tmp_path) -> tuple[str, str, str]:
     """A self-signed certificate for 127.0.0.1: (cert file, key file, PEM text)."""
-    pytest.importorskip("cryptography", reason="cryptography makes the test certificate")
     import datetime as dt
     import ipaddress
 
