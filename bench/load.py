@@ -342,10 +342,11 @@ def _journal_by_kind(home: Path, project: str) -> dict[str, dict[str, int]]:
 
 
 @contextlib.contextmanager
-def _workdir(keep: str | None) -> Iterator[Path]:
-    """A temporary folder, or `keep` (created, and left behind for a look afterwards)."""
+def _workdir(keep: str | None, reuse: bool = False) -> Iterator[Path]:
+    """A temporary folder, or `keep` (created unless `reuse`, and left behind for a look
+    afterwards or a later run)."""
     if keep:
-        Path(keep).mkdir(parents=True)
+        Path(keep).mkdir(parents=True, exist_ok=reuse)
         yield Path(keep)
         return
     with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
@@ -534,15 +535,42 @@ def _bare(url: str, seconds: float) -> dict[str, Any]:
     return {k: found[k] for k in ("requests", "cpu_ms_per_request", "ok_per_s")}
 
 
+RESUME_DESK = "resume-desk.json"  # in a kept folder: the prepared desk, reused by a later run
+RESUME_SNAPSHOT = "resume-snapshot.sqlite"  # the project's state as the killed first load left it
+
+
 def scenario_resume(args: argparse.Namespace) -> dict[str, Any]:
     """Load until the journal holds `journal_rows` rows, kill the loader (SIGKILL), then time
-    `python -m helpmig_tui load P --yes` from its start to its first requests."""
-    with _workdir(args.keep) as home:
-        prepared = prepare(home, args.tickets)
-        project = prepared["project"]
+    `python -m helpmig_tui load P --yes` from its start to its first requests. With --keep,
+    a folder that already holds a desk prepared this way is reused: the project's state is
+    put back as the killed first load left it (the resumes of the earlier run moved it on),
+    and only the resumes are run again. The sandbox is new each time (seeded with the
+    teammates and teams), so what the first load wrote is not in it: an in-flight write's
+    read-back finds nothing, as after a write that never landed."""
+    import shutil
+
+    reuse = bool(args.keep) and (Path(args.keep) / RESUME_DESK).exists()
+    with _workdir(args.keep, reuse) as home:
+        if reuse:
+            desk = json.loads((home / RESUME_DESK).read_text())
+            from helpmig_tui.settings import resolve_paths
+
+            project = desk["project"]
+            state = resolve_paths(home).state_file(project)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{state}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(home / RESUME_SNAPSHOT, state)
+        else:
+            prepared = prepare(home, args.tickets)
+            project = prepared["project"]
         sandbox = SandboxProcess(home / "seed.db", None, 0.0, record=True)
         try:
-            first = run_loader(home, project, sandbox.url, stop_at_rows=args.journal_rows)
+            if not reuse:
+                first = run_loader(home, project, sandbox.url, stop_at_rows=args.journal_rows)
+                with _ro(home, project) as db, sqlite3.connect(home / RESUME_SNAPSHOT) as snapshot:
+                    db.backup(snapshot)
+                desk = {"project": project, "tickets": args.tickets, "first_run_killed": first["killed"]}
+                (home / RESUME_DESK).write_text(json.dumps(desk))
             rows = journal_rows(home, project)
             with _ro(home, project) as db:
                 statuses = dict(db.execute("SELECT status, count(*) FROM journal GROUP BY status").fetchall())
@@ -551,8 +579,8 @@ def scenario_resume(args: argparse.Namespace) -> dict[str, Any]:
                 results.append(_time_resume(home, project, sandbox, args.resume_seconds))
         finally:
             sandbox.stop()
-        return {"tickets": args.tickets, "journal_rows": rows, "statuses": statuses,
-                "first_run_killed": first["killed"], "resumes": results}
+        return {"tickets": desk["tickets"], "journal_rows": rows, "statuses": statuses, "reused_desk": reuse,
+                "first_run_killed": desk["first_run_killed"], "resumes": results}
 
 
 def _time_resume(home: Path, project: str, sandbox: SandboxProcess, seconds: float) -> dict[str, Any]:
@@ -638,7 +666,8 @@ def main() -> None:
     resume.add_argument("--journal-rows", type=int, default=100_000)
     resume.add_argument("--repeat", type=int, default=3)
     resume.add_argument("--resume-seconds", type=float, default=15.0, help="how long each resumed run is let run")
-    resume.add_argument("--keep", metavar="DIR", help="work in DIR (new) and leave the project there")
+    resume.add_argument("--keep", metavar="DIR", help="work in DIR and leave the project there; a DIR kept by an "
+                        "earlier run is reused (its desk and first load; --tickets and --journal-rows are then its own)")
     memory = sub.add_parser("memory", help="RSS over time and peak RSS")
     memory.add_argument("--tickets", dest="tickets_list", type=int, nargs="*", default=[20_000, 200_000])
     memory.add_argument("--minutes", type=float, default=None, help="stop each load after this long")
