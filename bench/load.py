@@ -60,8 +60,13 @@ def child_prepare(home: str, tickets: int) -> dict[str, Any]:
 
     started = time.perf_counter()
     paths = resolve_paths(home)
-    demo = prepare_demo(paths, "smartertrack", tickets, state_path=str(Path(home) / "seed.db"))
+    demo = prepare_demo(paths, "smartertrack", tickets)
     demo.sandbox.close()
+    import shutil
+
+    from helpmig_tui.demo import SANDBOX_FILE
+
+    shutil.copyfile(paths.project_dir(demo.project) / SANDBOX_FILE, Path(home) / "seed.db")  # the demo keeps its own
     seconds = round(time.perf_counter() - started, 1)
     with open_project(paths, demo.project) as store:
         plan = {p.name: p.calls for p in build_plan(store, require_confirmed_map(store)).phases}
