@@ -76,9 +76,15 @@ def child_prepare(home: str, tickets: int) -> dict[str, Any]:
 # -- child: the sandbox ------------------------------------------------------------------
 
 
-def child_sandbox(seed: str, port: int, rate_limit: int | None, latency_ms: float, record: bool) -> None:
-    """The sandbox in memory, seeded from the prepared project's seed; with `record`, the
-    time of every API request is kept and served at /__bench__/requests."""
+def child_sandbox(seed: str, port: int, rate_limit: int | None, latency_ms: float, record: bool,
+                  whole: bool = False) -> None:
+    """The sandbox in memory, seeded from the prepared project's seed (its teammates and
+    teams; with `whole`, a workspace saved by /__bench__/save: everything in it); with
+    `record`, the time of every API request is kept and served at /__bench__/requests.
+    POST /__bench__/save?to=PATH writes the workspace as it stands to PATH."""
+    import shutil
+    from urllib.parse import parse_qs
+
     import uvicorn
 
     from connectors.intercom.sandbox import Sandbox
@@ -86,16 +92,29 @@ def child_sandbox(seed: str, port: int, rate_limit: int | None, latency_ms: floa
     from connectors.intercom.sandbox.store import Store
     from helpmig_tui.demo import CUSTOM_OBJECT_TYPES
 
-    sandbox = Sandbox(custom_object_types=CUSTOM_OBJECT_TYPES, rate_limit=rate_limit, latency_ms=latency_ms,
-                      workspace_rate_limit=None if not rate_limit else WORKSPACE_LIMIT)
-    prepared = Store(seed)
-    for kind in ("admins", "teams"):
-        for obj in prepared.all(kind):
-            sandbox.store.put(kind, obj)
-    prepared.close()
+    limits = {"rate_limit": rate_limit, "latency_ms": latency_ms,
+              "workspace_rate_limit": None if not rate_limit else WORKSPACE_LIMIT}
+    if whole:  # read from a copy, then kept in memory only: the saved workspace stays as it was
+        copy = tempfile.mktemp(suffix=".sqlite", prefix="bench-sandbox-")
+        shutil.copyfile(seed, copy)
+        sandbox = Sandbox(custom_object_types=CUSTOM_OBJECT_TYPES, state_path=copy, **limits)
+        sandbox.store.close()
+        os.unlink(copy)
+    else:
+        sandbox = Sandbox(custom_object_types=CUSTOM_OBJECT_TYPES, **limits)
+        prepared = Store(seed)
+        for kind in ("admins", "teams"):
+            for obj in prepared.all(kind):
+                sandbox.store.put(kind, obj)
+        prepared.close()
     requests: list[tuple[float, str, str]] = []
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/__bench__/save":
+            sandbox.store.save_as(parse_qs(scope["query_string"].decode())["to"][0])
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
         if scope["type"] == "http" and scope["path"] == "/__bench__/requests":
             body = json.dumps(requests).encode()
             await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
@@ -239,10 +258,12 @@ def _json_child(*args: str) -> dict[str, Any]:
 
 
 class SandboxProcess:
-    def __init__(self, seed: Path, rate_limit: int | None, latency_ms: float, record: bool = False) -> None:
+    def __init__(self, seed: Path, rate_limit: int | None, latency_ms: float, record: bool = False,
+                 whole: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        args = ["sandbox", str(seed), str(self.port), str(rate_limit or 0), str(latency_ms), str(int(record))]
+        args = ["sandbox", str(seed), str(self.port), str(rate_limit or 0), str(latency_ms), str(int(record)),
+                str(int(whole))]
         self.process = _child(*args, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -261,6 +282,10 @@ class SandboxProcess:
 
     def get(self, path: str) -> Any:
         return httpx.get(f"{self.url}{path}", timeout=60).json()
+
+    def save(self, to: Path) -> None:
+        """The workspace as it stands, into a state file a later sandbox starts from."""
+        httpx.post(f"{self.url}/__bench__/save", params={"to": str(to)}, timeout=300).raise_for_status()
 
     def stop(self) -> None:
         self.process.terminate()
@@ -542,6 +567,7 @@ def _bare(url: str, seconds: float) -> dict[str, Any]:
 
 RESUME_DESK = "resume-desk.json"  # in a kept folder: the prepared desk, reused by a later run
 RESUME_SNAPSHOT = "resume-snapshot.sqlite"  # the project's state as the killed first load left it
+RESUME_WORKSPACE = "resume-workspace.sqlite"  # and the sandbox's workspace (what that load wrote)
 
 
 def scenario_resume(args: argparse.Namespace) -> dict[str, Any]:
@@ -549,9 +575,8 @@ def scenario_resume(args: argparse.Namespace) -> dict[str, Any]:
     `python -m helpmig_tui load P --yes` from its start to its first requests. With --keep,
     a folder that already holds a desk prepared this way is reused: the project's state is
     put back as the killed first load left it (the resumes of the earlier run moved it on),
-    and only the resumes are run again. The sandbox is new each time (seeded with the
-    teammates and teams), so what the first load wrote is not in it: an in-flight write's
-    read-back finds nothing, as after a write that never landed."""
+    and the sandbox starts from the workspace that load left (saved then), and only the
+    resumes are run again."""
     import shutil
 
     reuse = bool(args.keep) and (Path(args.keep) / RESUME_DESK).exists()
@@ -568,12 +593,16 @@ def scenario_resume(args: argparse.Namespace) -> dict[str, Any]:
         else:
             prepared = prepare(home, args.tickets)
             project = prepared["project"]
-        sandbox = SandboxProcess(home / "seed.db", None, 0.0, record=True)
+        if reuse:
+            sandbox = SandboxProcess(home / RESUME_WORKSPACE, None, 0.0, record=True, whole=True)
+        else:
+            sandbox = SandboxProcess(home / "seed.db", None, 0.0, record=True)
         try:
             if not reuse:
                 first = run_loader(home, project, sandbox.url, stop_at_rows=args.journal_rows)
                 with _ro(home, project) as db, sqlite3.connect(home / RESUME_SNAPSHOT) as snapshot:
                     db.backup(snapshot)
+                sandbox.save(home / RESUME_WORKSPACE)
                 desk = {"project": project, "tickets": args.tickets, "first_run_killed": first["killed"]}
                 (home / RESUME_DESK).write_text(json.dumps(desk))
             rows = journal_rows(home, project)
@@ -645,7 +674,8 @@ def main() -> None:
         if role == "prepare":
             print(json.dumps(child_prepare(rest[0], int(rest[1]))))
         elif role == "sandbox":
-            child_sandbox(rest[0], int(rest[1]), int(rest[2]) or None, float(rest[3]), rest[4] == "1")
+            child_sandbox(rest[0], int(rest[1]), int(rest[2]) or None, float(rest[3]), rest[4] == "1",
+                          rest[5:6] == ["1"])
         else:
             print(json.dumps(child_load(rest[0], rest[1], rest[2], rest[3], float(rest[4]), int(rest[5]) or None,
                                         int(rest[6]))))
