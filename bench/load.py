@@ -605,6 +605,8 @@ def scenario_resume(args: argparse.Namespace) -> dict[str, Any]:
                 sandbox.save(home / RESUME_WORKSPACE)
                 desk = {"project": project, "tickets": args.tickets, "first_run_killed": first["killed"]}
                 (home / RESUME_DESK).write_text(json.dumps(desk))
+            # the sandbox's first request builds what it keeps for every later one: not the resume's to pay
+            httpx.get(f"{sandbox.url}/me", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
             rows = journal_rows(home, project)
             with _ro(home, project) as db:
                 statuses = dict(db.execute("SELECT status, count(*) FROM journal GROUP BY status").fetchall())
@@ -632,6 +634,7 @@ def _time_resume(home: Path, project: str, sandbox: SandboxProcess, seconds: flo
     work = [r for r in requests if not (r[1] == "GET" and r[2].startswith(STARTUP_READS))]
     writes = [r for r in work if r[1] != "GET" and not r[2].endswith("/search")]
     return {
+        "log": _log_marks(home, started),
         "first_request_s": round(requests[0][0] - started, 3) if requests else None,
         "first_request": requests[0][1:] if requests else None,
         "first_new_call_s": round(work[0][0] - started, 3) if work else None,
@@ -641,6 +644,27 @@ def _time_resume(home: Path, project: str, sandbox: SandboxProcess, seconds: flo
         "startup_reads": sum(1 for r in requests if not work or r[0] < work[0][0]),
         "load_before": before, "load_after": load_avg(),
     }
+
+
+LOG_MARKS = {"log_started": "helpmig.cli: helpmig ", "match_started": "phase match (",
+             "conversations_started": "phase conversations ("}
+
+
+def _log_marks(home: Path, started: float) -> dict[str, float]:
+    """When the resumed process wrote its first log line and began the match and the
+    conversations phases, in seconds from its start (its log, one file per process)."""
+    import datetime as dt
+
+    logs = [p for p in (home / "logs").glob("*.log") if p.stat().st_mtime >= started]
+    if not logs:
+        return {}
+    marks: dict[str, float] = {}
+    for line in max(logs, key=lambda p: p.stat().st_mtime).read_text(errors="replace").splitlines():
+        for name, text in LOG_MARKS.items():
+            if name not in marks and text in line:
+                at = dt.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()  # local time, as logged
+                marks[name] = round(at - started, 3)
+    return marks
 
 
 def scenario_memory(args: argparse.Namespace) -> list[dict[str, Any]]:

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from connectors.base import Source, number_field_of
+from connectors.base import Source, SourceError, number_field_of
 from connectors.intercom import IntercomClient
 from helpmig_tui.audit_store import findings, open_blockers, source_objects
 from helpmig_tui.destination import DestinationError, same_workspace
+from helpmig_tui.logs import get_logger
 from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.mapping.versions import require_confirmed_version
@@ -42,6 +43,8 @@ if TYPE_CHECKING:  # the commands that use these import them when they run (a lo
     from helpmig_tui.pipeline.plan import Plan
     from helpmig_tui.pipeline.rollback import Rollback
     from helpmig_tui.pipeline.validate import ValidationResult
+
+log = get_logger("pipeline")
 
 RECORDS_PER_APP = 32  # records in flight per Intercom token, by default
 
@@ -150,15 +153,16 @@ class PipelineSession:
                                            dict[str, dict[str, dict[str, Any]]]]:
         """What every run reads before its first write, all at once rather than one after
         the other (a round trip each to Intercom): the token's admin and workspace, every
-        further token's workspace, the teammates, teams and attributes, and the source's
-        lookup tables. /me's failure is the one said (a rejected token fails them all)."""
+        further token's workspace, the teammates, teams and attributes; meanwhile the
+        source connects and reads its lookup tables. /me's failure is the one said (a
+        rejected token fails them all)."""
         me = asyncio.ensure_future(self.client.me())
-        rest = asyncio.gather(self.client.admins.list(), self.client.teams.list(),
-                              existing_attributes_of(self.client), self._lookups())
+        rest = asyncio.gather(self._prepare_source(), self.client.admins.list(),
+                              self.client.teams.list(), existing_attributes_of(self.client), self._lookups())
         try:
             found = await me
             await same_workspace(self.client, found)
-            admins, teams, existing, lookups = await rest
+            _, admins, teams, existing, lookups = await rest
         except BaseException:
             rest.cancel()
             await asyncio.gather(rest, return_exceptions=True)
@@ -172,6 +176,14 @@ class PipelineSession:
         if self._source is None:
             self.source.close()
         self.store.close()
+
+    async def _prepare_source(self) -> None:
+        """The source connects meanwhile; when it cannot, the first read that needs it says
+        so (a rollback needs none)."""
+        try:
+            await self.reader.call(self.source.prepare)
+        except SourceError as exc:
+            log.info("the source could not be opened ahead of its first read: %s", exc)
 
     async def _lookups(self) -> dict[str, dict[str, dict[str, Any]]]:
         lookups: dict[str, dict[str, dict[str, Any]]] = {}
