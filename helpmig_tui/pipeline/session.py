@@ -19,10 +19,10 @@ from helpmig_tui.audit_store import findings, open_blockers, source_objects
 from helpmig_tui.destination import DestinationError, same_workspace
 from helpmig_tui.logs import get_logger
 from helpmig_tui.mapping.model import MigrationMap
+from helpmig_tui.mapping.schema_plan import ExistingAttribute
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.mapping.versions import require_confirmed_version
 from helpmig_tui.pipeline.attributes import AttributeBook, existing_attributes_of, schema_of, workspace_schema
-from helpmig_tui.mapping.schema_plan import ExistingAttribute
 from helpmig_tui.pipeline.context import LoadAborted, LoadContext, LoadOptions, NullObserver, Observer
 from helpmig_tui.pipeline.control import RunCancelled, RunControl
 from helpmig_tui.pipeline.journal import Journal
