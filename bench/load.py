@@ -74,9 +74,15 @@ def child_prepare(home: str, tickets: int) -> dict[str, Any]:
 # -- child: the sandbox ------------------------------------------------------------------
 
 
-def child_sandbox(seed: str, port: int, rate_limit: int | None, latency_ms: float, record: bool) -> None:
-    """The sandbox in memory, seeded from the prepared project's seed; with `record`, the
-    time of every API request is kept and served at /__bench__/requests."""
+def child_sandbox(seed: str, port: int, rate_limit: int | None, latency_ms: float, record: bool,
+                  whole: bool = False) -> None:
+    """The sandbox in memory, seeded from the prepared project's seed (its teammates and
+    teams; with `whole`, a workspace saved by /__bench__/save: everything in it); with
+    `record`, the time of every API request is kept and served at /__bench__/requests.
+    POST /__bench__/save?to=PATH writes the workspace as it stands to PATH."""
+    import shutil
+    from urllib.parse import parse_qs
+
     import uvicorn
 
     from connectors.intercom.sandbox import Sandbox
@@ -84,16 +90,29 @@ def child_sandbox(seed: str, port: int, rate_limit: int | None, latency_ms: floa
     from connectors.intercom.sandbox.store import Store
     from helpmig_tui.demo import CUSTOM_OBJECT_TYPES
 
-    sandbox = Sandbox(custom_object_types=CUSTOM_OBJECT_TYPES, rate_limit=rate_limit, latency_ms=latency_ms,
-                      workspace_rate_limit=None if not rate_limit else WORKSPACE_LIMIT)
-    prepared = Store(seed)
-    for kind in ("admins", "teams"):
-        for obj in prepared.all(kind):
-            sandbox.store.put(kind, obj)
-    prepared.close()
+    limits = {"rate_limit": rate_limit, "latency_ms": latency_ms,
+              "workspace_rate_limit": None if not rate_limit else WORKSPACE_LIMIT}
+    if whole:  # read from a copy, then kept in memory only: the saved workspace stays as it was
+        copy = tempfile.mktemp(suffix=".sqlite", prefix="bench-sandbox-")
+        shutil.copyfile(seed, copy)
+        sandbox = Sandbox(custom_object_types=CUSTOM_OBJECT_TYPES, state_path=copy, **limits)
+        sandbox.store.close()
+        os.unlink(copy)
+    else:
+        sandbox = Sandbox(custom_object_types=CUSTOM_OBJECT_TYPES, **limits)
+        prepared = Store(seed)
+        for kind in ("admins", "teams"):
+            for obj in prepared.all(kind):
+                sandbox.store.put(kind, obj)
+        prepared.close()
     requests: list[tuple[float, str, str]] = []
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/__bench__/save":
+            sandbox.store.save_as(parse_qs(scope["query_string"].decode())["to"][0])
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
         if scope["type"] == "http" and scope["path"] == "/__bench__/requests":
             body = json.dumps(requests).encode()
             await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
@@ -238,10 +257,12 @@ def _json_child(*args: str) -> dict[str, Any]:
 
 
 class SandboxProcess:
-    def __init__(self, seed: Path, rate_limit: int | None, latency_ms: float, record: bool = False) -> None:
+    def __init__(self, seed: Path, rate_limit: int | None, latency_ms: float, record: bool = False,
+                 whole: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        args = ["sandbox", str(seed), str(self.port), str(rate_limit or 0), str(latency_ms), str(int(record))]
+        args = ["sandbox", str(seed), str(self.port), str(rate_limit or 0), str(latency_ms), str(int(record)),
+                str(int(whole))]
         self.process = _child(*args, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -260,6 +281,10 @@ class SandboxProcess:
 
     def get(self, path: str) -> Any:
         return httpx.get(f"{self.url}{path}", timeout=60).json()
+
+    def save(self, to: Path) -> None:
+        """The workspace as it stands, into a state file a later sandbox starts from."""
+        httpx.post(f"{self.url}/__bench__/save", params={"to": str(to)}, timeout=300).raise_for_status()
 
     def stop(self) -> None:
         self.process.terminate()
@@ -346,10 +371,11 @@ def _journal_by_kind(home: Path, project: str) -> dict[str, dict[str, int]]:
 
 
 @contextlib.contextmanager
-def _workdir(keep: str | None) -> Iterator[Path]:
-    """A temporary folder, or `keep` (created, and left behind for a look afterwards)."""
+def _workdir(keep: str | None, reuse: bool = False) -> Iterator[Path]:
+    """A temporary folder, or `keep` (created unless `reuse`, and left behind for a look
+    afterwards or a later run)."""
     if keep:
-        Path(keep).mkdir(parents=True)
+        Path(keep).mkdir(parents=True, exist_ok=reuse)
         yield Path(keep)
         return
     with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
@@ -540,15 +566,48 @@ def _bare(url: str, seconds: float) -> dict[str, Any]:
     return {k: found[k] for k in ("requests", "cpu_ms_per_request", "ok_per_s")}
 
 
+RESUME_DESK = "resume-desk.json"  # in a kept folder: the prepared desk, reused by a later run
+RESUME_SNAPSHOT = "resume-snapshot.sqlite"  # the project's state as the killed first load left it
+RESUME_WORKSPACE = "resume-workspace.sqlite"  # and the sandbox's workspace (what that load wrote)
+
+
 def scenario_resume(args: argparse.Namespace) -> dict[str, Any]:
     """Load until the journal holds `journal_rows` rows, kill the loader (SIGKILL), then time
-    `python -m helpmig_tui load P --yes` from its start to its first requests."""
-    with _workdir(args.keep) as home:
-        prepared = prepare(home, args.tickets)
-        project = prepared["project"]
-        sandbox = SandboxProcess(home / "seed.db", None, 0.0, record=True)
+    `python -m helpmig_tui load P --yes` from its start to its first requests. With --keep,
+    a folder that already holds a desk prepared this way is reused: the project's state is
+    put back as the killed first load left it (the resumes of the earlier run moved it on),
+    and the sandbox starts from the workspace that load left (saved then), and only the
+    resumes are run again."""
+    import shutil
+
+    reuse = bool(args.keep) and (Path(args.keep) / RESUME_DESK).exists()
+    with _workdir(args.keep, reuse) as home:
+        if reuse:
+            desk = json.loads((home / RESUME_DESK).read_text())
+            from helpmig_tui.settings import resolve_paths
+
+            project = desk["project"]
+            state = resolve_paths(home).state_file(project)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{state}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(home / RESUME_SNAPSHOT, state)
+        else:
+            prepared = prepare(home, args.tickets)
+            project = prepared["project"]
+        if reuse:
+            sandbox = SandboxProcess(home / RESUME_WORKSPACE, None, 0.0, record=True, whole=True)
+        else:
+            sandbox = SandboxProcess(home / "seed.db", None, 0.0, record=True)
         try:
-            first = run_loader(home, project, sandbox.url, stop_at_rows=args.journal_rows)
+            if not reuse:
+                first = run_loader(home, project, sandbox.url, stop_at_rows=args.journal_rows)
+                with _ro(home, project) as db, sqlite3.connect(home / RESUME_SNAPSHOT) as snapshot:
+                    db.backup(snapshot)
+                sandbox.save(home / RESUME_WORKSPACE)
+                desk = {"project": project, "tickets": args.tickets, "first_run_killed": first["killed"]}
+                (home / RESUME_DESK).write_text(json.dumps(desk))
+            # the sandbox's first request builds what it keeps for every later one: not the resume's to pay
+            httpx.get(f"{sandbox.url}/me", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
             rows = journal_rows(home, project)
             with _ro(home, project) as db:
                 statuses = dict(db.execute("SELECT status, count(*) FROM journal GROUP BY status").fetchall())
@@ -557,8 +616,8 @@ def scenario_resume(args: argparse.Namespace) -> dict[str, Any]:
                 results.append(_time_resume(home, project, sandbox, args.resume_seconds))
         finally:
             sandbox.stop()
-        return {"tickets": args.tickets, "journal_rows": rows, "statuses": statuses,
-                "first_run_killed": first["killed"], "resumes": results}
+        return {"tickets": desk["tickets"], "journal_rows": rows, "statuses": statuses, "reused_desk": reuse,
+                "first_run_killed": desk["first_run_killed"], "resumes": results}
 
 
 def _time_resume(home: Path, project: str, sandbox: SandboxProcess, seconds: float) -> dict[str, Any]:
@@ -576,6 +635,7 @@ def _time_resume(home: Path, project: str, sandbox: SandboxProcess, seconds: flo
     work = [r for r in requests if not (r[1] == "GET" and r[2].startswith(STARTUP_READS))]
     writes = [r for r in work if r[1] != "GET" and not r[2].endswith("/search")]
     return {
+        "log": _log_marks(home, started),
         "first_request_s": round(requests[0][0] - started, 3) if requests else None,
         "first_request": requests[0][1:] if requests else None,
         "first_new_call_s": round(work[0][0] - started, 3) if work else None,
@@ -585,6 +645,27 @@ def _time_resume(home: Path, project: str, sandbox: SandboxProcess, seconds: flo
         "startup_reads": sum(1 for r in requests if not work or r[0] < work[0][0]),
         "load_before": before, "load_after": load_avg(),
     }
+
+
+LOG_MARKS = {"log_started": "helpmig.cli: helpmig ", "match_started": "phase match (",
+             "conversations_started": "phase conversations ("}
+
+
+def _log_marks(home: Path, started: float) -> dict[str, float]:
+    """When the resumed process wrote its first log line and began the match and the
+    conversations phases, in seconds from its start (its log, one file per process)."""
+    import datetime as dt
+
+    logs = [p for p in (home / "logs").glob("*.log") if p.stat().st_mtime >= started]
+    if not logs:
+        return {}
+    marks: dict[str, float] = {}
+    for line in max(logs, key=lambda p: p.stat().st_mtime).read_text(errors="replace").splitlines():
+        for name, text in LOG_MARKS.items():
+            if name not in marks and text in line:
+                at = dt.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()  # local time, as logged
+                marks[name] = round(at - started, 3)
+    return marks
 
 
 def scenario_memory(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -618,7 +699,8 @@ def main() -> None:
         if role == "prepare":
             print(json.dumps(child_prepare(rest[0], int(rest[1]))))
         elif role == "sandbox":
-            child_sandbox(rest[0], int(rest[1]), int(rest[2]) or None, float(rest[3]), rest[4] == "1")
+            child_sandbox(rest[0], int(rest[1]), int(rest[2]) or None, float(rest[3]), rest[4] == "1",
+                          rest[5:6] == ["1"])
         else:
             print(json.dumps(child_load(rest[0], rest[1], rest[2], rest[3], float(rest[4]), int(rest[5]) or None,
                                         int(rest[6]))))
@@ -644,7 +726,8 @@ def main() -> None:
     resume.add_argument("--journal-rows", type=int, default=100_000)
     resume.add_argument("--repeat", type=int, default=3)
     resume.add_argument("--resume-seconds", type=float, default=15.0, help="how long each resumed run is let run")
-    resume.add_argument("--keep", metavar="DIR", help="work in DIR (new) and leave the project there")
+    resume.add_argument("--keep", metavar="DIR", help="work in DIR and leave the project there; a DIR kept by an "
+                        "earlier run is reused (its desk and first load; --tickets and --journal-rows are then its own)")
     memory = sub.add_parser("memory", help="RSS over time and peak RSS")
     memory.add_argument("--tickets", dest="tickets_list", type=int, nargs="*", default=[20_000, 200_000])
     memory.add_argument("--minutes", type=float, default=None, help="stop each load after this long")

@@ -502,6 +502,11 @@ class Source(ABC):
             for record in batch:
                 yield from self.attachments(object, record)
 
+    def prepare(self) -> None:
+        """Connect and learn the layout ahead of the first read, so that a run can do it
+        while it waits on other work (its start-up requests); reading does it anyway when
+        this was not called. Errors are the reads' own (SourceError)."""
+
     def close(self) -> None:
         """Release connections and files."""
 

@@ -771,6 +771,9 @@ def _headless(args: argparse.Namespace) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # httpx imports its own command line (click, rich, pygments: a tenth of a second) when
+    # those are installed; helpmig never runs it, and this makes httpx skip it
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
     from helpmig_tui.cli_output import make_streams_safe
 
     make_streams_safe()

@@ -69,9 +69,9 @@ def _target(args: argparse.Namespace, paths: Paths) -> Destination:
         return destination(store, Settings.from_env(), _secrets(args))
 
 
-def _session(args: argparse.Namespace, control: Any = None) -> PipelineSession:
+def _session(args: argparse.Namespace, control: Any = None, target: Destination | None = None) -> PipelineSession:
     paths = resolve_paths(args.home)
-    return PipelineSession(paths, args.project, _target(args, paths), control=control, secrets=_secrets(args),
+    return PipelineSession(paths, args.project, target or _target(args, paths), control=control, secrets=_secrets(args),
                            observer=ConsoleObserver(_console(args), quiet=args.json))
 
 
@@ -276,7 +276,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     control = RunControl()
 
     async def run() -> LoadResult:
-        async with _session(args, control) as session:
+        async with _session(args, control, target) as session:
             return await session.load(_options(args))
 
     result = _run(args, "load", run, control=control)

@@ -171,6 +171,10 @@ class SqlSource(Source):
 
     # -- Source -------------------------------------------------------------------
 
+    def prepare(self) -> None:
+        """The connection, the catalog and the platform's objects on it."""
+        self.objects()
+
     def check(self) -> ConnectionCheck:
         try:
             objects = self.objects()

@@ -9,6 +9,7 @@ engine gives the connector this matcher when it opens a source (`with_vocabulary
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from connectors.base import Source
@@ -153,8 +154,9 @@ def match_headers(obj: str, fields: Sequence[str], headers: Sequence[str]) -> di
 
 def with_vocabulary(source: Source) -> Source:
     """A source that reads headers people wrote learns the proposer's words; others pass through."""
-    from connectors.smart_export import SmartExportSource  # noqa: PLC0415 - only this connector reads headers
-
-    if isinstance(source, SmartExportSource):
+    # only that connector reads headers; not imported yet, the source is not one of it (and
+    # importing it for the check would cost every other source's start-up)
+    exports = sys.modules.get("connectors.smart_export")
+    if exports is not None and isinstance(source, exports.SmartExportSource):
         source.header_matcher = match_headers
     return source

@@ -35,12 +35,16 @@ async def existing_attributes_of(client: IntercomClient) -> list[ExistingAttribu
     """Every contact, company and conversation attribute of the workspace, archived included
     (an archived name stays taken)."""
     found = []
-    for model in ("contact", "company"):
-        for a in await client.data_attributes.list(model, include_archived=True):
+    contact, company, conversation = await asyncio.gather(  # three round trips at once
+        client.data_attributes.list("contact", include_archived=True),
+        client.data_attributes.list("company", include_archived=True),
+        client.conversation_attributes.list(include_archived=True))
+    for model, listed in (("contact", contact), ("company", company)):
+        for a in listed:
             found.append(ExistingAttribute(a.name, model, a.data_type or "", bool(a.archived),
                                            bool(a.custom) if a.custom is not None else True,
                                            str(a.id) if a.id is not None else None, tuple(a.options or ())))
-    for a in await client.conversation_attributes.list(include_archived=True):
+    for a in conversation:
         found.append(ExistingAttribute(a.name, "conversation", a.data_type or "", bool(a.archived), True, str(a.id),
                                        tuple(a.labels)))
     return found
@@ -64,7 +68,12 @@ def keep_names(store: ProjectStore, plan: SchemaPlan) -> None:
 
 async def workspace_schema(client: IntercomClient, store: ProjectStore, mmap: MigrationMap) -> SchemaPlan:
     """The schema plan against the workspace as it is now, with this project's names kept."""
-    plan = plan_schema(mmap, await existing_attributes_of(client), settled=settled_names(store))
+    return schema_of(store, mmap, await existing_attributes_of(client))
+
+
+def schema_of(store: ProjectStore, mmap: MigrationMap, existing: list[ExistingAttribute]) -> SchemaPlan:
+    """The schema plan against these workspace attributes (just read), with this project's names kept."""
+    plan = plan_schema(mmap, existing, settled=settled_names(store))
     keep_names(store, plan)
     return plan
 

@@ -13,13 +13,13 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from connectors.base import Capability, Record
 from connectors.intercom import prioritized
 from connectors.intercom.errors import NotFound
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
-from helpmig_tui.pipeline.delta_report import DeltaSummary
 from helpmig_tui.pipeline.conversations import ConversationJob
 from helpmig_tui.pipeline.journal import Entry, Outcome, Settled
 from helpmig_tui.pipeline.prepare import match_phase, objects_of, schema_phase
@@ -41,7 +41,9 @@ from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.report import PhaseReport, build_report, write_report
 from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey, orphan_reason
 from helpmig_tui.pipeline.resume import Batch, ResumePoint, final
-from helpmig_tui.pipeline.source_gone import gone_phase
+
+if TYPE_CHECKING:
+    from helpmig_tui.pipeline.delta_report import DeltaSummary
 
 LONG_THREAD = 50  # parts of one kind: a thread this long is started before the others
 
@@ -126,7 +128,7 @@ class Loader:
             "articles": lambda: self._records(TargetKind.ARTICLE, lambda obj, r: write_article(ctx, resolver, obj, r)),
             "custom_objects": self._custom_objects,
             "supplementary": self._supplementary,
-            "deletions": lambda: gone_phase(ctx),
+            "deletions": self._deletions,
         }
 
     async def run(self, phases: tuple[str, ...] = PHASES) -> LoadResult:
@@ -163,7 +165,7 @@ class Loader:
 
     async def _conversations(self) -> None:
         ctx = self.ctx
-        queued = ctx.journal.counts("match").get("admin", {}).get("pending", 0)
+        queued = len(ctx.journal.reasons(("admin",), ("pending",), limit=1_000_000))  # on the status index
         if queued:
             ctx.event("warning", f"{queued} agents have no Intercom admin: their replies are written by the "
                                  "acting admin until they are matched")
@@ -349,6 +351,11 @@ class Loader:
     def _limited(self, obj: str) -> int | None:
         total = self.totals.get(obj)
         return min(total or 0, self.ctx.options.sample) if self.ctx.options.sample else total
+
+    async def _deletions(self) -> None:
+        from helpmig_tui.pipeline.source_gone import gone_phase  # a delta's only: not on a load's start-up
+
+        await gone_phase(self.ctx)
 
     async def _custom_objects(self) -> None:
         for obj in objects_of(self.ctx.mmap, TargetKind.CUSTOM_OBJECT):

@@ -9,38 +9,42 @@ import asyncio
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from connectors.base import Source, number_field_of
+from connectors.base import Source, SourceError, number_field_of
 from connectors.intercom import IntercomClient
 from helpmig_tui.audit_store import findings, open_blockers, source_objects
 from helpmig_tui.destination import DestinationError, same_workspace
+from helpmig_tui.logs import get_logger
 from helpmig_tui.mapping.model import MigrationMap
+from helpmig_tui.mapping.schema_plan import ExistingAttribute
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.mapping.versions import require_confirmed_version
-from helpmig_tui.pipeline.attributes import AttributeBook, workspace_schema
+from helpmig_tui.pipeline.attributes import AttributeBook, existing_attributes_of, schema_of, workspace_schema
 from helpmig_tui.pipeline.context import LoadAborted, LoadContext, LoadOptions, NullObserver, Observer
 from helpmig_tui.pipeline.control import RunCancelled, RunControl
-from helpmig_tui.pipeline.delta_report import summarise, write_delta_report
 from helpmig_tui.pipeline.journal import Journal
 from helpmig_tui.pipeline.loader import DELTA_PHASES, PHASES, Loader, LoadResult, thread_sizes
-from helpmig_tui.pipeline.plan import Plan, build_plan
 from helpmig_tui.pipeline.prepare import Resolutions, create_collection_named, ensure_tag, match_record, objects_of
 from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.records import write_company, write_contact, write_walkin_contact
 from helpmig_tui.pipeline.resolver import Directory, Resolver
 from helpmig_tui.pipeline.runlock import RunLock, RunLockBusy
-from helpmig_tui.pipeline.rollback import Rollback, sample_runs
 from helpmig_tui.pipeline.runs import RunLog, resumable_run
 from helpmig_tui.pipeline.scope import NotMigrated, ScopeCheck, save_scope, scope_is_current
-from helpmig_tui.pipeline.validate import ValidationResult, Validator
 from helpmig_tui.project import open_project, open_source
 from helpmig_tui.settings import Paths, Secrets, Settings
 from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import Project
 
+if TYPE_CHECKING:  # the commands that use these import them when they run (a load's start-up stays short)
+    from helpmig_tui.pipeline.plan import Plan
+    from helpmig_tui.pipeline.rollback import Rollback
+    from helpmig_tui.pipeline.validate import ValidationResult
+
+log = get_logger("pipeline")
 
 RECORDS_PER_APP = 32  # records in flight per Intercom token, by default
 
@@ -135,22 +139,43 @@ class PipelineSession:
         self.reader = SourceReader(self.source)
         self.client = IntercomClient(self.target.token, base_url=self.target.base_url,
                                      transport=self.target.transport, **self.client_options)
-        me = await self.client.me()
         try:
-            await same_workspace(self.client, me)
+            me, admins, teams, existing, self.lookups = await self._startup_reads()
         except DestinationError as exc:
             await self.__aexit__(None, None, None)
             raise LoadRefused(str(exc), [exc.hint]) from exc
+        except BaseException:
+            await self.__aexit__(None, None, None)
+            raise
         self.acting_admin = me.id
-        self.directory = Directory(await self.client.admins.list(), await self.client.teams.list())
+        self.directory = Directory(admins, teams)
         inventory = source_objects(self.store)
         self.totals = {o.name: o.count for o in inventory}
         self.number_fields = {o.name: name for o in inventory
                               if (name := number_field_of([f["name"] for f in o.fields or []]))}
-        self.lookups = await self._lookups()
-        self.schema = await workspace_schema(self.client, self.store, self.mmap)
+        self.schema = schema_of(self.store, self.mmap, existing)
         self.attributes = AttributeBook(self.schema, self.client)
         return self
+
+    async def _startup_reads(self) -> tuple[Any, list[Any], list[Any], list[ExistingAttribute],
+                                           dict[str, dict[str, dict[str, Any]]]]:
+        """What every run reads before its first write, all at once rather than one after
+        the other (a round trip each to Intercom): the token's admin and workspace, every
+        further token's workspace, the teammates, teams and attributes; meanwhile the
+        source connects and reads its lookup tables. /me's failure is the one said (a
+        rejected token fails them all)."""
+        me = asyncio.ensure_future(self.client.me())
+        rest = asyncio.gather(self._prepare_source(), self.client.admins.list(),
+                              self.client.teams.list(), existing_attributes_of(self.client), self._lookups())
+        try:
+            found = await me
+            await same_workspace(self.client, found)
+            _, admins, teams, existing, lookups = await rest
+        except BaseException:
+            rest.cancel()
+            await asyncio.gather(rest, return_exceptions=True)
+            raise
+        return found, admins, teams, existing, lookups
 
     async def __aexit__(self, *exc: object) -> None:
         self._release()
@@ -159,6 +184,14 @@ class PipelineSession:
         if self._source is None:
             self.source.close()
         self.store.close()
+
+    async def _prepare_source(self) -> None:
+        """The source connects meanwhile; when it cannot, the first read that needs it says
+        so (a rollback needs none)."""
+        try:
+            await self.reader.call(self.source.prepare)
+        except SourceError as exc:
+            log.info("the source could not be opened ahead of its first read: %s", exc)
 
     async def _lookups(self) -> dict[str, dict[str, dict[str, Any]]]:
         lookups: dict[str, dict[str, dict[str, Any]]] = {}
@@ -299,6 +332,8 @@ class PipelineSession:
         summary = {"status": result.status, "phases": {r.phase: r.totals() for r in result.reports},
                    "message": result.message}
         if kind == "delta":
+            from helpmig_tui.pipeline.delta_report import summarise, write_delta_report
+
             result.delta = summarise(runlog.run_id, result.reports, self.mmap, self.store)
             write_delta_report(result.delta, self.project, self.paths.reports_dir(self.project))
             summary["delta"] = result.delta.totals()
@@ -316,6 +351,8 @@ class PipelineSession:
 
     async def plan(self) -> Plan:
         """The plan at this workspace's rate limit, with the agents and groups to settle."""
+        from helpmig_tui.pipeline.plan import build_plan
+
         self.schema = await workspace_schema(self.client, self.store, self.mmap)
         to_create = len(self.schema.to_create())
         not_migrated = await self.check_scope()
@@ -350,6 +387,9 @@ class PipelineSession:
     async def validate(self, sample: int = 50, *, seed: int | None = None, sample_run_only: bool = False,
                        max_rejected: float | None = None) -> ValidationResult:
         """What landed, read back from Intercom; before any full load, what the sample runs wrote."""
+        from helpmig_tui.pipeline.rollback import sample_runs
+        from helpmig_tui.pipeline.validate import Validator
+
         self._hold("validate")
         sample_run_only = sample_run_only or load_started_at(self.store) is None
         run_ids = sample_runs(self.store) if sample_run_only else None
@@ -365,6 +405,8 @@ class PipelineSession:
 
     def rollback(self, *, sample_only: bool, include_changed: bool = False) -> Rollback:
         """The rollback of everything, or of the sample runs only; `.planned()` before `.run()`."""
+        from helpmig_tui.pipeline.rollback import Rollback, sample_runs
+
         self._hold("rollback")
         return Rollback(self.store, self.client, Journal(self.store, None), acting_admin=self.acting_admin,
                         run_ids=sample_runs(self.store) if sample_only else None, include_changed=include_changed,

@@ -1,0 +1,72 @@
+"""A run's start-up: the reads every run makes before its first write go out together,
+not one round trip after the other, and the source connects meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from connectors.base import SourceError
+from helpmig_tui.demo import prepare_demo
+from helpmig_tui.pipeline.session import Destination, PipelineSession
+
+
+class Overlap(httpx.AsyncBaseTransport):
+    """Holds every request a moment (Intercom's latency) and notes how many were in flight at once."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.now = 0
+        self.most = 0
+        self.paths: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.now += 1
+        self.most = max(self.most, self.now)
+        self.paths.append(request.url.path)
+        try:
+            await asyncio.sleep(0.05)
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.now -= 1
+
+
+async def test_the_start_up_reads_go_out_together_and_the_source_connects_meanwhile(tmp_path):
+    from helpmig_tui.settings import resolve_paths
+
+    paths = resolve_paths(tmp_path)
+    demo = prepare_demo(paths, "smartertrack", 10)
+    target = demo.target()
+    transport = Overlap(target.transport)
+    source = demo.source_factory()
+    prepared: list[bool] = []
+    plain = source.prepare
+
+    def prepare() -> None:
+        prepared.append(transport.now > 0)  # while the requests are out
+        plain()
+
+    source.prepare = prepare  # type: ignore[method-assign]
+    async with PipelineSession(paths, demo.project, Destination(target.base_url, target.token, transport),
+                               source=source) as session:
+        assert session.directory.admins and session.schema is not None
+    startup = {"/me", "/admins", "/teams", "/data_attributes", "/conversations/attributes"}
+    assert set(transport.paths) == startup
+    assert transport.most == len(transport.paths) == 6  # /me, admins, teams and the three attribute lists at once
+    assert prepared == [True]
+
+
+async def test_a_source_that_cannot_connect_ahead_is_left_to_its_first_read(tmp_path):
+    from helpmig_tui.settings import resolve_paths
+
+    paths = resolve_paths(tmp_path)
+    demo = prepare_demo(paths, "smartertrack", 10)
+    source = demo.source_factory()
+
+    def unreachable() -> None:
+        raise SourceError("the database is not reachable", code="source.query_failed")
+
+    source.prepare = unreachable  # type: ignore[method-assign]
+    async with PipelineSession(paths, demo.project, demo.target(), source=source) as session:
+        assert session.acting_admin  # a rollback, which needs no source, still opens
