@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -60,8 +61,9 @@ def child_prepare(home: str, tickets: int) -> dict[str, Any]:
 
     started = time.perf_counter()
     paths = resolve_paths(home)
-    demo = prepare_demo(paths, "smartertrack", tickets, state_path=str(Path(home) / "seed.db"))
+    demo = prepare_demo(paths, "smartertrack", tickets)  # its sandbox keeps its state in the project's folder
     demo.sandbox.close()
+    shutil.copyfile(demo.sandbox.config.state_path, Path(home) / "seed.db")
     seconds = round(time.perf_counter() - started, 1)
     with open_project(paths, demo.project) as store:
         plan = {p.name: p.calls for p in build_plan(store, require_confirmed_map(store)).phases}

@@ -256,7 +256,7 @@ class Loader:
         it can trail the whole phase at a fraction of the allowed rate. `after`: the source
         is read from there (a resume point)."""
         ctx = self.ctx
-        long = await self._long_threads(conv, parts)
+        long = await self._long_threads(conv)
         for start in range(0, len(long), 100):
             yield long[start:start + 100], None
         first = {r.key for r in long}
@@ -299,14 +299,14 @@ class Loader:
                     ctx.eta.chain_expected(jkey(conv, key), size + CHAIN_EXTRA, before)
             before = [*before, conv, *parts_of[conv]]
 
-    async def _long_threads(self, conv: str, parts: list[str]) -> list[Record]:
+    async def _long_threads(self, conv: str) -> list[Record]:
         """Conversations with more than LONG_THREAD parts of one kind, longest first. Only
         where the source counts in SQL (elsewhere counting means reading every part once
         more), and not in a sample or a delta, which keep the source order."""
         ctx = self.ctx
         if ctx.options.sample is not None or ctx.options.since is not None:
             return []
-        sizes = self.sizes[conv] if conv in self.sizes else await thread_sizes(ctx.reader, parts)
+        sizes = self.sizes[conv]  # counted by _expect_chains
         self.long_keys = set(sizes)
         order = [key for key, _ in sizes.most_common()]
         found = {r.key: r for r in await ctx.reader.get(conv, order)} if order else {}

@@ -256,3 +256,40 @@ async def test_the_plan_counts_the_longest_thread_as_the_conversations_chain(tmp
     tickets = conversations.objects["tickets"]
     assert sample["conversations"]["tickets"][0] == 5  # a sample: 5 tickets, and their share of the messages
     assert sample["conversations"]["messages"][0] == round(conversations.objects["messages"] * 5 / tickets)
+
+
+def test_a_long_threads_parts_go_first_at_the_pacer_in_a_real_load(tmp_path, monkeypatch):
+    """The long thread starts first and its calls go before the others waiting at the
+    pacer: with the window's slots 50 ms apart and 32 conversations in flight beside it,
+    its first parts keep close to the latency (first come, first served, they took 0.64 s
+    each in this same load, queued behind the others' turns)."""
+    from collections import defaultdict
+
+    from connectors.intercom import LoopClock
+    from connectors.intercom.virtual_time import run_virtual
+    from helpmig_tui.pipeline.context import LoadOptions
+    from helpmig_tui.settings import resolve_paths
+
+    clock = LoopClock()
+    demo = prepare_demo(resolve_paths(tmp_path), "smartertrack", 150, rate_limit=200, latency_ms=100, clock=clock)
+    steps: dict[str, list[float]] = defaultdict(list)
+    step = LiveEta.chain_step
+
+    def timed(self: LiveEta, key: str) -> None:
+        steps[key].append(clock.monotonic())
+        step(self, key)
+
+    monkeypatch.setattr(LiveEta, "chain_step", timed)
+
+    async def load():
+        async with demo.session(NullObserver(), client_options={"clock": clock}) as session:
+            return await session.load(LoadOptions(accept_gates=True, phases=(
+                "match", "schema", "companies", "contacts", "conversations")))
+
+    assert run_virtual(load()).status == "done"
+    demo.close()
+    longest = max(steps.values(), key=len)
+    assert len(longest) > 400
+    pace = (longest[50] - longest[0]) / 50  # while the other conversations compete for the window
+    assert 0.1 <= pace <= 0.25, pace  # 100 ms of latency, and a slot or two of waiting
+
