@@ -10,8 +10,10 @@ messages costs about 505 calls, a contact one or two.
   windows, never faster than the rate this host actually reached over the last half
   minute (a host short of CPU, a slow network).
 - Chains: a long thread's parts go one after the other; its calls left at the pace its
-  calls take now (measured on the thread itself) can outlast everything else. A thread
-  that has not started yet is counted from when the objects before it end.
+  calls take now (measured on the thread itself) can outlast everything else. While other
+  calls go on they share the host and the pacer with it; once they end, its calls take no
+  longer than the latency. A thread that has not started yet is counted from when the
+  objects before it end.
 
 The ETA is the later of the calls' end and the chains' ends.
 """
@@ -139,14 +141,28 @@ class LiveEta:
         prior = max(1.0, PRIOR_SHARE * (planned_done + sum(left_by.values())))
         ratio = (made + prior) / (planned_done + prior)  # calls made per call planned, the plan's 1 to start with
         rate = self._reached(now, requests)
-        ends = [self._time_for(sum(left_by.values()) * ratio, rate, window)]
+        calls_left = sum(left_by.values()) * ratio
+        ends = [self._time_for(calls_left, rate, window)]
+        if ends[0] is None:
+            return None
         pace = min((c.pace for c in self.chains.values() if c.pace), default=None) or latency_s or 0.0
-        ends += [c.left * (c.pace or pace) for c in self.chains.values()]
+        others = self._time_for(max(calls_left - sum(c.left for c in self.chains.values()), 0.0), rate, window)
+        ends += [self._chain_end(c.left, c.pace or pace, latency_s, others or 0.0) for c in self.chains.values()]
         for calls, after in self.expected.values():
-            before = sum(left_by.get(o, 0.0) for o in after) * ratio
-            ends.append(self._time_for(before, rate, window) + calls * pace)
-        known = [e for e in ends if e is not None]
-        return max(known) if known and ends[0] is not None else None
+            before = self._time_for(sum(left_by.get(o, 0.0) for o in after) * ratio, rate, window) or 0.0
+            ends.append(before + calls * pace)
+        return max(ends)  # type: ignore[type-var]
+
+    @staticmethod
+    def _chain_end(left: int, pace: float, latency_s: float | None, others: float) -> float:
+        """A chain's calls left at its pace while the other calls go on (`others` seconds:
+        they share the host and the pacer with it), then at no more than the latency (a
+        chain already alone keeps the pace it has)."""
+        if others <= 0 or pace <= 0:
+            return left * pace
+        alone = min(pace, latency_s) if latency_s else pace
+        shared = others / pace
+        return left * pace if left <= shared else others + (left - shared) * alone
 
     def _reached(self, now: float, requests: int) -> float | None:
         """Requests per second this run reached lately (the phase's average early on)."""

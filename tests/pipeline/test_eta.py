@@ -118,6 +118,21 @@ def test_the_live_eta_follows_a_long_chain_at_its_measured_pace():
     assert eta.estimate([Done("tickets", 90)], 900, Window(1667, None, None), 0.1) < 10
 
 
+def test_a_chain_slowed_by_the_others_goes_at_the_latency_once_they_end():
+    """With no latency to speak of (the demo), a long thread's pace is the share of the host
+    it gets: 30 ms a part while the other calls go on, the latency (10 ms) once they end."""
+    clock = Clock()
+    eta = _eta({"tickets": (100, 1000)}, clock)  # 10 calls a ticket
+    eta.chain_started("tickets:7", 400)
+    for _ in range(100):
+        clock.now += 0.03
+        eta.chain_step("tickets:7")
+    # 50 tickets done, 500 calls made in the 3 s so far (166.7 a second); 500 calls left, 300 of them the chain's
+    got = eta.estimate([Done("tickets", 50)], 500, Window(None), 0.01)
+    others = 200 / (500 / 3)  # 1.2 s, the thread making 40 of its calls meanwhile
+    assert got == pytest.approx(others + (300 - 40) * 0.01, rel=0.01)  # 3.8 s, not 300 x 30 ms
+
+
 def test_a_long_thread_not_started_yet_counts_from_when_the_objects_before_it_end():
     clock = Clock()
     eta = _eta({"chats": (100, 1000), "tickets": (100, 1000)}, clock)
