@@ -62,23 +62,25 @@ class AppObserver:
         self.app.post_message(PhaseReported(self.project, report))
 
 
-def planned_totals(session: PipelineSession, kind: str, options: LoadOptions) -> tuple[dict[str, dict[str, int | None]],
-                                                                                    set[str]]:
+def planned_totals(session: PipelineSession, kind: str,
+                   options: LoadOptions) -> tuple[dict[str, dict[str, int | None]], set[str], int]:
     """Each phase's objects and the records it will count, before the run starts: the
     audit's counts (a sample's size per object; no total where it cannot be known: a
-    sample's messages, everything a delta finds), and which objects are messages."""
+    sample's messages, everything a delta finds), which objects are messages, and the
+    plan's rate limit (the workspace's if Intercom said it, else the published one)."""
     from helpmig_tui.mapping.standard import TargetKind
     from helpmig_tui.pipeline.plan import build_plan
 
     parts = {o.object for o in session.mmap.active_objects() if o.target is TargetKind.PART}
     totals: dict[str, dict[str, int | None]] = {}
-    for phase in build_plan(session.store, session.mmap).phases:
+    plan = build_plan(session.store, session.mmap, session.client.metrics().window.limit)
+    for phase in plan.phases:
         totals[phase.name] = {
             obj: None if kind == "delta" or (options.sample and obj in parts) else
             min(n, options.sample) if options.sample else n
             for obj, n in phase.objects.items()
         }
-    return totals, parts
+    return totals, parts, plan.limit_per_10s
 
 
 def _line(exc: BaseException) -> str:
@@ -193,8 +195,8 @@ class RunsMixin:
         def job() -> None:
             async def run() -> Any:
                 async with self._session(project, control) as session:
-                    totals, parts = planned_totals(session, kind, options)
-                    self.post_message(RunPlanned(project, totals, parts))
+                    totals, parts, limit = planned_totals(session, kind, options)
+                    self.post_message(RunPlanned(project, totals, parts, limit))
                     if kind == "delta":
                         return await session.delta(options)
                     return await session.load(options, kind=kind)
@@ -229,7 +231,7 @@ class RunsMixin:
 
         self.part_objects[message.project] = message.parts
         for screen in self._screens(RunScreen, message.project):
-            screen.run_planned(message.totals)
+            screen.run_planned(message.totals, message.limit_per_10s)
 
     def on_run_progressed(self: HelpmigApp, message: RunProgressed) -> None:
         from screens.run import RunScreen

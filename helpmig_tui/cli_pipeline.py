@@ -48,10 +48,9 @@ class ConsoleObserver:
         for o in progress.objects:
             total = f"/{o.total}" if o.total else ""
             parts.append(f"{o.object} {o.finished}{total}")
-        eta = [progress.eta_s] if progress.eta_s is not None else [o.eta_s for o in progress.objects if o.eta_s]
         line = f"{progress.phase}: {', '.join(parts)}; API {progress.api_requests} calls, {progress.api_rate_limited} 429s"
-        if eta:
-            line += f"; ETA {int(max(eta))} s"
+        if progress.eta_s is not None:
+            line += f"; ETA {int(progress.eta_s)} s"
         self.console.status(line)
 
     def event(self, level: str, message: str) -> None:

@@ -1,7 +1,7 @@
 """The Sample run, Load and Delta steps: a bar per phase (and per object of the running
-phase), the measured ETA, rates against the limit once Intercom has said it, what the
-load waits for when nothing moves, the live log, pause / resume / cancel, and the gate
-with what stopped it, in words.
+phase), the engine's live ETA, rates against the limit (the plan's until Intercom says
+its own), what the load waits for when nothing moves, the live log, pause / resume /
+cancel, and the gate with what stopped it, in words.
 
 The load runs in the App's worker; leaving this screen never stops it. The screen asks
 with messages and the App feeds it progress (`show_progress`, `add_event`, ...). The
@@ -178,6 +178,7 @@ class RunScreen(Screen[None]):
         self.wall = wall  # Unix time, for the countdown to a rate-limit window
         self.meters: dict[str, PhaseMeter] = {}
         self.planned: dict[str, dict[str, int | None]] = {}
+        self.planned_limit: int | None = None  # requests per 10 s, as the plan has it
         self.waiting: Waiting | None = None
         self.in_flight = 0
         self._moved_at = clock()
@@ -266,9 +267,11 @@ class RunScreen(Screen[None]):
         self._moved_at = self.clock()
         self._set_status("Running... p pauses, c cancels (the journal keeps every write; s resumes).")
 
-    def run_planned(self, planned: dict[str, dict[str, int | None]]) -> None:
-        """Each phase's objects and their records, known before any bar starts."""
+    def run_planned(self, planned: dict[str, dict[str, int | None]], limit_per_10s: int | None = None) -> None:
+        """Each phase's objects and their records, known before any bar starts, and the
+        plan's rate limit (shown until Intercom says its own)."""
         self.planned = planned
+        self.planned_limit = limit_per_10s
         for phase, objects in planned.items():
             if phase not in self.meters:
                 self.meters[phase] = PhaseMeter(dict(objects))
@@ -276,18 +279,18 @@ class RunScreen(Screen[None]):
     def show_progress(self, progress: LoadProgress) -> None:
         now = self.clock()
         meter = self.meters.setdefault(progress.phase, PhaseMeter(dict(self.planned.get(progress.phase, {}))))
-        meter.update([(o.object, o.finished, o.total, o.earlier) for o in progress.objects], now)
+        meter.update([(o.object, o.finished, o.total) for o in progress.objects])
         done = sum(m.done for m in meter.meters.values())
         if done != self._last_done:
             self._last_done, self._moved_at = done, now
         self.waiting, self.in_flight = progress.waiting, progress.api_in_flight
-        self._show_phase(progress.phase, meter, now)
+        self._show_phase(progress.phase, meter, progress.eta_s)
         self._show_rates(progress, now)
 
-    def _show_phase(self, phase: str, meter: PhaseMeter, now: float) -> None:
+    def _show_phase(self, phase: str, meter: PhaseMeter, eta: float | None) -> None:
+        """The phase's bar and count, with the engine's ETA (counted in API calls)."""
         total = meter.total
         text = f"{meter.done:,}/{total:,}" if total is not None else f"{meter.done:,}"
-        eta = meter.eta_s(now)
         text += f"  ETA {duration(eta)}" if eta is not None else ""
         self._row(phase).show(meter.shown if total is not None else None, text)
         if len(meter.meters) > 1:  # a bar per object of the running phase (conversations, then messages, ...)
@@ -303,8 +306,12 @@ class RunScreen(Screen[None]):
             sparkline.data = self._calls
             sparkline.display = len(self._calls) > 1
         self._last = (now, progress.api_requests)
-        limit = (f"limit {progress.window_limit / 10:,.0f}/s" if progress.window_limit
-                 else "limit: Intercom says it with its first answer")
+        if progress.window_limit:
+            limit = f"limit {progress.window_limit / 10:,.0f}/s, as Intercom says"
+        elif self.planned_limit:
+            limit = f"limit {self.planned_limit / 10:,.0f}/s as planned; Intercom has not said yet"
+        else:
+            limit = "limit: Intercom says it with its first answer"
         current = self._calls[-1] if self._calls else 0.0
         self.query_one("#stats", Static).update(
             f"API {current:,.0f}/s ({limit})  requests {progress.api_requests:,}\n"

@@ -81,12 +81,15 @@ class RunStarted(_ProjectMessage):
 
 class RunPlanned(_ProjectMessage):
     """Before the first bar moves: each phase's objects with their records (None: not known
-    up front), and which objects are messages and notes rather than records."""
+    up front), which objects are messages and notes rather than records, and the plan's
+    rate limit (requests per 10 s)."""
 
-    def __init__(self, project: str, totals: dict[str, dict[str, int | None]], parts: set[str]) -> None:
+    def __init__(self, project: str, totals: dict[str, dict[str, int | None]], parts: set[str],
+                 limit_per_10s: int | None = None) -> None:
         super().__init__(project)
         self.totals = totals
         self.parts = parts
+        self.limit_per_10s = limit_per_10s
 
 
 class RunProgressed(_ProjectMessage):

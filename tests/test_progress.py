@@ -1,6 +1,6 @@
 """Progress that never lies: bars only move forward (totals known before a bar starts, a
 bar per object), the load says what it waits for when nothing moves (the rate-limit
-window with its countdown), and the ETA is measured once a tenth of the phase is done."""
+window with its countdown), the ETA shown is the engine's, and the limit is said once known."""
 
 from __future__ import annotations
 
@@ -44,22 +44,23 @@ def test_a_phase_bar_never_moves_back(steps):
     meter = PhaseMeter({"tickets": 100, "messages": 300, "notes": None})
     done = {"tickets": 0, "messages": 0, "notes": 0, "extra": 0}
     shown = 0.0
-    for now, (obj, more, total) in enumerate(steps):
+    for obj, more, total in steps:
         done[obj] += more  # the engine's counts only grow
-        meter.update([(obj, done[obj], total, 0)], float(now))
+        meter.update([(obj, done[obj], total)])
         assert meter.shown >= shown and 0.0 <= meter.shown <= 1.0
         for m in meter.meters.values():
             assert m.fraction is None or 0.0 <= m.fraction <= 1.0
         shown = meter.shown
 
 
-def test_the_eta_is_measured_from_this_run_and_said_after_a_tenth():
-    meter = PhaseMeter({"tickets": 1000})
-    meter.update([("tickets", 400, 1000, 400)], 0.0)  # a resume: 400 done by an earlier run
-    meter.update([("tickets", 450, 1000, 400)], 10.0)  # 50 of the 600 left: under a tenth
-    assert meter.eta_s(10.0) is None
-    meter.update([("tickets", 520, 1000, 400)], 20.0)  # 120 in 20 s: 6 a second, 480 to go
-    assert meter.eta_s(20.0) == 80.0
+def test_a_samples_messages_never_count_against_its_records():
+    """The sample run showed "130/20": 20 chats and their 110 messages counted against the
+    20 chats planned (a sample's messages have no total). The phase counts its planned
+    records; the messages get a row of their own with a count."""
+    meter = PhaseMeter({"chats": 20, "chat_messages": None})
+    meter.update([("chats", 20, 20), ("chat_messages", 110, None)])
+    assert (meter.done, meter.total, meter.fraction) == (20, 20, 1.0)
+    assert meter.meters["chat_messages"].done == 110 and meter.meters["chat_messages"].fraction is None
 
 
 # -- the engine: what a load waits for ---------------------------------------------------
@@ -232,3 +233,32 @@ def test_a_429_is_said_before_anything_else_with_the_time_it_ends():
                                                                                              "messages"}))
     assert thread.kind == "long_thread" and "tickets #12 with 300 messages" in thread.what
     assert LoadContext.waiting(ctx(WindowBudget(None, None, None, None, None))) is None
+
+
+async def test_the_screen_shows_the_engines_eta_the_plans_limit_until_intercom_says_its_own_and_no_130_of_20():
+    clock = Clock()
+    screen = RunScreen("p", "sample", running=True, clock=clock, wall=Clock())
+
+    class Host(App):
+        def on_mount(self) -> None:
+            self.push_screen(screen)
+
+    def text(phase: str) -> str:
+        row = next(r for r in screen.query(PhaseRow) if r.phase == phase and r.obj is None)
+        return str(row.query_one(".phase-counts").render())
+
+    async with Host().run_test(size=(80, 24)) as pilot:
+        screen.run_started()
+        screen.run_planned({"conversations": {"chats": 20, "chat_messages": None}}, limit_per_10s=1667)
+        progress = _progress("conversations", [("chats", 12, 20), ("chat_messages", 70, None)], requests=90)
+        progress.eta_s = 125.0  # the engine's, counted in calls
+        screen.show_progress(progress)
+        await pilot.pause()
+        assert text("conversations") == "12/20  ETA 2 min 5 s"
+        assert "limit 167/s as planned; Intercom has not said yet" in str(screen.query_one("#stats").render())
+        clock.now += 0.25
+        screen.show_progress(_progress("conversations", [("chats", 20, 20), ("chat_messages", 110, None)],
+                                       requests=130, limit=1000))
+        await pilot.pause()
+        assert text("conversations") == "20/20"  # not 130/20: the messages are not the chats' count
+        assert "limit 100/s, as Intercom says" in str(screen.query_one("#stats").render())

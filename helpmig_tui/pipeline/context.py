@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import enum
 import math
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -37,7 +36,7 @@ from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.transforms import Flag
 from helpmig_tui.pipeline.attributes import AttributeBook
 from helpmig_tui.pipeline.control import RunControl
-from helpmig_tui.pipeline.eta import LiveEta
+from helpmig_tui.pipeline.eta import Done, LiveEta, Window
 from helpmig_tui.pipeline.journal import Entry, Intent, Journal
 from helpmig_tui.pipeline.journal import payload_hash as hash_of
 from helpmig_tui.pipeline.reader import SourceReader
@@ -105,7 +104,6 @@ class ObjectProgress:
     unchanged: int = 0  # a delta's: in Intercom already and nothing changed in the source
     earlier: int = 0  # of created + updated: done by an earlier run (or an interrupted try of this one)
     state_changes: int = 0  # a delta's: reopened, closed, re-assigned, tags put on or taken off
-    started: float = field(default_factory=time.monotonic)
 
     @property
     def finished(self) -> int:
@@ -120,17 +118,6 @@ class ObjectProgress:
     @property
     def clean(self) -> bool:
         return not (self.failed or self.in_doubt or self.queued or self.unexplained)
-
-    @property
-    def rate(self) -> float:
-        elapsed = max(time.monotonic() - self.started, 1e-6)
-        return (self.finished - self.earlier) / elapsed
-
-    @property
-    def eta_s(self) -> float | None:
-        if self.total is None or self.rate <= 0:
-            return None
-        return max(self.total - self.finished, 0) / self.rate
 
 
 @dataclass(frozen=True)
@@ -155,7 +142,7 @@ class LoadProgress:
     window_limit: int | None
     window_remaining: int | None
     latency_p50_ms: float | None
-    eta_s: float | None = None  # the phase's, live: calls left at the window's rate, or its longest chain
+    eta_s: float | None = None  # the phase's, live (pipeline/eta.py): its calls left, or its longest chain
     api_in_flight: int = 0
     waiting: Waiting | None = None
 
@@ -286,8 +273,8 @@ class LoadContext:
             metrics = self.client.metrics()
             objects = [p for p in self.progress.values() if p.phase == self.phase]
             latency = metrics.latency_p50_ms / 1000 if metrics.latency_p50_ms else None
-            eta = self.eta.estimate(((None if p.total is None else max(p.total - p.finished, 0), p.finished - p.earlier)
-                                     for p in objects), metrics.requests, metrics.window.limit, latency)
+            eta = self.eta.estimate([Done(p.object, p.finished, p.earlier, p.total, p.read) for p in objects],
+                                    metrics.requests, self._window(metrics.window), latency)
             self.observer.progress(
                 LoadProgress(
                     run_id=self.runlog.run_id,
@@ -305,6 +292,14 @@ class LoadContext:
                     waiting=self.waiting(),
                 )
             )
+
+    def _window(self, budget: Any) -> Window:
+        """The rate-limit window for the live ETA: after a 429, nothing is left until it lifts."""
+        now = self.client.session.clock.time()
+        if budget.blocked_until and budget.blocked_until > now:
+            return Window(budget.limit, 0, budget.blocked_until - now)
+        resets_in = budget.reset_at - now if budget.reset_at else None
+        return Window(budget.limit, budget.estimated_remaining, resets_in)
 
     def waiting(self) -> Waiting | None:
         """What the load is waiting for right now, if anything: the rate-limit window (a 429,

@@ -47,6 +47,7 @@ from helpmig_tui.pipeline.resolver import Resolver, jkey
 from helpmig_tui.pipeline.watch import doing
 
 LONG_CHAIN = 50  # replies: a thread this long is followed by the live ETA (its calls go one by one)
+CHAIN_EXTRA = 4  # a followed thread's calls besides its replies: the update, team, admin, close
 MAX_FILE_BYTES = texts.MAX_FILE_BYTES
 OPENING = "part.opening"  # the code of the part row whose message opened its conversation
 PRIORITY_TAG = "Priority: "  # the tag that carries a conversation's priority (API 2.16 cannot write it)
@@ -268,7 +269,7 @@ class ConversationJob:
             self._count_part(thread.source_part, written)
         chain = len(thread.replies) >= LONG_CHAIN
         if chain:  # the phase's live ETA follows it
-            ctx.eta.chain_started(self.key, len(thread.replies) + 4)
+            ctx.eta.chain_started(self.key, len(thread.replies) + CHAIN_EXTRA)
         try:
             await self._replies(thread, contact_id, chain)
             for part in thread.summarised:  # after the replies: their summary note is written by then

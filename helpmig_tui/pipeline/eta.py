@@ -1,91 +1,193 @@
-"""The live ETA of a phase: the calls still to make at the current window's rate, or the
-longest chain still to run at its measured pace, whichever ends later.
+"""The live ETA of a phase, counted in API calls, not records: a conversation of 505
+messages costs about 505 calls, a contact one or two.
 
-The rate is the window's, unless the last half minute went slower (a host short of CPU,
-a slow network): then the rate measured over it.
+- Calls left: the plan's calls of what is left, object by object (an object the phase has
+  not reached yet counts whole), times the ratio of calls made to calls planned for what
+  finished so far (the plan's counts are estimates; the ratio corrects them as the phase
+  goes). A conversation in flight has made about half its own calls; its messages count
+  as each is sent.
+- Their time: the current rate-limit window's requests left until it resets, then whole
+  windows, never faster than the rate this host actually reached over the last half
+  minute (a host short of CPU, a slow network).
+- Chains: a long thread's parts go one after the other; its calls left at the pace its
+  calls take now (measured on the thread itself) can outlast everything else. While other
+  calls go on they share the host and the pacer with it; once they end, its calls take no
+  longer than the latency. A thread that has not started yet is counted from when the
+  objects before it end.
 
-A long thread's parts go one after the other: its remaining calls times the time each of
-its calls takes now (measured on the thread itself) can outlast everything else. The
-calls still to make are the records not yet finished times the calls a record has cost
-so far in this phase.
+The ETA is the later of the calls' end and the chains' ends.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
-CHAIN_SMOOTHING = 0.2  # weight of the newest call in a chain's pace
+PACE_STEPS = 50  # a chain's pace: the mean of its last this many calls
+PACE_AFTER = 5  # calls of a chain measured before its own pace stands in for the latency
 USABLE_SHARE = 0.98  # of a window: the pacer keeps 1% in reserve and waits out the reset's rounding
 RECENT_S = 30.0  # the span over which the rate actually reached is measured
-MIN_SPAN_S = 5.0  # shorter than this, the phase's average so far stands in for it
+MIN_SPAN_S = 3.0  # shorter than this, the phase's average so far stands in for it
+PRIOR_SHARE = 0.005  # the plan's own ratio (1) weighs as much as this share of the phase's calls
+WINDOW_S = 10.0  # Intercom's rate-limit window
 
 
 @dataclass
 class _Chain:
     left: int
-    last: float
-    pace: float | None = None  # seconds per call, smoothed
+    steps: deque[float]  # when its last calls ended
+
+    @property
+    def pace(self) -> float | None:
+        """Seconds per call over its last PACE_STEPS calls (None before PACE_AFTER)."""
+        if len(self.steps) <= PACE_AFTER:
+            return None
+        return (self.steps[-1] - self.steps[0]) / (len(self.steps) - 1)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The rate-limit window as the estimate needs it (from the client's WindowBudget)."""
+
+    limit: int | None = None  # requests per window; None: Intercom has not said
+    left: float | None = None  # requests left in the current window
+    resets_in: float | None = None  # seconds to its reset
+
+
+@dataclass(frozen=True)
+class Done:
+    """One object's count in the running phase."""
+
+    object: str
+    finished: int  # records settled, earlier runs' included
+    earlier: int = 0  # of finished: by an earlier run (no calls made in this one)
+    total: int | None = None  # as the engine knows it; None: the plan's records stand in
+    read: int | None = None  # records read, finished or in flight (None: as many as finished)
 
 
 @dataclass
 class LiveEta:
-    """Fed by the loader (phase start, chains) and asked at every progress report.
-    `clock`: seconds, monotonic (a test passes its own)."""
+    """Fed by the loader (the phase's planned objects, chains) and asked at every progress
+    report. `clock`: seconds, monotonic (a test passes its own)."""
 
     clock: Callable[[], float] = time.monotonic
+    # phase -> object -> (records, calls) as the plan counts them
+    plan: Mapping[str, Mapping[str, tuple[int, float]]] = field(default_factory=dict)
+    planned: Mapping[str, tuple[int, float]] = field(default_factory=dict)  # the running phase's
+    parts: frozenset[str] = frozenset()  # message objects: a part is one call, counted when it is made
     started: float = 0.0
     requests_at_start: int = 0
     chains: dict[str, _Chain] = field(default_factory=dict)
+    expected: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)  # key -> (calls, objects first)
     _seen: deque[tuple[float, int]] = field(default_factory=deque)  # (time, requests) at each estimate
 
     def __post_init__(self) -> None:
         self.started = self.clock()
 
-    def phase_started(self, requests: int) -> None:
+    def phase_started(self, requests: int, phase: str = "") -> None:
         self.started = self.clock()
         self.requests_at_start = requests
+        self.planned = self.plan.get(phase, {})
         self.chains.clear()
+        self.expected.clear()
         self._seen.clear()
 
+    def chain_expected(self, key: str, calls: int, after: Collection[str] = ()) -> None:
+        """A long thread that starts once the objects `after` are loaded."""
+        if key not in self.chains:
+            self.expected[key] = (calls, tuple(after))
+
     def chain_started(self, key: str, calls: int) -> None:
-        self.chains[key] = _Chain(calls, self.clock())
+        self.expected.pop(key, None)
+        self.chains[key] = _Chain(calls, deque(maxlen=PACE_STEPS + 1))
 
     def chain_step(self, key: str) -> None:
         chain = self.chains.get(key)
         if chain is None:
             return
-        now = self.clock()
-        took, chain.last, chain.left = now - chain.last, now, max(chain.left - 1, 0)
-        chain.pace = took if chain.pace is None else (1 - CHAIN_SMOOTHING) * chain.pace + CHAIN_SMOOTHING * took
+        chain.steps.append(self.clock())
+        chain.left = max(chain.left - 1, 0)
 
     def chain_done(self, key: str) -> None:
         self.chains.pop(key, None)
+        self.expected.pop(key, None)
 
-    def estimate(self, left_and_done: Iterable[tuple[int | None, int]], requests: int, limit_per_10s: int | None,
-                 latency_s: float | None) -> float | None:
-        """Seconds left in the phase. `left_and_done`: (records still to finish, records
-        finished in this run) per object; None when nothing can be said yet."""
-        left = done = 0
-        for remaining, finished in left_and_done:
-            if remaining is None:
+    def estimate(self, done: Iterable[Done], requests: int, window: Window, latency_s: float | None) -> float | None:
+        """Seconds left in the phase; None when nothing can be said (a total not known)."""
+        left_by: dict[str, float] = {}  # object -> planned calls left
+        planned_done = 0.0  # planned calls of what finished in this run, and half of what is in flight
+        counted = set()
+        for d in done:
+            counted.add(d.object)
+            records, calls = self.planned.get(d.object, (None, None))
+            total = d.total if d.total is not None else records
+            if total is None:
                 return None
-            left, done = left + remaining, done + finished
+            per_record = calls / records if calls is not None and records else 1.0
+            left_by[d.object] = max(total - d.finished, 0) * per_record
+            planned_done += max(d.finished - d.earlier, 0) * per_record
+            if d.read is not None and d.object not in self.parts:  # a record in flight made about half its calls
+                planned_done += max(d.read - d.finished, 0) * per_record / 2
+        for obj, (_, calls) in self.planned.items():  # not reached yet: all of it is left
+            if obj not in counted:
+                left_by[obj] = calls
         now = self.clock()
         made = requests - self.requests_at_start
-        elapsed = now - self.started
         self._seen.append((now, requests))
         while len(self._seen) > 2 and now - self._seen[1][0] >= RECENT_S:
             self._seen.popleft()
-        if done == 0 or made == 0 or elapsed <= 0:
+        prior = max(1.0, PRIOR_SHARE * (planned_done + sum(left_by.values())))
+        ratio = (made + prior) / (planned_done + prior)  # calls made per call planned, the plan's 1 to start with
+        rate = self._reached(now, requests)
+        calls_left = sum(left_by.values()) * ratio
+        ends = [self._time_for(calls_left, rate, window)]
+        if ends[0] is None:
             return None
-        calls_left = left * made / done
+        pace = min((c.pace for c in self.chains.values() if c.pace), default=None) or latency_s or 0.0
+        others = self._time_for(max(calls_left - sum(c.left for c in self.chains.values()), 0.0), rate, window)
+        ends += [self._chain_end(c.left, c.pace or pace, latency_s, others or 0.0) for c in self.chains.values()]
+        for calls, after in self.expected.values():
+            before = self._time_for(sum(left_by.get(o, 0.0) for o in after) * ratio, rate, window) or 0.0
+            ends.append(before + calls * pace)
+        return max(ends)  # type: ignore[type-var]
+
+    @staticmethod
+    def _chain_end(left: int, pace: float, latency_s: float | None, others: float) -> float:
+        """A chain's calls left at its pace while the other calls go on (`others` seconds:
+        they share the host and the pacer with it), then at no more than the latency (a
+        chain already alone keeps the pace it has)."""
+        if others <= 0 or pace <= 0:
+            return left * pace
+        alone = min(pace, latency_s) if latency_s else pace
+        shared = others / pace
+        return left * pace if left <= shared else others + (left - shared) * alone
+
+    def _reached(self, now: float, requests: int) -> float | None:
+        """Requests per second this run reached lately (the phase's average early on)."""
         since, then = self._seen[0]
-        reached = (requests - then) / (now - since) if now - since >= MIN_SPAN_S else made / elapsed
-        rate = min(limit_per_10s / 10 * USABLE_SHARE, reached) if limit_per_10s else reached
-        if rate <= 0:
-            return None
-        chain = max((c.left * (c.pace or latency_s or 0.0) for c in self.chains.values()), default=0.0)
-        return max(calls_left / rate, chain)
+        if now - since >= MIN_SPAN_S:
+            return (requests - then) / (now - since)
+        elapsed, made = now - self.started, requests - self.requests_at_start
+        return made / elapsed if elapsed >= 1.0 and made > 0 else None
+
+    @staticmethod
+    def _time_for(calls: float, reached: float | None, window: Window) -> float | None:
+        """Seconds to make `calls`: what the current window has left until its reset, then
+        whole windows; never faster than the rate reached (None: not measured yet)."""
+        if calls <= 0:
+            return 0.0
+        if not window.limit:
+            return calls / reached if reached else None
+        per_window = window.limit * USABLE_SHARE / WINDOW_S
+        steady = min(per_window, reached) if reached else per_window
+        resets_in = min(max(window.resets_in or 0.0, 0.0), WINDOW_S)
+        if window.left is None or resets_in <= 0:
+            return calls / steady
+        now_left = max(window.left - window.limit * (1 - USABLE_SHARE), 0.0)
+        if reached:
+            now_left = min(now_left, reached * resets_in)
+        if calls <= now_left:
+            return calls / (min(reached, now_left / resets_in) if reached else now_left / resets_in)
+        return resets_in + (calls - now_left) / steady

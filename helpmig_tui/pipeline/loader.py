@@ -20,7 +20,7 @@ from connectors.intercom import prioritized
 from connectors.intercom.errors import NotFound
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
-from helpmig_tui.pipeline.conversations import ConversationJob
+from helpmig_tui.pipeline.conversations import CHAIN_EXTRA, ConversationJob
 from helpmig_tui.pipeline.journal import Entry, Outcome, Settled
 from helpmig_tui.pipeline.prepare import match_phase, objects_of, schema_phase
 from helpmig_tui.pipeline.records import (
@@ -117,6 +117,7 @@ class Loader:
         self.directory = directory
         self.totals = totals
         self.long_keys: set[str] = set()  # conversations started first, their calls first at the pacer
+        self.sizes: dict[str, Counter[str]] = {}  # conversation object -> its long threads' parts
         self.phases: dict[str, Callable[[], Awaitable[None]]] = {
             "match": lambda: match_phase(ctx, directory, totals),
             "schema": lambda: schema_phase(ctx, resolver, totals),
@@ -135,7 +136,7 @@ class Loader:
         result = LoadResult("done")
         for name in phases:
             self.ctx.phase = name
-            self.ctx.eta.phase_started(self.ctx.client.metrics().requests)
+            self.ctx.eta.phase_started(self.ctx.client.metrics().requests, name)
             self.ctx.runlog.update_phase(name, status="running")
             self.ctx.event("info", f"phase {name} ({PHASE_LABELS[name]}) started")
             await self.phases[name]()
@@ -169,8 +170,12 @@ class Loader:
         if queued:
             ctx.event("warning", f"{queued} agents have no Intercom admin: their replies are written by the "
                                  "acting admin until they are matched")
-        for conv in objects_of(ctx.mmap, TargetKind.CONVERSATION):
-            parts = [o.object for o in ctx.mmap.active_objects() if o.target is TargetKind.PART and o.parent == conv]
+        convs = objects_of(ctx.mmap, TargetKind.CONVERSATION)
+        parts_of = {conv: [o.object for o in ctx.mmap.active_objects() if o.target is TargetKind.PART
+                           and o.parent == conv] for conv in convs}
+        await self._expect_chains(convs, parts_of)
+        for conv in convs:
+            parts = parts_of[conv]
             tracker = ctx.tracker(conv, self._limited(conv))
             trackers = {p: ctx.tracker(p, None if ctx.options.sample else self.totals.get(p)) for p in parts}
             slots = asyncio.Semaphore(ctx.options.concurrency)
@@ -201,6 +206,7 @@ class Loader:
                         ctx.changed_state(conv, record, job.state_changes)
                 finally:
                     slots.release()
+                    ctx.eta.chain_done(jkey(conv, record.key))  # expected, and ended whatever became of it
                     finished = ctx.journal.was_finished(jkey(conv, record.key))
                     point.settled(ordered, job.tally, final(written.status, written.code, finished))
                     ctx.tick()
@@ -252,7 +258,7 @@ class Loader:
         it can trail the whole phase at a fraction of the allowed rate. `after`: the source
         is read from there (a resume point)."""
         ctx = self.ctx
-        long = await self._long_threads(conv, parts)
+        long = await self._long_threads(conv)
         for start in range(0, len(long), 100):
             yield long[start:start + 100], None
         first = {r.key for r in long}
@@ -280,14 +286,29 @@ class Loader:
                 keys.update(r.parent_key for r in batch if r.parent_key)
         return keys
 
-    async def _long_threads(self, conv: str, parts: list[str]) -> list[Record]:
+    async def _expect_chains(self, convs: list[str], parts_of: dict[str, list[str]]) -> None:
+        """Count the long threads of every conversation object before the first starts, and
+        tell the live ETA: a thread of the second object starts once the first is loaded."""
+        ctx = self.ctx
+        if ctx.options.sample is not None or ctx.options.since is not None:
+            return
+        before: list[str] = []
+        for conv in convs:
+            self.sizes[conv] = sizes = await thread_sizes(ctx.reader, parts_of[conv])
+            finished = finished_records(ctx, [jkey(conv, key) for key in sizes])
+            for key, size in sizes.items():
+                if jkey(conv, key) not in finished:
+                    ctx.eta.chain_expected(jkey(conv, key), size + CHAIN_EXTRA, before)
+            before = [*before, conv, *parts_of[conv]]
+
+    async def _long_threads(self, conv: str) -> list[Record]:
         """Conversations with more than LONG_THREAD parts of one kind, longest first. Only
         where the source counts in SQL (elsewhere counting means reading every part once
         more), and not in a sample or a delta, which keep the source order."""
         ctx = self.ctx
         if ctx.options.sample is not None or ctx.options.since is not None:
             return []
-        sizes = await thread_sizes(ctx.reader, parts)
+        sizes = self.sizes[conv]  # counted by _expect_chains
         self.long_keys = set(sizes)
         order = [key for key, _ in sizes.most_common()]
         found = {r.key: r for r in await ctx.reader.get(conv, order)} if order else {}

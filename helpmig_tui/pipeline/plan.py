@@ -31,6 +31,7 @@ class PlannedPhase:
     objects: dict[str, int]  # object -> records
     calls: int  # estimated API calls
     chain: int = 1  # the longest run of calls that must go one after the other
+    object_calls: dict[str, int] = field(default_factory=dict)  # object -> its share of `calls`
 
     @property
     def records(self) -> int:
@@ -90,6 +91,39 @@ def _mapped(mmap: MigrationMap, obj: str, standard: str) -> bool:
     return mmap.reference(obj, standard) is not None
 
 
+def _calls(mmap: MigrationMap, obj: str, n: int, attachments: dict[str, int]) -> int:
+    """The API calls `n` records of an object take."""
+    target = mmap.object_map(obj).target  # type: ignore[union-attr]
+    if target is K.COMPANY:
+        return 2 * n  # does it exist already? then the upsert
+    if target is K.CONTACT:
+        return n * (1 + _mapped(mmap, obj, "company"))
+    if target is K.CONVERSATION:
+        extra = sum(_mapped(mmap, obj, s) for s in ("assignee", "team"))
+        return n * (2 + extra)  # create, the update (title, attributes), assignment, close
+    if target is K.PART:
+        return n + attachments.get(obj, 0) // 10
+    if target in (K.ARTICLE, K.CUSTOM_OBJECT, K.COLLECTION, K.TAG):
+        return n
+    return 0
+
+
+def call_plan(plan: Plan, mmap: MigrationMap, sample: int | None = None) -> dict[str, dict[str, tuple[int, float]]]:
+    """Phase -> object -> (records, API calls) the run will take, as the plan counts them
+    (the live ETA's measure). A sample takes `sample` records of an object and the same
+    share of its messages."""
+    out: dict[str, dict[str, tuple[int, float]]] = {}
+    for phase in plan.phases:
+        shares = {obj: min(1.0, sample / n) if sample and n else 1.0 for obj, n in phase.objects.items()}
+        objects = {}
+        for obj, n in phase.objects.items():
+            parent = mmap.object_map(obj).parent  # type: ignore[union-attr]
+            share = shares.get(parent, 1.0) if parent and sample else shares[obj]
+            objects[obj] = (round(n * share), phase.object_calls.get(obj, 0) * share)
+        out[phase.name] = objects
+    return out
+
+
 def build_plan(store: ProjectStore, mmap: MigrationMap, limit_per_10s: int | None = None,
                attributes_to_create: int = 0, *, longest_thread: int = 0, latency_s: float | None = None,
                apps: int = 1) -> Plan:
@@ -101,20 +135,8 @@ def build_plan(store: ProjectStore, mmap: MigrationMap, limit_per_10s: int | Non
     phases = []
     for name in PHASES:
         objects = {o.object: counts.get(o.object, 0) for o in mmap.active_objects() if o.target in PHASE_TARGETS[name]}
-        calls = 0
-        for obj, n in objects.items():
-            target = mmap.object_map(obj).target  # type: ignore[union-attr]
-            if target is K.COMPANY:
-                calls += 2 * n  # does it exist already? then the upsert
-            elif target is K.CONTACT:
-                calls += n * (1 + _mapped(mmap, obj, "company"))
-            elif target is K.CONVERSATION:
-                extra = sum(_mapped(mmap, obj, s) for s in ("assignee", "team"))
-                calls += n * (2 + extra)  # create, the update (title, attributes), assignment, close
-            elif target is K.PART:
-                calls += n + attachments.get(obj, 0) // 10
-            elif target in (K.ARTICLE, K.CUSTOM_OBJECT, K.COLLECTION, K.TAG):
-                calls += n
+        object_calls = {obj: _calls(mmap, obj, n, attachments) for obj, n in objects.items()}
+        calls = sum(object_calls.values())
         if name == "match":
             calls = 3  # /me, /admins, /teams
         if name == "schema":
@@ -122,7 +144,7 @@ def build_plan(store: ProjectStore, mmap: MigrationMap, limit_per_10s: int | Non
         chain = {"conversations": longest_thread + CONVERSATION_CHAIN if objects else 0,
                  "schema": calls,  # attributes and tags are created one after the other
                  "contacts": 4, "companies": 2}.get(name, 1)  # a contact: create, company link, tags
-        phases.append(PlannedPhase(name, PHASE_LABELS[name], objects, calls, min(chain, calls)))
+        phases.append(PlannedPhase(name, PHASE_LABELS[name], objects, calls, min(chain, calls), object_calls))
     plan = Plan(phases, limit_per_10s or DEFAULT_LIMIT_PER_10S, latency_s=latency_s or DEFAULT_LATENCY_S, apps=apps)
     if limit_per_10s is None:
         plan.notes.append(f"ETA at Intercom's published {DEFAULT_LIMIT_PER_10S} requests per 10 s; "

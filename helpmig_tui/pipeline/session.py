@@ -27,6 +27,8 @@ from helpmig_tui.pipeline.context import LoadAborted, LoadContext, LoadOptions, 
 from helpmig_tui.pipeline.control import RunCancelled, RunControl
 from helpmig_tui.pipeline.journal import Journal
 from helpmig_tui.pipeline.loader import DELTA_PHASES, PHASES, Loader, LoadResult, thread_sizes
+from helpmig_tui.pipeline.eta import LiveEta
+from helpmig_tui.pipeline.plan import Plan, build_plan, call_plan
 from helpmig_tui.pipeline.prepare import Resolutions, create_collection_named, ensure_tag, match_record, objects_of
 from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.records import write_company, write_contact, write_walkin_contact
@@ -40,7 +42,6 @@ from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import Project
 
 if TYPE_CHECKING:  # the commands that use these import them when they run (a load's start-up stays short)
-    from helpmig_tui.pipeline.plan import Plan
     from helpmig_tui.pipeline.rollback import Rollback
     from helpmig_tui.pipeline.validate import ValidationResult
 
@@ -243,6 +244,10 @@ class PipelineSession:
             map_hash=self.map_hash, number_fields=self.number_fields, attributes=self.attributes,
             predicted=frozenset(f.code for f in findings(self.store)),
             max_rejected=options.max_rejected if options.max_rejected is not None else rejection_threshold(self.store), schema_tags=list(self.schema.tags), lookups=self.lookups,
+            eta=LiveEta(self.client.session.clock.monotonic,  # a delta's size is not known up front
+                        plan={} if options.delta or options.since else
+                        call_plan(build_plan(self.store, self.mmap), self.mmap, options.sample),
+                        parts=frozenset(o.object for o in self.mmap.active_objects() if o.target is TargetKind.PART)),
         )
         resolver = Resolver(self.mmap, journal, self.directory)
         resolver.test_contact = options.test_contact
@@ -351,8 +356,6 @@ class PipelineSession:
 
     async def plan(self) -> Plan:
         """The plan at this workspace's rate limit, with the agents and groups to settle."""
-        from helpmig_tui.pipeline.plan import build_plan
-
         self.schema = await workspace_schema(self.client, self.store, self.mmap)
         to_create = len(self.schema.to_create())
         not_migrated = await self.check_scope()
