@@ -129,6 +129,17 @@ class Thread:
     summarised: list[Part] = field(default_factory=list)  # parts folded into summary notes
 
 
+GONE = "intercom_gone"  # the journal's kind for a ticket whose conversation was deleted in Intercom
+
+
+class ConversationGone(Exception):
+    """A conversation an earlier run made is no longer in Intercom (deleted there since)."""
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__(conversation_id)
+        self.conversation_id = conversation_id
+
+
 class ConversationJob:
     """One conversation, start to finish. `entry` is the journal's row for it when the
     loader has read it with its batch (None: there is none)."""
@@ -163,6 +174,8 @@ class ConversationJob:
         self._wrote = False  # this job made a write (a delta's conversation then counts as updated)
         self._opening_id: str | None = None  # the id of the message that opened the conversation
         self._written: dict[str, str] = {}  # reply key -> the part id it got
+        self._parts: list[Part] = []  # the thread's parts, each counted once whatever becomes of the job
+        self._counted: set[str] = set()  # keys of the parts counted so far
         self.state_changes: list[str] = []  # what a delta changed on a conversation it found in Intercom
 
     # -- helpers ---------------------------------------------------------------------
@@ -179,6 +192,7 @@ class ConversationJob:
         return self._known.get((kind, key))
 
     def _count_part(self, part: Part, written: Written) -> None:
+        self._counted.add(part.key)
         self.ctx.count(self.trackers[part.obj], written, tally=self.tally)
 
     def _settle_parts(self, parts: list[Part], status: str, reason: str, code: str | None) -> None:
@@ -190,8 +204,11 @@ class ConversationJob:
     async def _read_back(self, conversation_id: str, fresh: bool = False) -> Conversation:
         """The conversation as Intercom has it: read once per job, or again when `fresh`."""
         if fresh or conversation_id not in self._read:
-            self._read[conversation_id] = self._word[conversation_id] = \
-                await self.ctx.client.conversations.get(conversation_id)
+            try:
+                found = await self.ctx.client.conversations.get(conversation_id)
+            except NotFound:
+                raise ConversationGone(conversation_id) from None
+            self._read[conversation_id] = self._word[conversation_id] = found
         return self._read[conversation_id]
 
     # -- the run ---------------------------------------------------------------------
@@ -199,7 +216,10 @@ class ConversationJob:
     async def run(self) -> Written:
         """The conversation's outcome; it is marked finished when every write came out
         final, so that a resume skips it (and reopened when not, in case it was)."""
-        written = await self._run()
+        try:
+            written = await self._run()
+        except ConversationGone as gone:
+            written = self._gone(gone.conversation_id)
         if written.ok and self._existed and self.ctx.options.delta:
             # a delta's verdict on a conversation it found in Intercom: updated when it wrote
             # to it (in this run, resumed or not), unchanged when not
@@ -212,6 +232,19 @@ class ConversationJob:
             self.ctx.journal.reopen(self.key)
         return written
 
+    def _gone(self, conversation_id: str) -> Written:
+        """The ticket fails, named, and so do its messages not counted yet: nothing is
+        written into a conversation someone deleted, and the run goes on."""
+        reason = (f"its conversation {conversation_id} is no longer in Intercom (deleted there after an earlier "
+                  "run made it); roll this record back, or delete it from the journal, to load it again")
+        self.ctx.event("warning", f"{self.obj} {self.label or self.record.key}: {reason}")
+        self.ctx.journal.settle(GONE, self.key, "failed", reason, self.ctx.phase, object=self.obj,
+                                code="intercom.gone", label=self.label)  # named in the report; its writes kept
+        for part in self._parts:
+            if part.key not in self._counted:
+                self._count_part(part, Written("failed", reason=f"its ticket failed: {reason}", code="intercom.gone"))
+        return Written("failed", reason=reason, code="intercom.gone")
+
     async def _run(self) -> Written:
         ctx = self.ctx
         m = self._m = mapped(ctx, self.obj, self.record)
@@ -219,6 +252,7 @@ class ConversationJob:
             ctx.note_flags(self.obj, self.record, m.flags)  # not counted while it was rejected
         parts, rejected = self._mapped_parts()
         parts, rejected = await self._keep_attachment_only(parts, rejected)
+        self._parts = [*parts, *rejected]
         if m.missing == ["created_at"]:
             self._date_from_thread(m, parts)
         elif m.ok:

@@ -20,7 +20,7 @@ from connectors.intercom import prioritized
 from connectors.intercom.errors import NotFound
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
-from helpmig_tui.pipeline.conversations import CHAIN_EXTRA, ConversationJob
+from helpmig_tui.pipeline.conversations import CHAIN_EXTRA, GONE, ConversationJob
 from helpmig_tui.pipeline.journal import Entry, Outcome, Settled
 from helpmig_tui.pipeline.prepare import match_phase, objects_of, schema_phase
 from helpmig_tui.pipeline.records import (
@@ -68,7 +68,7 @@ PHASE_KINDS: dict[str, tuple[str, ...]] = {
     "contacts": ("contact", "contact_email", "contact_company", "contact_tag", "walkin_contact"),
     "conversations": ("conversation", "conversation_segment", "part", "part_segment", "attachment",
                       "conversation_tag", "conversation_update", "conversation_team", "conversation_assignee",
-                      "conversation_state"),
+                      "conversation_state", GONE),
     "articles": ("article",),
     "custom_objects": ("custom_object",),
     "supplementary": ("csv_row",),
