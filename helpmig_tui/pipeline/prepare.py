@@ -9,6 +9,8 @@ not start while any is waiting.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +32,8 @@ from helpmig_tui.pipeline.records import count_skipped, for_each_record, mapped,
 from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey
 from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import Event, Project
+
+SCHEMA_AT_ONCE = 8  # attributes and tags written at once in the schema phase
 
 # -- the operator's decisions, kept in the project's settings -------------------------
 
@@ -152,7 +156,8 @@ async def schema_phase(ctx: LoadContext, resolver: Resolver, totals: dict[str, i
     book = ctx.book
     slots = sorted(book.slots(), key=lambda a: (a.model, a.logical))
     tracker = ctx.tracker("(attributes)", len(slots))
-    for attribute in slots:
+
+    async def settle(attribute: PlannedAttribute) -> None:
         tracker.read += 1
         kind = "conversation_attribute" if attribute.model == "conversation" else "data_attribute"
         written = await _settle_attribute(ctx, kind, attribute)
@@ -161,13 +166,28 @@ async def schema_phase(ctx: LoadContext, resolver: Resolver, totals: dict[str, i
         elif attribute.status in ("create", "exists", "unarchive"):
             book.refused(attribute.model, attribute.logical, written.reason)
         ctx.count(tracker, written)
+
+    await _several([lambda a=a: settle(a) for a in slots])
     ctx.tick(force=True)
-    for name in ctx.schema_tags:
-        await resolver.tag(name)
+    await _several([lambda name=name: resolver.tag(name) for name in ctx.schema_tags])
     for obj in objects_of(ctx.mmap, TargetKind.TAG):
         await for_each_record(ctx, obj, lambda record, obj=obj: _tag_record(ctx, resolver, obj, record), totals.get(obj))
     for obj in objects_of(ctx.mmap, TargetKind.COLLECTION):
         await _collections(ctx, resolver, obj, totals.get(obj))
+
+
+async def _several(work: list[Callable[[], Awaitable[object]]]) -> None:
+    """Independent writes (attributes of distinct names, tags) several at a time: one after
+    the other, each waits out a round trip to Intercom (60 attributes: 6 s at 100 ms)."""
+    gate = asyncio.Semaphore(SCHEMA_AT_ONCE)
+
+    async def one(job: Callable[[], Awaitable[object]]) -> None:
+        async with gate:
+            await job()
+
+    async with asyncio.TaskGroup() as group:
+        for job in work:
+            group.create_task(one(job))
 
 
 async def _settle_attribute(ctx: LoadContext, kind: str, attribute: PlannedAttribute) -> Written:

@@ -58,11 +58,13 @@ async def test_a_few_refused_conversations_fail_validation_by_name(tmp_path):
     refused = demo.sandbox.faults.injected["refuse"]
     assert refused > 0 and not loaded.clean
     assert not result.passed
-    count = next(c for c in result.counts if c.object == "tickets")
-    assert count.not_in_intercom["rejected: intercom.refused"] == refused
-    problem = next(p for p in count.problems if "not in Intercom" in p)
-    numbers = {e.label for e in _journal(demo, "conversation") if e.code == "intercom.refused"}
-    assert any(n in problem for n in numbers)  # named by the ticket numbers people know
+    counts = [c for c in result.counts if c.not_in_intercom.get("rejected: intercom.refused")]
+    assert sum(c.not_in_intercom["rejected: intercom.refused"] for c in counts) == refused  # chats and tickets
+    for count in counts:
+        problem = next(p for p in count.problems if "not in Intercom" in p)
+        numbers = {e.label for e in _journal(demo, "conversation") if e.code == "intercom.refused"
+                   and e.object == count.object}
+        assert any(n in problem for n in numbers)  # named by the numbers people know
 
 
 async def test_validation_names_a_changed_title_author_and_attribute(tmp_path):
