@@ -317,13 +317,11 @@ class ConversationJob:
         return created
 
     async def _replies(self, thread: Thread, contact_id: str, chain: bool) -> None:
-        for reply in thread.replies:
+        for index, reply in enumerate(thread.replies):
             conversation_id = await self._conversation_for(reply.target, contact_id, reply)
             if conversation_id is None:
-                if reply.part is not None and reply.kind == "part":
-                    self._count_part(reply.part, Written("failed", reason="continuation not created",
-                                                         code="conversation.waiting"))
-                continue
+                self._hold_back(thread.replies[index:])
+                return
             if reply.inline:
                 reply.message = await self._point_at_uploads(conversation_id, reply)
             written = await self._reply(conversation_id, reply, self._known_entry(reply.kind, reply.key))
@@ -333,6 +331,24 @@ class ConversationJob:
                 self._count_part(reply.part, written)
             if chain:
                 self.ctx.eta.chain_step(self.key)
+
+    def _hold_back(self, replies: list[Reply]) -> None:
+        """A split thread whose next conversation could not be made: its replies from there
+        on wait, journaled with the reason (a later part must not overtake them, and a
+        resume writes them in order once the continuation exists)."""
+        reason = "waiting for the continuation of its split thread, which Intercom did not create in this run"
+        for reply in replies:
+            entry = self._known_entry(reply.kind, reply.key)
+            if entry is not None and entry.status == "done":
+                written = Written("already", entry.intercom_id, entry.outcome)
+            else:
+                self.ctx.journal.settle(reply.kind, reply.key, "failed", reason, self.ctx.phase,
+                                        object=reply.part.obj if reply.part else self.obj, parent_key=self.key,
+                                        seq=reply.seq, code="conversation.waiting", label=self.label)
+                written = Written("failed", reason=reason, code="conversation.waiting")
+            if reply.part is not None and reply.kind == "part":
+                self._count_part(reply.part, written)
+        self._complete = False
 
     def _mapped_parts(self) -> tuple[list[Part], list[Part]]:
         """The thread in time order; a part with no date of its own takes the date of the
