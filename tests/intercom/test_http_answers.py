@@ -10,9 +10,10 @@ share nothing with the client's HTTP code (httpx or otherwise).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
@@ -128,6 +129,17 @@ def _session(url: str, **kwargs: object) -> IntercomSession:
     return IntercomSession(TOKEN, url, **options)  # type: ignore[arg-type]
 
 
+@contextlib.asynccontextmanager
+async def _served(handler: Handler, **options: object) -> AsyncIterator[tuple[Server, IntercomSession]]:
+    """The server, and a session to it that is closed afterwards."""
+    async with Server(handler) as server:
+        session = _session(server.url, **options)
+        try:
+            yield server, session
+        finally:
+            await session.aclose()
+
+
 def _post(n: int = 0) -> Call:
     return Call("create contact", "POST", "/contacts", idempotent=False, body={"role": "user", "email": f"a{n}@x.test"})
 
@@ -144,14 +156,10 @@ async def test_the_request_is_well_formed_http_with_its_query_and_body_intact():
 
     params = {"query": "näme & co+1 = yes", "per_page": 150, "starting_after": "WzE2NzA=/?#"}
     body = {"role": "user", "name": "Zoë \u201cquoted\u201d \u20ac", "custom_attributes": {"x": "line\nbreak"}}
-    async with Server(handler) as server:
+    async with _served(handler) as (server, session):
         host = server.url.removeprefix("http://")
-        session = _session(server.url)
-        try:
-            await session.send(Call("list", "GET", "/contacts", idempotent=True, params=params))
-            await session.send(Call("create", "POST", "/contacts", idempotent=False, body=body))
-        finally:
-            await session.aclose()
+        await session.send(Call("list", "GET", "/contacts", idempotent=True, params=params))
+        await session.send(Call("create", "POST", "/contacts", idempotent=False, body=body))
     get, post = server.requests
     assert get.path == "/contacts" and get.query == {k: [str(v)] for k, v in params.items()}
     assert get.headers["host"] == host
@@ -179,13 +187,9 @@ async def test_chunked_answers_with_extensions_and_trailers_are_read_whole():
         await writer.drain()
         return True
 
-    async with Server(handler) as server:
-        session = _session(server.url)
-        try:
-            first = await session.send(_get())
-            second = await session.send(_get())  # after the trailer: a connection left clean, or a new one
-        finally:
-            await session.aclose()
+    async with _served(handler) as (server, session):
+        first = await session.send(_get())
+        second = await session.send(_get())  # after the trailer: a connection left clean, or a new one
     assert first.json() == payload and second.json() == payload
 
 
@@ -204,12 +208,8 @@ async def test_a_gzip_answer_is_decoded_when_the_client_asked_for_it():
         await writer.drain()
         return True
 
-    async with Server(handler) as server:
-        session = _session(server.url)
-        try:
-            answer = await session.send(_get("/contacts"))
-        finally:
-            await session.aclose()
+    async with _served(handler) as (server, session):
+        answer = await session.send(_get("/contacts"))
     assert answer.json() == payload
 
 
@@ -222,12 +222,8 @@ async def test_headers_that_come_a_byte_at_a_time_in_any_case_are_read():
             await writer.drain()
         return True
 
-    async with Server(handler) as server:
-        session = _session(server.url)
-        try:
-            answer = await session.send(_get())
-        finally:
-            await session.aclose()
+    async with _served(handler) as (server, session):
+        answer = await session.send(_get())
     assert answer.json() == {"id": "7"}
     assert answer.headers["x-ratelimit-remaining"] == "999"
 
@@ -242,16 +238,12 @@ async def test_a_server_that_closes_its_idle_connections_never_leaves_a_write_in
         await writer.drain()
         return False  # close right after the answer, with no Connection: close
 
-    async with Server(handler) as server:
-        session = _session(server.url, max_concurrency=1)
-        try:
-            ids = []
-            for n in range(6):
-                answer = await session.send(_post(n))
-                ids.append(answer.json()["id"])
-                await asyncio.sleep(0.05)  # the close reaches the client's socket before the next write
-        finally:
-            await session.aclose()
+    async with _served(handler, max_concurrency=1) as (server, session):
+        ids = []
+        for n in range(6):
+            answer = await session.send(_post(n))
+            ids.append(answer.json()["id"])
+            await asyncio.sleep(0.05)  # the close reaches the client's socket before the next write
     assert ids == [str(n) for n in range(1, 7)]
     assert len(server.requests) == 6  # each sent once: none lost, none twice
 
@@ -262,12 +254,8 @@ async def test_connection_close_is_honoured():
         await writer.drain()
         return False
 
-    async with Server(handler) as server:
-        session = _session(server.url, max_concurrency=1)
-        try:
-            ids = [(await session.send(_post(n))).json()["id"] for n in range(4)]
-        finally:
-            await session.aclose()
+    async with _served(handler, max_concurrency=1) as (server, session):
+        ids = [(await session.send(_post(n))).json()["id"] for n in range(4)]
     assert ids == ["1", "2", "3", "4"] and server.connections == 4
 
 
@@ -282,13 +270,9 @@ async def test_an_answer_without_a_body_and_one_ended_by_closing():
         await writer.drain()
         return False
 
-    async with Server(handler) as server:
-        session = _session(server.url, max_concurrency=1)
-        try:
-            deleted = await session.send(Call("delete", "DELETE", "/tags/1", idempotent=True))
-            got = await session.send(_get())
-        finally:
-            await session.aclose()
+    async with _served(handler, max_concurrency=1) as (server, session):
+        deleted = await session.send(Call("delete", "DELETE", "/tags/1", idempotent=True))
+        got = await session.send(_get())
     assert deleted.status_code == 204 and deleted.content == b""
     assert got.json() == {"id": "9"}
 
@@ -304,15 +288,11 @@ async def test_a_body_cut_short_is_in_doubt_for_a_write_and_retried_for_a_read()
         await writer.drain()
         return True
 
-    async with Server(handler) as server:
-        session = _session(server.url, max_concurrency=1)
-        try:
-            with pytest.raises(WriteInDoubt):
-                await session.send(_post())
-            assert (await session.send(_post(2))).json() == {"id": "2"}
-            assert (await session.send(_get())).json() == {"id": "4"}  # the cut answer (3) was asked again
-        finally:
-            await session.aclose()
+    async with _served(handler, max_concurrency=1) as (server, session):
+        with pytest.raises(WriteInDoubt):
+            await session.send(_post())
+        assert (await session.send(_post(2))).json() == {"id": "2"}
+        assert (await session.send(_get())).json() == {"id": "4"}  # the cut answer (3) was asked again
     assert [r.method for r in server.requests] == ["POST", "POST", "GET", "GET"]
 
 
@@ -321,13 +301,9 @@ async def test_no_answer_is_a_write_in_doubt_and_never_sent_twice():
         await asyncio.sleep(5)  # longer than the client's read timeout
         return False
 
-    async with Server(handler) as server:
-        session = _session(server.url, timeout=httpx.Timeout(0.5, connect=2.0))
-        try:
-            with pytest.raises(WriteInDoubt):
-                await session.send(_post())
-        finally:
-            await session.aclose()
+    async with _served(handler, timeout=httpx.Timeout(0.5, connect=2.0)) as (server, session):
+        with pytest.raises(WriteInDoubt):
+            await session.send(_post())
     assert len(server.requests) == 1
 
 
