@@ -12,8 +12,10 @@ The protocol that makes crashes harmless:
    `in_flight`, which resume reconciles with Intercom before re-sending anything: that
    costs a lookup, never a duplicate. Rows that need no call (`settle()`: skipped,
    rejected before sending, a conversation's opening message) are buffered the same way:
-   one that must be on disk before a call is, since the call's `begin()` commits it first;
-   the journal's reads commit them before they look.
+   one that must be on disk before a call is, since the call's `begin()` commits it first.
+   A read sees everything recorded before it: a read of some keys (or of the rows under
+   some parents) commits the buffer first when one of them has a buffered outcome, and a
+   read across rows always does.
 
 A record whose every write is final gets a `finished` row (buffered too, so it is never
 committed before those writes' outcomes): a resumed load skips it on one lookup per batch
@@ -221,6 +223,8 @@ class Journal:
         self._absent: OrderedDict[tuple[str, str], None] = OrderedDict()  # looked up, no id yet
         self._pending: list[dict[str, Any]] = []
         self._pending_rows: set[tuple[str, str]] = set()  # (kind, key) of the buffered outcomes
+        self._parents: dict[tuple[str, str], str] = {}  # (kind, key) -> parent, of the writes begun under one
+        self._pending_parents: set[str] = set()  # parents of the buffered outcomes
         self._settled: list[dict[str, Any]] = []
         self._finished: list[dict[str, Any]] = []
         self._group: list[tuple[Sequence[Intent], asyncio.Future[None]]] = []
@@ -243,6 +247,7 @@ class Journal:
             self._flush(conn)
             _execute(conn, _BEGIN, rows)
         self.commits += 1
+        self._parents.update({(i.kind, i.source_key): i.parent_key for i in intents if i.parent_key})
 
     async def begin_grouped(self, intents: Sequence[Intent]) -> None:
         """`begin()` shared with every writer that gets here in the same turn of the event
@@ -331,6 +336,7 @@ class Journal:
                                "phase": phase, "object": object, "parent_key": None, "seq": 0, "attempts": 0,
                                "intercom_id": intercom_id, "outcome": outcome, "created_at": now, "updated_at": now,
                                "payload_hash": None, "last_error": None})
+        self._pending_rows.add((FINISHED, key))
         self._note_final(key, True)
 
     def reopen(self, key: str) -> None:
@@ -362,7 +368,7 @@ class Journal:
         """(key, counts) of `obj`'s resume point, when it still holds: made by this run (a
         new run, a delta, reads everything), under this map, and no record of the object
         rolled back since."""
-        self._settled_first()
+        self._all_first()
         with self.store.engine.connect() as conn:
             row = conn.execute(_GET, {"kind": FINISHED, "key": obj + RESUME}).first()
             if row is None or row.status != "done" or row.payload_hash != stamp or not row.parent_key \
@@ -381,16 +387,46 @@ class Journal:
     def _outcome(self, kind: str, key: str, status: str, **values: Any) -> None:
         self._pending.append({"kind": kind, "source_key": key, "status": status, **values})
         self._pending_rows.add((kind, key))
+        parent = self._parents.pop((kind, key), None)
+        if parent is not None:
+            self._pending_parents.add(parent)
 
     @property
     def unflushed(self) -> int:
         return len(self._pending) + len(self._settled) + len(self._finished)
 
     def _settled_first(self) -> None:
-        """Before a read: the buffered settled rows are committed (outcomes may wait, as
-        they always could)."""
+        """Before a read of rows by key: the buffered settled rows are committed (the
+        outcomes of other keys may wait)."""
         if self._settled:
             self.flush()
+
+    def _all_first(self) -> None:
+        """Before a read across rows (counts, a conversation's parts): everything buffered
+        is committed, so a read sees every outcome recorded before it."""
+        if self.unflushed:
+            self.flush()
+
+    def _keys_first(self, kind: str, keys: Iterable[str]) -> list[str]:
+        """Before a read of these keys: committed first if one of them has a buffered
+        outcome (a write refused or failed earlier in this run must not read as in flight,
+        or it would be read back and sent again). Returns the keys as a list."""
+        keys = list(keys)
+        if self._pending_rows and any((kind, k) in self._pending_rows for k in keys):
+            self.flush()
+        else:
+            self._settled_first()
+        return keys
+
+    def _parents_first(self, parents: Iterable[str]) -> list[str]:
+        """Before a read of the rows under these parents: as `_keys_first`, for the parents
+        of the buffered outcomes."""
+        parents = list(parents)
+        if self._pending_parents and any(p in self._pending_parents for p in parents):
+            self.flush()
+        else:
+            self._settled_first()
+        return parents
 
     def flush(self) -> None:
         """Commit buffered outcomes in one transaction."""
@@ -403,6 +439,7 @@ class Journal:
         settled, self._settled = self._settled, []
         pending, self._pending = self._pending, []
         self._pending_rows.clear()
+        self._pending_parents.clear()
         finished, self._finished = self._finished, []
         if settled:
             _execute(conn, _SETTLE, settled)
@@ -426,7 +463,7 @@ class Journal:
             return cached
         if (kind, key) in self._absent:
             return None
-        self._settled_first()
+        self._keys_first(kind, [key])
         with self.store.engine.connect() as conn:
             value = conn.scalar(_ID, {"kind": kind, "key": key})
         if value:
@@ -439,14 +476,14 @@ class Journal:
 
     def entries(self, kind: str, keys: Iterable[str]) -> dict[str, Entry]:
         """What the journal holds for a batch of source keys (missing keys: never written)."""
-        self._settled_first()
+        keys = self._keys_first(kind, keys)
         with self.store.engine.connect() as conn:
             return {row.source_key: _entry(row) for row in conn.execute(_ENTRIES, {"kind": kind, "keys": _json(keys)})}
 
     def outcomes(self, kind: str, keys: Iterable[str]) -> dict[str, Outcome]:
         """source key -> outcome, for a batch of source keys: lighter than `entries`, for
         what a resume skips."""
-        self._settled_first()
+        keys = self._keys_first(kind, keys)
         with self.store.engine.connect() as conn:
             return {key: Outcome(*outcome)
                     for key, *outcome in conn.execute(_OUTCOMES, {"kind": kind, "keys": _json(keys)})}
@@ -454,7 +491,7 @@ class Journal:
     def tally(self, kind: str, parent_keys: Iterable[str]) -> list[tuple[str | None, Outcome, int]]:
         """(source object, outcome, rows) for the rows of this kind under these parents:
         a batch of finished conversations' parts, counted without reading them."""
-        self._settled_first()
+        parent_keys = self._parents_first(parent_keys)
         with self.store.engine.connect() as conn:
             return [(obj, Outcome(status, None, outcome), n)
                     for obj, status, outcome, n in conn.execute(_TALLY, {"kind": kind, "keys": _json(parent_keys)})]
@@ -462,13 +499,13 @@ class Journal:
     def orphans(self, obj: str) -> list[tuple[Outcome, int]]:
         """(outcome, rows) for the parts of `obj` journaled with no conversation: those
         the orphan pass rejected."""
-        self._settled_first()
+        self._all_first()
         with self.store.engine.connect() as conn:
             return [(Outcome(status, None, outcome), n)
                     for status, outcome, n in conn.execute(_ORPHANS, {"object": obj})]
 
     def get(self, kind: str, key: str) -> Entry | None:
-        self._settled_first()
+        self._keys_first(kind, [key])
         with self.store.engine.connect() as conn:
             row = conn.execute(_GET, {"kind": kind, "key": key}).first()
         return _entry(row) if row is not None else None
@@ -476,13 +513,13 @@ class Journal:
     def children(self, parent_key: str, kinds: Iterable[str]) -> dict[tuple[str, str], Entry]:
         """(kind, source key) -> row, for the rows of these kinds under this parent (a
         conversation's parts and state writes)."""
-        self._settled_first()
+        self._parents_first([parent_key])
         with self.store.engine.connect() as conn:
             return {(row.kind, row.source_key): _entry(row)
                     for row in conn.execute(_CHILDREN, {"parent": parent_key, "kinds": _json(kinds)})}
 
     def parts_of(self, parent_key: str, kind: str = "part") -> list[Entry]:
-        self._settled_first()
+        self._parents_first([parent_key])
         with self.store.engine.connect() as conn:
             rows = conn.execute(
                 select(JournalEntry)
@@ -496,7 +533,7 @@ class Journal:
         query = select(JournalEntry).where(JournalEntry.status == "in_flight")
         if kinds is not None:
             query = query.where(JournalEntry.kind.in_(list(kinds)))
-        self._settled_first()
+        self._all_first()
         with self.store.engine.connect() as conn:
             return [_entry(row) for row in conn.execute(query.order_by(JournalEntry.id))]
 
@@ -508,7 +545,7 @@ class Journal:
             .group_by(JournalEntry.object, JournalEntry.status, JournalEntry.outcome)
         )
         result: dict[str, dict[str, int]] = {}
-        self._settled_first()
+        self._all_first()
         with self.store.engine.connect() as conn:
             for obj, status, outcome, n in conn.execute(query):
                 label = f"done:{outcome or 'created'}" if status == "done" else status
@@ -524,7 +561,7 @@ class Journal:
             query = query.where(JournalEntry.run_id == run_id)
         if phase is not None:
             query = query.where(JournalEntry.phase == phase)
-        self._settled_first()
+        self._all_first()
         with self.store.engine.connect() as conn:
             return [_entry(row) for row in conn.execute(query.order_by(JournalEntry.id).limit(limit))]
 
@@ -536,7 +573,7 @@ class Journal:
         if phase is not None:
             query = query.where(JournalEntry.phase == phase)
         result: dict[str, dict[str, int]] = {}
-        self._settled_first()
+        self._all_first()
         with self.store.engine.connect() as conn:
             for kind, status, n in conn.execute(query):
                 result.setdefault(kind, {})[status] = n
@@ -550,7 +587,7 @@ class Journal:
         query = select(JournalEntry).where(JournalEntry.kind.in_(list(kinds)), JournalEntry.created_id.is_not(None))
         if run_ids is not None:
             query = query.where(JournalEntry.created_run.in_(list(run_ids)))
-        self._settled_first()
+        self._all_first()
         with self.store.engine.connect() as conn:
             return [replace(entry, intercom_id=entry.created_id)
                     for entry in map(_entry, conn.execute(query.order_by(JournalEntry.id.desc())))]

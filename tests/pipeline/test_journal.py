@@ -122,3 +122,33 @@ async def test_writers_in_the_same_turn_share_one_commit_and_none_returns_before
     await asyncio.gather(*(writer(n) for n in range(20)))
     assert seen_committed == [True] * 20
     assert journal.commits - before == 1
+
+
+def test_a_run_reads_its_own_outcomes_before_they_are_flushed(store):
+    """A write refused or failed earlier in this run must not read as in flight, or it
+    would be read back and sent again (seen with a split thread's continuation)."""
+    journal = Journal(store, run_id=None)
+    journal.begin([Intent("conversation", "t1#2", "conversations", parent_key="t1"),
+                   Intent("part", "m7", "conversations", parent_key="t1", seq=7),
+                   Intent("contact", "u1", "contacts")])
+    journal.rejected("conversation", "t1#2", "Intercom refused it", stamp="s1")
+    journal.failed("part", "m7", "HTTP 500")
+    journal.done("contact", "u1", "66a1")
+    assert journal.get("conversation", "t1#2").status == "rejected"
+    assert {k: e.status for k, e in journal.children("t1", ["part"]).items()} == {("part", "m7"): "failed"}
+    assert [e.status for e in journal.parts_of("t1")] == ["failed"]
+    assert journal.counts() == {"conversation": {"rejected": 1}, "part": {"failed": 1}, "contact": {"done": 1}}
+
+
+def test_reads_of_other_keys_leave_the_outcomes_buffered(store):
+    journal = Journal(store, run_id=None)
+    journal.begin([Intent("part", "m1", "conversations", parent_key="t1"), Intent("contact", "u1", "contacts")])
+    journal.done("part", "m1", "p1")
+    journal.done("contact", "u1", "66a1")
+    commits = journal.commits
+    assert journal.get("contact", "u2") is None
+    assert journal.entries("part", ["m2", "m3"]) == {}
+    assert journal.children("t2", ["part"]) == {}
+    assert (journal.commits, journal.unflushed) == (commits, 2)  # the hot path's batching holds
+    assert journal.get("contact", "u1").status == "done"
+    assert (journal.commits, journal.unflushed) == (commits + 1, 0)
