@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connectors.base import SourceError
+from connectors.base import SourceError, ValueNote
 
 DST_GAP = "date.dst_gap"  # a local time that does not exist (clocks went forward over it)
 DST_OVERLAP = "date.dst_overlap"  # a local time that happened twice (clocks went back over it)
@@ -120,6 +120,21 @@ def wall_time_problem(value: datetime, local: tzinfo) -> str | None:
     return DST_OVERLAP if back == value else DST_GAP
 
 
+def noted_utc(value: datetime, local: tzinfo, noted: list[tuple[str, str]] | None) -> datetime:
+    """`to_utc`, adding to `noted` (when given) the (code, line) of a wall-clock time the
+    DST rule settled: how a reader that parses values one by one counts them per record."""
+    if noted is not None and value.tzinfo is None:
+        found = wall_time_note(value, local, getattr(local, "key", None) or str(local))
+        if found is not None:
+            noted.append(found)
+    return to_utc(value, local)
+
+
+def value_notes(field: str, noted: list[tuple[str, str]]) -> list[ValueNote]:
+    """The (code, line) pairs `noted_utc` collected for one field, as its record's notes."""
+    return [ValueNote(field, code, f"{field} {line}") for code, line in noted]
+
+
 def wall_time_note(value: datetime, local: tzinfo, zone_label: str) -> tuple[str, str] | None:
     """(code, one line) for a value the DST rule settled, naming the value and what it became."""
     problem = wall_time_problem(value, local)
@@ -131,17 +146,24 @@ def wall_time_note(value: datetime, local: tzinfo, zone_label: str) -> tuple[str
     return problem, f"{value:%Y-%m-%d %H:%M} {what} in {zone_label}: {rule} ({read:%H:%M} UTC)"
 
 
-def parse_iso(text: str, local: tzinfo) -> datetime | None:
-    """ISO-8601 (with or without offset, `T` or space, trailing Z) into UTC; None if it is not ISO."""
+def read_iso(text: str) -> datetime | None:
+    """ISO-8601 (with or without offset, `T` or space, trailing Z) as written: naive when it
+    carries no offset; None if it is not ISO."""
     text = text.strip()
     if not text:
         return None
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:
-        return to_utc(datetime.fromisoformat(text), local)
+        return datetime.fromisoformat(text)
     except ValueError:
         return None
+
+
+def parse_iso(text: str, local: tzinfo, noted: list[tuple[str, str]] | None = None) -> datetime | None:
+    """ISO-8601 into UTC (a naive value read in `local`, see `noted_utc`); None if it is not ISO."""
+    value = read_iso(text)
+    return None if value is None else noted_utc(value, local, noted)
 
 
 class SourceClock:

@@ -248,3 +248,43 @@ def test_an_export_job_without_a_zone_is_a_blocker_naming_its_date_columns(tmp_p
     assert any("(tickets.created_at," in k and ".csv: created_at" in k for k in blocker.keys)
     with open_source("smart-export", {"folder": str(tmp_path / "export"), "time_zone": "UTC"}, no_secret) as source:
         assert run_audit(source).by_code("source.timezone_assumed") == []
+
+
+def _set_cells(path: Path, updates: dict[str, dict[str, str]]) -> None:
+    """Rewrite an export's CSV with some cells changed ({row id: {column: value}})."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header = rows[0]
+    for row in rows[1:]:
+        for column, value in updates.get(row[0], {}).items():
+            row[header.index(column)] = value
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+@pytest.mark.parametrize("written", ["2024-03-31 02:30:00", "31.03.2024 02:30", "2024-03-31T02:30:00"])
+def test_an_export_names_its_times_in_gaps_and_overlaps(tmp_path, written):
+    """SMART exports carry wall-clock times with no zone: those the DST rule settles are
+    counted and named as the database sources' are, whatever format the cell is in."""
+    from connectors.samples.smart_export_sample import write_smart_export
+
+    folder = tmp_path / "export"
+    write_smart_export(folder, size=10, seed=1, messy=False)
+    _set_cells(folder / "tickets.csv", {"T-0003": {"created_at": written}})
+    _set_cells(folder / "comments.csv", {"C-0002-1": {"created_at": "2024-10-27 02:30:00"}})
+    with open_source("smart-export", {"folder": str(folder), "time_zone": "Europe/Berlin"}, no_secret) as source:
+        result = run_audit(source)
+        [ticket] = source.get("tickets", ["T-0003"])
+        [comment] = source.get("comments", ["C-0002-1"])
+        [other] = source.get("tickets", ["T-0004"])
+    [gaps] = result.by_code(DST_GAP)
+    [overlaps] = result.by_code(DST_OVERLAP)
+    assert (gaps.object, gaps.keys, gaps.count) == ("tickets", ("T-0003",), 1)
+    assert (overlaps.object, overlaps.keys, overlaps.count) == ("comments", ("C-0002-1",), 1)
+    assert ticket.data["created_at"] == datetime(2024, 3, 31, 1, 30, tzinfo=UTC)  # the rule: as if not moved yet
+    assert comment.data["created_at"] == datetime(2024, 10, 27, 0, 30, tzinfo=UTC)  # the first, daylight-saving one
+    assert [(n.field, n.code) for n in ticket.notes] == [("created_at", DST_GAP)]
+    assert "2024-03-31 02:30 does not exist in Europe/Berlin" in ticket.notes[0].message
+    assert other.notes == () and "$notes" not in ticket.data
+    with open_source("smart-export", {"folder": str(folder), "time_zone": "UTC"}, no_secret) as source:
+        assert run_audit(source).by_code(DST_GAP) == []

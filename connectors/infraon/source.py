@@ -41,6 +41,7 @@ from connectors.base import (
     Source,
     SourceError,
     SourceSchema,
+    ValueNote,
 )
 from connectors.finding_tally import FindingTally, batched, stand_in_key
 from connectors.http_session import RetryPolicy
@@ -67,7 +68,7 @@ from connectors.infraon.values import (
     option_entries,
     pick,
 )
-from connectors.local_time import zone
+from connectors.local_time import value_notes, zone
 from connectors.option_fields import OptionField, OptionKind, resolve_options
 from connectors.read_cache import ReadCache
 
@@ -507,9 +508,12 @@ class InfraonSource(Source):
                                    "every entry is still read under its own incident")
             return None
         data: dict[str, Any] = {}
+        notes: list[ValueNote] = []
         for field, value in raw.items():
+            noted: list[tuple[str, str]] = []
             try:
-                data[field] = convert(field, value, self.zone, self._kinds.get(name, {}).get(field))
+                data[field] = convert(field, value, self.zone, self._kinds.get(name, {}).get(field), noted)
+                notes += value_notes(field, noted)
             except ValueError:
                 data[field] = None
                 self._tally.add("infraon.value_unreadable", Severity.WARNING,
@@ -525,7 +529,7 @@ class InfraonSource(Source):
                 return None
         updated = data.get("last_update_time") or data.get("updated_on") or data.get("creation_time") or data.get("created_on")
         return Record(name, key, data, parent_key=data.get("incident_id") if spec.get("parent") else None,
-                      updated_at=updated if isinstance(updated, datetime) else None)
+                      updated_at=updated if isinstance(updated, datetime) else None, notes=tuple(notes))
 
     def _entry(self, name: str, spec: dict, item: dict, key: str, data: dict[str, Any]) -> bool:
         """Who wrote an entry and what it is; False when the system-entry rule leaves it out."""

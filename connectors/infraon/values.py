@@ -9,7 +9,7 @@ from typing import Any
 from connectors.base import FieldSpec, FieldType
 from connectors.flags import read_flag
 from connectors.infraon.endpoints import TYPES
-from connectors.local_time import parse_iso, to_utc
+from connectors.local_time import noted_utc, parse_iso
 
 _DATE_NAME = re.compile(r"(_time|_date|_on|_at|^created|^updated|^modified)$")
 _FORMATS = ("%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%b %d, %Y %I:%M %p", "%d %b %Y %H:%M")
@@ -77,19 +77,20 @@ def kind_of(name: str, values: list[Any]) -> FieldType | None:
     return FieldType.DATETIME if date_by_values(name, values) else None
 
 
-def parse_when(value: Any, local: tzinfo) -> datetime | None:
-    """ISO-8601 first, then the day-first formats Infraon screens use; naive values are read in `local`."""
+def parse_when(value: Any, local: tzinfo, noted: list[tuple[str, str]] | None = None) -> datetime | None:
+    """ISO-8601 first, then the day-first formats Infraon screens use; naive values are read
+    in `local` (those the DST rule settled go to `noted`, see `noted_utc`)."""
     if value in (None, ""):
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise ValueError("a number is not a date")
     text = str(value).strip()
-    parsed = parse_iso(text, local)
+    parsed = parse_iso(text, local, noted)
     if parsed is not None:
         return parsed
     for fmt in _FORMATS:
         try:
-            return to_utc(datetime.strptime(text, fmt), local)
+            return noted_utc(datetime.strptime(text, fmt), local, noted)
         except ValueError:
             continue
     raise ValueError(f"not a date: {text[:40]!r}")
@@ -105,11 +106,12 @@ def scalar(value: Any) -> Any:
     return value
 
 
-def convert(name: str, value: Any, local: tzinfo, kind: FieldType | None = None) -> Any:
+def convert(name: str, value: Any, local: tzinfo, kind: FieldType | None = None,
+            noted: list[tuple[str, str]] | None = None) -> Any:
     """A record's value as the schema types it (`kind`; without one, as the name suggests)."""
     kind = kind or TYPES.get(name) or (FieldType.DATETIME if is_date_name(name) else None)
     if kind is FieldType.DATETIME:
-        return parse_when(value, local)
+        return parse_when(value, local, noted)
     if kind is FieldType.BOOLEAN:
         return read_flag(value)
     if kind in (FieldType.JSON, FieldType.LIST):

@@ -12,9 +12,9 @@ import re
 from datetime import datetime, tzinfo
 from typing import Any
 
-from connectors.base import FieldSpec, FieldType, SourceError
+from connectors.base import FieldSpec, FieldType, SourceError, ValueNote
 from connectors.flags import read_flag
-from connectors.local_time import parse_iso, to_utc
+from connectors.local_time import noted_utc, parse_iso, value_notes
 
 TYPES: dict[str, FieldType] = {
     "number": FieldType.INTEGER,
@@ -82,8 +82,9 @@ _NAUMEN_DATE = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})[ T](\d{2}):(\d{2})(?::(\d
 _DAY_ONLY = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})$")
 
 
-def parse_date(value: Any, local: tzinfo) -> datetime | None:
+def parse_date(value: Any, local: tzinfo, noted: list[tuple[str, str]] | None = None) -> datetime | None:
     """A Naumen date (`yyyy.MM.dd HH:mm:ss[.SSS]`, or ISO) as aware UTC; None when empty.
+    A wall-clock time the DST rule settled goes to `noted` (see `noted_utc`).
 
     Anything else is a SourceError: a tenant sending another format must be configured,
     not silently read as empty.
@@ -91,17 +92,17 @@ def parse_date(value: Any, local: tzinfo) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return to_utc(value, local)
+        return noted_utc(value, local, noted)
     text = str(value).strip()
     match = _NAUMEN_DATE.match(text)
     if match:
         y, mo, d, h, mi, s, frac = match.groups()
         micro = int((frac or "0").ljust(6, "0"))
-        return to_utc(datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0), micro), local)
+        return noted_utc(datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0), micro), local, noted)
     match = _DAY_ONLY.match(text)
     if match:
-        return to_utc(datetime(*map(int, match.groups())), local)
-    parsed = parse_iso(text, local)
+        return noted_utc(datetime(*map(int, match.groups())), local, noted)
+    parsed = parse_iso(text, local, noted)
     if parsed is not None:
         return parsed
     raise ValueError(f"not a Naumen date: {text[:40]!r}")
@@ -173,8 +174,10 @@ def specs_for(attrs: dict[str, str | None], extra: tuple[FieldSpec, ...] = ()) -
     return tuple(out)
 
 
-def convert(attrs: dict[str, str | None], raw: dict, local: tzinfo) -> tuple[dict[str, Any], list[str]]:
-    """A record's data from a Naumen object, and the names of fields whose value was unreadable."""
+def convert(attrs: dict[str, str | None], raw: dict, local: tzinfo,
+            notes: list[ValueNote] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """A record's data from a Naumen object, and the names of fields whose value was
+    unreadable; the dates the DST rule settled go to `notes`."""
     data: dict[str, Any] = {}
     bad: list[str] = []
     for name, code in attrs.items():
@@ -187,7 +190,10 @@ def convert(attrs: dict[str, str | None], raw: dict, local: tzinfo) -> tuple[dic
         kind = TYPES.get(name, FieldType.STRING)
         try:
             if kind is FieldType.DATETIME:
-                data[name] = parse_date(value, local)
+                noted: list[tuple[str, str]] = []
+                data[name] = parse_date(value, local, noted)
+                if notes is not None:
+                    notes += value_notes(name, noted)
             elif kind is FieldType.BOOLEAN:
                 data[name] = to_bool(value)
             elif kind is FieldType.INTEGER:

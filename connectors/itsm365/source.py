@@ -39,6 +39,7 @@ from connectors.base import (
     SourceError,
     SourceSchema,
     TimeZoneUse,
+    ValueNote,
 )
 from connectors.finding_tally import FindingTally, batched, stand_in_key
 from connectors.http_session import HttpStatusError, RetryPolicy
@@ -558,7 +559,8 @@ class Itsm365Source(Source):
                                 "the calls may be archived, or outside the access key's rights"))
 
     def _record(self, obj: _Object, cls: dict[str, Any], raw: dict, parent_key: str | None = None) -> Record | None:
-        data, bad = convert(cls["attrs"], raw, self.zone)
+        notes: list[ValueNote] = []
+        data, bad = convert(cls["attrs"], raw, self.zone, notes)
         key = data.get("uuid")
         if not key:  # counted once, however often a read meets it (named by its content)
             self._tally.add("itsm365.record_without_uuid", Severity.WARNING,
@@ -589,7 +591,8 @@ class Itsm365Source(Source):
         for ref in ("priority", "urgency", "impact"):
             if data.get(ref) and not data.get(f"{ref}_name"):
                 data[f"{ref}_name"] = self._title(ref, data[ref])
-        return Record(obj.name, key, data, parent_key=parent_key, updated_at=data.get("updated") or data.get("created"))
+        return Record(obj.name, key, data, parent_key=parent_key, updated_at=data.get("updated") or data.get("created"),
+                      notes=tuple(notes))
 
     def _title(self, ref: str, uuid: str) -> str | None:
         """A catalog item's title (priority, urgency, impact) when the reply carried only its UUID."""

@@ -35,6 +35,7 @@ from connectors.base import (
     SourceError,
     SourceSchema,
     TimeZoneUse,
+    ValueNote,
 )
 from connectors.attachment_files import (
     PATH_TOO_LONG,
@@ -46,7 +47,7 @@ from connectors.attachment_files import (
 )
 from connectors.file_paths import absolute
 from connectors.finding_tally import FindingTally, batched
-from connectors.local_time import zone, zone_name
+from connectors.local_time import value_notes, zone, zone_name
 from connectors.option_fields import OptionField, OptionKind, resolve_options
 from connectors.smart_export.layout import AGENT_ROLES, BY_NAME, OBJECTS, ObjectLayout, field_type, merge_layout
 from connectors.smart_export.encoding import CANDIDATES
@@ -58,6 +59,7 @@ from connectors.smart_export.values import CellReader
 # Encodings an operator can name (Python codec names; the CLI turns aliases such as windows-1251 into these).
 CODE_PAGES = ("cp1251", "cp1252", "cp1250", "koi8-r", "cp866", "iso8859-1", "iso8859-5", "iso8859-15", "mac-cyrillic")
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", *CODE_PAGES)
+NOTES = "$notes"  # in a staged row's data: [field, code, line] of the times the DST rule settled
 INTERNAL = {"attachments"}  # staged for attachments(), not an object to migrate
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _UNREADABLE_HINT = {
@@ -304,6 +306,7 @@ class SmartExportSource(Source):
                 continue
             total += 1
             data: dict[str, Any] = {}
+            notes: list[ValueNote] = []
             for field, i in columns.items():
                 if i is None and field != lay.key:
                     continue
@@ -315,6 +318,9 @@ class SmartExportSource(Source):
                     self._tally.add("smart.value_unreadable", Severity.WARNING,
                                     f"{name}.{field}: values that could not be read were left empty",
                                     object=name, key=f"row {number}", detail=_UNREADABLE_HINT.get(field_type(field), ""))
+                notes += value_notes(field, self.cells.take_notes())
+            if notes:
+                data[NOTES] = [[n.field, n.code, n.message] for n in notes]
             for cname, i in custom:
                 data[cname] = self.cells.value(FieldType.STRING, cells[i] if i < len(cells) else "")
             key = self._key(lay, data, columns.get(lay.key) is not None)
@@ -617,7 +623,9 @@ class SmartExportSource(Source):
         clause = " AND ".join(c.removeprefix("WHERE ") for c in (base, where) if c)
         for key, parent, data in self._db.rows(table, f"WHERE {clause}" if clause else "", (*base_params, *params)):
             updated = data.get("updated_at") or data.get("created_at")
-            yield Record(object, key, data, parent_key=parent, updated_at=updated if isinstance(updated, datetime) else None)
+            notes = tuple(ValueNote(*note) for note in data.pop(NOTES, ()))
+            yield Record(object, key, data, parent_key=parent, updated_at=updated if isinstance(updated, datetime) else None,
+                         notes=notes)
 
     def iter_records(self, object: str, since: datetime | None = None, batch_size: int = 500) -> Iterator[list[Record]]:
         records = self._records(object)

@@ -7,7 +7,7 @@ from typing import Any
 
 from connectors.base import FieldType
 from connectors.flags import read_flag
-from connectors.local_time import parse_iso, to_utc
+from connectors.local_time import noted_utc, parse_iso
 
 
 
@@ -25,32 +25,42 @@ def date_formats(order: str) -> tuple[str, ...]:
 
 
 class CellReader:
-    """Typed values from cells, with the job's date settings."""
+    """Typed values from cells, with the job's date settings. A wall-clock time the DST
+    rule settled (a gap or an overlap in the job's zone) is noted in `noted`, which the
+    reader takes per row (`take_notes`), so the audit and the load count those records."""
 
     def __init__(self, local: tzinfo, date_format: str | list[str] = "auto", date_order: str = "dmy") -> None:
         self.local = local
         self.explicit = [] if date_format in ("", "auto", None) else ([date_format] if isinstance(date_format, str) else list(date_format))
         self.formats = date_formats(date_order)
+        self.noted: list[tuple[str, str]] = []  # (code, line) since the last `take_notes`
+
+    def take_notes(self) -> list[tuple[str, str]]:
+        noted, self.noted = self.noted, []
+        return noted
+
+    def _utc(self, value: datetime) -> datetime:
+        return noted_utc(value, self.local, self.noted)
 
     def date(self, cell: Any) -> datetime | None:
         if isinstance(cell, datetime):
-            return to_utc(cell, self.local)
+            return self._utc(cell)
         text = str(cell).strip()
         if not text:
             return None
         for fmt in self.explicit:
             try:
-                return to_utc(datetime.strptime(text, fmt), self.local)
+                return self._utc(datetime.strptime(text, fmt))
             except ValueError:
                 continue
         if self.explicit:
             raise ValueError(f"not in the date format {', '.join(self.explicit)}: {text[:40]!r}")
-        parsed = parse_iso(text, self.local)
+        parsed = parse_iso(text, self.local, self.noted)
         if parsed is not None:
             return parsed
         for fmt in self.formats:
             try:
-                return to_utc(datetime.strptime(text, fmt), self.local)
+                return self._utc(datetime.strptime(text, fmt))
             except ValueError:
                 continue
         raise ValueError(f"not a date: {text[:40]!r}")

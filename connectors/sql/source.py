@@ -39,7 +39,7 @@ from connectors.base import (
     ValueNote,
     number_field_of,
 )
-from connectors.local_time import SourceClock
+from connectors.local_time import SourceClock, value_notes
 from connectors.sql import pushdown
 from connectors.sql.batching import chunks
 from connectors.sql.builder import gap_finding
@@ -371,7 +371,7 @@ class SqlSource(Source):
         if self.clock is None or not isinstance(value, datetime) or value.tzinfo is not None:
             return []
         found = self.clock.note(value)
-        return [ValueNote(name, found[0], f"{name} {found[1]}")] if found else []
+        return value_notes(name, [found]) if found else []
 
     def time_zone(self) -> TimeZoneUse | None:
         if self.clock is None:
