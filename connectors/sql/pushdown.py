@@ -141,15 +141,15 @@ def _top_values(src: SqlSource, obj: SqlObject, items: Sequence[SqlField]) -> li
     branches), so no database has to reconcile one field's type with another's."""
     read = select(*[item.expr.label(f"f{i}") for i, item in enumerate(items)]).select_from(obj.from_)
     base = read.where(*obj.where).cte("tv")
+    empty = [type_coerce(null(), item.expr.type).label(f"v{j}") for j, item in enumerate(items)]
     branches = []
     for i, item in enumerate(items):
         col = base.c[f"f{i}"]
         value = comparable(col) if item.is_text else col
         inner = select(value.label("v")).where(_filled(col, item.is_text)).subquery(f"g{i}")
-        slots = [inner.c.v if j == i else type_coerce(null(), other.expr.type) for j, other in enumerate(items)]
+        slots = [*empty[:i], inner.c.v.label(f"v{i}"), *empty[i + 1 :]]
         branches.append(
-            select(literal_column(str(i)).label("i"), *[slot.label(f"v{j}") for j, slot in enumerate(slots)],
-                   func.count().label("n")).group_by(inner.c.v)
+            select(literal_column(str(i)).label("i"), *slots, func.count().label("n")).group_by(inner.c.v)
         )
     statement = branches[0] if len(branches) == 1 else union_all(*branches)
     counts: list[dict[Any, int]] = [{} for _ in items]
