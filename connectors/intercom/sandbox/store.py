@@ -4,9 +4,10 @@ Objects are JSON-able dicts grouped by kind ("contacts", "conversations", ...). 
 secondary keys (a contact's external_id, a company's company_id, a tag's name) are kept in
 indexes so lookups stay O(1) under benchmark load. With a path, every `put`/`remove` is
 committed before the route answers: a write "applied, then 502" is really applied, and the
-workspace survives a restart of the sandbox. A list that only grows (a conversation's
-parts) can be kept in rows of its own (`keep_apart`): a reply then writes its part, not
-the whole thread again, which grew with every reply of a long thread.
+workspace survives a restart of the sandbox. A list that grows (a conversation's parts)
+can be kept in rows of its own (`keep_apart`): a reply then writes only its part (`append`),
+not the whole thread again, which grew with every reply of a long thread; any other `put`
+writes the list again whole.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Store:
         self._indexes: dict[tuple[str, str], tuple[KeyFunction, dict[Any, str]]] = {}
         self._apart: dict[str, str] = {}  # kind -> its appended list kept in rows of its own
         self._written: dict[tuple[str, str], int] = {}  # (kind, id) -> items of that list in rows
+        self._revisions: dict[tuple[str, str], int] = {}  # (kind, id) -> puts, appends not counted
         self._db: sqlite3.Connection | None = None
         if path:
             self._open(path)
@@ -75,8 +77,8 @@ class Store:
         copy.close()
 
     def keep_apart(self, kind: str, name: str) -> None:
-        """Write the list `name` of this kind's objects in rows of its own, an item once: a
-        list whose items are appended and never changed afterwards."""
+        """Write the list `name` of this kind's objects in rows of its own: `append` writes the
+        new items only, `put` all of them."""
         self._apart[kind] = name
 
     def add_index(self, kind: str, name: str, key: KeyFunction) -> None:
@@ -115,6 +117,19 @@ class Store:
 
     def put(self, kind: str, obj: Obj) -> Obj:
         """Insert or replace (by obj["id"]); call after every change to an object."""
+        return self._put(kind, obj, appended=False)
+
+    def append(self, kind: str, obj: Obj) -> Obj:
+        """`put` after items were appended to the object's kept-apart list and nothing in its
+        earlier items changed: only the new items are written."""
+        return self._put(kind, obj, appended=True)
+
+    def revision(self, kind: str, object_id: str) -> int:
+        """How often the object was put (appends not counted): what was derived from its
+        kept-apart list's items stays true while this stays the same."""
+        return self._revisions.get((kind, str(object_id)), 0)
+
+    def _put(self, kind: str, obj: Obj, *, appended: bool) -> Obj:
         object_id = str(obj["id"])
         table = self._objects.setdefault(kind, {})
         self._unindex(kind, table.get(object_id))
@@ -122,16 +137,18 @@ class Store:
         for (index_kind, _), (key, entries) in self._indexes.items():
             if index_kind == kind and (value := key(obj)) is not None:
                 entries[value] = object_id
+        name = self._apart.get(kind)
+        if not appended or name is None:
+            self._revisions[(kind, object_id)] = self.revision(kind, object_id) + 1
         if self._db is not None:
             seq = self.next_id("_seq")
-            name = self._apart.get(kind)
             if name is None or not isinstance(obj.get(name), list):
                 self._write(kind, object_id, obj, seq)
                 return obj
             items, done = obj[name], self._written.get((kind, object_id), 0)
             self._db.execute("BEGIN")
             try:
-                if done > len(items):  # a list that shrank: written again whole
+                if not appended or done > len(items):  # any item may have changed: all written again
                     self._db.execute("DELETE FROM items WHERE kind = ? AND id = ?", (kind, object_id))
                     done = 0
                 self._db.executemany("INSERT INTO items (kind, id, field, n, body) VALUES (?, ?, ?, ?, ?)",

@@ -32,7 +32,7 @@ from connectors.intercom.sandbox.routing import (
 )
 from connectors.intercom.sandbox.search import compile_query, dotted
 from connectors.intercom.sandbox.state import SandboxState
-from connectors.intercom.sandbox.store import Obj
+from connectors.intercom.sandbox.store import Obj, Store
 
 SEARCH_FIELDS = frozenset(
     {"id", "created_at", "updated_at", "contact_ids", "state", "open", "read", "admin_assignee_id", "team_assignee_id",
@@ -102,19 +102,21 @@ ANSWERS_KEPT = 64  # conversations whose parts' JSON is kept (the loader writes 
 class PartsJson:
     """Each conversation part's JSON, encoded once: a reply answers the whole conversation,
     so a long thread's parts were encoded again for every reply (time that grew with the
-    square of its length). Parts are appended and never changed, so the text stays true;
-    kept for the conversations answered last only."""
+    square of its length). The text is kept while the store says only parts were appended
+    since (its `revision`), for the conversations answered last only."""
 
-    def __init__(self) -> None:
-        self._kept: OrderedDict[str, list[str]] = OrderedDict()
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._kept: OrderedDict[str, tuple[int, list[str]]] = OrderedDict()
 
     def listing(self, conversation: Obj) -> str:
-        parts = conversation["parts"]
-        encoded = self._kept.pop(str(conversation["id"]), [])
-        if len(encoded) > len(parts):
+        parts, key = conversation["parts"], str(conversation["id"])
+        revision = self.store.revision("conversations", key)
+        kept, encoded = self._kept.pop(key, (revision, []))
+        if kept != revision or len(encoded) > len(parts):
             encoded = []
         encoded += [encode_json(_render_part(p)) for p in parts[len(encoded):]]
-        self._kept[str(conversation["id"])] = encoded
+        self._kept[key] = (revision, encoded)
         if len(self._kept) > ANSWERS_KEPT:
             self._kept.popitem(last=False)
         shown = encoded[-MAX_PARTS_RETURNED:] if parts else []
@@ -176,7 +178,7 @@ def _read(conversation: Obj, field: str) -> Any:
 
 def routes(state: SandboxState) -> list[Route]:
     store = state.store
-    parts_json = PartsJson()
+    parts_json = PartsJson(store)
 
     def require_conversation(conversation_id: str) -> Obj:
         return state.require("conversations", conversation_id)
@@ -188,7 +190,7 @@ def routes(state: SandboxState) -> list[Route]:
         part.setdefault("state", conversation["state"])
         conversation["parts"].append(part)
         conversation["updated_at"] = max(conversation["updated_at"], part["created_at"])
-        return store.put("conversations", conversation)
+        return store.append("conversations", conversation)
 
     async def create(request: Request) -> Obj:
         body = await json_body(request)
