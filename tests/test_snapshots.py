@@ -17,6 +17,7 @@ import pytest
 from textual.widgets import Input, OptionList
 
 from helpmig_tui.demo import prepare_demo
+from helpmig_tui.pipeline import session
 from helpmig_tui.settings import resolve_paths
 from screens import reports
 from screens.overview import STEPS
@@ -25,6 +26,7 @@ from tests.support.wizard import settle, wizard
 SIZES = {"80x24": (80, 24), "100x30": (100, 30)}
 ROOT = Path(tempfile.gettempdir()) / "helpmig-snapshots"
 HOME = ROOT / "home"
+PLAN_LATENCY_S = 0.008
 
 pytestmark = pytest.mark.xdist_group("snapshots")
 
@@ -44,6 +46,10 @@ def demo():
 def _still(monkeypatch):
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
     monkeypatch.setattr(reports, "written", lambda path: "2026-01-01 00:00")
+    # the plan's ETA for the longest thread counts the latency measured against the sandbox
+    # (some 8 ms here when the machine is quiet, more when it is busy): fixed at that
+    real = session.build_plan
+    monkeypatch.setattr(session, "build_plan", lambda *a, **kw: real(*a, **{**kw, "latency_s": PLAN_LATENCY_S}))
 
 
 def _app(demo):

@@ -12,9 +12,10 @@ counted like one, bodies and notes are never grouped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Unicode, and_, case, distinct, exists, func, select
+from sqlalchemy import Unicode, and_, case, distinct, exists, func, literal_column, null, select, type_coerce, union_all
 
 from connectors.base import (
     SAMPLE_VALUES,
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 ORDERED = (FieldType.INTEGER, FieldType.FLOAT, FieldType.DATETIME)
 SAMPLE_SCAN = 1000  # records read to find sample values
 SHORT_TEXT = 255  # long-text columns whose longest value fits get a distinct count
+DOMAINS_PER_STATEMENT = 40  # small-domain fields whose values one UNION ALL counts
 
 
 def _filled(column: Any, is_text: bool) -> Any:
@@ -103,8 +105,9 @@ def profile(src: SqlSource, obj: SqlObject) -> ObjectProfile:
             small.append(item)
         profiles[item.name] = prof
     small += _short_long_text(src, sub, [f for f in fields if f.type in LONG_TEXT], profiles)
-    for item in small:
-        profiles[item.name].top_values = _top_values(src, sub, item)
+    for group in chunks(small, DOMAINS_PER_STATEMENT):
+        for item, top in zip(group, _top_values(src, obj, group), strict=True):
+            profiles[item.name].top_values = top
     profiles.update(_pivot_profiles(src, obj))
     if obj.python_fields:
         streamed = profile_records(_only(obj, obj.python_fields), src.iter_records(obj.name))
@@ -131,16 +134,30 @@ def _short_long_text(src: SqlSource, sub: Any, fields: list[SqlField], profiles:
     return small
 
 
-def _top_values(src: SqlSource, sub: Any, item: SqlField) -> list[tuple[Any, int]]:
-    col = sub.c[item.name]
-    value = comparable(col) if item.is_text else col
-    inner = select(value.label("v")).where(_filled(col, item.is_text)).subquery("g")
-    rows = src.rows(select(inner.c.v, func.count()).group_by(inner.c.v), "profile values")
-    counts: dict[Any, int] = {}
-    for raw, count in rows:
-        key = domain_value(_convert(item, raw))
-        counts[key] = counts.get(key, 0) + count
-    return sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:SMALL_DOMAIN]
+def _top_values(src: SqlSource, obj: SqlObject, items: Sequence[SqlField]) -> list[list[tuple[Any, int]]]:
+    """Each small-domain field's values with their counts, in one statement: the fields'
+    columns read once (a CTE, which SQLite materialises once), a GROUP BY per field joined
+    by UNION ALL. Each field's values come in a column of their own (NULL in the other
+    branches), so no database has to reconcile one field's type with another's."""
+    read = select(*[item.expr.label(f"f{i}") for i, item in enumerate(items)]).select_from(obj.from_)
+    base = read.where(*obj.where).cte("tv")
+    empty = [type_coerce(null(), item.expr.type).label(f"v{j}") for j, item in enumerate(items)]
+    branches = []
+    for i, item in enumerate(items):
+        col = base.c[f"f{i}"]
+        value = comparable(col) if item.is_text else col
+        inner = select(value.label("v")).where(_filled(col, item.is_text)).subquery(f"g{i}")
+        slots = [*empty[:i], inner.c.v.label(f"v{i}"), *empty[i + 1 :]]
+        branches.append(
+            select(literal_column(str(i)).label("i"), *slots, func.count().label("n")).group_by(inner.c.v)
+        )
+    statement = branches[0] if len(branches) == 1 else union_all(*branches)
+    counts: list[dict[Any, int]] = [{} for _ in items]
+    for row in src.rows(statement, "profile values"):
+        i = int(row[0])
+        key = domain_value(_convert(items[i], row[1 + i]))
+        counts[i][key] = counts[i].get(key, 0) + row[-1]
+    return [sorted(found.items(), key=lambda kv: (-kv[1], str(kv[0])))[:SMALL_DOMAIN] for found in counts]
 
 
 def _pivot_profiles(src: SqlSource, obj: SqlObject) -> dict[str, FieldProfile]:

@@ -377,6 +377,90 @@ async def test_state_survives_a_restart_in_a_sqlite_file(tmp_path):
     second.close()
 
 
+async def test_a_conversation_answers_the_same_json_whether_its_parts_were_encoded_before_or_not(sandbox, client):
+    """Replies answer the whole conversation; its parts' JSON is kept between answers: the
+    answer is byte for byte the conversation encoded whole, as a fresh sandbox encodes it."""
+    from connectors.intercom.sandbox.routes.conversations import PartsJson, _render_part, render_conversation
+    from connectors.intercom.sandbox.routing import encode_json
+
+    ann = await client.contacts.create(ContactCreate(external_id="st-1"))
+    started = await client.conversations.create(conversation(ann.id, 1_500_000_000))
+    for n in range(3):
+        await client.conversations.reply(started.conversation_id, AdminReply(admin_id=ADMIN, body=f"part {n}"))
+    async with httpx.AsyncClient(base_url=SANDBOX_URL, transport=sandbox.transport(),
+                                 headers={"Authorization": "Bearer raw", "Intercom-Version": "2.16"}) as raw:
+        answered = (await raw.get(f"/conversations/{started.conversation_id}")).content
+    stored = sandbox.store.get("conversations", started.conversation_id)
+    whole = {**render_conversation(sandbox.state, stored), "conversation_parts": {
+        "type": "conversation_part.list", "conversation_parts": [_render_part(p) for p in stored["parts"]],
+        "total_count": 3}}
+    assert answered == encode_json(whole).encode()
+    assert PartsJson(sandbox.store).answer(sandbox.state, stored).body == answered  # encoded afresh
+    stored["parts"][0]["body"] = "changed in place"  # then put, as the store asks: kept text is dropped
+    sandbox.store.put("conversations", stored)
+    async with httpx.AsyncClient(base_url=SANDBOX_URL, transport=sandbox.transport(),
+                                 headers={"Authorization": "Bearer raw", "Intercom-Version": "2.16"}) as raw:
+        again = (await raw.get(f"/conversations/{started.conversation_id}")).json()
+    assert again["conversation_parts"]["conversation_parts"][0]["body"] == "changed in place"
+
+
+def test_a_list_kept_apart_is_written_an_item_at_a_time_and_read_back_whole(tmp_path):
+    """A conversation's parts in rows of their own: each append writes only the parts it
+    added, a put after a change in place writes them all again, a reopened store has them all
+    in order, a removed object leaves none behind, and a state file written with the parts
+    inside the conversation (before) still reads."""
+    import json
+    import sqlite3
+
+    from connectors.intercom.sandbox.store import Store
+
+    path = str(tmp_path / "state.sqlite")
+    store = Store(path)
+    store.keep_apart("conversations", "parts")
+    thread = {"id": "7", "state": "open", "parts": []}
+    store.put("conversations", thread)
+    written = []
+    store._db.set_trace_callback(lambda sql: written.append(sql) if sql.startswith("INSERT INTO items") else None)
+    for n in range(3):
+        thread["parts"].append({"id": n, "body": f"part {n}"})
+        store.append("conversations", thread)
+    assert len(written) == 3  # one part each time, not 1 + 2 + 3
+    revision = store.revision("conversations", "7")
+    thread["parts"][1]["body"] = "changed"
+    store.put("conversations", thread)
+    assert store.revision("conversations", "7") == revision + 1
+    store.put("conversations", {"id": "8", "parts": [{"id": 9}]})
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM items WHERE id = '7'").fetchone() == (3,)
+        assert json.loads(db.execute("SELECT body FROM objects WHERE id = '7'").fetchone()[0])["parts"] == []
+    again = Store(path)
+    again.keep_apart("conversations", "parts")
+    assert again.get("conversations", "7") == thread
+    assert again.get("conversations", "8")["parts"] == [{"id": 9}]
+    thread["parts"].append({"id": 3, "body": "part 3"})
+    again.append("conversations", thread)
+    again.remove("conversations", "8")
+    again.close()
+    third = Store(path)
+    assert third.get("conversations", "7") == thread and third.get("conversations", "8") is None
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM items").fetchone() == (4,)
+    third.close()
+
+    legacy = str(tmp_path / "legacy.sqlite")
+    with sqlite3.connect(legacy) as db:
+        db.execute("CREATE TABLE objects (kind TEXT, id TEXT, body TEXT, seq INTEGER, PRIMARY KEY (kind, id))")
+        db.execute("INSERT INTO objects VALUES ('conversations', '7', ?, 1)", (json.dumps(thread),))
+    old = Store(legacy)
+    old.keep_apart("conversations", "parts")
+    assert old.get("conversations", "7") == thread
+    thread["parts"].append({"id": 4})
+    old.append("conversations", thread)
+    old.close()
+    assert Store(legacy).get("conversations", "7") == thread
+
+
 def test_a_sandbox_collected_before_the_test_ends_still_answers_for_its_violations():
     """The suite's fixture keeps every violation log alive until teardown (a weak set lost them)."""
     import gc

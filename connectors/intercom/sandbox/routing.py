@@ -17,11 +17,16 @@ from connectors.intercom.sandbox.errors import ApiError, invalid
 Handler = Callable[[Request], Awaitable[Any]]
 
 
+def encode_json(content: Any) -> str:
+    """A JSON answer's text, as every route answers it."""
+    return json.dumps(content, separators=(",", ":"), ensure_ascii=False)
+
+
 class JsonResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
+        return content if isinstance(content, bytes) else encode_json(content).encode()
 
 
 def route(path: str, method: str, handler: Handler) -> Route:

@@ -57,6 +57,7 @@ class SandboxState:
         self.cursors = CursorBook(lambda cursor: self.violations.record(
             "search.repeated_cursor", "POST", "(a listing)", f"cursor {cursor} was already used", refused=False))
         self.custom_object_types = frozenset(custom_object_types)
+        store.keep_apart("conversations", "parts")  # appended by every reply
         store.add_index("contacts", "external_id", lambda c: c.get("external_id") or None)
         store.add_index("contacts", "user_email", lambda c: c["email"].casefold() if c.get("email") and c.get("role") == "user" else None)
         store.add_index("companies", "company_id", lambda c: c.get("company_id") or None)

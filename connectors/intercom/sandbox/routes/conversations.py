@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections import OrderedDict
 from typing import Any
 
 from starlette.requests import Request
@@ -26,10 +27,12 @@ from connectors.intercom.sandbox.routes.attributes import check_conversation_att
 from connectors.intercom.sandbox.routes.companies import render_company
 from connectors.intercom.sandbox.routes.contacts import USER_NOT_FOUND, contact_reference
 from connectors.intercom.sandbox.routes.tags import add_tag, remove_tag, render_tag
-from connectors.intercom.sandbox.routing import cursor_page, int_param, json_body, numbered_page, require, route
+from connectors.intercom.sandbox.routing import (
+    JsonResponse, cursor_page, encode_json, int_param, json_body, numbered_page, require, route,
+)
 from connectors.intercom.sandbox.search import compile_query, dotted
 from connectors.intercom.sandbox.state import SandboxState
-from connectors.intercom.sandbox.store import Obj
+from connectors.intercom.sandbox.store import Obj, Store
 
 SEARCH_FIELDS = frozenset(
     {"id", "created_at", "updated_at", "contact_ids", "state", "open", "read", "admin_assignee_id", "team_assignee_id",
@@ -93,7 +96,42 @@ def _render_part(part: Obj) -> Obj:
     }
 
 
-def render_conversation(state: SandboxState, conversation: Obj, *, with_parts: bool = True) -> Obj:
+ANSWERS_KEPT = 64  # conversations whose parts' JSON is kept (the loader writes a few at once)
+
+
+class PartsJson:
+    """Each conversation part's JSON, encoded once: a reply answers the whole conversation,
+    so a long thread's parts were encoded again for every reply (time that grew with the
+    square of its length). The text is kept while the store says only parts were appended
+    since (its `revision`), for the conversations answered last only."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._kept: OrderedDict[str, tuple[int, list[str]]] = OrderedDict()
+
+    def listing(self, conversation: Obj) -> str:
+        parts, key = conversation["parts"], str(conversation["id"])
+        revision = self.store.revision("conversations", key)
+        kept, encoded = self._kept.pop(key, (revision, []))
+        if kept != revision or len(encoded) > len(parts):
+            encoded = []
+        encoded += [encode_json(_render_part(p)) for p in parts[len(encoded):]]
+        self._kept[key] = (revision, encoded)
+        if len(self._kept) > ANSWERS_KEPT:
+            self._kept.popitem(last=False)
+        shown = encoded[-MAX_PARTS_RETURNED:] if parts else []
+        empty = encode_json({"type": "conversation_part.list", "conversation_parts": [], "total_count": len(parts)})
+        return empty.replace('"conversation_parts":[]', '"conversation_parts":[' + ",".join(shown) + "]", 1)
+
+    def answer(self, state: SandboxState, conversation: Obj) -> JsonResponse:
+        """The conversation with its (500 most recent) parts, as JSON."""
+        head = encode_json(render_conversation(state, conversation))
+        return JsonResponse(f'{head[:-1]},"conversation_parts":{self.listing(conversation)}}}'.encode())
+
+
+def render_conversation(state: SandboxState, conversation: Obj) -> Obj:
+    """A conversation as Intercom answers it, without its parts (listings and searches
+    carry none; `PartsJson.answer` adds them)."""
     tags = []
     for tag_id in conversation.get("tag_ids", []):
         tag = state.store.get("tags", tag_id)
@@ -129,13 +167,6 @@ def render_conversation(state: SandboxState, conversation: Obj, *, with_parts: b
     for key in ("admin_assignee_id", "team_assignee_id"):
         if conversation.get(key) is not None:
             out[key] = int(conversation[key])
-    if with_parts:
-        parts = conversation["parts"]
-        out["conversation_parts"] = {
-            "type": "conversation_part.list",
-            "conversation_parts": [_render_part(p) for p in parts[-MAX_PARTS_RETURNED:]],
-            "total_count": len(parts),
-        }
     return out
 
 
@@ -147,6 +178,7 @@ def _read(conversation: Obj, field: str) -> Any:
 
 def routes(state: SandboxState) -> list[Route]:
     store = state.store
+    parts_json = PartsJson(store)
 
     def require_conversation(conversation_id: str) -> Obj:
         return state.require("conversations", conversation_id)
@@ -158,7 +190,7 @@ def routes(state: SandboxState) -> list[Route]:
         part.setdefault("state", conversation["state"])
         conversation["parts"].append(part)
         conversation["updated_at"] = max(conversation["updated_at"], part["created_at"])
-        return store.put("conversations", conversation)
+        return store.append("conversations", conversation)
 
     async def create(request: Request) -> Obj:
         body = await json_body(request)
@@ -233,7 +265,7 @@ def routes(state: SandboxState) -> list[Route]:
         else:
             raise invalid("type must be admin or user")
         part = {"part_type": message_type, "body": body.get("body"), "created_at": created_at, "author": author, "attachments": attachments}
-        return render_conversation(state, add_part(conversation, part))
+        return parts_json.answer(state, add_part(conversation, part))
 
     def _replying_contact(body: dict[str, Any]) -> Obj:
         keys = [key for key in ("intercom_user_id", "user_id", "email") if body.get(key)]
@@ -279,7 +311,7 @@ def routes(state: SandboxState) -> list[Route]:
         else:
             raise invalid("message_type must be close, open, snoozed or assignment")
         part["state"] = conversation["state"]
-        return render_conversation(state, add_part(conversation, part))
+        return parts_json.answer(state, add_part(conversation, part))
 
     async def update(request: Request) -> Obj:
         conversation = require_conversation(request.path_params["conversation_id"])
@@ -294,10 +326,10 @@ def routes(state: SandboxState) -> list[Route]:
         if "company_id" in body:
             conversation["company_id"] = state.require("companies", body["company_id"], "Company Not Found", "company_not_found")["id"]
         conversation["updated_at"] = max(conversation["updated_at"], state.now())
-        return render_conversation(state, store.put("conversations", conversation))
+        return parts_json.answer(state, store.put("conversations", conversation))
 
     async def get(request: Request) -> Obj:
-        return render_conversation(state, require_conversation(request.path_params["conversation_id"]))
+        return parts_json.answer(state, require_conversation(request.path_params["conversation_id"]))
 
     async def delete(request: Request) -> Obj:
         conversation = require_conversation(request.path_params["conversation_id"])
@@ -315,13 +347,13 @@ def routes(state: SandboxState) -> list[Route]:
         pagination = body.get("pagination") or {}
         per_page = min(int(pagination.get("per_page") or 20), 150)
         page, pages = cursor_page(found, per_page, pagination.get("starting_after"), state.cursors)
-        items = [render_conversation(state, c, with_parts=False) for c in page]
+        items = [render_conversation(state, c) for c in page]
         return {"type": "conversation.list", "conversations": items, "total_count": len(found), "pages": pages}
 
     async def list_conversations(request: Request) -> Obj:
         everything = list(store.all("conversations"))
         page, pages = cursor_page(everything, int_param(request, "per_page", 20, maximum=150), request.query_params.get("starting_after"), state.cursors)
-        items = [render_conversation(state, c, with_parts=False) for c in page]
+        items = [render_conversation(state, c) for c in page]
         return {"type": "conversation.list", "conversations": items, "total_count": len(everything), "pages": pages}
 
     async def list_deleted(request: Request) -> Obj:
