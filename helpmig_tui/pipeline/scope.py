@@ -124,9 +124,10 @@ class ScopeCheck:
                     self._add(NotMigrated(om.object, s.key, s.number, "skipped", f"source.skipped_{reason}", why))
             kept = om.object in self._named
             async for batch in self.reader.batches(om.object, batch_size=500):
+                parents = self._book.states_of(om.parent, (r.parent_key for r in batch)) if om.parent else {}
                 for record in batch:
                     number = self._number(om.object, record)
-                    parent = self._book.states(om.parent, record.parent_key) if om.parent else {}
+                    parent = parents.get(record.parent_key, {})
                     left = self._left_out(om, record, parent)
                     if left is not None:
                         self._add(NotMigrated(om.object, record.key, number, "skipped", *left))
