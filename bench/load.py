@@ -5,6 +5,7 @@
     python bench/load.py cpu --tickets 3000 --seconds 100     # the engine's CPU per request against bare httpx
     python bench/load.py resume --tickets 14000 --journal-rows 118000   # a resumed load's start to its first new call
     python bench/load.py memory --tickets 20000 200000 --minutes 5      # RSS over time, peak RSS
+    python bench/load.py scope --tickets 20000 200000 --keep /tmp/scope-desks   # the scope check alone: time, peak RSS
 
 Every scenario generates a SmarterTrack desk and prepares a project with `prepare_demo`
 (audit, proposed and confirmed map, teammates and teams seeded) in one child process, runs
@@ -241,6 +242,40 @@ def child_load(home: str, project: str, url: str, samples: str, every: float, co
             profiler.dump_stats(profile_to)
     finally:
         sampler.close()
+
+
+def child_scope(home: str, project: str, url: str) -> dict[str, Any]:
+    """The scope check alone (`PipelineSession.check_scope`: read the desk, write the findings
+    and reports/not-migrated.csv), its time and this process's memory before and at its peak.
+    BENCH_TRACEMALLOC=N also names the N lines that held the most Python memory at the peak."""
+    from helpmig_tui.pipeline.session import Destination, PipelineSession
+    from helpmig_tui.settings import resolve_paths
+
+    traced = int(os.environ.get("BENCH_TRACEMALLOC") or 0)
+
+    async def run() -> dict[str, Any]:
+        async with PipelineSession(resolve_paths(home), project, Destination(url, TOKEN)) as session:
+            before = _rss_kb()
+            if traced:
+                import tracemalloc
+
+                tracemalloc.start(8)
+            started = time.perf_counter()
+            items = await session.check_scope()
+            seconds = time.perf_counter() - started
+            top: list[str] = []
+            if traced:
+                peak = tracemalloc.get_traced_memory()[1]
+                top = [f"{peak / 2**20:.1f} MB traced at the peak"]
+                top += [str(s) for s in tracemalloc.take_snapshot().statistics("lineno")[:traced]]
+                tracemalloc.stop()
+            return {"seconds": round(seconds, 1), "rss_before_mb": round(before / 1024, 1),
+                    "not_migrated": len(items), "tracemalloc_at_end": top}
+
+    result = asyncio.run(run())
+    status = Path("/proc/self/status").read_text().splitlines()
+    result["peak_rss_mb"] = round(int(next(s.split()[1] for s in status if s.startswith("VmHWM"))) / 1024, 1)
+    return result
 
 
 # -- the parent ----------------------------------------------------------------------------
@@ -694,7 +729,40 @@ def scenario_memory(args: argparse.Namespace) -> list[dict[str, Any]]:
     return out
 
 
+SCOPE_DESK = "scope-desk.json"  # in a kept folder per desk size: the prepared project, reused by a later run
+
+
+def scenario_scope(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The scope check alone in a child, for each desk size: its time and peak RSS. With
+    --keep, each desk is prepared once in DIR/<tickets> and reused by later runs (the check
+    reads the source and rewrites its findings and CSV; it changes nothing else)."""
+    out = []
+    for tickets in args.tickets_list:
+        keep = str(Path(args.keep) / str(tickets)) if args.keep else None
+        reuse = bool(keep) and (Path(keep) / SCOPE_DESK).exists()
+        with _workdir(keep, reuse) as home:
+            if reuse:
+                desk = json.loads((home / SCOPE_DESK).read_text())
+            else:
+                desk = prepare(home, tickets)
+                (home / SCOPE_DESK).write_text(json.dumps({"project": desk["project"], "seconds": desk["seconds"]}))
+            sandbox = SandboxProcess(home / "seed.db", None, 0.0)
+            try:
+                for _ in range(args.repeat):
+                    before = load_avg()
+                    run = _json_child("scopecheck", str(home), desk["project"], sandbox.url)
+                    out.append({"tickets": tickets, "reused_desk": reuse, **run,
+                                "load_before": before, "load_after": load_avg()})
+                    print(json.dumps(out[-1]), flush=True)
+            finally:
+                sandbox.stop()
+    return out
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "scopecheck":
+        print(json.dumps(child_scope(*sys.argv[2:5])))
+        return
     if len(sys.argv) > 1 and sys.argv[1] in ("prepare", "sandbox", "load"):
         role, *rest = sys.argv[1:]
         if role == "prepare":
@@ -733,10 +801,14 @@ def main() -> None:
     memory.add_argument("--tickets", dest="tickets_list", type=int, nargs="*", default=[20_000, 200_000])
     memory.add_argument("--minutes", type=float, default=None, help="stop each load after this long")
     memory.add_argument("--every", type=float, default=10.0)
+    scope = sub.add_parser("scope", help="the scope check alone: time and peak RSS")
+    scope.add_argument("--tickets", dest="tickets_list", type=int, nargs="*", default=[20_000, 200_000])
+    scope.add_argument("--repeat", type=int, default=1)
+    scope.add_argument("--keep", metavar="DIR", help="prepare each desk in DIR/<tickets> once, reuse it later")
     args = parser.parse_args()
     print(json.dumps({"machine": machine()}), flush=True)
     result = {"calls": scenario_calls, "rate": scenario_rate, "resume": scenario_resume, "cpu": scenario_cpu,
-              "memory": scenario_memory}[args.scenario](args)
+              "memory": scenario_memory, "scope": scenario_scope}[args.scenario](args)
     print(json.dumps(result, indent=1, default=str))
     print(json.dumps({"machine_after": machine()}))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -43,14 +44,45 @@ def write_text(path: Path, text: str) -> Path:
     return path
 
 
+class CsvReport:
+    """A CSV report written a row at a time (each row masked on its way out), so its size
+    never sits in memory; it takes the place of an earlier one only once complete:
+    `done()`, or `discard()` for a write that stopped half-way."""
+
+    def __init__(self, path: Path, header: Sequence[str]) -> None:
+        self.path = path
+        self._part = path.with_name(path.name + ".part")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = self._part.open("w", encoding="utf-8-sig", newline="")
+        self._line = io.StringIO()
+        self._writer = csv.writer(self._line, lineterminator="\r\n")
+        self.row(header)
+
+    def row(self, values: Sequence[object]) -> None:
+        self._writer.writerow(["" if v is None else v for v in values])
+        self._handle.write(redact.redact(self._line.getvalue()))
+        self._line.seek(0)
+        self._line.truncate()
+
+    def done(self) -> Path:
+        self._handle.close()
+        os.replace(self._part, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        self._handle.close()
+        self._part.unlink(missing_ok=True)
+
+
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(redact.redact(buffer.getvalue()), encoding="utf-8-sig", newline="")
-    return path
+    report = CsvReport(path, header)
+    try:
+        for row in rows:
+            report.row(row)
+    except BaseException:
+        report.discard()
+        raise
+    return report.done()
 
 
 def _date(value: datetime | None) -> str:

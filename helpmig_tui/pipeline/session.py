@@ -6,7 +6,6 @@ the demo and the tests all start runs through `PipelineSession`.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -35,7 +34,7 @@ from helpmig_tui.pipeline.records import write_company, write_contact, write_wal
 from helpmig_tui.pipeline.resolver import Directory, Resolver
 from helpmig_tui.pipeline.runlock import RunLock, RunLockBusy
 from helpmig_tui.pipeline.runs import RunLog, resumable_run
-from helpmig_tui.pipeline.scope import NotMigrated, ScopeCheck, save_scope, scope_is_current
+from helpmig_tui.pipeline.scope import NOT_MIGRATED, ScopeCheck, ScopeResult, save_scope, scope_is_current
 from helpmig_tui.project import open_project, open_source
 from helpmig_tui.settings import Paths, Secrets, Settings
 from helpmig_tui.state import ProjectStore
@@ -295,13 +294,13 @@ class PipelineSession:
             if not held:
                 self._release()
 
-    async def check_scope(self) -> list[NotMigrated]:
+    async def check_scope(self) -> ScopeResult:
         """Name what the load will not migrate (findings and reports/not-migrated.csv)."""
         check = ScopeCheck(self.reader, self.mmap, self.number_fields, Resolutions.load(self.store).fallback_contact,
                            lambda step: self.observer.event("info", step))
-        items = await check.run()
-        save_scope(self.store, items, self.paths.reports_dir(self.project), self._scope_stamp())
-        return items
+        result = await check.run(self.paths.reports_dir(self.project) / NOT_MIGRATED)
+        save_scope(self.store, result, self._scope_stamp())
+        return result
 
     def _scope_stamp(self) -> str:
         """What a scope check depends on: the map and the operator's fallback contact (which
@@ -381,7 +380,7 @@ class PipelineSession:
                         if match.how == "unmatched":
                             plan.queue.append(match)
         if not_migrated:
-            by_status = Counter(i.status for i in not_migrated)
+            by_status = not_migrated.by_status()
             plan.notes.append(f"not migrated: {by_status.get('skipped', 0)} records the source's scope leaves out, "
                               f"{by_status.get('rejected', 0)} the map or the requester rules reject; every one is "
                               "in reports/not-migrated.csv and the classes are findings (helpmig findings P)")
