@@ -414,5 +414,7 @@ class Loader:
 
             try:
                 await for_each_record(self.ctx, obj, write, self.totals.get(obj))
-            finally:
-                sink.close()
+            except BaseException:
+                sink.close(complete=False)
+                raise
+            sink.close()

@@ -9,7 +9,6 @@ memory), and counts every record exactly once.
 from __future__ import annotations
 
 import asyncio
-import csv
 import hashlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -32,6 +31,7 @@ from helpmig_tui.pipeline.requesters import clean_email, email_problem
 from helpmig_tui.pipeline.resolver import Resolver, jkey
 from helpmig_tui.pipeline.resume import Batch, ResumePoint, final
 from helpmig_tui.pipeline.watch import doing
+from helpmig_tui.reports import CsvReport
 from helpmig_tui.state.models import FINISHED
 
 Handler = Callable[[Record], Awaitable[Written]]
@@ -439,24 +439,33 @@ async def write_custom_object(ctx: LoadContext, obj: str, record: Record, object
 
 
 class CsvSink:
-    """One CSV per object with no home in Intercom (and the rebuild inventory's rows)."""
+    """One CSV per object with no home in Intercom (and the rebuild inventory's rows),
+    written as every report is (`CsvReport`: masked row by row, in place of an earlier
+    one only once complete). Its columns are the first row's."""
 
     def __init__(self, ctx: LoadContext, obj: str) -> None:
         self.path = ctx.reports_dir / "supplementary" / f"{obj}.csv"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = self.path.open("w", encoding="utf-8-sig", newline="")
-        self._writer: Any = None
+        self._report: CsvReport | None = None
+        self._fields: list[str] = []
 
     def write(self, m: MappedRecord, record: Record) -> None:
         row = {"source_key": record.key, **(m.columns or {k: v for k, v in record.data.items()})}
-        if self._writer is None:
-            self._writer = csv.DictWriter(self._handle, fieldnames=list(row), extrasaction="ignore",
-                                          lineterminator="\r\n")
-            self._writer.writeheader()
-        self._writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        if self._report is None:
+            self._fields = list(row)
+            self._report = CsvReport(self.path, self._fields)
+        self._report.row([row.get(name) for name in self._fields])
 
-    def close(self) -> None:
-        self._handle.close()
+    def close(self, complete: bool = True) -> None:
+        """`complete`: every record was written (an earlier run's file is replaced);
+        otherwise what was written is dropped and the earlier file stays."""
+        if self._report is None:
+            if complete:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.write_bytes(b"")  # no rows: an empty file, not an earlier run's
+        elif complete:
+            self._report.done()
+        else:
+            self._report.discard()
 
 
 def write_csv_row(ctx: LoadContext, sink: CsvSink, obj: str, record: Record) -> Written:
