@@ -246,7 +246,9 @@ async def test_a_load_waits_for_open_blockers(tmp_path):
 
 async def test_long_threads_are_started_before_the_others(tmp_path):
     """A thread is a chain of calls that cannot overlap: the longest is started first, so
-    it does not trail the phase alone. One conversation at a time makes the order visible."""
+    it does not trail the phase alone; first in the whole phase, before the conversations of
+    an object the map loads before its own (the chats). One conversation at a time makes
+    the order visible."""
     from helpmig_tui.settings import resolve_paths
 
     paths = resolve_paths(tmp_path)
@@ -261,10 +263,11 @@ async def test_long_threads_are_started_before_the_others(tmp_path):
     async with demo.session() as session:
         assert (await session.load(LoadOptions(accept_gates=True, concurrency=1))).status == "done"
     with open_project(paths, demo.project) as store, store.reader() as session:
-        first_key, first_id = session.execute(
-            select(JournalEntry.source_key, JournalEntry.intercom_id)
-            .where(JournalEntry.kind == "conversation", JournalEntry.source_key.startswith("tickets:"))
-            .order_by(JournalEntry.id)).first()
+        conversations = session.execute(select(JournalEntry.source_key, JournalEntry.intercom_id)
+                                        .where(JournalEntry.kind == "conversation")
+                                        .order_by(JournalEntry.id)).all()
+    first_key, first_id = conversations[0]
     assert first_key == f"tickets:{longest}"
+    assert conversations[1][0].startswith("chats:")  # the chats come before the tickets in the map
     created = list(demo.sandbox.store.all("conversations"))
     assert len(demo.sandbox.store.get("conversations", first_id)["parts"]) == max(len(c["parts"]) for c in created)
