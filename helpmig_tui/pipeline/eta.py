@@ -12,8 +12,8 @@ messages costs about 505 calls, a contact one or two.
 - Chains: a long thread's parts go one after the other; its calls left at the pace its
   calls take now (measured on the thread itself) can outlast everything else. While other
   calls go on they share the host and the pacer with it; once they end, its calls take no
-  longer than the latency. A thread that has not started yet is counted from when the
-  objects before it end.
+  longer than the latency. The long threads of every object start with the phase: one
+  that has not made its first calls yet counts whole from now.
 
 The ETA is the later of the calls' end and the chains' ends.
 """
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 PACE_STEPS = 50  # a chain's pace: the mean of its last this many calls
@@ -80,7 +80,7 @@ class LiveEta:
     started: float = 0.0
     requests_at_start: int = 0
     chains: dict[str, _Chain] = field(default_factory=dict)
-    expected: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)  # key -> (calls, objects first)
+    expected: dict[str, int] = field(default_factory=dict)  # key -> calls, of a chain not started yet
     _seen: deque[tuple[float, int]] = field(default_factory=deque)  # (time, requests) at each estimate
 
     def __post_init__(self) -> None:
@@ -94,10 +94,10 @@ class LiveEta:
         self.expected.clear()
         self._seen.clear()
 
-    def chain_expected(self, key: str, calls: int, after: Collection[str] = ()) -> None:
-        """A long thread that starts once the objects `after` are loaded."""
+    def chain_expected(self, key: str, calls: int) -> None:
+        """A long thread about to start (its conversation is being read and created)."""
         if key not in self.chains:
-            self.expected[key] = (calls, tuple(after))
+            self.expected[key] = calls
 
     def chain_started(self, key: str, calls: int) -> None:
         self.expected.pop(key, None)
@@ -148,9 +148,7 @@ class LiveEta:
         pace = min((c.pace for c in self.chains.values() if c.pace), default=None) or latency_s or 0.0
         others = self._time_for(max(calls_left - sum(c.left for c in self.chains.values()), 0.0), rate, window)
         ends += [self._chain_end(c.left, c.pace or pace, latency_s, others or 0.0) for c in self.chains.values()]
-        for calls, after in self.expected.values():
-            before = self._time_for(sum(left_by.get(o, 0.0) for o in after) * ratio, rate, window) or 0.0
-            ends.append(before + calls * pace)
+        ends += [calls * pace for calls in self.expected.values()]
         return max(ends)  # type: ignore[type-var]
 
     @staticmethod

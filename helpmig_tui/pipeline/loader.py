@@ -109,6 +109,21 @@ async def thread_sizes(reader: SourceReader, parts: list[str], over: int = LONG_
     return sizes
 
 
+@dataclass
+class _Conversations:
+    """One conversation object in the conversations phase: its counters, its resume point,
+    its long threads and its conversations in flight."""
+
+    conv: str
+    parts: list[str]
+    tracker: ObjectProgress
+    trackers: dict[str, ObjectProgress]
+    point: ResumePoint
+    after: str | None  # the resume point's key: the source is read after it
+    long: list[Record] = field(default_factory=list)
+    running: set[asyncio.Task[None]] = field(default_factory=set)
+
+
 class Loader:
     def __init__(self, ctx: LoadContext, resolver: Resolver, directory: Directory,
                  totals: dict[str, int | None]) -> None:
@@ -116,7 +131,7 @@ class Loader:
         self.resolver = resolver
         self.directory = directory
         self.totals = totals
-        self.long_keys: set[str] = set()  # conversations started first, their calls first at the pacer
+        self.long_keys: set[str] = set()  # conversations (journal keys) started first, their calls first at the pacer
         self.sizes: dict[str, Counter[str]] = {}  # conversation object -> its long threads' parts
         self.phases: dict[str, Callable[[], Awaitable[None]]] = {
             "match": lambda: match_phase(ctx, directory, totals),
@@ -165,6 +180,11 @@ class Loader:
                                   resumable=resumable)
 
     async def _conversations(self) -> None:
+        """Every conversation object in one pass: the long threads of all of them start with
+        the phase (longest first), then each object's conversations in the source's order,
+        at most `concurrency` in flight across the objects. An object's orphan messages and
+        skipped records are counted once its own conversations are settled, while the next
+        object loads."""
         ctx = self.ctx
         queued = len(ctx.journal.reasons(("admin",), ("pending",), limit=1_000_000))  # on the status index
         if queued:
@@ -174,69 +194,92 @@ class Loader:
         parts_of = {conv: [o.object for o in ctx.mmap.active_objects() if o.target is TargetKind.PART
                            and o.parent == conv] for conv in convs}
         await self._expect_chains(convs, parts_of)
-        for conv in convs:
-            parts = parts_of[conv]
-            tracker = ctx.tracker(conv, self._limited(conv))
-            trackers = {p: ctx.tracker(p, None if ctx.options.sample else self.totals.get(p)) for p in parts}
-            slots = asyncio.Semaphore(ctx.options.concurrency)
-            point = ResumePoint(ctx, conv)
-            after = point.start({conv: tracker, **trackers})
+        loads = [self._conversation_object(conv, parts_of[conv]) for conv in convs]
+        slots = asyncio.Semaphore(ctx.options.concurrency)
+        async with asyncio.TaskGroup() as group:
+            for load in await self._long_threads(loads):
+                for start in range(0, len(load.long), 100):
+                    await self._start(load, load.long[start:start + 100], None, slots, group)
+            for load in loads:
+                async for batch, last_key in self._threads(load):
+                    await self._start(load, batch, last_key, slots, group)
+                group.create_task(self._close(load))
 
-            async def one(record: Record, children: dict[str, list[Record]], entry: Entry | None,
-                          ordered: Batch | None, conv: str = conv, point: ResumePoint = point,
-                          trackers: dict[str, ObjectProgress] = trackers) -> None:
-                written = Written("failed")
-                job = ConversationJob(ctx, self.resolver, conv, record, children, trackers, entry)
-                job.tally.update({(conv, "read"): 1, **{(p, "read"): len(found) for p, found in children.items()}})
-                try:
-                    skipped = left_out_by_map(ctx, conv, record)
-                    if skipped is not None:
-                        written = skipped
-                        self._skip_parts(conv, record, children, trackers, skipped, job.tally)
-                        ctx.count(tracker, skipped, tally=job.tally)
-                        return
-                    size = sum(len(found) for found in children.values())
-                    what = f"{conv} {'#' + job.label if job.label else record.key} with {size:,} messages"
-                    with prioritized(record.key in self.long_keys), \
-                            ctx.long_thread(job.key, what) if size > LONG_THREAD else nullcontext():
-                        written = await ctx.watched(conv, record, job.run())
-                    ctx.count(tracker, written, tally=job.tally)
-                    if job.state_changes:
-                        tracker.state_changes += len(job.state_changes)
-                        ctx.changed_state(conv, record, job.state_changes)
-                finally:
-                    slots.release()
-                    ctx.eta.chain_done(jkey(conv, record.key))  # expected, and ended whatever became of it
-                    finished = ctx.journal.was_finished(jkey(conv, record.key))
-                    point.settled(ordered, job.tally, final(written.status, written.code, finished))
-                    ctx.tick()
+    def _conversation_object(self, conv: str, parts: list[str]) -> _Conversations:
+        ctx = self.ctx
+        tracker = ctx.tracker(conv, self._limited(conv))
+        trackers = {p: ctx.tracker(p, None if ctx.options.sample else self.totals.get(p)) for p in parts}
+        point = ResumePoint(ctx, conv)
+        return _Conversations(conv, parts, tracker, trackers, point, point.start({conv: tracker, **trackers}))
 
-            async with asyncio.TaskGroup() as group:
-                async for batch, last_key in self._threads(conv, parts, after):
-                    finished = finished_records(ctx, [jkey(conv, r.key) for r in batch])
-                    todo = [r for r in batch if jkey(conv, r.key) not in finished]
-                    ordered = point.batch([r.key for r in batch], last_key) if last_key is not None else None
-                    if finished:
-                        tally = self._count_finished(tracker, trackers, finished)
-                        point.settled(ordered, tally, True, len(finished))
-                    if not todo:
-                        continue
-                    keys = [r.key for r in todo]
-                    children = {p: await ctx.reader.children(p, keys) for p in parts}
-                    entries = ctx.journal.entries("conversation", [jkey(conv, k) for k in keys])
-                    for record in todo:
-                        tracker.read += 1
-                        mine = {p: children[p].get(record.key, []) for p in parts}
-                        for p, found in mine.items():
-                            trackers[p].read += len(found)
-                        await slots.acquire()
-                        group.create_task(one(record, mine, entries.get(jkey(conv, record.key)), ordered))
-            if ctx.options.sample is None and ctx.options.since is None:
-                for part in parts:
-                    await self._orphans(part, trackers[part])
-            for obj, counted in ((conv, tracker), *trackers.items()):
-                await count_skipped(ctx, obj, counted)
-            ctx.tick(force=True)
+    async def _start(self, load: _Conversations, batch: list[Record], last_key: str | None,
+                     slots: asyncio.Semaphore, group: asyncio.TaskGroup) -> None:
+        """Start the batch's conversations (a slot each); those an earlier run finished are
+        counted from the journal."""
+        ctx, conv, parts = self.ctx, load.conv, load.parts
+        finished = finished_records(ctx, [jkey(conv, r.key) for r in batch])
+        todo = [r for r in batch if jkey(conv, r.key) not in finished]
+        ordered = load.point.batch([r.key for r in batch], last_key) if last_key is not None else None
+        if finished:
+            tally = self._count_finished(load.tracker, load.trackers, finished)
+            load.point.settled(ordered, tally, True, len(finished))
+        if not todo:
+            return
+        keys = [r.key for r in todo]
+        children = {p: await ctx.reader.children(p, keys) for p in parts}
+        entries = ctx.journal.entries("conversation", [jkey(conv, k) for k in keys])
+        for record in todo:
+            load.tracker.read += 1
+            mine = {p: children[p].get(record.key, []) for p in parts}
+            for p, found in mine.items():
+                load.trackers[p].read += len(found)
+            await slots.acquire()
+            task = group.create_task(self._one(load, record, mine, entries.get(jkey(conv, record.key)), ordered,
+                                               slots))
+            load.running.add(task)
+            task.add_done_callback(load.running.discard)
+
+    async def _one(self, load: _Conversations, record: Record, children: dict[str, list[Record]],
+                   entry: Entry | None, ordered: Batch | None, slots: asyncio.Semaphore) -> None:
+        ctx, conv, tracker = self.ctx, load.conv, load.tracker
+        written = Written("failed")
+        job = ConversationJob(ctx, self.resolver, conv, record, children, load.trackers, entry)
+        job.tally.update({(conv, "read"): 1, **{(p, "read"): len(found) for p, found in children.items()}})
+        try:
+            skipped = left_out_by_map(ctx, conv, record)
+            if skipped is not None:
+                written = skipped
+                self._skip_parts(conv, record, children, load.trackers, skipped, job.tally)
+                ctx.count(tracker, skipped, tally=job.tally)
+                return
+            size = sum(len(found) for found in children.values())
+            what = f"{conv} {'#' + job.label if job.label else record.key} with {size:,} messages"
+            with prioritized(jkey(conv, record.key) in self.long_keys), \
+                    ctx.long_thread(job.key, what) if size > LONG_THREAD else nullcontext():
+                written = await ctx.watched(conv, record, job.run())
+            ctx.count(tracker, written, tally=job.tally)
+            if job.state_changes:
+                tracker.state_changes += len(job.state_changes)
+                ctx.changed_state(conv, record, job.state_changes)
+        finally:
+            slots.release()
+            ctx.eta.chain_done(jkey(conv, record.key))  # expected, and ended whatever became of it
+            finished = ctx.journal.was_finished(jkey(conv, record.key))
+            load.point.settled(ordered, job.tally, final(written.status, written.code, finished))
+            ctx.tick()
+
+    async def _close(self, load: _Conversations) -> None:
+        """Once the object's conversations are settled: its orphan messages, and the records
+        the source's scope leaves out."""
+        ctx = self.ctx
+        while load.running:
+            await asyncio.wait(set(load.running))
+        if ctx.options.sample is None and ctx.options.since is None:
+            for part in load.parts:
+                await self._orphans(part, load.trackers[part])
+        for obj, counted in ((load.conv, load.tracker), *load.trackers.items()):
+            await count_skipped(ctx, obj, counted)
+        ctx.tick(force=True)
 
     def _skip_parts(self, conv: str, record: Record, children: dict[str, list[Record]],
                     trackers: dict[str, ObjectProgress], skipped: Written,
@@ -249,28 +292,21 @@ class Loader:
                                                   object=obj) for r in found], self.ctx.phase)
             self.ctx.count(trackers[obj], skipped, len(found), tally=tally)
 
-    async def _threads(self, conv: str, parts: list[str],
-                       after: str | None = None) -> AsyncIterator[tuple[list[Record], str | None]]:
-        """The conversations in batches, long threads first, each with the last key of the
-        source's batch it came in (None for the long threads, read apart). A thread is a
-        chain of calls that cannot overlap (its parts must land in order): a 500-message
-        ticket is a minute at Intercom's latency, and left to its place in the source order
-        it can trail the whole phase at a fraction of the allowed rate. `after`: the source
-        is read from there (a resume point)."""
-        ctx = self.ctx
-        long = await self._long_threads(conv)
-        for start in range(0, len(long), 100):
-            yield long[start:start + 100], None
-        first = {r.key for r in long}
+    async def _threads(self, load: _Conversations) -> AsyncIterator[tuple[list[Record], str | None]]:
+        """The object's conversations in batches in the source's order, but for its long
+        threads (started with the phase), each with the last key of the source's batch it
+        came in. From the object's resume point, when it has one."""
+        ctx, conv = self.ctx, load.conv
+        first = {r.key for r in load.long}
         seen: set[str] = set()
         async for batch in ctx.reader.batches(conv, since=ctx.options.since, batch_size=100,
-                                              limit=ctx.options.sample, after=after):
+                                              limit=ctx.options.sample, after=load.after):
             rest = [r for r in batch if r.key not in first]
             if ctx.options.since is not None:
                 seen.update(r.key for r in rest)
             yield rest, batch[-1].key  # an empty one too: the resume point moves past it
         if ctx.options.since is not None:  # a new message on a ticket the source did not mark changed
-            keys = sorted(await self._with_new_parts(parts) - seen)
+            keys = sorted(await self._with_new_parts(load.parts) - seen)
             for start in range(0, len(keys), 100):
                 found = await ctx.reader.get(conv, keys[start:start + 100])
                 if found:
@@ -288,31 +324,39 @@ class Loader:
 
     async def _expect_chains(self, convs: list[str], parts_of: dict[str, list[str]]) -> None:
         """Count the long threads of every conversation object before the first starts, and
-        tell the live ETA: a thread of the second object starts once the first is loaded."""
+        tell the live ETA: they all start with the phase."""
         ctx = self.ctx
         if ctx.options.sample is not None or ctx.options.since is not None:
             return
-        before: list[str] = []
         for conv in convs:
             self.sizes[conv] = sizes = await thread_sizes(ctx.reader, parts_of[conv])
             finished = finished_records(ctx, [jkey(conv, key) for key in sizes])
             for key, size in sizes.items():
                 if jkey(conv, key) not in finished:
-                    ctx.eta.chain_expected(jkey(conv, key), size + CHAIN_EXTRA, before)
-            before = [*before, conv, *parts_of[conv]]
+                    ctx.eta.chain_expected(jkey(conv, key), size + CHAIN_EXTRA)
 
-    async def _long_threads(self, conv: str) -> list[Record]:
-        """Conversations with more than LONG_THREAD parts of one kind, longest first. Only
-        where the source counts in SQL (elsewhere counting means reading every part once
-        more), and not in a sample or a delta, which keep the source order."""
+    async def _long_threads(self, loads: list[_Conversations]) -> list[_Conversations]:
+        """Each object's conversations with more than LONG_THREAD parts of one kind, longest
+        first (`load.long`); returns the objects that have any, the one with the longest
+        thread first. A thread is a chain of calls that cannot overlap (its parts must land
+        in order): a 500-message ticket is a minute at Intercom's latency, and left to its
+        place in the source order, or to its object's turn, it can trail the whole phase at
+        a fraction of the allowed rate. Only where the source counts in SQL (elsewhere
+        counting means reading every part once more), and not in a sample or a delta, which
+        keep the source order."""
         ctx = self.ctx
-        if ctx.options.sample is not None or ctx.options.since is not None:
-            return []
-        sizes = self.sizes[conv]  # counted by _expect_chains
-        self.long_keys = set(sizes)
-        order = [key for key, _ in sizes.most_common()]
-        found = {r.key: r for r in await ctx.reader.get(conv, order)} if order else {}
-        return [found[key] for key in order if key in found]
+        longest: dict[str, int] = {}
+        for load in loads:
+            sizes = self.sizes.get(load.conv)  # counted by _expect_chains
+            if not sizes:
+                continue
+            order = [key for key, _ in sizes.most_common()]
+            found = {r.key: r for r in await ctx.reader.get(load.conv, order)}
+            load.long = [found[key] for key in order if key in found]
+            self.long_keys.update(jkey(load.conv, r.key) for r in load.long)
+            if load.long:
+                longest[load.conv] = sizes[load.long[0].key]
+        return sorted((load for load in loads if load.conv in longest), key=lambda load: -longest[load.conv])
 
     def _count_finished(self, tracker: ObjectProgress, trackers: dict[str, ObjectProgress],
                         finished: dict[str, Outcome]) -> Counter[tuple[str, str]]:

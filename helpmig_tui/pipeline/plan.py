@@ -15,7 +15,7 @@ from helpmig_tui.audit_store import findings, source_objects
 from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.loader import PHASE_LABELS, PHASES
-from helpmig_tui.pipeline.prepare import Match
+from helpmig_tui.pipeline.prepare import SCHEMA_AT_ONCE, Match
 from helpmig_tui.state import ProjectStore
 
 DEFAULT_LIMIT_PER_10S = 1667  # Intercom's published 10,000 per minute per app
@@ -142,7 +142,7 @@ def build_plan(store: ProjectStore, mmap: MigrationMap, limit_per_10s: int | Non
         if name == "schema":
             calls += attributes_to_create + 3
         chain = {"conversations": longest_thread + CONVERSATION_CHAIN if objects else 0,
-                 "schema": calls,  # attributes and tags are created one after the other
+                 "schema": -(-calls // SCHEMA_AT_ONCE),  # attributes, tags and collections several at a time
                  "contacts": 4, "companies": 2}.get(name, 1)  # a contact: create, company link, tags
         phases.append(PlannedPhase(name, PHASE_LABELS[name], objects, calls, min(chain, calls), object_calls))
     plan = Plan(phases, limit_per_10s or DEFAULT_LIMIT_PER_10S, latency_s=latency_s or DEFAULT_LATENCY_S, apps=apps)

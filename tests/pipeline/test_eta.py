@@ -133,16 +133,20 @@ def test_a_chain_slowed_by_the_others_goes_at_the_latency_once_they_end():
     assert got == pytest.approx(others + (300 - 40) * 0.01, rel=0.01)  # 3.8 s, not 300 x 30 ms
 
 
-def test_a_long_thread_not_started_yet_counts_from_when_the_objects_before_it_end():
+def test_a_long_thread_not_started_yet_counts_whole_from_now():
+    """Every object's long threads start with the phase: one whose first calls are not made
+    yet (its conversation being read and created) is the whole chain from now, even while
+    an object before it in the map still loads."""
     clock = Clock()
     eta = _eta({"chats": (100, 1000), "tickets": (100, 1000)}, clock)
-    eta.chain_expected("tickets:7", 505, after=["chats"])
+    eta.chain_expected("tickets:7", 505)
     clock.now += 10
     # 50 chats done and 10 in flight (about half their calls made): 550 calls in 10 s
-    got = eta.estimate([Done("chats", 50, read=60)], 550, Window(None), 0.1)
-    assert got == pytest.approx(500 / 55 + 505 * 0.1, rel=0.05)  # the chats' 500 calls left, then the thread
+    got = eta.estimate([Done("chats", 50, read=60), Done("tickets", 0)], 550, Window(None), 0.1)
+    assert got == pytest.approx(505 * 0.1, rel=0.05)  # longer than the 1,500 calls left at 55 a second
     eta.chain_done("tickets:7")  # it ended (rejected, say) without ever starting as a chain
-    assert eta.estimate([Done("chats", 50, read=60)], 550, Window(None), 0.1) == pytest.approx(1500 / 55, rel=0.05)
+    assert eta.estimate([Done("chats", 50, read=60), Done("tickets", 0)], 550, Window(None), 0.1) == pytest.approx(
+        1500 / 55, rel=0.05)
 
 
 # -- the live ETA against a simulated phase ------------------------------------------------
@@ -159,9 +163,10 @@ class Desk:
 
 def simulate(desk: Desk, limit: int, host_rate: float, latency: float = 0.1,
              window_offset: float = 3.0) -> tuple[float, list[tuple[float, float | None]]]:
-    """Run the phase as the loader does (long thread first, its calls first at the pacer,
-    the others in turn) at most `host_rate` calls a second and within `limit` calls per
-    10-second window spread evenly as the pacer does; feed the live ETA every 0.25 s.
+    """Run the phase as the loader does (the long thread from the phase's start, whatever
+    object it belongs to, its calls first at the pacer; the others in turn) at most
+    `host_rate` calls a second and within `limit` calls per 10-second window spread evenly
+    as the pacer does; feed the live ETA every 0.25 s.
     Returns the phase's end and (time into the phase, ETA) at each report."""
     clock = Clock()
     start = clock.now
@@ -172,17 +177,16 @@ def simulate(desk: Desk, limit: int, host_rate: float, latency: float = 0.1,
                 "chat_messages": (desk.chats * 3, desk.chats * 3), **plan}
     eta = LiveEta(clock, plan={"conversations": plan})
     eta.phase_started(0, "conversations")
-    eta.chain_expected("tickets:long", desk.long_thread + 4, after=["chats", "chat_messages"] if desk.chats else [])
+    eta.chain_expected("tickets:long", desk.long_thread + 4)
     # the calls of the short conversations, in order: (object finished by the call, or None)
     per = desk.calls_per_ticket
     queue = ([c for _ in range(desk.chats) for c in ([None, "chat_messages", "chat_messages", "chat_messages"]
                                                      + [None] * (per - 2) + ["chats"])]
              + [c for _ in range(desk.tickets) for c in ([None, "messages", "messages", "messages"]
                                                          + [None] * (per - 2) + ["tickets"])])
-    chats_calls = desk.chats * (per + 3)
     done = {obj: 0 for obj in plan}
     requests, position, dt = 0, 0, 0.01
-    thread_left, thread_next = desk.long_thread + 4, None  # starts with the tickets
+    thread_left, thread_next = desk.long_thread + 4, None  # starts with the phase
     credit, host_credit, reports = 0.0, 0.0, []
     next_report = clock.now
     window_end = clock.now + window_offset
@@ -194,7 +198,7 @@ def simulate(desk: Desk, limit: int, host_rate: float, latency: float = 0.1,
         time_left = window_end - clock.now
         credit = min(credit + (budget * dt / time_left if time_left > dt else budget), 2.0)  # no banking
         host_credit = min(host_credit + host_rate * dt, 2.0)
-        if thread_next is None and thread_left and position >= chats_calls:
+        if thread_next is None and thread_left:
             thread_next = clock.now
             eta.chain_started("tickets:long", thread_left)
         while credit >= 1 and host_credit >= 1:
@@ -219,8 +223,7 @@ def simulate(desk: Desk, limit: int, host_rate: float, latency: float = 0.1,
         if clock.now >= next_report:
             next_report += 0.25
             window = Window(limit, max(budget, 0), window_end - clock.now)
-            reached = [o for o in done if o.startswith("chat") or position >= chats_calls]  # the loader's trackers
-            got = eta.estimate([Done(o, done[o]) for o in reached], requests, window, latency)
+            got = eta.estimate([Done(o, done[o]) for o in done], requests, window, latency)  # every object's tracker
             reports.append((clock.now - start, got))
     return clock.now - start, reports
 
@@ -235,7 +238,7 @@ def _worst_from_a_tenth(end: float, reports: list[tuple[float, float | None]]) -
     (Desk(), 1667, 1000, "window"),  # 2,000 tickets at the window's rate; the thread ends first
     (Desk(tickets=300), 1667, 1000, "chain"),  # a small desk: the long thread is the phase
     (Desk(), 1667, 60, "host"),  # a host short of CPU: 60 calls/s, a third of the limit
-    (Desk(chats=800, tickets=300), 1667, 1000, "chain"),  # the long thread waits for the chats
+    (Desk(chats=300, tickets=300), 1667, 1000, "chain"),  # the tickets' long thread starts with the chats
 ])
 def test_the_live_eta_holds_within_15_percent_from_a_tenth_of_the_phase(desk, limit, host_rate, bound):
     end, reports = simulate(desk, limit, host_rate)

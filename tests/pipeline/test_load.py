@@ -246,7 +246,9 @@ async def test_a_load_waits_for_open_blockers(tmp_path):
 
 async def test_long_threads_are_started_before_the_others(tmp_path):
     """A thread is a chain of calls that cannot overlap: the longest is started first, so
-    it does not trail the phase alone. One conversation at a time makes the order visible."""
+    it does not trail the phase alone; first in the whole phase, before the conversations of
+    an object the map loads before its own (the chats). One conversation at a time makes
+    the order visible."""
     from helpmig_tui.settings import resolve_paths
 
     paths = resolve_paths(tmp_path)
@@ -261,10 +263,35 @@ async def test_long_threads_are_started_before_the_others(tmp_path):
     async with demo.session() as session:
         assert (await session.load(LoadOptions(accept_gates=True, concurrency=1))).status == "done"
     with open_project(paths, demo.project) as store, store.reader() as session:
-        first_key, first_id = session.execute(
-            select(JournalEntry.source_key, JournalEntry.intercom_id)
-            .where(JournalEntry.kind == "conversation", JournalEntry.source_key.startswith("tickets:"))
-            .order_by(JournalEntry.id)).first()
+        conversations = session.execute(select(JournalEntry.source_key, JournalEntry.intercom_id)
+                                        .where(JournalEntry.kind == "conversation")
+                                        .order_by(JournalEntry.id)).all()
+    first_key, first_id = conversations[0]
     assert first_key == f"tickets:{longest}"
+    assert conversations[1][0].startswith("chats:")  # the chats come before the tickets in the map
     created = list(demo.sandbox.store.all("conversations"))
     assert len(demo.sandbox.store.get("conversations", first_id)["parts"]) == max(len(c["parts"]) for c in created)
+
+
+async def test_collections_are_nested_as_the_categories_are(tmp_path):
+    """The schema phase writes a level of categories at once, parents before children: every
+    collection of a category with a parent sits under its parent's collection."""
+    from helpmig_tui.settings import resolve_paths
+
+    paths = resolve_paths(tmp_path)
+    demo = prepare_demo(paths, "smartertrack", 10)
+    database = demo.source_factory().settings.sqlite  # type: ignore[attr-defined]
+    with sqlite3.connect(database) as conn:
+        parents = dict(conn.execute("SELECT KbCategoryId, KbCategoryIdParent FROM st_KbCategories"))
+    conn.close()
+    async with demo.session() as session:
+        assert (await session.load(LoadOptions(accept_gates=True, phases=("match", "schema")))).status == "done"
+    with open_project(paths, demo.project) as store, store.reader() as session:
+        made = {key.split(":", 1)[1]: intercom_id for key, intercom_id in session.execute(
+            select(JournalEntry.source_key, JournalEntry.intercom_id).where(
+                JournalEntry.kind == "collection", JournalEntry.status == "done"))}
+    nested = [(child, parent) for child, parent in parents.items() if parent is not None
+              and str(child) in made and str(parent) in made]
+    assert len(nested) >= 4 and any(parents[parent] is not None for _, parent in nested)  # three levels
+    for child, parent in nested:
+        assert str(demo.sandbox.store.get("collections", made[str(child)])["parent_id"]) == made[str(parent)]
