@@ -306,7 +306,9 @@ class IntercomSession:
                 raise
             finally:
                 self._requests.pop(ticket, None)
-            self.metrics.finished(call.operation, response.status_code, self.clock.monotonic() - started)
+            took = getattr(response, "exchange_s", None)  # without the connection's handshakes, when known
+            self.metrics.finished(call.operation, response.status_code,
+                                  took if took is not None else self.clock.monotonic() - started)
             return response, None, slot, sequence
         finally:
             if not pinned:

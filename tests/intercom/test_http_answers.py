@@ -321,3 +321,33 @@ async def test_nothing_listening_is_a_connection_error_not_a_write_in_doubt():
             await session.send(_post())
     finally:
         await session.aclose()
+
+
+async def test_latency_is_the_exchange_without_the_connections_handshakes(monkeypatch):
+    """The plan and the ETA time chains of calls on kept-alive connections: a new
+    connection's handshakes (TCP, TLS: several round trips to Intercom) are not latency."""
+    import time
+
+    from connectors.intercom import wire
+
+    async def handler(request: Request, writer: asyncio.StreamWriter, n: int) -> bool:
+        await asyncio.sleep(0.05)
+        writer.write(_json_answer({"ok": n}))
+        await writer.drain()
+        return True
+
+    opened = asyncio.open_connection
+
+    async def slow_handshake(*args: object, **kwargs: object):
+        await asyncio.sleep(0.3)
+        return await opened(*args, **kwargs)
+
+    monkeypatch.setattr(wire.asyncio, "open_connection", slow_handshake)
+    async with _served(handler, max_concurrency=1) as (_server, session):
+        started = time.monotonic()
+        await session.send(_get())
+        took = time.monotonic() - started
+        await session.send(_get())  # the same connection, kept alive
+    snapshot = session.snapshot()
+    assert snapshot.latency_p95_ms is not None and snapshot.latency_p50_ms >= 50
+    assert snapshot.latency_p95_ms / 1000 <= took - 0.3  # the first call's handshake is not in it
