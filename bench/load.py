@@ -24,7 +24,6 @@ import contextlib
 import json
 import os
 import resource
-import shutil
 import sqlite3
 import subprocess
 import sys
