@@ -15,8 +15,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpmig_tui.cli import _console, _emit, _secrets
 from helpmig_tui.cli_output import QUIET_S, Console, Heartbeat, Table
@@ -26,6 +27,9 @@ from helpmig_tui.pipeline.report import PhaseReport
 from helpmig_tui.pipeline.session import Destination, LoadRefused, PipelineSession, destination
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import Paths, Settings, resolve_paths
+
+if TYPE_CHECKING:
+    from helpmig_tui.demo import Demo
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 TTY_REFRESH_S = 0.2  # how often a terminal's progress line is redrawn
@@ -415,7 +419,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from helpmig_tui.demo import open_demo, prepare_demo, run_headless
+    from helpmig_tui.demo import open_demo, prepare_demo
 
     paths = resolve_paths(args.home)
     if not args.headless:
@@ -431,6 +435,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     args.guard.resume = f"run `helpmig demo --headless --source {args.source}` to start a new demo"
     with Heartbeat(console, "demo"):
         demo = prepare_demo(paths, args.source, args.tickets, progress=say)
+    try:
+        return _headless_demo(args, paths, console, say, demo)
+    finally:
+        demo.close()  # the sandbox's workspace file, closed whatever happened
+
+
+def _headless_demo(args: argparse.Namespace, paths: Paths, console: Console, say: Callable[[str], None],
+                   demo: Demo) -> int:
+    from helpmig_tui.demo import run_headless
+
     result = _run(args, "demo", lambda: run_headless(demo, observer=ConsoleObserver(console, quiet=args.json),
                                                       progress=say))
     data = {

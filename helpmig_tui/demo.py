@@ -178,6 +178,18 @@ def prepare_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 20
                       **sandbox_options)
     skipped = {obj: sum(reasons.values()) for obj, reasons in left_out.items()}
     demo = Demo(paths, project, platform, sandbox, factory, truth, skipped, tickets, left_out)
+    try:
+        _prepare(demo, progress, confirm_map=confirm_map)
+    except BaseException:
+        demo.close()  # its workspace file is not left open (Windows would keep it locked)
+        raise
+    _write_info(demo, reopenable=sample is None, sandbox_options=sandbox_options)
+    return demo
+
+
+def _prepare(demo: Demo, progress: Callable[[str], None], *, confirm_map: bool) -> None:
+    """The generated project audited, its map proposed (and confirmed), the sandbox seeded."""
+    paths, project, sandbox, factory = demo.paths, demo.project, demo.sandbox, demo.source_factory
     for line in demo.scope():
         progress(line)
     with open_project(paths, project) as store:
@@ -201,8 +213,6 @@ def prepare_demo(paths: Paths, platform: str = "smartertrack", tickets: int = 20
         from helpmig_tui.mapping.versions import latest
 
         demo.conversations = tuple(objects_of(latest(store).map, TargetKind.CONVERSATION))
-    _write_info(demo, reopenable=sample is None, sandbox_options=sandbox_options)
-    return demo
 
 
 def _sandbox_file(paths: Paths, project: str) -> Path:

@@ -6,6 +6,7 @@ the demo and the tests all start runs through `PipelineSession`.
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -122,31 +123,41 @@ class PipelineSession:
         self._source = source
         self._secrets = secrets or Secrets()
         self._lock: RunLock | None = None  # the project's run lock, while this session writes
+        self._closing = AsyncExitStack()  # what __aenter__ opened, closed last-opened first
         self.store: ProjectStore
         self.client: IntercomClient
         self.mmap: MigrationMap
 
     async def __aenter__(self) -> PipelineSession:
         self.store = open_project(self.paths, self.project)
+        self._closing.callback(self.store.close)
+        try:
+            await self._open()
+        except BaseException:
+            await self._closing.aclose()  # what was opened is closed, whatever else fails (a full disk)
+            raise
+        return self
+
+    async def _open(self) -> None:
         try:
             version = require_confirmed_version(self.store)
         except Exception as exc:
-            self.store.close()
             raise LoadRefused(str(exc), [f"`helpmig map {self.project} --show` shows it, `--propose` and "
                                          "`--confirm` make it ready"]) from exc
         self.mmap, self.map_version, self.map_hash = version.map, version.version, version.hash
         self.source = self._source or open_source(self.store, self._secrets)
+        if self._source is None:
+            self._closing.callback(self.source.close)
         self.reader = SourceReader(self.source)
+        self._closing.callback(self.reader.close)
         self.client = IntercomClient(self.target.token, base_url=self.target.base_url,
                                      transport=self.target.transport, **self.client_options)
+        self._closing.push_async_callback(self.client.aclose)
+        self._closing.callback(self._release)
         try:
             me, admins, teams, existing, self.lookups = await self._startup_reads()
         except DestinationError as exc:
-            await self.__aexit__(None, None, None)
             raise LoadRefused(str(exc), [exc.hint]) from exc
-        except BaseException:
-            await self.__aexit__(None, None, None)
-            raise
         self.acting_admin = me.id
         self.directory = Directory(admins, teams)
         inventory = source_objects(self.store)
@@ -155,7 +166,6 @@ class PipelineSession:
                               if (name := number_field_of([f["name"] for f in o.fields or []]))}
         self.schema = schema_of(self.store, self.mmap, existing)
         self.attributes = AttributeBook(self.schema, self.client)
-        return self
 
     async def _startup_reads(self) -> tuple[Any, list[Any], list[Any], list[ExistingAttribute],
                                            dict[str, dict[str, dict[str, Any]]]]:
@@ -178,12 +188,9 @@ class PipelineSession:
         return found, admins, teams, existing, lookups
 
     async def __aexit__(self, *exc: object) -> None:
-        self._release()
-        await self.client.aclose()
-        self.reader.close()
-        if self._source is None:
-            self.source.close()
-        self.store.close()
+        """The run lock released, the client, reader, source and project closed, in that
+        order, each whatever became of the one before."""
+        await self._closing.aclose()
 
     async def _prepare_source(self) -> None:
         """The source connects meanwhile; when it cannot, the first read that needs it says
