@@ -380,7 +380,8 @@ class Loader:
         """Parts whose conversation is not in the source: rejected with that reason, so the
         part counts add up to what the source holds. The pass reads every part once; when
         an earlier run of this load finished it, a resume counts its rejections from the
-        journal instead."""
+        journal instead, and one stopped half-way goes on after its own resume point (the
+        part object's: the parts of a million tickets are not read again)."""
         ctx = self.ctx
         done = f"{part}#orphans"  # not a record's key: those all have a colon
         if finished_records(ctx, [done]):
@@ -389,28 +390,36 @@ class Loader:
                 ctx.count(tracker, earlier(outcome), n)
             return
         conversation = ctx.mmap.object_map(part).parent  # type: ignore[union-attr]
-        async for batch in ctx.reader.batches(part, batch_size=500):
+        point = ResumePoint(ctx, part)
+        async for batch in ctx.reader.batches(part, batch_size=500, after=point.start({part: tracker})):
+            ordered = point.batch([r.key for r in batch])
             known = ctx.journal.entries("part", [jkey(part, r.key) for r in batch])
             unknown = [r for r in batch if jkey(part, r.key) not in known]
             parents = {r.parent_key for r in unknown if r.parent_key}
             present = {r.key for r in await ctx.reader.get(conversation, sorted(parents))} if parents and conversation \
                 else set()
+            tally: Counter[tuple[str, str]] = Counter()
+            waits = False
             for record in batch:
                 entry = known.get(jkey(part, record.key))
                 if entry is not None and entry.parent_key is not None:
                     continue  # counted with its conversation
                 tracker.read += 1
+                tally[(part, "read")] += 1
                 if entry is not None:
-                    ctx.count(tracker, earlier(Outcome(entry.status, entry.intercom_id, entry.outcome)))
-                    continue
-                if record.parent_key in present:  # its ticket is there but was not loaded: it waits, never rejected
-                    status, code = "failed", "conversation.waiting"
-                    reason = f"waiting for its conversation ({record.parent_key}), which this run did not load"
+                    written = earlier(Outcome(entry.status, entry.intercom_id, entry.outcome))
+                elif record.parent_key in present:  # its ticket is there but was not loaded: it waits, never rejected
+                    written = Written("failed", reason=f"waiting for its conversation ({record.parent_key}), which "
+                                                       "this run did not load", code="conversation.waiting")
                 else:
-                    status, code = "rejected", "part.conversation_missing"
-                    reason = orphan_reason(record.parent_key)
-                ctx.journal.settle("part", jkey(part, record.key), status, reason, ctx.phase, object=part, code=code)
-                ctx.count(tracker, Written(status, reason=reason, code=code))
+                    written = Written("rejected", reason=orphan_reason(record.parent_key),
+                                      code="part.conversation_missing")
+                if entry is None:
+                    ctx.journal.settle("part", jkey(part, record.key), written.status, written.reason or "",
+                                       ctx.phase, object=part, code=written.code)
+                ctx.count(tracker, written, tally=tally)
+                waits = waits or not final(written.status, written.code, False)
+            point.settled(ordered, tally, not waits, len(batch))
         ctx.journal.finished(done, ctx.phase, object=part)
 
     def _limited(self, obj: str) -> int | None:

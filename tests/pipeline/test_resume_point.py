@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.pipeline.context import LoadOptions, NullObserver
 from helpmig_tui.pipeline.control import RunControl
@@ -87,3 +89,61 @@ def test_a_keyset_read_after_a_key_compares_numbers_as_numbers(tmp_path):
     rest = [r.key for batch in source.iter_records_after("tickets", middle, batch_size=5) for r in batch]
     assert rest == keys[len(keys) // 2 + 1:]
     source.close()
+
+
+async def test_an_orphan_pass_stopped_half_way_goes_on_after_its_resume_point(tmp_path):
+    """The orphan pass reads every message once: one stopped half-way (the source went away)
+    is not read again from the start, and every message is still counted once."""
+    from connectors.base import SourceError
+    from helpmig_tui.pipeline.session import PipelineSession
+    from helpmig_tui.settings import resolve_paths
+
+    paths = resolve_paths(tmp_path)
+    demo = prepare_demo(paths, "smartertrack", 200)
+    source = demo.source_factory()
+    asked: list[str | None] = []
+    plain, after = source.iter_records, source.iter_records_after
+    broken = {"on": True}
+
+    class Phases(NullObserver):
+        phase = ""  # "conversations" once the contacts are done: the scope check read the messages before
+
+        def phase_finished(self, report):
+            if report.phase == "contacts":
+                self.phase = "conversations"
+
+    phases = Phases()
+
+    def cut(batches):  # the pass's second batch never comes: the source went away
+        for n, batch in enumerate(batches):
+            if n == 1 and broken["on"]:
+                raise SourceError("the database went away", code="source.unreachable")
+            yield batch
+
+    def iter_records(obj, since=None, batch_size=500, **kw):
+        if obj == "messages" and batch_size == 500 and phases.phase == "conversations" \
+                and kw.get("after") is None:  # not the scope check's, nor iter_records_after's own call
+            asked.append(None)
+            return cut(plain(obj, since, batch_size, **kw))
+        return plain(obj, since, batch_size, **kw)
+
+    def iter_records_after(obj, key, since=None, batch_size=500):
+        if obj == "messages" and batch_size == 500 and phases.phase == "conversations":
+            asked.append(key)
+            return cut(after(obj, key, since, batch_size))
+        return after(obj, key, since, batch_size)
+
+    source.iter_records, source.iter_records_after = iter_records, iter_records_after
+    async with PipelineSession(paths, demo.project, demo.target(), observer=phases, source=source) as session:
+        with pytest.raises(SourceError, match="went away"):
+            await session.load(LoadOptions(accept_gates=True))
+    assert asked == [None]
+    broken["on"], phases.phase = False, ""
+    async with PipelineSession(paths, demo.project, demo.target(), observer=phases, source=source) as session:
+        second = await session.load(LoadOptions(accept_gates=True))
+    assert second.status == "done"
+    assert len(asked) == 2 and asked[1] is not None  # read after the first batch's last message, not again
+    assert_exactly_once(paths, demo)
+    messages = next(o for r in second.reports for o in r.objects if o.object == "messages")
+    assert messages.read == demo.truth["messages"] + demo.skipped.get("messages", 0) \
+        == sum(getattr(messages, c) for c in RECORD_COLUMNS)
