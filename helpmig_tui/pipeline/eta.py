@@ -15,7 +15,9 @@ messages costs about 505 calls, a contact one or two.
   longer than the latency. The long threads of every object start with the phase: one
   that has not made its first calls yet counts whole from now.
 
-The ETA is the later of the calls' end and the chains' ends.
+The ETA is the later of the calls' end and the chains' ends; once no call is left, the
+records still to settle at the pace this phase has settled them (a phase of matches or
+skips is reads and journal rows, not calls).
 """
 
 from __future__ import annotations
@@ -119,20 +121,24 @@ class LiveEta:
         left_by: dict[str, float] = {}  # object -> planned calls left
         planned_done = 0.0  # planned calls of what finished in this run, and half of what is in flight
         counted = set()
+        records_left = settled = 0
         for d in done:
             counted.add(d.object)
             records, calls = self.planned.get(d.object, (None, None))
             total = d.total if d.total is not None else records
             if total is None:
                 return None
+            records_left += max(total - d.finished, 0)
+            settled += max(d.finished - d.earlier, 0)
             per_record = calls / records if calls is not None and records else 1.0
             left_by[d.object] = max(total - d.finished, 0) * per_record
             planned_done += max(d.finished - d.earlier, 0) * per_record
             if d.read is not None and d.object not in self.parts:  # a record in flight made about half its calls
                 planned_done += max(d.read - d.finished, 0) * per_record / 2
-        for obj, (_, calls) in self.planned.items():  # not reached yet: all of it is left
+        for obj, (records, calls) in self.planned.items():  # not reached yet: all of it is left
             if obj not in counted:
                 left_by[obj] = calls
+                records_left += records
         now = self.clock()
         made = requests - self.requests_at_start
         self._seen.append((now, requests))
@@ -145,6 +151,8 @@ class LiveEta:
         ends = [self._time_for(calls_left, rate, window)]
         if ends[0] is None:
             return None
+        if calls_left < 1 and records_left and settled:  # no call left: the records' own pace
+            ends.append(records_left * (now - self.started) / settled)
         pace = min((c.pace for c in self.chains.values() if c.pace), default=None) or latency_s or 0.0
         others = self._time_for(max(calls_left - sum(c.left for c in self.chains.values()), 0.0), rate, window)
         ends += [self._chain_end(c.left, c.pace or pace, latency_s, others or 0.0) for c in self.chains.values()]

@@ -91,6 +91,17 @@ def test_the_live_eta_weighs_records_by_their_planned_calls_and_corrects_the_pla
     assert got == pytest.approx(4000 / 20, rel=0.05)
 
 
+def test_once_no_call_is_left_the_records_left_go_at_the_phases_pace():
+    """A phase of matches or skips makes few calls or none: what is left is its records'
+    reads and journal rows, at the pace it has gone so far, not nothing."""
+    clock = Clock()
+    eta = _eta({"agents": (40, 0), "groups": (10, 0)}, clock)
+    clock.now += 0.5
+    got = eta.estimate([Done("agents", 10)], 0, Window(1667, 1600, 5.0), 0.1)
+    assert got == pytest.approx(40 * 0.5 / 10)  # 30 agents and 10 groups left at 20 a second
+    assert eta.estimate([Done("agents", 10, earlier=10)], 0, Window(1667, 1600, 5.0), 0.1) == 0.0  # none settled here
+
+
 def test_the_window_left_now_goes_before_whole_windows():
     """The pacer spreads what is left of the current window over the time to its reset:
     a phase starting with 1,500 requests left and 5 s to go makes those first."""
