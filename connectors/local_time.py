@@ -146,24 +146,19 @@ def wall_time_note(value: datetime, local: tzinfo, zone_label: str) -> tuple[str
     return problem, f"{value:%Y-%m-%d %H:%M} {what} in {zone_label}: {rule} ({read:%H:%M} UTC)"
 
 
-def read_iso(text: str) -> datetime | None:
-    """ISO-8601 (with or without offset, `T` or space, trailing Z) as written: naive when it
-    carries no offset; None if it is not ISO."""
+def parse_iso(text: str, local: tzinfo, noted: list[tuple[str, str]] | None = None) -> datetime | None:
+    """ISO-8601 (with or without offset, `T` or space, trailing Z) into UTC, a naive value
+    read in `local` (see `noted_utc`); None if it is not ISO."""
     text = text.strip()
     if not text:
         return None
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:
-        return datetime.fromisoformat(text)
+        value = datetime.fromisoformat(text)
     except ValueError:
         return None
-
-
-def parse_iso(text: str, local: tzinfo, noted: list[tuple[str, str]] | None = None) -> datetime | None:
-    """ISO-8601 into UTC (a naive value read in `local`, see `noted_utc`); None if it is not ISO."""
-    value = read_iso(text)
-    return None if value is None else noted_utc(value, local, noted)
+    return noted_utc(value, local, noted)
 
 
 class SourceClock:

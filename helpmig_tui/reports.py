@@ -73,16 +73,22 @@ class CsvReport:
         self._handle.close()
         self._part.unlink(missing_ok=True)
 
+    def __enter__(self) -> CsvReport:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_exc: object) -> None:
+        """Done when the block completes, discarded when it raised."""
+        if kind is None:
+            self.done()
+        else:
+            self.discard()
+
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
-    report = CsvReport(path, header)
-    try:
+    with CsvReport(path, header) as report:
         for row in rows:
             report.row(row)
-    except BaseException:
-        report.discard()
-        raise
-    return report.done()
+    return path
 
 
 def _date(value: datetime | None) -> str:

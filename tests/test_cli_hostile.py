@@ -6,7 +6,10 @@ the exit code is the documented one (2 for these known conditions)."""
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib
 import os
+import pkgutil
 import shutil
 import socket
 import sqlite3
@@ -82,6 +85,23 @@ def prepared(tmp_path_factory):
         yield paths.home, map_file
 
 
+@functools.cache
+def _import_helpmig() -> None:
+    """helpmig's own modules, imported before acting as nobody: the commands import theirs
+    when they run, and a checkout only root may read (a `mktemp -d` clone) is not the
+    condition under test."""
+    import connectors
+    import helpmig_tui
+    import screens
+
+    for package in (helpmig_tui, connectors, screens):
+        for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if module.name.endswith(".__main__"):
+                continue  # it runs the command line
+            with contextlib.suppress(ImportError):  # a platform's own module (Windows): the command says so itself
+                importlib.import_module(module.name)
+
+
 @contextmanager
 def _not_writable(home: Path) -> Iterator[None]:
     """The home as an account that may read it but not write it sees it."""
@@ -89,6 +109,7 @@ def _not_writable(home: Path) -> Iterator[None]:
         mode = path.stat().st_mode
         path.chmod((mode | stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH | (0o111 if path.is_dir() else 0)) & ~0o222)
     if os.geteuid() == 0:  # root writes anywhere: act as nobody for the command
+        _import_helpmig()
         os.seteuid(65534)
         try:
             yield

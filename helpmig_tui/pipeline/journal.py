@@ -248,6 +248,8 @@ class Journal:
             _execute(conn, _BEGIN, rows)
         self.commits += 1
         self._parents.update({(i.kind, i.source_key): i.parent_key for i in intents if i.parent_key})
+        while len(self._parents) > CACHE_SIZE:  # writes left in doubt get no outcome: bounded, oldest out
+            del self._parents[next(iter(self._parents))]
 
     async def begin_grouped(self, intents: Sequence[Intent]) -> None:
         """`begin()` shared with every writer that gets here in the same turn of the event

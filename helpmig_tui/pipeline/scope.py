@@ -102,15 +102,12 @@ class ScopeCheck:
     async def run(self, path: Path) -> ScopeResult:
         """Check the scope, writing every record that will not migrate to `path` (which an
         earlier check's file is replaced by only when this one completes)."""
-        self._csv = CsvReport(path, HEADER)
         try:
-            await self._read()
+            with CsvReport(path, HEADER) as self._csv:
+                await self._read()
             for cls in self.classes.values():
                 cls.reason = self._book.commonest(cls.id)
-            return ScopeResult(self.classes, self._csv.done())
-        except BaseException:
-            self._csv.discard()
-            raise
+            return ScopeResult(self.classes, path)
         finally:
             self._book.close()
 
