@@ -194,13 +194,67 @@ class Sampler:
         self.handle.close()
 
 
+def _watch_chains(sampler: Sampler) -> dict[str, Any]:
+    """The long threads' calls and the pacers' waits, by priority: whether a long thread's
+    parts go first at the pacers, and whether the conversations phase ends when its calls
+    end or waits for a thread alone. Wraps LiveEta's chain hooks and RatePacer.acquire."""
+    from connectors.intercom.ratelimit import RatePacer, is_prioritized
+    from helpmig_tui.pipeline.eta import LiveEta
+
+    seen: dict[str, Any] = {"steps": {}, "done": {}, "waits": {"priority": [0.0, 0], "others": [0.0, 0]}}
+    step, done, acquire = LiveEta.chain_step, LiveEta.chain_done, RatePacer.acquire
+
+    def chain_step(self: LiveEta, key: str) -> None:
+        if key in self.chains:
+            seen["steps"].setdefault(key, []).append(time.monotonic() - sampler.started)
+        step(self, key)
+
+    def chain_done(self: LiveEta, key: str) -> None:
+        if key in seen["steps"] and key not in seen["done"]:
+            seen["done"][key] = (time.monotonic() - sampler.started, sampler.metrics().requests)
+        done(self, key)
+
+    async def timed_acquire(self: RatePacer, priority: bool | None = None) -> int:
+        first = is_prioritized() if priority is None else priority
+        began = time.monotonic()
+        try:
+            return await acquire(self, priority)
+        finally:
+            waits = seen["waits"]["priority" if first else "others"]
+            waits[0] += time.monotonic() - began
+            waits[1] += 1
+
+    LiveEta.chain_step, LiveEta.chain_done, RatePacer.acquire = chain_step, chain_done, timed_acquire  # type: ignore[method-assign]
+    return seen
+
+
+def _chains_summary(seen: dict[str, Any], phases: list[dict[str, Any]]) -> dict[str, Any]:
+    """The longest thread: its calls, when it started and ended, its pace, and the calls the
+    rest of its phase made after it ended; the mean wait at a pacer, priority or not."""
+    waits = {kind: {"acquires": n, "mean_wait_ms": round(total * 1000 / n, 2) if n else None}
+             for kind, (total, n) in seen["waits"].items()}
+    if not seen["steps"]:
+        return {"pacer_waits": waits}
+    key, steps = max(seen["steps"].items(), key=lambda item: len(item[1]))
+    ended, requests_then = seen["done"].get(key, (steps[-1], None))
+    phase = next((p for p in phases if p["phase"] == "conversations"), None)
+    return {"longest": {"calls": len(steps), "first_s": round(steps[0], 2), "last_s": round(steps[-1], 2),
+                        "ms_per_call": round((steps[-1] - steps[0]) * 1000 / max(len(steps) - 1, 1), 1),
+                        "phase_end_s": phase["t"] if phase else None, "ended_s": round(ended, 2),
+                        "phase_requests_after_it": phase["requests"] - requests_then
+                        if phase and requests_then is not None else None},
+            "pacer_waits": waits}
+
+
 def child_load(home: str, project: str, url: str, samples: str, every: float, concurrency: int | None,
                tokens: int = 1) -> dict[str, Any]:
     from helpmig_tui.pipeline.context import LoadOptions
+    from helpmig_tui.pipeline.plan import phase_eta
     from helpmig_tui.pipeline.session import Destination, PipelineSession
     from helpmig_tui.settings import resolve_paths
 
     sampler = Sampler(samples, every)
+    chains = _watch_chains(sampler)
     options = LoadOptions(accept_gates=True)
     if concurrency:
         options.concurrency = concurrency
@@ -216,7 +270,10 @@ def child_load(home: str, project: str, url: str, samples: str, every: float, co
         async with PipelineSession(resolve_paths(home), project, Destination(url, token), observer=sampler) as session:
             sampler.metrics = session.client.metrics
             plan = await session.plan()
-            planned = {p.name: {"calls": p.calls, "chain": p.chain, "eta_s": round(plan.phase_eta_s(p), 1)}
+            before = session.client.metrics()  # the plain median of the exchanges so far: what the plan once took
+            plain = (before.latency_p50_ms or 0) / 1000 or plan.latency_s
+            planned = {p.name: {"calls": p.calls, "chain": p.chain, "eta_s": round(plan.phase_eta_s(p), 1),
+                                "eta_s_plain_latency": round(phase_eta(p.calls, p.chain, plan.limit_per_10s, plain), 1)}
                        for p in plan.phases}
             result = await session.load(options)
             snapshot = session.client.metrics()
@@ -225,6 +282,7 @@ def child_load(home: str, project: str, url: str, samples: str, every: float, co
                     "requests": snapshot.requests, "rate_limited": snapshot.rate_limited, "retries": snapshot.retries,
                     "latency_p50_ms": snapshot.latency_p50_ms, "latency_p95_ms": snapshot.latency_p95_ms,
                     "phases": sampler.phases, "end": last, "plan": planned, "plan_latency_ms": round(plan.latency_s * 1000),
+                    "plan_plain_latency_ms": round(plain * 1000), "chains": _chains_summary(chains, sampler.phases),
                     "plan_limit_per_10s": plan.limit_per_10s,
                     "objects": {o.object: o.read for r in result.reports for o in r.objects}}
 
@@ -484,6 +542,7 @@ def _eta_accuracy(samples: list[dict[str, Any]], phases: list[dict[str, Any]],
         out[p["phase"]] = {"actual_s": round(actual, 1), "plan_eta_s": planned.get("eta_s"),
                            "plan_error": round(planned["eta_s"] / actual - 1, 3) if planned.get("eta_s") and actual > 1
                            else None,
+                           "plan_eta_s_plain_latency": planned.get("eta_s_plain_latency"),
                            "live_samples": len(errors), "live_worst_error": max(errors, key=abs) if errors else None,
                            "live_errors": errors}
         start = p["t"]
@@ -518,8 +577,10 @@ def _rate_summary(name: str, args: argparse.Namespace, prepared: dict[str, Any],
         summary["failures"] = failures
         summary["phases"] = _phase_rates(samples, run["result"]["phases"])
         summary["plan"] = {"latency_ms": run["result"]["plan_latency_ms"],
+                           "plain_latency_ms": run["result"].get("plan_plain_latency_ms"),
                            "limit_per_10s": run["result"]["plan_limit_per_10s"]}
         summary["eta"] = _eta_accuracy(samples, run["result"]["phases"], run["result"]["plan"])
+        summary["chains"] = run["result"].get("chains")
     # steady state: the conversations phase, between the first and the last sample inside it
     inside = [s for s in samples if s["phase"] == "conversations"]
     if len(inside) >= 2:

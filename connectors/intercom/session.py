@@ -307,8 +307,9 @@ class IntercomSession:
             finally:
                 self._requests.pop(ticket, None)
             took = getattr(response, "exchange_s", None)  # without the connection's handshakes, when known
+            answered = self.clock.monotonic()
             self.metrics.finished(call.operation, response.status_code,
-                                  took if took is not None else self.clock.monotonic() - started)
+                                  took if took is not None else answered - started, started, answered)
             return response, None, slot, sequence
         finally:
             if not pinned:

@@ -371,7 +371,8 @@ class PipelineSession:
             sizes = await thread_sizes(self.reader, parts)
             longest = max([longest, *sizes.values()])
         metrics = self.client.metrics()
-        latency = metrics.latency_p50_ms / 1000 if metrics.latency_p50_ms else None
+        latency_ms = metrics.warm_latency_p50_ms or metrics.latency_p50_ms  # warm: without first calls' one-time costs
+        latency = latency_ms / 1000 if latency_ms else None
         plan = build_plan(self.store, self.mmap, metrics.window.limit, to_create, longest_thread=longest,
                           latency_s=latency, apps=self.client.apps)
         if plan.chain_bound:
