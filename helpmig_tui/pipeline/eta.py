@@ -15,9 +15,14 @@ messages costs about 505 calls, a contact one or two.
   longer than the latency. The long threads of every object start with the phase: one
   that has not made its first calls yet counts whole from now.
 
-The ETA is the later of the calls' end and the chains' ends; once no call is left, the
-records still to settle at the pace this phase has settled them (a phase of matches or
-skips is reads and journal rows, not calls).
+The ETA is the later of the calls' end and the chains' ends. Once no call is left, what
+remains is records to read and settle (a phase of matches or skips is reads and journal
+rows, not calls): the records still to read, and those read but not settled yet (which
+settle while the next batch is read), at the pace the phase has read records. Not at the
+pace it has settled them: a batch is read whole and settles record by record, so a
+partial batch's few settled records, set against the time of the read, would stretch
+the rest by the batch's size. Before the phase has read anything, its pace is not known
+(None).
 """
 
 from __future__ import annotations
@@ -121,15 +126,17 @@ class LiveEta:
         left_by: dict[str, float] = {}  # object -> planned calls left
         planned_done = 0.0  # planned calls of what finished in this run, and half of what is in flight
         counted = set()
-        records_left = settled = 0
+        unread = in_memory = read_here = 0  # records still to read, read and not settled, read by this run
         for d in done:
             counted.add(d.object)
             records, calls = self.planned.get(d.object, (None, None))
             total = d.total if d.total is not None else records
             if total is None:
                 return None
-            records_left += max(total - d.finished, 0)
-            settled += max(d.finished - d.earlier, 0)
+            read = max(d.read if d.read is not None else 0, d.finished)
+            unread += max(total - read, 0)
+            in_memory += read - d.finished
+            read_here += max(read - d.earlier, 0)
             per_record = calls / records if calls is not None and records else 1.0
             left_by[d.object] = max(total - d.finished, 0) * per_record
             planned_done += max(d.finished - d.earlier, 0) * per_record
@@ -138,7 +145,7 @@ class LiveEta:
         for obj, (records, calls) in self.planned.items():  # not reached yet: all of it is left
             if obj not in counted:
                 left_by[obj] = calls
-                records_left += records
+                unread += records
         now = self.clock()
         made = requests - self.requests_at_start
         self._seen.append((now, requests))
@@ -151,8 +158,10 @@ class LiveEta:
         ends = [self._time_for(calls_left, rate, window)]
         if ends[0] is None:
             return None
-        if calls_left < 1 and records_left and settled:  # no call left: the records' own pace
-            ends.append(records_left * (now - self.started) / settled)
+        if calls_left < 1 and (unread or in_memory):  # no call left: the records' reads and settling
+            if not read_here:
+                return None
+            ends.append(max(unread, in_memory) * (now - self.started) / read_here)
         pace = min((c.pace for c in self.chains.values() if c.pace), default=None) or latency_s or 0.0
         others = self._time_for(max(calls_left - sum(c.left for c in self.chains.values()), 0.0), rate, window)
         ends += [self._chain_end(c.left, c.pace or pace, latency_s, others or 0.0) for c in self.chains.values()]

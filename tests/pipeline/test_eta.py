@@ -99,7 +99,25 @@ def test_once_no_call_is_left_the_records_left_go_at_the_phases_pace():
     clock.now += 0.5
     got = eta.estimate([Done("agents", 10)], 0, Window(1667, 1600, 5.0), 0.1)
     assert got == pytest.approx(40 * 0.5 / 10)  # 30 agents and 10 groups left at 20 a second
-    assert eta.estimate([Done("agents", 10, earlier=10)], 0, Window(1667, 1600, 5.0), 0.1) == 0.0  # none settled here
+    # nothing read by this run yet (the 10 were settled by an earlier one): no pace to tell
+    assert eta.estimate([Done("agents", 10, earlier=10)], 0, Window(1667, 1600, 5.0), 0.1) is None
+
+
+def test_a_partial_batch_is_not_a_pace():
+    """40 agents come in one batch and settle record by record with no call: one settled
+    in the 0.04 s the read took is not 0.04 s a record. What is left goes at the pace the
+    phase has read records: the 10 groups still to read, while the 39 agents read settle."""
+    clock = Clock()
+    eta = _eta({"agents": (40, 0), "groups": (10, 0)}, clock)
+    clock.now += 0.04
+    got = eta.estimate([Done("agents", 1, read=40)], 0, Window(1667, 1600, 5.0), 0.1)
+    assert got == pytest.approx(39 * 0.04 / 40)  # at most one read's time, not 49 x 0.04 s
+    clock.now += 0.01
+    got = eta.estimate([Done("agents", 40, read=40)], 0, Window(1667, 1600, 5.0), 0.1)
+    assert got == pytest.approx(10 * 0.05 / 40)  # the groups to read
+    clock.now += 0.02
+    got = eta.estimate([Done("agents", 40, read=40), Done("groups", 10, read=10)], 0, Window(1667, 1600, 5.0), 0.1)
+    assert got == 0.0
 
 
 def test_the_window_left_now_goes_before_whole_windows():
@@ -322,3 +340,65 @@ def test_a_long_threads_parts_go_first_at_the_pacer_in_a_real_load(tmp_path, mon
     pace = (longest[50] - longest[0]) / 50  # while the other conversations compete for the window
     assert 0.1 - 1e-9 <= pace <= 0.25, pace  # 100 ms of latency (virtual time: exactly), and a slot or two of waiting
 
+
+
+def test_the_warm_latency_leaves_out_each_operations_first_calls_and_those_sent_beside_them():
+    """An operation's first answer pays one-time costs (the server builds what it needs),
+    and so do the calls sent before that answer came: the warm latency counts only the
+    calls sent after it."""
+    from connectors.intercom.metrics import ClientMetrics
+    from connectors.intercom.ratelimit import WindowBudget
+
+    metrics = ClientMetrics()
+    window = WindowBudget(None, None, None, None, None)
+    for sent, op in ((0.0, "me"), (0.0, "admins.list"), (0.01, "admins.list")):  # three at once, each 0.5 s
+        metrics.started()
+        metrics.finished(op, 200, 0.5, sent, sent + 0.5)
+    assert metrics.snapshot(window).warm_latency_p50_ms is None
+    for sent in (0.6, 0.8, 1.0):  # after the first answers: the latency itself
+        metrics.started()
+        metrics.finished("admins.list", 200, 0.12, sent, sent + 0.12)
+    metrics.started()
+    metrics.finished("me", 200, 0.1, 2.0, 2.1)
+    snapshot = metrics.snapshot(window)
+    assert snapshot.warm_latency_p50_ms == pytest.approx(120)
+    assert snapshot.latency_p95_ms == pytest.approx(500)  # the plain latency keeps them
+    metrics.started()
+    metrics.finished("teams.list", 200, 0.3)  # no times given: in the plain latency only
+    assert metrics.snapshot(window).warm_latency_p50_ms == pytest.approx(120)
+
+
+@pytest.mark.parametrize("latency_ms", [100, 400])
+def test_the_plans_latency_is_the_desks_not_its_first_calls(tmp_path, monkeypatch, latency_ms):
+    """Each operation's first call costs 0.5 s more (a server warming up; in virtual time,
+    so exactly): the plan times the long thread at the latency itself, 0.1 s or 0.4 s, not
+    at the start-up reads' 0.6 or 0.9 s, and never below it on the slow desk."""
+    from connectors.intercom import LoopClock
+    from connectors.intercom.sandbox.middleware import SandboxMiddleware
+    from connectors.intercom.virtual_time import run_virtual
+    from helpmig_tui.settings import resolve_paths
+
+    clock = LoopClock()
+    seen: set[tuple[str, str]] = set()
+    serve = SandboxMiddleware.__call__
+
+    async def warming_up(self, scope, receive, send):
+        if scope["type"] == "http" and (scope["method"], scope["path"]) not in seen:
+            seen.add((scope["method"], scope["path"]))
+            await self.clock.sleep(0.5)
+        await serve(self, scope, receive, send)
+
+    monkeypatch.setattr(SandboxMiddleware, "__call__", warming_up)
+    demo = prepare_demo(resolve_paths(tmp_path), "smartertrack", 40, latency_ms=latency_ms, clock=clock)
+
+    async def plan():
+        async with demo.session(NullObserver(), client_options={"clock": clock}) as session:
+            return await session.plan(), session.client.metrics()
+
+    plan, metrics = run_virtual(plan())
+    demo.close()
+    assert metrics.latency_p50_ms / 1000 >= latency_ms / 1000 + 0.5  # what the plan took before
+    assert plan.latency_s == pytest.approx(latency_ms / 1000, rel=0.05)
+    assert plan.latency_s >= latency_ms / 1000 - 1e-9  # float rounding of the virtual clock
+    conversations = next(p for p in plan.phases if p.name == "conversations")
+    assert plan.phase_eta_s(conversations) == pytest.approx(conversations.chain * latency_ms / 1000, rel=0.05)
