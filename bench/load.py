@@ -240,6 +240,10 @@ def _chains_summary(seen: dict[str, Any], phases: list[dict[str, Any]]) -> dict[
     phase = next((p for p in phases if p["phase"] == "conversations"), None)
     return {"longest": {"calls": len(steps), "first_s": round(steps[0], 2), "last_s": round(steps[-1], 2),
                         "ms_per_call": round((steps[-1] - steps[0]) * 1000 / max(len(steps) - 1, 1), 1),
+                        "ms_per_call_first_100": round((steps[min(100, len(steps) - 1)] - steps[0]) * 1000
+                                                       / max(min(100, len(steps) - 1), 1), 1),
+                        "ms_per_call_last_50": round((steps[-1] - steps[-min(51, len(steps))]) * 1000
+                                                     / max(min(50, len(steps) - 1), 1), 1),
                         "phase_end_s": phase["t"] if phase else None, "ended_s": round(ended, 2),
                         "phase_requests_after_it": phase["requests"] - requests_then
                         if phase and requests_then is not None else None},
