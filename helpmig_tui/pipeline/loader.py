@@ -19,7 +19,7 @@ from connectors.base import Capability, Record
 from connectors.intercom import prioritized
 from connectors.intercom.errors import NotFound
 from helpmig_tui.mapping.standard import TargetKind
-from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
+from helpmig_tui.pipeline.context import LoadContext, LoadOptions, ObjectProgress, Written
 from helpmig_tui.pipeline.conversations import CHAIN_EXTRA, GONE, ConversationJob
 from helpmig_tui.pipeline.journal import Entry, Outcome, Settled
 from helpmig_tui.pipeline.prepare import match_phase, objects_of, schema_phase
@@ -43,6 +43,7 @@ from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey, orphan_reas
 from helpmig_tui.pipeline.resume import Batch, ResumePoint, final
 
 if TYPE_CHECKING:
+    from helpmig_tui.mapping.model import MigrationMap
     from helpmig_tui.pipeline.delta_report import DeltaSummary
 
 LONG_THREAD = 50  # parts of one kind: a thread this long is started before the others
@@ -105,8 +106,22 @@ async def thread_sizes(reader: SourceReader, parts: list[str], over: int = LONG_
     if Capability.PUSHDOWN_PROFILE not in reader.source.capabilities:
         return sizes
     for part in parts:
-        sizes.update(await reader.call(lambda part=part: reader.source.child_counts(part, over=over)))
+        sizes.update(await reader.collect(("child_counts", part, over), lambda part=part: reader.source.child_counts(
+            part, over=over)))
     return sizes
+
+
+def count_threads_ahead(reader: SourceReader, mmap: MigrationMap, options: LoadOptions) -> None:
+    """Queue the long-thread counts of the conversations phase (`thread_sizes`) in the
+    source's thread at a load's start: a GROUP BY over every message, which the source's
+    database works through while the match, schema, companies and contacts phases run."""
+    if options.sample is not None or options.since is not None \
+            or Capability.PUSHDOWN_PROFILE not in reader.source.capabilities:
+        return
+    for conv in objects_of(mmap, TargetKind.CONVERSATION):
+        for part in (o.object for o in mmap.active_objects() if o.target is TargetKind.PART and o.parent == conv):
+            reader.ahead(("child_counts", part, LONG_THREAD), lambda part=part: reader.source.child_counts(
+                part, over=LONG_THREAD))
 
 
 @dataclass

@@ -26,7 +26,7 @@ from helpmig_tui.pipeline.attributes import AttributeBook, existing_attributes_o
 from helpmig_tui.pipeline.context import LoadAborted, LoadContext, LoadOptions, NullObserver, Observer
 from helpmig_tui.pipeline.control import RunCancelled, RunControl
 from helpmig_tui.pipeline.journal import Journal
-from helpmig_tui.pipeline.loader import DELTA_PHASES, PHASES, Loader, LoadResult, thread_sizes
+from helpmig_tui.pipeline.loader import DELTA_PHASES, PHASES, Loader, LoadResult, count_threads_ahead, thread_sizes
 from helpmig_tui.pipeline.eta import LiveEta
 from helpmig_tui.pipeline.plan import Plan, build_plan, call_plan
 from helpmig_tui.pipeline.prepare import Resolutions, create_collection_named, ensure_tag, match_record, objects_of
@@ -316,6 +316,7 @@ class PipelineSession:
 
     async def _load_locked(self, kind: str, options: LoadOptions, phases: tuple[str, ...],
                            every: tuple[str, ...]) -> LoadResult:
+        count_threads_ahead(self.reader, self.mmap, options)
         if kind == "load" and not scope_is_current(self.store, self._scope_stamp()):
             self.observer.event("info", "naming what the load will not migrate (the scope check)")
             await self.check_scope()
