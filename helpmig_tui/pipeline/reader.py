@@ -103,9 +103,15 @@ class SourceReader:
     async def attachments(self, obj: str, record: Record) -> list[AttachmentRef]:
         """A record's files; none for a record read under a stand-in key (it is rejected, and
         its files could not be looked up by a key it does not have)."""
-        if record.key_problem is not None:
-            return []
-        return await self.call(self.source.attachments, obj, record)
+        return await self.call(self._attachments, obj, record)
+
+    async def attachments_of(self, records: Sequence[tuple[str, Record]]) -> list[list[AttachmentRef]]:
+        """Several records' files (a conversation's and its messages') in one call to the
+        source's thread, rather than a round trip each behind every other job's."""
+        return await self.call(lambda: [self._attachments(obj, record) for obj, record in records])
+
+    def _attachments(self, obj: str, record: Record) -> list[AttachmentRef]:
+        return [] if record.key_problem is not None else self.source.attachments(obj, record)
 
     async def read(self, ref: AttachmentRef, limit: int) -> bytes | None:
         """The file's bytes, or None when it is larger than `limit`."""
