@@ -691,6 +691,8 @@ def scenario_resume(args: argparse.Namespace) -> dict[str, Any]:
             for suffix in ("-wal", "-shm"):
                 Path(f"{state}{suffix}").unlink(missing_ok=True)
             shutil.copyfile(home / RESUME_SNAPSHOT, state)
+            with open(state, "rb+") as restored:  # on disk before the first resume: the copy's
+                os.fsync(restored.fileno())        # write-back is the bench's work, not the resume's
         else:
             prepared = prepare(home, args.tickets)
             project = prepared["project"]

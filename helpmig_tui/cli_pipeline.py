@@ -72,10 +72,11 @@ def _target(args: argparse.Namespace, paths: Paths) -> Destination:
         return destination(store, Settings.from_env(), _secrets(args))
 
 
-def _session(args: argparse.Namespace, control: Any = None, target: Destination | None = None) -> PipelineSession:
+def _session(args: argparse.Namespace, control: Any = None, target: Destination | None = None,
+             loading: LoadOptions | None = None) -> PipelineSession:
     paths = resolve_paths(args.home)
     return PipelineSession(paths, args.project, target or _target(args, paths), control=control, secrets=_secrets(args),
-                           observer=ConsoleObserver(_console(args), quiet=args.json))
+                           observer=ConsoleObserver(_console(args), quiet=args.json), loading=loading)
 
 
 def _run(args: argparse.Namespace, label: str, work: Any, *, control: Any = None) -> Any:
@@ -279,8 +280,9 @@ def cmd_load(args: argparse.Namespace) -> int:
     control = RunControl()
 
     async def run() -> LoadResult:
-        async with _session(args, control, target) as session:
-            return await session.load(_options(args))
+        options = _options(args)
+        async with _session(args, control, target, loading=options) as session:
+            return await session.load(options)
 
     result = _run(args, "load", run, control=control)
     if result.status == "cancelled" and args.stops.first is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,6 +195,19 @@ def secret_name(text: str) -> str:
     return name
 
 
+def _keyring():  # -> the keyring module
+    """keyring, imported without its macOS backend's library look-up where that backend
+    cannot serve: keyring imports every backend to rank them, and the macOS one asks the
+    system's linker for three macOS libraries at import (on Linux, gcc and ld subprocesses:
+    40 ms of every load's start-up). Off macOS that backend ranks itself out before it
+    looks at them."""
+    if sys.platform != "darwin":
+        sys.modules.setdefault("keyring.backends.macOS.api", None)  # type: ignore[arg-type]
+    import keyring
+
+    return keyring
+
+
 def keyring_label() -> str:
     """What the OS keyring is called, or which unusable backend keyring found."""
     backend = _usable_keyring()
@@ -201,9 +215,7 @@ def keyring_label() -> str:
         module = type(backend).__module__
         return KEYRING_NAMES.get(module, f"{module}.{type(backend).__name__}")
     try:
-        import keyring
-
-        found = keyring.get_keyring()
+        found = _keyring().get_keyring()
     except Exception as exc:  # keyring missing or broken
         return f"no keyring ({exc.__class__.__name__})"
     return f"no usable keyring (backend {type(found).__module__}.{type(found).__name__})"
@@ -216,7 +228,7 @@ def _usable_keyring():  # -> keyring backend or None
     which is no better than a file: both count as "no keyring".
     """
     try:
-        import keyring
+        keyring = _keyring()
         from keyring.backends import fail
     except Exception:  # keyring missing or broken: the environment and typing still work
         return None

@@ -34,3 +34,31 @@ def test_the_wizard_is_opened_before_the_store_is_imported(tmp_path):
                           cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+LOAD_PROBE = textwrap.dedent("""
+    import json, sys
+    from helpmig_tui import cli
+
+    def run(name):
+        def handler(args):
+            from helpmig_tui import cli_pipeline  # what `helpmig load` imports before its first call
+            from helpmig_tui.settings import Secrets
+
+            Secrets().intercom_tokens()  # the keyring, looked at for further tokens
+            ui = ("textual", "rich", "screens", "click", "pygments", "helpmig_tui.app", "openpyxl", "pyodbc")
+            print(json.dumps(sorted(name for name in ui if name in sys.modules)))
+            return 0
+
+        return handler
+
+    cli._run = run
+    sys.exit(cli.main(["--home", sys.argv[1], "load", "p", "--yes"]))
+""")
+
+
+def test_a_load_on_the_command_line_imports_no_screen_library(tmp_path):
+    done = subprocess.run([sys.executable, "-c", LOAD_PROBE, str(tmp_path / "home")], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

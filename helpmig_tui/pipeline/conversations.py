@@ -169,6 +169,7 @@ class ConversationJob:
         self._synced: set[str] = set()  # conversations whose every part this job knows (made in this run, or read)
         self._clamped = 0  # replies dated before the part before them, placed at its time
         self._content_ids: dict[int, str] = {}  # id() of a file read for this job -> its Content-ID
+        self._refs: dict[int, list[AttachmentRef]] = {}  # id() of a record -> its files, looked up together
         self.tally: Counter[tuple[str, str]] = Counter()  # what the job counted: (object, counter) -> n
         self._existed = False  # the conversation was in Intercom before this job
         self._wrote = False  # this job made a write (a delta's conversation then counts as updated)
@@ -432,6 +433,10 @@ class ConversationJob:
         return None
 
     async def _plan(self, m: MappedRecord, parts: list[Part], exists: bool) -> Thread:
+        records = [self.record, *(p.record for p in parts)]  # their files in one turn of the source's thread
+        objects = [self.obj, *(p.obj for p in parts)]
+        found = await self.ctx.reader.attachments_of(list(zip(objects, records)))
+        self._refs = {id(record): refs for record, refs in zip(records, found)}
         body = m.standard.get("body")
         source_part = self._opening(m, parts, exists)
         if source_part is not None:
@@ -590,7 +595,8 @@ class ConversationJob:
         """The record's attachments that Intercom can take; the others are reported (with the
         audit's codes for their class)."""
         out = []
-        for ref in await self.ctx.reader.attachments(obj, record):
+        refs = self._refs.pop(id(record), None)
+        for ref in refs if refs is not None else await self.ctx.reader.attachments(obj, record):
             problem, code = self._file_problem(ref)
             if problem is None:
                 try:

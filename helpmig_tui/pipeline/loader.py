@@ -19,7 +19,7 @@ from connectors.base import Capability, Record
 from connectors.intercom import prioritized
 from connectors.intercom.errors import NotFound
 from helpmig_tui.mapping.standard import TargetKind
-from helpmig_tui.pipeline.context import LoadContext, ObjectProgress, Written
+from helpmig_tui.pipeline.context import LoadContext, LoadOptions, ObjectProgress, Written
 from helpmig_tui.pipeline.conversations import CHAIN_EXTRA, GONE, ConversationJob
 from helpmig_tui.pipeline.journal import Entry, Outcome, Settled
 from helpmig_tui.pipeline.prepare import match_phase, objects_of, schema_phase
@@ -43,6 +43,7 @@ from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey, orphan_reas
 from helpmig_tui.pipeline.resume import Batch, ResumePoint, final
 
 if TYPE_CHECKING:
+    from helpmig_tui.mapping.model import MigrationMap
     from helpmig_tui.pipeline.delta_report import DeltaSummary
 
 LONG_THREAD = 50  # parts of one kind: a thread this long is started before the others
@@ -105,8 +106,22 @@ async def thread_sizes(reader: SourceReader, parts: list[str], over: int = LONG_
     if Capability.PUSHDOWN_PROFILE not in reader.source.capabilities:
         return sizes
     for part in parts:
-        sizes.update(await reader.call(lambda part=part: reader.source.child_counts(part, over=over)))
+        sizes.update(await reader.collect(("child_counts", part, over), lambda part=part: reader.source.child_counts(
+            part, over=over)))
     return sizes
+
+
+def count_threads_ahead(reader: SourceReader, mmap: MigrationMap, options: LoadOptions) -> None:
+    """Queue the long-thread counts of the conversations phase (`thread_sizes`) in the
+    source's thread at a load's start: a GROUP BY over every message, which the source's
+    database works through while the match, schema, companies and contacts phases run."""
+    if options.sample is not None or options.since is not None \
+            or Capability.PUSHDOWN_PROFILE not in reader.source.capabilities:
+        return
+    for conv in objects_of(mmap, TargetKind.CONVERSATION):
+        for part in (o.object for o in mmap.active_objects() if o.target is TargetKind.PART and o.parent == conv):
+            reader.ahead(("child_counts", part, LONG_THREAD), lambda part=part: reader.source.child_counts(
+                part, over=LONG_THREAD))
 
 
 @dataclass
@@ -184,7 +199,8 @@ class Loader:
         the phase (longest first), then each object's conversations in the source's order,
         at most `concurrency` in flight across the objects. An object's orphan messages and
         skipped records are counted once its own conversations are settled, while the next
-        object loads."""
+        object loads, from its first conversations started (a resume's first calls do not
+        wait behind the source's reads for the count)."""
         ctx = self.ctx
         queued = len(ctx.journal.reasons(("admin",), ("pending",), limit=1_000_000))  # on the status index
         if queued:
@@ -200,9 +216,15 @@ class Loader:
             for load in await self._long_threads(loads):
                 for start in range(0, len(load.long), 100):
                     await self._start(load, load.long[start:start + 100], None, slots, group)
+            closing: list[_Conversations] = []  # read out, closed once the next object's first jobs started
             for load in loads:
                 async for batch, last_key in self._threads(load):
-                    await self._start(load, batch, last_key, slots, group)
+                    if await self._start(load, batch, last_key, slots, group) and closing:
+                        group.create_task(self._close(closing.pop()))
+                if closing:
+                    group.create_task(self._close(closing.pop()))
+                closing.append(load)
+            for load in closing:
                 group.create_task(self._close(load))
 
     def _conversation_object(self, conv: str, parts: list[str]) -> _Conversations:
@@ -213,9 +235,9 @@ class Loader:
         return _Conversations(conv, parts, tracker, trackers, point, point.start({conv: tracker, **trackers}))
 
     async def _start(self, load: _Conversations, batch: list[Record], last_key: str | None,
-                     slots: asyncio.Semaphore, group: asyncio.TaskGroup) -> None:
+                     slots: asyncio.Semaphore, group: asyncio.TaskGroup) -> int:
         """Start the batch's conversations (a slot each); those an earlier run finished are
-        counted from the journal."""
+        counted from the journal. Returns how many were started."""
         ctx, conv, parts = self.ctx, load.conv, load.parts
         finished = finished_records(ctx, [jkey(conv, r.key) for r in batch])
         todo = [r for r in batch if jkey(conv, r.key) not in finished]
@@ -224,7 +246,7 @@ class Loader:
             tally = self._count_finished(load.tracker, load.trackers, finished)
             load.point.settled(ordered, tally, True, len(finished))
         if not todo:
-            return
+            return 0
         keys = [r.key for r in todo]
         children = {p: await ctx.reader.children(p, keys) for p in parts}
         entries = ctx.journal.entries("conversation", [jkey(conv, k) for k in keys])
@@ -238,6 +260,7 @@ class Loader:
                                                slots))
             load.running.add(task)
             task.add_done_callback(load.running.discard)
+        return len(todo)
 
     async def _one(self, load: _Conversations, record: Record, children: dict[str, list[Record]],
                    entry: Entry | None, ordered: Batch | None, slots: asyncio.Semaphore) -> None:

@@ -24,9 +24,23 @@ class SourceReader:
         self.source = source
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="helpmig-source")
         self._dated: set[str] | None = None
+        self._ahead: dict[Any, asyncio.Future[Any]] = {}
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def ahead(self, key: Any, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Queue a source call now, for `collect(key, ...)` to take later: the source works
+        (in its thread, its database mostly outside Python) while the run does other things."""
+        if key not in self._ahead:
+            self._ahead[key] = asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        return self._ahead[key]
+
+    async def collect(self, key: Any, fn: Callable[..., T], *args: Any) -> T:
+        """The answer of the call queued ahead under `key` (its error raised here), once;
+        the call made now when none was."""
+        queued = self._ahead.pop(key, None)
+        return await queued if queued is not None else await self.call(fn, *args)
 
     async def dated(self, obj: str) -> bool:
         """Can this object be read "changed since"? (It has an updated or created field.)"""
@@ -89,9 +103,15 @@ class SourceReader:
     async def attachments(self, obj: str, record: Record) -> list[AttachmentRef]:
         """A record's files; none for a record read under a stand-in key (it is rejected, and
         its files could not be looked up by a key it does not have)."""
-        if record.key_problem is not None:
-            return []
-        return await self.call(self.source.attachments, obj, record)
+        return await self.call(self._attachments, obj, record)
+
+    async def attachments_of(self, records: Sequence[tuple[str, Record]]) -> list[list[AttachmentRef]]:
+        """Several records' files (a conversation's and its messages') in one call to the
+        source's thread, rather than a round trip each behind every other job's."""
+        return await self.call(lambda: [self._attachments(obj, record) for obj, record in records])
+
+    def _attachments(self, obj: str, record: Record) -> list[AttachmentRef]:
+        return [] if record.key_problem is not None else self.source.attachments(obj, record)
 
     async def read(self, ref: AttachmentRef, limit: int) -> bytes | None:
         """The file's bytes, or None when it is larger than `limit`."""
@@ -104,4 +124,10 @@ class SourceReader:
         return await self.call(load)
 
     def close(self) -> None:
+        for queued in self._ahead.values():  # never collected: the run stopped first
+            if not queued.done():
+                queued.cancel()
+            elif not queued.cancelled():
+                queued.exception()  # taken: an error for a read that did not come
+        self._ahead.clear()
         self._pool.shutdown(wait=True)

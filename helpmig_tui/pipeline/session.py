@@ -26,7 +26,7 @@ from helpmig_tui.pipeline.attributes import AttributeBook, existing_attributes_o
 from helpmig_tui.pipeline.context import LoadAborted, LoadContext, LoadOptions, NullObserver, Observer
 from helpmig_tui.pipeline.control import RunCancelled, RunControl
 from helpmig_tui.pipeline.journal import Journal
-from helpmig_tui.pipeline.loader import DELTA_PHASES, PHASES, Loader, LoadResult, thread_sizes
+from helpmig_tui.pipeline.loader import DELTA_PHASES, PHASES, Loader, LoadResult, count_threads_ahead, thread_sizes
 from helpmig_tui.pipeline.eta import LiveEta
 from helpmig_tui.pipeline.plan import Plan, build_plan, call_plan
 from helpmig_tui.pipeline.prepare import Resolutions, create_collection_named, ensure_tag, match_record, objects_of
@@ -113,7 +113,8 @@ class PipelineSession:
 
     def __init__(self, paths: Paths, project: str, target: Destination, *, observer: Observer | None = None,
                  control: RunControl | None = None, client_options: dict[str, Any] | None = None,
-                 source: Source | None = None, secrets: Secrets | None = None) -> None:
+                 source: Source | None = None, secrets: Secrets | None = None,
+                 loading: LoadOptions | None = None) -> None:
         self.paths = paths
         self.project = project
         self.target = target
@@ -122,6 +123,7 @@ class PipelineSession:
         self.client_options = client_options or {}
         self._source = source
         self._secrets = secrets or Secrets()
+        self._loading = loading  # the load this session is opened for: its source work starts at open
         self._lock: RunLock | None = None  # the project's run lock, while this session writes
         self._closing = AsyncExitStack()  # what __aenter__ opened, closed last-opened first
         self.store: ProjectStore
@@ -195,8 +197,11 @@ class PipelineSession:
     async def _prepare_source(self) -> None:
         """The source connects meanwhile; when it cannot, the first read that needs it says
         so (a rollback needs none)."""
+        self.reader.ahead("prepare", self.source.prepare)
+        if self._loading is not None:  # queued behind it, not waited for: it runs while the run starts
+            count_threads_ahead(self.reader, self.mmap, self._loading)
         try:
-            await self.reader.call(self.source.prepare)
+            await self.reader.collect("prepare", self.source.prepare)
         except SourceError as exc:
             log.info("the source could not be opened ahead of its first read: %s", exc)
 

@@ -4,6 +4,7 @@ not one round trip after the other, and the source connects meanwhile."""
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import httpx
 
@@ -70,3 +71,32 @@ async def test_a_source_that_cannot_connect_ahead_is_left_to_its_first_read(tmp_
     source.prepare = unreachable  # type: ignore[method-assign]
     async with PipelineSession(paths, demo.project, demo.target(), source=source) as session:
         assert session.acting_admin  # a rollback, which needs no source, still opens
+
+
+async def test_a_load_counts_its_long_threads_while_it_starts(tmp_path):
+    """A session opened for a load queues the long-thread count (a GROUP BY over every
+    message) in the source's thread behind its connect; the conversations phase takes
+    that answer instead of asking again."""
+    from helpmig_tui.pipeline.context import LoadOptions
+    from helpmig_tui.pipeline.loader import thread_sizes
+    from helpmig_tui.settings import resolve_paths
+
+    paths = resolve_paths(tmp_path)
+    demo = prepare_demo(paths, "smartertrack", 10)
+    source = demo.source_factory()
+    counted: list[str] = []
+    started = threading.Event()
+    plain = source.child_counts
+
+    def child_counts(child: str, *, over: int = 0) -> dict[str, int]:
+        counted.append(child)
+        started.set()
+        return plain(child, over=over)
+
+    source.child_counts = child_counts  # type: ignore[method-assign]
+    async with PipelineSession(paths, demo.project, demo.target(), source=source, loading=LoadOptions()) as session:
+        assert await asyncio.to_thread(started.wait, 30)  # asked by no phase: queued at the open
+        parts = [o.object for o in session.mmap.active_objects() if o.parent == "tickets"]
+        assert "messages" in parts
+        await thread_sizes(session.reader, parts)
+        assert sorted(counted) == sorted(set(counted)) and set(parts) <= set(counted)  # each asked once
