@@ -100,3 +100,23 @@ def test_a_schema_with_a_keyword_it_does_not_know_gets_no_quick_check():
     assert check is not None
     assert [check(v) for v in ({"a": 2}, {"a": None}, {"a": 2.0}, {"a": True}, {"a": 4}, {}, [])] == \
         [True, True, True, False, False, False, False]
+
+
+def test_a_body_nested_too_deep_for_the_quick_check_is_judged_by_jsonschema():
+    """A search's query nests queries (the schema refers to itself): thousands deep, the
+    quick check runs out of stack and jsonschema is asked instead."""
+    contract = the_contract()
+    op = contract.match("POST", "/conversations/search")
+    contract._request_validator(op)
+    body: dict[str, Any] = {"query": {"operator": "AND", "value": []}}
+    node = body["query"]
+    for _ in range(3_000):
+        node["value"].append({"operator": "AND", "value": []})
+        node = node["value"][0]
+    try:
+        contract._quick[op.operation_id](body)
+        raise AssertionError("the quick check went 3,000 deep")
+    except RecursionError:
+        pass
+    assert contract._fits(op, body) is False
+    assert contract._fits(op, {"query": {"field": "state", "operator": "=", "value": "open"}}) is True
