@@ -11,6 +11,9 @@ styles, unknown tags), so what the customer wrote keeps its shape.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from html import escape
 from html.parser import HTMLParser
 
@@ -86,7 +89,12 @@ def plain_text(text: str) -> str:
 
 
 def html_to_text(html: str) -> str:
-    """The readable text of an HTML fragment; text that holds no markup keeps its line breaks."""
+    """The readable text of an HTML fragment; text that holds no markup keeps its line breaks.
+    A run reads the same body several times (see `message_html`): the latest are kept."""
+    return _TEXTS.made(html, _html_to_text)
+
+
+def _html_to_text(html: str) -> str:
     if not looks_like_html(html):
         return plain_text(html)
     parser = _Extractor()
@@ -198,5 +206,45 @@ def sanitize_html(html: str) -> str:
 
 
 def message_html(value: str) -> str:
-    """A reply or note body for Intercom: sanitized HTML, or plain text as paragraphs."""
+    """A reply or note body for Intercom: sanitized HTML, or plain text as paragraphs.
+    A run makes the same body several times (its scope check, the load, the validation,
+    a resume) and html.parser takes about 0.1 s a megabyte: the latest are kept."""
+    return _BODIES.made(value, _message_html)
+
+
+def _message_html(value: str) -> str:
     return sanitize_html(value) if looks_like_html(value) else text_to_html(value)
+
+
+class _Recent:
+    """What was made of the latest values, bounded by count and by characters (a body of
+    megabytes is the one most worth keeping, a thousand of them would be too many)."""
+
+    def __init__(self, entries: int, chars: int) -> None:
+        self.entries, self.chars = entries, chars
+        self._held: OrderedDict[str, str] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def made(self, value: str, make: Callable[[str], str]) -> str:
+        with self._lock:
+            done = self._held.get(value)
+            if done is not None:
+                self._held.move_to_end(value)
+                return done
+        done = make(value)
+        size = len(value) + len(done)
+        if size > self.chars // 2:
+            return done
+        with self._lock:
+            if value not in self._held:
+                self._held[value] = done
+                self._size += size
+                while len(self._held) > self.entries or self._size > self.chars:
+                    old, old_done = self._held.popitem(last=False)
+                    self._size -= len(old) + len(old_done)
+        return done
+
+
+_BODIES = _Recent(entries=1024, chars=16_000_000)
+_TEXTS = _Recent(entries=1024, chars=16_000_000)

@@ -100,3 +100,26 @@ def test_a_part_body_is_sent_as_html_and_the_opening_body_as_text():
                      key="C2")
     assert rich.standard["body"] == '<p><b>Done</b>: see <a href="https://x.example">x</a></p>'
     assert not looks_like_html(STEPS) and looks_like_html("x&nbsp;y")
+
+
+def test_a_body_made_again_comes_from_the_latest_kept_within_their_bounds():
+    from helpmig_tui.mapping.html_text import _Recent
+
+    made: list[str] = []
+
+    def make(value: str) -> str:
+        made.append(value)
+        return value.upper()
+
+    recent = _Recent(entries=2, chars=40)
+    assert [recent.made(v, make) for v in ("ab", "cd", "ab")] == ["AB", "CD", "AB"]
+    assert made == ["ab", "cd"]  # the second "ab" was kept
+    recent.made("ef", make)  # a third: the one used longest ago ("cd") goes
+    recent.made("cd", make)
+    assert made == ["ab", "cd", "ef", "cd"]
+    big = "x" * 15  # 30 characters with what is made of it: more than half the bound, never kept
+    assert recent.made(big, make) == big.upper() and recent.made(big, make) == big.upper()
+    assert made[-2:] == [big, big]
+    huge = "<p>" + "A log line that goes on. " * 44_000 + "</p>"  # the demo's 1.1 MB body
+    assert message_html(huge) == message_html(huge) == sanitize_html(huge)
+    assert html_to_text(huge) == html_to_text(huge).strip() and html_to_text(huge).startswith("A log line")
