@@ -130,7 +130,7 @@ class RunsMixin:
         demo = self.demo_for(project)
         source = demo.source_factory() if demo is not None else None
         return PipelineSession(self.paths, project, self._target(project), observer=AppObserver(self, project),
-                               control=control, source=source)
+                               control=control, source=source, close_source=True)
 
     def _thread(self: HelpmigApp, name: str, description: str, job) -> Worker[None]:
         self.demo_for(name.split(":", 1)[1])  # reopened here, on the App's thread, before the worker needs it

@@ -97,7 +97,7 @@ class Demo:
 
     def session(self, observer: Observer | None = None, **options: Any) -> PipelineSession:
         return PipelineSession(self.paths, self.project, self.target(), observer=observer,
-                               source=self.source_factory(), **options)
+                               source=self.source_factory(), close_source=True, **options)
 
 
 # options, a way to open it, its counts, and what its default read leaves out (object -> why -> records)

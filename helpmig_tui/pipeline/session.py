@@ -113,7 +113,7 @@ class PipelineSession:
 
     def __init__(self, paths: Paths, project: str, target: Destination, *, observer: Observer | None = None,
                  control: RunControl | None = None, client_options: dict[str, Any] | None = None,
-                 source: Source | None = None, secrets: Secrets | None = None,
+                 source: Source | None = None, close_source: bool = False, secrets: Secrets | None = None,
                  loading: LoadOptions | None = None) -> None:
         self.paths = paths
         self.project = project
@@ -122,6 +122,7 @@ class PipelineSession:
         self.control = control or RunControl()
         self.client_options = client_options or {}
         self._source = source
+        self._close_source = close_source or source is None  # a source handed in stays its giver's unless given away
         self._secrets = secrets or Secrets()
         self._loading = loading  # the load this session is opened for: its source work starts at open
         self._lock: RunLock | None = None  # the project's run lock, while this session writes
@@ -148,7 +149,7 @@ class PipelineSession:
                                          "`--confirm` make it ready"]) from exc
         self.mmap, self.map_version, self.map_hash = version.map, version.version, version.hash
         self.source = self._source or open_source(self.store, self._secrets)
-        if self._source is None:
+        if self._close_source:
             self._closing.callback(self.source.close)
         self.reader = SourceReader(self.source)
         self._closing.callback(self.reader.close)

@@ -100,3 +100,29 @@ async def test_a_load_counts_its_long_threads_while_it_starts(tmp_path):
         assert "messages" in parts
         await thread_sizes(session.reader, parts)
         assert sorted(counted) == sorted(set(counted)) and set(parts) <= set(counted)  # each asked once
+
+
+async def test_a_demo_session_closes_the_source_it_opened_and_a_given_one_stays_open(tmp_path):
+    """The demo and the wizard hand each session a source of its own: it is closed with the
+    session (a REST source's read cache is a file of the tenant's records)."""
+    from helpmig_tui.settings import resolve_paths
+
+    demo = prepare_demo(resolve_paths(tmp_path), "smartertrack", 10)
+    opened: list = []
+    factory = demo.source_factory
+
+    def tracked():
+        source = factory()
+        opened.append(source)
+        return source
+
+    demo.source_factory = tracked
+    async with demo.session() as session:
+        session.source.prepare()
+        assert opened[0]._db is not None  # type: ignore[attr-defined]
+    assert opened[0]._db is None  # type: ignore[attr-defined]
+    given = factory()
+    async with PipelineSession(demo.paths, demo.project, demo.target(), source=given):
+        pass
+    given.prepare()  # still its giver's to use
+    given.close()

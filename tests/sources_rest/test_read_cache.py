@@ -52,3 +52,57 @@ def test_forget_reads_again_and_close_removes_the_file():
     assert list(cache.rows("k", lambda: iter([{"v": 2}]))) == [{"v": 2}]
     cache.close()
     assert not os.path.exists(path)
+
+
+def _files(folder) -> list:
+    return sorted(p.name for p in folder.glob("helpmig-reads-*.sqlite"))
+
+
+@pytest.fixture
+def temp_folder(tmp_path, monkeypatch):
+    import tempfile
+
+    folder = tmp_path / "temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_a_cache_never_closed_leaves_no_file_of_the_tenants_records(temp_folder):
+    import gc
+
+    cache = ReadCache()
+    cache.fill("k", lambda: iter([{"n": 1, "email": "someone@example.com"}]))
+    assert len(_files(temp_folder)) == 1
+    del cache
+    gc.collect()
+    assert _files(temp_folder) == []
+
+
+def test_a_closed_cache_reads_again_rather_than_replaying_a_file_it_removed(temp_folder):
+    cache = ReadCache()
+    reads = []
+
+    def read():
+        reads.append(1)
+        yield {"n": 1}
+
+    assert list(cache.rows("k", read)) == [{"n": 1}]
+    cache.close()
+    assert _files(temp_folder) == [] and not cache.has("k")
+    assert list(cache.rows("k", read)) == [{"n": 1}] and len(reads) == 2
+    cache.close()
+
+
+def test_a_file_a_killed_process_left_goes_when_the_next_cache_starts(temp_folder):
+    stale, recent = temp_folder / "helpmig-reads-old.sqlite", temp_folder / "helpmig-reads-new.sqlite"
+    other = temp_folder / "someone-else.sqlite"
+    for path in (stale, recent, other):
+        path.write_bytes(b"x")
+    two_days_ago = os.path.getmtime(stale) - 2 * 24 * 3600
+    os.utime(stale, (two_days_ago, two_days_ago))
+    os.utime(other, (two_days_ago, two_days_ago))
+    cache = ReadCache()
+    cache.fill("k", lambda: iter([{"n": 1}]))
+    assert not stale.exists() and recent.exists() and other.exists()  # an hour-old file may be a live run's
+    cache.close()
