@@ -6,10 +6,8 @@ quota pays for every one. `ReadCache` keeps the rows of a completed read in a te
 SQLite file (memory stays flat however large the tenant), under a key naming what was
 asked (a class, a list route, one incident's conversation), with an optional group (the
 parent a row belongs to) so a thread comes back without reading the whole object again.
-A read that stops half-way is never kept. The file goes away with `close()`, or when the
-cache is collected or the process exits without it; a file older than a day that a killed
-process left behind (the tenant's records, in the temporary folder) goes at the next
-cache's start.
+A read that stops half-way is never kept. The file goes away with `close()`, or as
+scratch does (connectors/scratch.py) when the cache is forgotten or its process killed.
 """
 
 from __future__ import annotations
@@ -19,14 +17,14 @@ import os
 import sqlite3
 import tempfile
 import threading
-import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from connectors.scratch import removed_with, sweep_stale
+
 CHUNK = 500  # rows fetched from the file per query while streaming a cached read
 PREFIX = "helpmig-reads-"
-STALE_S = 24 * 3600  # a cache file untouched this long belongs to a process that is gone
 
 Grouper = Callable[[dict], "str | None"]
 
@@ -42,11 +40,11 @@ class ReadCache:
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
-            _sweep_stale(Path(tempfile.gettempdir()))
+            sweep_stale(PREFIX)
             fd, self._path = tempfile.mkstemp(prefix=PREFIX, suffix=".sqlite")
             os.close(fd)
             self._db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-            self._removal = weakref.finalize(self, _remove, self._db, self._path)
+            self._removal = removed_with(self, self._db, Path(self._path))
             self._db.execute("PRAGMA journal_mode=OFF")
             self._db.execute("PRAGMA synchronous=OFF")
             self._db.execute("CREATE TABLE rows (id INTEGER PRIMARY KEY, key TEXT NOT NULL, grp TEXT, data TEXT NOT NULL)")
@@ -126,24 +124,3 @@ class ReadCache:
             self._removal = self._db = self._path = None
             self._done.clear()
 
-
-def _remove(db: sqlite3.Connection, path: str) -> None:
-    db.close()
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def _sweep_stale(folder: Path) -> None:
-    """Cache files of processes that ended without closing them (killed, a power cut).
-    One in use is never touched: on Windows an open file cannot be removed, and elsewhere
-    its process keeps reading it after the name is gone."""
-    cutoff = time.time() - STALE_S
-    for path in folder.glob(f"{PREFIX}*.sqlite"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-        except OSError:
-            pass
-            self._done.clear()

@@ -9,13 +9,16 @@ and kept in `rejects`, so rows in the file = records + rejected, always.
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from connectors.scratch import removed_with, sweep_stale
+
+PREFIX = "helpmig-smart-"
 
 
 def _encode(value: Any) -> Any:
@@ -40,12 +43,15 @@ def loads(text: str) -> dict[str, Any]:
 
 class Stage:
     def __init__(self, directory: str | Path | None = None) -> None:
-        self._own = directory is None
-        self.dir = Path(tempfile.mkdtemp(prefix="helpmig-smart-")) if directory is None else Path(directory)
+        if directory is None:
+            sweep_stale(PREFIX)
+        self.dir = Path(tempfile.mkdtemp(prefix=PREFIX)) if directory is None else Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = self.dir / "stage.sqlite"
         self.path.unlink(missing_ok=True)
         self.db = sqlite3.connect(self.path, check_same_thread=False)
+        # a folder of its own goes whole; in the operator's staging folder, only the copy
+        self._removal = removed_with(self, self.db, self.dir if directory is None else self.path)
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute("CREATE TABLE rejects (object TEXT, row INTEGER, key TEXT, reason TEXT)")
@@ -104,8 +110,4 @@ class Stage:
             yield from chunk
 
     def close(self) -> None:
-        self.db.close()
-        if self._own:
-            shutil.rmtree(self.dir, ignore_errors=True)
-        else:
-            self.path.unlink(missing_ok=True)
+        self._removal()
