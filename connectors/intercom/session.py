@@ -3,8 +3,10 @@
 A slot pool holds one entry per allowed request in flight, each with its own keep-alive
 connection (`wire.Connection`: plain asyncio streams, not httpx, whose client, pool and
 parser cost more CPU per request than the loader's own work on it): taking a slot is both
-the concurrency bound and the choice of connection. An injected transport (the in-process
-sandbox, test doubles) is driven through one `httpx.AsyncClient` instead.
+the concurrency bound and the choice of connection. A transport that offers a
+`connection(base_url, headers)` (the in-process sandbox) is handed the same request bytes
+through it; any other injected transport (test doubles) is driven through one
+`httpx.AsyncClient`.
 
 Several access tokens (private apps of one workspace) multiply the rate: each app gets
 its own connections and slots and its own pacer (its own X-RateLimit headers), and every
@@ -206,6 +208,8 @@ class IntercomSession:
             if transport is None:  # a connection per slot
                 wire = Wire(base_url, headers, timeout=timeout, keepalive_expiry=KEEPALIVE_EXPIRY_S, tls=tls)
                 app.clients = [Connection(wire) for _ in range(max_concurrency)]
+            elif (connection := getattr(transport, "connection", None)) is not None:
+                app.clients = [connection(base_url, headers)]  # in process: any number at once, no pool
             else:  # an injected transport has no pool to spread over
                 limits = httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency,
                                       keepalive_expiry=KEEPALIVE_EXPIRY_S)

@@ -10,8 +10,9 @@ no proxy (the session never read the environment's), no cookies, no redirects.
 What reaches the session is an `Answer` (status, headers, body: what it reads of an
 `httpx.Response`, without building one), or httpx's exception for the failure (`ConnectError`/`ConnectTimeout` before anything was
 sent; `WriteError`, `ReadError`, `ReadTimeout`, `RemoteProtocolError` after), so the
-retry and in-doubt rules read the same whatever carried the request. Injected transports
-(the in-process sandbox, test doubles) still go through httpx.
+retry and in-doubt rules read the same whatever carried the request. The in-process
+sandbox is handed these very bytes (`sandbox/transport.py`); other injected transports
+(test doubles) still go through httpx.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class Wire:
         self.host = parts.hostname or ""
         self.port = parts.port or (443 if self.scheme == "https" else 80)
         self.prefix = parts.path.rstrip("/")
-        self.tls = (tls or httpx.create_ssl_context()) if self.scheme == "https" else None
+        self._tls = tls
         default_port = self.port == (443 if self.scheme == "https" else 80)
         host = f"[{self.host}]" if ":" in self.host else self.host
         lines = [f"Host: {host if default_port else f'{host}:{self.port}'}",
@@ -78,6 +79,15 @@ class Wire:
         self.read_timeout = timeout.read
         self.write_timeout = timeout.write
         self.keepalive_expiry = keepalive_expiry
+
+    @property
+    def tls(self) -> ssl.SSLContext | None:
+        """The TLS context of an https connection, built when the first one opens (~30 ms)."""
+        if self.scheme != "https":
+            return None
+        if self._tls is None:
+            self._tls = httpx.create_ssl_context()
+        return self._tls
 
     def request_bytes(self, method: str, path: str, params: dict[str, Any] | None, body: Any) -> bytes:
         if self.scheme not in ("http", "https") or not self.host:
