@@ -122,7 +122,7 @@ class Contract:
         self.registry = Registry().with_resource(BASE_URI, Resource(contents=self.spec, specification=DRAFT202012))
         self._routes = self._build_routes()
         self._validators: dict[tuple[str, str], Draft202012Validator | None] = {}
-        self._quick: dict[str, Check | None] = {}  # operation id -> its request body's quick check
+        self._quick: dict[Any, Check | None] = {}  # operation id (its body) or parameter key -> quick check
         self._lock = threading.Lock()
         self._relaxing = threading.Lock()
 
@@ -285,9 +285,14 @@ class Contract:
                 value = raw.lower() == "true"
         except ValueError:
             return [Breach(rule, f"{name} must be {'an' if kind == 'integer' else 'a'} {kind}, not {raw!r}", name)]
-        validator = self._validator((f"param {id(schema)}", name), {k: v for k, v in schema.items()
-                                                                     if k not in ("title", "description", "example")})
+        key = (f"param {id(schema)}", name)
+        validator = self._validator(key, {k: v for k, v in schema.items() if k not in ("title", "description", "example")})
         assert validator is not None
+        if key not in self._quick:  # compiled once per parameter, as a body's check is per operation
+            self._quick[key] = compile_check(validator.schema, self._lookup)
+        quick = self._quick[key]
+        if quick is not None and quick(value):
+            return []
         return [Breach(rule, f"{name}: {error.message[:200]}", name) for error in validator.iter_errors(value)]
 
     def _request_validator(self, op: Operation) -> Draft202012Validator | None:
