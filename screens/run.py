@@ -89,11 +89,14 @@ class PhaseRow(Horizontal):
         for bar in self.query(ProgressBar):
             bar.visible = False
         if self._shown is not None:
-            self.show(*self._shown)
+            shown, self._shown = self._shown, None
+            self.show(*shown)
 
     def show(self, fraction: float | None, text: str | Text) -> None:
-        self._shown = (fraction, text)
         bars = list(self.query(ProgressBar))
+        if bars and self._shown == (fraction, text):
+            return  # a progress message that moved nothing on this row: no relayout
+        self._shown = (fraction, text)
         if not bars:
             return  # not composed yet: on_mount shows it
         bar = bars[0]
