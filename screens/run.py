@@ -82,7 +82,8 @@ class PhaseRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(f"  {self.obj}" if self.obj else SHORT[self.phase], classes="phase-name")
-        yield ProgressBar(total=None, show_eta=False, classes="phase-bar")
+        # hidden until the phase shows; a bar of unknown total animates 15 times a second, even hidden
+        yield ProgressBar(total=1, show_eta=False, classes="phase-bar")
         yield Static("" if self.obj else "waiting", classes="phase-counts")
 
     def on_mount(self) -> None:
