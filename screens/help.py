@@ -37,9 +37,42 @@ the project list offers to resume where it stopped.
 """
 
 
+class KeysFooter(Footer):
+    """Textual's footer, rebuilt only when the keys it shows change.
+
+    Textual's footer removes and mounts all its keys again whenever the screen says its
+    bindings may have changed: on every focus move and every `refresh_bindings()` (a run's
+    status line calls it on each change). Most of those leave the keys as they were, and
+    mounting them again costs a restyle and a relayout of the screen each time.
+    """
+
+    _shown: tuple | None = None
+
+    def _keys(self) -> tuple:
+        """What `compose` builds the keys from: each shown binding, enabled or not, and its tooltip."""
+        palette = self.app.COMMAND_PALETTE_BINDING
+        return tuple((binding, enabled, tooltip) for key, (_node, binding, enabled, tooltip)
+                     in self.screen.active_bindings.items() if binding.show or key == palette)
+
+    def compose(self) -> ComposeResult:
+        self._shown = self._keys() if self._bindings_ready else None
+        yield from super().compose()
+
+    def bindings_changed(self, screen: Screen) -> None:
+        self._bindings_ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self.call_after_refresh(self._recompose_if_changed)
+
+    async def _recompose_if_changed(self) -> None:
+        if not self.is_attached or self._pruning:
+            return  # its screen went away before this ran
+        if self._shown is None or self._keys() != self._shown:
+            await self.recompose()
+
+
 def footer() -> Footer:
     """The footer of every screen: compact, so a step's keys, F1 and quit fit 80 columns."""
-    return Footer(compact=True, show_command_palette=False)
+    return KeysFooter(compact=True, show_command_palette=False)
 
 
 def step_keys(screen: Screen) -> list[tuple[Binding, str]]:

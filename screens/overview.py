@@ -56,6 +56,7 @@ class OverviewScreen(Screen[None]):
         self.waits = waits or {}
         self.marks = marks or set()
         self.about = about or []  # a demo's lines: what was generated and what is in scope
+        self._shown: dict[str, str | Text] = {}  # what each line and step shows now
 
     def compose(self) -> ComposeResult:
         st = self.status
@@ -97,7 +98,9 @@ class OverviewScreen(Screen[None]):
             text.append(label)
             if step in waits:
                 text.append(f" — waits: {waits[step]}", style="dim")
-            steps.replace_option_prompt_at_index(index, text)
+            if self._shown.get(step) != text:  # back from a step, most lines are as they were
+                self._shown[step] = text
+                steps.replace_option_prompt_at_index(index, text)
 
     def next_step(self) -> int:
         """The first step neither done nor waiting: where the cursor starts."""
@@ -115,10 +118,15 @@ class OverviewScreen(Screen[None]):
             if self.is_mounted:
                 self.show_waits(waits, marks)
         for key, value in self._rows(status):
-            self.query_one(f"#status-{key.split()[0].lower()}", Static).update(value)
-        problem = self.query_one("#source-problem", Static)
-        problem.update(f"Source problem: {status.source_problem}" if status.source_problem else "")
-        problem.display = bool(status.source_problem)
+            self._update(f"status-{key.split()[0].lower()}", value)
+        self._update("source-problem", f"Source problem: {status.source_problem}" if status.source_problem else "")
+        self.query_one("#source-problem", Static).display = bool(status.source_problem)
+
+    def _update(self, widget_id: str, text: str) -> None:
+        """A line changed only when its text did: each update relays the screen out."""
+        if self._shown.get(widget_id) != text:
+            self._shown[widget_id] = text
+            self.query_one(f"#{widget_id}", Static).update(text)
 
     def on_mount(self) -> None:
         self.show_status(self.status)

@@ -67,6 +67,7 @@ class ReportsScreen(Screen[None]):
         self.folder = paths.reports_dir(project)
         self.project = project
         self.files: list[Path] = []
+        self.showing: Path | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -100,6 +101,7 @@ class ReportsScreen(Screen[None]):
             f"Summary written ({summary.name}); {len(self.files)} reports{': ' + counts if counts else ''}. "
             f"In {self.folder}; o opens it.")
         if not self.files:
+            self.showing = None
             self._show_markdown("No reports yet. The audit writes the scope document; each phase of the load "
                                 "writes its reconciliation.")
         else:
@@ -107,10 +109,13 @@ class ReportsScreen(Screen[None]):
 
     @on(DataTable.RowHighlighted, "#files")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if 0 <= event.cursor_row < len(self.files):
+        # filling the list highlights its first row, which refresh has just shown: a report
+        # is hundreds of widgets, so it is not built twice
+        if 0 <= event.cursor_row < len(self.files) and self.files[event.cursor_row] != self.showing:
             self.show(self.files[event.cursor_row])
 
     def show(self, path: Path) -> None:
+        self.showing = path
         if path.suffix.lower() == ".csv":
             self._show_csv(path)
         else:

@@ -82,18 +82,22 @@ class PhaseRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(f"  {self.obj}" if self.obj else SHORT[self.phase], classes="phase-name")
-        yield ProgressBar(total=None, show_eta=False, classes="phase-bar")
+        # hidden until the phase shows; a bar of unknown total animates 15 times a second, even hidden
+        yield ProgressBar(total=1, show_eta=False, classes="phase-bar")
         yield Static("" if self.obj else "waiting", classes="phase-counts")
 
     def on_mount(self) -> None:
         for bar in self.query(ProgressBar):
             bar.visible = False
         if self._shown is not None:
-            self.show(*self._shown)
+            shown, self._shown = self._shown, None
+            self.show(*shown)
 
     def show(self, fraction: float | None, text: str | Text) -> None:
-        self._shown = (fraction, text)
         bars = list(self.query(ProgressBar))
+        if bars and self._shown == (fraction, text):
+            return  # a progress message that moved nothing on this row: no relayout
+        self._shown = (fraction, text)
         if not bars:
             return  # not composed yet: on_mount shows it
         bar = bars[0]
