@@ -8,6 +8,7 @@ Pure ASGI (no BaseHTTPMiddleware) to keep the per-request cost low under benchma
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 from typing import Any
@@ -79,7 +80,7 @@ class SandboxMiddleware:
             return
         if self.config.strict and not await self._conforms(scope, headers, body, send, verdict.headers):
             return
-        receive = _replay(body)
+        receive = replay(body)
         refused = self.faults.refusal(scope["method"], scope["path"])
         if refused is not None:
             await self._reply(send, 400, verdict.headers, "parameter_invalid", refused)
@@ -176,8 +177,9 @@ async def _read_body(receive: Any) -> bytes | None:
             return b"".join(chunks)
 
 
-def _replay(body: bytes) -> Any:
-    """A receive callable that hands the routes the body the middleware already read."""
+def replay(body: bytes, answered: asyncio.Event | None = None) -> Any:
+    """A receive callable that hands the app a body already read whole; after it, the
+    client's disconnect, at once or (a caller still waiting) only once `answered` is set."""
     sent = False
 
     async def receive() -> dict[str, Any]:
@@ -185,6 +187,8 @@ def _replay(body: bytes) -> Any:
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
+        if answered is not None:
+            await answered.wait()
         return {"type": "http.disconnect"}
 
     return receive

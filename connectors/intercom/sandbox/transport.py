@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 import httpx
 
-from connectors.intercom.sandbox.middleware import IN_PROCESS, SimulatedDisconnect, SimulatedTimeout
+from connectors.intercom.sandbox.middleware import IN_PROCESS, SimulatedDisconnect, SimulatedTimeout, replay
 from connectors.intercom.wire import Answer, Wire
 
 _CLIENT = ("127.0.0.1", 50_000)
@@ -81,15 +81,7 @@ class InProcessConnection:
             "headers": headers, IN_PROCESS: True,
         }
         answered = asyncio.Event()
-        delivered = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await answered.wait()
-            return {"type": "http.disconnect"}
+        receive = replay(body, answered)
 
         status: int | None = None
         complete = False
