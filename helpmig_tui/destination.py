@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from connectors.intercom import (
     Forbidden,
@@ -26,6 +24,7 @@ from connectors.intercom import (
     RetryPolicy,
     Unauthorized,
 )
+from connectors.intercom.failures import Timeout
 from connectors.intercom.models.attributes import MAX_CUSTOM_DATA_ATTRIBUTES
 from helpmig_tui import redact
 from helpmig_tui.logs import get_logger
@@ -34,12 +33,15 @@ from helpmig_tui.settings import INTERCOM_URLS, Settings
 from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import Project
 
+if TYPE_CHECKING:
+    import httpx
+
 log = get_logger("destination")
 
 TOKEN_PLACE = "Settings > Developer Hub > your app > Authentication"
 # A connection test should answer in seconds: one quick retry, short timeouts.
 CHECK_RETRY = RetryPolicy(max_attempts=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limit_waits=3)
-CHECK_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+CHECK_TIMEOUT = Timeout(30.0, connect=10.0)
 FEW_ATTRIBUTES_LEFT = 25
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -62,3 +63,40 @@ def test_a_load_on_the_command_line_imports_no_screen_library(tmp_path):
                           cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+WIRE_PROBE = textwrap.dedent("""
+    import asyncio, json, socket, sys
+    from helpmig_tui import cli_pipeline  # what `helpmig load` imports before its first call
+    from connectors.intercom import IntercomClient, IntercomConnectionError, RetryPolicy
+    from connectors.registry import source_class
+
+    for platform in ("smartertrack", "trackit"):  # the SQL sources a load opens
+        source_class(platform)
+    with socket.socket() as spare:  # a port nothing listens on: the connection is refused
+        spare.bind(("127.0.0.1", 0))
+        url = "http://127.0.0.1:%d" % spare.getsockname()[1]
+
+    async def first_call():
+        client = IntercomClient("a-token", base_url=url, retry=RetryPolicy(max_attempts=2, backoff_base=0.01))
+        try:
+            await client.me()
+        except IntercomConnectionError as exc:
+            return str(exc)
+        finally:
+            await client.aclose()
+
+    said = asyncio.run(first_call())
+    cut = ("httpx", "httpcore", "anyio", "h11", "idna", "sniffio")
+    print(json.dumps({"said": said, "imported": sorted(name for name in cut if name in sys.modules)}))
+""")
+
+
+def test_a_load_reaches_intercom_and_retries_without_importing_httpx():
+    """httpx is imported only for an injected transport: the wire carries a load's requests,
+    and its failures are its own (the retry rules recognise httpx's too, where it is used)."""
+    done = subprocess.run([sys.executable, "-c", WIRE_PROBE], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "connect_error after 2 attempts (ConnectError:" in result["said"]  # not sent, so retried, then said
+    assert result["imported"] == []

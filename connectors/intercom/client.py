@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import httpx
 from pydantic import SecretStr
 
 from connectors.intercom.clock import Clock
 from connectors.intercom.config import API_VERSION, Region, RetryPolicy, base_url_for
+from connectors.intercom.failures import Timeout
 from connectors.intercom.metrics import MetricsSnapshot
 from connectors.intercom.models import Me
 from connectors.intercom.ratelimit import RatePacer
@@ -32,6 +33,9 @@ from connectors.intercom.resources.help_center import Articles, Collections
 from connectors.intercom.resources.tags import Tags
 from connectors.intercom.resources.tickets import Tickets
 from connectors.intercom.session import WORKSPACE_LIMIT_PER_MINUTE, IntercomSession
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class IntercomClient:
@@ -53,7 +57,7 @@ class IntercomClient:
         base_url: str | None = None,
         version: str = API_VERSION,
         max_concurrency: int = 32,
-        timeout: httpx.Timeout | float = httpx.Timeout(60.0, connect=10.0),
+        timeout: Timeout | httpx.Timeout | float = Timeout(60.0, connect=10.0),
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,

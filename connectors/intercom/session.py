@@ -6,7 +6,8 @@ parser cost more CPU per request than the loader's own work on it): taking a slo
 the concurrency bound and the choice of connection. A transport that offers a
 `connection(base_url, headers)` (the in-process sandbox) is handed the same request bytes
 through it; any other injected transport (test doubles) is driven through one
-`httpx.AsyncClient`.
+`httpx.AsyncClient` (`httpx_sender.py`, the only place that imports httpx: a load through
+the wire never does).
 
 Several access tokens (private apps of one workspace) multiply the rate: each app gets
 its own connections and slots and its own pacer (its own X-RateLimit headers), and every
@@ -31,9 +32,8 @@ import random
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
 from pydantic import SecretStr
 
 from connectors.intercom.clock import Clock, SystemClock
@@ -45,16 +45,21 @@ from connectors.intercom.errors import (
     WriteInDoubt,
     api_error,
 )
+from connectors.intercom.failures import Timeout, failure_kinds, timeout_of
 from connectors.intercom.metrics import ClientMetrics, MetricsSnapshot
 from connectors.intercom.ratelimit import Handoff, RatePacer, WindowBudget, is_prioritized
-from connectors.intercom.wire import Answer, Connection, Wire
+from connectors.intercom.wire import Answer, Connection, Wire, tls_context
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("connectors.intercom")
 
-# Failures that prove the request never reached the server.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# Failures that retrying cannot fix (a bad URL, a request httpx refuses to write).
-_HOPELESS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+# Failures (the wire's, and httpx's where an injected transport uses it: `failure_kinds`)
+# that prove the request never reached the server.
+_NOT_SENT = ("ConnectError", "ConnectTimeout", "PoolTimeout")
+# Failures that retrying cannot fix (a bad URL, a request that cannot be written).
+_HOPELESS = ("UnsupportedProtocol", "LocalProtocolError")
 # Every open session, so a command line can say what the process is waiting for.
 _LIVE: weakref.WeakSet[IntercomSession] = weakref.WeakSet()
 WAIT_WORTH_SAYING_S = 1.0  # an answer slower than this is worth telling the operator about
@@ -82,41 +87,20 @@ def describe_waits() -> str | None:
     return "; ".join(found) or None
 
 
-def _failure_text(exc: httpx.RequestError) -> str:
+def _failure_text(exc: Exception) -> str:
     """A transport failure's own words (a refused connection, a TLS handshake), one line."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _outcome(exc: httpx.RequestError) -> str:
-    if isinstance(exc, httpx.TimeoutException):
+def _outcome(exc: Exception) -> str:
+    if isinstance(exc, failure_kinds("TimeoutException")):
         return "timeout"
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, failure_kinds("ConnectError")):
         return "connect_error"
-    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+    if isinstance(exc, failure_kinds("RemoteProtocolError", "ReadError", "WriteError")):
         return "disconnected"
     return "transport_error"
-
-
-class _NoCookies(httpx.Cookies):
-    """Intercom's REST API sets no cookies; parsing every response for them costs CPU."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-
-class _ApiClient(httpx.AsyncClient):
-    """An httpx client without a cookie jar, for an injected transport."""
-
-    _no_cookies = _NoCookies()
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return self._no_cookies
-
-    @cookies.setter
-    def cookies(self, cookies: object) -> None:
-        raise TypeError("the Intercom client sends no cookies")
 
 
 class _Sender(Protocol):
@@ -165,7 +149,7 @@ class IntercomSession:
         *,
         version: str = API_VERSION,
         max_concurrency: int = 32,
-        timeout: httpx.Timeout | float = httpx.Timeout(60.0, connect=10.0),
+        timeout: Timeout | httpx.Timeout | float = Timeout(60.0, connect=10.0),
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -195,9 +179,9 @@ class IntercomSession:
         # one app never reaches the workspace's limit alone: its own headers pace it
         self.workspace_pacer = (RatePacer(self.clock, limit=round(workspace_limit_per_minute / 6))
                                 if workspace_limit_per_minute and len(self.apps) > 1 else None)
-        timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        timeout = timeout_of(timeout)
         # one TLS context for every connection: each costs ~30 ms to build (the CA bundle is parsed)
-        tls = httpx.create_ssl_context() if transport is None and base_url.lower().startswith("https:") else None
+        tls = tls_context() if transport is None and base_url.lower().startswith("https:") else None
         for app in self.apps:
             headers = {
                 "Authorization": f"Bearer {app.token.get_secret_value()}",
@@ -211,10 +195,9 @@ class IntercomSession:
             elif (connection := getattr(transport, "connection", None)) is not None:
                 app.clients = [connection(base_url, headers)]  # in process: any number at once, no pool
             else:  # an injected transport has no pool to spread over
-                limits = httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency,
-                                      keepalive_expiry=KEEPALIVE_EXPIRY_S)
-                app.clients = [_ApiClient(base_url=base_url, headers=headers, timeout=timeout, limits=limits,
-                                          transport=transport, trust_env=False)]
+                from connectors.intercom.httpx_sender import httpx_client
+
+                app.clients = [httpx_client(base_url, headers, timeout, transport, max_concurrency, KEEPALIVE_EXPIRY_S)]
         self._requests: dict[int, tuple[str, float]] = {}  # in flight: ticket -> (operation, started)
         self._tickets = itertools.count()
         _LIVE.add(self)
@@ -285,7 +268,7 @@ class IntercomSession:
     def snapshot(self) -> MetricsSnapshot:
         return self.metrics.snapshot(self.budget())
 
-    async def _exchange(self, call: Call) -> tuple[httpx.Response | Answer | None, httpx.RequestError | None, _Slot,
+    async def _exchange(self, call: Call) -> tuple[httpx.Response | Answer | None, Exception | None, _Slot,
                                                    tuple[int, int]]:
         """One attempt: a slot (an app and one of its clients), the pacers' permission, the request."""
         priority = is_prioritized()
@@ -302,7 +285,7 @@ class IntercomSession:
             self._requests[ticket] = (call.operation, started)
             try:
                 response = await client.request(call.method, call.path, params=call.params, json=call.body)
-            except httpx.RequestError as exc:
+            except failure_kinds("RequestError") as exc:  # evaluated only when something was raised
                 self.metrics.finished(call.operation, _outcome(exc), None)
                 return None, exc, slot, sequence
             except asyncio.CancelledError:  # the caller stopped (pause, quit): no longer in flight
@@ -357,9 +340,9 @@ class IntercomSession:
                 reason = f"HTTP {status}"
             else:
                 assert failure is not None
-                if isinstance(failure, _HOPELESS):
+                if isinstance(failure, failure_kinds(*_HOPELESS)):
                     raise IntercomConnectionError(f"{call.operation} {call.method} {call.path}: {_failure_text(failure)}", operation=call.operation) from None
-                was_sent = not isinstance(failure, _NOT_SENT)
+                was_sent = not isinstance(failure, failure_kinds(*_NOT_SENT))
                 if was_sent and not call.idempotent:
                     raise self._in_doubt(call, _outcome(failure), None, attempt)
                 if attempt >= self.retry.max_attempts:

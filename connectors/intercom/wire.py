@@ -8,24 +8,39 @@ connection and there is no pool to search; the requests are JSON in and out, HTT
 no proxy (the session never read the environment's), no cookies, no redirects.
 
 What reaches the session is an `Answer` (status, headers, body: what it reads of an
-`httpx.Response`, without building one), or httpx's exception for the failure (`ConnectError`/`ConnectTimeout` before anything was
-sent; `WriteError`, `ReadError`, `ReadTimeout`, `RemoteProtocolError` after), so the
-retry and in-doubt rules read the same whatever carried the request. The in-process
-sandbox is handed these very bytes (`sandbox/transport.py`); other injected transports
-(test doubles) still go through httpx.
+`httpx.Response`, without building one), or the failure (`failures.py`: httpx's names
+without httpx; `ConnectError`/`ConnectTimeout` before anything was sent; `WriteError`,
+`ReadError`, `ReadTimeout`, `RemoteProtocolError` after), so the retry and in-doubt rules
+read the same whatever carried the request. The in-process sandbox is handed these very
+bytes (`sandbox/transport.py`); other injected transports (test doubles) still go through
+httpx. Nothing here imports httpx: a load's start-up does not pay for it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import ssl
 import time
 import zlib
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-import httpx
+from connectors.intercom.failures import (
+    ConnectError,
+    ConnectTimeout,
+    DecodingError,
+    LocalProtocolError,
+    ReadError,
+    ReadTimeout,
+    RemoteProtocolError,
+    Timeout,
+    UnsupportedProtocol,
+    WriteError,
+    WriteTimeout,
+    timeout_of,
+)
 
 MAX_HEADER_BYTES = 256 * 1024  # the status line and headers of one answer (and the read buffer)
 
@@ -59,7 +74,7 @@ class Wire:
     """Where an app's requests go and what every one of them carries (its token among
     the headers): shared by the app's connections."""
 
-    def __init__(self, base_url: str, headers: dict[str, str], *, timeout: httpx.Timeout,
+    def __init__(self, base_url: str, headers: dict[str, str], *, timeout: Timeout | float | None,
                  keepalive_expiry: float, tls: ssl.SSLContext | None = None) -> None:
         parts = urlsplit(base_url)
         self.scheme = parts.scheme.lower()
@@ -75,6 +90,7 @@ class Wire:
             self.headers: bytes | None = ("\r\n".join(lines) + "\r\n").encode("ascii")
         except UnicodeEncodeError:
             self.headers = None  # refused at the first request, as httpx refuses such a header
+        timeout = timeout_of(timeout)
         self.connect_timeout = timeout.connect
         self.read_timeout = timeout.read
         self.write_timeout = timeout.write
@@ -86,25 +102,48 @@ class Wire:
         if self.scheme != "https":
             return None
         if self._tls is None:
-            self._tls = httpx.create_ssl_context()
+            self._tls = tls_context()
         return self._tls
 
     def request_bytes(self, method: str, path: str, params: dict[str, Any] | None, body: Any) -> bytes:
         if self.scheme not in ("http", "https") or not self.host:
-            raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol or no host: {self.scheme}://{self.host}")
+            raise UnsupportedProtocol(f"Request URL has an unsupported protocol or no host: {self.scheme}://{self.host}")
         if self.headers is None:
-            raise httpx.LocalProtocolError("a header value is not ASCII")
+            raise LocalProtocolError("a header value is not ASCII")
         target = self.prefix + path
         if params:
-            target += "?" + str(httpx.QueryParams(params))
+            target += "?" + query_string(params)
         try:
             head = f"{method} {target} HTTP/1.1\r\n".encode("ascii") + self.headers
         except UnicodeEncodeError:
-            raise httpx.LocalProtocolError(f"the request target is not ASCII: {target[:80]!r}") from None
+            raise LocalProtocolError(f"the request target is not ASCII: {target[:80]!r}") from None
         if body is None:
             return head + (b"Content-Length: 0\r\n\r\n" if method in ("POST", "PUT", "PATCH") else b"\r\n")
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
         return head + b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(content) + content
+
+
+def tls_context() -> ssl.SSLContext:
+    """The certificates httpx trusts, as it finds them: SSL_CERT_FILE, else SSL_CERT_DIR,
+    else certifi's bundle (installed with httpx); built once per session (~30 ms)."""
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def query_string(params: dict[str, Any]) -> str:
+    """Query parameters as httpx writes them: a list or tuple repeats its key, True and
+    False are `true` and `false`, None is empty, spaces are `+`."""
+    items = []
+    for key, value in params.items():
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            items.append((str(key), "true" if item is True else "false" if item is False else
+                          "" if item is None else str(item)))
+    return urlencode(items)
 
 
 class Connection:
@@ -153,9 +192,9 @@ class Connection:
                     wire.host, wire.port, ssl=wire.tls, server_hostname=wire.host if wire.tls else None,
                     limit=MAX_HEADER_BYTES)
         except TimeoutError:
-            raise httpx.ConnectTimeout(f"connecting to {wire.host}:{wire.port} timed out") from None
+            raise ConnectTimeout(f"connecting to {wire.host}:{wire.port} timed out") from None
         except (OSError, ssl.SSLError) as exc:
-            raise httpx.ConnectError(str(exc) or type(exc).__name__) from None
+            raise ConnectError(str(exc) or type(exc).__name__) from None
         self._reader, self._writer = reader, writer
         return reader, writer
 
@@ -169,9 +208,9 @@ class Connection:
                 async with asyncio.timeout(wire.write_timeout):
                     await writer.drain()
         except TimeoutError:
-            raise httpx.WriteTimeout("sending the request timed out") from None
+            raise WriteTimeout("sending the request timed out") from None
         except OSError as exc:
-            raise httpx.WriteError(str(exc) or type(exc).__name__) from None
+            raise WriteError(str(exc) or type(exc).__name__) from None
         try:
             async with asyncio.timeout(wire.read_timeout):
                 while True:
@@ -183,13 +222,13 @@ class Connection:
                 else:
                     content, close = await _body(reader, headers, close)
         except TimeoutError:
-            raise httpx.ReadTimeout("no answer in time") from None
+            raise ReadTimeout("no answer in time") from None
         except asyncio.IncompleteReadError:
-            raise httpx.RemoteProtocolError("Server disconnected without sending a complete response.") from None
+            raise RemoteProtocolError("Server disconnected without sending a complete response.") from None
         except asyncio.LimitOverrunError:
-            raise httpx.RemoteProtocolError("the answer's headers are too long") from None
+            raise RemoteProtocolError("the answer's headers are too long") from None
         except (OSError, ssl.SSLError) as exc:
-            raise httpx.ReadError(str(exc) or type(exc).__name__) from None
+            raise ReadError(str(exc) or type(exc).__name__) from None
         now = time.monotonic()
         if close:
             self._drop()
@@ -219,13 +258,13 @@ async def _head(reader: asyncio.StreamReader) -> tuple[int, list[tuple[bytes, by
     lines = block[:-4].split(b"\r\n")
     status_line = lines[0].split(b" ", 2)
     if len(status_line) < 2 or not status_line[0].startswith(b"HTTP/1.") or not status_line[1].isdigit():
-        raise httpx.RemoteProtocolError(f"not an HTTP/1.1 answer: {lines[0][:80]!r}")
+        raise RemoteProtocolError(f"not an HTTP/1.1 answer: {lines[0][:80]!r}")
     headers = []
     close = status_line[0] == b"HTTP/1.0"
     for line in lines[1:]:
         name, colon, value = line.partition(b":")
         if not colon or not name or name != name.strip():
-            raise httpx.RemoteProtocolError(f"malformed header line {line[:80]!r}")
+            raise RemoteProtocolError(f"malformed header line {line[:80]!r}")
         value = value.strip()
         headers.append((name, value))
         if name.lower() == b"connection":
@@ -243,7 +282,7 @@ async def _body(reader: asyncio.StreamReader, headers: list[tuple[bytes, bytes]]
         lowered = name.lower()
         if lowered == b"content-length":
             if not value.isdigit() or (length is not None and int(value) != length):
-                raise httpx.RemoteProtocolError(f"bad Content-Length {value[:40]!r}")
+                raise RemoteProtocolError(f"bad Content-Length {value[:40]!r}")
             length = int(value)
         elif lowered == b"transfer-encoding":
             chunked = value.lower().endswith(b"chunked")
@@ -256,14 +295,14 @@ async def _body(reader: asyncio.StreamReader, headers: list[tuple[bytes, bytes]]
             try:
                 size = int(size_line, 16)
             except ValueError:
-                raise httpx.RemoteProtocolError(f"bad chunk size {size_line[:40]!r}") from None
+                raise RemoteProtocolError(f"bad chunk size {size_line[:40]!r}") from None
             if size == 0:
                 while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
                     pass
                 break
             pieces.append(await reader.readexactly(size + 2))
             if not pieces[-1].endswith(b"\r\n"):
-                raise httpx.RemoteProtocolError("a chunk does not end where its size says")
+                raise RemoteProtocolError("a chunk does not end where its size says")
             pieces[-1] = pieces[-1][:-2]
         content = b"".join(pieces)
     elif length is not None:
@@ -274,6 +313,6 @@ async def _body(reader: asyncio.StreamReader, headers: list[tuple[bytes, bytes]]
         try:
             content = zlib.decompress(content, 47)  # a gzip or a zlib header
         except zlib.error as exc:
-            raise httpx.DecodingError(f"the answer's {encoding.decode()} body cannot be decoded: {exc}") from None
+            raise DecodingError(f"the answer's {encoding.decode()} body cannot be decoded: {exc}") from None
         headers[:] = [(n, v) for n, v in headers if n.lower() not in (b"content-encoding", b"content-length")]
     return content, close

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from connectors.base import Source, SourceError, number_field_of
 from connectors.intercom import IntercomClient
 from helpmig_tui.audit_store import findings, open_blockers, source_objects
@@ -42,6 +40,8 @@ from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import Project
 
 if TYPE_CHECKING:  # the commands that use these import them when they run (a load's start-up stays short)
+    import httpx
+
     from helpmig_tui.pipeline.rollback import Rollback
     from helpmig_tui.pipeline.validate import ValidationResult
 

@@ -1,6 +1,7 @@
 """The wire client (one keep-alive connection per slot) against a raw HTTP server on
 127.0.0.1 that answers as a script says: what it sends, how it frames answers, when it
-reuses, drops and re-opens connections, and which httpx failure each fault becomes."""
+reuses, drops and re-opens connections, and which failure each fault becomes (the wire's
+own, `failures.py`, bearing httpx's names; the wire never imports httpx)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from connectors.intercom.wire import Connection, Wire
+from connectors.intercom import failures
+from connectors.intercom.wire import Connection, Wire, query_string, tls_context
 
 Answer = Callable[[int, bytes], bytes | None | float]  # (n-th request, raw request) -> bytes, None (hang up), seconds
 
@@ -144,7 +146,7 @@ async def test_a_request_the_server_hangs_up_on_is_sent_and_unanswered():
     async with server as url:
         conn = connection(url)
         await conn.request("GET", "/a")
-        with pytest.raises(httpx.RemoteProtocolError):
+        with pytest.raises(failures.RemoteProtocolError):
             await conn.request("POST", "/conversations", json={"body": "x"})
         again = await conn.request("GET", "/b")  # a new connection: the broken one was dropped
         await conn.aclose()
@@ -155,7 +157,7 @@ async def test_no_answer_in_time_is_a_read_timeout_and_the_connection_is_dropped
     server = Server(lambda n, raw: 5.0 if n == 1 else answer())
     async with server as url:
         conn = connection(url, read=0.2)
-        with pytest.raises(httpx.ReadTimeout):
+        with pytest.raises(failures.ReadTimeout):
             await conn.request("POST", "/conversations", json={"body": "x"})
         assert (await conn.request("GET", "/a")).status_code == 200
         await conn.aclose()
@@ -167,7 +169,7 @@ async def test_a_refused_connection_was_never_sent():
     async with server as url:
         pass  # closed: nothing listens on its port any more
     conn = connection(url)
-    with pytest.raises(httpx.ConnectError):
+    with pytest.raises(failures.ConnectError):
         await conn.request("POST", "/contacts", json={})
     await conn.aclose()
 
@@ -177,9 +179,9 @@ async def test_answers_that_are_not_http_are_protocol_errors():
                     b"HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n{}")
     async with server as url:
         conn = connection(url)
-        with pytest.raises(httpx.RemoteProtocolError, match="not an HTTP"):
+        with pytest.raises(failures.RemoteProtocolError, match="not an HTTP"):
             await conn.request("GET", "/a")
-        with pytest.raises(httpx.RemoteProtocolError, match="Content-Length"):
+        with pytest.raises(failures.RemoteProtocolError, match="Content-Length"):
             await conn.request("GET", "/b")
         await conn.aclose()
 
@@ -195,11 +197,11 @@ async def test_a_busy_connection_lends_a_spare_to_a_second_caller():
 
 
 async def test_bad_urls_and_headers_fail_before_anything_is_sent():
-    wire = Wire("ftp://example.invalid", {}, timeout=httpx.Timeout(1.0), keepalive_expiry=1.0)
-    with pytest.raises(httpx.UnsupportedProtocol):
+    wire = Wire("ftp://example.invalid", {}, timeout=failures.Timeout(1.0), keepalive_expiry=1.0)
+    with pytest.raises(failures.UnsupportedProtocol):
         await Connection(wire).request("GET", "/me")
-    wire = Wire("http://127.0.0.1:9", {"Authorization": "Bearer tök"}, timeout=httpx.Timeout(1.0), keepalive_expiry=1.0)
-    with pytest.raises(httpx.LocalProtocolError):
+    wire = Wire("http://127.0.0.1:9", {"Authorization": "Bearer tök"}, timeout=failures.Timeout(1.0), keepalive_expiry=1.0)
+    with pytest.raises(failures.LocalProtocolError):
         await Connection(wire).request("GET", "/me")
 
 
@@ -256,10 +258,33 @@ async def test_https_checks_the_servers_certificate(tmp_path):
         await trusting.aclose()
         stranger = Connection(Wire(url, {}, timeout=httpx.Timeout(5.0), keepalive_expiry=3.0,
                                    tls=ssl.create_default_context()))  # the system's CAs only
-        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+        with pytest.raises(failures.ConnectError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
             await stranger.request("POST", "/contacts", json={})
         await stranger.aclose()
     finally:
         server.close()
         await server.wait_closed()
     assert len(seen) == 1 and seen[0].startswith(b"GET /me HTTP/1.1\r\nHost: 127.0.0.1:")
+
+
+def test_query_parameters_are_written_as_httpx_writes_them():
+    for params in ({"per_page": 150, "starting_after": "WzE3MDk="}, {"q": "a b&c=d/é", "flag": True, "off": False},
+                   {"empty": None, "ids": [1, "two", None], "pair": ("x", "y")}, {"percent": "50%25 and 100%"}):
+        assert query_string(params) == str(httpx.QueryParams(params))
+
+
+def test_https_trusts_what_httpx_trusts(monkeypatch):
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    ours, theirs = tls_context(), httpx.create_ssl_context()
+    assert ours.verify_mode == theirs.verify_mode and ours.check_hostname and theirs.check_hostname
+    assert ours.cert_store_stats() == theirs.cert_store_stats() and ours.cert_store_stats()["x509_ca"] > 0
+    assert ours.minimum_version == theirs.minimum_version and ours.options == theirs.options
+
+
+def test_a_timeout_is_read_from_a_number_ours_or_httpxs():
+    given = failures.Timeout(60.0, connect=10.0)
+    assert failures.timeout_of(given).as_tuple() == (10.0, 60.0, 60.0, 60.0)
+    assert failures.timeout_of(httpx.Timeout(60.0, connect=10.0)) == given
+    assert failures.timeout_of(5).as_tuple() == (5, 5, 5, 5)
+    assert failures.timeout_of(None).as_tuple() == (None, None, None, None)

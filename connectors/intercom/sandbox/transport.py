@@ -5,7 +5,7 @@ client (test doubles wrap it to record or break requests). `InProcessConnection`
 the Intercom session uses for its slots when handed a `SandboxTransport`: the request is
 the very bytes `wire.Wire` would write to a socket (request line, headers, JSON body),
 handed to the same ASGI app as one HTTP/1.1 request, and the answer comes back as a
-`wire.Answer` (status, headers, body). It skips httpx's client and ASGI transport, whose
+`wire.Answer` (status, headers, body), a fault as the wire's own failure (`failures.py`). It skips httpx's client and ASGI transport, whose
 CPU per request was more than the sandbox's own work on it (bench/README.md).
 """
 
@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 import httpx
 
+from connectors.intercom import failures
 from connectors.intercom.sandbox.middleware import IN_PROCESS, SimulatedDisconnect, SimulatedTimeout, replay
 from connectors.intercom.wire import Answer, Wire
 
@@ -36,7 +37,7 @@ class SandboxTransport(httpx.AsyncBaseTransport):
 
     def connection(self, base_url: str, headers: dict[str, str]) -> InProcessConnection:
         """A sender for the Intercom session's slots: requests as they would go on the wire."""
-        return InProcessConnection(self.app, Wire(base_url, headers, timeout=httpx.Timeout(None), keepalive_expiry=0.0))
+        return InProcessConnection(self.app, Wire(base_url, headers, timeout=None, keepalive_expiry=0.0))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await _let_others_run()
@@ -104,13 +105,13 @@ class InProcessConnection:
         try:
             await self.app(scope, receive, send)
         except SimulatedDisconnect:
-            raise httpx.RemoteProtocolError("Server disconnected without sending a response.") from None
+            raise failures.RemoteProtocolError("Server disconnected without sending a response.") from None
         except SimulatedTimeout:
-            raise httpx.ReadTimeout("The read operation timed out") from None
+            raise failures.ReadTimeout("The read operation timed out") from None
         finally:
             answered.set()
         if status is None or not complete:
-            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+            raise failures.RemoteProtocolError("Server disconnected without sending a response.")
         return Answer(status, answer_headers, b"" if method == "HEAD" else b"".join(chunks))
 
     async def aclose(self) -> None:
