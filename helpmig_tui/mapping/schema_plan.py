@@ -15,7 +15,8 @@ admin to define on the object type.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -237,13 +238,18 @@ def _settle_names(planned: list[PlannedAttribute], existing: list[ExistingAttrib
             data_names.setdefault(attribute.name.casefold(), placeholder)
 
 
-def _candidates(attribute: PlannedAttribute, ours: str | None) -> list[str]:
-    base = attribute.logical
+def _candidates(attribute: PlannedAttribute, ours: str | None) -> Iterator[str]:
+    """The names to try in order, each checked only when reached (the first usually serves:
+    every run settles every attribute again)."""
+    base, suffix = attribute.logical, attribute.model
     names = [ours] if ours else []
-    names.append(base)
-    suffix = attribute.model
-    names += [f"{base}_{suffix}"] + [f"{base}_{suffix}_{n}" for n in range(2, 100)]
-    return [n for n in dict.fromkeys(names) if not name_problem(n)]
+    names += [base, f"{base}_{suffix}"]
+    tried: set[str] = set()
+    for name in itertools.chain(names, (f"{base}_{suffix}_{n}" for n in range(2, 100))):
+        if name not in tried:
+            tried.add(name)
+            if not name_problem(name):
+                yield name
 
 
 def _data_verdict(attribute: PlannedAttribute, holder: ExistingAttribute | None,
