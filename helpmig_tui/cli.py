@@ -344,10 +344,10 @@ def _run(name: str) -> Callable[[argparse.Namespace], int]:
 def _imports_kept() -> Iterator[None]:
     """The engine's first import without the cycle collector, its objects then frozen out of reach.
 
-    Importing the engine makes some 70,000 objects the collector tracks (modules, classes,
+    Importing the engine leaves some 73,000 objects the collector tracks (modules, classes,
     functions, validators) that live as long as the process: it ran about 190 times over
-    them while they were made, to find fewer than a thousand to free, a tenth of the
-    imports' time (bench/README.md). `gc.freeze()` moves them to the permanent generation,
+    them while they were made, to find fewer than a thousand to free (about 30 ms of the
+    imports, bench/README.md). `gc.freeze()` moves them to the permanent generation,
     so the run's collections see only what the run makes. Only a process's first import:
     a process that already holds the engine (the tests) keeps its collector as it was.
     """
