@@ -67,7 +67,10 @@ def test_a_load_on_the_command_line_imports_no_screen_library(tmp_path):
 
 WIRE_PROBE = textwrap.dedent("""
     import asyncio, json, socket, sys
-    from helpmig_tui import cli_pipeline  # what `helpmig load` imports before its first call
+    from helpmig_tui import cli
+
+    # `helpmig load` as the command line runs it, up to the project it cannot find
+    code = cli.main(["--home", sys.argv[1], "load", "no-such-project", "--yes"])
     from connectors.intercom import IntercomClient, IntercomConnectionError, RetryPolicy
     from connectors.registry import source_class
 
@@ -88,15 +91,18 @@ WIRE_PROBE = textwrap.dedent("""
 
     said = asyncio.run(first_call())
     cut = ("httpx", "httpcore", "anyio", "h11", "idna", "sniffio")
-    print(json.dumps({"said": said, "imported": sorted(name for name in cut if name in sys.modules)}))
+    print(json.dumps({"code": code, "engine": "helpmig_tui.cli_pipeline" in sys.modules, "said": said,
+                      "imported": sorted(name for name in cut if name in sys.modules)}))
 """)
 
 
-def test_a_load_reaches_intercom_and_retries_without_importing_httpx():
+def test_a_load_reaches_intercom_and_retries_without_importing_httpx(tmp_path):
     """httpx is imported only for an injected transport: the wire carries a load's requests,
     and its failures are its own (the retry rules recognise httpx's too, where it is used)."""
-    done = subprocess.run([sys.executable, "-c", WIRE_PROBE], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    done = subprocess.run([sys.executable, "-c", WIRE_PROBE, str(tmp_path / "home")], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["code"] == 2 and result["engine"]  # the engine imported, the missing project said
     assert "connect_error after 2 attempts (ConnectError:" in result["said"]  # not sent, so retried, then said
     assert result["imported"] == []
