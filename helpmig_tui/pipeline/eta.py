@@ -38,7 +38,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-PACE_STEPS = 50  # a chain's pace: the mean of its last this many calls
+PACE_STEPS = 200  # a chain's pace: over its last this many calls (about 25 s at 120 ms: a busy spell of the host is not the rest of the chain)
 OUTLIER = 3.0  # a chain's step counts at no more than this many times the median step
 PACE_AFTER = 5  # calls of a chain measured before its own pace stands in for the latency
 USABLE_SHARE = 0.98  # of a window: the pacer keeps 1% in reserve and waits out the reset's rounding

@@ -17,7 +17,7 @@ import pytest
 
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.pipeline.context import NullObserver
-from helpmig_tui.pipeline.eta import REPORT_S, USABLE_SHARE, Done, LiveEta, Window
+from helpmig_tui.pipeline.eta import PACE_STEPS, REPORT_S, USABLE_SHARE, Done, LiveEta, Window
 from helpmig_tui.pipeline.plan import CONVERSATION_CHAIN, Plan, PlannedPhase, call_plan, phase_eta
 
 
@@ -197,8 +197,8 @@ def test_the_live_eta_counts_queries_not_reached_and_the_reports_this_run_measur
 
 def test_one_stall_of_a_chain_does_not_stretch_the_rest_of_it():
     """A long thread at 0.1 s a part with one 2-second stall (a busy host's second, a
-    retry): its pace stays near 0.1 s, where the mean of its last 50 steps would say 0.138
-    s and stretch the 400 parts left by 15 s. A slower pace that lasts is followed."""
+    retry): its pace stays near 0.1 s (the stall counts as three steps), where the mean of
+    its steps would stretch the 405 parts left by 8 s. A slower pace that lasts is followed."""
     clock = Clock()
     eta = _eta({"tickets": (100, 1000)}, clock)
     eta.chain_started("tickets:7", 505)
@@ -206,12 +206,13 @@ def test_one_stall_of_a_chain_does_not_stretch_the_rest_of_it():
         clock.now += 2.0 if n == 80 else 0.1
         eta.chain_step("tickets:7")
     got = eta.estimate([Done("tickets", 90)], 900, Window(1667, None, None), 0.1)
-    assert got == pytest.approx(405 * (49 * 0.1 + 0.3) / 50 + REPORT_S)  # the stall counts as 3 steps
-    for _ in range(50):  # the host stays slower: 0.2 s a part
+    assert got == pytest.approx(405 * (98 * 0.1 + 0.3) / 99 + REPORT_S)  # 99 steps between 100 calls
+    for _ in range(PACE_STEPS + 1):  # the host stays slower: 0.2 s a part
         clock.now += 0.2
         eta.chain_step("tickets:7")
+    left = 405 - PACE_STEPS - 1
     got = eta.estimate([Done("tickets", 90)], 900, Window(1667, None, None), 0.1)
-    assert got == pytest.approx(355 * 0.2 + REPORT_S)
+    assert got == pytest.approx(left * 0.2 + REPORT_S)
 
 
 def test_a_phases_start_up_is_not_its_pace():
