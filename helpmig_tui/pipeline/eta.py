@@ -48,7 +48,13 @@ PRIOR_SHARE = 0.005  # the plan's own ratio (1) weighs as much as this share of 
 WINDOW_S = 10.0  # Intercom's rate-limit window
 QUERY_S = 0.005  # a source query's fixed cost before the reader has measured one (the demo's SQLite: 3-8 ms)
 FIRST_BATCH = 200  # records a source query returns with its first answer (the loader's batch)
-REPORT_S = 0.005  # a phase's bookkeeping after its last record before one was measured (the demo's: 3-6 ms)
+REPORT_S = 0.005  # a phase's bookkeeping after its last record, at least, before one was measured
+
+
+def report_s(query_s: float | None) -> float:
+    """A phase's report before one was measured: twice a source query (the demo: 4-5 ms
+    against 2-3 ms on a quiet host, 15 against 5-7 ms on a busy one), at least REPORT_S."""
+    return max(REPORT_S, 2 * query_s) if query_s else REPORT_S
 
 
 @dataclass
@@ -113,9 +119,10 @@ class LiveEta:
 
     @property
     def tail_s(self) -> float:
-        """A phase's bookkeeping after its last record: the (lower) median of this run's so far."""
+        """A phase's bookkeeping after its last record: the (lower) median of this run's so far;
+        before the first, twice a source query (the same SQLite work on the same host)."""
         if not self._tails:
-            return REPORT_S
+            return report_s(self.query_s)
         ordered = sorted(self._tails)
         return ordered[(len(ordered) - 1) // 2]
 

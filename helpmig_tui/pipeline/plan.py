@@ -25,7 +25,7 @@ from typing import Any
 from helpmig_tui.audit_store import findings, source_objects
 from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.standard import TargetKind
-from helpmig_tui.pipeline.eta import QUERY_S, REPORT_S, USABLE_SHARE, WINDOW_S
+from helpmig_tui.pipeline.eta import QUERY_S, REPORT_S, USABLE_SHARE, WINDOW_S, report_s
 from helpmig_tui.pipeline.loader import PHASE_LABELS, PHASES
 from helpmig_tui.pipeline.prepare import SCHEMA_AT_ONCE, Match
 from helpmig_tui.state import ProjectStore
@@ -221,7 +221,7 @@ def build_plan(store: ProjectStore, mmap: MigrationMap, limit_per_10s: int | Non
                  "contacts": 4, "companies": 2}.get(name, 1)  # a contact: create, company link, tags
         phases.append(PlannedPhase(name, PHASE_LABELS[name], objects, calls, min(chain, calls), object_calls))
     plan = Plan(phases, limit_per_10s or DEFAULT_LIMIT_PER_10S, latency_s=latency_s or DEFAULT_LATENCY_S, apps=apps,
-                query_s=QUERY_S if query_s is None else query_s)
+                query_s=QUERY_S if query_s is None else query_s, report_s=report_s(query_s))
     if limit_per_10s is None:
         plan.notes.append(f"ETA at Intercom's published {DEFAULT_LIMIT_PER_10S} requests per 10 s; "
                           "connect to Intercom to use the workspace's own limit")

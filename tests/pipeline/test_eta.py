@@ -137,7 +137,7 @@ def test_once_no_call_is_left_the_records_left_go_at_the_phases_pace():
     clock.now += 0.5
     got = eta.estimate([Done("agents", 10)], 0, Window(1667, 1600, 5.0), 0.1)
     # 30 agents at the 0.45 s the 10 read took besides their query, the groups' query, the report
-    assert got == pytest.approx(30 * 0.45 / 10 + 0.05 + REPORT_S)
+    assert got == pytest.approx(30 * 0.45 / 10 + 0.05 + eta.tail_s)
     # nothing read by this run yet (the 10 were settled by an earlier one): no pace to tell
     assert eta.estimate([Done("agents", 10, earlier=10)], 0, Window(1667, 1600, 5.0), 0.1) is None
 
@@ -151,10 +151,10 @@ def test_a_partial_batch_is_not_a_pace():
     eta.query_s = 0.0  # the read's whole time is records here
     clock.now += 0.04
     got = eta.estimate([Done("agents", 1, read=40)], 0, Window(1667, 1600, 5.0), 0.1)
-    assert got == pytest.approx(39 * 0.04 / 40 + REPORT_S)  # at most one read's time, not 49 x 0.04 s
+    assert got == pytest.approx(39 * 0.04 / 40 + eta.tail_s)  # at most one read's time, not 49 x 0.04 s
     clock.now += 0.01
     got = eta.estimate([Done("agents", 40, read=40), Done("groups", 0)], 0, Window(1667, 1600, 5.0), 0.1)
-    assert got == pytest.approx(10 * 0.05 / 40 + REPORT_S)  # the groups to read
+    assert got == pytest.approx(10 * 0.05 / 40 + eta.tail_s)  # the groups to read
     clock.now += 0.02
     got = eta.estimate([Done("agents", 40, read=40), Done("groups", 10, read=10)], 0, Window(1667, 1600, 5.0), 0.1)
     assert got == REPORT_S  # every record settled: the report is left
@@ -180,7 +180,7 @@ def test_the_live_eta_counts_queries_not_reached_and_the_reports_this_run_measur
     clock = Clock()
     eta = LiveEta(clock, plan={"companies": {"orgs": (8, 16)}, "contacts": {"people": (50, 50), "leads": (5, 5)}})
     eta.query_s = 0.004
-    assert eta.tail_s == REPORT_S  # nothing measured yet
+    assert eta.tail_s == pytest.approx(2 * 0.004)  # nothing measured yet: twice a query
     for phase, tail in (("match", 0.012), ("schema", 0.009), ("companies", 0.02)):
         eta.phase_started(0, phase)
         clock.now += 0.5
@@ -206,13 +206,13 @@ def test_one_stall_of_a_chain_does_not_stretch_the_rest_of_it():
         clock.now += 2.0 if n == 80 else 0.1
         eta.chain_step("tickets:7")
     got = eta.estimate([Done("tickets", 90)], 900, Window(1667, None, None), 0.1)
-    assert got == pytest.approx(405 * (98 * 0.1 + 0.3) / 99 + REPORT_S)  # 99 steps between 100 calls
+    assert got == pytest.approx(405 * (98 * 0.1 + 0.3) / 99 + eta.tail_s)  # 99 steps between 100 calls
     for _ in range(PACE_STEPS + 1):  # the host stays slower: 0.2 s a part
         clock.now += 0.2
         eta.chain_step("tickets:7")
     left = 405 - PACE_STEPS - 1
     got = eta.estimate([Done("tickets", 90)], 900, Window(1667, None, None), 0.1)
-    assert got == pytest.approx(left * 0.2 + REPORT_S)
+    assert got == pytest.approx(left * 0.2 + eta.tail_s)
 
 
 def test_a_phases_start_up_is_not_its_pace():
@@ -228,7 +228,7 @@ def test_a_phases_start_up_is_not_its_pace():
     got = eta.estimate([Done("tickets", 33)], 100, Window(1667, 1520, 4.25), 0.01)
     calls = 2901 * (100 + 15) / (99 + 15)  # planned calls left x made per planned (the plan's 1 weighs 15 calls)
     now_left = 1520 - 1667 * (1 - USABLE_SHARE)  # 1,503 at 400/s fit in the 4.25 s left
-    assert got == pytest.approx(4.25 + (calls - now_left) / (166.7 * USABLE_SHARE) + REPORT_S, rel=0.001)
+    assert got == pytest.approx(4.25 + (calls - now_left) / (166.7 * USABLE_SHARE) + eta.tail_s, rel=0.001)
     assert got < 15  # at the phase's 80/s since its start: 36 s
 
 
@@ -240,7 +240,7 @@ def test_the_live_eta_follows_a_long_chain_at_its_measured_pace():
         clock.now += 0.15
         eta.chain_step("tickets:7")
     got = eta.estimate([Done("tickets", 90)], 900, Window(1667, None, None), 0.1)
-    assert got == pytest.approx(400 * 0.15 + REPORT_S)
+    assert got == pytest.approx(400 * 0.15 + eta.tail_s)
     eta.chain_done("tickets:7")
     assert eta.estimate([Done("tickets", 90)], 900, Window(1667, None, None), 0.1) < 10
 
