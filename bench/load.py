@@ -258,7 +258,7 @@ def _chains_summary(seen: dict[str, Any], phases: list[dict[str, Any]]) -> dict[
 
 def child_load(home: str, project: str, url: str, samples: str, every: float, concurrency: int | None,
                tokens: int = 1) -> dict[str, Any]:
-    import dataclasses
+    from dataclasses import replace
 
     from helpmig_tui.pipeline.context import LoadOptions
     from helpmig_tui.pipeline.session import Destination, PipelineSession
@@ -285,7 +285,7 @@ def child_load(home: str, project: str, url: str, samples: str, every: float, co
             plain = (before.latency_p50_ms or 0) / 1000 or plan.latency_s
             planned = {p.name: {"calls": p.calls, "chain": p.chain, "eta_s": round(plan.phase_eta_s(p), 3),
                                 "range_s": [round(t, 3) for t in plan.phase_range(p)],
-                                "eta_s_plain_latency": round(dataclasses.replace(plan, latency_s=plain).phase_eta_s(p), 1)}
+                                "eta_s_plain_latency": round(replace(plan, latency_s=plain).phase_eta_s(p), 1)}
                        for p in plan.phases}
             result = await session.load(options)
             snapshot = session.client.metrics()

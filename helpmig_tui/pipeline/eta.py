@@ -16,8 +16,9 @@ messages costs about 505 calls, a contact one or two.
   once they end, its calls take no longer than the latency. The long threads of every
   object start with the phase: one that has not made its first calls yet counts whole
   from now.
-- Fixed costs: each object the phase has not reached yet costs a source query first (the
-  reader's measure of its queries), and the phase ends with its bookkeeping (the
+- Fixed costs: each object the phase has not reached yet costs two source queries (its
+  records, and at its end the records the scope leaves out; the reader's measure of a
+  query), one reached but not finished the second, and the phase ends with its bookkeeping (the
   journal's flush and the report: measured on this run's earlier phases, a default
   before the first). In a phase of 0.03 s they are most of its time.
 
@@ -38,7 +39,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-PACE_STEPS = 200  # a chain's pace: over its last this many calls (about 25 s at 120 ms: a busy spell of the host is not the rest of the chain)
+PACE_STEPS = 200  # a chain's pace: over its last this many calls (25 s at 120 ms: not one busy spell of the host)
 OUTLIER = 3.0  # a chain's step counts at no more than this many times the median step
 PACE_AFTER = 5  # calls of a chain measured before its own pace stands in for the latency
 USABLE_SHARE = 0.98  # of a window: the pacer keeps 1% in reserve and waits out the reset's rounding
@@ -47,6 +48,7 @@ MIN_SPAN_S = 0.25  # the rate over at least this span (a progress report or two)
 PRIOR_SHARE = 0.005  # the plan's own ratio (1) weighs as much as this share of the phase's calls
 WINDOW_S = 10.0  # Intercom's rate-limit window
 QUERY_S = 0.005  # a source query's fixed cost before the reader has measured one (the demo's SQLite: 3-8 ms)
+QUERIES_PER_OBJECT = 2  # an object's records, then (a full load) its records the scope leaves out
 FIRST_BATCH = 200  # records a source query returns with its first answer (the loader's batch)
 REPORT_S = 0.005  # a phase's bookkeeping after its last record, at least, before one was measured
 
@@ -167,9 +169,10 @@ class LiveEta:
     def estimate(self, done: Iterable[Done], requests: int, window: Window, latency_s: float | None) -> float | None:
         """Seconds left in the phase; None when nothing can be said (a total not known)."""
         left_by: dict[str, float] = {}  # object -> planned calls left
-        planned_done = 0.0  # planned calls of what finished in this run, and half of what is in flight
+        planned_done = 0.0  # planned calls of what finished in this run, and one a record in flight
         counted = set()
         unread = in_memory = read_here = 0  # records still to read, read and not settled, read by this run
+        queried = owed = 0  # source queries made by the objects reached, and owed by every object not finished
         for d in done:
             counted.add(d.object)
             records, calls = self.planned.get(d.object, (None, None))
@@ -180,17 +183,18 @@ class LiveEta:
             unread += max(total - read, 0)
             in_memory += read - d.finished
             read_here += max(read - d.earlier, 0)
+            queried += 1 if d.finished < total else QUERIES_PER_OBJECT
+            owed += QUERIES_PER_OBJECT - 1 if d.finished < total else 0
             per_record = calls / records if calls is not None and records else 1.0
             left_by[d.object] = max(total - d.finished, 0) * per_record
             planned_done += max(d.finished - d.earlier, 0) * per_record
-            if d.read is not None and d.object not in self.parts:  # a record in flight has made about one of its calls (a conversation its create; the rest come at its end)
+            if d.read is not None and d.object not in self.parts:  # a record in flight has made about one of its calls
                 planned_done += max(d.read - d.finished, 0) * min(per_record, 1.0)
-        not_reached = 0
-        for obj, (records, calls) in self.planned.items():  # not reached yet: all of it is left, after its query
+        for obj, (records, calls) in self.planned.items():  # not reached yet: all of it is left, after its queries
             if obj not in counted:
                 left_by[obj] = calls
                 unread += max(records - FIRST_BATCH, 0)  # the first batch comes with the query
-                not_reached += 1
+                owed += QUERIES_PER_OBJECT
         now = self.clock()
         made = requests - self.requests_at_start
         self._seen.append((now, requests))
@@ -206,13 +210,13 @@ class LiveEta:
         if calls_left < 1 and (unread or in_memory):  # no call left: the records' reads and settling
             if not read_here:
                 return None
-            busy = max(now - self.started - self.query_s * len(counted), 0.0)  # reading records, not queries
+            busy = max(now - self.started - self.query_s * queried, 0.0)  # reading records, not queries
             ends.append(max(unread, in_memory) * busy / read_here)
         pace = min((c.pace for c in self.chains.values() if c.pace), default=None) or latency_s or 0.0
         others = self._time_for(max(calls_left - sum(c.left for c in self.chains.values()), 0.0), rate, window)
         ends += [self._chain_end(c.left, c.pace or pace, latency_s, others or 0.0) for c in self.chains.values()]
         ends += [calls * pace for calls in self.expected.values()]
-        return max(ends) + self.query_s * not_reached + self.tail_s  # type: ignore[type-var, operator]
+        return max(ends) + self.query_s * owed + self.tail_s  # type: ignore[type-var, operator]
 
     @staticmethod
     def _chain_end(left: int, pace: float, latency_s: float | None, others: float) -> float:

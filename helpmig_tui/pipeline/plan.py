@@ -4,8 +4,8 @@ Intercom admin or team, which the operator settles before conversations load.
 
 A phase takes at least its calls at the allowed rate, and at least its longest chain of
 calls that cannot overlap (a long thread's parts, one after the other) at Intercom's
-latency: its ETA is the larger of the two, after the phase's fixed costs (a source query
-per object, the phase's report).
+latency: its ETA is the larger of the two, after the phase's fixed costs (two source
+queries per object, the phase's report).
 
 The allowed rate is not a steady calls ÷ limit: Intercom counts calls in 10-second
 windows and the pacer spreads what is left of the current window over the time to its
@@ -25,7 +25,7 @@ from typing import Any
 from helpmig_tui.audit_store import findings, source_objects
 from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.standard import TargetKind
-from helpmig_tui.pipeline.eta import QUERY_S, REPORT_S, USABLE_SHARE, WINDOW_S, report_s
+from helpmig_tui.pipeline.eta import QUERIES_PER_OBJECT, QUERY_S, REPORT_S, USABLE_SHARE, WINDOW_S, report_s
 from helpmig_tui.pipeline.loader import PHASE_LABELS, PHASES
 from helpmig_tui.pipeline.prepare import SCHEMA_AT_ONCE, Match
 from helpmig_tui.state import ProjectStore
@@ -74,8 +74,9 @@ class Plan:
         return sum(p.calls for p in self.phases)
 
     def fixed_s(self, phase: PlannedPhase) -> float:
-        """What a phase costs besides its calls: a source query per object, its report."""
-        return self.query_s * len(phase.objects) + self.report_s
+        """What a phase costs besides its calls: two source queries per object (its records,
+        those the scope leaves out), its report."""
+        return QUERIES_PER_OBJECT * self.query_s * len(phase.objects) + self.report_s
 
     def window_times(self) -> list[list[float]]:
         """Each phase's time (fixed costs, then its calls through the windows, or its chain

@@ -39,7 +39,7 @@ def test_the_plan_adds_phase_etas_and_names_the_chain_bound_phases():
     plan = Plan([PlannedPhase("contacts", "Contacts", {"customers": 500}, 1000, 4),
                  PlannedPhase("conversations", "Conversations", {"tickets": 700}, 7000, 510)],
                 limit_per_10s=4167, latency_s=0.2, apps=3, query_s=0.01, report_s=0.02)
-    fixed = 0.01 + 0.02  # one object's query, the report
+    fixed = 2 * 0.01 + 0.02  # one object's two queries (its records, those left out), the report
     # 1,000 calls: no slower than at the limit, no faster than 96 requests in flight at 0.2 s
     assert fixed + 1000 / 480 <= plan.phase_eta_s(plan.phases[0]) < fixed + 1000 / 416.7
     assert plan.phase_eta_s(plan.phases[1]) == pytest.approx(fixed + 102.0)  # 510 calls x 0.2 s > 7000 / 416.7
@@ -72,18 +72,20 @@ def test_a_phase_that_fits_in_the_first_window_ends_before_its_reset():
 
 
 def test_the_plan_counts_each_phases_fixed_costs():
-    """A phase of three small objects and three calls is its queries and its report, and
+    """A phase of three small objects and three calls is their queries (two each) and its report, and
     its three calls at the window's spread (5 s left of it on average); a phase with no
     records costs nothing."""
     plan = Plan([PlannedPhase("match", "Match", {"agents": 5, "departments": 4, "groups": 7}, 3, 1),
                  PlannedPhase("supplementary", "Supplementary", {}, 0, 0)], 1667, latency_s=0.001,
                 query_s=0.004, report_s=0.005)
-    assert plan.phase_eta_s(plan.phases[0]) == pytest.approx(3 * 0.004 + 0.005 + 3 * 5.0 / (1667 * USABLE_SHARE), rel=1e-3)
+    spread = 3 * 5.0 / (1667 * USABLE_SHARE)  # its calls at the pace of a window with 5 s left on average
+    assert plan.phase_eta_s(plan.phases[0]) == pytest.approx(6 * 0.004 + 0.005 + spread, rel=1e-3)
     assert plan.phase_eta_s(plan.phases[1]) == 0.0
 
 
 def _eta(plan: dict[str, tuple[int, float]], clock: Clock) -> LiveEta:
     eta = LiveEta(clock, plan={"conversations": plan})
+    eta.query_s = 0.0  # the source's queries cost nothing here unless a test says
     eta.phase_started(0, "conversations")
     return eta
 
@@ -129,15 +131,16 @@ def test_the_live_eta_weighs_records_by_their_planned_calls_and_corrects_the_pla
 def test_once_no_call_is_left_the_records_left_go_at_the_phases_pace():
     """A phase of matches or skips makes few calls or none: what is left is its records'
     reads and journal rows, at the pace it has gone so far, not nothing; an object not
-    reached yet is its query first (its first batch of records comes with it), and the
-    phase ends with its report."""
+    reached yet is its two queries (its records, whose first batch comes with it, and
+    those the scope leaves out), one reached is the second yet, and the phase ends with
+    its report."""
     clock = Clock()
     eta = _eta({"agents": (40, 0), "groups": (10, 0)}, clock)
     eta.query_s = 0.05
     clock.now += 0.5
     got = eta.estimate([Done("agents", 10)], 0, Window(1667, 1600, 5.0), 0.1)
-    # 30 agents at the 0.45 s the 10 read took besides their query, the groups' query, the report
-    assert got == pytest.approx(30 * 0.45 / 10 + 0.05 + eta.tail_s)
+    # 30 agents at the 0.45 s the 10 read took besides their query, three queries, the report
+    assert got == pytest.approx(30 * 0.45 / 10 + 3 * 0.05 + eta.tail_s)
     # nothing read by this run yet (the 10 were settled by an earlier one): no pace to tell
     assert eta.estimate([Done("agents", 10, earlier=10)], 0, Window(1667, 1600, 5.0), 0.1) is None
 
@@ -176,7 +179,8 @@ def test_the_window_left_now_goes_before_whole_windows():
 
 def test_the_live_eta_counts_queries_not_reached_and_the_reports_this_run_measured():
     """The tail of a phase (journal flush, report) is measured on the run's earlier phases
-    and added to every estimate; each object not reached yet adds a query."""
+    and added to every estimate; each object not reached yet adds its two queries, one
+    reached its second."""
     clock = Clock()
     eta = LiveEta(clock, plan={"companies": {"orgs": (8, 16)}, "contacts": {"people": (50, 50), "leads": (5, 5)}})
     eta.query_s = 0.004
@@ -192,7 +196,7 @@ def test_the_live_eta_counts_queries_not_reached_and_the_reports_this_run_measur
     clock.now += 1.0
     got = eta.estimate([Done("people", 25)], 125, Window(1667, 1600, 8.0), 0.001)
     calls = 25 + 5  # planned calls left, the ratio 1; far inside the window at the 25/s reached
-    assert got == pytest.approx(calls / 25 + 0.004 + 0.012)  # the leads' query, the report
+    assert got == pytest.approx(calls / 25 + 3 * 0.004 + 0.012)  # the people's and the leads' queries, the report
 
 
 def test_one_stall_of_a_chain_does_not_stretch_the_rest_of_it():
