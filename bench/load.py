@@ -177,7 +177,7 @@ class Sampler:
 
     def progress(self, progress: Any) -> None:
         self.eta = None if progress.eta_s is None else round(progress.eta_s, 1)
-        self.etas.append((round(time.monotonic() - self.started, 3), progress.phase,
+        self.etas.append((round(time.monotonic() - self.started, 4), progress.phase,
                           None if progress.eta_s is None else round(progress.eta_s, 3)))
         for o in progress.objects:
             self.finished[(o.phase, o.object)] = o.finished - o.earlier
@@ -185,7 +185,7 @@ class Sampler:
 
     def event(self, level: str, message: str) -> None:
         if message.startswith("phase ") and message.endswith(" started"):
-            self.starts[message.split()[1]] = round(time.monotonic() - self.started, 3)
+            self.starts[message.split()[1]] = round(time.monotonic() - self.started, 4)
         if level != "info" or "doubt" in message or "sending it again" in message:
             self.events.append(f"{time.monotonic() - self.started:.1f} s {level}: {message}"[:300])
             del self.events[:-20]
@@ -194,6 +194,7 @@ class Sampler:
         line = self.sample(report.phase, force=True)
         assert line is not None
         line["records_in"] = sum(o.read for o in report.objects)
+        line["end"] = round(time.monotonic() - self.started, 4)  # "t" is to 10 ms: a short phase's ETA needs better
         self.phases.append(line)
 
     def close(self) -> None:
@@ -549,10 +550,10 @@ def _eta_accuracy(etas: list[list[Any]], starts: dict[str, float], phases: list[
     each one), relative and in seconds."""
     out, start = {}, 0.0
     for p in phases:
-        start = starts.get(p["phase"], start)
-        actual = p["t"] - start
+        start, end = starts.get(p["phase"], start), p.get("end", p["t"])
+        actual = end - start
         judged = [(t - start + eta) - actual for t, phase, eta in etas
-                  if phase == p["phase"] and eta is not None and start + 0.1 * actual <= t <= p["t"]]
+                  if phase == p["phase"] and eta is not None and start + 0.1 * actual <= t <= end]
         errors = [round(e / actual, 3) for e in judged] if actual > 0 else []
         planned = plan.get(p["phase"], {})
         out[p["phase"]] = {"actual_s": round(actual, 3), "plan_eta_s": planned.get("eta_s"),
@@ -564,7 +565,7 @@ def _eta_accuracy(etas: list[list[Any]], starts: dict[str, float], phases: list[
                            "live_samples": len(errors), "live_worst_error": max(errors, key=abs) if errors else None,
                            "live_worst_error_s": round(max(judged, key=abs), 3) if judged and actual > 0 else None,
                            "live_errors": errors[::max(1, len(errors) // 40)]}  # every report judged; 40 kept
-        start = p["t"]
+        start = end
     return out
 
 
