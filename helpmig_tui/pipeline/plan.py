@@ -82,8 +82,8 @@ class Plan:
         """Each phase's time (fixed costs, then its calls through the windows, or its chain
         at the latency if longer), for a load starting at each of STARTS points of a fresh
         window: [start][phase]."""
-        budget = self.limit_per_10s * USABLE_SHARE
-        host = IN_FLIGHT * self.apps / self.latency_s  # requests in flight, each a round trip
+        budget = max(self.limit_per_10s * USABLE_SHARE, 1.0)
+        host = IN_FLIGHT * self.apps / self.latency_s if self.latency_s > 0 else math.inf  # in flight, a round trip each
         return [_walk(self.phases, self, budget, WINDOW_S * (k + 0.5) / STARTS, host) for k in range(STARTS)]
 
     def phase_eta_s(self, phase: PlannedPhase) -> float:
