@@ -5,10 +5,13 @@
 
 The demo's load against its sandbox at Intercom's published limit (1,667 requests per
 10 s), as `helpmig demo` runs it. Per phase: the plan's calls and ETA, the calls made and
-the time the phase took, and the live ETA (`LoadProgress.eta_s`, the engine's, which the
-Load screen and the CLI show) from the first tenth of the phase's time on: its worst error
-as the issue measures it, the end it predicts (elapsed + ETA) against the phase's actual
-end, relative to the phase's duration.
+the time the phase took (from the loader's "phase ... started" to its report), the plan's
+mean over where the load may start in Intercom's window and its range, and the live ETA
+(`LoadProgress.eta_s`, the engine's, which the Load screen and the CLI show) from the
+first tenth of the phase's time on: its worst error as the issue measures it, the end it
+predicts (elapsed + ETA) against the phase's actual end, relative to the phase's duration
+and in seconds. Every progress report is judged (the screen gets each one; it shows the
+ETA in whole seconds).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ FROM = 0.10  # the share of a phase's time after which the ETA is judged (the is
 class Recorder:
     def __init__(self) -> None:
         self.samples: list[tuple[float, str, float | None, int]] = []  # (time, phase, live ETA, requests)
+        self.starts: dict[str, float] = {}  # phase -> when the loader started it (its "phase ... started" event)
         self.ended: dict[str, tuple[float, int]] = {}
         self.started = time.monotonic()
 
@@ -37,25 +41,28 @@ class Recorder:
         self.samples.append((time.monotonic(), progress.phase, progress.eta_s, progress.api_requests))
 
     def event(self, level: str, message: str) -> None:
-        pass
+        if message.startswith("phase ") and message.endswith(" started"):
+            self.starts[message.split()[1]] = time.monotonic()
 
     def phase_finished(self, report) -> None:
         self.ended[report.phase] = (time.monotonic(), self.samples[-1][3] if self.samples else 0)
 
 
 def evaluate(recorder: Recorder) -> list[dict]:
-    """Per phase: its time and calls, and the live ETA's errors from FROM of its time on."""
+    """Per phase (from its start to its report): its time and calls, and the live ETA's
+    errors from FROM of its time on, relative and in seconds; every progress report the
+    screen got in that span is judged."""
     rows, start, calls_before = [], recorder.started, 0
     for phase, (end, _) in recorder.ended.items():
+        start = recorder.starts.get(phase, start)
         inside = [s for s in recorder.samples if s[1] == phase]
-        if inside:
-            start = min(start if start > 0 else inside[0][0], inside[0][0])
         took = end - start
-        errors = [(t - start + eta) / took - 1 for t, p, eta, _ in inside
+        judged = [(t - start + eta - took) for t, p, eta, _ in inside
                   if eta is not None and t >= start + FROM * took and took > 0]
         calls = (inside[-1][3] if inside else calls_before) - calls_before
-        rows.append({"phase": phase, "took": took, "calls": calls, "samples": len(errors),
-                     "worst": max(errors, key=abs) if errors else None})
+        rows.append({"phase": phase, "took": took, "calls": calls, "samples": len(judged), "reports": len(inside),
+                     "worst": max(judged, key=abs) / took if judged else None,
+                     "worst_s": max(judged, key=abs) if judged else None})
         calls_before += calls
         start = end
     return rows
@@ -77,14 +84,25 @@ async def run(tickets: int, latency_ms: float, rate_limit: int) -> None:
         took = time.monotonic() - recorder.started
     demo.close()
     print(f"load of {tickets} tickets: {result.status} in {took:.1f} s; the plan said {duration(plan.eta_s)} "
-          f"({plan.calls:,} calls at {plan.limit_per_10s:,} per 10 s, {plan.latency_s * 1000:.0f} ms a call)")
-    print(f"{'phase':<16}{'plan calls':>11}{'calls':>8}{'plan':>8}{'took':>8}{'live ETA from 10%: worst':>26}")
+          f"({plan.calls:,} calls at {plan.limit_per_10s:,} per 10 s, {plan.latency_s * 1000:.0f} ms a call, "
+          f"{plan.query_s * 1000:.1f} ms a source query); load {os.getloadavg()[0]:.2f}")
+    print(f"{'phase':<16}{'plan calls':>11}{'calls':>7}{'plan (range)':>20}{'took':>8}{'plan err':>9}"
+          f"{'live ETA from 10%: worst':>27}{'in s':>8}")
     by_name = {p.name: p for p in plan.phases}
     for row in evaluate(recorder):
         p = by_name.get(row["phase"])
-        worst = f"{row['worst']:+.0%} ({row['samples']} samples)" if row["worst"] is not None else "— (too short)"
-        print(f"{row['phase']:<16}{p.calls if p else 0:>11,}{row['calls']:>8,}{plan.phase_eta_s(p) if p else 0:>7.1f}s"
-              f"{row['took']:>7.1f}s{worst:>26}")
+        if row["worst"] is not None:
+            worst = f"{row['worst']:+.0%} ({row['samples']} samples)"
+        elif row["reports"]:
+            worst = f"— (its {row['reports']} reports before 10 %)"
+        else:
+            worst = "— (no report: no ETA shown)"
+        eta = plan.phase_eta_s(p) if p else 0.0
+        low, high = plan.phase_range(p) if p else (0.0, 0.0)
+        error = f"{eta / row['took'] - 1:+.0%}" if row["took"] > 0 and p and p.records else "—"
+        seconds = f"{row['worst_s']:+.3f}" if row["worst_s"] is not None else ""
+        print(f"{row['phase']:<16}{p.calls if p else 0:>11,}{row['calls']:>7,}"
+              f"{f'{eta:.2f}s ({low:.2f}-{high:.2f})':>20}{row['took']:>7.2f}s{error:>9}{worst:>27}{seconds:>8}")
 
 
 def main() -> None:
@@ -92,9 +110,11 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=200)
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--rate-limit", type=int, default=1667, help="requests per 10 s (Intercom's published)")
+    parser.add_argument("--runs", type=int, default=1, help="loads one after the other, each a new demo")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}")
-    asyncio.run(run(args.tickets, args.latency_ms, args.rate_limit))
+    for _ in range(args.runs):
+        asyncio.run(run(args.tickets, args.latency_ms, args.rate_limit))
 
 
 if __name__ == "__main__":

@@ -151,6 +151,8 @@ class Sampler:
         self.eta: float | None = None  # the phase's live ETA, as the last progress report gave it
         self.phases: list[dict[str, Any]] = []
         self.events: list[str] = []  # the loader's warnings and its writes in doubt, with their time
+        self.etas: list[tuple[float, str, float | None]] = []  # every progress report's live ETA: (t, phase, ETA)
+        self.starts: dict[str, float] = {}  # phase -> when the loader started it
 
     def records(self) -> int:
         return sum(self.finished.values())
@@ -175,11 +177,15 @@ class Sampler:
 
     def progress(self, progress: Any) -> None:
         self.eta = None if progress.eta_s is None else round(progress.eta_s, 1)
+        self.etas.append((round(time.monotonic() - self.started, 4), progress.phase,
+                          None if progress.eta_s is None else round(progress.eta_s, 3)))
         for o in progress.objects:
             self.finished[(o.phase, o.object)] = o.finished - o.earlier
         self.sample(progress.phase)
 
     def event(self, level: str, message: str) -> None:
+        if message.startswith("phase ") and message.endswith(" started"):
+            self.starts[message.split()[1]] = round(time.monotonic() - self.started, 4)
         if level != "info" or "doubt" in message or "sending it again" in message:
             self.events.append(f"{time.monotonic() - self.started:.1f} s {level}: {message}"[:300])
             del self.events[:-20]
@@ -188,6 +194,7 @@ class Sampler:
         line = self.sample(report.phase, force=True)
         assert line is not None
         line["records_in"] = sum(o.read for o in report.objects)
+        line["end"] = round(time.monotonic() - self.started, 4)  # "t" is to 10 ms: a short phase's ETA needs better
         self.phases.append(line)
 
     def close(self) -> None:
@@ -252,8 +259,9 @@ def _chains_summary(seen: dict[str, Any], phases: list[dict[str, Any]]) -> dict[
 
 def child_load(home: str, project: str, url: str, samples: str, every: float, concurrency: int | None,
                tokens: int = 1) -> dict[str, Any]:
+    from dataclasses import replace
+
     from helpmig_tui.pipeline.context import LoadOptions
-    from helpmig_tui.pipeline.plan import phase_eta
     from helpmig_tui.pipeline.session import Destination, PipelineSession
     from helpmig_tui.settings import resolve_paths
 
@@ -276,8 +284,9 @@ def child_load(home: str, project: str, url: str, samples: str, every: float, co
             plan = await session.plan()
             before = session.client.metrics()  # the plain median of the exchanges so far: what the plan once took
             plain = (before.latency_p50_ms or 0) / 1000 or plan.latency_s
-            planned = {p.name: {"calls": p.calls, "chain": p.chain, "eta_s": round(plan.phase_eta_s(p), 1),
-                                "eta_s_plain_latency": round(phase_eta(p.calls, p.chain, plan.limit_per_10s, plain), 1)}
+            planned = {p.name: {"calls": p.calls, "chain": p.chain, "eta_s": round(plan.phase_eta_s(p), 3),
+                                "range_s": [round(t, 3) for t in plan.phase_range(p)],
+                                "eta_s_plain_latency": round(replace(plan, latency_s=plain).phase_eta_s(p), 1)}
                        for p in plan.phases}
             result = await session.load(options)
             snapshot = session.client.metrics()
@@ -285,7 +294,8 @@ def child_load(home: str, project: str, url: str, samples: str, every: float, co
             return {"status": result.status, "message": result.message, "calls": snapshot.calls, "in_doubt": snapshot.in_doubt, "events": sampler.events,
                     "requests": snapshot.requests, "rate_limited": snapshot.rate_limited, "retries": snapshot.retries,
                     "latency_p50_ms": snapshot.latency_p50_ms, "latency_p95_ms": snapshot.latency_p95_ms,
-                    "phases": sampler.phases, "end": last, "plan": planned, "plan_latency_ms": round(plan.latency_s * 1000),
+                    "phases": sampler.phases, "end": last, "plan": planned, "etas": sampler.etas,
+                    "phase_starts": sampler.starts, "plan_latency_ms": round(plan.latency_s * 1000),
                     "plan_plain_latency_ms": round(plain * 1000), "chains": _chains_summary(chains, sampler.phases),
                     "plan_limit_per_10s": plan.limit_per_10s,
                     "objects": {o.object: o.read for r in result.reports for o in r.objects}}
@@ -532,24 +542,30 @@ def scenario_rate(args: argparse.Namespace) -> list[dict[str, Any]]:
     return out
 
 
-def _eta_accuracy(samples: list[dict[str, Any]], phases: list[dict[str, Any]],
+def _eta_accuracy(etas: list[list[Any]], starts: dict[str, float], phases: list[dict[str, Any]],
                   plan: dict[str, Any]) -> dict[str, Any]:
-    """Per phase: the plan's ETA against the phase's actual time, and the live ETA's worst
-    error from the first 10% of the phase on (elapsed + ETA against the actual time)."""
+    """Per phase, from the loader's start of it to its report: the plan's ETA against the
+    phase's actual time, and the live ETA's worst error from the first 10% of the phase on
+    (elapsed + ETA against the actual time), over every progress report (the screen gets
+    each one), relative and in seconds."""
     out, start = {}, 0.0
     for p in phases:
-        actual = p["t"] - start
-        inside = [s for s in samples if start + 0.1 * actual <= s["t"] < p["t"] and s["phase"] == p["phase"]
-                  and s.get("eta") is not None]
-        errors = [round((s["t"] - start + s["eta"]) / actual - 1, 3) for s in inside] if actual > 0 else []
+        start, end = starts.get(p["phase"], start), p.get("end", p["t"])
+        actual = end - start
+        judged = [(t - start + eta) - actual for t, phase, eta in etas
+                  if phase == p["phase"] and eta is not None and start + 0.1 * actual <= t <= end]
+        errors = [round(e / actual, 3) for e in judged] if actual > 0 else []
         planned = plan.get(p["phase"], {})
-        out[p["phase"]] = {"actual_s": round(actual, 1), "plan_eta_s": planned.get("eta_s"),
-                           "plan_error": round(planned["eta_s"] / actual - 1, 3) if planned.get("eta_s") and actual > 1
+        out[p["phase"]] = {"actual_s": round(actual, 3), "plan_eta_s": planned.get("eta_s"),
+                           "plan_range_s": planned.get("range_s"),
+                           "plan_error": round(planned["eta_s"] / actual - 1, 3) if planned.get("eta_s") and actual > 0
                            else None,
                            "plan_eta_s_plain_latency": planned.get("eta_s_plain_latency"),
+                           "reports": sum(1 for _, phase, _ in etas if phase == p["phase"]),
                            "live_samples": len(errors), "live_worst_error": max(errors, key=abs) if errors else None,
-                           "live_errors": errors}
-        start = p["t"]
+                           "live_worst_error_s": round(max(judged, key=abs), 3) if judged and actual > 0 else None,
+                           "live_errors": errors[::max(1, len(errors) // 40)]}  # every report judged; 40 kept
+        start = end
     return out
 
 
@@ -583,7 +599,8 @@ def _rate_summary(name: str, args: argparse.Namespace, prepared: dict[str, Any],
         summary["plan"] = {"latency_ms": run["result"]["plan_latency_ms"],
                            "plain_latency_ms": run["result"].get("plan_plain_latency_ms"),
                            "limit_per_10s": run["result"]["plan_limit_per_10s"]}
-        summary["eta"] = _eta_accuracy(samples, run["result"]["phases"], run["result"]["plan"])
+        summary["eta"] = _eta_accuracy(run["result"]["etas"], run["result"]["phase_starts"], run["result"]["phases"],
+                                       run["result"]["plan"])
         summary["chains"] = run["result"].get("chains")
     # steady state: the conversations phase, between the first and the last sample inside it
     inside = [s for s in samples if s["phase"] == "conversations"]

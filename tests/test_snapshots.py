@@ -27,6 +27,7 @@ SIZES = {"80x24": (80, 24), "100x30": (100, 30)}
 ROOT = Path(tempfile.gettempdir()) / "helpmig-snapshots"
 HOME = ROOT / "home"
 PLAN_LATENCY_S = 0.008
+PLAN_QUERY_S = 0.005
 
 pytestmark = pytest.mark.xdist_group("snapshots")
 
@@ -49,7 +50,9 @@ def _still(monkeypatch):
     # the plan's ETA for the longest thread counts the latency measured against the sandbox
     # (some 8 ms here when the machine is quiet, more when it is busy): fixed at that
     real = session.build_plan
-    monkeypatch.setattr(session, "build_plan", lambda *a, **kw: real(*a, **{**kw, "latency_s": PLAN_LATENCY_S}))
+    # and a source query's cost (measured on the plan's reads: a few ms)
+    monkeypatch.setattr(session, "build_plan", lambda *a, **kw: real(*a, **{**kw, "latency_s": PLAN_LATENCY_S,
+                                                                            "query_s": PLAN_QUERY_S}))
 
 
 def _app(demo):

@@ -273,6 +273,8 @@ class LoadContext:
             metrics = self.client.metrics()
             objects = [p for p in self.progress.values() if p.phase == self.phase]
             latency = metrics.latency_p50_ms / 1000 if metrics.latency_p50_ms else None
+            if self.reader.query_s is not None:
+                self.eta.query_s = self.reader.query_s
             eta = self.eta.estimate([Done(p.object, p.finished, p.earlier, p.total, p.read) for p in objects],
                                     metrics.requests, self._window(metrics.window), latency)
             self.observer.progress(

@@ -170,6 +170,7 @@ class Loader:
             self.ctx.runlog.update_phase(name, status="running")
             self.ctx.event("info", f"phase {name} ({PHASE_LABELS[name]}) started")
             await self.phases[name]()
+            self.ctx.eta.phase_settled()  # what follows is the phase's bookkeeping (the live ETA measures it)
             self.ctx.journal.flush()
             report = build_report(self.ctx, name)
             path = write_report(self.ctx, report)
@@ -179,6 +180,7 @@ class Loader:
             self.ctx.runlog.update_phase(name, status=status, counts=report.totals(), report_path=str(path),
                                          accepted_note="accepted with --yes" if accepted else "")
             self.ctx.event("info" if report.clean else "warning", f"phase {name}: {report.summary()}")
+            self.ctx.eta.phase_finished()
             self.ctx.observer.phase_finished(report)
             if not report.clean and not accepted:
                 result.status = "gated"

@@ -8,6 +8,8 @@ never blocks on a query or a file read.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -25,6 +27,16 @@ class SourceReader:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="helpmig-source")
         self._dated: set[str] | None = None
         self._ahead: dict[Any, asyncio.Future[Any]] = {}
+        self._queries: deque[float] = deque(maxlen=20)  # seconds from asking for an object to its first batch
+
+    @property
+    def query_s(self) -> float | None:
+        """A query's fixed cost as measured here: the median time to an object's first batch
+        (the plan and the live ETA count it once per object)."""
+        if not self._queries:
+            return None
+        ordered = sorted(self._queries)
+        return ordered[len(ordered) // 2]
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
@@ -55,6 +67,7 @@ class SourceReader:
         `since` applies to objects with a date; the others are read whole (a delta then
         compares their content). `after`: only the records after this key (a resume point;
         the source must have RESUME_AFTER_KEY)."""
+        asked = time.perf_counter()
         if since is not None and not await self.dated(obj):
             since = None
         if after is not None:
@@ -66,6 +79,9 @@ class SourceReader:
         try:
             while True:
                 batch = await self.call(next, iterator, _DONE)
+                if asked:
+                    self._queries.append(time.perf_counter() - asked)
+                    asked = 0.0
                 if batch is _DONE:
                     return
                 if limit is not None:

@@ -380,7 +380,7 @@ class PipelineSession:
         latency_ms = metrics.warm_latency_p50_ms or metrics.latency_p50_ms  # warm: without first calls' one-time costs
         latency = latency_ms / 1000 if latency_ms else None
         plan = build_plan(self.store, self.mmap, metrics.window.limit, to_create, longest_thread=longest,
-                          latency_s=latency, apps=self.client.apps)
+                          latency_s=latency, apps=self.client.apps, query_s=self.reader.query_s)
         if plan.chain_bound:
             plan.notes.append(f"{', '.join(plan.chain_bound)}: the longest chain of calls that must go one after "
                               f"the other ({max(p.chain for p in plan.phases)} calls at "

@@ -17,7 +17,7 @@ import pytest
 
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.pipeline.context import NullObserver
-from helpmig_tui.pipeline.eta import USABLE_SHARE, Done, LiveEta, Window
+from helpmig_tui.pipeline.eta import PACE_STEPS, REPORT_S, USABLE_SHARE, Done, LiveEta, Window
 from helpmig_tui.pipeline.plan import CONVERSATION_CHAIN, Plan, PlannedPhase, call_plan, phase_eta
 
 
@@ -38,17 +38,54 @@ def test_a_phase_takes_its_calls_at_the_limit_or_its_chain_at_the_latency():
 def test_the_plan_adds_phase_etas_and_names_the_chain_bound_phases():
     plan = Plan([PlannedPhase("contacts", "Contacts", {"customers": 500}, 1000, 4),
                  PlannedPhase("conversations", "Conversations", {"tickets": 700}, 7000, 510)],
-                limit_per_10s=4167, latency_s=0.2, apps=3)
-    assert plan.phase_eta_s(plan.phases[0]) == pytest.approx(1000 / 416.7)
-    assert plan.phase_eta_s(plan.phases[1]) == pytest.approx(102.0)  # 510 calls x 0.2 s > 7000 / 416.7
-    assert plan.eta_s == pytest.approx(1000 / 416.7 + 102.0)
+                limit_per_10s=4167, latency_s=0.2, apps=3, query_s=0.01, report_s=0.02)
+    fixed = 2 * 0.01 + 0.02  # one object's two queries (its records, those left out), the report
+    # 1,000 calls: no slower than at the limit, no faster than 96 requests in flight at 0.2 s
+    assert fixed + 1000 / 480 <= plan.phase_eta_s(plan.phases[0]) < fixed + 1000 / 416.7
+    assert plan.phase_eta_s(plan.phases[1]) == pytest.approx(fixed + 102.0)  # 510 calls x 0.2 s > 7000 / 416.7
+    assert plan.eta_s == pytest.approx(plan.phase_eta_s(plan.phases[0]) + fixed + 102.0)
     assert plan.chain_bound == ["conversations"]
     as_dict = plan.to_dict()
     assert as_dict["apps"] == 3 and as_dict["phases"][1]["chain"] == 510 and as_dict["phases"][1]["eta_s"] == 102
 
 
+def test_a_phase_that_fits_in_the_first_window_ends_before_its_reset():
+    """500 calls with 1,634 usable a window: the pacer spreads what is left of the window
+    over the time to its reset, so they take 500 / 1,634 of whatever is left of it (0.25
+    to 9.75 s over the plan's starting points), 1.5 s on average, not 500 calls ÷ 166.7/s
+    = 3 s; 2,500 calls spill into the next window, whose 1,634 calls go over its 10 s."""
+    usable = 1667 * USABLE_SHARE
+    one = Plan([PlannedPhase("contacts", "Contacts", {"customers": 500}, 500, 1)], 1667, latency_s=0.001,
+               query_s=0.0, report_s=0.0)
+    shortest, longest = one.phase_range(one.phases[0])
+    assert shortest == pytest.approx(500 * 0.25 / usable) and longest == pytest.approx(500 * 9.75 / usable)
+    assert one.phase_eta_s(one.phases[0]) == pytest.approx(500 * 5.0 / usable)
+    spill = Plan([PlannedPhase("contacts", "Contacts", {"customers": 2500}, 2500, 1)], 1667, latency_s=0.001,
+                 query_s=0.0, report_s=0.0)
+    # started 0.25 s before a reset: the whole window's 1,634 in 0.25 s, the rest at 163.4/s
+    assert spill.phase_range(spill.phases[0])[0] == pytest.approx(0.25 + (2500 - usable) / (usable / 10))
+    assert spill.phase_eta_s(spill.phases[0]) == pytest.approx(5.0 + (2500 - usable) / (usable / 10))
+    # a slow round trip bounds the first window too: 32 requests in flight at 0.5 s, 64/s
+    slow = Plan([PlannedPhase("contacts", "Contacts", {"customers": 500}, 500, 1)], 1667, latency_s=0.5,
+                query_s=0.0, report_s=0.0)
+    assert slow.phase_range(slow.phases[0]) == pytest.approx((500 / 64, 500 / 64))
+
+
+def test_the_plan_counts_each_phases_fixed_costs():
+    """A phase of three small objects and three calls is their queries (two each) and its report, and
+    its three calls at the window's spread (5 s left of it on average); a phase with no
+    records costs nothing."""
+    plan = Plan([PlannedPhase("match", "Match", {"agents": 5, "departments": 4, "groups": 7}, 3, 1),
+                 PlannedPhase("supplementary", "Supplementary", {}, 0, 0)], 1667, latency_s=0.001,
+                query_s=0.004, report_s=0.005)
+    spread = 3 * 5.0 / (1667 * USABLE_SHARE)  # its calls at the pace of a window with 5 s left on average
+    assert plan.phase_eta_s(plan.phases[0]) == pytest.approx(6 * 0.004 + 0.005 + spread, rel=1e-3)
+    assert plan.phase_eta_s(plan.phases[1]) == 0.0
+
+
 def _eta(plan: dict[str, tuple[int, float]], clock: Clock) -> LiveEta:
     eta = LiveEta(clock, plan={"conversations": plan})
+    eta.query_s = 0.0  # the source's queries cost nothing here unless a test says
     eta.phase_started(0, "conversations")
     return eta
 
@@ -93,12 +130,17 @@ def test_the_live_eta_weighs_records_by_their_planned_calls_and_corrects_the_pla
 
 def test_once_no_call_is_left_the_records_left_go_at_the_phases_pace():
     """A phase of matches or skips makes few calls or none: what is left is its records'
-    reads and journal rows, at the pace it has gone so far, not nothing."""
+    reads and journal rows, at the pace it has gone so far, not nothing; an object not
+    reached yet is its two queries (its records, whose first batch comes with it, and
+    those the scope leaves out), one reached is the second yet, and the phase ends with
+    its report."""
     clock = Clock()
     eta = _eta({"agents": (40, 0), "groups": (10, 0)}, clock)
+    eta.query_s = 0.05
     clock.now += 0.5
     got = eta.estimate([Done("agents", 10)], 0, Window(1667, 1600, 5.0), 0.1)
-    assert got == pytest.approx(40 * 0.5 / 10)  # 30 agents and 10 groups left at 20 a second
+    # 30 agents at the 0.45 s the 10 read took besides their query, three queries, the report
+    assert got == pytest.approx(30 * 0.45 / 10 + 3 * 0.05 + eta.tail_s)
     # nothing read by this run yet (the 10 were settled by an earlier one): no pace to tell
     assert eta.estimate([Done("agents", 10, earlier=10)], 0, Window(1667, 1600, 5.0), 0.1) is None
 
@@ -109,15 +151,16 @@ def test_a_partial_batch_is_not_a_pace():
     phase has read records: the 10 groups still to read, while the 39 agents read settle."""
     clock = Clock()
     eta = _eta({"agents": (40, 0), "groups": (10, 0)}, clock)
+    eta.query_s = 0.0  # the read's whole time is records here
     clock.now += 0.04
     got = eta.estimate([Done("agents", 1, read=40)], 0, Window(1667, 1600, 5.0), 0.1)
-    assert got == pytest.approx(39 * 0.04 / 40)  # at most one read's time, not 49 x 0.04 s
+    assert got == pytest.approx(39 * 0.04 / 40 + eta.tail_s)  # at most one read's time, not 49 x 0.04 s
     clock.now += 0.01
-    got = eta.estimate([Done("agents", 40, read=40)], 0, Window(1667, 1600, 5.0), 0.1)
-    assert got == pytest.approx(10 * 0.05 / 40)  # the groups to read
+    got = eta.estimate([Done("agents", 40, read=40), Done("groups", 0)], 0, Window(1667, 1600, 5.0), 0.1)
+    assert got == pytest.approx(10 * 0.05 / 40 + eta.tail_s)  # the groups to read
     clock.now += 0.02
     got = eta.estimate([Done("agents", 40, read=40), Done("groups", 10, read=10)], 0, Window(1667, 1600, 5.0), 0.1)
-    assert got == 0.0
+    assert got == REPORT_S  # every record settled: the report is left
 
 
 def test_the_window_left_now_goes_before_whole_windows():
@@ -134,6 +177,65 @@ def test_the_window_left_now_goes_before_whole_windows():
         400 / ((1500 - 1667 * (1 - USABLE_SHARE)) / 5), rel=0.01)
 
 
+def test_the_live_eta_counts_queries_not_reached_and_the_reports_this_run_measured():
+    """The tail of a phase (journal flush, report) is measured on the run's earlier phases
+    and added to every estimate; each object not reached yet adds its two queries, one
+    reached its second."""
+    clock = Clock()
+    eta = LiveEta(clock, plan={"companies": {"orgs": (8, 16)}, "contacts": {"people": (50, 50), "leads": (5, 5)}})
+    eta.query_s = 0.004
+    assert eta.tail_s == pytest.approx(2 * 0.004)  # nothing measured yet: twice a query
+    for phase, tail in (("match", 0.012), ("schema", 0.009), ("companies", 0.02)):
+        eta.phase_started(0, phase)
+        clock.now += 0.5
+        eta.phase_settled()
+        clock.now += tail
+        eta.phase_finished()
+    assert eta.tail_s == pytest.approx(0.012)  # the median of 9, 12 and 20 ms: one slow report does not move it
+    eta.phase_started(100, "contacts")
+    clock.now += 1.0
+    got = eta.estimate([Done("people", 25)], 125, Window(1667, 1600, 8.0), 0.001)
+    calls = 25 + 5  # planned calls left, the ratio 1; far inside the window at the 25/s reached
+    assert got == pytest.approx(calls / 25 + 3 * 0.004 + 0.012)  # the people's and the leads' queries, the report
+
+
+def test_one_stall_of_a_chain_does_not_stretch_the_rest_of_it():
+    """A long thread at 0.1 s a part with one 2-second stall (a busy host's second, a
+    retry): its pace stays near 0.1 s (the stall counts as three steps), where the mean of
+    its steps would stretch the 405 parts left by 8 s. A slower pace that lasts is followed."""
+    clock = Clock()
+    eta = _eta({"tickets": (100, 1000)}, clock)
+    eta.chain_started("tickets:7", 505)
+    for n in range(100):
+        clock.now += 2.0 if n == 80 else 0.1
+        eta.chain_step("tickets:7")
+    got = eta.estimate([Done("tickets", 90)], 900, Window(1667, None, None), 0.1)
+    assert got == pytest.approx(405 * (98 * 0.1 + 0.3) / 99 + eta.tail_s)  # 99 steps between 100 calls
+    for _ in range(PACE_STEPS + 1):  # the host stays slower: 0.2 s a part
+        clock.now += 0.2
+        eta.chain_step("tickets:7")
+    left = 405 - PACE_STEPS - 1
+    got = eta.estimate([Done("tickets", 90)], 900, Window(1667, None, None), 0.1)
+    assert got == pytest.approx(left * 0.2 + eta.tail_s)
+
+
+def test_a_phases_start_up_is_not_its_pace():
+    """The phase's first second went on its reads (no call); then it makes 400 calls a
+    second. What is left of the window (1,200 calls in 4 s) goes at that rate, not at the
+    phase's average since its start."""
+    clock = Clock()
+    eta = _eta({"tickets": (1000, 3000)}, clock)
+    eta.query_s = 0.0
+    clock.now += 1.0
+    eta.estimate([Done("tickets", 0)], 0, Window(1667, 1620, 4.5), 0.01)
+    clock.now += 0.25
+    got = eta.estimate([Done("tickets", 33)], 100, Window(1667, 1520, 4.25), 0.01)
+    calls = 2901 * (100 + 15) / (99 + 15)  # planned calls left x made per planned (the plan's 1 weighs 15 calls)
+    now_left = 1520 - 1667 * (1 - USABLE_SHARE)  # 1,503 at 400/s fit in the 4.25 s left
+    assert got == pytest.approx(4.25 + (calls - now_left) / (166.7 * USABLE_SHARE) + eta.tail_s, rel=0.001)
+    assert got < 15  # at the phase's 80/s since its start: 36 s
+
+
 def test_the_live_eta_follows_a_long_chain_at_its_measured_pace():
     clock = Clock()
     eta = _eta({"tickets": (100, 1000)}, clock)
@@ -142,7 +244,7 @@ def test_the_live_eta_follows_a_long_chain_at_its_measured_pace():
         clock.now += 0.15
         eta.chain_step("tickets:7")
     got = eta.estimate([Done("tickets", 90)], 900, Window(1667, None, None), 0.1)
-    assert got == pytest.approx(400 * 0.15)
+    assert got == pytest.approx(400 * 0.15 + eta.tail_s)
     eta.chain_done("tickets:7")
     assert eta.estimate([Done("tickets", 90)], 900, Window(1667, None, None), 0.1) < 10
 
@@ -170,12 +272,12 @@ def test_a_long_thread_not_started_yet_counts_whole_from_now():
     eta = _eta({"chats": (100, 1000), "tickets": (100, 1000)}, clock)
     eta.chain_expected("tickets:7", 505)
     clock.now += 10
-    # 50 chats done and 10 in flight (about half their calls made): 550 calls in 10 s
-    got = eta.estimate([Done("chats", 50, read=60), Done("tickets", 0)], 550, Window(None), 0.1)
-    assert got == pytest.approx(505 * 0.1, rel=0.05)  # longer than the 1,500 calls left at 55 a second
+    # 50 chats done and 10 in flight (their first call made): 510 calls in 10 s
+    got = eta.estimate([Done("chats", 50, read=60), Done("tickets", 0)], 510, Window(None), 0.1)
+    assert got == pytest.approx(505 * 0.1, rel=0.05)  # longer than the 1,500 calls left at 51 a second
     eta.chain_done("tickets:7")  # it ended (rejected, say) without ever starting as a chain
-    assert eta.estimate([Done("chats", 50, read=60), Done("tickets", 0)], 550, Window(None), 0.1) == pytest.approx(
-        1500 / 55, rel=0.05)
+    assert eta.estimate([Done("chats", 50, read=60), Done("tickets", 0)], 510, Window(None), 0.1) == pytest.approx(
+        1500 / 51, rel=0.05)
 
 
 # -- the live ETA against a simulated phase ------------------------------------------------
@@ -268,12 +370,17 @@ def _worst_from_a_tenth(end: float, reports: list[tuple[float, float | None]]) -
     (Desk(tickets=300), 1667, 1000, "chain"),  # a small desk: the long thread is the phase
     (Desk(), 1667, 60, "host"),  # a host short of CPU: 60 calls/s, a third of the limit
     (Desk(chats=300, tickets=300), 1667, 1000, "chain"),  # the tickets' long thread starts with the chats
+    (Desk(tickets=150, long_thread=30), 1667, 1000, "first window"),  # it ends before the window's reset
+    (Desk(tickets=150, long_thread=30), 1667, 120, "host"),  # the same, on a host slower than the window allows
 ])
 def test_the_live_eta_holds_within_15_percent_from_a_tenth_of_the_phase(desk, limit, host_rate, bound):
-    end, reports = simulate(desk, limit, host_rate)
+    end, reports = simulate(desk, limit, host_rate, window_offset=9.0 if desk.tickets == 150 else 3.0)
     calls = (desk.tickets + desk.chats) * (desk.calls_per_ticket + 3) + desk.long_thread + 4
     at_window, at_host, chain = calls / (limit / 10), calls / host_rate, desk.long_thread * 0.1
-    assert end == pytest.approx({"window": at_window, "host": at_host, "chain": None}[bound] or end, rel=0.1)
+    # the first window: 9 s left of it and 1,475 calls to spend, so 1,234 calls take 1,234 / 1,475 of it
+    first = calls * 9.0 / (limit * USABLE_SHARE * 0.9)
+    assert end == pytest.approx({"window": at_window, "host": at_host, "chain": None, "first window": first}[bound]
+                                or end, rel=0.1)
     if bound == "chain":
         assert end > 1.2 * at_window and end >= chain
     assert abs(_worst_from_a_tenth(end, reports)) <= 0.15
