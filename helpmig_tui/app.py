@@ -185,11 +185,11 @@ class HelpmigApp(RunsMixin, App[int]):
     def _standing(self, project: str) -> tuple:
         """The project's status, what each step waits for and which steps are done."""
         from helpmig_tui.project import open_project, project_status
-        from helpmig_tui.steps import step_marks, step_waits
+        from helpmig_tui.steps import step_standing
 
         with open_project(self.paths, project) as store:
             status = project_status(store)
-            return status, step_waits(store, status), step_marks(store, status, self.paths.reports_dir(project))
+            return status, *step_standing(store, status, self.paths.reports_dir(project))
 
     def open_project(self, name: str) -> ProjectStatus | None:
         """The project's overview, pushed; the status it shows (None: it could not be read, as said)."""
