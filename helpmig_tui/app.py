@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
     from helpmig_tui.demo import Demo
+    from helpmig_tui.project import ProjectStatus
     from screens.audit import AuditScreen
     from screens.connect import ConnectScreen
     from screens.mapping import MappingScreen
@@ -139,17 +140,13 @@ class HelpmigApp(RunsMixin, App[int]):
     def on_mount(self) -> None:
         self.theme = "textual-light" if self.settings.theme == "light" else "textual-dark"
         self.push_screen(WelcomeScreen(self.paths))
-        if self.demo is not None:
-            self.open_project(self.demo.project)
-            self.offer_resume(self.demo.project)
+        if self.demo is not None and (status := self.open_project(self.demo.project)) is not None:
+            self.offer_resume(self.demo.project, status)
 
-    def offer_resume(self, project: str) -> None:
+    def offer_resume(self, project: str, status: ProjectStatus) -> None:
         """A project whose run stopped (quit, a closed terminal) opens on that run's step,
         which offers to resume it."""
-        from helpmig_tui.project import open_project, project_status
-
-        with open_project(self.paths, project) as store:
-            run = project_status(store).last_run
+        run = status.last_run
         if run is not None and run.interrupted and run.kind in ("sample", "load", "delta"):
             screen = self.run_screen_for(project, run.kind)
             screen.stopped = True
@@ -188,13 +185,14 @@ class HelpmigApp(RunsMixin, App[int]):
     def _standing(self, project: str) -> tuple:
         """The project's status, what each step waits for and which steps are done."""
         from helpmig_tui.project import open_project, project_status
-        from helpmig_tui.steps import step_marks, step_waits
+        from helpmig_tui.steps import step_standing
 
         with open_project(self.paths, project) as store:
             status = project_status(store)
-            return status, step_waits(store, status), step_marks(store, status, self.paths.reports_dir(project))
+            return status, *step_standing(store, status, self.paths.reports_dir(project))
 
-    def open_project(self, name: str) -> None:
+    def open_project(self, name: str) -> ProjectStatus | None:
+        """The project's overview, pushed; the status it shows (None: it could not be read, as said)."""
         from helpmig_tui.state import StoreError
         from screens.overview import OverviewScreen
 
@@ -202,10 +200,11 @@ class HelpmigApp(RunsMixin, App[int]):
             status, waits, marks = self._standing(name)
         except StoreError as exc:
             self.notify(f"{exc} {exc.hint}", severity="error", timeout=8)
-            return
+            return None
         self.sub_title = name
         demo = self.demo_for(name)
         self.push_screen(OverviewScreen(status, waits, marks, demo.headline() if demo else None))
+        return status
 
     def _refresh_picker(self) -> None:
         for screen in self.screen_stack:

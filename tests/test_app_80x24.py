@@ -60,19 +60,32 @@ def inside(app, widget) -> bool:
     return widget.region.width > 0 and screen.contains_region(widget.region)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
-async def test_every_step_footer_fits_with_keys_and_quit(loaded, size):
+async def fits_at_both_sizes(pilot, where: str) -> None:
+    """The footer checked at the size the terminal has, then at the other of 80x24 and
+    100x30 (the terminal resized under the open screen, its layout redone at that size)."""
+    first = (pilot.app.size.width, pilot.app.size.height)
+    assert footer_problems(pilot.app) == [], (where, first)
+    other = (100, 30) if first == (80, 24) else (80, 24)
+    await pilot.resize_terminal(*other)
+    await settle(pilot)
+    assert (pilot.app.screen.size.width, pilot.app.screen.size.height) == other
+    assert footer_problems(pilot.app) == [], (where, other)
+
+
+async def test_every_step_footer_fits_with_keys_and_quit(loaded):
+    """One App walks every screen at both sizes: each screen opened at one, then resized to
+    the other (which size a step opens at alternates)."""
     paths, demo = loaded
-    async with wizard(paths, demo).run_test(size=size) as pilot:
+    async with wizard(paths, demo).run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert footer_problems(pilot.app) == [], "overview"
+        await fits_at_both_sizes(pilot, "overview")
         await pilot.press("escape")
         await settle(pilot)
-        assert footer_problems(pilot.app) == [], "picker"
+        await fits_at_both_sizes(pilot, "picker")
         await pilot.press("enter")
         for step, _ in STEPS:
             screen = await open_step(pilot, step)
-            assert footer_problems(pilot.app) == [], step
+            await fits_at_both_sizes(pilot, step)
             shown = {k.description for k in screen.query(FooterKey)}
             described = {b.description for b, _ in step_keys(screen)}
             assert shown - {"Keys", "Quit", "Back", "Projects"} <= described, step  # every footer key is in F1

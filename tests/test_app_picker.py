@@ -97,6 +97,33 @@ async def test_open_with_enter_and_go_back(paths, tmp_path):
         assert isinstance(pilot.app.screen, WelcomeScreen)
 
 
+async def test_a_project_is_read_once_to_open_and_again_back_from_a_step(paths, tmp_path):
+    """The overview shows what was read to open it (no second read on its first showing);
+    back from a step it reads the project again and shows what changed meanwhile."""
+    import sqlite3
+
+    from tests.support.wizard import open_step, settle
+
+    create_project(paths, "alpha", "trackit", {"sqlite": str(tmp_path / "t.db")}).close()
+    app = _app(paths)
+    reads: list[str] = []
+    real = app._standing
+    app._standing = lambda name: (reads.append(name), real(name))[1]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _listed(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        overview = pilot.app.screen
+        assert isinstance(overview, OverviewScreen) and reads == ["alpha"]
+        assert overview.query_one("#source-problem", Static).display
+        await open_step(pilot, "audit")
+        sqlite3.connect(tmp_path / "t.db").close()  # the source file appears while a step is open
+        await pilot.press("escape")
+        await settle(pilot)
+        assert pilot.app.screen is overview and reads == ["alpha", "alpha"]
+        assert not overview.status.source_problem and not overview.query_one("#source-problem", Static).display
+
+
 async def test_a_damaged_project_is_listed_and_not_opened(paths, tmp_path):
     create_project(paths, "broken", "trackit", {"sqlite": str(tmp_path / "t.db")}).close()
     paths.state_file("broken").write_bytes(b"\0" * 4096)

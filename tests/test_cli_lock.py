@@ -12,7 +12,7 @@ import pytest
 from connectors.intercom.sandbox import DEFAULT_TOKEN
 from helpmig_tui.cli import main
 from helpmig_tui.pipeline.runlock import RunLock
-from tests.test_cli_stops import Loader, slow_intercom  # noqa: F401 - the fixture
+from tests.test_cli_stops import Loader, slow_intercom, slow_template  # noqa: F401 - the fixtures
 
 WRITERS = [
     ("rollback", "--all", "--yes"),

@@ -12,23 +12,29 @@ import pytest
 from connectors.intercom.sandbox import DEFAULT_TOKEN, Sandbox, running_server
 from helpmig_tui import redact
 from helpmig_tui.cli import main
-from helpmig_tui.demo import prepare_demo
 from helpmig_tui.mapping.versions import latest
 from helpmig_tui.pipeline.prepare import Resolutions
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import resolve_paths
 from tests.support.cli import run, serving
+from tests.support.demo_copy import copy_demo, demo_template
 
 WIZARD_WORDS = ("Connect step", "Mapping step", "Audit step", "in the wizard", "the wizard's")
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return demo_template(tmp_path_factory.mktemp("template"), "trackit", 8)
+
+
 @pytest.fixture
-def served(tmp_path, monkeypatch):
-    paths = resolve_paths(tmp_path / "home")
-    demo = prepare_demo(paths, "trackit", 8)
+def served(template, tmp_path, monkeypatch):
+    """A demo project of its own for each test (a copy of the module's), served on loopback."""
+    demo = copy_demo(template, tmp_path / "home")
     monkeypatch.setenv("HELPMIG_INTERCOM_TOKEN", DEFAULT_TOKEN)
     with serving(demo) as url:
-        yield str(paths.home), demo, url
+        yield str(demo.paths.home), demo, url
+    demo.close()
 
 
 @pytest.mark.parametrize(("text", "shown"), [

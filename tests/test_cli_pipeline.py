@@ -8,18 +8,23 @@ import json
 import pytest
 
 from connectors.intercom.sandbox import DEFAULT_TOKEN
-from helpmig_tui.demo import prepare_demo
-from helpmig_tui.settings import resolve_paths
 from tests.support.cli import run, serving
+from tests.support.demo_copy import copy_demo, demo_template
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return demo_template(tmp_path_factory.mktemp("template"), "trackit", 12)
 
 
 @pytest.fixture
-def served(tmp_path, monkeypatch):
-    paths = resolve_paths(tmp_path / "home")
-    demo = prepare_demo(paths, "trackit", 12)
+def served(template, tmp_path, monkeypatch):
+    """A demo project of its own for each test (a copy of the module's), served on loopback."""
+    demo = copy_demo(template, tmp_path / "home")
     monkeypatch.setenv("HELPMIG_INTERCOM_TOKEN", DEFAULT_TOKEN)
     with serving(demo):
-        yield str(paths.home), demo
+        yield str(demo.paths.home), demo
+    demo.close()
 
 
 def test_the_whole_flow_on_the_command_line(capsys, served):

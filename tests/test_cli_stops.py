@@ -31,25 +31,31 @@ from helpmig_tui.cli_stops import (
     StopRequested,
     Stops,
 )
-from helpmig_tui.demo import prepare_demo
 from helpmig_tui.pipeline.control import RunControl
 from helpmig_tui.project import open_project
-from helpmig_tui.settings import resolve_paths
 from helpmig_tui.state.models import Run
 from tests.pipeline.test_load import assert_exactly_once
 from tests.support.cli import serving
+from tests.support.demo_copy import copy_demo, demo_template
 
 ROOT = Path(__file__).resolve().parents[1]
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 
 
+@pytest.fixture(scope="module")
+def slow_template(tmp_path_factory):
+    return demo_template(tmp_path_factory.mktemp("template"), "trackit", 12, latency_ms=150)
+
+
 @pytest.fixture
-def slow_intercom(tmp_path):
-    """A project ready to load into a sandbox that answers after 150 ms, served on loopback."""
-    paths = resolve_paths(tmp_path / "home")
-    demo = prepare_demo(paths, "trackit", 12, latency_ms=150)
+def slow_intercom(slow_template, tmp_path):
+    """A project ready to load into a sandbox that answers after 150 ms, served on loopback
+    (each test's own: a copy of the module's)."""
+    demo = copy_demo(slow_template, tmp_path / "home")
+    assert demo.sandbox.config.latency_ms == 150
     with serving(demo):
-        yield paths, demo
+        yield demo.paths, demo
+    demo.close()
 
 
 class Loader:

@@ -9,7 +9,7 @@ from helpmig_tui.demo import prepare_demo
 from helpmig_tui.pipeline.context import LoadOptions
 from helpmig_tui.project import create_project, open_project, project_status
 from helpmig_tui.settings import resolve_paths
-from helpmig_tui.steps import step_waits
+from helpmig_tui.steps import step_standing, step_waits
 
 
 def test_a_new_project_waits_for_its_audit(paths, tmp_path):
@@ -40,5 +40,9 @@ def test_waits_clear_as_the_project_moves_on(tmp_path):
 
     asyncio.run(load())
     with open_project(paths, demo.project) as store:
-        waits = step_waits(store, project_status(store))
+        status = project_status(store)
+        waits = step_waits(store, status)
+        standing = step_standing(store, status, paths.reports_dir(demo.project))
     assert not {"validate", "delta", "rollback"} & set(waits)
+    assert standing[0] == waits  # the wizard's one read says the same
+    assert {"audit", "mapping", "plan", "load"} <= standing[1] and not {"sample", "rollback", "reports"} & standing[1]
