@@ -1,9 +1,10 @@
 """Snapshots of every wizard step, the picker, the overview and the keys screen, at 80x24
 and at 100x30, on the demo project (pytest-textual-snapshot).
 
-The demo is prepared at a fixed path, so the screens are the same on every machine: the
-tests of this module run in one xdist worker (`xdist_group`), and a lock keeps two test
-runs on one machine (two worktrees) from sharing the folder at once. The cursor does not
+The demo is prepared once, and each test opens its own fresh copy at a fixed path, so the
+screens are the same on every machine and in any order (a step opened by one test leaves
+nothing for the next): the tests of this module run in one xdist worker (`xdist_group`),
+and a lock keeps two test runs on one machine (two worktrees) from sharing the folder at once. The cursor does not
 blink, animations are off, and the reports' times are fixed.
 """
 
@@ -16,11 +17,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, OptionList
 
-from helpmig_tui.demo import prepare_demo
 from helpmig_tui.pipeline import session
 from helpmig_tui.settings import resolve_paths
 from screens import reports
 from screens.overview import STEPS
+from tests.support.demo_copy import copy_demo, demo_template
 from tests.support.wizard import settle, wizard
 
 SIZES = {"80x24": (80, 24), "100x30": (100, 30)}
@@ -33,14 +34,22 @@ pytestmark = pytest.mark.xdist_group("snapshots")
 
 
 @pytest.fixture(scope="module")
-def demo():
+def template():
     fcntl = pytest.importorskip("fcntl", reason="the snapshot folder's lock is POSIX's")
     with open(Path(tempfile.gettempdir()) / "helpmig-snapshots.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another test run on this machine waits here
         shutil.rmtree(ROOT, ignore_errors=True)
-        made = prepare_demo(resolve_paths(HOME), "smartertrack", 12)
-        yield made
-        made.close()
+        yield demo_template(ROOT / "template", "smartertrack", 12)
+
+
+@pytest.fixture
+def demo(template):
+    """Each snapshot on a fresh copy of the demo at the fixed home: what a step shows does
+    not depend on which steps an earlier test opened."""
+    shutil.rmtree(HOME, ignore_errors=True)
+    made = copy_demo(template, HOME)
+    yield made
+    made.close()
 
 
 @pytest.fixture(autouse=True)
