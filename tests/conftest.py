@@ -5,6 +5,7 @@ how the suite is spread over xdist workers."""
 from __future__ import annotations
 
 import functools
+import gc
 import os
 
 import pytest
@@ -40,6 +41,18 @@ def pytest_report_header(config: pytest.Config) -> str:
         return "ODBC: driver manager and SQLite ODBC driver found"
     then = "their tests fail (HELPMIG_REQUIRE_ODBC=1)" if odbc_required() else "their tests are skipped"
     return f"ODBC: {missing}; {then}"
+
+
+GC_THRESHOLDS = (10_000, 20, 20)  # CPython's (700, 10, 10) ran a full collection every few seconds
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Fewer garbage collections in each test process. A test process holds a million
+    objects (the imported libraries, Textual's apps, module fixtures) that every full
+    collection walks: at the default thresholds the wizard and pipeline tests spent 10-25 %
+    of their CPU collecting garbage (bench/README.md, branch pipe5). Nothing a test checks
+    depends on when cycles are collected; what leaks is still collected, only later."""
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 WORKERS_PER_CPU = 2  # many tests wait on child processes, sockets and rate-limit windows, not on a CPU

@@ -320,3 +320,16 @@ def test_two_writers_of_the_settings_each_keep_their_change(tmp_path):
     assert seen["second"].get("first") == 1  # it read after the first committed
     with ProjectStore.open(path) as store:
         assert {"first": 1, "second": 2}.items() <= store.project().settings.items()
+
+
+def test_two_project_files_share_their_compiled_sql_and_keep_their_rows(tmp_path):
+    statement = select(Event.message).where(Event.kind == "compiled once").order_by(Event.id)
+    seen = []
+    for name in ("one", "two"):
+        with _new(tmp_path / name / "state.sqlite") as store:
+            with store.session() as session:
+                session.add(Event(kind="compiled once", message=name))
+            with store.engine.connect() as conn:
+                result = conn.execute(statement)
+                seen.append((result.scalars().all(), result.context.cache_hit is store.engine.dialect.CACHE_HIT))
+    assert seen[0][0] == ["one"] and seen[1] == (["two"], True)

@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import Column, MetaData, Table, inspect
 from sqlalchemy import types as sqltypes
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.cache_key import NO_CACHE
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.util import LRUCache
 
 from connectors.base import FieldType, SourceError
 from connectors.sql.database import Database
@@ -44,7 +46,6 @@ class Catalog:
             ) from exc
         self._views = {name.lower() for name in views}
         self._names = {name.lower(): name for name in [*names, *views]}
-        self._metadata = MetaData(schema=db.schema)
         self._tables: dict[str, Table] = {}
 
     @property
@@ -64,13 +65,11 @@ class Catalog:
             return None
         if real not in self._tables:
             columns = [
-                Column(
-                    info["name"], info["type"] if not isinstance(info["type"], sqltypes.NullType) else sqltypes.String()
-                )
+                (info["name"], info["type"] if not isinstance(info["type"], sqltypes.NullType) else sqltypes.String())
                 for info in self._inspector.get_columns(real, schema=self.db.schema)
                 if not is_secret_column(info["name"])
             ]
-            self._tables[real] = Table(real, self._metadata, *columns)
+            self._tables[real] = layout_table(real, self.db.schema, columns)
         return self._tables[real]
 
     def primary_key(self, table: Table) -> list[str]:
@@ -82,6 +81,28 @@ class Catalog:
             )
         except (SQLAlchemyError, NotImplementedError):
             return []
+
+
+_layouts: LRUCache[tuple[Any, ...], Table] = LRUCache(1000)
+
+
+def layout_table(name: str, schema: str | None, columns: list[tuple[str, Any]]) -> Table:
+    """The Table for this name, schema and typed columns: the same object for the same layout.
+
+    A compiled statement is found again in the cache engines share (connectors/compiled_sql.py)
+    only when it names the same Table objects, so two opens of one database, or of two
+    databases laid out alike (a platform's install, the samples the tests generate), build
+    their statements on one Table and compile each once. A column type that does not say
+    how it compiles (no cache key) gets a Table of its own.
+    """
+    types = tuple(type_._static_cache_key for _name, type_ in columns)
+    if any(key is NO_CACHE for key in types):
+        return Table(name, MetaData(schema=schema), *(Column(n, t) for n, t in columns))
+    key = (schema, name, tuple(n for n, _type in columns), types)
+    table = _layouts.get(key)
+    if table is None:
+        table = _layouts[key] = Table(name, MetaData(schema=schema), *(Column(n, t) for n, t in columns))
+    return table
 
 
 def column(table: Any, name: str) -> ColumnElement | None:

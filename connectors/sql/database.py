@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import QueuePool
 
 from connectors.base import SourceError
+from connectors.compiled_sql import sqlite_engine
 from connectors.file_paths import absolute, drive_kind, native, sqlite_uri
 from connectors.sql import odbc
 from connectors.sql.queries import DEFAULT_QUERY_TIMEOUT_S, QueryWatch
@@ -282,7 +283,7 @@ def open_database(settings: SqlSettings, secret: SecretLookup) -> Database:
     driver = ""
     notes: list[str] = []
     if settings.sqlite:
-        engine = create_engine("sqlite://", creator=_sqlite_readonly(settings.sqlite), poolclass=QueuePool)
+        engine = sqlite_engine(_sqlite_readonly(settings.sqlite))
     elif settings.server:
         odbc.import_pyodbc()
         target = settings.target()
@@ -309,7 +310,7 @@ def open_database(settings: SqlSettings, secret: SecretLookup) -> Database:
     else:
         url = make_url(settings.url)
         if url.get_backend_name() == "sqlite" and url.database and url.get_driver_name() == "pysqlite":
-            engine = create_engine("sqlite://", creator=_sqlite_readonly(url.database), poolclass=QueuePool)
+            engine = sqlite_engine(_sqlite_readonly(url.database))
         else:
             if url.get_driver_name() == "pyodbc":
                 odbc.import_pyodbc()

@@ -24,12 +24,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from sqlalchemy.pool import QueuePool
-
 from connectors.file_paths import DriveKind, drive_kind, drive_note, native, sqlite_uri
+from connectors.compiled_sql import sqlite_engine
 from helpmig_tui.logs import get_logger
 from helpmig_tui.state import migrations
 from helpmig_tui.state.models import Base, Meta, Project
@@ -130,7 +129,7 @@ def _engine(path: Path) -> Engine:
     def connect() -> sqlite3.Connection:
         return sqlite3.connect(file, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
 
-    engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool)
+    engine = sqlite_engine(connect)
     event.listen(engine, "connect", _pragmas(journal_mode(path)))
     return engine
 

@@ -461,6 +461,48 @@ def test_a_list_kept_apart_is_written_an_item_at_a_time_and_read_back_whole(tmp_
     assert Store(legacy).get("conversations", "7") == thread
 
 
+def test_an_id_is_written_in_the_commit_of_the_object_that_holds_it(tmp_path):
+    """A reply draws a part id and a sequence number and writes the thread: one commit, not
+    one per counter; a store that stops without closing (killed) reopens with its counters
+    past every id it stored, and a closed one with every id it drew."""
+    from connectors.intercom.sandbox.store import Store
+
+    path = str(tmp_path / "state.sqlite")
+    store = Store(path)
+    store.keep_apart("conversations", "parts")
+    thread = {"id": str(store.next_id("conversations")), "parts": []}
+    store.put("conversations", thread)
+    commits, open_ = [], [False]
+
+    def trace(sql: str) -> None:
+        if sql == "BEGIN":
+            open_[0] = True
+        elif sql in ("COMMIT", "ROLLBACK"):
+            open_[0] = False
+            commits.append(sql)
+        elif not open_[0]:
+            commits.append(sql)  # a statement outside a transaction commits on its own
+
+    store._db.set_trace_callback(trace)
+    for n in range(3):
+        thread["parts"].append({"id": store.next_id("parts"), "body": f"part {n}"})
+        store.append("conversations", thread)
+    assert commits == ["COMMIT"] * 3
+    store.put("contacts", {"id": str(store.next_id("contacts"))})
+    store.remove("contacts", "1")
+    assert commits == ["COMMIT"] * 5
+    store.next_id("parts")  # drawn for nothing that was stored
+    killed = Store(path)  # what a restart after a kill finds (the first never closed)
+    killed.keep_apart("conversations", "parts")
+    assert killed.get("conversations", "1") == thread
+    assert killed.next_id("parts") == 4 and killed.next_id("conversations") == 2 and killed.next_id("contacts") == 2
+    killed.close()
+    store.close()
+    closed = Store(path)
+    assert closed.next_id("parts") == 5
+    closed.close()
+
+
 def test_a_sandbox_collected_before_the_test_ends_still_answers_for_its_violations():
     """The suite's fixture keeps every violation log alive until teardown (a weak set lost them)."""
     import gc

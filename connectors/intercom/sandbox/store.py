@@ -7,7 +7,10 @@ committed before the route answers: a write "applied, then 502" is really applie
 workspace survives a restart of the sandbox. A list that grows (a conversation's parts)
 can be kept in rows of its own (`keep_apart`): a reply then writes only its part (`append`),
 not the whole thread again, which grew with every reply of a long thread; any other `put`
-writes the list again whole.
+writes the list again whole. The counters an id was drawn from are written in the same
+transaction as the next `put` or `remove` (every id a route answers is in an object it
+stored), so a reply commits once, not three times; an id drawn for nothing that was stored
+may be drawn again after a crash, which nothing can tell.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class Store:
         self._apart: dict[str, str] = {}  # kind -> its appended list kept in rows of its own
         self._written: dict[tuple[str, str], int] = {}  # (kind, id) -> items of that list in rows
         self._revisions: dict[tuple[str, str], int] = {}  # (kind, id) -> puts, appends not counted
+        self._unsaved: set[str] = set()  # counters drawn from since they were last written
         self._db: sqlite3.Connection | None = None
         if path:
             self._open(path)
@@ -58,6 +62,8 @@ class Store:
 
     def close(self) -> None:
         if self._db is not None:
+            if self._unsaved:
+                self._transaction(lambda: None)
             self._db.close()
             self._db = None
 
@@ -93,9 +99,22 @@ class Store:
     def next_id(self, kind: str) -> int:
         value = self._counters.get(kind, 0) + 1
         self._counters[kind] = value
-        if self._db is not None:
-            self._db.execute("INSERT OR REPLACE INTO counters (kind, value) VALUES (?, ?)", (kind, value))
+        self._unsaved.add(kind)
         return value
+
+    def _transaction(self, write: Callable[[], None]) -> None:
+        """`write`, and the counters drawn from since they were last written, in one commit."""
+        assert self._db is not None
+        self._db.execute("BEGIN")
+        try:
+            self._db.executemany("INSERT OR REPLACE INTO counters (kind, value) VALUES (?, ?)",
+                                 [(kind, self._counters[kind]) for kind in self._unsaved])
+            write()
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._unsaved.clear()
 
     def get(self, kind: str, object_id: str) -> Obj | None:
         return self._objects.get(kind, {}).get(str(object_id))
@@ -143,21 +162,22 @@ class Store:
         if self._db is not None:
             seq = self.next_id("_seq")
             if name is None or not isinstance(obj.get(name), list):
-                self._write(kind, object_id, obj, seq)
+                self._transaction(lambda: self._write(kind, object_id, obj, seq))
                 return obj
             items, done = obj[name], self._written.get((kind, object_id), 0)
-            self._db.execute("BEGIN")
-            try:
-                if not appended or done > len(items):  # any item may have changed: all written again
+            if not appended or done > len(items):  # any item may have changed: all written again
+                done = -1
+
+            def write() -> None:
+                assert self._db is not None
+                if done < 0:
                     self._db.execute("DELETE FROM items WHERE kind = ? AND id = ?", (kind, object_id))
-                    done = 0
                 self._db.executemany("INSERT INTO items (kind, id, field, n, body) VALUES (?, ?, ?, ?, ?)",
-                                     ((kind, object_id, name, n, json.dumps(items[n])) for n in range(done, len(items))))
+                                     ((kind, object_id, name, n, json.dumps(items[n]))
+                                      for n in range(max(done, 0), len(items))))
                 self._write(kind, object_id, {**obj, name: []}, seq)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+
+            self._transaction(write)
             self._written[(kind, object_id)] = len(items)
         return obj
 
@@ -173,8 +193,13 @@ class Store:
         obj = self._objects.get(kind, {}).pop(str(object_id), None)
         self._unindex(kind, obj)
         if obj is not None and self._db is not None:
-            self._db.execute("DELETE FROM objects WHERE kind = ? AND id = ?", (kind, str(object_id)))
-            self._db.execute("DELETE FROM items WHERE kind = ? AND id = ?", (kind, str(object_id)))
+            db = self._db
+
+            def write() -> None:
+                db.execute("DELETE FROM objects WHERE kind = ? AND id = ?", (kind, str(object_id)))
+                db.execute("DELETE FROM items WHERE kind = ? AND id = ?", (kind, str(object_id)))
+
+            self._transaction(write)
             self._written.pop((kind, str(object_id)), None)
         return obj
 
