@@ -17,7 +17,7 @@ import stat
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -141,10 +141,10 @@ def _condition(name: str, home: Path) -> contextmanager:
         shutil.rmtree(home)
         home.write_text("not a folder")
     elif name == "journal_table_missing":
-        with sqlite3.connect(state) as conn:
+        with closing(sqlite3.connect(state)) as conn, conn:  # closed: the test looks for open files
             conn.execute("DROP TABLE journal")
     elif name == "invalid_json":
-        with sqlite3.connect(state) as conn:
+        with closing(sqlite3.connect(state)) as conn, conn:  # closed: the test looks for open files
             conn.execute("UPDATE project SET settings = '{\"fallback_admin\": ' WHERE id = 1")
     if name == "home_not_writable":
         return _not_writable(home)

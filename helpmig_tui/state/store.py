@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -241,7 +241,8 @@ class ProjectStore:
     def _upgrade(path: Path, version: int) -> None:
         backup = path.with_name(f"{path.name}.v{version}.bak")
         if not backup.exists():
-            with sqlite3.connect(native(path)) as src, sqlite3.connect(native(backup)) as dst:
+            # closed here, not left to the collector: on Windows an open file stays locked
+            with closing(sqlite3.connect(native(path))) as src, closing(sqlite3.connect(native(backup))) as dst:
                 src.backup(dst)
             if _has_modes():
                 os.chmod(backup, PRIVATE_FILE)
