@@ -88,15 +88,11 @@ class Plan:
 
     def phase_eta_s(self, phase: PlannedPhase) -> float:
         """The phase's mean time over where the load may start in Intercom's window."""
-        index = self.phases.index(phase)
-        times = self.window_times()
-        return sum(t[index] for t in times) / len(times)
+        return _spread(self.window_times(), self.phases.index(phase))[0]
 
     def phase_range(self, phase: PlannedPhase) -> tuple[float, float]:
         """The phase's shortest and longest time over the starting points."""
-        index = self.phases.index(phase)
-        times = [t[index] for t in self.window_times()]
-        return min(times), max(times)
+        return _spread(self.window_times(), self.phases.index(phase))[1:]
 
     @property
     def eta_s(self) -> float:
@@ -109,14 +105,23 @@ class Plan:
                 if p.calls and p.chain * self.latency_s > p.calls / (self.limit_per_10s / 10)]
 
     def to_dict(self) -> dict[str, Any]:
+        times = self.window_times()  # walked once for every phase's figures
+        spreads = [_spread(times, index) for index in range(len(self.phases))]
         return {
             "phases": [{"name": p.name, "label": p.label, "objects": p.objects, "records": p.records, "calls": p.calls,
-                        "chain": p.chain, "eta_s": round(self.phase_eta_s(p)),
-                        "eta_range_s": [round(t, 1) for t in self.phase_range(p)]} for p in self.phases],
+                        "chain": p.chain, "eta_s": round(mean), "eta_range_s": [round(low, 1), round(high, 1)]}
+                       for p, (mean, low, high) in zip(self.phases, spreads)],
             "calls": self.calls, "limit_per_10s": self.limit_per_10s, "apps": self.apps,
-            "latency_ms": round(self.latency_s * 1000), "eta_s": round(self.eta_s), "chain_bound": self.chain_bound,
+            "latency_ms": round(self.latency_s * 1000), "eta_s": round(sum(sum(run) for run in times) / STARTS),
+            "chain_bound": self.chain_bound,
             "queue": [m.__dict__ for m in self.queue], "notes": self.notes,
         }
+
+
+def _spread(times: list[list[float]], index: int) -> tuple[float, float, float]:
+    """A phase's mean, shortest and longest time over the starting points."""
+    mine = [t[index] for t in times]
+    return sum(mine) / len(mine), min(mine), max(mine)
 
 
 def _walk(phases: list[PlannedPhase], plan: Plan, budget: float, first_left: float, host: float) -> list[float]:
