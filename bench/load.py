@@ -38,6 +38,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from eta import verdict  # noqa: E402
 from intercom_client import free_port, machine, process_cpu_seconds  # noqa: E402  (bench/ is on sys.path)
 
 TOKEN = "bench-token"
@@ -45,6 +46,8 @@ TOKEN = "bench-token"
 STARTUP_READS = ("/me", "/admins", "/teams", "/data_attributes", "/conversations/attributes")
 WINDOW_LIMIT = 1667  # Intercom's published 10,000 per minute per app, per 10-second window
 WORKSPACE_LIMIT = 4167  # and 25,000 per minute for all apps of a workspace
+LIVE_TARGET = 0.15  # issue 22: the live ETA within ±15 % from the first tenth of a phase on
+RATE_DESK = "rate-desk.json"  # in a --keep folder of `rate`: the prepared desk's figures
 
 
 # -- child: prepare a project ------------------------------------------------------------
@@ -257,6 +260,35 @@ def _chains_summary(seen: dict[str, Any], phases: list[dict[str, Any]]) -> dict[
             "pacer_waits": waits}
 
 
+def _trace_estimates(sampler: Sampler, to: str) -> None:
+    """Every live estimate's inputs and answer, one JSON line each, into `to` (BENCH_TRACE_ETA):
+    what the estimator knew when it missed."""
+    from dataclasses import asdict
+
+    from helpmig_tui.pipeline.eta import LiveEta
+
+    handle = open(to, "a", encoding="utf-8")  # noqa: SIM115  (open for the child's life)
+    estimate = LiveEta.estimate
+
+    def traced(self: LiveEta, done: Any, requests: int, window: Any, latency_s: float | None) -> float | None:
+        done = list(done)
+        now = self.clock()
+        answer = estimate(self, done, requests, window, latency_s)
+        snapshot = sampler.metrics() if sampler.metrics else None
+        handle.write(json.dumps({
+            "t": round(time.monotonic() - sampler.started, 4), "elapsed": round(now - self.started, 4),
+            "made": requests - self.requests_at_start, "done": [asdict(d) for d in done],
+            "planned": {k: list(v) for k, v in self.planned.items()}, "window": asdict(window),
+            "latency": latency_s, "warm": snapshot.warm_latency_p50_ms if snapshot else None,
+            "in_flight": snapshot.in_flight if snapshot else None, "query_s": self.query_s, "tail_s": self.tail_s,
+            "chains": {k: [c.left, c.pace] for k, c in self.chains.items()}, "expected": dict(self.expected),
+            "seen": [list(x) for x in self._seen], "eta": answer}) + "\n")
+        handle.flush()
+        return answer
+
+    LiveEta.estimate = traced  # type: ignore[method-assign]
+
+
 def child_load(home: str, project: str, url: str, samples: str, every: float, concurrency: int | None,
                tokens: int = 1) -> dict[str, Any]:
     from dataclasses import replace
@@ -267,6 +299,8 @@ def child_load(home: str, project: str, url: str, samples: str, every: float, co
 
     sampler = Sampler(samples, every)
     chains = _watch_chains(sampler)
+    if os.environ.get("BENCH_TRACE_ETA"):
+        _trace_estimates(sampler, os.environ["BENCH_TRACE_ETA"])
     options = LoadOptions(accept_gates=True)
     if concurrency:
         options.concurrency = concurrency
@@ -513,9 +547,29 @@ def scenario_calls(args: argparse.Namespace) -> dict[str, Any]:
                 "violations": {rule: item["count"] for rule, item in report["by_rule"].items()}}
 
 
+def _prepared(home: Path, tickets: int, keep: str | None) -> dict[str, Any]:
+    """The desk prepared in `home`; with `keep`, prepared once in KEEP/<tickets> and copied
+    from there by later runs (its generation and audit are most of a short run's time)."""
+    import shutil
+
+    if not keep:
+        return prepare(home, tickets)
+    seed = Path(keep) / str(tickets)
+    if not (seed / RATE_DESK).exists():
+        seed.mkdir(parents=True, exist_ok=True)
+        (seed / RATE_DESK).write_text(json.dumps(prepare(seed, tickets)))
+    shutil.copytree(seed, home, dirs_exist_ok=True)
+    return json.loads((seed / RATE_DESK).read_text())
+
+
 def scenario_rate(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Records/s and requests/s: no limit and no latency (the engine's own overhead), then the
     published limit with 100 ms of latency."""
+    if args.prepare_only:
+        if not args.keep:
+            raise SystemExit("--prepare-only needs --keep DIR")
+        with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
+            return [_prepared(Path(folder), args.tickets, args.keep)]
     out = []
     # name: (per-app limit, latency, tokens); with a limit the sandbox also holds the workspace's 4,167
     cases = {"unlimited": (None, 0.0, 1), "limited": (WINDOW_LIMIT, args.latency_ms, 1),
@@ -524,7 +578,7 @@ def scenario_rate(args: argparse.Namespace) -> list[dict[str, Any]]:
         rate_limit, latency, tokens = cases[name]
         with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
             home = Path(folder)
-            prepared = prepare(home, args.tickets)
+            prepared = _prepared(home, args.tickets, args.keep)
             before = load_avg()
             sandbox = SandboxProcess(home / "seed.db", rate_limit, latency)
             try:
@@ -545,9 +599,10 @@ def scenario_rate(args: argparse.Namespace) -> list[dict[str, Any]]:
 def _eta_accuracy(etas: list[list[Any]], starts: dict[str, float], phases: list[dict[str, Any]],
                   plan: dict[str, Any]) -> dict[str, Any]:
     """Per phase, from the loader's start of it to its report: the plan's ETA against the
-    phase's actual time, and the live ETA's worst error from the first 10% of the phase on
-    (elapsed + ETA against the actual time), over every progress report (the screen gets
-    each one), relative and in seconds."""
+    phase's actual time, and the live ETA's first and worst error from the first 10% of the
+    phase on (elapsed + ETA against the actual time), over every progress report (the screen
+    gets each one), relative and in seconds; the verdict against issue 22's ±15 %, or under
+    the screen's resolution (bench/eta.py's `verdict`, said so)."""
     out, start = {}, 0.0
     for p in phases:
         start, end = starts.get(p["phase"], start), p.get("end", p["t"])
@@ -555,6 +610,8 @@ def _eta_accuracy(etas: list[list[Any]], starts: dict[str, float], phases: list[
         judged = [(t - start + eta) - actual for t, phase, eta in etas
                   if phase == p["phase"] and eta is not None and start + 0.1 * actual <= t <= end]
         errors = [round(e / actual, 3) for e in judged] if actual > 0 else []
+        worst = max(errors, key=abs) if errors else None
+        worst_s = round(max(judged, key=abs), 3) if judged and actual > 0 else None
         planned = plan.get(p["phase"], {})
         out[p["phase"]] = {"actual_s": round(actual, 3), "plan_eta_s": planned.get("eta_s"),
                            "plan_range_s": planned.get("range_s"),
@@ -562,8 +619,10 @@ def _eta_accuracy(etas: list[list[Any]], starts: dict[str, float], phases: list[
                            else None,
                            "plan_eta_s_plain_latency": planned.get("eta_s_plain_latency"),
                            "reports": sum(1 for _, phase, _ in etas if phase == p["phase"]),
-                           "live_samples": len(errors), "live_worst_error": max(errors, key=abs) if errors else None,
-                           "live_worst_error_s": round(max(judged, key=abs), 3) if judged and actual > 0 else None,
+                           "live_samples": len(errors), "live_worst_error": worst, "live_worst_error_s": worst_s,
+                           "live_first_error": errors[0] if errors else None,
+                           "live_first_error_s": round(judged[0], 3) if errors else None,
+                           "live_verdict": verdict(worst, worst_s, LIVE_TARGET),
                            "live_errors": errors[::max(1, len(errors) // 40)]}  # every report judged; 40 kept
         start = end
     return out
@@ -869,6 +928,8 @@ def main() -> None:
     rate.add_argument("--concurrency", type=int, default=None, help="LoadOptions.concurrency (default: the loader's)")
     rate.add_argument("--max-seconds", type=float, default=None, help="stop the loader after this long")
     rate.add_argument("--every", type=float, default=5.0, help="seconds between samples")
+    rate.add_argument("--keep", metavar="DIR", help="prepare the desk in DIR/<tickets> once; later runs copy it")
+    rate.add_argument("--prepare-only", action="store_true", help="with --keep: prepare the desk, run nothing")
     cpu = sub.add_parser("cpu", help="the engine's CPU per request against bare httpx, interleaved")
     cpu.add_argument("--tickets", type=int, default=3000)
     cpu.add_argument("--seconds", type=float, default=40.0, help="each side's time per round")
