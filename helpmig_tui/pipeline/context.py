@@ -36,7 +36,7 @@ from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.transforms import Flag
 from helpmig_tui.pipeline.attributes import AttributeBook
 from helpmig_tui.pipeline.control import RunControl
-from helpmig_tui.pipeline.eta import Done, LiveEta, Window
+from helpmig_tui.pipeline.eta import Done, LiveEta, Window, call_latency_s
 from helpmig_tui.pipeline.journal import Entry, Intent, Journal
 from helpmig_tui.pipeline.journal import payload_hash as hash_of
 from helpmig_tui.pipeline.reader import SourceReader
@@ -55,6 +55,7 @@ T = TypeVar("T")
 SLOW_RECORD_S = 5.0
 READ_BACK_DIRECT_S = 4.0  # reads by id or key see a write at once: a short look settles it
 SEARCH_LAG_S = 120.0  # how long Intercom's search may lag behind a create (read-back of doubts)
+RECORDS_PER_APP = 32  # records in flight per Intercom token, by default (the plan's requests in flight too)
 HEARTBEAT_S = 1.0  # while a load runs, progress is reported at least this often, whether anything moves or not
 
 
@@ -78,7 +79,7 @@ class LoadOptions:
     since: datetime | None = None  # delta: records changed since
     delta: bool = False  # compare content hashes and update what changed
     accept_gates: bool = False  # go on past a phase with unexplained differences (--yes)
-    concurrency: int | None = None  # records in flight at once (None: 32 per Intercom token)
+    concurrency: int | None = None  # records in flight at once (None: RECORDS_PER_APP per Intercom token)
     phases: tuple[str, ...] | None = None  # run only these
     max_rejected: float | None = None  # overrides the project's threshold of foreseen rejections
     search_lag: float | None = None  # read-back of doubts by search (None: the project's, else SEARCH_LAG_S)
@@ -272,7 +273,7 @@ class LoadContext:
             self._last_progress = now
             metrics = self.client.metrics()
             objects = [p for p in self.progress.values() if p.phase == self.phase]
-            latency = metrics.latency_p50_ms / 1000 if metrics.latency_p50_ms else None
+            latency = call_latency_s(metrics.warm_latency_p50_ms, metrics.latency_p50_ms)
             if self.reader.query_s is not None:
                 self.eta.query_s = self.reader.query_s
             eta = self.eta.estimate([Done(p.object, p.finished, p.earlier, p.total, p.read) for p in objects],

@@ -25,7 +25,8 @@ from typing import Any
 from helpmig_tui.audit_store import findings, source_objects
 from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.standard import TargetKind
-from helpmig_tui.pipeline.eta import QUERIES_PER_OBJECT, QUERY_S, REPORT_S, USABLE_SHARE, WINDOW_S, report_s
+from helpmig_tui.pipeline.context import RECORDS_PER_APP
+from helpmig_tui.pipeline.eta import QUERIES_PER_OBJECT, QUERY_S, USABLE_SHARE, WINDOW_S, report_s
 from helpmig_tui.pipeline.loader import PHASE_LABELS, PHASES
 from helpmig_tui.pipeline.prepare import SCHEMA_AT_ONCE, Match
 from helpmig_tui.state import ProjectStore
@@ -34,7 +35,6 @@ DEFAULT_LIMIT_PER_10S = 1667  # Intercom's published 10,000 per minute per app
 DEFAULT_LATENCY_S = 0.25  # per call, when none was measured (a write to Intercom from far away)
 CONVERSATION_CHAIN = 5  # a conversation's calls besides its parts: create, update, team, admin, close
 STARTS = 20  # starting points in the first window the plan averages over
-IN_FLIGHT = 32  # requests in flight per app (the loader's records in flight, by default)
 K = TargetKind
 
 
@@ -52,12 +52,6 @@ class PlannedPhase:
         return sum(self.objects.values())
 
 
-def phase_eta(calls: float, chain: float, limit_per_10s: float, latency_s: float) -> float:
-    """How long a phase takes: its calls at the allowed rate, or its longest chain of
-    dependent calls at the measured latency, whichever is longer."""
-    return max(calls / (limit_per_10s / 10), chain * latency_s) if calls > 0 else 0.0
-
-
 @dataclass
 class Plan:
     phases: list[PlannedPhase]
@@ -67,7 +61,6 @@ class Plan:
     latency_s: float = DEFAULT_LATENCY_S  # per call, as measured when planning
     apps: int = 1  # access tokens sharing the work (their limit is `limit_per_10s` together)
     query_s: float = QUERY_S  # a source query's fixed cost (measured on the plan's own reads)
-    report_s: float = REPORT_S  # a phase's bookkeeping at its end
 
     @property
     def calls(self) -> int:
@@ -76,14 +69,14 @@ class Plan:
     def fixed_s(self, phase: PlannedPhase) -> float:
         """What a phase costs besides its calls: two source queries per object (its records,
         those the scope leaves out), its report."""
-        return QUERIES_PER_OBJECT * self.query_s * len(phase.objects) + self.report_s
+        return QUERIES_PER_OBJECT * self.query_s * len(phase.objects) + report_s(self.query_s)
 
     def window_times(self) -> list[list[float]]:
         """Each phase's time (fixed costs, then its calls through the windows, or its chain
         at the latency if longer), for a load starting at each of STARTS points of a fresh
         window: [start][phase]."""
         budget = max(self.limit_per_10s * USABLE_SHARE, 1.0)
-        host = IN_FLIGHT * self.apps / self.latency_s if self.latency_s > 0 else math.inf  # in flight, a round trip each
+        host = RECORDS_PER_APP * self.apps / self.latency_s if self.latency_s > 0 else math.inf  # in flight, a round trip each
         return [_walk(self.phases, self, budget, WINDOW_S * (k + 0.5) / STARTS, host) for k in range(STARTS)]
 
     def phase_eta_s(self, phase: PlannedPhase) -> float:
@@ -227,7 +220,7 @@ def build_plan(store: ProjectStore, mmap: MigrationMap, limit_per_10s: int | Non
                  "contacts": 4, "companies": 2}.get(name, 1)  # a contact: create, company link, tags
         phases.append(PlannedPhase(name, PHASE_LABELS[name], objects, calls, min(chain, calls), object_calls))
     plan = Plan(phases, limit_per_10s or DEFAULT_LIMIT_PER_10S, latency_s=latency_s or DEFAULT_LATENCY_S, apps=apps,
-                query_s=QUERY_S if query_s is None else query_s, report_s=report_s(query_s))
+                query_s=QUERY_S if query_s is None else query_s)
     if limit_per_10s is None:
         plan.notes.append(f"ETA at Intercom's published {DEFAULT_LIMIT_PER_10S} requests per 10 s; "
                           "connect to Intercom to use the workspace's own limit")

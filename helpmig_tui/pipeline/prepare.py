@@ -168,6 +168,8 @@ async def _attributes(ctx: LoadContext) -> None:
     slots = sorted(book.slots(), key=lambda a: (a.model, a.logical))
     tracker = ctx.tracker("(attributes)", len(slots))
 
+    ended = ctx.eta.rounds("(attributes)", [len(slots)], SCHEMA_AT_ONCE)
+
     async def settle(attribute: PlannedAttribute) -> None:
         tracker.read += 1
         kind = "conversation_attribute" if attribute.model == "conversation" else "data_attribute"
@@ -178,26 +180,29 @@ async def _attributes(ctx: LoadContext) -> None:
             book.refused(attribute.model, attribute.logical, written.reason)
         ctx.count(tracker, written)
 
-    await _several([lambda a=a: settle(a) for a in slots])
+    await _several([lambda a=a: settle(a) for a in slots], ended)
     ctx.tick(force=True)
 
 
 async def _tags(ctx: LoadContext, resolver: Resolver, totals: dict[str, int | None]) -> None:
     """The tags the schema plan names, then the source's tag records (the same name is
     then found in the journal, not created twice)."""
-    await _several([lambda name=name: resolver.tag(name) for name in ctx.schema_tags])
+    ended = ctx.eta.rounds("(tags)", [len(ctx.schema_tags)], SCHEMA_AT_ONCE)
+    await _several([lambda name=name: resolver.tag(name) for name in ctx.schema_tags], ended)
     for obj in objects_of(ctx.mmap, TargetKind.TAG):
         await for_each_record(ctx, obj, lambda record, obj=obj: _tag_record(ctx, resolver, obj, record), totals.get(obj))
 
 
-async def _several(work: list[Callable[[], Awaitable[object]]]) -> None:
+async def _several(work: list[Callable[[], Awaitable[object]]], ended: Callable[[], None]) -> None:
     """Independent writes (attributes of distinct names, tags) several at a time: one after
-    the other, each waits out a round trip to Intercom (60 attributes: 6 s at 100 ms)."""
+    the other, each waits out a round trip to Intercom (60 attributes: 6 s at 100 ms).
+    `ended`: told as each ends (the live ETA's rounds)."""
     gate = asyncio.Semaphore(SCHEMA_AT_ONCE)
 
     async def one(job: Callable[[], Awaitable[object]]) -> None:
         async with gate:
             await job()
+        ended()
 
     async with asyncio.TaskGroup() as group:
         for job in work:
@@ -308,6 +313,7 @@ async def _collections(ctx: LoadContext, resolver: Resolver, obj: str, total: in
     for record in records:
         levels.setdefault(level(record), []).append(record)
     tracker = ctx.tracker(obj, total)
+    ended = ctx.eta.rounds(f"{obj} (levels)", [len(levels[n]) for n in sorted(levels)], SCHEMA_AT_ONCE)
 
     async def write(record: Record) -> None:
         tracker.read += 1
@@ -315,7 +321,7 @@ async def _collections(ctx: LoadContext, resolver: Resolver, obj: str, total: in
         ctx.tick()
 
     for n in sorted(levels):
-        await _several([lambda record=record: write(record) for record in levels[n]])
+        await _several([lambda record=record: write(record) for record in levels[n]], ended)
     await count_skipped(ctx, obj, tracker)
     ctx.tick(force=True)
 

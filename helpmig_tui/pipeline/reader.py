@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from connectors.base import AttachmentRef, Record, Skipped, Source
 
 T = TypeVar("T")
+BATCH = 200  # records an object's query returns at a time, by default (the first with the query)
 _DONE = object()
 
 
@@ -61,7 +62,7 @@ class SourceReader:
             self._dated = {o.name for o in schema.objects if o.updated_field or o.created_field}
         return obj in self._dated
 
-    async def batches(self, obj: str, *, since: datetime | None = None, batch_size: int = 200,
+    async def batches(self, obj: str, *, since: datetime | None = None, batch_size: int = BATCH,
                       limit: int | None = None, after: str | None = None) -> AsyncIterator[list[Record]]:
         """An object's records in batches; `limit` stops after that many (the sample run).
         `since` applies to objects with a date; the others are read whole (a delta then

@@ -27,6 +27,7 @@ from helpmig_tui.mapping.apply import MappedRecord, apply_map, left_out
 from helpmig_tui.mapping.transforms import Flag
 from helpmig_tui.pipeline.context import LOOKUP, LoadContext, Lookup, ObjectProgress, Written
 from helpmig_tui.pipeline.journal import Entry, Outcome, Settled, payload_hash
+from helpmig_tui.pipeline.reader import BATCH
 from helpmig_tui.pipeline.requesters import clean_email, email_problem
 from helpmig_tui.pipeline.resolver import Resolver, jkey
 from helpmig_tui.pipeline.resume import Batch, ResumePoint, final
@@ -53,7 +54,7 @@ def earlier(outcome: Outcome) -> Written:
 
 
 async def for_each_record(ctx: LoadContext, obj: str, handler: Handler, total: int | None,
-                          *, batch_size: int = 200, resumable: bool = False) -> ObjectProgress:
+                          *, batch_size: int = BATCH, resumable: bool = False) -> ObjectProgress:
     """`resumable`: the handler marks a record finished (`Journal.finished`) once all its
     writes are final, and a resume skips the finished ones on one lookup per batch."""
     tracker = ctx.tracker(obj, total if ctx.options.sample is None else min(total or 0, ctx.options.sample))

@@ -21,11 +21,11 @@ from helpmig_tui.mapping.schema_plan import ExistingAttribute
 from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.mapping.versions import require_confirmed_version
 from helpmig_tui.pipeline.attributes import AttributeBook, existing_attributes_of, schema_of, workspace_schema
-from helpmig_tui.pipeline.context import LoadAborted, LoadContext, LoadOptions, NullObserver, Observer
+from helpmig_tui.pipeline.context import RECORDS_PER_APP, LoadAborted, LoadContext, LoadOptions, NullObserver, Observer
 from helpmig_tui.pipeline.control import RunCancelled, RunControl
 from helpmig_tui.pipeline.journal import Journal
 from helpmig_tui.pipeline.loader import DELTA_PHASES, PHASES, Loader, LoadResult, count_threads_ahead, thread_sizes
-from helpmig_tui.pipeline.eta import LiveEta
+from helpmig_tui.pipeline.eta import LiveEta, call_latency_s
 from helpmig_tui.pipeline.plan import Plan, build_plan, call_plan
 from helpmig_tui.pipeline.prepare import Resolutions, create_collection_named, ensure_tag, match_record, objects_of
 from helpmig_tui.pipeline.reader import SourceReader
@@ -47,7 +47,6 @@ if TYPE_CHECKING:  # the commands that use these import them when they run (a lo
 
 log = get_logger("pipeline")
 
-RECORDS_PER_APP = 32  # records in flight per Intercom token, by default
 
 
 class LoadRefused(Exception):
@@ -259,7 +258,8 @@ class PipelineSession:
             eta=LiveEta(self.client.session.clock.monotonic,  # a delta's size is not known up front
                         plan={} if options.delta or options.since else
                         call_plan(build_plan(self.store, self.mmap), self.mmap, options.sample),
-                        parts=frozenset(o.object for o in self.mmap.active_objects() if o.target is TargetKind.PART)),
+                        parts=frozenset(o.object for o in self.mmap.active_objects() if o.target is TargetKind.PART),
+                        records_in_flight=options.concurrency),
         )
         resolver = Resolver(self.mmap, journal, self.directory)
         resolver.test_contact = options.test_contact
@@ -377,10 +377,8 @@ class PipelineSession:
             sizes = await thread_sizes(self.reader, parts)
             longest = max([longest, *sizes.values()])
         metrics = self.client.metrics()
-        latency_ms = metrics.warm_latency_p50_ms or metrics.latency_p50_ms  # warm: without first calls' one-time costs
-        latency = latency_ms / 1000 if latency_ms else None
         plan = build_plan(self.store, self.mmap, metrics.window.limit, to_create, longest_thread=longest,
-                          latency_s=latency, apps=self.client.apps, query_s=self.reader.query_s)
+                          latency_s=call_latency_s(metrics.warm_latency_p50_ms, metrics.latency_p50_ms), apps=self.client.apps, query_s=self.reader.query_s)
         if plan.chain_bound:
             plan.notes.append(f"{', '.join(plan.chain_bound)}: the longest chain of calls that must go one after "
                               f"the other ({max(p.chain for p in plan.phases)} calls at "
