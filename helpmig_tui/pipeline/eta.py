@@ -254,11 +254,12 @@ class LiveEta:
         ends = [self._time_for(calls_left, rate, window)]
         if ends[0] is None:
             return None
-        if calls_left < 1 and (unread or in_memory):  # no call left: the records' reads and settling
+        settling = 0 if planned_flying else in_memory  # records in flight with calls wait for answers, not reads
+        if calls_left < 1 and (unread or settling):  # no call left: the records' reads and settling
             if not read_here:
                 return None
             busy = max(now - self.started - self.query_s * queried, 0.0)  # reading records, not queries
-            ends.append(max(unread, in_memory) * busy / read_here)
+            ends.append(max(unread, settling) * busy / read_here)
         pace = min((c.pace for c in self.chains.values() if c.pace), default=None) or latency_s or 0.0
         others = self._time_for(max(calls_left - sum(c.left for c in self.chains.values()), 0.0), rate, window)
         ends += [max(self._chain_end(c.left, c.pace or pace, latency_s, others or 0.0)

@@ -221,6 +221,14 @@ def test_records_in_flight_do_not_stretch_a_first_report():
     spread = (3941 - 4167 * (1 - USABLE_SHARE)) / 6.83  # the window's 3,858 usable calls over its 6.83 s
     # 36 calls at 565/s (0.064 s), the last answers, the query for what the scope left out, the report
     assert got == pytest.approx(36 / spread + 0.106 / 2 + eta.query_s + eta.tail_s)
+    # every call sent, the answers awaited (another run): no call left, and the 94 in flight do not
+    # settle at the pace the phase read them (0.25 s), they wait for answers sent over the last round trip
+    eta = LiveEta(clock, plan={"companies": {"organizations": (95, 190.0)}}, records_in_flight=96)
+    eta.query_s = 0.0029
+    eta.phase_started(263 - 190, "companies")
+    clock.now += 0.254
+    got = eta.estimate([Done("organizations", 1, total=95, read=95)], 263, Window(4167, 3905, 1.06), 0.106)
+    assert got == pytest.approx(0.106 / 2 + eta.query_s + eta.tail_s)
     # articles that wait at the pacer have made no call yet: 62 of 151 done, 89 in flight, 81 made
     eta = LiveEta(clock, plan={"articles": {"kb_articles": (151, 151.0)}}, records_in_flight=96)
     eta.query_s = 0.0
