@@ -547,6 +547,62 @@ def test_a_long_threads_parts_go_first_at_the_pacer_in_a_real_load(tmp_path, mon
 
 
 
+def test_the_schema_phases_rounds_hold_its_eta_in_a_real_load(tmp_path, monkeypatch):
+    """The schema phase of the demo in virtual time, 100 ms a call: its attributes and tags
+    go eight at a time and its collections level by level, parents first. Its calls fit in
+    the window many times over, so only the rounds say how long it takes: every estimate
+    from its first tenth on holds within ±15 % of its end (counted as calls at the window's
+    rate, the first one said a third of what was left)."""
+    from connectors.intercom import LoopClock
+    from connectors.intercom.virtual_time import run_virtual
+    from helpmig_tui.pipeline.context import LoadOptions
+    from helpmig_tui.settings import resolve_paths
+
+    clock = LoopClock()
+    demo = prepare_demo(resolve_paths(tmp_path), "smartertrack", 60, latency_ms=100, clock=clock)
+    chains: dict[str, list[int]] = {}
+    rounds = LiveEta.rounds
+
+    def spied(self: LiveEta, key: str, levels, at_once: int):
+        chains[key] = list(levels)
+        return rounds(self, key, levels, at_once)
+
+    monkeypatch.setattr(LiveEta, "rounds", spied)
+
+    class Watch(NullObserver):
+        def __init__(self) -> None:
+            self.started: dict[str, float] = {}
+            self.ended: dict[str, float] = {}
+            self.etas: list[tuple[float, str, float | None]] = []
+
+        def event(self, level: str, message: str) -> None:
+            if message.startswith("phase ") and message.endswith(" started"):
+                self.started[message.split()[1]] = clock.monotonic()
+
+        def progress(self, progress) -> None:
+            self.etas.append((clock.monotonic(), progress.phase, progress.eta_s))
+
+        def phase_finished(self, report) -> None:
+            self.ended[report.phase] = clock.monotonic()
+
+    watch = Watch()
+
+    async def load():
+        async with demo.session(watch, client_options={"clock": clock}) as session:
+            return await session.load(LoadOptions(accept_gates=True, phases=("match", "schema")))
+
+    assert run_virtual(load()).status == "done"
+    demo.close()
+    levels = next(v for k, v in chains.items() if k.endswith("(levels)"))
+    assert len(levels) >= 2, chains  # collections under collections: a chain of levels
+    start, end = watch.started["schema"], watch.ended["schema"]
+    took = end - start
+    assert took >= 0.1 * (len(levels) + 1)  # each level a round trip at least (and the attributes' rounds beside)
+    judged = [(t - start + eta - took) / took for t, phase, eta in watch.etas
+              if phase == "schema" and eta is not None and t >= start + 0.1 * took]
+    assert judged and max(map(abs, judged)) <= 0.15, judged
+
+
 def test_the_warm_latency_leaves_out_each_operations_first_calls_and_those_sent_beside_them():
     """An operation's first answer pays one-time costs (the server builds what it needs),
     and so do the calls sent before that answer came: the warm latency counts only the
