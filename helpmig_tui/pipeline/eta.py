@@ -16,8 +16,8 @@ messages costs about 505 calls, a contact one or two.
   records in flight at one round trip each; a phase whose calls fit in what is left of
   the window ends before its reset. Then the answers still to come: half a round trip
   (calls go out throughout the last round trip; replayed over two traced runs of issue
-  22's desk, the phases of 0.3-0.8 s were -10 to -15 % without it and +2 to +37 % with a
-  whole one, -11 to +13 % with half).
+  22's desk, its phases of 0.3-0.8 s were -15 to +29 % at worst with a round trip as a
+  floor, +2 to +37 % with a whole one after the last call, -11 to +13 % with half).
 - Chains: a long thread's parts go one after the other, and so do the rounds of a phase
   that writes a few at a time (the schema's attributes, its collections level by level,
   parents first); a chain's calls left at the pace its
