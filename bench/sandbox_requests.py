@@ -15,6 +15,8 @@ import asyncio
 import statistics
 import time
 
+import httpx
+
 from connectors.intercom import IntercomClient
 from connectors.intercom.models import ContactCreate
 from connectors.intercom.sandbox import SANDBOX_URL, Sandbox
@@ -22,11 +24,21 @@ from connectors.intercom.sandbox import SANDBOX_URL, Sandbox
 REQUESTS = 400
 
 
+class _ThroughHttpx(httpx.AsyncBaseTransport):
+    """The sandbox's transport as an httpx transport only."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.inner.handle_async_request(request)
+
+
 async def per_request_ms(direct: bool, round_: int) -> float:
     sandbox = Sandbox()
-    transport = sandbox.transport()
+    transport: httpx.AsyncBaseTransport = sandbox.transport()
     if not direct:
-        transport.connection = None  # type: ignore[assignment,method-assign]  # the session falls back to httpx
+        transport = _ThroughHttpx(transport)  # not a DirectTransport: the session drives it through httpx
     async with IntercomClient("token", base_url=SANDBOX_URL, transport=transport, clock=sandbox.config.clock) as client:
         await client.contacts.create(ContactCreate(external_id="warm-up", email="warm@example.com"))
         start = time.process_time()

@@ -49,13 +49,9 @@ def _facts(store: ProjectStore) -> _Facts:
                   rolled_back=entries.get("rolled_back", 0))
 
 
-def step_waits(store: ProjectStore, status: ProjectStatus) -> dict[str, str]:
-    """step -> what must be done first (steps that can go ahead are absent)."""
-    return _waits(status, _facts(store))
-
-
 def step_standing(store: ProjectStore, status: ProjectStatus, reports_dir: Path) -> tuple[dict[str, str], set[str]]:
-    """What each step waits for (as `step_waits`) and which steps are done."""
+    """What each step waits for (step -> what must be done first; steps that can go ahead
+    are absent) and which steps are done."""
     facts = _facts(store)
     return _waits(status, facts), _marks(status, facts, reports_dir)
 

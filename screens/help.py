@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.widgets import Footer
 
 GUIDE = """\
@@ -37,6 +38,17 @@ the project list offers to resume where it stopped.
 """
 
 
+def being_removed(widget: Widget) -> bool:
+    """Whether Textual is taking this widget away (with its screen, or its parent's children).
+
+    Reading its screen's keys then asks the screen's `check_action`, which may look for
+    widgets already gone. Textual offers no public word for this: `Widget.recompose` and
+    `mount` read the same private flag, set on every node a `remove()` takes. The one place
+    helpmig reads a Textual private attribute; tests/test_keys_footer.py fails if it goes.
+    """
+    return widget._pruning
+
+
 class KeysFooter(Footer):
     """Textual's footer, rebuilt only when the keys it shows change.
 
@@ -46,7 +58,8 @@ class KeysFooter(Footer):
     mounting them again costs a restyle and a relayout of the screen each time.
     """
 
-    _shown: tuple | None = None
+    _shown: tuple | None = None  # the keys it was built from (None: built before the screen told them)
+    _told = False  # the screen has told its keys (Textual's footer shows none before)
 
     def _keys(self) -> tuple:
         """What `compose` builds the keys from: each shown binding, enabled or not, and its tooltip."""
@@ -55,19 +68,18 @@ class KeysFooter(Footer):
                      in self.screen.active_bindings.items() if binding.show or key == palette)
 
     def compose(self) -> ComposeResult:
-        self._shown = self._keys() if self._bindings_ready else None
+        self._shown = self._keys() if self._told else None
         yield from super().compose()
 
     def bindings_changed(self, screen: Screen) -> None:
-        self._bindings_ready = True
-        if screen.app.app_focus and self.is_attached and screen is self.screen:
-            self.call_after_refresh(self._recompose_if_changed)
+        self._told = True
+        super().bindings_changed(screen)  # Textual's: a recompose after the next refresh
 
-    async def _recompose_if_changed(self) -> None:
-        if not self.is_attached or self._pruning:
-            return  # its screen went away before this ran
-        if self._shown is None or self._keys() != self._shown:
-            await self.recompose()
+    async def recompose(self) -> None:
+        """Textual's, unless the screen's keys are those already shown."""
+        if self._shown is not None and self.is_attached and not being_removed(self) and self._keys() == self._shown:
+            return
+        await super().recompose()
 
 
 def footer() -> Footer:

@@ -9,17 +9,18 @@ from helpmig_tui.demo import prepare_demo
 from helpmig_tui.pipeline.context import LoadOptions
 from helpmig_tui.project import create_project, open_project, project_status
 from helpmig_tui.settings import resolve_paths
-from helpmig_tui.steps import step_standing, step_waits
+from helpmig_tui.steps import step_standing
 
 
 def test_a_new_project_waits_for_its_audit(paths, tmp_path):
     with create_project(paths, "p", "trackit", {"sqlite": str(tmp_path / "missing.db")}) as store:
-        waits = step_waits(store, project_status(store))
+        waits, done = step_standing(store, project_status(store), paths.reports_dir("p"))
     assert waits["audit"].startswith("fix the source on Connect: source file not found")
     assert waits["mapping"] == "run the audit first"
     assert waits["load"].startswith("confirm the field map")
     assert waits["validate"] == "load a sample or everything first"
     assert waits["rollback"] == "nothing created in Intercom yet"
+    assert not done  # nothing is done yet, not even Connect
 
 
 def test_waits_clear_as_the_project_moves_on(tmp_path):
@@ -28,10 +29,10 @@ def test_waits_clear_as_the_project_moves_on(tmp_path):
     with open_project(paths, demo.project) as store:
         backup = next(f for f in findings(store) if f.code == "checklist.trackit_backup")
         decide(store, backup.id, "open")
-        waits = step_waits(store, project_status(store))
+        waits, _ = step_standing(store, project_status(store), paths.reports_dir(demo.project))
         assert waits["load"] == "1 audit blockers are open: acknowledge or waive them on Audit"
         decide(store, backup.id, "acknowledged")
-        waits = step_waits(store, project_status(store))
+        waits, _ = step_standing(store, project_status(store), paths.reports_dir(demo.project))
         assert "load" not in waits and "plan" not in waits and "mapping" not in waits
 
     async def load() -> None:
@@ -40,9 +41,6 @@ def test_waits_clear_as_the_project_moves_on(tmp_path):
 
     asyncio.run(load())
     with open_project(paths, demo.project) as store:
-        status = project_status(store)
-        waits = step_waits(store, status)
-        standing = step_standing(store, status, paths.reports_dir(demo.project))
+        waits, done = step_standing(store, project_status(store), paths.reports_dir(demo.project))
     assert not {"validate", "delta", "rollback"} & set(waits)
-    assert standing[0] == waits  # the wizard's one read says the same
-    assert {"audit", "mapping", "plan", "load"} <= standing[1] and not {"sample", "rollback", "reports"} & standing[1]
+    assert {"audit", "mapping", "plan", "load"} <= done and not {"sample", "rollback", "reports"} & done

@@ -1,15 +1,15 @@
 """Requests that got no usable answer, and how long each step of a request may take, without httpx.
 
-The wire (`wire.py`) raises these; they bear httpx's names and mean what httpx's do, so a
-failure reads the same in a message whichever carried the request. httpx is imported only
-when a transport is injected (test doubles): a load's start-up does not pay for it. The
-session's retry and in-doubt rules ask `failure_kinds()` and so recognise both families:
-httpx's classes of the same names count wherever httpx is in use.
+Every sender of the Intercom session raises these and only these: the wire (`wire.py`),
+the in-process sandbox's connection, and the httpx client of an injected transport, which
+translates httpx's failures at its edge (`httpx_sender.py`). They bear httpx's names and
+mean what httpx's do, so a failure reads the same in a message whichever carried the
+request, and the session's retry and in-doubt rules are plain class checks. httpx is
+imported only when a transport is injected (test doubles): a load's start-up does not pay
+for it.
 """
 
 from __future__ import annotations
-
-import sys
 
 
 class RequestError(Exception):
@@ -26,6 +26,14 @@ class ConnectError(RequestError):
 
 class ConnectTimeout(TimeoutException):
     """The connection was not open in time: nothing was sent."""
+
+
+class PoolTimeout(TimeoutException):
+    """No connection was free in time (an injected transport's pool): nothing was sent."""
+
+
+class ProxyError(ConnectError):
+    """A proxy would not open the way to the server (an injected transport's): nothing reached it."""
 
 
 class WriteError(RequestError):
@@ -48,6 +56,10 @@ class RemoteProtocolError(RequestError):
     """The server hung up or answered with something that is not HTTP/1.1."""
 
 
+class CloseError(RequestError):
+    """Closing a connection failed (an injected transport's): the request may have reached the server."""
+
+
 class DecodingError(RequestError):
     """The answer's body could not be decoded (its content encoding)."""
 
@@ -58,17 +70,6 @@ class UnsupportedProtocol(RequestError):
 
 class LocalProtocolError(RequestError):
     """The request cannot be written (a header or target that is not ASCII): retrying cannot help."""
-
-
-def failure_kinds(*names: str) -> tuple[type[BaseException], ...]:
-    """The failure classes of these names: this module's, and httpx's while httpx is
-    imported (an httpx exception cannot exist without it)."""
-    ours = globals()
-    found: list[type[BaseException]] = [ours[name] for name in names if name in ours]
-    httpx = sys.modules.get("httpx")
-    if httpx is not None:
-        found += [kind for name in names if isinstance(kind := getattr(httpx, name, None), type)]
-    return tuple(found)
 
 
 _DEFAULT = object()  # a step not given apart takes the default

@@ -3,11 +3,11 @@
 A slot pool holds one entry per allowed request in flight, each with its own keep-alive
 connection (`wire.Connection`: plain asyncio streams, not httpx, whose client, pool and
 parser cost more CPU per request than the loader's own work on it): taking a slot is both
-the concurrency bound and the choice of connection. A transport that offers a
-`connection(base_url, headers)` (the in-process sandbox) is handed the same request bytes
-through it; any other injected transport (test doubles) is driven through one
-`httpx.AsyncClient` (`httpx_sender.py`, the only place that imports httpx: a load through
-the wire never does).
+the concurrency bound and the choice of connection. An injected `DirectTransport` (the
+in-process sandbox) is handed the same request bytes through the `Sender` it makes; any
+other injected transport (test doubles) is driven through one `httpx.AsyncClient`
+(`httpx_sender.py`, the only place that imports httpx, and where its failures become the
+wire's: a load through the wire never imports it).
 
 Several access tokens (private apps of one workspace) multiply the rate: each app gets
 its own connections and slots and its own pacer (its own X-RateLimit headers), and every
@@ -16,10 +16,12 @@ minute unless told otherwise). Slots of the apps are interleaved, so requests sp
 over the apps.
 
 Retry rules: a 429 was not applied, so every request waits for the window and goes
-again. A failure before the request left (connect error or timeout, pool timeout) is
-retried for every request. After the request left (read timeout, dropped connection,
-5xx), only idempotent requests are retried, with capped exponential backoff and jitter;
-anything else is reported as `WriteInDoubt` and never re-sent.
+again. A failure before the request left (connect error or timeout, pool timeout, a proxy
+that would not connect) is retried for every request. After the request left (read
+timeout, dropped connection, 5xx), only idempotent requests are retried, with capped
+exponential backoff and jitter; anything else is reported as `WriteInDoubt` and never
+re-sent. A request that cannot be written (a bad URL, a header that is not ASCII) fails
+at once.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import logging
 import math
 import random
 import weakref
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -45,7 +48,20 @@ from connectors.intercom.errors import (
     WriteInDoubt,
     api_error,
 )
-from connectors.intercom.failures import Timeout, failure_kinds, timeout_of
+from connectors.intercom.failures import (
+    ConnectError,
+    ConnectTimeout,
+    LocalProtocolError,
+    PoolTimeout,
+    ReadError,
+    RemoteProtocolError,
+    RequestError,
+    Timeout,
+    TimeoutException,
+    UnsupportedProtocol,
+    WriteError,
+    timeout_of,
+)
 from connectors.intercom.metrics import ClientMetrics, MetricsSnapshot
 from connectors.intercom.ratelimit import Handoff, RatePacer, WindowBudget, is_prioritized
 from connectors.intercom.wire import Answer, Connection, Wire, tls_context
@@ -55,11 +71,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("connectors.intercom")
 
-# Failures (the wire's, and httpx's where an injected transport uses it: `failure_kinds`)
-# that prove the request never reached the server.
-_NOT_SENT = ("ConnectError", "ConnectTimeout", "PoolTimeout")
+# Failures that prove the request never reached the server (a proxy's refusal is a ConnectError).
+_NOT_SENT = (ConnectError, ConnectTimeout, PoolTimeout)
 # Failures that retrying cannot fix (a bad URL, a request that cannot be written).
-_HOPELESS = ("UnsupportedProtocol", "LocalProtocolError")
+_HOPELESS = (UnsupportedProtocol, LocalProtocolError)
 # Every open session, so a command line can say what the process is waiting for.
 _LIVE: weakref.WeakSet[IntercomSession] = weakref.WeakSet()
 WAIT_WORTH_SAYING_S = 1.0  # an answer slower than this is worth telling the operator about
@@ -94,22 +109,34 @@ def _failure_text(exc: Exception) -> str:
 
 
 def _outcome(exc: Exception) -> str:
-    if isinstance(exc, failure_kinds("TimeoutException")):
+    if isinstance(exc, TimeoutException):
         return "timeout"
-    if isinstance(exc, failure_kinds("ConnectError")):
+    if isinstance(exc, ConnectError):
         return "connect_error"
-    if isinstance(exc, failure_kinds("RemoteProtocolError", "ReadError", "WriteError")):
+    if isinstance(exc, (RemoteProtocolError, ReadError, WriteError)):
         return "disconnected"
     return "transport_error"
 
 
-class _Sender(Protocol):
-    """What a slot sends through: a wire connection, or an httpx client."""
+class Sender(Protocol):
+    """What a slot sends through: a wire connection, the in-process sandbox's connection, or
+    an injected transport's httpx client (`httpx_sender.HttpxSender`). A request that gets
+    no usable answer raises a `failures.RequestError`, never another family's."""
 
     async def request(self, method: str, url: str, *, params: dict[str, Any] | None = ...,
                       json: Any = ...) -> httpx.Response | Answer: ...
 
     async def aclose(self) -> None: ...
+
+
+class DirectTransport(ABC):
+    """An injected transport that takes the wire's request bytes itself (the in-process
+    sandbox): the session sends through the `Sender` it makes, not through an httpx client.
+    Declared by inheriting, so no other transport is taken for one by an attribute's name."""
+
+    @abstractmethod
+    def connection(self, base_url: str, headers: dict[str, str]) -> Sender:
+        """A sender for every slot of one app (these headers, its token among them): any number of requests at once."""
 
 
 WORKSPACE_LIMIT_PER_MINUTE = 25_000  # Intercom's published limit for all private apps of a workspace
@@ -125,13 +152,13 @@ class _App:
 
     token: SecretStr
     pacer: RatePacer
-    clients: list[_Sender] = field(default_factory=list)
+    clients: list[Sender] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class _Slot:
     app: _App
-    client: _Sender
+    client: Sender
 
 
 def _secret(token: str | SecretStr) -> SecretStr:
@@ -152,7 +179,7 @@ class IntercomSession:
         timeout: Timeout | httpx.Timeout | float = Timeout(60.0, connect=10.0),
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | DirectTransport | None = None,
         pacer: RatePacer | None = None,
         rng: random.Random | None = None,
         user_agent: str = "helpmig-intercom",
@@ -192,12 +219,12 @@ class IntercomSession:
             if transport is None:  # a connection per slot
                 wire = Wire(base_url, headers, timeout=timeout, keepalive_expiry=KEEPALIVE_EXPIRY_S, tls=tls)
                 app.clients = [Connection(wire) for _ in range(max_concurrency)]
-            elif (connection := getattr(transport, "connection", None)) is not None:
-                app.clients = [connection(base_url, headers)]  # in process: any number at once, no pool
+            elif isinstance(transport, DirectTransport):
+                app.clients = [transport.connection(base_url, headers)]  # in process: any number at once, no pool
             else:  # an injected transport has no pool to spread over
-                from connectors.intercom.httpx_sender import httpx_client
+                from connectors.intercom.httpx_sender import HttpxSender
 
-                app.clients = [httpx_client(base_url, headers, timeout, transport, max_concurrency, KEEPALIVE_EXPIRY_S)]
+                app.clients = [HttpxSender(base_url, headers, timeout, transport, max_concurrency, KEEPALIVE_EXPIRY_S)]
         self._requests: dict[int, tuple[str, float]] = {}  # in flight: ticket -> (operation, started)
         self._tickets = itertools.count()
         _LIVE.add(self)
@@ -285,7 +312,7 @@ class IntercomSession:
             self._requests[ticket] = (call.operation, started)
             try:
                 response = await client.request(call.method, call.path, params=call.params, json=call.body)
-            except failure_kinds("RequestError") as exc:  # evaluated only when something was raised
+            except RequestError as exc:  # every sender's failures are the wire's (failures.py)
                 self.metrics.finished(call.operation, _outcome(exc), None)
                 return None, exc, slot, sequence
             except asyncio.CancelledError:  # the caller stopped (pause, quit): no longer in flight
@@ -340,9 +367,9 @@ class IntercomSession:
                 reason = f"HTTP {status}"
             else:
                 assert failure is not None
-                if isinstance(failure, failure_kinds(*_HOPELESS)):
+                if isinstance(failure, _HOPELESS):
                     raise IntercomConnectionError(f"{call.operation} {call.method} {call.path}: {_failure_text(failure)}", operation=call.operation) from None
-                was_sent = not isinstance(failure, failure_kinds(*_NOT_SENT))
+                was_sent = not isinstance(failure, _NOT_SENT)
                 if was_sent and not call.idempotent:
                     raise self._in_doubt(call, _outcome(failure), None, attempt)
                 if attempt >= self.retry.max_attempts:

@@ -1,12 +1,13 @@
 """The sandbox in process, no sockets: faults become the errors a connection would raise.
 
 Two ways in. `SandboxTransport` is an httpx transport, for anything that holds an httpx
-client (test doubles wrap it to record or break requests). `InProcessConnection` is what
-the Intercom session uses for its slots when handed a `SandboxTransport`: the request is
-the very bytes `wire.Wire` would write to a socket (request line, headers, JSON body),
-handed to the same ASGI app as one HTTP/1.1 request, and the answer comes back as a
-`wire.Answer` (status, headers, body), a fault as the wire's own failure (`failures.py`). It skips httpx's client and ASGI transport, whose
-CPU per request was more than the sandbox's own work on it (bench/README.md).
+client (test doubles wrap it to record or break requests), and a `session.DirectTransport`:
+handed it as it is, the Intercom session sends through `InProcessConnection`s. There the
+request is the very bytes `wire.Wire` would write to a socket (request line, headers, JSON
+body), handed to the same ASGI app as one HTTP/1.1 request, and the answer comes back as a
+`wire.Answer` (status, headers, body), a fault as the wire's own failure (`failures.py`).
+It skips httpx's client and ASGI transport, whose CPU per request was more than the
+sandbox's own work on it (bench/README.md).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ import httpx
 
 from connectors.intercom import failures
 from connectors.intercom.sandbox.middleware import IN_PROCESS, SimulatedDisconnect, SimulatedTimeout, replay
+from connectors.intercom.session import DirectTransport
 from connectors.intercom.wire import Answer, Wire
 
 _CLIENT = ("127.0.0.1", 50_000)
 
 
-class SandboxTransport(httpx.AsyncBaseTransport):
+class SandboxTransport(httpx.AsyncBaseTransport, DirectTransport):
     """httpx.ASGITransport over the sandbox app; a dropped or hung answer raises what a
     real connection would (RemoteProtocolError, ReadTimeout)."""
 
