@@ -52,15 +52,6 @@ SHORT = {"match": "admins, teams", "schema": "schema", "companies": "companies",
          "supplementary": "CSVs", "deletions": "gone from source"}
 
 
-def _duration(seconds: float) -> str:
-    """A phase's time left, as the operator reads it."""
-    if seconds < 90:
-        return f"about {seconds:,.0f} s"
-    if seconds < 5400:
-        return f"about {seconds / 60:,.0f} min"
-    return f"about {seconds / 3600:,.1f} h"
-
-
 def _compact(t: dict[str, int]) -> str:
     """A phase's totals in a few words: in, loaded, and what needs a look."""
     text = f"{t['read']:,} in, {t['created'] + t['updated']:,} loaded"
