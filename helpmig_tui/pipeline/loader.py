@@ -296,6 +296,8 @@ class Loader:
                                                slots))
             load.running.add(task)
             task.add_done_callback(load.running.discard)
+            await asyncio.sleep(0)  # its first step (mapping, its files asked for) before the next job is made:
+            # the first jobs then go on as their files come, rather than behind every started job's first step
         return len(todo)
 
     async def _one(self, load: _Conversations, record: Record, children: dict[str, list[Record]],
