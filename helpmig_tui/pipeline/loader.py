@@ -219,7 +219,10 @@ class Loader:
             state = states.get(name)
             if state is None or state.status != "done" or not state.report or state.report.get("inputs") != inputs:
                 break
-            out[name] = from_kept(runlog.run_id, name, state.report)
+            try:
+                out[name] = from_kept(runlog.run_id, name, state.report)
+            except (KeyError, TypeError, ValueError):  # kept by a helpmig whose reports differ: walked again
+                break
         return out
 
     # -- phases ----------------------------------------------------------------------

@@ -81,3 +81,23 @@ async def test_a_rollback_since_the_interruption_walks_the_finished_phases_again
     resumed, status = await _load(demo, cut=False)
     assert status == "done" and resumed.walked() == set(FINISHED) and resumed.kept() == set()
     assert_exactly_once(paths, demo)
+
+
+async def test_a_kept_report_that_no_longer_reads_walks_its_phase_again(tmp_path):
+    """A report kept by a helpmig whose reports had other fields is not trusted: the phase
+    is walked again, and so are the ones after it."""
+    import sqlite3
+
+    paths = resolve_paths(tmp_path)
+    demo = prepare_demo(paths, "smartertrack", 30)
+    _, status = await _load(demo, cut=True)
+    assert status == "cancelled"
+    with sqlite3.connect(paths.state_file(demo.project)) as db:
+        report = db.execute("SELECT report FROM phases WHERE name = 'schema'").fetchone()[0]
+        db.execute("UPDATE phases SET report = ? WHERE name = 'schema'",
+                   (report.replace('"created":', '"made":', 1),))
+    db.close()
+    resumed, status = await _load(demo, cut=False)
+    assert status == "done"
+    assert resumed.kept() == {"match"} and resumed.walked() == {"schema", "companies", "contacts"}
+    assert_exactly_once(paths, demo)
