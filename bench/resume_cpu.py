@@ -2,6 +2,10 @@
 for one or more source trees interleaved on one kept desk (`bench/load.py resume --keep`).
 
     python bench/resume_cpu.py --keep /tmp/resume-desk --rounds 8 /path/to/base /path/to/branch
+    python bench/resume_cpu.py --keep /tmp/resume-desk --rounds 8 /path/to/base /path/to/branch=/tmp/other-desk
+
+A tree given as `TREE=DESK` resumes from its own kept desk (one whose state only that tree
+can open, a newer schema), on a sandbox of its own.
 
 Each resume starts from the kept journal (the project's state put back), runs
 `python -m helpmig_tui load P --yes` with the tree on PYTHONPATH and is killed once it made
@@ -26,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -90,27 +95,30 @@ def resume_once(tree: Path, home: Path, project: str, sandbox: SandboxProcess, s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("trees", nargs="+", type=Path, help="source trees (byte-compiled) to time, interleaved")
+    parser.add_argument("trees", nargs="+", help="source trees (byte-compiled) to time, interleaved; TREE=DESK "
+                                                 "for a tree that resumes from its own kept desk")
     parser.add_argument("--keep", type=Path, required=True, help="a desk kept by `bench/load.py resume --keep`")
     parser.add_argument("--rounds", type=int, default=8)
     args = parser.parse_args()
-    desk = json.loads((args.keep / RESUME_DESK).read_text())
-    project = desk["project"]
-    results: dict[str, list[dict]] = {str(t): [] for t in args.trees}
-    with tempfile.TemporaryDirectory(prefix="bench-resume-cpu-") as folder:
-        home = Path(folder)
-        shutil.copytree(args.keep / "projects" / project, home / "projects" / project,
-                        ignore=shutil.ignore_patterns("state.sqlite*"))
-        sandbox = SandboxProcess(args.keep / RESUME_WORKSPACE, None, 0.0, record=True, whole=True)
-        try:
+    trees = [(Path(t.split("=", 1)[0]), Path(t.split("=", 1)[1]) if "=" in t else args.keep) for t in args.trees]
+    results: dict[str, list[dict]] = {str(t): [] for t, _ in trees}
+    with tempfile.TemporaryDirectory(prefix="bench-resume-cpu-") as folder, ExitStack() as stack:
+        desks = {}  # kept desk -> (home, project, sandbox)
+        for n, keep in enumerate(dict.fromkeys(keep for _, keep in trees)):
+            project = json.loads((keep / RESUME_DESK).read_text())["project"]
+            home = Path(folder) / str(n)
+            shutil.copytree(keep / "projects" / project, home / "projects" / project,
+                            ignore=shutil.ignore_patterns("state.sqlite*"))
+            sandbox = SandboxProcess(keep / RESUME_WORKSPACE, None, 0.0, record=True, whole=True)
+            stack.callback(sandbox.stop)
             httpx.get(f"{sandbox.url}/me", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
-            for round_ in range(args.rounds):
-                for tree in args.trees if round_ % 2 == 0 else args.trees[::-1]:
-                    row = resume_once(tree, home, project, sandbox, args.keep / RESUME_SNAPSHOT)
-                    results[str(tree)].append(row)
-                    print(json.dumps({"tree": str(tree), **row}), flush=True)
-        finally:
-            sandbox.stop()
+            desks[keep] = (home, project, sandbox)
+        for round_ in range(args.rounds):
+            for tree, keep in trees if round_ % 2 == 0 else trees[::-1]:
+                home, project, sandbox = desks[keep]
+                row = resume_once(tree, home, project, sandbox, keep / RESUME_SNAPSHOT)
+                results[str(tree)].append(row)
+                print(json.dumps({"tree": str(tree), "desk": str(keep), **row}), flush=True)
     for tree, rows in results.items():
         summary = {key: statistics.median(values) for key in ("me_s", "new_s", "me_cpu_s", "new_cpu_s")
                    if (values := [r[key] for r in rows if r[key] is not None])}

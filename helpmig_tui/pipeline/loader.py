@@ -9,10 +9,12 @@ resumes); rejected and skipped records are explained by their reasons and do not
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from connectors.base import Capability, Record
@@ -22,7 +24,7 @@ from helpmig_tui.mapping.standard import TargetKind
 from helpmig_tui.pipeline.context import LoadContext, LoadOptions, ObjectProgress, Written
 from helpmig_tui.pipeline.conversations import CHAIN_EXTRA, GONE, ConversationJob
 from helpmig_tui.pipeline.journal import Entry, Outcome, Settled
-from helpmig_tui.pipeline.prepare import match_phase, objects_of, schema_phase
+from helpmig_tui.pipeline.prepare import Resolutions, match_phase, objects_of, schema_phase
 from helpmig_tui.pipeline.records import (
     CsvSink,
     count_skipped,
@@ -38,7 +40,7 @@ from helpmig_tui.pipeline.records import (
     write_custom_object,
 )
 from helpmig_tui.pipeline.reader import SourceReader
-from helpmig_tui.pipeline.report import PhaseReport, build_report, write_report
+from helpmig_tui.pipeline.report import PhaseReport, build_report, from_kept, kept, write_report
 from helpmig_tui.pipeline.resolver import Directory, Resolver, jkey, orphan_reason
 from helpmig_tui.pipeline.resume import Batch, ResumePoint, final
 
@@ -164,7 +166,15 @@ class Loader:
 
     async def run(self, phases: tuple[str, ...] = PHASES) -> LoadResult:
         result = LoadResult("done")
+        inputs = self._inputs()
+        finished = self._finished_before(phases, inputs)
         for name in phases:
+            if name in finished:
+                report = finished[name]
+                result.reports.append(report)
+                self.ctx.event("info", f"phase {name}: finished before the run was interrupted: {report.summary()}")
+                self.ctx.observer.phase_finished(report)
+                continue
             self.ctx.phase = name
             self.ctx.eta.phase_started(self.ctx.client.metrics().requests, name)
             self.ctx.runlog.update_phase(name, status="running")
@@ -178,7 +188,8 @@ class Loader:
             accepted = not report.clean and self.ctx.options.accept_gates
             status = "done" if report.clean else "accepted" if accepted else "failed"
             self.ctx.runlog.update_phase(name, status=status, counts=report.totals(), report_path=str(path),
-                                         accepted_note="accepted with --yes" if accepted else "")
+                                         accepted_note="accepted with --yes" if accepted else "",
+                                         report=kept(report, inputs) if report.clean else None)
             self.ctx.event("info" if report.clean else "warning", f"phase {name}: {report.summary()}")
             self.ctx.eta.phase_finished()
             self.ctx.observer.phase_finished(report)
@@ -187,6 +198,32 @@ class Loader:
                 result.message = f"phase {name} has unexplained differences: {report.summary()} (see {path})"
                 break
         return result
+
+    def _inputs(self) -> str:
+        """What a phase's outcome depends on besides the journal and the source: the map and
+        the operator's decisions (agents and groups matched, the fallbacks)."""
+        decisions = asdict(Resolutions.load(self.ctx.store))
+        return hashlib.sha256(json.dumps([self.ctx.map_hash, decisions], sort_keys=True).encode()).hexdigest()
+
+    def _finished_before(self, phases: tuple[str, ...], inputs: str) -> dict[str, PhaseReport]:
+        """The phases this run finished clean before it was interrupted, from the first on,
+        with the reports they kept: a resume goes on after them rather than walking them
+        again. Not when the operator names the phases, when the map or a decision changed
+        since (`inputs`), or after a rollback (what they wrote may be gone)."""
+        runlog = self.ctx.runlog
+        if self.ctx.options.phases is not None or runlog.rolled_back_since():
+            return {}
+        states = {p.name: p for p in runlog.phases()}
+        out: dict[str, PhaseReport] = {}
+        for name in phases:
+            state = states.get(name)
+            if state is None or state.status != "done" or not state.report or state.report.get("inputs") != inputs:
+                break
+            try:
+                out[name] = from_kept(runlog.run_id, name, state.report)
+            except (KeyError, TypeError, ValueError):  # kept by a helpmig whose reports differ: walked again
+                break
+        return out
 
     # -- phases ----------------------------------------------------------------------
 
@@ -262,6 +299,8 @@ class Loader:
                                                slots))
             load.running.add(task)
             task.add_done_callback(load.running.discard)
+            await asyncio.sleep(0)  # its first step (mapping, its files asked for) before the next job is made:
+            # the first jobs then go on as their files come, rather than behind every started job's first step
         return len(todo)
 
     async def _one(self, load: _Conversations, record: Record, children: dict[str, list[Record]],

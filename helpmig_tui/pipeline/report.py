@@ -17,9 +17,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from helpmig_tui.pipeline.context import LoadContext, ObjectProgress
 from helpmig_tui.reports import write_csv, write_text
@@ -74,6 +75,22 @@ class PhaseReport:
         if t["unexplained"]:
             parts.append(f"{t['unexplained']} UNEXPLAINED")
         return ", ".join(parts)
+
+
+def kept(report: PhaseReport, inputs: str) -> dict[str, Any]:
+    """The report as the phase row keeps it, with what the phase depended on (`inputs`): a
+    resume of the run takes it instead of running the finished phase again. The records'
+    rows stay in the CSV written beside the report."""
+    return {"inputs": inputs, "objects": [asdict(o) for o in report.objects],
+            "reasons": [asdict(r) for r in report.reasons], "problems": report.problems,
+            "noted": [list(n) for n in report.noted], "finished_at": report.finished_at.isoformat()}
+
+
+def from_kept(run_id: int, phase: str, data: dict[str, Any]) -> PhaseReport:
+    return PhaseReport(run_id, phase, [ObjectProgress(**o) for o in data["objects"]],
+                       [Reason(**r) for r in data["reasons"]], problems=list(data["problems"]),
+                       noted=[(obj, code, n, list(examples)) for obj, code, n, examples in data["noted"]],
+                       finished_at=datetime.fromisoformat(data["finished_at"]))
 
 
 def label(key: str, number: str | None) -> str:

@@ -32,11 +32,12 @@ class PhaseState:
     counts: dict[str, int]
     report_path: str | None
     accepted_note: str
+    report: dict[str, Any] | None = None  # its report as it closed (pipeline/report.py `kept`)
 
 
 def _state(row: Phase) -> PhaseState:
     return PhaseState(row.name, row.position, row.status, row.planned, dict(row.counts or {}), row.report_path,
-                      row.accepted_note)
+                      row.accepted_note, row.report)
 
 
 class RunLog:
@@ -109,6 +110,13 @@ class RunLog:
                 row.ended_at = datetime.now(UTC)
             for key, value in values.items():
                 setattr(row, key, value)
+
+    def rolled_back_since(self) -> bool:
+        """Has a rollback started since this run began? (What its finished phases wrote may
+        be gone from Intercom.)"""
+        with self.store.engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT 1 FROM runs WHERE kind = 'rollback' AND id > ? LIMIT 1",
+                                        (self.run_id,)).first() is not None
 
     def finish(self, status: str, summary: dict[str, Any] | None = None) -> None:
         with self.store.session() as session:

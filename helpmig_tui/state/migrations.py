@@ -123,8 +123,14 @@ def _v5_to_v6(conn: Connection) -> None:
         conn.execute(text(statement))
 
 
+def _v6_to_v7(conn: Connection) -> None:
+    """A phase keeps its report as it closed: a resumed run takes it rather than running a
+    finished phase again (phases that finished before the upgrade run once more)."""
+    conn.execute(text("ALTER TABLE phases ADD COLUMN report TEXT"))
+
+
 # STEPS[i] upgrades version i+1 to i+2.
-STEPS: list[Callable[[Connection], None]] = [_v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5, _v5_to_v6]
+STEPS: list[Callable[[Connection], None]] = [_v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5, _v5_to_v6, _v6_to_v7]
 LATEST = len(STEPS) + 1
 
 

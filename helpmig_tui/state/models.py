@@ -194,6 +194,9 @@ class Phase(Base):
     counts: Mapped[dict[str, int]] = mapped_column(JsonText, default=dict)
     report_path: Mapped[str | None] = mapped_column(Text)
     accepted_note: Mapped[str] = mapped_column(Text, default="")
+    # the phase's report as it closed, kept: a resume of the run takes it instead of running a
+    # finished phase again (pipeline/report.py `kept`); None before version 7 or while it runs
+    report: Mapped[dict[str, Any] | None] = mapped_column(JsonText)
 
     __table_args__ = (UniqueConstraint("run_id", "name"),)
 

@@ -1,0 +1,103 @@
+"""A resumed load goes on after the phases it finished: the reports they kept stand in for
+walking them again (a resume's start-up at 100k journal rows), unless what they depended
+on changed since: the operator's decisions, or a rollback."""
+
+from __future__ import annotations
+
+from helpmig_tui.demo import prepare_demo
+from helpmig_tui.pipeline.context import LoadOptions, NullObserver
+from helpmig_tui.pipeline.control import RunControl
+from helpmig_tui.pipeline.prepare import Resolutions
+from helpmig_tui.project import open_project
+from helpmig_tui.settings import resolve_paths
+from tests.pipeline.test_load import assert_exactly_once
+
+FINISHED = ("match", "schema", "companies", "contacts")
+
+
+class Seen(NullObserver):
+    """The run's events and phase reports; stops the run once its conversations phase moves
+    (`cut`), as a killed process would leave it."""
+
+    def __init__(self, control: RunControl | None = None) -> None:
+        self.control = control
+        self.events: list[str] = []
+        self.reports: dict[str, object] = {}
+
+    def event(self, level: str, message: str) -> None:
+        self.events.append(message)
+
+    def progress(self, progress) -> None:
+        if self.control is not None and progress.phase == "conversations":
+            self.control.cancel()
+
+    def phase_finished(self, report) -> None:
+        self.reports[report.phase] = report
+
+    def walked(self) -> set[str]:
+        return {p for p in FINISHED if any(e.startswith(f"phase {p} (") for e in self.events)}
+
+    def kept(self) -> set[str]:
+        return {p for p in FINISHED if any(e.startswith(f"phase {p}: finished before") for e in self.events)}
+
+
+async def _load(demo, cut: bool) -> tuple[Seen, str]:
+    control = RunControl()
+    seen = Seen(control if cut else None)
+    async with demo.session(seen, control=control) as session:
+        result = await session.load(LoadOptions(accept_gates=True))
+    return seen, result.status
+
+
+async def test_a_resume_takes_the_finished_phases_reports_and_walks_them_again_once_a_decision_changed(tmp_path):
+    paths = resolve_paths(tmp_path)
+    demo = prepare_demo(paths, "smartertrack", 30)
+    first, status = await _load(demo, cut=True)
+    assert status == "cancelled" and first.walked() == set(FINISHED)
+
+    second, status = await _load(demo, cut=True)
+    assert status == "cancelled"
+    assert second.walked() == set() and second.kept() == set(FINISHED)
+    for phase in FINISHED:  # the report the phase kept is the one it closed with
+        assert second.reports[phase].totals() == first.reports[phase].totals(), phase
+        assert [o.object for o in second.reports[phase].objects] == [o.object for o in first.reports[phase].objects]
+
+    with open_project(paths, demo.project) as store:  # the operator settles something: matches may change
+        decisions = Resolutions.load(store)
+        decisions.fallback_contact = "someone@example.com"
+        decisions.save(store)
+    third, status = await _load(demo, cut=False)
+    assert status == "done" and third.walked() == set(FINISHED) and third.kept() == set()
+    assert_exactly_once(paths, demo)
+
+
+async def test_a_rollback_since_the_interruption_walks_the_finished_phases_again(tmp_path):
+    paths = resolve_paths(tmp_path)
+    demo = prepare_demo(paths, "smartertrack", 30)
+    _, status = await _load(demo, cut=True)
+    assert status == "cancelled"
+    async with demo.session() as session:
+        await session.rollback(sample_only=True).run()  # a rollback run, whatever it removed
+    resumed, status = await _load(demo, cut=False)
+    assert status == "done" and resumed.walked() == set(FINISHED) and resumed.kept() == set()
+    assert_exactly_once(paths, demo)
+
+
+async def test_a_kept_report_that_no_longer_reads_walks_its_phase_again(tmp_path):
+    """A report kept by a helpmig whose reports had other fields is not trusted: the phase
+    is walked again, and so are the ones after it."""
+    import sqlite3
+
+    paths = resolve_paths(tmp_path)
+    demo = prepare_demo(paths, "smartertrack", 30)
+    _, status = await _load(demo, cut=True)
+    assert status == "cancelled"
+    with sqlite3.connect(paths.state_file(demo.project)) as db:
+        report = db.execute("SELECT report FROM phases WHERE name = 'schema'").fetchone()[0]
+        db.execute("UPDATE phases SET report = ? WHERE name = 'schema'",
+                   (report.replace('"created":', '"made":', 1),))
+    db.close()
+    resumed, status = await _load(demo, cut=False)
+    assert status == "done"
+    assert resumed.kept() == {"match"} and resumed.walked() == {"schema", "companies", "contacts"}
+    assert_exactly_once(paths, demo)
