@@ -210,10 +210,6 @@ class Conversation(IntercomModel):
     def parts(self) -> list[ConversationPart]:
         return self.conversation_parts.conversation_parts if self.conversation_parts else []
 
-    @property
-    def contact_ids(self) -> list[str]:
-        return [contact.id for contact in self.contacts.contacts] if self.contacts else []
-
 
 class _Read(BaseModel):
     """Reads only the fields it declares; the rest of the answer is skipped while parsing."""
