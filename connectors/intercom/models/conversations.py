@@ -100,12 +100,6 @@ class OpenConversation(RequestModel):
     admin_id: str
 
 
-class SnoozeConversation(RequestModel):
-    message_type: Literal["snoozed"] = "snoozed"
-    admin_id: str
-    snoozed_until: int
-
-
 class AssignConversation(RequestModel):
     """`assignee_id` "0" unassigns; `type` says whether the assignee is an admin or a team."""
 
@@ -116,7 +110,7 @@ class AssignConversation(RequestModel):
     body: str | None = None
 
 
-ManageConversation = CloseConversation | OpenConversation | SnoozeConversation | AssignConversation
+ManageConversation = CloseConversation | OpenConversation | AssignConversation
 
 
 class ConversationUpdate(RequestModel):
