@@ -537,23 +537,6 @@ class SmartExportSource(Source):
                        "Create their accounts or record them in the rebuild inventory.",
             ))
 
-    def reconciliation(self, object: str) -> dict[str, int]:
-        """For the export file behind an object: data rows in it, records read, rows rejected (rows = records +
-        rejected), and rows skipped as no record at all (blank, repeated header, footer).
-
-        users and technicians share the users file, so they share its figures.
-        """
-        staged = self._stage(self._table(object))
-        if staged is None:
-            return {"rows": 0, "records": 0, "rejected": 0, "skipped": 0}
-        return {"rows": staged.rows, "records": staged.records, "rejected": staged.rejected,
-                "skipped": sum(staged.skipped.values())}
-
-    def rejected_rows(self, object: str) -> list[tuple[int, str | None, str]]:
-        """(row, id, reason) of every rejected row, for the rejected-records report."""
-        self._stage(self._table(object))
-        return self._db.rejects(self._table(object))
-
     # -- schema -------------------------------------------------------------------
 
     @staticmethod
