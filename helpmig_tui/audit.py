@@ -126,9 +126,6 @@ class AuditResult:
     def object(self, name: str) -> ObjectAudit:
         return next(item for item in self.objects if item.spec.name == name)
 
-    def by_code(self, code: str) -> list[Finding]:
-        return [f for f in self.findings if f.code == code]
-
     def severity_counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in Severity}
         for finding in self.findings:

@@ -9,7 +9,6 @@ to `reports/affected-records.csv` with the audit's other reports.
 from __future__ import annotations
 
 import csv
-import shutil
 import tempfile
 from collections.abc import Iterator
 from typing import IO
@@ -40,12 +39,6 @@ class AffectedRecords:
                 yield tuple(row)
         finally:
             self._file.seek(0, 2)  # further rows append
-
-    def copy_to(self, out: IO[str]) -> None:
-        self._file.flush()
-        self._file.seek(0)
-        shutil.copyfileobj(self._file, out)
-        self._file.seek(0, 2)
 
     def close(self) -> None:
         self._file.close()

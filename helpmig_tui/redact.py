@@ -44,12 +44,6 @@ def register(value: str | None) -> None:
             _values.add(value)
 
 
-def forget_all() -> None:
-    """Drop registered values (tests only need this between cases)."""
-    with _lock:
-        _values.clear()
-
-
 def _is_word(value: str) -> bool:
     return _WORD.fullmatch(value) is not None and len(value) < _LONG_VALUE
 

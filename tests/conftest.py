@@ -117,15 +117,14 @@ def _one_worker_per_module_fixture(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
-    """No test sees the developer's HELPMIG_* variables, keyring or home."""
+    """No test sees the developer's HELPMIG_* variables, keyring or home, nor another
+    test's secrets registered for masking."""
     for var in list(os.environ):
         if var.startswith("HELPMIG_"):
             monkeypatch.delenv(var)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("userhome")))
-    redact.forget_all()
-    yield
-    redact.forget_all()
+    monkeypatch.setattr(redact, "_values", set())
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ from helpmig_tui.audit import MAX_PARTS, AuditCancelled, is_mojibake, run_audit
 from helpmig_tui.audit_store import decide, findings, open_blockers, save_audit, source_objects
 from helpmig_tui.project import create_project, project_status
 from helpmig_tui.reports import write_audit_reports
+from tests.support.findings import by_code
 from tests.support.handmade import NOW, T, USERS, make_source, rec
 from tests.support.memory_source import MemorySource
 
@@ -22,7 +23,7 @@ def result():
 
 
 def one(result, code, obj=None):
-    found = [f for f in result.by_code(code) if obj is None or f.object == obj]
+    found = [f for f in by_code(result, code) if obj is None or f.object == obj]
     assert len(found) == 1, (code, found)
     return found[0]
 
@@ -75,7 +76,7 @@ def test_every_check_finds_exactly_its_records(result, code, obj, count, keys):
 def test_threads_exactly_at_the_limit_are_fine():
     src = make_source()
     src.records["notes"] = src.records["notes"][:200]  # 300 + 200 = 500 parts: allowed
-    assert run_audit(src, now=NOW).by_code("conversation.over_500_parts") == []
+    assert by_code(run_audit(src, now=NOW), "conversation.over_500_parts") == []
     assert MAX_PARTS == 500
 
 

@@ -26,6 +26,7 @@ from helpmig_tui.pipeline.context import LoadOptions
 from helpmig_tui.project import open_project
 from helpmig_tui.reports import scope_document
 from helpmig_tui.settings import resolve_paths
+from tests.support.findings import by_code
 
 BERLIN, NEW_YORK = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
 # (zone, local time, what the rule reads it as, the problem)
@@ -83,7 +84,7 @@ def test_an_unset_zone_is_a_blocker_naming_the_zone_and_the_columns(tmp_path, ma
     options, db = _trackit(tmp_path)
     with open_source("trackit", options, no_secret) as source:
         result = run_audit(source)
-    [blocker] = result.by_code("source.timezone_assumed")
+    [blocker] = by_code(result, "source.timezone_assumed")
     assert blocker.severity.value == "blocker"
     assert "America/New_York (this machine's zone)" in blocker.message
     columns = " ".join(blocker.keys)
@@ -98,29 +99,29 @@ def test_an_unset_zone_is_a_blocker_naming_the_zone_and_the_columns(tmp_path, ma
     [line] = [x for x in scope.splitlines() if x.startswith("- **source.timezone_assumed**")]
     assert "Columns: " in line and "tasks.REQDATE" in line and "Records:" not in line
     with open_source("trackit", {**options, "timezone": "Europe/Berlin"}, no_secret) as source:
-        assert run_audit(source).by_code("source.timezone_assumed") == []
+        assert by_code(run_audit(source), "source.timezone_assumed") == []
 
 
 def test_smartertrack_columns_not_named_utc_are_local(tmp_path, machine_in_new_york):
     manifest = generate_smartertrack(tmp_path / "st", tickets=40)
     with open_source("smartertrack", manifest.options, no_secret) as source:
-        assert run_audit(source).by_code("source.timezone_assumed") == []  # every date column is *Utc
+        assert by_code(run_audit(source), "source.timezone_assumed") == []  # every date column is *Utc
     with sqlite3.connect(manifest.database) as con:
         con.execute("ALTER TABLE st_Tickets ADD COLUMN DateResolved DATETIME")
         con.execute("UPDATE st_Tickets SET DateResolved = '2024-03-10 02:30:00' WHERE TicketId = 2")
     with open_source("smartertrack", manifest.options, no_secret) as source:
         result = run_audit(source)
         [ticket] = source.get("tickets", ["2"])
-    [blocker] = result.by_code("source.timezone_assumed")
+    [blocker] = by_code(result, "source.timezone_assumed")
     assert "st_Tickets.DateResolved" in blocker.keys[0] and blocker.count == 1
     assert ticket.data["date_resolved"] == datetime(2024, 3, 10, 7, 30, tzinfo=UTC)  # the gap, in New York
     assert ticket.data["opened_at"].tzinfo is UTC  # *Utc columns stay UTC
-    [gap] = result.by_code(DST_GAP)
+    [gap] = by_code(result, DST_GAP)
     assert gap.object == "tickets" and gap.keys == ("2",) and gap.numbers[0]
     with open_source("smartertrack", {**manifest.options, "timezone": "UTC"}, no_secret) as source:
         result = run_audit(source)
         [ticket] = source.get("tickets", ["2"])
-    assert result.by_code("source.timezone_assumed") == [] and result.by_code(DST_GAP) == []
+    assert by_code(result, "source.timezone_assumed") == [] and by_code(result, DST_GAP) == []
     assert ticket.data["date_resolved"] == datetime(2024, 3, 10, 2, 30, tzinfo=UTC)
 
 
@@ -141,8 +142,8 @@ def test_the_audit_names_the_records_in_gaps_and_overlaps(tmp_path, zone):
         [ticket] = source.get("tickets", ["5"])
         [note] = source.get("notes", [note_key])
     # the sample's own times were written for Berlin: in another zone a few of them fall in its gaps too
-    [gaps] = [f for f in result.by_code(DST_GAP) if f.object == "tickets"]
-    [overlaps] = [f for f in result.by_code(DST_OVERLAP) if f.object == "notes"]
+    [gaps] = [f for f in by_code(result, DST_GAP) if f.object == "tickets"]
+    [overlaps] = [f for f in by_code(result, DST_OVERLAP) if f.object == "notes"]
     assert "5" in gaps.keys and f"#{number} (5)" in gaps.shown_keys() and gaps.count == len(gaps.keys)
     assert note_key in overlaps.keys and overlaps.count == len(overlaps.keys)
     if zone == "Europe/Berlin":
@@ -225,14 +226,14 @@ def test_a_rest_tenant_s_default_zone_is_a_guess_and_a_blocker():
     with fake.source(options=unset) as source:
         result = run_audit(source)
         [ticket] = source.iter_records("incidents").__next__()[:1]
-    [blocker] = result.by_code("source.timezone_assumed")
+    [blocker] = by_code(result, "source.timezone_assumed")
     assert blocker.severity.value == "blocker" and "Europe/Moscow (ITSM 365's default" in blocker.message
     assert any(k.startswith("creationDate (incidents.created,") for k in blocker.keys)
     assert blocker.count == sum(int(k.rsplit(", ", 1)[1].split()[0].replace(",", "")) for k in blocker.keys)
     with fake.source(options={**unset, "time_zone": "Asia/Yekaterinburg"}) as source:
         result = run_audit(source)
         [same] = [r for r in source.iter_records("incidents").__next__() if r.key == ticket.key]
-    assert result.by_code("source.timezone_assumed") == []
+    assert by_code(result, "source.timezone_assumed") == []
     # the same wall-clock time, read two hours earlier in UTC in Yekaterinburg than in Moscow
     assert (ticket.data["created"] - same.data["created"]).total_seconds() == 2 * 3600
 
@@ -243,11 +244,11 @@ def test_an_export_job_without_a_zone_is_a_blocker_naming_its_date_columns(tmp_p
     write_smart_export(tmp_path / "export", size=10, seed=1)
     with open_source("smart-export", {"folder": str(tmp_path / "export")}, no_secret) as source:
         result = run_audit(source)
-    [blocker] = result.by_code("source.timezone_assumed")
+    [blocker] = by_code(result, "source.timezone_assumed")
     assert "UTC (the export reader's default" in blocker.message
     assert any("(tickets.created_at," in k and ".csv: created_at" in k for k in blocker.keys)
     with open_source("smart-export", {"folder": str(tmp_path / "export"), "time_zone": "UTC"}, no_secret) as source:
-        assert run_audit(source).by_code("source.timezone_assumed") == []
+        assert by_code(run_audit(source), "source.timezone_assumed") == []
 
 
 def _set_cells(path: Path, updates: dict[str, dict[str, str]]) -> None:
@@ -277,8 +278,8 @@ def test_an_export_names_its_times_in_gaps_and_overlaps(tmp_path, written):
         [ticket] = source.get("tickets", ["T-0003"])
         [comment] = source.get("comments", ["C-0002-1"])
         [other] = source.get("tickets", ["T-0004"])
-    [gaps] = result.by_code(DST_GAP)
-    [overlaps] = result.by_code(DST_OVERLAP)
+    [gaps] = by_code(result, DST_GAP)
+    [overlaps] = by_code(result, DST_OVERLAP)
     assert (gaps.object, gaps.keys, gaps.count) == ("tickets", ("T-0003",), 1)
     assert (overlaps.object, overlaps.keys, overlaps.count) == ("comments", ("C-0002-1",), 1)
     assert ticket.data["created_at"] == datetime(2024, 3, 31, 1, 30, tzinfo=UTC)  # the rule: as if not moved yet
@@ -287,4 +288,4 @@ def test_an_export_names_its_times_in_gaps_and_overlaps(tmp_path, written):
     assert "2024-03-31 02:30 does not exist in Europe/Berlin" in ticket.notes[0].message
     assert other.notes == () and "$notes" not in ticket.data
     with open_source("smart-export", {"folder": str(folder), "time_zone": "UTC"}, no_secret) as source:
-        assert run_audit(source).by_code(DST_GAP) == []
+        assert by_code(run_audit(source), DST_GAP) == []

@@ -11,13 +11,12 @@ from hypothesis import strategies as st
 from textual.app import App
 from textual.widgets import ProgressBar
 
-from connectors.intercom import LoopClock
-from connectors.intercom.virtual_time import run_virtual
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.pipeline.context import LoadOptions, LoadProgress, ObjectProgress, Waiting
 from helpmig_tui.settings import resolve_paths
 from screens.run import STALL_S, PhaseRow, RunScreen
 from screens.run_progress import Meter, PhaseMeter
+from tests.support.virtual_time import LoopClock, run_virtual
 
 
 def test_a_meter_keeps_the_total_it_started_with_and_fills_when_more_come():

@@ -26,6 +26,7 @@ from helpmig_tui.state import (
 from helpmig_tui.state import migrations
 from helpmig_tui.state.models import Base, Event, JournalEntry, Run
 from helpmig_tui.state.store import APPLICATION_ID
+from tests.support.schema_v1 import create_v1
 
 ROOT = Path(__file__).resolve().parents[1]
 posix_only = pytest.mark.skipif(os.name == "nt", reason="file modes exist only on POSIX")
@@ -92,7 +93,7 @@ def test_open_tightens_loosened_permissions(tmp_path):
 def _write_v1_file(path: Path) -> None:
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
-        migrations.create_v1(conn)
+        create_v1(conn)
         now = datetime(2026, 1, 2, tzinfo=UTC).isoformat()
         conn.execute(text("INSERT INTO meta VALUES ('app', 'helpmig'), ('schema_version', '1')"))
         conn.execute(

@@ -5,7 +5,7 @@ Nothing here imports helpmig_tui or screens.
 """
 
 from connectors.intercom.client import IntercomClient
-from connectors.intercom.clock import Clock, LoopClock, SystemClock
+from connectors.intercom.clock import Clock, SystemClock
 from connectors.intercom.config import API_VERSION, BASE_URLS, Region, RetryPolicy, base_url_for
 from connectors.intercom.errors import (
     BadRequest,
@@ -40,7 +40,6 @@ __all__ = [
     "IntercomClient",
     "IntercomConnectionError",
     "IntercomError",
-    "LoopClock",
     "MetricsSnapshot",
     "NotFound",
     "RateLimited",

@@ -2,8 +2,8 @@
 
 Everything that waits or reads the time goes through a `Clock`: `time()` is Unix seconds
 (Intercom's X-RateLimit-Reset is a Unix timestamp), `monotonic()` measures latency, and
-`sleep()` waits. `SystemClock` is the real thing; `LoopClock` reads the running event
-loop's clock, which `virtual_time.VirtualTimeLoop` advances without waiting.
+`sleep()` waits. `SystemClock` is the real thing; the tests' `LoopClock`
+(tests/support/virtual_time.py) reads an event loop's clock that jumps ahead.
 """
 
 from __future__ import annotations
@@ -36,22 +36,3 @@ class SystemClock:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
 
-
-class LoopClock:
-    """The running event loop's clock, offset to look like Unix time.
-
-    With a `VirtualTimeLoop` this is virtual time: sleeps return at once and the clock
-    jumps ahead, so a test that waits out three rate-limit windows takes milliseconds.
-    """
-
-    def __init__(self, epoch: float = 1_767_225_600.0) -> None:  # 2026-01-01T00:00:00Z
-        self.epoch = epoch
-
-    def monotonic(self) -> float:
-        return asyncio.get_running_loop().time()
-
-    def time(self) -> float:
-        return self.epoch + asyncio.get_running_loop().time()
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds))

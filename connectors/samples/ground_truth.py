@@ -23,15 +23,3 @@ class GroundTruth:
 
     def add_messy(self, case: str, key: str) -> None:
         self.messy.setdefault(case, []).append(key)
-
-    def as_dict(self) -> dict:
-        return {
-            "platform": self.platform,
-            "counts": dict(self.counts),
-            "rejected": dict(self.rejected),
-            "skipped": dict(self.skipped),
-            "children": {k: dict(v) for k, v in self.children.items()},
-            "attachments": dict(self.attachments),
-            "missing_attachments": self.missing_attachments,
-            "messy": {k: list(v) for k, v in self.messy.items()},
-        }

@@ -15,7 +15,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -75,10 +75,7 @@ DETAIL_ROWS = 10
 class Staged:
     export: ExportFile
     fields: tuple[FieldSpec, ...]
-    rows: int  # data rows in the file
     records: int  # accepted
-    rejected: int
-    skipped: dict[str, int] = field(default_factory=dict)  # rows that are no record, by kind (shapes.py)
 
 
 # The engine's matcher for headers the layout does not name: (object, fields, headers) -> {field: index}.
@@ -292,7 +289,7 @@ class SmartExportSource(Source):
         authors = self._user_keys() if name == "comments" and columns.get("author_email") is not None else None
         db = self._db
         db.create(name)
-        total = accepted = rejected = 0
+        accepted = 0
         skipped: dict[str, int] = {}
         for number, cells in rows:
             kind = shapes.kind(cells)
@@ -304,7 +301,6 @@ class SmartExportSource(Source):
                                     object=None if name in INTERNAL else name, key=f"row {number}",
                                     detail="they are not records; the file's row count reconciles without them")
                 continue
-            total += 1
             data: dict[str, Any] = {}
             notes: list[ValueNote] = []
             for field, i in columns.items():
@@ -325,7 +321,6 @@ class SmartExportSource(Source):
                 data[cname] = self.cells.value(FieldType.STRING, cells[i] if i < len(cells) else "")
             key = self._key(lay, data, columns.get(lay.key) is not None)
             if key is None:
-                rejected += 1
                 db.reject(name, number, None, f"row {number} has no {lay.key}")
                 continue
             data[lay.key] = key
@@ -347,9 +342,7 @@ class SmartExportSource(Source):
             flag = int(str(data.get("role") or "").strip().casefold() in AGENT_ROLES) if name == "users" else 0
             reason = db.add(name, key=key, row=number, data=data, parent=parent, sub=sub,
                             created=data.get("created_at"), updated=data.get("updated_at") or data.get("created_at"), flag=flag)
-            if reason:
-                rejected += 1
-            else:
+            if not reason:
                 accepted += 1
         db.commit()
         fields = tuple(
@@ -367,7 +360,7 @@ class SmartExportSource(Source):
              if authors is not None else ()) + tuple(FieldSpec(c, FieldType.STRING, label=headers[i].strip(), custom=True,
                             description=f"column {i + 1} {raw_headers[i].strip()!r}")
                   for c, i in custom)
-        staged = Staged(export, fields, total, accepted, rejected, skipped)
+        staged = Staged(export, fields, accepted)
         if skipped.get(BLANK):
             self.report(Finding("smart.blank_row", Severity.INFO,
                                 f"{export.path.name}: {skipped[BLANK]} {SKIPPED_LABELS[BLANK]} were skipped",
@@ -536,23 +529,6 @@ class SmartExportSource(Source):
                 detail="SMART Service Desk skips them silently; their approvals stay in the change notes. "
                        "Create their accounts or record them in the rebuild inventory.",
             ))
-
-    def reconciliation(self, object: str) -> dict[str, int]:
-        """For the export file behind an object: data rows in it, records read, rows rejected (rows = records +
-        rejected), and rows skipped as no record at all (blank, repeated header, footer).
-
-        users and technicians share the users file, so they share its figures.
-        """
-        staged = self._stage(self._table(object))
-        if staged is None:
-            return {"rows": 0, "records": 0, "rejected": 0, "skipped": 0}
-        return {"rows": staged.rows, "records": staged.records, "rejected": staged.rejected,
-                "skipped": sum(staged.skipped.values())}
-
-    def rejected_rows(self, object: str) -> list[tuple[int, str | None, str]]:
-        """(row, id, reason) of every rejected row, for the rejected-records report."""
-        self._stage(self._table(object))
-        return self._db.rejects(self._table(object))
 
     # -- schema -------------------------------------------------------------------
 

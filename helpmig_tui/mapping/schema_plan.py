@@ -47,12 +47,6 @@ class ExistingAttribute:
     id: str | None = None
     options: tuple[str, ...] = ()
 
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any], model: str | None = None) -> ExistingAttribute:
-        return cls(str(data["name"]), str(data.get("model") or model or ""), str(data.get("data_type") or ""),
-                   bool(data.get("archived", False)), bool(data.get("custom", True)),
-                   str(data["id"]) if data.get("id") is not None else None)
-
 
 @dataclass
 class PlannedAttribute:

@@ -90,12 +90,6 @@ def latest(store: ProjectStore) -> MapVersion | None:
         return _version(row) if row else None
 
 
-def get_version(store: ProjectStore, version: int) -> MapVersion | None:
-    with store.reader() as session:
-        row = session.get(FieldMapRow, version)
-        return _version(row) if row else None
-
-
 def last_confirmed(store: ProjectStore, before: int | None = None) -> MapVersion | None:
     """The newest confirmed (or since superseded) version, older than `before` if given."""
     with store.reader() as session:
@@ -104,11 +98,6 @@ def last_confirmed(store: ProjectStore, before: int | None = None) -> MapVersion
             query = query.where(FieldMapRow.version < before)
         row = session.scalars(query.order_by(FieldMapRow.version.desc()).limit(1)).first()
         return _version(row) if row else None
-
-
-def history(store: ProjectStore) -> list[MapChange]:
-    with store.reader() as session:
-        return list(session.scalars(select(MapChange).order_by(MapChange.id)))
 
 
 def _row_dump(row: ObjectMap | FieldMap | None) -> dict[str, Any] | None:

@@ -539,22 +539,6 @@ class Journal:
         with self.store.engine.connect() as conn:
             return [_entry(row) for row in conn.execute(query.order_by(JournalEntry.id))]
 
-    def object_counts(self, kinds: Iterable[str]) -> dict[str, dict[str, int]]:
-        """source object -> "status" or "done:outcome" -> rows, for the given kinds."""
-        query = (
-            select(JournalEntry.object, JournalEntry.status, JournalEntry.outcome, func.count())
-            .where(JournalEntry.kind.in_(list(kinds)))
-            .group_by(JournalEntry.object, JournalEntry.status, JournalEntry.outcome)
-        )
-        result: dict[str, dict[str, int]] = {}
-        self._all_first()
-        with self.store.engine.connect() as conn:
-            for obj, status, outcome, n in conn.execute(query):
-                label = f"done:{outcome or 'created'}" if status == "done" else status
-                bucket = result.setdefault(obj or "", {})
-                bucket[label] = bucket.get(label, 0) + n
-        return result
-
     def reasons(self, kinds: Iterable[str], statuses: Iterable[str], limit: int = 2000, *,
                 run_id: int | None = None, phase: str | None = None) -> list[Entry]:
         """Rows with a reason (rejected, skipped, failed) for the reports."""

@@ -3,8 +3,8 @@
 A project file records its schema version in `meta`. Opening an older file upgrades it
 step by step inside one transaction; a file from a newer helpmig is refused (never
 downgraded). A new migration is one function appended to STEPS, and the test that
-compares an upgraded version-1 file with a freshly created one keeps models and
-migrations in agreement.
+compares an upgraded version-1 file (its schema frozen in tests/support/schema_v1.py)
+with a freshly created one keeps models and migrations in agreement.
 """
 
 from __future__ import annotations
@@ -12,55 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import Connection, text
-
-# The first schema, frozen as shipped: the starting point of every upgrade.
-V1_DDL = """
-CREATE TABLE meta ("key" VARCHAR(64) NOT NULL, value TEXT NOT NULL, PRIMARY KEY ("key"));
-CREATE TABLE project (
-    id INTEGER NOT NULL, name VARCHAR(64) NOT NULL, platform VARCHAR(32) NOT NULL,
-    source_options TEXT NOT NULL, intercom_url VARCHAR(255), stage VARCHAR(32) NOT NULL,
-    settings TEXT NOT NULL, created_at VARCHAR(32) NOT NULL, updated_at VARCHAR(32) NOT NULL,
-    PRIMARY KEY (id));
-CREATE TABLE source_objects (
-    name VARCHAR(64) NOT NULL, role VARCHAR(32) NOT NULL, label VARCHAR(128) NOT NULL, count INTEGER,
-    first_created VARCHAR(32), last_created VARCHAR(32), fields TEXT NOT NULL, profile TEXT NOT NULL,
-    audited_at VARCHAR(32) NOT NULL, PRIMARY KEY (name));
-CREATE TABLE audits (
-    id INTEGER NOT NULL, started_at VARCHAR(32) NOT NULL, finished_at VARCHAR(32),
-    status VARCHAR(16) NOT NULL, summary TEXT NOT NULL, PRIMARY KEY (id));
-CREATE TABLE findings (
-    id INTEGER NOT NULL, audit_id INTEGER, code VARCHAR(64) NOT NULL, severity VARCHAR(16) NOT NULL,
-    object VARCHAR(64), message TEXT NOT NULL, detail TEXT NOT NULL, count INTEGER NOT NULL,
-    keys TEXT NOT NULL, status VARCHAR(16) NOT NULL, status_note TEXT NOT NULL, status_at VARCHAR(32),
-    PRIMARY KEY (id), FOREIGN KEY(audit_id) REFERENCES audits (id) ON DELETE CASCADE);
-CREATE INDEX ix_findings_audit_severity ON findings (audit_id, severity);
-CREATE TABLE field_maps (
-    version INTEGER NOT NULL, created_at VARCHAR(32) NOT NULL, hash VARCHAR(64) NOT NULL,
-    status VARCHAR(16) NOT NULL, confirmed_at VARCHAR(32), confirmed_by VARCHAR(128),
-    proposer VARCHAR(32) NOT NULL, body TEXT NOT NULL, note TEXT NOT NULL, PRIMARY KEY (version));
-CREATE TABLE runs (
-    id INTEGER NOT NULL, kind VARCHAR(16) NOT NULL, status VARCHAR(16) NOT NULL,
-    started_at VARCHAR(32) NOT NULL, ended_at VARCHAR(32), map_version INTEGER, map_hash VARCHAR(64),
-    options TEXT NOT NULL, summary TEXT NOT NULL, PRIMARY KEY (id),
-    FOREIGN KEY(map_version) REFERENCES field_maps (version));
-CREATE TABLE phases (
-    id INTEGER NOT NULL, run_id INTEGER NOT NULL, name VARCHAR(32) NOT NULL, position INTEGER NOT NULL,
-    status VARCHAR(16) NOT NULL, started_at VARCHAR(32), ended_at VARCHAR(32), counts TEXT NOT NULL,
-    report_path TEXT, accepted_note TEXT NOT NULL, PRIMARY KEY (id), UNIQUE (run_id, name),
-    FOREIGN KEY(run_id) REFERENCES runs (id) ON DELETE CASCADE);
-CREATE TABLE journal (
-    id INTEGER NOT NULL, run_id INTEGER, phase VARCHAR(32) NOT NULL, kind VARCHAR(32) NOT NULL,
-    source_key VARCHAR(255) NOT NULL, status VARCHAR(16) NOT NULL, intercom_id VARCHAR(64),
-    attempts INTEGER NOT NULL, last_error TEXT, payload_hash VARCHAR(64), created_at VARCHAR(32) NOT NULL,
-    updated_at VARCHAR(32) NOT NULL, PRIMARY KEY (id), UNIQUE (kind, source_key),
-    FOREIGN KEY(run_id) REFERENCES runs (id));
-CREATE INDEX ix_journal_status ON journal (status);
-CREATE TABLE events (
-    id INTEGER NOT NULL, at VARCHAR(32) NOT NULL, level VARCHAR(8) NOT NULL, kind VARCHAR(32) NOT NULL,
-    message TEXT NOT NULL, run_id INTEGER, data TEXT NOT NULL, PRIMARY KEY (id),
-    FOREIGN KEY(run_id) REFERENCES runs (id));
-CREATE INDEX ix_events_at ON events (at);
-"""
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -132,13 +83,6 @@ def _v6_to_v7(conn: Connection) -> None:
 # STEPS[i] upgrades version i+1 to i+2.
 STEPS: list[Callable[[Connection], None]] = [_v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5, _v5_to_v6, _v6_to_v7]
 LATEST = len(STEPS) + 1
-
-
-def create_v1(conn: Connection) -> None:
-    """Lay down the version-1 schema (used by tests to prove upgrades work)."""
-    for statement in V1_DDL.split(";"):
-        if statement.strip():
-            conn.execute(text(statement))
 
 
 def upgrade(conn: Connection, current: int) -> list[int]:

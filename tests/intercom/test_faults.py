@@ -15,15 +15,14 @@ import pytest
 from connectors.intercom import (
     IntercomClient,
     IntercomConnectionError,
-    LoopClock,
     RetryPolicy,
     ServerError,
     WriteInDoubt,
 )
 from connectors.intercom.models import AdminReply, CompanyUpsert, ContactCreate, ConversationCreate
 from connectors.intercom.sandbox import SANDBOX_URL, Sandbox
-from connectors.intercom.virtual_time import run_virtual
 from tests.intercom.fakes import ScriptedTransport, error_list
+from tests.support.virtual_time import LoopClock, run_virtual
 
 EPOCH = 1_767_225_600
 ADMIN = "991267001"

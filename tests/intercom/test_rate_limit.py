@@ -11,10 +11,10 @@ from collections import Counter
 
 import pytest
 
-from connectors.intercom import IntercomClient, LoopClock, RateLimited, RatePacer, RetryPolicy
+from connectors.intercom import IntercomClient, RateLimited, RatePacer, RetryPolicy
 from connectors.intercom.sandbox import SANDBOX_URL, Sandbox
-from connectors.intercom.virtual_time import run_virtual
 from tests.intercom.fakes import ADMIN_BODY, ScriptedTransport, error_list, json_response
+from tests.support.virtual_time import LoopClock, run_virtual
 
 EPOCH = 1_767_225_600  # a multiple of 10: sandbox windows start at whole tens of seconds
 

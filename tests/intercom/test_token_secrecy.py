@@ -7,11 +7,11 @@ import logging
 import httpx
 import pytest
 
-from connectors.intercom import IntercomClient, IntercomError, LoopClock, RetryPolicy, WriteInDoubt
+from connectors.intercom import IntercomClient, IntercomError, RetryPolicy, WriteInDoubt
 from connectors.intercom.models import ContactCreate, ConversationCreate
 from connectors.intercom.sandbox import Sandbox, running_server
-from connectors.intercom.virtual_time import run_virtual
 from tests.intercom.fakes import ScriptedTransport
+from tests.support.virtual_time import LoopClock, run_virtual
 
 TOKEN = "tok_SECRET_5f3a9c0d7e"
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.intercom import IntercomClient, IntercomConnectionError, LoopClock, RetryPolicy, WriteInDoubt, failures
+from connectors.intercom import IntercomClient, IntercomConnectionError, RetryPolicy, WriteInDoubt, failures
 from connectors.intercom.models import ContactCreate, ConversationCreate
 from connectors.intercom.sandbox import SANDBOX_URL, Sandbox
 from connectors.intercom.sandbox.transport import InProcessConnection
 from connectors.intercom.session import DirectTransport
-from connectors.intercom.virtual_time import run_virtual
+from tests.support.virtual_time import LoopClock, run_virtual
 
 RETRIED, IN_DOUBT, FAILED = "retried", "in doubt", "failed"
 

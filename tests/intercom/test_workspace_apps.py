@@ -13,9 +13,9 @@ from collections import Counter
 import httpx
 import pytest
 
-from connectors.intercom import IntercomClient, LoopClock, RatePacer, prioritized
+from connectors.intercom import IntercomClient, RatePacer, prioritized
 from connectors.intercom.sandbox import SANDBOX_URL, Sandbox
-from connectors.intercom.virtual_time import run_virtual
+from tests.support.virtual_time import LoopClock, run_virtual
 
 EPOCH = 1_767_225_600
 TOKENS = ("app-one", "app-two", "app-three")

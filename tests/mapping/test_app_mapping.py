@@ -4,14 +4,16 @@ edit, confirm row by row and in bulk, filter, diff, and what blocks progress."""
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import select
 from textual.widgets import DataTable, Input, OptionList, Select, TextArea
 
 from helpmig_tui.app import make_app
 from helpmig_tui.mapping import llm as llm_module
 from helpmig_tui.mapping.standard import TargetKind as K
-from helpmig_tui.mapping.versions import history, latest
+from helpmig_tui.mapping.versions import latest
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import LlmSettings, Secrets, Settings
+from helpmig_tui.state.models import MapChange
 from screens.mapping import MappingScreen
 from screens.mapping_dialogs import BulkConfirmDialog, DiffDialog, FieldDialog, ObjectDialog
 from screens.messages import MappingFinished, MappingProgressed, MappingStarted
@@ -129,7 +131,8 @@ async def test_propose_review_edit_and_confirm_in_the_wizard(paths, audited):
         assert str(changes.get_row_at(0)[3]) == "skip"
         await pilot.press("escape")
     with open_project(paths, audited) as store:
-        actions = [(c.action, c.object, c.field) for c in history(store)]
+        with store.reader() as session:
+            actions = [(c.action, c.object, c.field) for c in session.scalars(select(MapChange))]
         assert ("edit", "customers", "cf_notes") in actions and ("skip", "tickets", "subject") in actions
         assert latest(store).map.object_map("notes").target is K.SKIP
 

@@ -23,6 +23,7 @@ from helpmig_tui.audit import run_audit
 from helpmig_tui.mapping.apply import VISIBILITY_FLAG, apply_map
 from helpmig_tui.mapping.evidence import evidence_from_schema
 from helpmig_tui.mapping.propose import propose_map
+from tests.support.findings import by_code
 
 SPOILED = ("7", "Äà", None)  # an unknown code, a mis-decoded "Да", nothing at all
 
@@ -91,7 +92,7 @@ def test_an_unreadable_visibility_flag_makes_an_internal_note(tmp_path, build: C
         schema = source.describe()
         assert schema.object(obj).role is ObjectRole.PART
         audit = run_audit(source)
-        counted = [f for f in audit.by_code("part.visibility_unreadable") if f.object == obj]
+        counted = [f for f in by_code(audit, "part.visibility_unreadable") if f.object == obj]
         assert len(counted) == 1 and counted[0].count == len(spoiled) and set(counted[0].keys) == spoiled
         mmap = propose_map(evidence_from_schema(schema, {o.spec.name: o.profile for o in audit.objects}))
         directions: dict[str, str | None] = {}

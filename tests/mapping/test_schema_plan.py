@@ -46,9 +46,9 @@ def test_names_are_settled_across_models_before_the_load():
         FieldMap(object="orgs", field="f", target=AttributeTarget(name="Plan", data_type="string")),
     ])
     existing = [
-        ExistingAttribute.from_api({"id": 7, "name": "tier", "model": "contact", "data_type": "string", "custom": True}),
-        ExistingAttribute.from_api({"name": "email", "data_type": "string", "custom": False}, model="contact"),
-        ExistingAttribute.from_api({"name": "plan", "data_type": "string", "custom": False}, model="company"),
+        ExistingAttribute("tier", "contact", "string", custom=True, id="7"),
+        ExistingAttribute("email", "contact", "string", custom=False),
+        ExistingAttribute("plan", "company", "string", custom=False),
         ExistingAttribute("seats", "contact", "string"),
         ExistingAttribute("region", "contact", "string", archived=True),
     ]

@@ -14,8 +14,6 @@ from helpmig_tui.mapping.versions import (
     confirm,
     edit_field,
     edit_object,
-    get_version,
-    history,
     last_confirmed,
     latest,
     require_confirmed_map,
@@ -24,7 +22,7 @@ from helpmig_tui.mapping.versions import (
 )
 from helpmig_tui.mapping.workflow import allowed_targets, propose_for_project, retarget_object
 from helpmig_tui.project import project_status
-from helpmig_tui.state.models import Run
+from helpmig_tui.state.models import FieldMap, MapChange, Run
 
 
 def _complete(store, who="ann"):
@@ -45,7 +43,7 @@ def test_a_proposal_starts_unconfirmed_and_the_gate_says_what_is_missing(store):
     assert problems[0] == "8 objects and 18 fields unconfirmed"
     assert problems[1:] == ["notes: part.created_at not mapped"]
     assert str(err.value).startswith("the field map is not ready: 8 objects and 18 fields unconfirmed; ")
-    change = history(store)[-1]
+    change = _changes(store)[-1]
     assert (change.action, change.actor, change.object, change.after["proposer"]) == ("reset", "ann", "*", "builtin")
 
 
@@ -65,7 +63,7 @@ def test_confirming_above_a_threshold_leaves_the_weaker_rows(store):
     assert set(result.confirmed).isdisjoint(weak) and not result.sealed
     skipped = [k for k in result.confirmed if "." in k and latest(store).map.field_map(*k.split(".")).status == "skipped"]
     assert "messages.ticket_id" in skipped  # confirming a skip records it as skipped
-    rows = [c for c in history(store) if c.action == "confirm"]
+    rows = [c for c in _changes(store) if c.action == "confirm"]
     assert len(rows) == len(result.confirmed)
     assert rows[0].actor == "ann" and rows[0].before["status"] == "proposed" and rows[0].after["status"] in (
         "confirmed", "skipped")
@@ -94,16 +92,16 @@ def test_an_edit_after_confirmation_opens_a_new_draft_until_it_is_confirmed_agai
     edited = edit_field(store, "tickets", "opened", target=StandardTarget(field="created_at"),
                         transforms=[DateToUnix(timezone="Europe/Berlin")], who="bob")
     assert edited.version == first.version + 1 and edited.status == "draft"
-    assert get_version(store, first.version).status == "confirmed"  # still the one in force
+    assert _status(store, first.version) == "confirmed"  # still the one in force
     with pytest.raises(MapRequirementError, match="1 field unconfirmed"):
         require_confirmed_map(store)
-    change = history(store)[-1]
+    change = _changes(store)[-1]
     assert (change.action, change.actor, change.object, change.field) == ("edit", "bob", "tickets", "opened")
     assert change.before["transforms"] == [] and change.after["transforms"][0]["timezone"] == "Europe/Berlin"
     assert change.after["status"] == "edited" and change.version == edited.version
     second = confirm(store, ["tickets.opened"], who="bob").version
     assert second.status == "confirmed" and second.hash != first.hash
-    assert get_version(store, first.version).status == "superseded"
+    assert _status(store, first.version) == "superseded"
     assert last_confirmed(store, before=second.version).version == first.version
 
 
@@ -128,10 +126,8 @@ def test_a_tampered_stored_map_is_refused(store):
     propose_for_project(store)
     _complete(store)
     confirm(store)
-    from helpmig_tui.state.models import FieldMap as FieldMapRow
-
     with store.session() as session:
-        row = session.scalars(select(FieldMapRow)).all()[-1]
+        row = session.scalars(select(FieldMap)).all()[-1]
         body = dict(row.body)
         body["timezone"] = "Asia/Tokyo"
         row.body = body
@@ -157,7 +153,7 @@ def test_a_new_proposal_keeps_the_operators_decisions(store):
     assert again.map.field_map("customers", "name").target.name == "st_display_name"
     assert again.map.field_map("tickets", "subject").status == "confirmed"
     assert again.map.field_map("tickets", "opened").status == "proposed"
-    assert latest(store).version == 2 and get_version(store, 1).status == "superseded"
+    assert latest(store).version == 2 and _status(store, 1) == "superseded"
 
 
 def test_a_record_object_can_be_sent_elsewhere_and_its_fields_are_proposed_for_it(store):
@@ -182,3 +178,13 @@ def test_an_audit_from_before_schema_3_asks_for_a_new_audit(store):
         propose_for_project(store)
     assert err.value.hint == "run the audit again: helpmig audit P"
     assert latest(store) is None
+
+
+def _status(store, version: int) -> str:
+    with store.reader() as session:
+        return session.get(FieldMap, version).status
+
+
+def _changes(store) -> list[MapChange]:
+    with store.reader() as session:
+        return list(session.scalars(select(MapChange).order_by(MapChange.id)))

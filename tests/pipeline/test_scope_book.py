@@ -58,20 +58,17 @@ def test_a_csv_report_is_masked_row_by_row_and_replaces_the_earlier_one_only_whe
     path = tmp_path / "reports" / "not-migrated.csv"
     write_csv(path, ("key", "reason"), [("1", "earlier")])
     earlier = path.read_bytes()
-    redact.register("s3cret-value")
-    try:
-        report = CsvReport(path, ("key", "reason"))
-        report.row(("1", "token s3cret-value, quoted \"here\"\nand on"))
-        report.row(("2", None))
-        assert path.read_bytes() == earlier  # not yet complete
-        report.discard()
-        assert path.read_bytes() == earlier and not list(path.parent.glob("*.part"))
-        report = CsvReport(path, ("key", "reason"))
-        report.row(("1", "token s3cret-value, quoted \"here\"\nand on"))
-        report.row(("2", None))
-        assert report.done() == path
-    finally:
-        redact.forget_all()
+    redact.register("s3cret-value")  # forgotten after the test (conftest)
+    report = CsvReport(path, ("key", "reason"))
+    report.row(("1", "token s3cret-value, quoted \"here\"\nand on"))
+    report.row(("2", None))
+    assert path.read_bytes() == earlier  # not yet complete
+    report.discard()
+    assert path.read_bytes() == earlier and not list(path.parent.glob("*.part"))
+    report = CsvReport(path, ("key", "reason"))
+    report.row(("1", "token s3cret-value, quoted \"here\"\nand on"))
+    report.row(("2", None))
+    assert report.done() == path
     text = path.read_bytes().decode("utf-8-sig")
     assert text == 'key,reason\r\n1,"token ****, quoted ""here""\nand on"\r\n2,\r\n'
 

@@ -10,6 +10,7 @@ from connectors.local_time import DST_GAP, DST_OVERLAP
 from connectors.samples.infraon_fake import FakeInfraon
 from connectors.samples.itsm365_fake import FakeItsm365
 from helpmig_tui.audit import run_audit
+from tests.support.findings import by_code
 
 
 def _found(source, objects, key):
@@ -31,8 +32,8 @@ def test_itsm365_names_the_calls_whose_times_fall_in_a_gap_or_an_overlap():
     assert [(n.field, n.code) for n in read_gap.notes] == [("created", DST_GAP)]
     assert [(n.field, n.code) for n in read_overlap.notes] == [("created", DST_OVERLAP)]
     assert "does not exist in Europe/Berlin" in read_gap.notes[0].message and untouched.notes == ()
-    assert {k for f in result.by_code(DST_GAP) for k in f.keys} == {gap["UUID"]}
-    assert {k for f in result.by_code(DST_OVERLAP) for k in f.keys} == {overlap["UUID"]}
+    assert {k for f in by_code(result, DST_GAP) for k in f.keys} == {gap["UUID"]}
+    assert {k for f in by_code(result, DST_OVERLAP) for k in f.keys} == {overlap["UUID"]}
 
 
 def test_infraon_names_the_incidents_whose_naive_times_fall_in_a_gap():
@@ -46,4 +47,4 @@ def test_infraon_names_the_incidents_whose_naive_times_fall_in_a_gap():
     assert read.data["last_update_time"] == datetime(2024, 3, 31, 1, 30, tzinfo=UTC)
     assert [(n.field, n.code) for n in read.notes] == [("last_update_time", DST_GAP)]
     assert all(n.field != "creation_time" for r in offsets for n in r.notes)  # those carry +05:30
-    assert read.key in {k for f in result.by_code(DST_GAP) for k in f.keys}
+    assert read.key in {k for f in by_code(result, DST_GAP) for k in f.keys}

@@ -39,7 +39,6 @@ from connectors.intercom.models.conversations import (
     ConversationUpdate,
     ManageConversation,
     OpenConversation,
-    SnoozeConversation,
 )
 from connectors.intercom.models.custom_objects import CustomObjectInstance, CustomObjectUpsert
 from connectors.intercom.models.help_center import Article, ArticleCreate, Collection, CollectionCreate
@@ -93,7 +92,6 @@ __all__ = [
     "OpenConversation",
     "Query",
     "RequestModel",
-    "SnoozeConversation",
     "Tag",
     "Team",
     "Ticket",

@@ -100,12 +100,6 @@ class OpenConversation(RequestModel):
     admin_id: str
 
 
-class SnoozeConversation(RequestModel):
-    message_type: Literal["snoozed"] = "snoozed"
-    admin_id: str
-    snoozed_until: int
-
-
 class AssignConversation(RequestModel):
     """`assignee_id` "0" unassigns; `type` says whether the assignee is an admin or a team."""
 
@@ -116,7 +110,7 @@ class AssignConversation(RequestModel):
     body: str | None = None
 
 
-ManageConversation = CloseConversation | OpenConversation | SnoozeConversation | AssignConversation
+ManageConversation = CloseConversation | OpenConversation | AssignConversation
 
 
 class ConversationUpdate(RequestModel):
@@ -209,10 +203,6 @@ class Conversation(IntercomModel):
     @property
     def parts(self) -> list[ConversationPart]:
         return self.conversation_parts.conversation_parts if self.conversation_parts else []
-
-    @property
-    def contact_ids(self) -> list[str]:
-        return [contact.id for contact in self.contacts.contacts] if self.contacts else []
 
 
 class _Read(BaseModel):

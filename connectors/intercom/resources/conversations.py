@@ -24,7 +24,6 @@ from connectors.intercom.models import (
     ManageConversation,
     OpenConversation,
     Query,
-    SnoozeConversation,
     all_of,
     where,
 )
@@ -50,7 +49,7 @@ class Conversations:
                            ConversationAnswer)
 
     async def manage(self, conversation_id: str, action: ManageConversation) -> ConversationAnswer:
-        """Close, open, snooze or assign: each adds a part (close cannot be backdated)."""
+        """Close, open or assign: each adds a part (close cannot be backdated)."""
         path = f"/conversations/{segment(conversation_id)}/parts"
         call = Call(f"conversations.{action.message_type}", "POST", path, idempotent=False, body=action.payload())
         return await fetch(self._session, call, ConversationAnswer)
@@ -60,9 +59,6 @@ class Conversations:
 
     async def open(self, conversation_id: str, admin_id: str) -> ConversationAnswer:
         return await self.manage(conversation_id, OpenConversation(admin_id=admin_id))
-
-    async def snooze(self, conversation_id: str, admin_id: str, until: int) -> ConversationAnswer:
-        return await self.manage(conversation_id, SnoozeConversation(admin_id=admin_id, snoozed_until=until))
 
     async def assign(self, conversation_id: str, admin_id: str, assignee_id: str, *, to_team: bool = False) -> ConversationAnswer:
         action = AssignConversation(admin_id=admin_id, assignee_id=assignee_id, type="team" if to_team else "admin")

@@ -34,10 +34,6 @@ class Tags:
         call = Call("tags.tag_contact", "POST", f"/contacts/{segment(contact_id)}/tags", idempotent=True, body={"id": tag_id})
         return await fetch(self._session, call, Tag)
 
-    async def untag_contact(self, contact_id: str, tag_id: str) -> Tag:
-        call = Call("tags.untag_contact", "DELETE", f"/contacts/{segment(contact_id)}/tags/{segment(tag_id)}", idempotent=True)
-        return await fetch(self._session, call, Tag)
-
     async def tag_conversation(self, conversation_id: str, tag_id: str, admin_id: str) -> Tag:
         path = f"/conversations/{segment(conversation_id)}/tags"
         call = Call("tags.tag_conversation", "POST", path, idempotent=True, body={"id": tag_id, "admin_id": admin_id})

@@ -56,10 +56,6 @@ class Store:
         for kind, value in self._db.execute("SELECT kind, value FROM counters"):
             self._counters[kind] = value
 
-    @property
-    def persistent(self) -> bool:
-        return self._db is not None
-
     def close(self) -> None:
         if self._db is not None:
             if self._unsaved:

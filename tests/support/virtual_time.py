@@ -1,4 +1,5 @@
-"""An asyncio event loop whose clock jumps to the next timer instead of waiting.
+"""An asyncio event loop whose clock jumps to the next timer instead of waiting, and the
+client's `Clock` that reads it (`LoopClock`).
 
 For tests of pacing, backoff and rate-limit waits against the in-process sandbox: when no
 callback is ready, the loop advances its clock to the earliest scheduled timer. Only for
@@ -60,3 +61,23 @@ def run_virtual(main: Coroutine[Any, Any, T]) -> T:
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
+
+
+class LoopClock:
+    """The running event loop's clock, offset to look like Unix time.
+
+    With a `VirtualTimeLoop` this is virtual time: sleeps return at once and the clock
+    jumps ahead, so a test that waits out three rate-limit windows takes milliseconds.
+    """
+
+    def __init__(self, epoch: float = 1_767_225_600.0) -> None:  # 2026-01-01T00:00:00Z
+        self.epoch = epoch
+
+    def monotonic(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def time(self) -> float:
+        return self.epoch + asyncio.get_running_loop().time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
