@@ -111,7 +111,7 @@ async def test_a_teammate_invited_before_the_resume_takes_the_agent_the_fallback
     invited = demo.sandbox.add_admin(str(last.standard["name"]), str(last.standard["email"]))
 
     resumed, status = await _load(demo, cut=False)
-    assert status == "done"
+    assert status == "done" and resumed.walked() == set(FINISHED)  # the digest of the teammates changed
     with open_project(paths, demo.project) as store, store.reader() as session:
         matched = set(session.scalars(select(JournalEntry.intercom_id).where(JournalEntry.kind == "admin")))
     assert invited in matched
@@ -136,5 +136,5 @@ async def test_an_attribute_archived_before_the_resume_is_in_use_again(tmp_path)
     assert demo.sandbox.store.get("data_attributes", str(made["id"]))["archived"]
 
     resumed, status = await _load(demo, cut=False)
-    assert status == "done"
+    assert status == "done" and resumed.kept() == {"match"} and "schema" in resumed.walked()
     assert not demo.sandbox.store.get("data_attributes", str(made["id"])).get("archived")
