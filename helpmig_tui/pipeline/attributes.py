@@ -116,6 +116,11 @@ class AttributeBook:
     def slots(self) -> list[PlannedAttribute]:
         return list(self._slots.values())
 
+    def writes_left(self) -> bool:
+        """Does the workspace, as read at the session's start, lack an attribute the load
+        writes (to create, or to unarchive)?"""
+        return any(a.status in ("create", "unarchive") for a in self._slots.values())
+
     def created(self, model: str, logical: str, attribute_id: str | None) -> None:
         slot = self._slots.get((model, logical))
         if slot is not None:

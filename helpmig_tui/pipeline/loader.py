@@ -200,16 +200,23 @@ class Loader:
         return result
 
     def _inputs(self) -> str:
-        """What a phase's outcome depends on besides the journal and the source: the map and
-        the operator's decisions (agents and groups matched, the fallbacks)."""
+        """What a phase's outcome depends on besides the journal and the source: the map, the
+        operator's decisions (agents and groups matched, the fallbacks) and the workspace's
+        teammates and teams (an agent the fallback admin stood in for is matched once
+        invited; the API makes neither, so a load never changes them)."""
         decisions = asdict(Resolutions.load(self.ctx.store))
-        return hashlib.sha256(json.dumps([self.ctx.map_hash, decisions], sort_keys=True).encode()).hexdigest()
+        directory = [sorted((a.id, a.email or "", a.name or "") for a in self.directory.admins),
+                     sorted((t.id, t.name or "") for t in self.directory.teams)]
+        return hashlib.sha256(json.dumps([self.ctx.map_hash, decisions, directory], sort_keys=True,
+                                         default=str).encode()).hexdigest()
 
     def _finished_before(self, phases: tuple[str, ...], inputs: str) -> dict[str, PhaseReport]:
         """The phases this run finished clean before it was interrupted, from the first on,
         with the reports they kept: a resume goes on after them rather than walking them
-        again. Not when the operator names the phases, when the map or a decision changed
-        since (`inputs`), or after a rollback (what they wrote may be gone)."""
+        again. Not when the operator names the phases, when the map, a decision or the
+        teammates changed since (`inputs`), after a rollback (what they wrote may be gone),
+        nor the schema phase while the workspace lacks an attribute it made (archived or
+        gone since: the later phases would send values to it)."""
         runlog = self.ctx.runlog
         if self.ctx.options.phases is not None or runlog.rolled_back_since():
             return {}
@@ -218,6 +225,8 @@ class Loader:
         for name in phases:
             state = states.get(name)
             if state is None or state.status != "done" or not state.report or state.report.get("inputs") != inputs:
+                break
+            if name == "schema" and self.ctx.book.writes_left():
                 break
             try:
                 out[name] = from_kept(runlog.run_id, name, state.report)
