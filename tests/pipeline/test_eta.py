@@ -517,11 +517,12 @@ def test_a_long_threads_parts_go_first_at_the_pacer_in_a_real_load(tmp_path, mon
     each in this same load, queued behind the others' turns)."""
     from collections import defaultdict
 
-    from tests.support.virtual_time import LoopClock, run_virtual
+    from tests.support.virtual_time import LoopClock, run_virtual, source_inline
     from helpmig_tui.pipeline.context import LoadOptions
     from helpmig_tui.settings import resolve_paths
 
     clock = LoopClock()
+    source_inline(monkeypatch)
     demo = prepare_demo(resolve_paths(tmp_path), "smartertrack", 150, rate_limit=200, latency_ms=100, clock=clock)
     steps: dict[str, list[float]] = defaultdict(list)
     step = LiveEta.chain_step
@@ -552,11 +553,12 @@ def test_the_schema_phases_rounds_hold_its_eta_in_a_real_load(tmp_path, monkeypa
     the window many times over, so only the rounds say how long it takes: every estimate
     from its first tenth on holds within ±15 % of its end (counted as calls at the window's
     rate, the first one said a third of what was left)."""
-    from tests.support.virtual_time import LoopClock, run_virtual
+    from tests.support.virtual_time import LoopClock, run_virtual, source_inline
     from helpmig_tui.pipeline.context import LoadOptions
     from helpmig_tui.settings import resolve_paths
 
     clock = LoopClock()
+    source_inline(monkeypatch)
     demo = prepare_demo(resolve_paths(tmp_path), "smartertrack", 60, latency_ms=100, clock=clock)
     chains: dict[str, list[int]] = {}
     rounds = LiveEta.rounds
@@ -633,10 +635,11 @@ def test_the_plans_latency_is_the_desks_not_its_first_calls(tmp_path, monkeypatc
     so exactly): the plan times the long thread at the latency itself, 0.1 s or 0.4 s, not
     at the start-up reads' 0.6 or 0.9 s, and never below it on the slow desk."""
     from connectors.intercom.sandbox.middleware import SandboxMiddleware
-    from tests.support.virtual_time import LoopClock, run_virtual
+    from tests.support.virtual_time import LoopClock, run_virtual, source_inline
     from helpmig_tui.settings import resolve_paths
 
     clock = LoopClock()
+    source_inline(monkeypatch)
     seen: set[tuple[str, str]] = set()
     serve = SandboxMiddleware.__call__
 

@@ -81,3 +81,38 @@ class LoopClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
+
+
+def source_inline(monkeypatch: Any) -> None:
+    """The loader's source reads run in the loop's own thread, timed on its clock.
+
+    In its thread a read takes real time, and while the loop waits for it the clock jumps
+    from timer to timer (the sandbox's latencies): a busy machine then makes a phase take
+    longer in virtual time. Inline, a read takes no virtual time, whatever the machine.
+    """
+    from helpmig_tui.pipeline import reader
+
+    async def call(self: reader.SourceReader, fn: Any, *args: Any) -> Any:
+        return fn(*args)
+
+    def ahead(self: reader.SourceReader, key: Any, fn: Any, *args: Any) -> asyncio.Future[Any]:
+        if key not in self._ahead:
+            future = asyncio.get_running_loop().create_future()
+            try:
+                future.set_result(fn(*args))
+            except Exception as exc:  # the read's error, raised where it is collected
+                future.set_exception(exc)
+            self._ahead[key] = future
+        return self._ahead[key]
+
+    monkeypatch.setattr(reader.SourceReader, "call", call)
+    monkeypatch.setattr(reader.SourceReader, "ahead", ahead)
+    monkeypatch.setattr(reader, "time", _LoopTime())
+
+
+class _LoopTime:
+    """`time` as the reader uses it (`perf_counter`), on the running loop's clock."""
+
+    @staticmethod
+    def perf_counter() -> float:
+        return asyncio.get_running_loop().time()
