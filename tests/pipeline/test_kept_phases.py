@@ -4,13 +4,19 @@ on changed since: the operator's decisions, or a rollback."""
 
 from __future__ import annotations
 
-from helpmig_tui.demo import prepare_demo
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from helpmig_tui.demo import Demo, prepare_demo
 from helpmig_tui.pipeline.context import LoadOptions, NullObserver
 from helpmig_tui.pipeline.control import RunControl
 from helpmig_tui.pipeline.prepare import Resolutions
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import resolve_paths
 from tests.pipeline.test_load import assert_exactly_once
+from tests.support.demo_copy import copy_demo
 
 FINISHED = ("match", "schema", "companies", "contacts")
 
@@ -49,11 +55,28 @@ async def _load(demo, cut: bool) -> tuple[Seen, str]:
     return seen, result.status
 
 
-async def test_a_resume_takes_the_finished_phases_reports_and_walks_them_again_once_a_decision_changed(tmp_path):
-    paths = resolve_paths(tmp_path)
-    demo = prepare_demo(paths, "smartertrack", 30)
-    first, status = await _load(demo, cut=True)
+@pytest.fixture(scope="module")
+def cut_demo(tmp_path_factory) -> tuple[Path, Seen]:
+    """A home whose demo (30 tickets) was loaded until its conversations phase moved, then
+    stopped, and the run that did it: each test resumes a copy (`resumed_copy`)."""
+    home = tmp_path_factory.mktemp("cut") / "home"
+    demo = prepare_demo(resolve_paths(home), "smartertrack", 30)
+    first, status = asyncio.run(_load(demo, cut=True))
+    demo.close()
     assert status == "cancelled" and first.walked() == set(FINISHED)
+    return home, first
+
+
+def resumed_copy(cut_demo: tuple[Path, Seen], tmp_path: Path) -> Demo:
+    """The cut demo in a home of the test's own (in `tmp_path`), to resume."""
+    return copy_demo(cut_demo[0], tmp_path / "home")
+
+
+async def test_a_resume_takes_the_finished_phases_reports_and_walks_them_again_once_a_decision_changed(
+        cut_demo, tmp_path):
+    demo = resumed_copy(cut_demo, tmp_path)
+    paths = demo.paths
+    first = cut_demo[1]
 
     second, status = await _load(demo, cut=True)
     assert status == "cancelled"
@@ -71,11 +94,9 @@ async def test_a_resume_takes_the_finished_phases_reports_and_walks_them_again_o
     assert_exactly_once(paths, demo)
 
 
-async def test_a_rollback_since_the_interruption_walks_the_finished_phases_again(tmp_path):
-    paths = resolve_paths(tmp_path)
-    demo = prepare_demo(paths, "smartertrack", 30)
-    _, status = await _load(demo, cut=True)
-    assert status == "cancelled"
+async def test_a_rollback_since_the_interruption_walks_the_finished_phases_again(cut_demo, tmp_path):
+    demo = resumed_copy(cut_demo, tmp_path)
+    paths = demo.paths
     async with demo.session() as session:
         await session.rollback(sample_only=True).run()  # a rollback run, whatever it removed
     resumed, status = await _load(demo, cut=False)
@@ -83,15 +104,13 @@ async def test_a_rollback_since_the_interruption_walks_the_finished_phases_again
     assert_exactly_once(paths, demo)
 
 
-async def test_a_kept_report_that_no_longer_reads_walks_its_phase_again(tmp_path):
+async def test_a_kept_report_that_no_longer_reads_walks_its_phase_again(cut_demo, tmp_path):
     """A report kept by a helpmig whose reports had other fields is not trusted: the phase
     is walked again, and so are the ones after it."""
     import sqlite3
 
-    paths = resolve_paths(tmp_path)
-    demo = prepare_demo(paths, "smartertrack", 30)
-    _, status = await _load(demo, cut=True)
-    assert status == "cancelled"
+    demo = resumed_copy(cut_demo, tmp_path)
+    paths = demo.paths
     with sqlite3.connect(paths.state_file(demo.project)) as db:
         report = db.execute("SELECT report FROM phases WHERE name = 'schema'").fetchone()[0]
         db.execute("UPDATE phases SET report = ? WHERE name = 'schema'",

@@ -12,7 +12,7 @@ from typing import Any
 
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.settings import resolve_paths
-from tests.pipeline.test_kept_phases import FINISHED, _load
+from tests.pipeline.test_kept_phases import FINISHED, _load, cut_demo, resumed_copy  # noqa: F401 (a fixture)
 
 
 def workspace(demo) -> dict[str, Any]:
@@ -63,15 +63,14 @@ def workspace(demo) -> dict[str, Any]:
     }
 
 
-async def test_a_resume_past_kept_phases_leaves_intercom_as_a_load_in_one_go(tmp_path):
+async def test_a_resume_past_kept_phases_leaves_intercom_as_a_load_in_one_go(cut_demo, tmp_path):
     whole = prepare_demo(resolve_paths(tmp_path / "whole"), "smartertrack", 30)
     _, status = await _load(whole, cut=False)
     assert status == "done"
 
-    cut = prepare_demo(resolve_paths(tmp_path / "cut"), "smartertrack", 30)
-    for _ in range(2):  # cut in the conversations phase, then cut again on its first resume
-        first, status = await _load(cut, cut=True)
-        assert status == "cancelled"
+    cut = resumed_copy(cut_demo, tmp_path)  # cut in its conversations phase, then cut again on its first resume
+    first, status = await _load(cut, cut=True)
+    assert status == "cancelled"
     assert first.kept() == set(FINISHED)  # the second run took the kept reports
     resumed, status = await _load(cut, cut=False)
     assert status == "done" and resumed.kept() == set(FINISHED) and resumed.walked() == set()
@@ -85,7 +84,7 @@ async def test_a_resume_past_kept_phases_leaves_intercom_as_a_load_in_one_go(tmp
         assert found[what] == expected[what], what
 
 
-async def test_a_teammate_invited_before_the_resume_takes_the_agent_the_fallback_admin_had(tmp_path):
+async def test_a_teammate_invited_before_the_resume_takes_the_agent_the_fallback_admin_had(cut_demo, tmp_path):
     """The demo leaves one agent without a teammate (the fallback admin stands in). Invited
     in Intercom between the interruption and the resume, the agent is matched to it: the
     match phase depends on the workspace's teammates, not only on the map and decisions."""
@@ -98,10 +97,8 @@ async def test_a_teammate_invited_before_the_resume_takes_the_agent_the_fallback
 
     from helpmig_tui.state.models import JournalEntry
 
-    paths = resolve_paths(tmp_path)
-    demo = prepare_demo(paths, "smartertrack", 30)
-    _, status = await _load(demo, cut=True)
-    assert status == "cancelled"
+    demo = resumed_copy(cut_demo, tmp_path)
+    paths = demo.paths
     with open_project(paths, demo.project) as store:
         mmap = latest(store).map
     agent = objects_of(mmap, TargetKind.ADMIN)[0]
@@ -119,16 +116,14 @@ async def test_a_teammate_invited_before_the_resume_takes_the_agent_the_fallback
                for c in demo.sandbox.store.all("conversations"))  # what was loaded after the resume is theirs
 
 
-async def test_an_attribute_archived_before_the_resume_is_in_use_again(tmp_path):
+async def test_an_attribute_archived_before_the_resume_is_in_use_again(cut_demo, tmp_path):
     """An attribute the load made, archived in Intercom between the interruption and the
     resume: the schema plan says it is to be unarchived, so the schema phase is walked
     again (its kept report would leave the records' values going to an archived attribute)."""
     from connectors.intercom.models import DataAttributeUpdate
 
-    paths = resolve_paths(tmp_path)
-    demo = prepare_demo(paths, "smartertrack", 30)
-    _, status = await _load(demo, cut=True)
-    assert status == "cancelled"
+    demo = resumed_copy(cut_demo, tmp_path)
+    paths = demo.paths
     made = next(a for a in demo.sandbox.store.all("data_attributes")
                 if a.get("custom", True) and a["model"] == "contact" and a["name"] == "st_language")
     async with demo.sandbox.client() as client:
