@@ -4,73 +4,10 @@ on changed since: the operator's decisions, or a rollback."""
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
-import pytest
-
-from helpmig_tui.demo import Demo, prepare_demo
-from helpmig_tui.pipeline.context import LoadOptions, NullObserver
-from helpmig_tui.pipeline.control import RunControl
 from helpmig_tui.pipeline.prepare import Resolutions
 from helpmig_tui.project import open_project
-from helpmig_tui.settings import resolve_paths
 from tests.pipeline.test_load import assert_exactly_once
-from tests.support.demo_copy import copy_demo
-
-FINISHED = ("match", "schema", "companies", "contacts")
-
-
-class Seen(NullObserver):
-    """The run's events and phase reports; stops the run once its conversations phase moves
-    (`cut`), as a killed process would leave it."""
-
-    def __init__(self, control: RunControl | None = None) -> None:
-        self.control = control
-        self.events: list[str] = []
-        self.reports: dict[str, object] = {}
-
-    def event(self, level: str, message: str) -> None:
-        self.events.append(message)
-
-    def progress(self, progress) -> None:
-        if self.control is not None and progress.phase == "conversations":
-            self.control.cancel()
-
-    def phase_finished(self, report) -> None:
-        self.reports[report.phase] = report
-
-    def walked(self) -> set[str]:
-        return {p for p in FINISHED if any(e.startswith(f"phase {p} (") for e in self.events)}
-
-    def kept(self) -> set[str]:
-        return {p for p in FINISHED if any(e.startswith(f"phase {p}: finished before") for e in self.events)}
-
-
-async def _load(demo, cut: bool) -> tuple[Seen, str]:
-    control = RunControl()
-    seen = Seen(control if cut else None)
-    async with demo.session(seen, control=control) as session:
-        result = await session.load(LoadOptions(accept_gates=True))
-    return seen, result.status
-
-
-@pytest.fixture(scope="module")
-def cut_demo(tmp_path_factory) -> tuple[Path, Seen]:
-    """A home whose demo (30 tickets) was loaded until its conversations phase moved, then
-    stopped, and the run that did it: each test resumes a copy (`resumed_copy`)."""
-    home = tmp_path_factory.mktemp("cut") / "home"
-    demo = prepare_demo(resolve_paths(home), "smartertrack", 30)
-    first, status = asyncio.run(_load(demo, cut=True))
-    demo.close()
-    assert status == "cancelled" and first.walked() == set(FINISHED)
-    return home, first
-
-
-def resumed_copy(cut_demo: tuple[Path, Seen], tmp_path: Path) -> Demo:
-    """The cut demo in a home of the test's own (in `tmp_path`), to resume."""
-    return copy_demo(cut_demo[0], tmp_path / "home")
-
+from tests.support.kept_phases import FINISHED, load, resumed_copy
 
 async def test_a_resume_takes_the_finished_phases_reports_and_walks_them_again_once_a_decision_changed(
         cut_demo, tmp_path):
@@ -78,7 +15,7 @@ async def test_a_resume_takes_the_finished_phases_reports_and_walks_them_again_o
     paths = demo.paths
     first = cut_demo[1]
 
-    second, status = await _load(demo, cut=True)
+    second, status = await load(demo, cut=True)
     assert status == "cancelled"
     assert second.walked() == set() and second.kept() == set(FINISHED)
     for phase in FINISHED:  # the report the phase kept is the one it closed with
@@ -89,7 +26,7 @@ async def test_a_resume_takes_the_finished_phases_reports_and_walks_them_again_o
         decisions = Resolutions.load(store)
         decisions.fallback_contact = "someone@example.com"
         decisions.save(store)
-    third, status = await _load(demo, cut=False)
+    third, status = await load(demo, cut=False)
     assert status == "done" and third.walked() == set(FINISHED) and third.kept() == set()
     assert_exactly_once(paths, demo)
 
@@ -99,7 +36,7 @@ async def test_a_rollback_since_the_interruption_walks_the_finished_phases_again
     paths = demo.paths
     async with demo.session() as session:
         await session.rollback(sample_only=True).run()  # a rollback run, whatever it removed
-    resumed, status = await _load(demo, cut=False)
+    resumed, status = await load(demo, cut=False)
     assert status == "done" and resumed.walked() == set(FINISHED) and resumed.kept() == set()
     assert_exactly_once(paths, demo)
 
@@ -116,7 +53,7 @@ async def test_a_kept_report_that_no_longer_reads_walks_its_phase_again(cut_demo
         db.execute("UPDATE phases SET report = ? WHERE name = 'schema'",
                    (report.replace('"created":', '"made":', 1),))
     db.close()
-    resumed, status = await _load(demo, cut=False)
+    resumed, status = await load(demo, cut=False)
     assert status == "done"
     assert resumed.kept() == {"match"} and resumed.walked() == {"schema", "companies", "contacts"}
     assert_exactly_once(paths, demo)

@@ -12,7 +12,7 @@ from typing import Any
 
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.settings import resolve_paths
-from tests.pipeline.test_kept_phases import FINISHED, _load, cut_demo, resumed_copy  # noqa: F401 (a fixture)
+from tests.support.kept_phases import FINISHED, load, resumed_copy
 
 
 def workspace(demo) -> dict[str, Any]:
@@ -65,14 +65,14 @@ def workspace(demo) -> dict[str, Any]:
 
 async def test_a_resume_past_kept_phases_leaves_intercom_as_a_load_in_one_go(cut_demo, tmp_path):
     whole = prepare_demo(resolve_paths(tmp_path / "whole"), "smartertrack", 30)
-    _, status = await _load(whole, cut=False)
+    _, status = await load(whole, cut=False)
     assert status == "done"
 
     cut = resumed_copy(cut_demo, tmp_path)  # cut in its conversations phase, then cut again on its first resume
-    first, status = await _load(cut, cut=True)
+    first, status = await load(cut, cut=True)
     assert status == "cancelled"
     assert first.kept() == set(FINISHED)  # the second run took the kept reports
-    resumed, status = await _load(cut, cut=False)
+    resumed, status = await load(cut, cut=False)
     assert status == "done" and resumed.kept() == set(FINISHED) and resumed.walked() == set()
 
     expected, found = workspace(whole), workspace(cut)
@@ -107,7 +107,7 @@ async def test_a_teammate_invited_before_the_resume_takes_the_agent_the_fallback
     assert last.standard["email"] not in {a["email"] for a in demo.sandbox.store.all("admins")}  # the one unmatched
     invited = demo.sandbox.add_admin(str(last.standard["name"]), str(last.standard["email"]))
 
-    resumed, status = await _load(demo, cut=False)
+    resumed, status = await load(demo, cut=False)
     assert status == "done" and resumed.walked() == set(FINISHED)  # the digest of the teammates changed
     with open_project(paths, demo.project) as store, store.reader() as session:
         matched = set(session.scalars(select(JournalEntry.intercom_id).where(JournalEntry.kind == "admin")))
@@ -123,13 +123,12 @@ async def test_an_attribute_archived_before_the_resume_is_in_use_again(cut_demo,
     from connectors.intercom.models import DataAttributeUpdate
 
     demo = resumed_copy(cut_demo, tmp_path)
-    paths = demo.paths
     made = next(a for a in demo.sandbox.store.all("data_attributes")
                 if a.get("custom", True) and a["model"] == "contact" and a["name"] == "st_language")
     async with demo.sandbox.client() as client:
         await client.data_attributes.update(int(made["id"]), DataAttributeUpdate(archived=True))
     assert demo.sandbox.store.get("data_attributes", str(made["id"]))["archived"]
 
-    resumed, status = await _load(demo, cut=False)
+    resumed, status = await load(demo, cut=False)
     assert status == "done" and resumed.kept() == {"match"} and "schema" in resumed.walked()
     assert not demo.sandbox.store.get("data_attributes", str(made["id"])).get("archived")
