@@ -236,10 +236,6 @@ class IntercomSession:
         tokens = ", ".join(repr(a.token) for a in self.apps)
         return f"IntercomSession(base_url={self.base_url!r}, tokens=[{tokens}])"
 
-    @property
-    def _token(self) -> SecretStr:
-        return self.apps[0].token
-
     async def aclose(self) -> None:
         _LIVE.discard(self)
         for app in self.apps:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from helpmig_tui import redact
 from helpmig_tui.state import ProjectStore
-from helpmig_tui.state.models import Event, JsonText, Phase, Run, UtcDateTime, utcnow
+from helpmig_tui.state.models import JsonText, Phase, Run, UtcDateTime, utcnow
 
 HEARTBEAT_S = 5.0
 
@@ -148,11 +148,3 @@ def resumable_run(store: ProjectStore, kinds: tuple[str, ...] = ("load", "sample
     if run is not None and run.status in ("running", "paused"):
         return run
     return None
-
-
-def recent_events(store: ProjectStore, limit: int = 50, run_id: int | None = None) -> list[Event]:
-    query = select(Event).order_by(Event.id.desc()).limit(limit)
-    if run_id is not None:
-        query = query.where(Event.run_id == run_id)
-    with store.reader() as session:
-        return list(reversed(list(session.scalars(query))))
