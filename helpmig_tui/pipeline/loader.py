@@ -203,11 +203,13 @@ class Loader:
         """What a phase's outcome depends on besides the journal and the source: the map, the
         operator's decisions (agents and groups matched, the fallbacks) and the workspace's
         teammates and teams (an agent the fallback admin stood in for is matched once
-        invited; the API makes neither, so a load never changes them)."""
+        invited; the API makes neither, so a load never changes them), and a sample run's
+        size and test contact."""
         decisions = asdict(Resolutions.load(self.ctx.store))
         directory = [sorted((a.id, a.email or "", a.name or "") for a in self.directory.admins),
                      sorted((t.id, t.name or "") for t in self.directory.teams)]
-        return hashlib.sha256(json.dumps([self.ctx.map_hash, decisions, directory], sort_keys=True,
+        run = [self.ctx.options.sample, self.ctx.options.test_contact]  # a sample resumed at another size
+        return hashlib.sha256(json.dumps([self.ctx.map_hash, decisions, directory, run], sort_keys=True,
                                          default=str).encode()).hexdigest()
 
     def _finished_before(self, phases: tuple[str, ...], inputs: str) -> dict[str, PhaseReport]:
@@ -229,9 +231,12 @@ class Loader:
             if name == "schema" and self.ctx.book.writes_left():
                 break
             try:
-                out[name] = from_kept(runlog.run_id, name, state.report)
+                report = from_kept(self.ctx, name, state.report)
             except (KeyError, TypeError, ValueError):  # kept by a helpmig whose reports differ: walked again
                 break
+            if not report.clean:  # not by this run's rules (a stricter threshold, a new audit): walked again
+                break
+            out[name] = report
         return out
 
     # -- phases ----------------------------------------------------------------------

@@ -82,15 +82,15 @@ def kept(report: PhaseReport, inputs: str) -> dict[str, Any]:
     resume of the run takes it instead of running the finished phase again. The records'
     rows stay in the CSV written beside the report."""
     return {"inputs": inputs, "objects": [asdict(o) for o in report.objects],
-            "reasons": [asdict(r) for r in report.reasons], "problems": report.problems,
-            "noted": [list(n) for n in report.noted], "finished_at": report.finished_at.isoformat()}
+            "reasons": [asdict(r) for r in report.reasons], "noted": [list(n) for n in report.noted], "finished_at": report.finished_at.isoformat()}
 
 
-def from_kept(run_id: int, phase: str, data: dict[str, Any]) -> PhaseReport:
-    return PhaseReport(run_id, phase, [ObjectProgress(**o) for o in data["objects"]],
-                       [Reason(**r) for r in data["reasons"]], problems=list(data["problems"]),
-                       noted=[(obj, code, n, list(examples)) for obj, code, n, examples in data["noted"]],
-                       finished_at=datetime.fromisoformat(data["finished_at"]))
+def from_kept(ctx: LoadContext, phase: str, data: dict[str, Any]) -> PhaseReport:
+    """A kept report, judged by this run's rules (`judged`)."""
+    return judged(ctx, PhaseReport(ctx.runlog.run_id, phase, [ObjectProgress(**o) for o in data["objects"]],
+                                   [Reason(**r) for r in data["reasons"]],
+                                   noted=[(obj, code, n, list(examples)) for obj, code, n, examples in data["noted"]],
+                                   finished_at=datetime.fromisoformat(data["finished_at"])))
 
 
 def label(key: str, number: str | None) -> str:
@@ -144,12 +144,17 @@ def build_report(ctx: LoadContext, phase: str) -> PhaseReport:
             examples[group].append(shown)
         report.rows.append((entry.kind, entry.object or "", entry.source_key, entry.label or "", entry.status, code,
                             reason))
-    report.reasons = [
-        Reason(k, s, c, r, n, explained=(c in ctx.predicted) if s == "rejected" else None, examples=examples[(k, s, c, r)])
-        for (k, s, c, r), n in grouped.most_common()
-    ]
+    report.reasons = [Reason(k, s, c, r, n, examples=examples[(k, s, c, r)]) for (k, s, c, r), n in grouped.most_common()]
     report.noted = sorted(((obj, code, n, ctx.noted_examples.get((p, obj, code), []))
                            for (p, obj, code), n in ctx.noted.items() if p == phase), key=lambda row: -row[2])
+    return judged(ctx, report)
+
+
+def judged(ctx: LoadContext, report: PhaseReport) -> PhaseReport:
+    """The report's verdict by this run's rules: the audit's predicted rejections, the
+    operator's threshold, a sample run or not (a kept report is judged again by them)."""
+    for r in report.reasons:
+        r.explained = (r.code in ctx.predicted) if r.status == "rejected" else None
     report.problems = verdict(report.objects, report.reasons, ctx.max_rejected, ctx.options.sample is not None)
     return report
 

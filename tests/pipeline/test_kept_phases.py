@@ -57,3 +57,16 @@ async def test_a_kept_report_that_no_longer_reads_walks_its_phase_again(cut_demo
     assert status == "done"
     assert resumed.kept() == {"match"} and resumed.walked() == {"schema", "companies", "contacts"}
     assert_exactly_once(paths, demo)
+
+
+async def test_a_kept_report_is_judged_again_by_the_resumed_runs_rules(cut_demo, tmp_path):
+    """The contacts phase closed clean, its foreseen rejections under the project's
+    threshold. Resumed with none allowed, its kept report is not clean by the run's rules:
+    the phase is walked again, and the run stops at its gate instead of going on."""
+    from helpmig_tui.pipeline.context import LoadOptions
+
+    assert cut_demo[1].reports["contacts"].totals()["rejected"] > 0  # what the stricter rule catches
+    demo = resumed_copy(cut_demo, tmp_path)
+    resumed, status = await load(demo, cut=False, options=LoadOptions(max_rejected=0.0))
+    assert resumed.kept() == {"match", "schema", "companies"} and resumed.walked() == {"contacts"}
+    assert status == "gated"
