@@ -4,32 +4,33 @@ finished phases' kept reports (tests/pipeline/test_kept_phases*.py)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 from helpmig_tui.demo import Demo, prepare_demo
 from helpmig_tui.pipeline.context import LoadOptions, NullObserver
 from helpmig_tui.pipeline.control import RunControl
+from helpmig_tui.pipeline.loader import Loader
 from helpmig_tui.settings import resolve_paths
 from tests.support.demo_copy import copy_demo
 
 FINISHED = ("match", "schema", "companies", "contacts")
 
 
-class Seen(NullObserver):
-    """The run's events and phase reports; stops the run once its conversations phase moves
-    (`cut`), as a killed process would leave it."""
+CUT_AFTER = 5  # conversations a cut load writes before it is stopped (the demo has 30)
 
-    def __init__(self, control: RunControl | None = None) -> None:
-        self.control = control
+
+class Seen(NullObserver):
+    """The run's events and phase reports."""
+
+    def __init__(self) -> None:
         self.events: list[str] = []
         self.reports: dict[str, object] = {}
 
     def event(self, level: str, message: str) -> None:
         self.events.append(message)
-
-    def progress(self, progress) -> None:
-        if self.control is not None and progress.phase == "conversations":
-            self.control.cancel()
 
     def phase_finished(self, report) -> None:
         self.reports[report.phase] = report
@@ -41,12 +42,36 @@ class Seen(NullObserver):
         return {p for p in FINISHED if any(e.startswith(f"phase {p}: finished before") for e in self.events)}
 
 
-async def load(demo, cut: bool) -> tuple[Seen, str]:
-    control = RunControl()
-    seen = Seen(control if cut else None)
-    async with demo.session(seen, control=control) as session:
-        result = await session.load(LoadOptions(accept_gates=True))
+async def load(demo, cut: bool, options: LoadOptions | None = None) -> tuple[Seen, str]:
+    """A load of the demo; `cut`: stopped once it has written CUT_AFTER conversations, in
+    the middle of its conversations phase, as a killed process would leave it (as many in
+    flight at once: those in flight when it stops are finished, the rest left)."""
+    control, seen = RunControl(), Seen()
+    options = options or LoadOptions(accept_gates=True, concurrency=CUT_AFTER if cut else None)
+    with _stopped_after(CUT_AFTER, control) if cut else nullcontext():
+        async with demo.session(seen, control=control) as session:
+            result = await session.load(options)
     return seen, result.status
+
+
+@contextmanager
+def _stopped_after(conversations: int, control: RunControl) -> Iterator[None]:
+    """The operator's stop, counted in conversations written rather than timed."""
+    one = Loader._one
+    written = 0
+
+    async def counted(self: Loader, *args: Any) -> None:
+        nonlocal written
+        await one(self, *args)
+        written += 1
+        if written >= conversations:
+            control.cancel()
+
+    Loader._one = counted  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Loader._one = one  # type: ignore[method-assign]
 
 
 def cut_demo_home(folder: Path) -> tuple[Path, Seen]:
@@ -56,8 +81,10 @@ def cut_demo_home(folder: Path) -> tuple[Path, Seen]:
     home = folder / "home"
     demo = prepare_demo(resolve_paths(home), "smartertrack", 30)
     first, status = asyncio.run(load(demo, cut=True))
+    made = len(list(demo.sandbox.store.all("conversations")))
     demo.close()
     assert status == "cancelled" and first.walked() == set(FINISHED)
+    assert 0 < made < demo.tickets, made  # cut in the middle of its conversations phase
     return home, first
 
 
