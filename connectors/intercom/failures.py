@@ -33,7 +33,8 @@ class PoolTimeout(TimeoutException):
 
 
 class ProxyError(ConnectError):
-    """A proxy would not open the way to the server (an injected transport's): nothing reached it."""
+    """A proxy would not open the way to the server (an injected transport's): nothing reached it.
+    A `ConnectError` here (httpx's is not one): it means what a refused connection means."""
 
 
 class WriteError(RequestError):

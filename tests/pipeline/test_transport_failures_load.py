@@ -5,7 +5,6 @@ The session reads them as the wire's failures (`connectors/intercom/httpx_sender
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter
 

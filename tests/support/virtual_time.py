@@ -9,6 +9,7 @@ code without real sockets (httpx.ASGITransport): real I/O would not get the time
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import selectors
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -89,25 +90,27 @@ def source_inline(monkeypatch: Any) -> None:
     In its thread a read takes real time, and while the loop waits for it the clock jumps
     from timer to timer (the sandbox's latencies): a busy machine then makes a phase take
     longer in virtual time. Inline, a read takes no virtual time, whatever the machine.
+    The reader itself is unchanged: only its thread pool and its clock are replaced.
     """
     from helpmig_tui.pipeline import reader
 
-    async def call(self: reader.SourceReader, fn: Any, *args: Any) -> Any:
-        return fn(*args)
-
-    def ahead(self: reader.SourceReader, key: Any, fn: Any, *args: Any) -> asyncio.Future[Any]:
-        if key not in self._ahead:
-            future = asyncio.get_running_loop().create_future()
-            try:
-                future.set_result(fn(*args))
-            except Exception as exc:  # the read's error, raised where it is collected
-                future.set_exception(exc)
-            self._ahead[key] = future
-        return self._ahead[key]
-
-    monkeypatch.setattr(reader.SourceReader, "call", call)
-    monkeypatch.setattr(reader.SourceReader, "ahead", ahead)
+    monkeypatch.setattr(reader, "ThreadPoolExecutor", _InlineExecutor)
     monkeypatch.setattr(reader, "time", _LoopTime())
+
+
+class _InlineExecutor(concurrent.futures.Executor):
+    """Runs each call as it is submitted, in the caller's thread."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # the read's error, raised where it is awaited
+            future.set_exception(exc)
+        return future
 
 
 class _LoopTime:
