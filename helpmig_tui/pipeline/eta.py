@@ -260,11 +260,12 @@ class LiveEta:
                 return None
             busy = max(now - self.started - self.query_s * queried, 0.0)  # reading records, not queries
             ends.append(max(unread, settling) * busy / read_here)
-        pace = min((c.pace for c in self.chains.values() if c.pace), default=None) or latency_s or 0.0
+        paces = [(c, c.pace) for c in self.chains.values()]  # each a sort of its last steps: once
+        pace = min((p for _, p in paces if p), default=None) or latency_s or 0.0
         others = self._time_for(max(calls_left - sum(c.left for c in self.chains.values()), 0.0), rate, window)
-        ends += [max(self._chain_end(c.left, c.pace or pace, latency_s, others or 0.0)
-                     - min(now - c.last, c.pace or pace), 0.0)  # its current call began a while ago
-                 for c in self.chains.values() if c.left]
+        ends += [max(self._chain_end(c.left, p or pace, latency_s, others or 0.0)
+                     - min(now - c.last, p or pace), 0.0)  # its current call began a while ago
+                 for c, p in paces if c.left]
         ends += [calls * pace for calls in self.expected.values()]
         if latency_s and (calls_left >= 1 or planned_flying):  # the answers still to come (see the docstring)
             ends[0] += latency_s / 2
