@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from helpmig_tui.demo import prepare_demo, run_headless
-from helpmig_tui.pipeline.context import LoadOptions, NullObserver
+from helpmig_tui.pipeline.context import LoadOptions
 from helpmig_tui.pipeline.control import RunControl
 from helpmig_tui.pipeline.session import LoadRefused
 from helpmig_tui.project import open_project
 from helpmig_tui.state.models import JournalEntry
+from tests.support.stops import stopped_after
 
 RECORD_COLUMNS = ("created", "updated", "skipped", "rejected", "failed", "in_doubt", "queued")
 
@@ -141,14 +142,9 @@ async def test_an_interrupted_load_resumes_without_duplicates(tmp_path):
     paths = resolve_paths(tmp_path)
     demo = prepare_demo(paths, "smartertrack", 30)
     control = RunControl()
-
-    class CancelMidway(NullObserver):
-        def progress(self, progress):
-            if progress.phase == "conversations" and sum(o.created for o in progress.objects) > 150:
-                control.cancel()
-
-    async with demo.session(CancelMidway(), control=control) as session:
-        first = await session.load(LoadOptions(accept_gates=True))
+    with stopped_after(8, control):  # of the demo's 30 tickets and 4 chats
+        async with demo.session(control=control) as session:
+            first = await session.load(LoadOptions(accept_gates=True))
     assert first.status == "cancelled"
     with open_project(paths, demo.project) as store:
         from helpmig_tui.project import project_status

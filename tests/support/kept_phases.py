@@ -4,17 +4,15 @@ finished phases' kept reports (tests/pipeline/test_kept_phases*.py)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
 
 from helpmig_tui.demo import Demo, prepare_demo
 from helpmig_tui.pipeline.context import LoadOptions, NullObserver
 from helpmig_tui.pipeline.control import RunControl
-from helpmig_tui.pipeline.loader import Loader
 from helpmig_tui.settings import resolve_paths
 from tests.support.demo_copy import copy_demo
+from tests.support.stops import stopped_after
 
 FINISHED = ("match", "schema", "companies", "contacts")
 
@@ -48,30 +46,10 @@ async def load(demo, cut: bool, options: LoadOptions | None = None) -> tuple[See
     flight at once: those in flight when it stops are finished, the rest left)."""
     control, seen = RunControl(), Seen()
     options = options or LoadOptions(accept_gates=True, concurrency=CUT_AFTER if cut else None)
-    with _stopped_after(CUT_AFTER, control) if cut else nullcontext():
+    with stopped_after(CUT_AFTER, control) if cut else nullcontext():
         async with demo.session(seen, control=control) as session:
             result = await session.load(options)
     return seen, result.status
-
-
-@contextmanager
-def _stopped_after(conversations: int, control: RunControl) -> Iterator[None]:
-    """The operator's stop, counted in conversations written rather than timed."""
-    one = Loader._one
-    written = 0
-
-    async def counted(self: Loader, *args: Any) -> None:
-        nonlocal written
-        await one(self, *args)
-        written += 1
-        if written >= conversations:
-            control.cancel()
-
-    Loader._one = counted  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        Loader._one = one  # type: ignore[method-assign]
 
 
 def cut_demo_home(folder: Path) -> tuple[Path, Seen]:
