@@ -439,17 +439,24 @@ def prepare(home: Path, tickets: int) -> dict[str, Any]:
     return _json_child("prepare", str(home), str(tickets))
 
 
-def _ro(home: Path, project: str) -> sqlite3.Connection:
-    """The project's state database, read-only (the loader may be writing it)."""
+@contextlib.contextmanager
+def _ro(home: Path, project: str) -> Iterator[sqlite3.Connection]:
+    """The project's state database, read-only (the loader may be writing it); closed after."""
     from helpmig_tui.settings import resolve_paths
 
-    return sqlite3.connect(f"file:{resolve_paths(home).state_file(project)}?mode=ro", uri=True, timeout=30)
+    with contextlib.closing(sqlite3.connect(f"file:{resolve_paths(home).state_file(project)}?mode=ro", uri=True,
+                                            timeout=30)) as db:
+        yield db
 
 
-def _rw(home: Path, project: str) -> sqlite3.Connection:
+@contextlib.contextmanager
+def _rw(home: Path, project: str) -> Iterator[sqlite3.Connection]:
+    """The project's state database, committed and closed after (the state is put back
+    under it between resumes)."""
     from helpmig_tui.settings import resolve_paths
 
-    return sqlite3.connect(resolve_paths(home).state_file(project), timeout=30)
+    with contextlib.closing(sqlite3.connect(resolve_paths(home).state_file(project), timeout=30)) as db, db:
+        yield db
 
 
 def journal_rows(home: Path, project: str) -> int:
@@ -749,53 +756,59 @@ RESUME_WORKSPACE = "resume-workspace.sqlite"  # and the sandbox's workspace (wha
 
 def scenario_resume(args: argparse.Namespace) -> dict[str, Any]:
     """Load until the journal holds `journal_rows` rows, kill the loader (SIGKILL), then time
-    `python -m helpmig_tui load P --yes` from its start to its first requests. With --keep,
-    a folder that already holds a desk prepared this way is reused: the project's state is
-    put back as the killed first load left it (the resumes of the earlier run moved it on),
-    and the sandbox starts from the workspace that load left (saved then), and only the
-    resumes are run again."""
-    import shutil
-
+    `python -m helpmig_tui load P --yes` from its start to its first requests. Every attempt
+    is the same resume: the project's state and the sandbox's workspace are put back as the
+    killed first load left them (an attempt let run long enough finishes the load, and the
+    next would time a new run, not a resume). With --keep, a folder that already holds a
+    desk prepared this way is reused and only the resumes are run again."""
     reuse = bool(args.keep) and (Path(args.keep) / RESUME_DESK).exists()
     with _workdir(args.keep, reuse) as home:
         if reuse:
             desk = json.loads((home / RESUME_DESK).read_text())
-            from helpmig_tui.settings import resolve_paths
-
-            project = desk["project"]
-            state = resolve_paths(home).state_file(project)
-            for suffix in ("-wal", "-shm"):
-                Path(f"{state}{suffix}").unlink(missing_ok=True)
-            shutil.copyfile(home / RESUME_SNAPSHOT, state)
-            with open(state, "rb+") as restored:  # on disk before the first resume: the copy's
-                os.fsync(restored.fileno())        # write-back is the bench's work, not the resume's
         else:
-            prepared = prepare(home, args.tickets)
-            project = prepared["project"]
-        if reuse:
-            sandbox = SandboxProcess(home / RESUME_WORKSPACE, None, 0.0, record=True, whole=True)
-        else:
+            project = prepare(home, args.tickets)["project"]
             sandbox = SandboxProcess(home / "seed.db", None, 0.0, record=True)
-        try:
-            if not reuse:
+            try:
                 first = run_loader(home, project, sandbox.url, stop_at_rows=args.journal_rows)
-                with _ro(home, project) as db, sqlite3.connect(home / RESUME_SNAPSHOT) as snapshot:
+                with _ro(home, project) as db, contextlib.closing(sqlite3.connect(home / RESUME_SNAPSHOT)) as snapshot:
                     db.backup(snapshot)
                 sandbox.save(home / RESUME_WORKSPACE)
-                desk = {"project": project, "tickets": args.tickets, "first_run_killed": first["killed"]}
-                (home / RESUME_DESK).write_text(json.dumps(desk))
-            # the sandbox's first request builds what it keeps for every later one: not the resume's to pay
-            httpx.get(f"{sandbox.url}/me", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
-            rows = journal_rows(home, project)
-            with _ro(home, project) as db:
-                statuses = dict(db.execute("SELECT status, count(*) FROM journal GROUP BY status").fetchall())
-            results = []
-            for attempt in range(args.repeat):
+            finally:
+                sandbox.stop()
+            desk = {"project": project, "tickets": args.tickets, "first_run_killed": first["killed"]}
+            (home / RESUME_DESK).write_text(json.dumps(desk))
+        project = desk["project"]
+        _put_back(home, project)
+        rows = journal_rows(home, project)
+        with _ro(home, project) as db:
+            statuses = dict(db.execute("SELECT status, count(*) FROM journal GROUP BY status").fetchall())
+        results = []
+        for attempt in range(args.repeat):
+            _put_back(home, project)
+            sandbox = SandboxProcess(home / RESUME_WORKSPACE, None, 0.0, record=True, whole=True)
+            try:
+                # the sandbox's first request builds what it keeps for every later one: not the resume's to pay
+                httpx.get(f"{sandbox.url}/me", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
                 results.append(_time_resume(home, project, sandbox, args.resume_seconds))
-        finally:
-            sandbox.stop()
+            finally:
+                sandbox.stop()
         return {"tickets": desk["tickets"], "journal_rows": rows, "statuses": statuses, "reused_desk": reuse,
                 "first_run_killed": desk["first_run_killed"], "resumes": results}
+
+
+def _put_back(home: Path, project: str) -> None:
+    """The project's state as the killed first load left it (its snapshot), on disk: the
+    copy's write-back is the bench's work, not the resume's."""
+    import shutil
+
+    from helpmig_tui.settings import resolve_paths
+
+    state = resolve_paths(home).state_file(project)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{state}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(home / RESUME_SNAPSHOT, state)
+    with open(state, "rb+") as restored:
+        os.fsync(restored.fileno())
 
 
 def _time_resume(home: Path, project: str, sandbox: SandboxProcess, seconds: float) -> dict[str, Any]:
@@ -826,6 +839,7 @@ def _time_resume(home: Path, project: str, sandbox: SandboxProcess, seconds: flo
 
 
 LOG_MARKS = {"log_started": "helpmig.cli: helpmig ", "match_started": "phase match (",
+             "match_kept": "phase match: finished before the run was interrupted",
              "conversations_started": "phase conversations ("}
 
 
