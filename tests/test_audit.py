@@ -14,7 +14,7 @@ from helpmig_tui.audit_store import decide, findings, open_blockers, save_audit,
 from helpmig_tui.project import create_project, project_status
 from helpmig_tui.reports import write_audit_reports
 from tests.support.findings import by_code
-from tests.support.handmade import NOW, T, USERS, make_source, rec
+from tests.support.handmade import NOW, USERS, make_source, rec
 from tests.support.memory_source import MemorySource
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,7 @@ from helpmig_tui.cli_stops import (
 from helpmig_tui.pipeline.control import RunControl
 from helpmig_tui.project import open_project
 from helpmig_tui.state.models import Run
-from tests.pipeline.test_load import assert_exactly_once
+from tests.support.exactly_once import assert_exactly_once
 from tests.support.cli import serving
 from tests.support.demo_copy import copy_demo, demo_template
 

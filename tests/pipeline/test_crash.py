@@ -21,7 +21,7 @@ from helpmig_tui.pipeline.runs import resumable_run
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import resolve_paths
 from helpmig_tui.state.models import JournalEntry
-from tests.pipeline.test_load import assert_exactly_once
+from tests.support.exactly_once import assert_exactly_once
 from tests.support.cli import serving
 
 ROOT = Path(__file__).resolve().parents[2]

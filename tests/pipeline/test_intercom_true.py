@@ -31,7 +31,7 @@ from helpmig_tui.pipeline.context import LoadOptions
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import resolve_paths
 from helpmig_tui.state.models import JournalEntry
-from tests.pipeline.test_load import assert_exactly_once
+from tests.support.exactly_once import assert_exactly_once
 
 
 def _demo(tmp_path, platform="smartertrack", tickets=20, **sandbox):

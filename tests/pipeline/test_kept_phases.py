@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from helpmig_tui.pipeline.prepare import Resolutions
 from helpmig_tui.project import open_project
-from tests.pipeline.test_load import assert_exactly_once
+from tests.support.exactly_once import assert_exactly_once
 from tests.support.kept_phases import FINISHED, load, resumed_copy
 
 async def test_a_resume_takes_the_finished_phases_reports_and_walks_them_again_once_a_decision_changed(

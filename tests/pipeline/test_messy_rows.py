@@ -20,8 +20,8 @@ from helpmig_tui.pipeline.text import FULL_TEXT_PREFIX
 from helpmig_tui.pipeline.watch import doing, watched
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import resolve_paths
+from tests.support.exactly_once import RECORD_COLUMNS
 
-RECORD_COLUMNS = ("created", "updated", "skipped", "rejected", "failed", "in_doubt", "queued")
 PARTS = {"smartertrack": "messages", "trackit": "notes"}
 LARGE_BODY = MAX_VALUE_CHARS + 50_000  # over what is mapped whole: the full text is kept beside
 

@@ -16,7 +16,7 @@ from helpmig_tui.pipeline.control import RunControl
 from helpmig_tui.pipeline.resolver import jkey
 from helpmig_tui.pipeline.journal import Journal
 from helpmig_tui.pipeline.loader import Loader
-from tests.pipeline.test_load import RECORD_COLUMNS, assert_exactly_once
+from tests.support.exactly_once import RECORD_COLUMNS, assert_exactly_once
 
 
 @contextmanager
