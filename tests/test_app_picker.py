@@ -135,13 +135,25 @@ async def test_a_damaged_project_is_listed_and_not_opened(paths, tmp_path):
         assert any("not a SQLite database" in str(n.message) for n in pilot.app._notifications)
 
 
+async def _hits_listed(pilot, seconds: float = 30) -> None:
+    """Until the palette's search (a worker, polled by Textual) lists a hit: a fixed pause
+    raced a loaded machine."""
+    from textual.command import CommandList
+
+    for _ in range(int(seconds / 0.05)):
+        if pilot.app.screen.query_one(CommandList).option_count:
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the command palette listed nothing")
+
+
 async def test_command_palette_opens_a_project(paths, tmp_path):
     create_project(paths, "alpha", "trackit", {"sqlite": str(tmp_path / "t.db")}).close()
     async with _app(paths).run_test(size=(100, 30)) as pilot:
         await _listed(pilot)
         await pilot.press("ctrl+p")
         await pilot.press(*"open project alpha")
-        await pilot.pause(0.3)
+        await _hits_listed(pilot)
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(pilot.app.screen, OverviewScreen)

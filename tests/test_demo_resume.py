@@ -6,8 +6,6 @@ of the same demo leaves, one copy of everything."""
 
 from __future__ import annotations
 
-import asyncio
-
 from helpmig_tui.app import STOPPED_SAFELY
 from helpmig_tui.demo import DEMO_FILE, SANDBOX_FILE, latest_demo, open_demo, prepare_demo
 from helpmig_tui.pipeline.context import LoadOptions
@@ -15,37 +13,22 @@ from helpmig_tui.project import list_projects, open_project, project_status
 from helpmig_tui.settings import resolve_paths
 from screens.overview import STEPS, OverviewScreen
 from screens.run import RunScreen
-from screens.run_messages import RunFinished, RunProgressed
+from screens.run_messages import RunFinished
 from screens.welcome import WelcomeScreen
+from tests.support.stops import HeldAfter
 from tests.support.wizard import settle, wizard
 
 TICKETS = 40
 WAIT_S = 60  # the most a step of this test waits for the load to reach a point (it takes seconds)
 
 
-class Trip:
-    """Trips once the running load has finished `after` conversations of its own."""
-
-    def __init__(self, after: int) -> None:
-        self.after = after
-        self.tripped = asyncio.Event()
-        self.finished: list[RunFinished] = []
-
-    def __call__(self, message) -> None:
-        if isinstance(message, RunFinished):
-            self.finished.append(message)
-        if isinstance(message, RunProgressed) and message.progress.phase == "conversations":
-            done = sum(o.finished - o.earlier for o in message.progress.objects)
-            if done >= self.after:
-                self.tripped.set()
-
-
-async def _quit_mid_load(pilot, trip: Trip) -> list[str]:
-    """ctrl+q once the load is well into its conversations; what the App said."""
+async def _quit_mid_load(pilot, held: HeldAfter) -> list[str]:
+    """ctrl+q once the load has settled its first conversations and holds the rest; what the
+    App said."""
     said: list[str] = []
     real = pilot.app.notify
     pilot.app.notify = lambda message, **kw: (said.append(str(message)), real(message, **kw))[1]
-    await asyncio.wait_for(trip.tripped.wait(), WAIT_S)
+    await held.wait(WAIT_S)
     await pilot.press("ctrl+q")
     return said
 
@@ -62,15 +45,16 @@ async def test_quit_mid_load_then_resume_from_the_picker_and_from_helpmig_demo(t
     other.close()
 
     # 1. the load, quit with ctrl+q mid-way: it stops safely and says so
-    trip = Trip(after=20)
+    held = HeldAfter(20)
     app = wizard(paths, demo)
-    async with app.run_test(size=(80, 24), message_hook=trip) as pilot:
-        await pilot.pause()
-        steps = app.screen.query_one("#steps")
-        steps.highlighted = [s for s, _ in STEPS].index("load")
-        await pilot.press("enter", "s")
-        said = await _quit_mid_load(pilot, trip)
-        await settle(pilot)
+    with held.installed():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            steps = app.screen.query_one("#steps")
+            steps.highlighted = [s for s, _ in STEPS].index("load")
+            await pilot.press("enter", "s")
+            said = await _quit_mid_load(pilot, held)
+            await settle(pilot)
     assert "Stopping safely… run again to resume." in said
     said_after = " ".join(capsys.readouterr().err.split())  # what is left on the terminal after the wizard
     assert app.return_code == 0 and STOPPED_SAFELY.format(projects=demo.project) in said_after
@@ -81,19 +65,21 @@ async def test_quit_mid_load_then_resume_from_the_picker_and_from_helpmig_demo(t
     demo.close()
 
     # 2. `helpmig` (no demo in this process): the picker offers Resume; it resumes, and is quit again
-    trip = Trip(after=10)
+    held, finished = HeldAfter(10), []
     app = wizard(paths)
-    async with app.run_test(size=(80, 24), message_hook=trip) as pilot:
-        picker = app.screen
-        assert isinstance(picker, WelcomeScreen)
-        await picker.listed()
-        await pilot.pause()
-        assert "interrupted" in str(picker.query_one("DataTable").get_row_at(0)[2])
-        await pilot.press("u")
-        assert isinstance(app.screen, RunScreen) and app.screen.kind == "load"
-        await _quit_mid_load(pilot, trip)
-        await settle(pilot)
-    assert not trip.finished or trip.finished[-1].result.status == "cancelled"
+    with held.installed():
+        async with app.run_test(size=(80, 24), message_hook=lambda m: isinstance(m, RunFinished) and
+                                finished.append(m)) as pilot:
+            picker = app.screen
+            assert isinstance(picker, WelcomeScreen)
+            await picker.listed()
+            await pilot.pause()
+            assert "interrupted" in str(picker.query_one("DataTable").get_row_at(0)[2])
+            await pilot.press("u")
+            assert isinstance(app.screen, RunScreen) and app.screen.kind == "load"
+            await _quit_mid_load(pilot, held)
+            await settle(pilot)
+    assert not finished or finished[-1].result.status == "cancelled"
     with open_project(paths, demo.project) as store:
         assert project_status(store).resumable
 

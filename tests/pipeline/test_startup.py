@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import httpx
 
@@ -13,21 +14,32 @@ from helpmig_tui.demo import prepare_demo
 from helpmig_tui.pipeline.session import Destination, PipelineSession
 
 
-class Overlap(httpx.AsyncBaseTransport):
-    """Holds every request a moment (Intercom's latency) and notes how many were in flight at once."""
+HOLD_S = 10  # the most a request or the source's connect waits for the other side
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+
+class Overlap(httpx.AsyncBaseTransport):
+    """Holds every request until `together` are out and the source has begun connecting (at
+    most HOLD_S: start-up that does one after the other then fails the test, slowly), and
+    notes how many were in flight at once. A fixed delay raced a loaded machine."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, together: int) -> None:
         self.inner = inner
+        self.together = together
         self.now = 0
         self.most = 0
         self.paths: list[str] = []
+        self.connecting = threading.Event()
+        self.all_out = False  # once `together` were out at once: the first to leave lets the others go
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.now += 1
         self.most = max(self.most, self.now)
+        self.all_out = self.all_out or self.now >= self.together
         self.paths.append(request.url.path)
         try:
-            await asyncio.sleep(0.05)
+            deadline = time.monotonic() + HOLD_S
+            while not (self.all_out and self.connecting.is_set()) and time.monotonic() < deadline:
+                await asyncio.sleep(0.005)
             return await self.inner.handle_async_request(request)
         finally:
             self.now -= 1
@@ -39,12 +51,16 @@ async def test_the_start_up_reads_go_out_together_and_the_source_connects_meanwh
     paths = resolve_paths(tmp_path)
     demo = prepare_demo(paths, "smartertrack", 10)
     target = demo.target()
-    transport = Overlap(target.transport)
+    transport = Overlap(target.transport, together=6)
     source = demo.source_factory()
     prepared: list[bool] = []
     plain = source.prepare
 
-    def prepare() -> None:
+    def prepare() -> None:  # in the reader's thread
+        transport.connecting.set()
+        deadline = time.monotonic() + HOLD_S
+        while transport.now == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
         prepared.append(transport.now > 0)  # while the requests are out
         plain()
 
