@@ -124,13 +124,14 @@ class RunsMixin:
         with open_project(self.paths, project) as store:
             return destination(store, self.settings, self.secrets, transport=self.intercom_transport)
 
-    def _session(self: HelpmigApp, project: str, control: RunControl | None = None) -> PipelineSession:
+    def _session(self: HelpmigApp, project: str, control: RunControl | None = None,
+                 rolling_back: bool = False) -> PipelineSession:
         from helpmig_tui.pipeline.session import PipelineSession
 
         demo = self.demo_for(project)
         source = demo.source_factory() if demo is not None else None
         return PipelineSession(self.paths, project, self._target(project), observer=AppObserver(self, project),
-                               control=control, source=source, close_source=True)
+                               control=control, source=source, close_source=True, rolling_back=rolling_back)
 
     def _thread(self: HelpmigApp, name: str, description: str, job) -> Worker[None]:
         self.demo_for(name.split(":", 1)[1])  # reopened here, on the App's thread, before the worker needs it
@@ -307,7 +308,7 @@ class RunsMixin:
 
         def job() -> None:
             async def roll() -> RollbackFinished:
-                async with self._session(project) as session:
+                async with self._session(project, rolling_back=True) as session:
                     rollback = session.rollback(sample_only=message.sample_only,
                                                 include_changed=message.include_changed)
                     if message.dry_run:

@@ -303,9 +303,9 @@ def _emit(args: argparse.Namespace, data: Any, text: str | Sequence[Any]) -> Non
 
 
 def _fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> int:
-    from helpmig_tui.cli_guard import say
+    from helpmig_tui.cli_guard import ERRORS
 
-    say(message, hint)
+    ERRORS.say(message, hint, code)
     return code
 
 
@@ -491,8 +491,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         state = "interrupted" if run.interrupted else run.status
         lines.append(f"Last run: #{run.id} {run.kind}, {state}, started {run.started_at}")
         if run.interrupted:
-            again = "delta" if run.kind == "delta" else "load"
-            lines.append(f"  resume it with `helpmig {again} {args.project}`")
+            lines.append(f"  resume it with `helpmig {run.resume_command(args.project)}`")
     if running is not None:
         lines.append(f"Running now: {running.describe()}")
     if status.journal:
@@ -806,9 +805,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     make_streams_safe()
     parser = build_parser()
     args = parser.parse_args(argv)
-    from helpmig_tui.cli_guard import Guard, install_hooks, say
+    from helpmig_tui.cli_guard import ERRORS, Guard, install_hooks, say
     from helpmig_tui.cli_stops import Stops
 
+    ERRORS.begin(args.json)
     console = _console(args)
     stops = Stops(lambda line: console.line(f"helpmig: {line}"))
     args.guard = guard = Guard(home=_home(args), project=getattr(args, "project", None), stops=stops)
@@ -816,7 +816,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if _headless(args):
         stops.install()
     try:
-        return guard.run(lambda: _start(args, guard))
+        code = guard.run(lambda: _start(args))
+        if code == EXIT_FAILED and not ERRORS.said:  # a run that did not end clean: its report said why
+            say(f"exit {code}: the run did not end clean (what is missing is above and in the reports; "
+                f"log: {ERRORS.log_file or 'none could be written'})")
+        return code
     finally:
         try:
             _tell_drive_notes()
@@ -837,15 +841,15 @@ def _home(args: argparse.Namespace):  # -> Path
         return Path(args.home or os.environ.get("HELPMIG_HOME") or ".")
 
 
-def _start(args: argparse.Namespace, guard) -> int:  # guard: cli_guard.Guard
+def _start(args: argparse.Namespace) -> int:
     """The command, once the log is set up (or its failure said); typed errors become lines."""
     import logging
 
-    from helpmig_tui.cli_guard import install_hooks, setup_log
+    from helpmig_tui.cli_guard import ERRORS, install_hooks, setup_log
     from helpmig_tui.cli_output import ConsoleLog
 
     paths = _paths(args)
-    guard.log_file = setup_log(paths.log_file, verbose=args.verbose)
+    ERRORS.log_file = setup_log(paths.log_file, verbose=args.verbose)
     install_hooks()
     notices = ConsoleLog(_console(args), args.verbose)
     for name in ("connectors", "helpmig"):
@@ -925,7 +929,7 @@ def _run_error(args: argparse.Namespace, exc: Exception) -> int:
     if session is not None and isinstance(exc, session.LoadRefused):
         return _fail(str(exc), exc.hint)
     versions = sys.modules.get("helpmig_tui.mapping.versions")
-    if versions is not None and isinstance(exc, versions.MapStateError):  # e.g. a rollback's unconfirmed map
+    if versions is not None and isinstance(exc, versions.MapStateError):  # a map a run may not use
         return _fail(str(exc), f"`helpmig map {getattr(args, 'project', 'P')} --show` shows the map; --propose and "
                                "--confirm make it ready")
     refused = tuple(c for c in (getattr(context, "LoadAborted", None), getattr(errors, "IntercomError", None)) if c)

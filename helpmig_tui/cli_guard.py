@@ -52,6 +52,37 @@ def say(message: str, hint: str = "") -> None:
         pass
 
 
+@dataclass
+class Errors:
+    """How this process says an error: its one line names the log (set once the log is
+    set up; logging is the process's too), and with --json the error is also the JSON on
+    stdout, where a script reads the result."""
+
+    log_file: Path | None = None
+    json: bool = False
+    said: bool = False  # an error line was said: a failed run's exit needs no other
+
+    def begin(self, json: bool) -> None:
+        """A command starts (tests run several in one process): nothing said, no log yet."""
+        self.log_file, self.json, self.said = None, json, False
+
+    def say(self, message: str, hint: str = "", code: int = EXIT_USAGE) -> None:
+        self.said = True
+        where = f"log: {self.log_file}" if self.log_file else "no log could be written"
+        say(message, f"{hint}; {where}" if hint else where)
+        if self.json:
+            from helpmig_tui.cli_output import json_text
+
+            try:
+                print(redact.redact(json_text({"error": message, "hint": hint, "exit_code": code,
+                                                "log": str(self.log_file) if self.log_file else None})), flush=True)
+            except (OSError, ValueError):
+                pass
+
+
+ERRORS = Errors()
+
+
 def setup_log(log_file: Path, *, verbose: bool = False) -> Path | None:
     """The log of this process: under the home, else the temporary folder (said once);
     None when no file can be written at all."""
@@ -165,7 +196,6 @@ class Guard:
     home: Path
     project: str | None
     stops: Stops
-    log_file: Path | None = None
     resume: str = ""  # how to go on after a stop, e.g. "run `helpmig load P` to resume"
     resumable: bool = False  # a run that picks up where it stopped (load, delta, rollback)
 
@@ -202,10 +232,10 @@ class Guard:
                 known = None
             if known is not None:
                 log.error("%s", known.message, exc_info=exc)
-                say(known.message, known.hint)
+                ERRORS.say(known.message, known.hint)
                 return EXIT_USAGE
             log.error("unexpected error", exc_info=exc)
-            where = f"the details are in {self.log_file}" if self.log_file else "no log could be written"
             first = str(exc).splitlines()[0] if str(exc).strip() else ""
-            say(f"unexpected error: {type(exc).__name__}" + (f": {first}" if first else ""), where)
+            ERRORS.say(f"unexpected error: {type(exc).__name__}" + (f": {first}" if first else ""),
+                       "the details are in the log", EXIT_FAILED)
             return EXIT_FAILED

@@ -24,8 +24,8 @@ from helpmig_tui.cli_output import QUIET_S, Console, Heartbeat, Table
 from helpmig_tui.pipeline.context import LoadOptions, LoadProgress
 from helpmig_tui.pipeline.loader import LoadResult
 from helpmig_tui.pipeline.report import PhaseReport
-from helpmig_tui.pipeline.session import Destination, LoadRefused, PipelineSession, destination
-from helpmig_tui.project import open_project
+from helpmig_tui.pipeline.session import Destination, LoadRefused, PipelineSession, destination, email_address
+from helpmig_tui.project import open_project, resume_command
 from helpmig_tui.settings import Paths, Settings, resolve_paths
 
 if TYPE_CHECKING:
@@ -73,10 +73,11 @@ def _target(args: argparse.Namespace, paths: Paths) -> Destination:
 
 
 def _session(args: argparse.Namespace, control: Any = None, target: Destination | None = None,
-             loading: LoadOptions | None = None) -> PipelineSession:
+             loading: LoadOptions | None = None, rolling_back: bool = False) -> PipelineSession:
     paths = resolve_paths(args.home)
     return PipelineSession(paths, args.project, target or _target(args, paths), control=control, secrets=_secrets(args),
-                           observer=ConsoleObserver(_console(args), quiet=args.json), loading=loading)
+                           observer=ConsoleObserver(_console(args), quiet=args.json), loading=loading,
+                           rolling_back=rolling_back)
 
 
 def _run(args: argparse.Namespace, label: str, work: Any, *, control: Any = None) -> Any:
@@ -206,11 +207,7 @@ def _settle(args: argparse.Namespace, session: PipelineSession) -> None:
     if args.fallback_admin:
         resolutions.fallback_admin = _admin_id(session, args.fallback_admin, "--fallback-admin")
     if args.fallback_contact:
-        email = args.fallback_contact.strip()
-        local, _, domain = email.partition("@")
-        if not local or "." not in domain or " " in email:
-            raise LoadRefused(f"--fallback-contact takes an email address (got {args.fallback_contact!r})")
-        resolutions.fallback_contact = email
+        resolutions.fallback_contact = email_address(args.fallback_contact, "--fallback-contact")
     resolutions.save(session.store)
 
 
@@ -272,7 +269,9 @@ def cmd_load(args: argparse.Namespace) -> int:
     if args.test_contact and args.sample is None:
         raise LoadRefused("--test-contact goes with --sample N: it sends the sample run's conversations to one "
                           "test contact, never the full load's")
-    _resumes(args, f"load {args.project}" + (f" --sample {args.sample}" if args.sample else ""))
+    if args.test_contact:
+        email_address(args.test_contact, "--test-contact")
+    _resumes(args, resume_command(args.project, "load", sample=args.sample))
     target = _target(args, resolve_paths(args.home))
     what = f"a sample of {args.sample} records per object" if args.sample else "the full load"
     if not _confirm(args, f"Load {what} into {target.base_url}?"):
@@ -294,7 +293,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_delta(args: argparse.Namespace) -> int:
     from helpmig_tui.pipeline.control import RunControl
 
-    _resumes(args, f"delta {args.project}")
+    _resumes(args, resume_command(args.project, "delta"))
     control = RunControl()
 
     async def run() -> LoadResult:
@@ -349,11 +348,11 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
     if not (args.sample or args.all):
         raise LoadRefused("say what to roll back: --sample (the sample runs) or --all (everything this project created)")
-    _resumes(args, f"rollback {args.project} {'--sample' if args.sample else '--all'}")
+    _resumes(args, resume_command(args.project, "rollback", scope="sample" if args.sample else "all"))
     control = RunControl()
 
     async def run() -> Any:
-        async with _session(args, control) as session:
+        async with _session(args, control, rolling_back=True) as session:
             rollback = session.rollback(sample_only=args.sample, include_changed=args.include_changed)
             planned = rollback.planned()
             total = sum(planned.values())

@@ -169,6 +169,20 @@ class RunSummary:
     ended_at: str | None
     interrupted: bool
     sample: int | None = None  # a sample run's records per object (resume uses it)
+    scope: str | None = None  # a rollback's: all | sample
+
+    def resume_command(self, project: str) -> str:
+        return resume_command(project, self.kind, sample=self.sample, scope=self.scope)
+
+
+def resume_command(project: str, kind: str, *, sample: int | None = None, scope: str | None = None) -> str:
+    """The command (after `helpmig `) that picks an interrupted run of `kind` up again: a
+    rollback of its own scope, not a load."""
+    if kind == "rollback":
+        return f"rollback {project} --{scope or 'all'}"
+    if kind == "delta":
+        return f"delta {project}"
+    return f"load {project}" + (f" --sample {sample}" if sample else "")
 
 
 @dataclass
@@ -276,7 +290,7 @@ def project_status(store: ProjectStore, now: datetime | None = None) -> ProjectS
             interrupted = _is_interrupted(run, now, store.path.parent)
             status.last_run = RunSummary(
                 run.id, run.kind, run.status, _iso(run.started_at) or "", _iso(run.ended_at), interrupted,
-                (run.options or {}).get("sample"),
+                (run.options or {}).get("sample"), (run.options or {}).get("scope"),
             )
             if interrupted:
                 status.next_step = f"resume the interrupted {run.kind} run"

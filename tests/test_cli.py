@@ -12,7 +12,7 @@ import pytest
 
 from helpmig_tui import __version__
 from helpmig_tui.cli import build_parser, main
-from tests.support.cli import run
+from tests.support.cli import error_line, run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -133,7 +133,7 @@ def test_audit_of_an_unbuilt_connector_says_so(capsys, tmp_path, monkeypatch):
     monkeypatch.setitem(registry.PLATFORMS, "infraon", ("connectors.not_here", "X", "Infraon Desk"))
     run(capsys, "--home", str(tmp_path), "init", "p", "--source", "infraon", "--url", "https://x.example")
     code, _, err = run(capsys, "--home", str(tmp_path), "audit", "p")
-    assert code == 2 and err.strip() == "helpmig: the Infraon Desk connector is not built yet"
+    assert code == 2 and error_line(err) == "helpmig: the Infraon Desk connector is not built yet"
 
 
 def test_audit_runs_stores_and_reports(capsys, tmp_path, monkeypatch):
@@ -207,3 +207,43 @@ def test_init_names_the_export_encoding_in_any_spelling(capsys, tmp_path):
     code, _, err = run(capsys, "--home", str(tmp_path), "init", "y", "--source", "smart-export", "--folder", str(tmp_path),
                        "--encoding", "cp437")  # a real codec, but not one an export is written in
     assert code == 2 and "encoding" in err and "cp1251" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("kind", "options", "command"), [
+    ("rollback", {"scope": "all"}, "rollback p --all"), ("rollback", {"scope": "sample"}, "rollback p --sample"),
+    ("load", {"sample": 5}, "load p --sample 5"), ("delta", {}, "delta p"), ("load", {}, "load p")])
+def test_status_names_the_command_that_resumes_the_interrupted_run(kind, options, command, capsys, tmp_path):
+    """An interrupted rollback is picked up by a rollback of its scope: `load` would start a load."""
+    from helpmig_tui.project import open_project
+    from helpmig_tui.settings import resolve_paths
+    from helpmig_tui.state.models import Run
+
+    home = str(tmp_path / "h")
+    assert run(capsys, "--home", home, "init", "p", "--source", "smartertrack", "--sqlite", "x.db")[0] == 0
+    with open_project(resolve_paths(Path(home)), "p") as store, store.session() as session:
+        session.add(Run(kind=kind, status="paused", options=options))
+    code, out, _ = run(capsys, "--home", home, "status", "p")
+    assert code == 0 and f"resume it with `helpmig {command}`" in out, out
+
+
+@pytest.mark.parametrize("contact", ["notanemail", "a@b", "me @x.example", "@x.example"])
+def test_a_test_contact_that_is_no_email_is_refused_before_the_run(contact, capsys, tmp_path):
+    home = str(tmp_path / "h")
+    assert run(capsys, "--home", home, "init", "p", "--source", "smartertrack", "--sqlite", "x.db")[0] == 0
+    code, out, err = run(capsys, "--home", home, "load", "p", "--sample", "2", "--test-contact", contact, "--yes")
+    assert code == 2 and error_line(err) == f"helpmig: --test-contact takes an email address (got {contact!r})"
+
+
+async def test_the_engine_refuses_a_test_contact_that_is_no_email(tmp_path):
+    """The wizard's sample dialog goes through the same session: refused before anything is written."""
+    from helpmig_tui.demo import prepare_demo
+    from helpmig_tui.pipeline.context import LoadOptions
+    from helpmig_tui.pipeline.session import LoadRefused
+    from helpmig_tui.settings import resolve_paths
+
+    demo = prepare_demo(resolve_paths(tmp_path), "smartertrack", 5)
+    before = demo.sandbox.state.counts()
+    with pytest.raises(LoadRefused, match="the test contact takes an email address"):
+        async with demo.session() as session:
+            await session.load(LoadOptions(sample=2, test_contact="notanemail", accept_gates=True))
+    assert demo.sandbox.state.counts() == before

@@ -8,7 +8,7 @@ import json
 
 from connectors.intercom.sandbox import DEFAULT_TOKEN, Sandbox, running_server
 from connectors.samples import generate_smartertrack
-from tests.support.cli import run
+from tests.support.cli import error_line, run
 
 
 def test_from_init_to_a_validated_load_headless(tmp_path, capsys, monkeypatch):
@@ -58,8 +58,10 @@ def test_from_init_to_a_validated_load_headless(tmp_path, capsys, monkeypatch):
         code, out, err = run(capsys, "--home", home, "load", p, "--yes")
         last = out.strip().splitlines()[-1]
         assert code == 1 and last.startswith("NOT CLEAN") and "4 of 30 records rejected" in last  # --yes is not clean
+        assert error_line(err.splitlines()[-1]).startswith("helpmig: exit 1: the run did not end clean")
         code, out, err = run(capsys, "--home", home, "validate", p)
         assert code == 1 and "FAILED" in out and "are not in Intercom (the share allowed is 2%)" in out, out + err
+        assert error_line(err.splitlines()[-1]).startswith("helpmig: exit 1: the run did not end clean")
         sandbox.state.custom_object_types = frozenset({"Call"})  # the admin defines the type the report names
         # the sample desk's contacts are messy on purpose: the operator, having read the findings, allows 15%
         code, out, err = run(capsys, "--home", home, "load", p, "--yes", "--max-rejected", "15", "--json")

@@ -21,7 +21,6 @@ from sqlalchemy import select, update
 
 from connectors.intercom import IntercomClient
 from connectors.intercom.errors import IntercomError, NotFound
-from helpmig_tui.mapping.versions import require_confirmed_map
 from helpmig_tui.pipeline.context import Observer
 from helpmig_tui.pipeline.control import RunCancelled, RunControl
 from helpmig_tui.pipeline.journal import Entry, Journal
@@ -81,8 +80,9 @@ def sample_runs(store: ProjectStore) -> list[int]:
 
 class Rollback:
     def __init__(self, store: ProjectStore, client: IntercomClient, journal: Journal, *, acting_admin: str,
-                 run_ids: list[int] | None, include_changed: bool = False, observer: Observer | None = None,
-                 control: RunControl | None = None, reports_dir: Path | None = None) -> None:
+                 run_ids: list[int] | None, object_types: dict[str, str], include_changed: bool = False,
+                 observer: Observer | None = None, control: RunControl | None = None,
+                 reports_dir: Path | None = None) -> None:
         self.store = store
         self.reports_dir = reports_dir or store.path.parent / "reports"
         self.client = client
@@ -93,7 +93,7 @@ class Rollback:
         self.observer = observer
         self.control = control or RunControl()
         self.report = RollbackReport()
-        self._types: dict[str, str] | None = None
+        self._types = object_types  # source object -> its custom object type, by the session's map
         self._kept_contacts: set[str] = set()  # contacts of conversations left alone
 
     def _kinds(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
@@ -225,9 +225,6 @@ class Rollback:
         return removers.get(entry.kind)
 
     def _object_type(self, entry: Entry) -> str:
-        if self._types is None:
-            mmap = require_confirmed_map(self.store)
-            self._types = {o.object: o.options.custom_object_type or "" for o in mmap.objects}
         return self._types.get(entry.object or "", "")
 
     async def _changed_after_import(self, entry: Entry) -> bool:

@@ -19,7 +19,7 @@ from helpmig_tui.logs import get_logger
 from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.schema_plan import ExistingAttribute
 from helpmig_tui.mapping.standard import TargetKind
-from helpmig_tui.mapping.versions import require_confirmed_version
+from helpmig_tui.mapping.versions import last_confirmed, require_confirmed_version
 from helpmig_tui.pipeline.attributes import AttributeBook, existing_attributes_of, schema_of, workspace_schema
 from helpmig_tui.pipeline.context import RECORDS_PER_APP, LoadAborted, LoadContext, LoadOptions, NullObserver, Observer
 from helpmig_tui.pipeline.control import RunCancelled, RunControl
@@ -56,6 +56,16 @@ class LoadRefused(Exception):
         super().__init__(message)
         self.details = details or []
         self.hint = "; ".join(self.details[:5])
+
+
+def email_address(value: str, what: str) -> str:
+    """An email the operator gave (the fallback or the test contact), refused before any
+    run when it cannot be one: otherwise every record sent to it is rejected, one by one."""
+    email = value.strip()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain.strip(".") or any(c.isspace() for c in email):
+        raise LoadRefused(f"{what} takes an email address (got {value!r})")
+    return email
 
 
 @dataclass
@@ -113,7 +123,7 @@ class PipelineSession:
     def __init__(self, paths: Paths, project: str, target: Destination, *, observer: Observer | None = None,
                  control: RunControl | None = None, client_options: dict[str, Any] | None = None,
                  source: Source | None = None, close_source: bool = False, secrets: Secrets | None = None,
-                 loading: LoadOptions | None = None) -> None:
+                 loading: LoadOptions | None = None, rolling_back: bool = False) -> None:
         self.paths = paths
         self.project = project
         self.target = target
@@ -124,6 +134,7 @@ class PipelineSession:
         self._close_source = close_source or source is None  # a source handed in stays its giver's unless given away
         self._secrets = secrets or Secrets()
         self._loading = loading  # the load this session is opened for: its source work starts at open
+        self._rolling_back = rolling_back  # a rollback's: the last confirmed map will do (below)
         self._lock: RunLock | None = None  # the project's run lock, while this session writes
         self._closing = AsyncExitStack()  # what __aenter__ opened, closed last-opened first
         self.store: ProjectStore
@@ -144,8 +155,13 @@ class PipelineSession:
         try:
             version = require_confirmed_version(self.store)
         except Exception as exc:
-            raise LoadRefused(str(exc), [f"`helpmig map {self.project} --show` shows it, `--propose` and "
-                                         "`--confirm` make it ready"]) from exc
+            # a rollback undoes what runs wrote under the maps they were confirmed with: a newer
+            # map not confirmed yet (an edit, an import) does not stop it
+            found = last_confirmed(self.store) if self._rolling_back else None
+            if found is None:
+                raise LoadRefused(str(exc), [f"`helpmig map {self.project} --show` shows it, `--propose` and "
+                                             "`--confirm` make it ready"]) from exc
+            version = found
         self.mmap, self.map_version, self.map_hash = version.map, version.version, version.hash
         self.source = self._source or open_source(self.store, self._secrets)
         if self._close_source:
@@ -290,6 +306,8 @@ class PipelineSession:
         """A sample, full or delta load; resumes an interrupted run of the same kind."""
         options = options or LoadOptions()
         kind = kind or ("sample" if options.sample else "delta" if options.delta else "load")
+        if options.test_contact:
+            options.test_contact = email_address(options.test_contact, "the test contact")
         blockers = open_blockers(self.store)
         if blockers:
             raise LoadRefused(
@@ -423,7 +441,9 @@ class PipelineSession:
 
         self._hold("rollback")
         return Rollback(self.store, self.client, Journal(self.store, None), acting_admin=self.acting_admin,
-                        run_ids=sample_runs(self.store) if sample_only else None, include_changed=include_changed,
+                        run_ids=sample_runs(self.store) if sample_only else None,
+                        object_types={o.object: o.options.custom_object_type or "" for o in self.mmap.objects},
+                        include_changed=include_changed,
                         observer=self.observer, control=self.control, reports_dir=self.paths.reports_dir(self.project))
 
     async def delta(self, options: LoadOptions | None = None) -> LoadResult:

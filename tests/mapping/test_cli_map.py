@@ -9,6 +9,7 @@ import pytest
 
 from helpmig_tui.cli import main
 from helpmig_tui.mapping import llm as llm_module
+from tests.support.cli import error_line
 
 
 def run(capsys, paths, *argv):
@@ -71,23 +72,23 @@ def test_export_then_import_the_same_map(capsys, paths, audited, tmp_path):
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, paths, audited, argv, message):
     code, out, err = run(capsys, paths, "map", audited, *argv)
-    assert code == 2 and out == "" and err.strip() == message
+    assert code == 2 and out == "" and error_line(err) == message
 
 
 def test_bad_items_and_files_after_a_proposal(capsys, paths, audited, tmp_path):
     run(capsys, paths, "map", audited, "--propose")
     code, _, err = run(capsys, paths, "map", audited, "--confirm", "tickets.nope")
-    assert code == 2 and err.strip() == (
+    assert code == 2 and error_line(err) == (
         "helpmig: tickets.nope is not in the map (use OBJECT or OBJECT.FIELD as --show lists them)")
     code, _, err = run(capsys, paths, "map", audited, "--export", str(tmp_path / "map.yaml"))
-    assert code == 2 and err.strip() == "helpmig: map.yaml: use a .toml or .json file name"
+    assert code == 2 and error_line(err) == "helpmig: map.yaml: use a .toml or .json file name"
 
 
 def test_propose_before_an_audit_says_what_to_do(capsys, paths, tmp_path):
     main(["--home", str(paths.home), "init", "fresh", "--source", "smartertrack", "--sqlite", str(tmp_path / "x.db")])
     capsys.readouterr()
     code, _, err = run(capsys, paths, "map", "fresh", "--propose")
-    assert code == 2 and err.strip() == (
+    assert code == 2 and error_line(err) == (
         "helpmig: the source has not been audited yet: the proposer works from the audit's profiles "
         "(run the audit first: helpmig audit P)")
 

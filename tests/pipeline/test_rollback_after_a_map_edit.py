@@ -1,0 +1,36 @@
+"""A rollback undoes what the loads wrote under the map they were confirmed with: a newer
+map not confirmed yet (an edit, an import of the same map) stops loads, not the rollback."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpmig_tui.demo import prepare_demo
+from helpmig_tui.mapping.versions import latest, save_map
+from helpmig_tui.pipeline.context import LoadOptions
+from helpmig_tui.pipeline.session import LoadRefused
+from helpmig_tui.project import open_project
+from helpmig_tui.settings import resolve_paths
+
+
+async def test_a_rollback_goes_on_when_the_map_was_edited_after_the_load(tmp_path):
+    paths = resolve_paths(tmp_path)
+    demo = prepare_demo(paths, "smartertrack", 10)
+    before = demo.sandbox.state.counts()
+    async with demo.session() as session:
+        assert (await session.load(LoadOptions(accept_gates=True))).status == "done"
+    assert demo.sandbox.state.counts()["conversations"] > before["conversations"]
+    with open_project(paths, demo.project) as store:  # an import with a field to review: a draft
+        mmap = latest(store).map
+        n = next(n for n, f in enumerate(mmap.fields) if f.status == "confirmed")
+        mmap.fields[n] = mmap.fields[n].model_copy(update={"status": "proposed"})
+        assert save_map(store, mmap, action="import", keep_decisions=False).status == "draft"
+    with pytest.raises(LoadRefused, match="not ready"):
+        async with demo.session() as session:
+            pass
+    async with demo.session(rolling_back=True) as session:
+        report = await session.rollback(sample_only=False).run()
+    assert report.clean
+    after = demo.sandbox.state.counts()
+    for kind in ("contacts", "conversations", "articles"):
+        assert after[kind] == before[kind], kind
