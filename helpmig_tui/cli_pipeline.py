@@ -68,6 +68,15 @@ class ConsoleObserver:
 
 
 def _target(args: argparse.Namespace, paths: Paths) -> Destination:
+    """Where the project's Intercom is: a demo's is its sandbox in the project's folder, as
+    in the wizard (kept open on `args` until the command's run is over)."""
+    if paths.demo_file(args.project).is_file():
+        from helpmig_tui.demo import reopen_demo
+
+        demo = getattr(args, "demo", None) or reopen_demo(paths, args.project)
+        if demo is not None:
+            args.demo = demo
+            return demo.target()
     with open_project(paths, args.project) as store:
         return destination(store, Settings.from_env(), _secrets(args))
 
@@ -81,9 +90,15 @@ def _session(args: argparse.Namespace, control: Any = None, target: Destination 
 
 
 def _run(args: argparse.Namespace, label: str, work: Any, *, control: Any = None) -> Any:
-    """Run the async `work` with stops wired in and the heartbeat on."""
-    with Heartbeat(_console(args), label):
-        return args.stops.run(work, cancel=control.cancel if control is not None else None)
+    """Run the async `work` with stops wired in and the heartbeat on; a demo's sandbox
+    opened for it is closed after."""
+    try:
+        with Heartbeat(_console(args), label):
+            return args.stops.run(work, cancel=control.cancel if control is not None else None)
+    finally:
+        demo = getattr(args, "demo", None)
+        if demo is not None:
+            demo.close()
 
 
 def _load_text(result: LoadResult) -> str:

@@ -47,7 +47,6 @@ DEMO_MAX_REJECTED = 0.25
 DEMO_READ_BACK_MARGIN_S = 2.0
 CUSTOM_OBJECT_TYPES = ("Call", "ChangeRequest", "Problem", "ProblemRecord", "Change", "Release", "ConfigurationItem",
                        "Asset", "Order")
-DEMO_FILE = "demo.json"  # in the project's folder: what the demo generated and how to open it again
 SANDBOX_FILE = "intercom-sandbox.sqlite"  # in the project's folder: the demo's Intercom workspace
 REASONS = {"deleted": "deleted", "spam": "spam", "draft": "drafts", "of_skipped_ticket": "of tickets left out",
            "rejected": "rejected by the reader", "not_records": "not records (blank rows, footers)"}
@@ -223,13 +222,13 @@ def _write_info(demo: Demo, *, reopenable: bool, sandbox_options: dict[str, Any]
     info = {"platform": demo.platform, "tickets": demo.tickets, "truth": demo.truth, "left_out": demo.left_out,
             "conversations": list(demo.conversations), "reopenable": reopenable,
             "sandbox": {k: v for k, v in sandbox_options.items() if isinstance(v, (str, int, float, bool))}}
-    (demo.paths.project_dir(demo.project) / DEMO_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
+    demo.paths.demo_file(demo.project).write_text(json.dumps(info, indent=2), encoding="utf-8")
 
 
 def demo_info(paths: Paths, project: str) -> dict[str, Any] | None:
     """What a demo project was made from (None: not a demo project that can be reopened)."""
     try:
-        info = json.loads((paths.project_dir(project) / DEMO_FILE).read_text(encoding="utf-8"))
+        info = json.loads(paths.demo_file(project).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     ok = isinstance(info, dict) and info.get("reopenable") and info.get("platform") in PLATFORMS

@@ -65,6 +65,9 @@ INTERCOM_URLS: dict[str, str] = {
 }
 
 
+DEMO_FILE = "demo.json"  # in a demo project's folder: what the demo generated and how to open it again
+
+
 @dataclass(frozen=True)
 class Paths:
     """Every place helpmig reads or writes on disk."""
@@ -81,6 +84,10 @@ class Paths:
 
     def state_file(self, name: str) -> Path:
         return self.project_dir(name) / "state.sqlite"
+
+    def demo_file(self, name: str) -> Path:
+        """What a demo project was generated from, beside its state: no such file, no demo."""
+        return self.project_dir(name) / DEMO_FILE
 
     def reports_dir(self, name: str) -> Path:
         return self.project_dir(name) / "reports"

@@ -7,7 +7,7 @@ of the same demo leaves, one copy of everything."""
 from __future__ import annotations
 
 from helpmig_tui.app import STOPPED_SAFELY
-from helpmig_tui.demo import DEMO_FILE, SANDBOX_FILE, latest_demo, open_demo, prepare_demo
+from helpmig_tui.demo import SANDBOX_FILE, latest_demo, open_demo, prepare_demo
 from helpmig_tui.pipeline.context import LoadOptions
 from helpmig_tui.project import list_projects, open_project, project_status
 from helpmig_tui.settings import resolve_paths
@@ -38,7 +38,7 @@ async def test_quit_mid_load_then_resume_from_the_picker_and_from_helpmig_demo(t
     demo = open_demo(paths, "smartertrack", TICKETS)  # none yet: a new one
     assert demo.project == "demo-smartertrack"
     folder = paths.project_dir(demo.project)
-    assert (folder / SANDBOX_FILE).exists() and (folder / DEMO_FILE).exists()
+    assert (folder / SANDBOX_FILE).exists() and paths.demo_file(demo.project).exists()
     # a second demo project keeps its own workspace
     other = prepare_demo(paths, "smartertrack", 5)
     assert other.project != demo.project and other.sandbox.store is not demo.sandbox.store

@@ -1,0 +1,29 @@
+"""A demo project goes on from the command line as from the wizard: its Intercom is the
+sandbox in the project's folder, so `delta`, `validate` and `rollback` work without a
+token and never reach the network."""
+
+from __future__ import annotations
+
+import json
+
+from helpmig_tui.demo import reopen_demo
+from helpmig_tui.settings import resolve_paths
+from tests.support.cli import run
+
+
+def test_delta_validate_and_rollback_of_a_demo_project(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("HELPMIG_INTERCOM_TOKEN", raising=False)
+    home = str(tmp_path / "home")
+    code, out, err = run(capsys, "--home", home, "demo", "--headless", "--tickets", "10")
+    assert code == 0, err
+    code, out, err = run(capsys, "--home", home, "--json", "delta", "demo-smartertrack")
+    assert code == 0 and json.loads(out)["clean"], err
+    code, out, err = run(capsys, "--home", home, "--json", "validate", "demo-smartertrack")
+    assert code == 0 and json.loads(out)["passed"], err
+    code, out, err = run(capsys, "--home", home, "--json", "rollback", "demo-smartertrack", "--all", "--yes")
+    assert code == 0 and json.loads(out)["removed"], err
+    demo = reopen_demo(resolve_paths(tmp_path / "home"), "demo-smartertrack")
+    try:  # the rollback reached the demo's own workspace, kept in the project's folder
+        assert demo.sandbox.state.counts()["conversations"] == 0
+    finally:
+        demo.close()
