@@ -32,6 +32,8 @@ from helpmig_tui.mapping.evidence import FieldEvidence, ObjectEvidence, SourceEv
 from helpmig_tui.mapping.field_checks import attribute_type, fits, is_empty, looks, shape_of, value_evidence
 from helpmig_tui.mapping.llm_prompt import messages, object_prompt, personal_values
 from helpmig_tui.mapping.model import (
+    LLM_FAILED,
+    LLM_NOT_ASKED,
     Advice,
     AttributeTarget,
     FieldMap,
@@ -162,7 +164,7 @@ class LlmProposer:
             if broken is not None or left <= 0:
                 why = broken or f"the {self.deadline_s:g} s allowed for the LLM had passed"
                 for fm in mmap.fields_of(om.object):
-                    fields[fm.key] = fm.model_copy(update={"reason": f"LLM not asked ({why}); built-in: {fm.reason}"})
+                    fields[fm.key] = fm.model_copy(update={"reason": f"{LLM_NOT_ASKED} ({why}); built-in: {fm.reason}"})
                 continue
             try:
                 entries = self.ask(object_prompt(evidence.platform, ev, om, mmap, known),
@@ -170,7 +172,7 @@ class LlmProposer:
             except LlmError as exc:
                 broken = f"it failed on {om.object}: {exc}"
                 for fm in mmap.fields_of(om.object):
-                    fields[fm.key] = fm.model_copy(update={"reason": f"LLM failed ({exc}); built-in: {fm.reason}"})
+                    fields[fm.key] = fm.model_copy(update={"reason": f"{LLM_FAILED} ({exc}); built-in: {fm.reason}"})
                 continue
             rows, notes = _merge_object(om, ev, mmap.fields_of(om.object), entries)
             for fm in rows:

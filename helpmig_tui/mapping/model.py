@@ -181,6 +181,10 @@ class Review(_Model):
         return f"{self.object}: {self.target} {self.reason}; confirm or edit {rows} one by one"
 
 
+# how a row's reason begins when the LLM was asked for it and gave nothing (the row keeps the built-in proposal)
+LLM_FAILED, LLM_NOT_ASKED = "LLM failed", "LLM not asked"
+
+
 class Advice(_Model):
     """What the LLM proposed for one field against the built-in proposal, and whether it
     was applied or declined (and why): the LLM's diff, shown to the operator."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from helpmig_tui.mapping.evidence import SourceEvidence
-from helpmig_tui.mapping.model import MigrationMap
+from helpmig_tui.mapping.model import LLM_FAILED, LLM_NOT_ASKED, MigrationMap
 from helpmig_tui.mapping.schema_plan import SchemaPlan, plan_schema
 from helpmig_tui.mapping.versions import MapVersion
 
@@ -84,8 +84,11 @@ def advice_lines(mmap: MigrationMap) -> list[str]:
         return []
     applied = [a for a in mmap.advice if a.applied]
     declined = [a for a in mmap.advice if not a.applied]
-    lines = [f"The LLM changed {len(applied)} row{'s' if len(applied) != 1 else ''}; "
-             f"{len(declined)} change{'s' if len(declined) != 1 else ''} it asked for were declined"]
+    unheard = [row for row in mmap.fields if row.reason.startswith((f"{LLM_FAILED} (", f"{LLM_NOT_ASKED} ("))]
+    lines = [f"The LLM gave nothing for {len(unheard)} of {len(mmap.fields)} rows, which keep the built-in "
+             f"proposal: {unheard[0].reason.split('; built-in: ')[0]}"] if unheard else []
+    lines.append(f"The LLM changed {len(applied)} row{'s' if len(applied) != 1 else ''}; "
+                 f"{len(declined)} change{'s' if len(declined) != 1 else ''} it asked for were declined")
     return lines + [f"  {a.describe()}" for a in [*applied, *declined]]
 
 

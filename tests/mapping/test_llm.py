@@ -247,6 +247,10 @@ def test_a_hanging_endpoint_times_out_once(store):
     _, refined, fake = run(store, down)
     assert len(fake.requests) == 1
     assert any(fm.reason.startswith("LLM failed (cannot reach http://llm.local/v1: ConnectError)") for fm in refined.fields)
+    said = advice_lines(refined)  # the operator is told, not left to find it in each row's reason
+    unheard = sum(fm.reason.startswith(("LLM failed", "LLM not asked")) for fm in refined.fields)
+    assert unheard and said[0] == (f"The LLM gave nothing for {unheard} of {len(refined.fields)} rows, which keep "
+                                   "the built-in proposal: LLM failed (cannot reach http://llm.local/v1: ConnectError)")
 
 
 def test_partial_and_wrongly_typed_answers_fall_back_field_by_field(store):
