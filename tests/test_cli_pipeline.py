@@ -8,6 +8,8 @@ import json
 import pytest
 
 from connectors.intercom.sandbox import DEFAULT_TOKEN
+from helpmig_tui.pipeline.loader import PHASES
+from helpmig_tui.project import open_project
 from tests.support.cli import run, serving
 from tests.support.demo_copy import copy_demo, demo_template
 
@@ -72,3 +74,28 @@ def test_refusals_are_one_line_with_exit_2(capsys, served, monkeypatch):
     monkeypatch.delenv("HELPMIG_INTERCOM_TOKEN")
     code, _, err = run(capsys, "--home", home, "plan", demo.project)
     assert code == 2 and "no Intercom token" in err
+
+
+def _stage(demo) -> str:
+    with open_project(demo.paths, demo.project) as store:
+        return store.project().stage
+
+
+def test_a_phase_alone_waits_for_the_phases_before_it(capsys, served):
+    """`--phase` on a project whose earlier phases never ran is refused up front; phases run
+    one at a time in order are allowed, and the stage says "loaded" only once all ran."""
+    home, demo = served
+    p = demo.project
+    code, _, err = run(capsys, "--home", home, "load", p, "--yes", "--phase", "conversations")
+    assert code == 2 and err.count("\n") == 1, err
+    assert "match, schema, companies, contacts loaded first" in err and f"`helpmig load {p}`" in err
+    assert demo.sandbox.state.counts()["conversations"] == 0 and _stage(demo) == "mapped"
+    for phase in PHASES:
+        code, _, err = run(capsys, "--home", home, "load", p, "--yes", "--phase", phase)
+        assert code == 0, err
+        assert _stage(demo) == ("loaded" if phase == PHASES[-1] else "partially_loaded"), phase
+    code, _, err = run(capsys, "--home", home, "rollback", p, "--all", "--yes")
+    assert code == 0, err
+    code, _, err = run(capsys, "--home", home, "load", p, "--yes", "--phase", "contacts")
+    assert code == 2 and "match, schema, companies loaded first" in err and "rolled back since" in err
+
