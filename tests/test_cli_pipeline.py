@@ -99,3 +99,17 @@ def test_a_phase_alone_waits_for_the_phases_before_it(capsys, served):
     code, _, err = run(capsys, "--home", home, "load", p, "--yes", "--phase", "contacts")
     assert code == 2 and "match, schema, companies loaded first" in err and "rolled back since" in err
 
+def test_a_sample_after_the_load_keeps_the_stage(capsys, served):
+    """A sample run after the full load (or its validation) does not send the project back
+    to "sample loaded, next: run the full load"."""
+    home, demo = served
+    p = demo.project
+    assert run(capsys, "--home", home, "load", p, "--yes")[0] == 0
+    assert _stage(demo) == "loaded"
+    assert run(capsys, "--home", home, "load", p, "--sample", "2", "--yes")[0] == 0
+    assert _stage(demo) == "loaded"
+    assert run(capsys, "--home", home, "validate", p, "--sample", "5")[0] == 0
+    assert _stage(demo) == "validated"
+    assert run(capsys, "--home", home, "load", p, "--sample", "2", "--yes")[0] == 0
+    assert _stage(demo) == "validated"
+

@@ -34,7 +34,7 @@ from helpmig_tui.pipeline.resolver import Directory, Resolver
 from helpmig_tui.pipeline.runlock import RunLock, RunLockBusy
 from helpmig_tui.pipeline.runs import RunLog, finished_phases, resumable_run
 from helpmig_tui.pipeline.scope import NOT_MIGRATED, ScopeCheck, ScopeResult, save_scope, scope_is_current
-from helpmig_tui.project import open_project, open_source
+from helpmig_tui.project import LOADED_STAGES, open_project, open_source
 from helpmig_tui.settings import Paths, Secrets, Settings
 from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import Project
@@ -376,8 +376,8 @@ class PipelineSession:
             runlog.finish("done", summary)
             if kind == "load":
                 self._set_stage("loaded" if result.clean and self._whole_load(options) else "partially_loaded")
-            elif kind == "sample":
-                self._set_stage("sampled")
+            elif kind == "sample" and self.store.project().stage not in LOADED_STAGES:
+                self._set_stage("sampled")  # a sample after a full load leaves its stage
         else:
             runlog.finish("paused", summary)  # a gated run resumes once the operator acts
             if kind == "load":
