@@ -99,6 +99,7 @@ def test_a_phase_alone_waits_for_the_phases_before_it(capsys, served):
     code, _, err = run(capsys, "--home", home, "load", p, "--yes", "--phase", "contacts")
     assert code == 2 and "match, schema, companies loaded first" in err and "rolled back since" in err
 
+
 def test_a_sample_after_the_load_keeps_the_stage(capsys, served):
     """A sample run after the full load (or its validation) does not send the project back
     to "sample loaded, next: run the full load"."""
@@ -113,3 +114,22 @@ def test_a_sample_after_the_load_keeps_the_stage(capsys, served):
     assert run(capsys, "--home", home, "load", p, "--sample", "2", "--yes")[0] == 0
     assert _stage(demo) == "validated"
 
+
+def test_no_delta_after_a_rollback_of_everything(capsys, served):
+    """A delta carries over what changed since a load: after `rollback --all` it would
+    re-create everything, so it is refused until a load ran again; a rollback of the
+    samples keeps the load, and the delta after it goes on."""
+    home, demo = served
+    p = demo.project
+    assert run(capsys, "--home", home, "load", p, "--yes")[0] == 0
+    assert run(capsys, "--home", home, "load", p, "--sample", "2", "--yes")[0] == 0
+    assert run(capsys, "--home", home, "rollback", p, "--sample", "--yes")[0] == 0
+    code, _, err = run(capsys, "--home", home, "delta", p)
+    assert code == 0, err
+    assert run(capsys, "--home", home, "rollback", p, "--all", "--yes")[0] == 0
+    code, _, err = run(capsys, "--home", home, "delta", p)
+    assert code == 2 and err.count("\n") == 1, err
+    assert "rolled back" in err and f"`helpmig load {p}` loads it again" in err
+    assert demo.sandbox.state.counts()["conversations"] == 0
+    assert run(capsys, "--home", home, "load", p, "--yes")[0] == 0
+    assert run(capsys, "--home", home, "delta", p)[0] == 0  # loaded again: the delta follows it

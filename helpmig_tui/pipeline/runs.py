@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from helpmig_tui import redact
@@ -155,6 +155,16 @@ def finished_phases(store: ProjectStore, kinds: tuple[str, ...],
         return since is not None and (ended is None or ended < since)
 
     return {name for name, kind, ended in rows if not undone(kind, ended)}
+
+
+def rolled_back_since_load(store: ProjectStore) -> bool:
+    """Has a rollback of everything begun since a phase of a load last ended? (A sample's
+    rollback keeps what the load wrote.)"""
+    with store.reader() as session:
+        everything, _ = _rollbacks(session)
+        ended = session.scalar(select(func.max(Phase.ended_at)).join(Run, Run.id == Phase.run_id)
+                               .where(Run.kind == "load"))
+    return everything is not None and (ended is None or ended < everything)
 
 
 def _rollbacks(session: Session) -> tuple[datetime | None, datetime | None]:

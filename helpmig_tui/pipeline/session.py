@@ -32,7 +32,7 @@ from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.records import write_company, write_contact, write_walkin_contact
 from helpmig_tui.pipeline.resolver import Directory, Resolver
 from helpmig_tui.pipeline.runlock import RunLock, RunLockBusy
-from helpmig_tui.pipeline.runs import RunLog, finished_phases, resumable_run
+from helpmig_tui.pipeline.runs import RunLog, finished_phases, resumable_run, rolled_back_since_load
 from helpmig_tui.pipeline.scope import NOT_MIGRATED, ScopeCheck, ScopeResult, save_scope, scope_is_current
 from helpmig_tui.project import LOADED_STAGES, open_project, open_source
 from helpmig_tui.settings import Paths, Secrets, Settings
@@ -459,6 +459,9 @@ class PipelineSession:
         started = load_started_at(self.store)
         if started is None:
             raise LoadRefused("no full load yet: the delta follows a load")
+        if rolled_back_since_load(self.store):
+            raise LoadRefused(f"{self.project} was rolled back out of Intercom: a delta only carries over what "
+                              f"changed since a load; `helpmig load {self.project}` loads it again")
         if Capability.DELTA_UPDATED_AT in self.source.capabilities:
             options.since = started
         return await self.load(options, kind="delta")
