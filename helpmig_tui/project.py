@@ -46,6 +46,8 @@ STAGES: dict[str, tuple[str, str]] = {
                                      "removes what was changed in Intercom after the import)"),
     "rolled_back": ("rolled back", "fix the map or the source, then load again (helpmig load {p})"),
 }
+# Stages a full load has written into Intercom: a sample run does not move them back to "sampled"
+LOADED_STAGES = frozenset({"loading", "partially_loaded", "loaded", "validated", "cutover", "rolling_back"})
 
 SQL_PLATFORMS = {"smartertrack", "trackit"}
 SQL_LOCATIONS = ("sqlite", "odbc", "server", "db_url")

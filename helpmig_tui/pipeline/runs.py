@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from helpmig_tui import redact
 from helpmig_tui.state import ProjectStore
@@ -137,6 +138,40 @@ class RunLog:
         with self.store.engine.begin() as conn:
             conn.exec_driver_sql(_EVENT, (_AT.process_bind_param(utcnow(), None), level, kind, redact.redact(message),
                                           self.run_id, _DATA.process_bind_param(data, None)))
+
+
+def finished_phases(store: ProjectStore, kinds: tuple[str, ...],
+                    statuses: tuple[str, ...] = ("done", "accepted")) -> set[str]:
+    """The phases that finished in a run of these kinds and that no rollback undid since: a
+    rollback of everything undoes every phase that ended before it began, a rollback of the
+    samples only the sample runs' phases (it keeps what the full load wrote)."""
+    with store.reader() as session:
+        everything, samples = _rollbacks(session)
+        rows = session.execute(select(Phase.name, Run.kind, Phase.ended_at).join(Run, Run.id == Phase.run_id)
+                               .where(Run.kind.in_(kinds), Phase.status.in_(statuses))).all()
+
+    def undone(kind: str, ended: datetime | None) -> bool:
+        since = samples if kind == "sample" else everything
+        return since is not None and (ended is None or ended < since)
+
+    return {name for name, kind, ended in rows if not undone(kind, ended)}
+
+
+def rolled_back_since_load(store: ProjectStore) -> bool:
+    """Has a rollback of everything begun since a phase of a load last ended? (A sample's
+    rollback keeps what the load wrote.)"""
+    with store.reader() as session:
+        everything, _ = _rollbacks(session)
+        ended = session.scalar(select(func.max(Phase.ended_at)).join(Run, Run.id == Phase.run_id)
+                               .where(Run.kind == "load"))
+    return everything is not None and (ended is None or ended < everything)
+
+
+def _rollbacks(session: Session) -> tuple[datetime | None, datetime | None]:
+    """When the last rollback of everything began, and the last of any scope."""
+    rollbacks = session.execute(select(Run.started_at, Run.options).where(Run.kind == "rollback")).all()
+    everything = max((at for at, options in rollbacks if (options or {}).get("scope") != "sample"), default=None)
+    return everything, max((at for at, _ in rollbacks), default=None)
 
 
 def resumable_run(store: ProjectStore, kinds: tuple[str, ...] = ("load", "sample", "delta", "rollback")) -> Run | None:

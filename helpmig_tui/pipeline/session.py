@@ -32,9 +32,9 @@ from helpmig_tui.pipeline.reader import SourceReader
 from helpmig_tui.pipeline.records import write_company, write_contact, write_walkin_contact
 from helpmig_tui.pipeline.resolver import Directory, Resolver
 from helpmig_tui.pipeline.runlock import RunLock, RunLockBusy
-from helpmig_tui.pipeline.runs import RunLog, resumable_run
+from helpmig_tui.pipeline.runs import RunLog, finished_phases, resumable_run, rolled_back_since_load
 from helpmig_tui.pipeline.scope import NOT_MIGRATED, ScopeCheck, ScopeResult, save_scope, scope_is_current
-from helpmig_tui.project import open_project, open_source
+from helpmig_tui.project import LOADED_STAGES, open_project, open_source
 from helpmig_tui.settings import Paths, Secrets, Settings
 from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import Project
@@ -317,6 +317,8 @@ class PipelineSession:
             )
         every = DELTA_PHASES if kind == "delta" else PHASES
         phases = options.phases or every
+        if options.phases:
+            self._require_earlier(kind, options, every)
         held = self._lock is not None
         self._hold(kind)
         try:
@@ -324,6 +326,22 @@ class PipelineSession:
         finally:
             if not held:
                 self._release()
+
+    def _require_earlier(self, kind: str, options: LoadOptions, every: tuple[str, ...]) -> None:
+        """Phases run alone need the phases before them loaded (the attributes, companies,
+        contacts and teammates their records point to): refused while one never finished
+        in a load (for a sample: a sample or a load), or was rolled back since."""
+        counted = {"load": ("load",), "sample": ("sample", "load"), "delta": ("load", "delta")}[kind]
+        asked = options.phases or ()
+        done = finished_phases(self.store, counted) | set(asked)
+        missing = [p for p in every[:max(every.index(p) for p in asked)] if p not in done]
+        if missing:
+            command = {"load": f"helpmig load {self.project}", "delta": f"helpmig delta {self.project}",
+                       "sample": f"helpmig load {self.project} --sample {options.sample}"}[kind]
+            named = f"the {asked[0]} phase needs" if len(asked) == 1 else f"the phases {', '.join(asked)} need"
+            raise LoadRefused(f"{named} {', '.join(missing)} loaded first (never finished in "
+                              f"{' or '.join(f'a {k}' for k in counted)} of {self.project}, or rolled back since): "
+                              f"`{command}` loads every phase in order")
 
     async def check_scope(self) -> ScopeResult:
         """Name what the load will not migrate (findings and reports/not-migrated.csv)."""
@@ -375,14 +393,19 @@ class PipelineSession:
         if result.status == "done":
             runlog.finish("done", summary)
             if kind == "load":
-                self._set_stage("loaded" if result.clean else "partially_loaded")
-            elif kind == "sample":
-                self._set_stage("sampled")
+                self._set_stage("loaded" if result.clean and self._whole_load(options) else "partially_loaded")
+            elif kind == "sample" and self.store.project().stage not in LOADED_STAGES:
+                self._set_stage("sampled")  # a sample after a full load leaves its stage
         else:
             runlog.finish("paused", summary)  # a gated run resumes once the operator acts
             if kind == "load":
                 self._set_stage("partially_loaded")
         return result
+
+    def _whole_load(self, options: LoadOptions) -> bool:
+        """Every phase of the load finished clean: a run of some phases says "loaded" only
+        when the others did in earlier loads (and no rollback undid them)."""
+        return options.phases is None or set(PHASES) <= finished_phases(self.store, ("load",), ("done",))
 
     async def plan(self) -> Plan:
         """The plan at this workspace's rate limit, with the agents and groups to settle."""
@@ -456,6 +479,9 @@ class PipelineSession:
         started = load_started_at(self.store)
         if started is None:
             raise LoadRefused("no full load yet: the delta follows a load")
+        if rolled_back_since_load(self.store):
+            raise LoadRefused(f"{self.project} was rolled back out of Intercom: a delta only carries over what "
+                              f"changed since a load; `helpmig load {self.project}` loads it again")
         if Capability.DELTA_UPDATED_AT in self.source.capabilities:
             options.since = started
         return await self.load(options, kind="delta")

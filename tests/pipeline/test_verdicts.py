@@ -4,11 +4,13 @@ changed migrated data in Intercom."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from helpmig_tui.demo import prepare_demo
 from helpmig_tui.mapping.apply import SOURCE_ID_ATTRIBUTE
 from helpmig_tui.pipeline.context import LoadOptions
+from helpmig_tui.pipeline.session import LoadRefused
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import resolve_paths
 from helpmig_tui.state.models import JournalEntry, Project
@@ -112,3 +114,14 @@ async def test_status_follows_a_rollback(tmp_path):
         await session.rollback(sample_only=False).run()
     with open_project(demo.paths, demo.project) as store:
         assert store.project().stage == "rolled_back"
+
+
+async def test_a_sample_of_one_phase_waits_for_the_phases_before_it(tmp_path):
+    """The session refuses it (the wizard's runs go through it too), naming the command
+    that loads every phase."""
+    demo = prepare_demo(resolve_paths(tmp_path / "home"), "smartertrack", 10)
+    async with demo.session() as session:
+        with pytest.raises(LoadRefused, match=rf"match, schema, companies, contacts loaded first .*`helpmig load "
+                                              rf"{demo.project} --sample 2`"):
+            await session.load(LoadOptions(sample=2, phases=("conversations",)))
+    assert demo.sandbox.store.count("conversations") == 0
