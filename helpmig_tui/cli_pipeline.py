@@ -68,16 +68,18 @@ class ConsoleObserver:
 
 
 def _target(args: argparse.Namespace, paths: Paths) -> Destination:
-    """Where the project's Intercom is: a demo's is its sandbox in the project's folder, as
-    in the wizard (kept open on `args` until the command's run is over)."""
-    if paths.demo_file(args.project).is_file():
-        from helpmig_tui.demo import reopen_demo
-
-        demo = getattr(args, "demo", None) or reopen_demo(paths, args.project)
-        if demo is not None:
-            args.demo = demo
-            return demo.target()
+    """Where the project's Intercom is: a demo's, unless connected elsewhere since, is its
+    sandbox in the project's folder, as in the wizard (kept open on `args` until the
+    command's run is over)."""
     with open_project(paths, args.project) as store:
+        if paths.demo_file(args.project).is_file():
+            from helpmig_tui.demo import SANDBOX_URL, reopen_demo
+
+            demo = getattr(args, "demo", None) or (
+                reopen_demo(paths, args.project) if store.project().intercom_url == SANDBOX_URL else None)
+            if demo is not None:
+                args.demo = demo
+                return demo.target()
         return destination(store, Settings.from_env(), _secrets(args))
 
 
