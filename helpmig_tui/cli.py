@@ -248,7 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     _project_arg(report)
     report.add_argument("--bundle", metavar="FILE",
                         help="also write the evidence bundle: one zip with the project state (secrets masked and "
-                             "checked), every report, the map versions, the run timeline and the redacted logs")
+                             "checked), every report, the map versions, the run timeline and the redacted logs; "
+                             "a folder gets it as helpmig-evidence-P-TIME.zip; outside the project's folder, and "
+                             "it replaces only an earlier bundle of the project")
     report.epilog = "exit codes: 0 written; 1 the bundle was refused (a secret would be in it); 2 bad input"
 
     status = command("status", "show where a project stands", cmd_status)

@@ -1,0 +1,68 @@
+"""Bad input and machine conditions an operator walk met: each is refused up front with
+one line on stderr and exit 2, and nothing is written (the project's files least of all)."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+
+from tests.support.cli import run
+
+P = "p1"
+
+
+@pytest.fixture
+def home(tmp_path, capsys):
+    """A home with one project (its source need not exist for these commands)."""
+    home = tmp_path / "h"
+    code, _, err = run(capsys, "--home", str(home), "init", P, "--source", "smartertrack", "--sqlite", "x.db")
+    assert code == 0, err
+    return home
+
+
+def _refused(capsys, *argv: str) -> str:
+    """The one line of a command refused as bad input."""
+    code, out, err = run(capsys, *argv)
+    assert code == 2, (code, out, err)
+    assert len(err.strip().splitlines()) == 1 and err.startswith("helpmig: ") and "unexpected" not in err, err
+    return err
+
+
+# -- report --bundle ------------------------------------------------------------------------------
+
+def test_a_bundle_never_replaces_the_projects_state_file(home, capsys):
+    state = home / "projects" / P / "state.sqlite"
+    before = state.read_bytes()
+    err = _refused(capsys, "--home", str(home), "report", P, "--bundle", str(state))
+    assert "inside the project's own folder" in err
+    assert state.read_bytes() == before
+    err = _refused(capsys, "--home", str(home), "report", P, "--bundle", str(home / "projects" / P / "reports" / "b.zip"))
+    assert "inside the project's own folder" in err
+
+
+def test_a_bundle_replaces_only_an_earlier_bundle_of_the_project(home, tmp_path, capsys):
+    other = tmp_path / "notes.txt"
+    other.write_text("keep me")
+    err = _refused(capsys, "--home", str(home), "report", P, "--bundle", str(other))
+    assert "not an earlier evidence bundle" in err and other.read_text() == "keep me"
+    out = tmp_path / "evidence.zip"
+    assert run(capsys, "--home", str(home), "report", P, "--bundle", str(out))[0] == 0
+    assert run(capsys, "--home", str(home), "report", P, "--bundle", str(out))[0] == 0  # its own: replaced
+
+
+def test_a_bundle_given_a_folder_goes_into_it_under_its_default_name(home, tmp_path, capsys):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    code, out, err = run(capsys, "--home", str(home), "report", P, "--bundle", str(folder))
+    assert code == 0, err
+    [written] = folder.glob(f"helpmig-evidence-{P}-*.zip")
+    assert "manifest.json" in zipfile.ZipFile(written).namelist() and str(written) in out
+
+
+def test_a_bundle_in_a_folder_that_cannot_be_written_is_bad_input(home, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    err = _refused(capsys, "--home", str(home), "report", P, "--bundle", str(blocker / "b.zip"))
+    assert "is a file, not a folder" in err
+    assert not (home / "projects" / P / "reports" / "summary.md").exists()  # refused before anything was written
