@@ -278,8 +278,6 @@ def cmd_load(args: argparse.Namespace) -> int:
 
     if args.phase and args.phase not in PHASES:
         raise LoadRefused(f"unknown phase {args.phase!r}: one of {', '.join(PHASES)}")
-    if args.sample is not None and args.sample < 1:
-        raise LoadRefused("--sample takes a number of records per object (1 or more)")
     if args.test_contact and args.sample is None:
         raise LoadRefused("--test-contact goes with --sample N: it sends the sample run's conversations to one "
                           "test contact, never the full load's")

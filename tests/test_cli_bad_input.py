@@ -3,6 +3,7 @@ one line on stderr and exit 2, and nothing is written (the project's files least
 
 from __future__ import annotations
 
+import socket
 import zipfile
 
 import pytest
@@ -66,3 +67,29 @@ def test_a_bundle_in_a_folder_that_cannot_be_written_is_bad_input(home, tmp_path
     err = _refused(capsys, "--home", str(home), "report", P, "--bundle", str(blocker / "b.zip"))
     assert "is a file, not a folder" in err
     assert not (home / "projects" / P / "reports" / "summary.md").exists()  # refused before anything was written
+
+
+# -- numbers argparse refuses before the command starts -------------------------------------------
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["validate", P, "--sample", "-3"], "--sample: at least 1 record per object, not -3"),
+    (["load", P, "--sample", "0"], "--sample: at least 1 record per object, not 0"),
+    (["validate", P, "--sample", "x"], "--sample: a whole number of records per object, not 'x'"),
+    (["demo", "--headless", "--tickets", "-5"], "--tickets: from 1 to 200000 tickets, not -5"),
+    (["demo", "--headless", "--tickets", "99999999999999999999"], "from 1 to 200000 tickets"),
+    (["sandbox", "--port", "99999"], "--port: from 1 to 65535, not 99999"),
+    (["sandbox", "--port", "-1"], "--port: from 1 to 65535, not -1"),
+])
+def test_numbers_out_of_range_are_refused_by_the_parser(argv, said, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        run(capsys, "--home", str(tmp_path / "h"), *argv)
+    captured = capsys.readouterr()
+    assert exc.value.code == 2 and said in captured.err, captured.err
+    assert "sandbox on" not in captured.err and not captured.out and not (tmp_path / "h" / "projects").exists()
+
+
+def test_a_sandbox_port_in_use_is_one_line(tmp_path, capsys):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        err = _refused(capsys, "--home", str(tmp_path), "sandbox", "--port", str(port))
+    assert f"port {port} on 127.0.0.1 is in use" in err and "sandbox on" not in err
