@@ -93,3 +93,12 @@ def test_a_sandbox_port_in_use_is_one_line(tmp_path, capsys):
         port = taken.getsockname()[1]
         err = _refused(capsys, "--home", str(tmp_path), "sandbox", "--port", str(port))
     assert f"port {port} on 127.0.0.1 is in use" in err and "sandbox on" not in err
+
+
+# -- the Intercom token --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", ["connect", "plan"])
+def test_a_token_of_blanks_is_named_empty(command, home, capsys, monkeypatch):
+    monkeypatch.setenv("HELPMIG_INTERCOM_TOKEN", "  \t ")
+    err = _refused(capsys, "--home", str(home), command, P)
+    assert "the Intercom token is empty" in err and "HELPMIG_INTERCOM_TOKEN" in err
