@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -23,11 +24,13 @@ def home(tmp_path, capsys):
 
 
 def _refused(capsys, *argv: str) -> str:
-    """The one line of a command refused as bad input."""
+    """The line of a command refused as bad input (after a warning that the log went elsewhere, if any)."""
     code, out, err = run(capsys, *argv)
+    lines = err.strip().splitlines()
     assert code == 2, (code, out, err)
-    assert len(err.strip().splitlines()) == 1 and err.startswith("helpmig: ") and "unexpected" not in err, err
-    return err
+    assert all(line.startswith("helpmig: ") for line in lines) and "unexpected" not in err, err
+    assert len(lines) == 1 or (len(lines) == 2 and "cannot write the log" in lines[0]), err
+    return lines[-1]
 
 
 # -- report --bundle ------------------------------------------------------------------------------
@@ -102,3 +105,19 @@ def test_a_token_of_blanks_is_named_empty(command, home, capsys, monkeypatch):
     monkeypatch.setenv("HELPMIG_INTERCOM_TOKEN", "  \t ")
     err = _refused(capsys, "--home", str(home), command, P)
     assert "the Intercom token is empty" in err and "HELPMIG_INTERCOM_TOKEN" in err
+
+
+# -- the machine: home, project file --------------------------------------------------------------
+
+def test_a_project_file_that_is_a_folder_is_named(tmp_path, capsys):
+    (tmp_path / "projects" / "X" / "state.sqlite").mkdir(parents=True)
+    err = _refused(capsys, "--home", str(tmp_path), "status", "X")
+    assert f"the project file {tmp_path / 'projects' / 'X' / 'state.sqlite'} is a folder" in err
+    code, out, _ = run(capsys, "--home", str(tmp_path), "projects")
+    assert code == 0 and "is a folder" in out
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs a folder no one can create in (Linux /proc)")
+def test_a_home_that_cannot_be_created_is_a_known_condition(capsys):
+    err = _refused(capsys, "--home", "/proc/helpmig-home", "init", P, "--source", "smartertrack", "--sqlite", "x.db")
+    assert "the home /proc/helpmig-home cannot be created" in err
