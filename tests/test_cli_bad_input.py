@@ -3,6 +3,7 @@ one line on stderr and exit 2, and nothing is written (the project's files least
 
 from __future__ import annotations
 
+import os
 import socket
 import zipfile
 from pathlib import Path
@@ -121,3 +122,14 @@ def test_a_project_file_that_is_a_folder_is_named(tmp_path, capsys):
 def test_a_home_that_cannot_be_created_is_a_known_condition(capsys):
     err = _refused(capsys, "--home", "/proc/helpmig-home", "init", P, "--source", "smartertrack", "--sqlite", "x.db")
     assert "the home /proc/helpmig-home cannot be created" in err
+
+
+# -- what is read: option values, files -----------------------------------------------------------
+
+@pytest.mark.skipif(os.name == "nt", reason="Windows names are UTF-16: no bytes to be undecodable")
+def test_a_source_path_that_is_not_utf8_is_named_and_no_folder_is_left(tmp_path, capsys):
+    latin1 = os.fsdecode(str(tmp_path).encode() + b"/lat1-\xe9t\xe9.db")  # what Python makes of such a name
+    home = tmp_path / "h"
+    err = _refused(capsys, "--home", str(home), "init", P, "--source", "smartertrack", "--sqlite", latin1)
+    assert "lat1-\\xe9t\\xe9.db is not valid UTF-8" in err
+    assert not (home / "projects").exists()
