@@ -937,7 +937,7 @@ _BAD_SOURCE_INPUT = {
     "source.not_built", "source.unknown_platform", "source.missing_dependency", "source.options", "source.bad_options",
     "source.bad_option", "source.secret_in_options", "source.secret_missing", "source.not_found", "source.auth_missing",
     "source.auth_rejected", "source.odbc_driver_missing", "source.odbc_manager_missing", "source.not_trackit",
-    "source.not_smartertrack", "source.bad_layout", "source.table_missing",
+    "source.not_smartertrack", "source.bad_layout", "source.table_missing", "source.bad_export_file",
 }
 
 

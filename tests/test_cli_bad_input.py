@@ -133,3 +133,17 @@ def test_a_source_path_that_is_not_utf8_is_named_and_no_folder_is_left(tmp_path,
     err = _refused(capsys, "--home", str(home), "init", P, "--source", "smartertrack", "--sqlite", latin1)
     assert "lat1-\\xe9t\\xe9.db is not valid UTF-8" in err
     assert not (home / "projects").exists()
+
+
+@pytest.mark.parametrize("name", ["comments.xlsx", "export.xlsx"])  # an object's own file; a workbook searched for sheets
+def test_an_export_workbook_that_is_no_workbook_is_named(name, tmp_path, capsys):
+    from connectors.samples.smart_export_sample import write_smart_export
+
+    folder = tmp_path / "export"
+    write_smart_export(folder, size=5, seed=1)
+    (folder / "comments.csv").unlink()
+    (folder / name).write_bytes(b"Ticket;Comment\n1;not a zip at all\n")
+    home = str(tmp_path / "h")
+    assert run(capsys, "--home", home, "init", P, "--source", "smart-export", "--folder", str(folder))[0] == 0
+    err = _refused(capsys, "--home", home, "audit", P)
+    assert f"{name} cannot be read as an Excel workbook" in err
