@@ -23,8 +23,8 @@ class BundlePathError(Exception):
     """The bundle cannot go where --bundle says: bad input, nothing was written."""
 
 
-def default_name(project: str, now: datetime | None = None) -> str:
-    return f"helpmig-evidence-{project}-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}.zip"
+def default_name(project: str) -> str:
+    return f"helpmig-evidence-{project}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.zip"
 
 
 def bundle_path(text: str, project_dir: Path, project: str) -> Path:
