@@ -69,6 +69,12 @@ def absolute_path(value: str | os.PathLike[str]) -> Path:
     return Path(absolute(value))
 
 
+def shown(value: str | os.PathLike[str]) -> str:
+    """A path for a message: bytes that are not UTF-8 (a Latin-1 name on Linux, which
+    Python holds as surrogate escapes and cannot print or store) written as \\xNN."""
+    return os.fsencode(value).decode("utf-8", "backslashreplace")
+
+
 def extended_length(path: str) -> str:
     """A Windows path with the `\\\\?\\` prefix when it, or the journal SQLite puts beside it,
     would pass 260 characters; shorter paths are returned unchanged. Expects an absolute path."""

@@ -59,14 +59,27 @@ def _epilog() -> str:
             "signal (SIGTERM, SIGHUP, console closed, logoff).")
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a whole number of seconds, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"at least 1 second, not {value}")
-    return value
+def _whole(one: str = "", many: str = "", *, low: int = 1, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`, refused in the option's own
+    unit (one second, N records per object) before the command starts."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"a whole number{' of ' + many if many else ''}, not {text!r}") from None
+        if high is None and value < low:
+            raise argparse.ArgumentTypeError(f"at least {low} {one if low == 1 else many}".rstrip() + f", not {value}")
+        if high is not None and not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"from {low} to {high} {many}".rstrip() + f", not {value}")
+        return value
+
+    return parse
+
+
+_SECONDS = _whole("second", "seconds")
+_SAMPLE = _whole("record per object", "records per object")
+MAX_DEMO_TICKETS = 200_000  # the largest demo the benchmarks run (bench/load.py memory, scope)
 
 
 def _project_arg(parser: argparse.ArgumentParser) -> None:
@@ -105,8 +118,8 @@ def _init_options(parser: argparse.ArgumentParser) -> None:
                       help="accept the server's certificate as it is (default: on-prem servers are self-signed)")
     cert.add_argument("--validate-certificate", dest="trust_server_certificate", action="store_const", const=False,
                       help="check the server's certificate against the trusted authorities")
-    sql.add_argument("--login-timeout", type=_positive, metavar="S", help="seconds to wait for the login (default 15)")
-    sql.add_argument("--query-timeout", type=_positive, metavar="S",
+    sql.add_argument("--login-timeout", type=_SECONDS, metavar="S", help="seconds to wait for the login (default 15)")
+    sql.add_argument("--query-timeout", type=_SECONDS, metavar="S",
                      help="seconds one audit or read query may run (default 600)")
     sql.add_argument("--snapshot", action="store_true", default=None,
                      help="read under SNAPSHOT isolation (a consistent view that does not block the helpdesk) "
@@ -148,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = command("demo", "generate a sample source and walk the whole flow against a local Intercom sandbox",
                    _run("cmd_demo"))
     demo.add_argument("--headless", action="store_true", help="run the flow without the wizard and print the result")
-    demo.add_argument("--tickets", type=int, default=200, metavar="N", help="size of the sample source")
+    demo.add_argument("--tickets", type=_whole("ticket", "tickets", high=MAX_DEMO_TICKETS), default=200, metavar="N",
+                      help=f"size of the sample source (1 to {MAX_DEMO_TICKETS:,}; default 200)")
     demo.add_argument("--source", choices=PLATFORM_CHOICES, default="smartertrack", help="which platform to imitate")
     demo.add_argument("--new", action="store_true",
                       help="make a new demo project (by default the wizard reopens the last one of this platform)")
@@ -208,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     load = command("load", "load into Intercom, phase by phase (resumes where it stopped)", _run("cmd_load"))
     load.epilog = RUN_EXITS
     _project_arg(load)
-    load.add_argument("--sample", type=int, metavar="N", help="load only N records per object")
+    load.add_argument("--sample", type=_SAMPLE, metavar="N", help="load only N records per object")
     load.add_argument("--phase", metavar="NAME", help="run only this phase")
     load.add_argument("--yes", action="store_true", help="do not ask; go on past phases that are not clean")
     load.add_argument("--test-contact", metavar="EMAIL", help="with --sample: every conversation goes to this contact")
@@ -221,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.epilog = ("exit codes: 0 every kind the load wrote was checked and is under the threshold; 1 it is not; "
                        "2 nothing to check yet (nothing of the project is in Intercom) or bad input")
     _project_arg(validate)
-    validate.add_argument("--sample", type=int, default=50, metavar="N", help="records per object (default 50)")
+    validate.add_argument("--sample", type=_SAMPLE, default=50, metavar="N", help="records per object (default 50)")
     validate.add_argument("--max-rejected", type=float, metavar="PCT",
                           help="records of an object that may be missing from Intercom because they were rejected, in "
                                "percent (default: what the last load allowed, else 2); failed or in-doubt ones never")
@@ -248,7 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     _project_arg(report)
     report.add_argument("--bundle", metavar="FILE",
                         help="also write the evidence bundle: one zip with the project state (secrets masked and "
-                             "checked), every report, the map versions, the run timeline and the redacted logs")
+                             "checked), every report, the map versions, the run timeline and the redacted logs; "
+                             "a folder gets it as helpmig-evidence-P-TIME.zip; outside the project's folder, and "
+                             "it replaces only an earlier bundle of the project")
     report.epilog = "exit codes: 0 written; 1 the bundle was refused (a secret would be in it); 2 bad input"
 
     status = command("status", "show where a project stands", cmd_status)
@@ -256,7 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = command("sandbox", "run the local Intercom sandbox over HTTP (rehearsals, benchmarks)", cmd_sandbox)
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    sandbox.add_argument("--port", type=int, default=8765, metavar="N")
+    sandbox.add_argument("--port", type=_whole(low=1, high=65535), default=8765, metavar="N",
+                         help="TCP port to listen on (default 8765)")
     sandbox.add_argument("--rate-limit", type=int, default=1667, metavar="N",
                          help="requests per 10-second window per token (default 1667, Intercom's 10,000 a minute "
                               "per app; 0 turns every limit off)")
@@ -621,10 +638,20 @@ def cmd_findings(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from connectors.intercom.sandbox import serve
+    import errno
+
+    from connectors.intercom.sandbox.server import listen, serve
 
     if not 0 <= args.faults < 1:
         raise UsageError("--faults is a share of requests: 0 <= RATE < 1")
+    try:
+        sock = listen(args.host, args.port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(f"port {args.port} on {args.host} is in use (another sandbox?); choose another with "
+                             "--port") from None
+        raise UsageError(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); "
+                         "--host takes an address of this machine") from None
     workspace = args.workspace_rate_limit if args.rate_limit else 0  # --rate-limit 0: no limit at all
     limits = (f"{args.rate_limit} requests per 10 s per token, {workspace or 'no'} for the workspace"
               if args.rate_limit else "no rate limit")
@@ -635,9 +662,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    serve(args.host, args.port, rate_limit=args.rate_limit, workspace_rate_limit=workspace,
-          latency_ms=args.latency_ms, faults=args.faults, fault_seed=args.seed, state_path=args.state, token=args.token,
-          search_lag=args.search_lag)
+    with sock:
+        serve(args.host, args.port, rate_limit=args.rate_limit, workspace_rate_limit=workspace,
+              latency_ms=args.latency_ms, faults=args.faults, fault_seed=args.seed, state_path=args.state,
+              token=args.token, search_lag=args.search_lag, sock=sock)
     return EXIT_OK
 
 
@@ -909,7 +937,7 @@ _BAD_SOURCE_INPUT = {
     "source.not_built", "source.unknown_platform", "source.missing_dependency", "source.options", "source.bad_options",
     "source.bad_option", "source.secret_in_options", "source.secret_missing", "source.not_found", "source.auth_missing",
     "source.auth_rejected", "source.odbc_driver_missing", "source.odbc_manager_missing", "source.not_trackit",
-    "source.not_smartertrack", "source.bad_layout", "source.table_missing",
+    "source.not_smartertrack", "source.bad_layout", "source.table_missing", "source.bad_export_file",
 }
 
 

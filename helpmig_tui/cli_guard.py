@@ -29,7 +29,8 @@ from helpmig_tui.cli_stops import INTERRUPTED, StopRequested, Stops
 EXIT_FAILED, EXIT_USAGE = 1, 2
 FALLBACK_LOGS = "helpmig-logs"  # under the temporary folder when the home cannot hold the log
 
-HOME_HINT = "--home (or HELPMIG_HOME) must name a folder; remove or rename the file, or choose another"
+HOME_HINT = ("--home (or HELPMIG_HOME) must name a folder helpmig can create and write; remove or rename what is "
+             "in the way, or choose another")
 _MISSING = re.compile(r"no such (table|column): ([\w.]+)")
 
 log = logging.getLogger("helpmig.cli")
@@ -142,6 +143,9 @@ def known_condition(exc: BaseException, home: Path, project: str | None) -> Know
         if isinstance(item, NotADirectoryError) or (isinstance(item, FileExistsError) and item.filename
                                                    and not Path(item.filename).is_dir()):
             return Known(f"{_where(item, str(home))} is a file, not a folder", HOME_HINT)
+        if isinstance(item, FileNotFoundError) and item.filename and not home.is_dir() \
+                and home.is_relative_to(os.fsdecode(item.filename)):  # /proc/x: a folder no one can make there
+            return Known(f"the home {home} cannot be created ({item.strerror})", HOME_HINT)
         if isinstance(item, PermissionError) or "unable to open database file" in text:
             return Known(f"helpmig may not write to {_where(item, folder)} (permission denied)",
                          "run helpmig as an account that may write there, or use --home DIR on a folder it may write")

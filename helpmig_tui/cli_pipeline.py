@@ -16,10 +16,9 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from helpmig_tui.cli import _console, _emit, _secrets
+from helpmig_tui.cli import _console, _emit, _fail, _secrets
 from helpmig_tui.cli_output import QUIET_S, Console, Heartbeat, Table
 from helpmig_tui.pipeline.context import LoadOptions, LoadProgress
 from helpmig_tui.pipeline.loader import LoadResult
@@ -281,8 +280,6 @@ def cmd_load(args: argparse.Namespace) -> int:
 
     if args.phase and args.phase not in PHASES:
         raise LoadRefused(f"unknown phase {args.phase!r}: one of {', '.join(PHASES)}")
-    if args.sample is not None and args.sample < 1:
-        raise LoadRefused("--sample takes a number of records per object (1 or more)")
     if args.test_contact and args.sample is None:
         raise LoadRefused("--test-contact goes with --sample N: it sends the sample run's conversations to one "
                           "test contact, never the full load's")
@@ -412,8 +409,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     from helpmig_tui.pipeline.summary import write_summary
 
     paths = resolve_paths(args.home)
-    bundle = getattr(args, "bundle", None)
     with open_project(paths, args.project) as store:
+        bundle = None
+        if args.bundle:
+            from helpmig_tui.evidence_path import BundlePathError, bundle_path
+
+            try:
+                bundle = bundle_path(args.bundle, paths.project_dir(args.project), args.project)
+            except BundlePathError as exc:
+                return _fail(str(exc))
         summary, files = write_summary(store, paths.reports_dir(args.project))
         evidence = None
         if bundle:
@@ -422,7 +426,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
             secrets = Secrets()
             try:
-                evidence = write_evidence(store, paths, args.project, Path(bundle),
+                evidence = write_evidence(store, paths, args.project, bundle,
                                           [v for name in SECRET_ENV if (v := secrets.get(name))])
             except EvidenceError as exc:
                 print(f"helpmig: {exc}", file=sys.stderr)

@@ -174,8 +174,16 @@ class DestinationCheck:
 def clean_token(token: str) -> str:
     """The token without the whitespace around it (a copied line break); DestinationError
     for one with a space, line break or control character inside, which no HTTP header can
-    carry (it used to surface as "cannot reach ... check the network")."""
+    carry (it used to surface as "cannot reach ... check the network"), and for one of
+    blanks only (`HELPMIG_INTERCOM_TOKEN='   '` was a ValueError deep in the client)."""
     value = token.strip()
+    if not value:
+        raise DestinationError(
+            "the Intercom token is empty: HELPMIG_INTERCOM_TOKEN (or the credential store) holds only blanks",
+            hint=f"set it to the token from {TOKEN_PLACE}, or unset it and keep the token with "
+                 "`helpmig secret set intercom_token`",
+            code="destination.bad_token",
+        )
     inside = next((ch for ch in value if ch.isspace() or ord(ch) < 32 or ord(ch) == 127), None)
     if inside is not None:
         what = {"\n": "a line break", "\r": "a line break", " ": "a space", "\t": "a tab"}.get(inside, "a control character")

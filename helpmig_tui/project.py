@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.base import Source, SourceError
-from connectors.file_paths import absolute
+from connectors.file_paths import absolute, shown
 from connectors.local_time import zone_name
 from connectors.option_fields import resolve_options
 from connectors.registry import PLATFORMS, platform_label, source_class
@@ -81,6 +81,9 @@ def normalize_source_options(platform: str, options: dict[str, Any]) -> dict[str
         for key, value in options.items()
         if value is not None and value != "" and (value is not False or key in ON_BY_DEFAULT)
     }
+    for key, value in opts.items():
+        if isinstance(value, str):
+            _check_utf8(key, value)
     if platform not in SQL_PLATFORMS:
         opts = {OPTION_ALIASES.get(key, key): value for key, value in opts.items()}
     odbc = str(opts.get("odbc", ""))
@@ -119,6 +122,16 @@ def normalize_source_options(platform: str, options: dict[str, Any]) -> dict[str
         if key in opts:
             opts[key] = absolute(str(opts[key]))  # as typed: a mapped drive stays a drive
     return opts
+
+
+def _check_utf8(key: str, value: str) -> None:
+    """A name whose bytes are not UTF-8 (a Latin-1 file name on Linux) cannot be recorded:
+    refused before the project folder is made (it was a UnicodeEncodeError, and an empty folder)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ProjectError(f"--{key.replace('_', '-')} {shown(value)} is not valid UTF-8 (its bad bytes shown as \\xNN); "
+                           "rename it, or give a link to it whose name is UTF-8") from None
 
 
 def _check_declared_options(platform: str, opts: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ workbook holds one sheet per object.
 from __future__ import annotations
 
 import csv
+import zipfile
 from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -61,6 +62,18 @@ def _openpyxl():
     return openpyxl
 
 
+def _workbook(path: Path):  # -> openpyxl Workbook
+    """The workbook at `path`, read-only; SourceError naming the file when it is no workbook
+    (a truncated copy, an HTML or CSV file saved as .xlsx: was a BadZipFile traceback)."""
+    openpyxl = _openpyxl()
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, openpyxl.utils.exceptions.InvalidFileException) as exc:
+        raise SourceError(f"{path.name} cannot be read as an Excel workbook ({exc or type(exc).__name__})",
+                          hint="export it again, or open it in Excel and save it as .xlsx or .csv",
+                          code="source.bad_export_file") from None
+
+
 def find_export(folder: Path, stem: str, *, encoding: str, fallback: str, delimiter: str) -> ExportFile | None:
     """The file (or workbook sheet) holding `stem`, with its encoding and delimiter settled."""
     wanted = stem.casefold()
@@ -76,7 +89,7 @@ def find_export(folder: Path, stem: str, *, encoding: str, fallback: str, delimi
         if suffix in XLSX_SUFFIXES:
             return ExportFile(path)
     for book in _workbooks(folder):
-        workbook = _openpyxl().load_workbook(book, read_only=True, data_only=True)
+        workbook = _workbook(book)
         try:
             for name in workbook.sheetnames:
                 if name.strip().casefold() == wanted:
@@ -144,7 +157,7 @@ def read_rows(export: ExportFile) -> tuple[list[str], Generator[tuple[int, list[
 
 
 def _xlsx_rows(export: ExportFile) -> tuple[list[str], Generator[tuple[int, list[Any]], None, None]]:
-    workbook = _openpyxl().load_workbook(export.path, read_only=True, data_only=True)
+    workbook = _workbook(export.path)
     sheet = workbook[export.sheet] if export.sheet else workbook.worksheets[0]
     values = sheet.iter_rows(values_only=True)
     try:

@@ -9,6 +9,7 @@ target) come with them: the file cannot settle what only this source's data show
 
 from __future__ import annotations
 
+import codecs
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -57,9 +58,12 @@ def read_map(path: Path) -> MigrationMap:
     """A map file parsed and validated (no source check yet)."""
     fmt = _format(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _decoded(path.read_bytes())
     except OSError as exc:
         raise MapFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise MapFileError(f"{path.name} is not UTF-8 text: save it as UTF-8 (or as UTF-16 with a byte-order mark, "
+                           "Notepad's \"Unicode\") and import it again") from None
     try:
         data = tomllib.loads(text) if fmt == "toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
@@ -71,6 +75,14 @@ def read_map(path: Path) -> MigrationMap:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "the file"
         raise MapFileError(f"{path.name}: {where}: {first['msg']}") from None
+
+
+def _decoded(data: bytes) -> str:
+    """A map file's text as editors save it: UTF-8 with or without a byte-order mark, or
+    UTF-16 with one (Notepad's "Unicode"); a BOM left in the text fails TOML and JSON."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
 
 
 def _check_format(path: Path, data: object) -> None:

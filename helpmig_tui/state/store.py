@@ -141,6 +141,10 @@ def inspect_file(path: Path) -> int:
     """
     if not path.exists():
         raise ProjectNotFound(f"no project file at {path}")
+    if path.is_dir():  # opening it was an IsADirectoryError (PermissionError on Windows)
+        raise NotAProjectFile(f"the project file {path} is a folder",
+                              hint="helpmig did not change it; move the folder away and restore the file from a "
+                                   "backup, or start a new project")
     with open(native(path), "rb") as handle:
         header = handle.read(100)
     if len(header) < 100 or not header.startswith(SQLITE_HEADER):

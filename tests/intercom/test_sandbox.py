@@ -623,7 +623,7 @@ def test_rate_limit_zero_turns_the_limits_off(monkeypatch, capsys):
         def __init__(self, config):
             self.app = config.app
 
-        def run(self):
+        def run(self, sockets=None):
             async def ask():
                 transport = httpx.ASGITransport(app=self.app)
                 headers = {"Authorization": "Bearer t", "Intercom-Version": "2.16"}

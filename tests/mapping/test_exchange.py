@@ -31,6 +31,23 @@ def test_every_platforms_proposal_survives_a_round_trip(tmp_path, suffix):
     assert parsed["platform"] == "smart-export"
 
 
+@pytest.mark.parametrize("suffix", [".toml", ".json"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-be"])
+def test_a_map_saved_by_an_editor_in_utf8_or_utf16_with_a_bom_is_read(tmp_path, suffix, encoding):
+    mmap = propose_map(load_cases("smartertrack")[0].evidence)
+    path = export_map(mmap, tmp_path / f"map{suffix}")
+    text = path.read_text(encoding="utf-8")
+    path.write_bytes((("\ufeff" if encoding == "utf-16-be" else "") + text).encode(encoding))  # Notepad: BOM first
+    assert read_map(path).hash() == mmap.hash()
+
+
+def test_a_map_file_that_is_not_utf8_says_so(tmp_path):
+    path = tmp_path / "map.toml"
+    path.write_bytes("# Zuordnung für Tickets\n".encode("cp1252"))
+    with pytest.raises(MapFileError, match="map.toml is not UTF-8 text: save it as UTF-8"):
+        read_map(path)
+
+
 def test_an_import_is_fitted_to_the_source_and_every_row_is_unconfirmed(store, tmp_path):
     version = propose_for_project(store)
     confirm(store)

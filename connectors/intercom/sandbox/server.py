@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
 import threading
@@ -43,10 +44,27 @@ def _config(sandbox: Sandbox, host: str, port: int) -> uvicorn.Config:
     )
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The socket `serve()` answers on, bound first: a port in use or an address not of
+    this machine is an OSError here, before anything says the sandbox is up (uvicorn
+    logs its own ERROR line and exits instead)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        if os.name != "nt":  # Windows would let a second server share the port
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen()
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
     *,
+    sock: socket.socket | None = None,
     rate_limit: int | None = APP_LIMIT,
     latency_ms: float = 0,
     faults: float = 0.0,
@@ -61,7 +79,7 @@ def serve(
 
     rate_limit: requests per 10-second window per token; workspace_rate_limit: for all
     tokens together (0 or None: no limit). token: the accepted token(s), comma-separated;
-    None accepts any.
+    None accepts any. sock: a socket from `listen()` (else uvicorn binds host and port).
     """
     sandbox = Sandbox(
         rate_limit=rate_limit,
@@ -74,7 +92,7 @@ def serve(
         search_lag=search_lag,
     )
     try:
-        uvicorn.Server(_config(sandbox, host, port)).run()
+        uvicorn.Server(_config(sandbox, host, port)).run(sockets=[sock] if sock else None)
     finally:
         if sandbox.violations.total:
             print(f"the sandbox refused {sandbox.violations.total} requests that break Intercom's rules:\n"
