@@ -154,7 +154,8 @@ def known_condition(exc: BaseException, home: Path, project: str | None) -> Know
             return Known(f"{state} is damaged: its {missing.group(1)} {missing.group(2)} is missing",
                          "helpmig did not change it; restore the file from a copy, or start a new project")
         if "malformed" in text or "file is not a database" in text:
-            return Known(f"{state} is damaged: {item}",
+            said = [i for i in _chain(exc) if "malformed" in str(i).lower() or "file is not a database" in str(i).lower()]
+            return Known(f"{state} is damaged: {said[-1]}",  # SQLite's own words, not a wrapper's saying it again
                          "helpmig did not change it; restore the file from a copy, or start a new project")
         if "database is locked" in text:
             return Known(f"{state} is locked by another program",

@@ -248,7 +248,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     lines += [f"Note: {n}" for n in plan.notes]
     if plan.queue:
         lines.append(f"Reconciliation queue: {len(plan.queue)} waiting (conversations do not load until settled)")
-        lines += [f"  {m.kind} {m.object}:{m.key} {m.name} <{m.email}>" for m in plan.queue]
+        lines += [f"  {m.kind} {m.object}:{m.key} {m.name}" + (f" <{m.email}>" if m.email else "") for m in plan.queue]
         lines.append(f"Settle with `helpmig plan {args.project}` and --match OBJECT:KEY=ID, --skip OBJECT:KEY, "
                      "or --fallback-admin ID")
     _emit(args, plan.to_dict(), lines)
@@ -288,7 +288,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     _resumes(args, resume_command(args.project, "load", sample=args.sample))
     target = _target(args, resolve_paths(args.home))
     what = f"a sample of {args.sample} records per object" if args.sample else "the full load"
-    if not _confirm(args, f"Load {what} into {target.base_url}?"):
+    if not _confirm(args, f"Run {what} into {target.base_url}?"):
         return EXIT_FAILED
     control = RunControl()
 

@@ -247,3 +247,14 @@ async def test_the_engine_refuses_a_test_contact_that_is_no_email(tmp_path):
         async with demo.session() as session:
             await session.load(LoadOptions(sample=2, test_contact="notanemail", accept_gates=True))
     assert demo.sandbox.state.counts() == before
+
+
+def test_a_project_file_damaged_inside_is_said_once(capsys, tmp_path):
+    run(capsys, "--home", str(tmp_path), "init", "p", "--source", "smart-export", "--folder", str(tmp_path))
+    state = tmp_path / "projects" / "p" / "state.sqlite"
+    data = bytearray(state.read_bytes())
+    data[100:] = b"\xff" * (len(data) - 100)  # its header kept, every page after it garbage
+    state.write_bytes(bytes(data))
+    code, _, err = run(capsys, "--home", str(tmp_path), "status", "p")
+    line = error_line(err)
+    assert code == 2 and line.count("is damaged") == 1 and "restore" in line, line

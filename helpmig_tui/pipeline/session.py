@@ -373,7 +373,8 @@ class PipelineSession:
         except RunCancelled:
             ctx.journal.flush()
             runlog.finish("paused", {"message": "cancelled by the operator; resume continues here"})
-            return LoadResult("cancelled", message="cancelled; run the load again to resume")
+            again = {"delta": "delta", "sample": "sample run"}.get(kind, "load")
+            return LoadResult("cancelled", message=f"cancelled; run the {again} again to resume")
         except asyncio.CancelledError:  # stopped at once: in-flight rows stay in the journal for the resume
             ctx.journal.flush()
             runlog.finish("paused", {"message": "stopped at once; the resume checks the writes that were in flight"})
