@@ -192,9 +192,10 @@ def _team_id(session: PipelineSession, given: str, option: str) -> str:
                       ["`helpmig connect P` lists the workspace's teams with their ids"])
 
 
-def _settle(args: argparse.Namespace, session: PipelineSession) -> None:
+def _settle(args: argparse.Namespace, session: PipelineSession) -> list[str]:
     """The reconciliation queue settled from --match/--skip/--fallback-*, each checked
-    against the workspace before anything is saved."""
+    against the source and the workspace before anything is saved; what was settled, in
+    words (a key no agent or group of the source has is refused, not kept silently)."""
     from helpmig_tui.pipeline.prepare import Resolutions
 
     from helpmig_tui.mapping.standard import TargetKind
@@ -202,29 +203,44 @@ def _settle(args: argparse.Namespace, session: PipelineSession) -> None:
 
     teams, agents = set(objects_of(session.mmap, TargetKind.TEAM)), set(objects_of(session.mmap, TargetKind.ADMIN))
     resolutions = Resolutions.load(session.store)
+    known: dict[str, set[str]] = {}
+    settled: list[str] = []
 
-    def team_key(key: str) -> bool:
-        obj = key.split(":", 1)[0]
-        if obj not in teams | agents or ":" not in key:
-            raise LoadRefused(f"{key!r} is not OBJECT:KEY of an agent or group object "
+    def team_key(key: str, option: str) -> bool:
+        obj, _, record = key.partition(":")
+        if obj not in teams | agents or not record:
+            raise LoadRefused(f"{option} {key!r}: not OBJECT:KEY of an agent or group object "
                               f"({', '.join(sorted(teams | agents)) or 'the map has none'})")
+        if obj not in known:
+            known[obj] = {r.key for batch in session.source.iter_records(obj) for r in batch}
+        if record not in known[obj]:
+            raise LoadRefused(f"{option} {key!r}: the source has no {obj} record with the key {record!r}",
+                              [f"`helpmig plan {args.project}` lists the queue's keys"])
         return obj in teams
 
     for item in args.match or []:
         key, _, target = item.partition("=")
         if not target:
             raise LoadRefused(f"--match takes OBJECT:KEY=INTERCOM_ID (got {item!r})")
-        if team_key(key):
+        if team_key(key, "--match"):
             resolutions.teams[key] = _team_id(session, target, "--match")
+            settled.append(f"{key} -> team {resolutions.teams[key]}")
         else:
             resolutions.admins[key] = _admin_id(session, target, "--match")
+            settled.append(f"{key} -> admin {resolutions.admins[key]}")
     for key in args.skip or []:
-        (resolutions.teams if team_key(key) else resolutions.admins)[key] = "skip"
+        if "=" in key:
+            raise LoadRefused(f"--skip takes OBJECT:KEY, with no Intercom id (got {key!r})")
+        (resolutions.teams if team_key(key, "--skip") else resolutions.admins)[key] = "skip"
+        settled.append(f"{key} skipped: its conversations go unassigned")
     if args.fallback_admin:
         resolutions.fallback_admin = _admin_id(session, args.fallback_admin, "--fallback-admin")
+        settled.append(f"fallback admin {resolutions.fallback_admin}")
     if args.fallback_contact:
         resolutions.fallback_contact = email_address(args.fallback_contact, "--fallback-contact")
+        settled.append(f"fallback contact {resolutions.fallback_contact}")
     resolutions.save(session.store)
+    return settled
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -232,15 +248,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     settling = bool(args.match or args.skip or args.fallback_admin or args.fallback_contact)
 
+    settled: list[str] = []
+
     async def run() -> Any:
         async with _session(args) as session:
             if settling:
                 with _project_lock(args, "plan"):
-                    _settle(args, session)
+                    settled.extend(_settle(args, session))
             return await session.plan()
 
     plan = _run(args, "plan", run)
-    lines: list[Any] = [Table(("Phase", "Records", "API calls"), [(p.name, p.records, p.calls) for p in plan.phases],
+    lines: list[Any] = [f"Settled: {s}" for s in settled] + [Table(("Phase", "Records", "API calls"), [(p.name, p.records, p.calls) for p in plan.phases],
                               frozenset({1, 2}))]
     apps = f" ({plan.apps} apps of the workspace together)" if plan.apps > 1 else ""
     lines.append(f"Total: {plan.calls:,} calls, about {plan.eta_s / 60:.0f} min at {plan.limit_per_10s} requests per 10 s"
@@ -251,7 +269,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         lines += [f"  {m.kind} {m.object}:{m.key} {m.name}" + (f" <{m.email}>" if m.email else "") for m in plan.queue]
         lines.append(f"Settle with `helpmig plan {args.project}` and --match OBJECT:KEY=ID, --skip OBJECT:KEY, "
                      "or --fallback-admin ID")
-    _emit(args, plan.to_dict(), lines)
+    _emit(args, {**plan.to_dict(), "settled": settled}, lines)
     return EXIT_OK
 
 

@@ -50,7 +50,12 @@ def test_from_init_to_a_validated_load_headless(tmp_path, capsys, monkeypatch):
 
         code, out, err = run(capsys, "--home", home, "plan", p, "--fallback-admin", "991267001", "--json")
         assert code == 0, err
+        assert json.loads(out)["settled"] == ["fallback admin 991267001"]  # said, not done silently
         queued = [f"{m['object']}:{m['key']}" for m in json.loads(out)["queue"]]
+        code, _, err = run(capsys, "--home", home, "plan", p, "--skip", f"{queued[0]}=5")
+        assert code == 2 and "--skip takes OBJECT:KEY, with no Intercom id" in error_line(err)
+        code, _, err = run(capsys, "--home", home, "plan", p, "--match", f"{queued[0].split(':')[0]}:99999=991267001")
+        assert code == 2 and "the source has no" in error_line(err) and "'99999'" in err
         assert queued and all(m["kind"] == "team" for m in json.loads(out)["queue"])  # the workspace has no teams
         code, out, err = run(capsys, "--home", home, "plan", p, "--skip", *queued[:1], "--skip", *queued[1:], "--json")
         assert code == 0 and json.loads(out)["queue"] == [], err  # repeatable, and groups too
