@@ -318,8 +318,16 @@ async def same_workspace(client: IntercomClient, me: Any) -> None:
     """Ask /me with every further token, all at once (each app's own window is learned on the way):
     they must all belong to the first one's workspace, whose limit they share."""
     first = me.app.id_code if me.app else None
-    others = await asyncio.gather(*(client.admins.me(app=n) for n in range(1, client.apps)))  # at once
+    others = await asyncio.gather(*(client.admins.me(app=n) for n in range(1, client.apps)),  # at once
+                                  return_exceptions=True)
     for number, other in enumerate(others, start=2):
+        if isinstance(other, Unauthorized):  # the first token was taken: say which of the others was not
+            raise DestinationError(
+                f"Intercom rejected token {number} (401): HELPMIG_INTERCOM_TOKEN_{number} or intercom_token_{number} "
+                "in the credential store", hint=f"check that app's access token in {TOKEN_PLACE}",
+                code="destination.token_rejected")
+        if isinstance(other, BaseException):
+            raise other
         workspace = other.app.id_code if other.app else None
         if workspace != first:
             raise DestinationError(

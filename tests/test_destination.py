@@ -162,3 +162,13 @@ def test_further_tokens_come_from_numbered_variables_in_order():
     assert secrets.intercom_tokens() == ["a", "b", "c"]  # _5 without _4 is not read
     assert secret_name("HELPMIG_INTERCOM_TOKEN_2") == "intercom_token_2"
     assert Secrets(env={}, use_keyring=False).intercom_tokens() == []
+
+
+async def test_a_rejected_further_token_is_named():
+    box = Sandbox(tokens=frozenset({"ours-one", "ours-two"}))
+    with pytest.raises(DestinationError) as refused:
+        await check_destination(DestinationUrl("http://intercom.sandbox"), ["ours-one", "ours-two", "a-typo"],
+                                transport=box.transport())
+    assert refused.value.code == "destination.token_rejected"
+    assert "token 3 (401): HELPMIG_INTERCOM_TOKEN_3" in refused.value.line() and "a-typo" not in refused.value.line()
+    box.close()
