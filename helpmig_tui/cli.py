@@ -329,7 +329,8 @@ def _fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> int:
 @contextmanager
 def _project_lock(args: argparse.Namespace, command: str) -> Iterator[None]:
     """The project's run lock while a command changes what a run reads (the map, the
-    reconciliation queue): refused in one line while a run of the project goes on."""
+    reconciliation queue, the audit's findings): refused in one line while a run of the
+    project goes on."""
     from helpmig_tui.pipeline.runlock import RunLock, RunLockBusy
 
     try:
@@ -579,7 +580,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     paths = _paths(args)
     progress = _ProgressLine(args, "audit")
     args.guard.resume = f"run `helpmig audit {args.project}` to start it again (nothing was saved)"
-    with open_project(paths, args.project) as store:
+    # the findings are what a run's verdicts foresee: never rewritten under a running load
+    with open_project(paths, args.project) as store, _project_lock(args, "audit"):
         if args.timezone:
             from helpmig_tui.source_connection import set_source_time_zone
 

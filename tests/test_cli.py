@@ -258,3 +258,8 @@ def test_a_project_file_damaged_inside_is_said_once(capsys, tmp_path):
     code, _, err = run(capsys, "--home", str(tmp_path), "status", "p")
     line = error_line(err)
     assert code == 2 and line.count("is damaged") == 1 and "restore" in line, line
+
+
+def test_an_audit_of_no_project_says_so(capsys, tmp_path):
+    code, _, err = run(capsys, "--home", str(tmp_path), "audit", "nope")
+    assert code == 2 and "nope" in error_line(err) and not (tmp_path / "projects" / "nope").exists()

@@ -23,6 +23,7 @@ WRITERS = [
     ("map", "--confirm", "all"),
     ("map", "--propose"),
     ("plan", "--fallback-contact", "help@example.com"),
+    ("audit",),  # its findings are what the load's verdicts foresee
 ]
 
 
