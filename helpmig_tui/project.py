@@ -154,7 +154,9 @@ def source_location(platform: str, options: dict[str, Any]) -> tuple[str, str | 
     problem = None
     if "sqlite" in options:
         where = f"SQLite file {options['sqlite']}"
-        if not Path(options["sqlite"]).is_file():
+        if Path(options["sqlite"]).is_dir():
+            problem = f"the source is a folder, not a SQLite file: {options['sqlite']}"
+        elif not Path(options["sqlite"]).is_file():
             problem = f"source file not found: {options['sqlite']}"
     elif "folder" in options:
         where = f"export folder {options['folder']}"

@@ -263,3 +263,11 @@ def test_a_project_file_damaged_inside_is_said_once(capsys, tmp_path):
 def test_an_audit_of_no_project_says_so(capsys, tmp_path):
     code, _, err = run(capsys, "--home", str(tmp_path), "audit", "nope")
     assert code == 2 and "nope" in error_line(err) and not (tmp_path / "projects" / "nope").exists()
+
+
+def test_a_source_that_is_a_folder_is_called_one(capsys, tmp_path):
+    code, out, _ = run(capsys, "--home", str(tmp_path / "h"), "init", "p", "--source", "smartertrack",
+                       "--sqlite", str(tmp_path))
+    assert code == 0 and "the source is a folder, not a SQLite file" in out
+    code, _, err = run(capsys, "--home", str(tmp_path / "h"), "audit", "p")
+    assert code == 2 and "is a folder, not a SQLite file" in error_line(err)

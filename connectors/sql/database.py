@@ -230,9 +230,8 @@ def immutable_is_safe(path: str) -> bool:
 def _sqlite_readonly(path: str) -> Callable[[], sqlite3.Connection]:
     file = absolute(path)
     if not os.path.isfile(native(file)):
-        raise SourceError(
-            f"SQLite file not found: {path}", hint="check the path given with --sqlite", code="source.not_found"
-        )
+        said = f"{path} is a folder, not a SQLite file" if os.path.isdir(native(file)) else f"SQLite file not found: {path}"
+        raise SourceError(said, hint="check the path given with --sqlite", code="source.not_found")
     params = {"mode": "ro", **({"immutable": "1"} if immutable_is_safe(file) else {})}
     uri = sqlite_uri(native(file), **params)  # no authority: a share's path stays a path
 
