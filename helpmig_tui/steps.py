@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from helpmig_tui.audit_store import latest_audit_id, open_blockers
 from helpmig_tui.mapping.versions import MapStateError, require_confirmed_version
+from helpmig_tui.pipeline.runs import rolled_back_since_load
 from helpmig_tui.project import ProjectStatus
 from helpmig_tui.state import ProjectStore
 from helpmig_tui.state.models import JournalEntry, Run
@@ -27,6 +28,7 @@ class _Facts:
     runs: int  # runs started
     created: int  # journal entries created in Intercom
     rolled_back: int  # journal entries rolled back
+    load_undone: bool  # a rollback of everything began since the load last ended
 
 
 def _facts(store: ProjectStore) -> _Facts:
@@ -46,7 +48,7 @@ def _facts(store: ProjectStore) -> _Facts:
                 | (JournalEntry.status == "rolled_back")).group_by(JournalEntry.status)).all())
     return _Facts(audited=audited, blockers=len(open_blockers(store)) if audited else 0, map_problem=map_problem,
                   runs_done=runs_done, runs=runs, created=entries.get("done", 0),
-                  rolled_back=entries.get("rolled_back", 0))
+                  rolled_back=entries.get("rolled_back", 0), load_undone=rolled_back_since_load(store))
 
 
 def step_standing(store: ProjectStore, status: ProjectStatus, reports_dir: Path) -> tuple[dict[str, str], set[str]]:
@@ -74,6 +76,8 @@ def _waits(status: ProjectStatus, facts: _Facts) -> dict[str, str]:
         waits["validate"] = "load a sample or everything first"
     if "load" not in facts.runs_done:
         waits["delta"] = "after the full load"
+    elif facts.load_undone:
+        waits["delta"] = "the project was rolled back: run the full load again first"
     if not facts.created:
         waits["rollback"] = "nothing created in Intercom yet"
     return waits

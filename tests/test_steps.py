@@ -44,3 +44,12 @@ def test_waits_clear_as_the_project_moves_on(tmp_path):
         waits, done = step_standing(store, project_status(store), paths.reports_dir(demo.project))
     assert not {"validate", "delta", "rollback"} & set(waits)
     assert {"audit", "mapping", "plan", "load"} <= done and not {"sample", "rollback", "reports"} & done
+
+    async def roll_back() -> None:
+        async with demo.session() as session:
+            await session.rollback(sample_only=False).run()
+
+    asyncio.run(roll_back())  # a rollback of everything: the delta waits for a new load, as the engine refuses it
+    with open_project(paths, demo.project) as store:
+        waits, done = step_standing(store, project_status(store), paths.reports_dir(demo.project))
+    assert waits["delta"] == "the project was rolled back: run the full load again first" and "rollback" in done
