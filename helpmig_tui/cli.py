@@ -274,14 +274,15 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sandbox.add_argument("--port", type=_whole(low=1, high=65535), default=8765, metavar="N",
                          help="TCP port to listen on (default 8765)")
-    sandbox.add_argument("--rate-limit", type=int, default=1667, metavar="N",
+    sandbox.add_argument("--rate-limit", type=_whole("request", "requests", low=0), default=1667, metavar="N",
                          help="requests per 10-second window per token (default 1667, Intercom's 10,000 a minute "
                               "per app; 0 turns every limit off)")
-    sandbox.add_argument("--workspace-rate-limit", type=int, default=4167, metavar="N",
+    sandbox.add_argument("--workspace-rate-limit", type=_whole("request", "requests", low=0), default=4167, metavar="N",
                          help="requests per 10-second window, all tokens (default 4167, 25,000 a minute)")
     sandbox.add_argument("--search-lag", type=float, default=0.0, metavar="S",
                          help="seconds before a new contact or conversation shows up in search (Intercom: minutes)")
-    sandbox.add_argument("--latency-ms", type=int, default=0, metavar="N", help="added to every answer")
+    sandbox.add_argument("--latency-ms", type=_whole("millisecond", "milliseconds", low=0), default=0, metavar="N",
+                         help="added to every answer")
     sandbox.add_argument("--faults", type=float, default=0.0, metavar="RATE",
                          help="share of writes that fail (before or after being applied, or dropped)")
     sandbox.add_argument("--seed", type=int, default=0, help="seed of the random faults")

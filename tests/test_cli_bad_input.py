@@ -83,6 +83,9 @@ def test_a_bundle_in_a_folder_that_cannot_be_written_is_bad_input(home, tmp_path
     (["demo", "--headless", "--tickets", "99999999999999999999"], "from 1 to 200000 tickets"),
     (["sandbox", "--port", "99999"], "--port: from 1 to 65535, not 99999"),
     (["sandbox", "--port", "-1"], "--port: from 1 to 65535, not -1"),
+    (["sandbox", "--rate-limit", "-1"], "--rate-limit: at least 0 requests, not -1"),
+    (["sandbox", "--workspace-rate-limit", "-10"], "--workspace-rate-limit: at least 0 requests, not -10"),
+    (["sandbox", "--latency-ms", "-5"], "--latency-ms: at least 0 milliseconds, not -5"),
 ])
 def test_numbers_out_of_range_are_refused_by_the_parser(argv, said, tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
