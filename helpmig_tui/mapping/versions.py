@@ -326,6 +326,18 @@ def confirm(store: ProjectStore, items: Iterable[str] | None = None, *, min_conf
         return ConfirmResult(done, mmap.unconfirmed(), _version(row))
 
 
+def custom_object_types_by_run(store: ProjectStore) -> dict[int, dict[str, str]]:
+    """Each run's custom object type per source object, by the map version it ran with: a
+    rollback deletes an instance as the type it was written as, whatever a later map says
+    (Intercom answers 404 to the wrong type, which would pass for "already gone")."""
+    with store.reader() as session:
+        runs = session.execute(select(Run.id, Run.map_version).where(Run.map_version.is_not(None))).all()
+        rows = session.scalars(select(FieldMapRow).where(FieldMapRow.version.in_({v for _, v in runs}))).all()
+        by_version = {row.version: {o.object: o.options.custom_object_type or ""
+                                    for o in MigrationMap.model_validate(row.body).objects} for row in rows}
+    return {run: by_version.get(version, {}) for run, version in runs}
+
+
 def require_confirmed_map(store: ProjectStore) -> MigrationMap:
     """The confirmed map the loader uses; MapRequirementError says why there is none:
     no map, unconfirmed rows, required Intercom fields not covered, or a map that

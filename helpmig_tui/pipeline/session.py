@@ -19,7 +19,7 @@ from helpmig_tui.logs import get_logger
 from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.schema_plan import ExistingAttribute
 from helpmig_tui.mapping.standard import TargetKind
-from helpmig_tui.mapping.versions import last_confirmed, require_confirmed_version
+from helpmig_tui.mapping.versions import custom_object_types_by_run, last_confirmed, require_confirmed_version
 from helpmig_tui.pipeline.attributes import AttributeBook, existing_attributes_of, schema_of, workspace_schema
 from helpmig_tui.pipeline.context import RECORDS_PER_APP, LoadAborted, LoadContext, LoadOptions, NullObserver, Observer
 from helpmig_tui.pipeline.control import RunCancelled, RunControl
@@ -467,6 +467,7 @@ class PipelineSession:
         return Rollback(self.store, self.client, Journal(self.store, None), acting_admin=self.acting_admin,
                         run_ids=sample_runs(self.store) if sample_only else None,
                         object_types={o.object: o.options.custom_object_type or "" for o in self.mmap.objects},
+                        types_by_run=custom_object_types_by_run(self.store),
                         include_changed=include_changed,
                         observer=self.observer, control=self.control, reports_dir=self.paths.reports_dir(self.project))
 

@@ -34,3 +34,27 @@ async def test_a_rollback_goes_on_when_the_map_was_edited_after_the_load(tmp_pat
     after = demo.sandbox.state.counts()
     for kind in ("contacts", "conversations", "articles"):
         assert after[kind] == before[kind], kind
+
+
+async def test_a_rollback_deletes_custom_objects_as_the_type_they_were_written_as(tmp_path):
+    """A later confirmed map that names another custom object type does not send the
+    deletes to that type (Intercom's 404 there would pass for "already gone")."""
+    from helpmig_tui.mapping.versions import confirm, edit_object
+
+    paths = resolve_paths(tmp_path)
+    demo = prepare_demo(paths, "smartertrack", 10)
+    before = demo.sandbox.state.counts()
+    async with demo.session() as session:
+        assert (await session.load(LoadOptions(accept_gates=True))).status == "done"
+    assert demo.sandbox.state.counts()["custom_objects"] > before["custom_objects"]
+    with open_project(paths, demo.project) as store:
+        call_logs = latest(store).map.object_map("call_logs")
+        assert call_logs.options.custom_object_type == "Call"
+        edit_object(store, "call_logs", options=call_logs.options.model_copy(update={"custom_object_type": "Problem"}))
+        confirm(store)
+        assert latest(store).status == "confirmed"
+        assert latest(store).map.object_map("call_logs").options.custom_object_type == "Problem"
+    async with demo.session() as session:
+        report = await session.rollback(sample_only=False).run()
+    assert report.clean
+    assert demo.sandbox.state.counts()["custom_objects"] == before["custom_objects"]
