@@ -307,7 +307,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     target = _target(args, resolve_paths(args.home))
     what = f"a sample of {args.sample} records per object" if args.sample else "the full load"
     if not _confirm(args, f"Run {what} into {target.base_url}?"):
-        return EXIT_FAILED
+        return _fail("not confirmed: nothing was loaded", code=EXIT_FAILED)
     control = RunControl()
 
     async def run() -> LoadResult:
@@ -354,9 +354,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     data = _validation_data(result)
     lines = _validation_lines(result)
     if not result.total and not result.count_problems:
-        print(f"helpmig: nothing to check yet: nothing of {args.project} is in Intercom (run "
-              f"`helpmig load {args.project}` first)", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(f"nothing to check yet: nothing of {args.project} is in Intercom (run "
+                     f"`helpmig load {args.project}` first)")
     _emit(args, data, "\n".join(lines))
     return EXIT_OK if result.passed else EXIT_FAILED
 
@@ -406,7 +405,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         _emit(args, {"removed": {}, "archived": {}}, "Nothing to roll back.")
         return EXIT_OK
     if report is False:
-        return EXIT_FAILED
+        return _fail("not confirmed (the project's name was not typed): nothing was removed", code=EXIT_FAILED)
     data = {"removed": report.removed, "archived": report.archived, "changed": report.changed, "failed": report.failed}
     lines = [f"Rollback: {report.summary()}"]
     if control.cancelled and args.stops.first is not None:
@@ -447,8 +446,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 evidence = write_evidence(store, paths, args.project, bundle,
                                           [v for name in SECRET_ENV if (v := secrets.get(name))])
             except EvidenceError as exc:
-                print(f"helpmig: {exc}", file=sys.stderr)
-                return EXIT_FAILED
+                return _fail(str(exc), code=EXIT_FAILED)
     data = {"summary": str(summary), "reports": [str(f) for f in files],
             "bundle": {"path": str(evidence.path), "members": evidence.members} if evidence else None}
     text = f"Summary: {summary}\n" + "\n".join(f"  {f.name}" for f in files)
