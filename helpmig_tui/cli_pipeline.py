@@ -303,7 +303,7 @@ def cmd_load(args: argparse.Namespace) -> int:
                           "test contact, never the full load's")
     if args.test_contact:
         email_address(args.test_contact, "--test-contact")
-    _resumes(args, resume_command(args.project, "load", sample=args.sample))
+    _resumes(args, resume_command(args.project, "load", sample=args.sample, test_contact=args.test_contact))
     target = _target(args, resolve_paths(args.home))
     what = f"a sample of {args.sample} records per object" if args.sample else "the full load"
     if not _confirm(args, f"Run {what} into {target.base_url}?"):

@@ -187,19 +187,22 @@ class RunSummary:
     interrupted: bool
     sample: int | None = None  # a sample run's records per object (resume uses it)
     scope: str | None = None  # a rollback's: all | sample
+    test_contact: str | None = None  # a sample's, when it had one
 
     def resume_command(self, project: str) -> str:
-        return resume_command(project, self.kind, sample=self.sample, scope=self.scope)
+        return resume_command(project, self.kind, sample=self.sample, scope=self.scope, test_contact=self.test_contact)
 
 
-def resume_command(project: str, kind: str, *, sample: int | None = None, scope: str | None = None) -> str:
+def resume_command(project: str, kind: str, *, sample: int | None = None, scope: str | None = None,
+                   test_contact: str | None = None) -> str:
     """The command (after `helpmig `) that picks an interrupted run of `kind` up again: a
-    rollback of its own scope, not a load."""
+    rollback of its own scope, not a load; a sample with its test contact."""
     if kind == "rollback":
         return f"rollback {project} --{scope or 'all'}"
     if kind == "delta":
         return f"delta {project}"
-    return f"load {project}" + (f" --sample {sample}" if sample else "")
+    return f"load {project}" + (f" --sample {sample}" if sample else "") + \
+        (f" --test-contact {test_contact}" if sample and test_contact else "")
 
 
 @dataclass
@@ -308,6 +311,7 @@ def project_status(store: ProjectStore, now: datetime | None = None) -> ProjectS
             status.last_run = RunSummary(
                 run.id, run.kind, run.status, _iso(run.started_at) or "", _iso(run.ended_at), interrupted,
                 (run.options or {}).get("sample"), (run.options or {}).get("scope"),
+                (run.options or {}).get("test_contact"),
             )
             if interrupted:
                 status.next_step = f"resume the interrupted {run.kind} run"

@@ -211,7 +211,8 @@ def test_init_names_the_export_encoding_in_any_spelling(capsys, tmp_path):
 
 @pytest.mark.parametrize(("kind", "options", "command"), [
     ("rollback", {"scope": "all"}, "rollback p --all"), ("rollback", {"scope": "sample"}, "rollback p --sample"),
-    ("load", {"sample": 5}, "load p --sample 5"), ("delta", {}, "delta p"), ("load", {}, "load p")])
+    ("load", {"sample": 5}, "load p --sample 5"), ("delta", {}, "delta p"), ("load", {}, "load p"),
+    ("sample", {"sample": 5, "test_contact": "qa@acme.example"}, "load p --sample 5 --test-contact qa@acme.example")])
 def test_status_names_the_command_that_resumes_the_interrupted_run(kind, options, command, capsys, tmp_path):
     """An interrupted rollback is picked up by a rollback of its scope: `load` would start a load."""
     from helpmig_tui.project import open_project

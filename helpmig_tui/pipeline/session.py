@@ -249,9 +249,12 @@ class PipelineSession:
         if previous is not None:
             runlog = RunLog.resume(self.store, previous.id)
             self.observer.event("info", f"resuming {kind} run {previous.id} where it stopped")
+            if options.sample and options.test_contact is None:  # its conversations go on to its test contact
+                options.test_contact = (previous.options or {}).get("test_contact")
             return runlog
         return RunLog.start(self.store, kind, map_version=self.map_version, map_hash=self.map_hash,
-                            options={"sample": options.sample, "delta": options.delta,
+                            options={"sample": options.sample, "test_contact": options.test_contact,
+                                     "delta": options.delta,
                                      "since": options.since.isoformat() if options.since else None,
                                      "gone": options.gone},
                             phases=[(p, 0) for p in phases])

@@ -125,3 +125,27 @@ async def test_a_sample_of_one_phase_waits_for_the_phases_before_it(tmp_path):
                                               rf"{demo.project} --sample 2`"):
             await session.load(LoadOptions(sample=2, phases=("conversations",)))
     assert demo.sandbox.store.count("conversations") == 0
+
+
+async def test_a_resumed_sample_keeps_sending_to_its_test_contact(tmp_path):
+    """A sample stopped half-way and resumed without naming the test contact again goes on
+    to the contact it started with, never to the customers' own."""
+    from helpmig_tui.demo import prepare_demo
+    from helpmig_tui.pipeline.context import LoadOptions
+    from helpmig_tui.pipeline.control import RunControl
+    from helpmig_tui.settings import resolve_paths
+    from tests.support.stops import stopped_after
+
+    demo = prepare_demo(resolve_paths(tmp_path), "smartertrack", 10)
+    control = RunControl()
+    with stopped_after(1, control):
+        async with demo.session(control=control) as session:
+            first = await session.load(LoadOptions(sample=3, test_contact="qa@acme.example", accept_gates=True,
+                                                   concurrency=1))
+    assert first.status == "cancelled"
+    written = len(list(demo.sandbox.store.all("conversations")))
+    async with demo.session() as session:
+        assert (await session.load(LoadOptions(sample=3, accept_gates=True))).status == "done"
+    conversations = list(demo.sandbox.store.all("conversations"))
+    assert len(conversations) > written
+    assert {c["source"]["author"]["email"] for c in conversations} == {"qa@acme.example"}
