@@ -14,6 +14,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from helpmig_tui.email_address import checked_email
 from helpmig_tui.pipeline.prepare import Match, Resolutions
 from helpmig_tui.project import open_project
 from helpmig_tui.settings import Paths
@@ -72,7 +73,7 @@ class ContactDialog(ModalScreen[str | None]):
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
         email = self.query_one("#fallback-contact", Input).value.strip()
-        if email and "@" not in email:
+        if email and checked_email(email) is None:
             self.query_one("#error", Static).update("An email address, or nothing.")
             return
         self.dismiss(email)

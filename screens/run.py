@@ -22,6 +22,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Header, Input, Label, ProgressBar, RichLog, Select, Sparkline, Static
 
+from helpmig_tui.email_address import checked_email
 from helpmig_tui.pipeline.context import LoadOptions, LoadProgress, Waiting
 from helpmig_tui.pipeline.loader import DELTA_PHASES, PHASES
 from screens.confirm import ConfirmDialog
@@ -137,7 +138,7 @@ class SampleDialog(ModalScreen[tuple[int, str | None] | None]):
             self.query_one("#error", Static).update("Records per object: a whole number, 1 or more.")
             return
         contact = self.query_one("#test-contact", Input).value.strip() or None
-        if contact and "@" not in contact:
+        if contact and checked_email(contact) is None:
             self.query_one("#error", Static).update("Test contact: an email address.")
             return
         self.dismiss((int(size), contact))

@@ -79,6 +79,11 @@ async def test_walk_the_whole_journey(tmp_path):
         await pilot.press("e")  # the sample's settings
         await pilot.pause()
         app.screen.query_one("#sample-size", Input).value = "3"
+        app.screen.query_one("#test-contact", Input).value = "qa@localhost"  # no domain: every write would fail
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is not screen and "an email address" in str(app.screen.query_one("#error").render())
+        app.screen.query_one("#test-contact", Input).value = ""
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is screen and screen.sample_size == 3

@@ -272,3 +272,22 @@ def test_a_source_that_is_a_folder_is_called_one(capsys, tmp_path):
     assert code == 0 and "the source is a folder, not a SQLite file" in out
     code, _, err = run(capsys, "--home", str(tmp_path / "h"), "audit", "p")
     assert code == 2 and "is a folder, not a SQLite file" in error_line(err)
+
+
+async def test_the_engine_refuses_a_stored_fallback_contact_that_is_no_email(tmp_path):
+    from helpmig_tui.demo import prepare_demo
+    from helpmig_tui.pipeline.context import LoadOptions
+    from helpmig_tui.pipeline.prepare import Resolutions
+    from helpmig_tui.pipeline.session import LoadRefused
+    from helpmig_tui.project import open_project
+    from helpmig_tui.settings import resolve_paths
+
+    paths = resolve_paths(tmp_path)
+    demo = prepare_demo(paths, "smartertrack", 5)
+    with open_project(paths, demo.project) as store:  # as an older helpmig's Plan step let it be saved
+        resolutions = Resolutions.load(store)
+        resolutions.fallback_contact = "help@localhost"
+        resolutions.save(store)
+    with pytest.raises(LoadRefused, match="the fallback contact takes an email address"):
+        async with demo.session() as session:
+            await session.load(LoadOptions(accept_gates=True))

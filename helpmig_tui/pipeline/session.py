@@ -15,6 +15,7 @@ from connectors.base import Source, SourceError, number_field_of
 from connectors.intercom import IntercomClient
 from helpmig_tui.audit_store import findings, open_blockers, source_objects
 from helpmig_tui.destination import DestinationError, same_workspace
+from helpmig_tui.email_address import checked_email
 from helpmig_tui.logs import get_logger
 from helpmig_tui.mapping.model import MigrationMap
 from helpmig_tui.mapping.schema_plan import ExistingAttribute
@@ -59,11 +60,9 @@ class LoadRefused(Exception):
 
 
 def email_address(value: str, what: str) -> str:
-    """An email the operator gave (the fallback or the test contact), refused before any
-    run when it cannot be one: otherwise every record sent to it is rejected, one by one."""
-    email = value.strip()
-    local, _, domain = email.partition("@")
-    if not local or "." not in domain.strip(".") or any(c.isspace() for c in email):
+    """An email the operator gave, refused before any run when it cannot be one."""
+    email = checked_email(value)
+    if email is None:
         raise LoadRefused(f"{what} takes an email address (got {value!r})")
     return email
 
@@ -311,6 +310,9 @@ class PipelineSession:
         kind = kind or ("sample" if options.sample else "delta" if options.delta else "load")
         if options.test_contact:
             options.test_contact = email_address(options.test_contact, "the test contact")
+        fallback = Resolutions.load(self.store).fallback_contact
+        if fallback:  # set on Plan (or by an older helpmig that checked less)
+            email_address(fallback, "the fallback contact")
         blockers = open_blockers(self.store)
         if blockers:
             raise LoadRefused(
