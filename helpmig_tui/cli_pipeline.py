@@ -192,7 +192,7 @@ def _team_id(session: PipelineSession, given: str, option: str) -> str:
                       ["`helpmig connect P` lists the workspace's teams with their ids"])
 
 
-def _settle(args: argparse.Namespace, session: PipelineSession) -> list[str]:
+async def _settle(args: argparse.Namespace, session: PipelineSession) -> list[str]:
     """The reconciliation queue settled from --match/--skip/--fallback-*, each checked
     against the source and the workspace before anything is saved; what was settled, in
     words (a key no agent or group of the source has is refused, not kept silently)."""
@@ -206,13 +206,13 @@ def _settle(args: argparse.Namespace, session: PipelineSession) -> list[str]:
     known: dict[str, set[str]] = {}
     settled: list[str] = []
 
-    def team_key(key: str, option: str) -> bool:
+    async def team_key(key: str, option: str) -> bool:
         obj, _, record = key.partition(":")
         if obj not in teams | agents or not record:
             raise LoadRefused(f"{option} {key!r}: not OBJECT:KEY of an agent or group object "
                               f"({', '.join(sorted(teams | agents)) or 'the map has none'})")
-        if obj not in known:
-            known[obj] = {r.key for batch in session.source.iter_records(obj) for r in batch}
+        if obj not in known:  # read in the source's own thread, as every read of a run
+            known[obj] = {r.key async for batch in session.reader.batches(obj) for r in batch}
         if record not in known[obj]:
             raise LoadRefused(f"{option} {key!r}: the source has no {obj} record with the key {record!r}",
                               [f"`helpmig plan {args.project}` lists the queue's keys"])
@@ -222,7 +222,7 @@ def _settle(args: argparse.Namespace, session: PipelineSession) -> list[str]:
         key, _, target = item.partition("=")
         if not target:
             raise LoadRefused(f"--match takes OBJECT:KEY=INTERCOM_ID (got {item!r})")
-        if team_key(key, "--match"):
+        if await team_key(key, "--match"):
             resolutions.teams[key] = _team_id(session, target, "--match")
             settled.append(f"{key} -> team {resolutions.teams[key]}")
         else:
@@ -231,7 +231,7 @@ def _settle(args: argparse.Namespace, session: PipelineSession) -> list[str]:
     for key in args.skip or []:
         if "=" in key:
             raise LoadRefused(f"--skip takes OBJECT:KEY, with no Intercom id (got {key!r})")
-        (resolutions.teams if team_key(key, "--skip") else resolutions.admins)[key] = "skip"
+        (resolutions.teams if await team_key(key, "--skip") else resolutions.admins)[key] = "skip"
         settled.append(f"{key} skipped: its conversations go unassigned")
     if args.fallback_admin:
         resolutions.fallback_admin = _admin_id(session, args.fallback_admin, "--fallback-admin")
@@ -254,7 +254,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         async with _session(args) as session:
             if settling:
                 with _project_lock(args, "plan"):
-                    settled.extend(_settle(args, session))
+                    settled.extend(await _settle(args, session))
             return await session.plan()
 
     plan = _run(args, "plan", run)
