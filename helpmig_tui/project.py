@@ -265,16 +265,20 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _is_interrupted(run: Run, now: datetime, project_dir: Path) -> bool:
-    """Paused, or marked running while no process holds the project's run lock (or, when
-    the lock cannot tell, with a heartbeat older than a minute)."""
-    from helpmig_tui.pipeline.runlock import held_elsewhere
+    """Paused, or marked running while no process holds the project's run lock for a run
+    of its kind (an audit or a map edit may hold it meanwhile), or, when the lock cannot
+    tell, with a heartbeat older than a minute."""
+    from helpmig_tui.pipeline.runlock import held_elsewhere, read_holder
 
     if run.status == "paused":
         return True
     if run.status != "running":
         return False
     if (project_dir / "run.lock").exists():
-        return not held_elsewhere(project_dir)
+        if not held_elsewhere(project_dir):
+            return True
+        holder = read_holder(project_dir)
+        return holder is not None and holder.command != run.kind
     beat = run.heartbeat_at or run.started_at
     return now - beat > STALE_HEARTBEAT
 

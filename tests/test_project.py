@@ -95,6 +95,18 @@ def test_status_counts_open_findings_of_the_latest_audit_and_the_map(paths, tmp_
     assert (status.map_version, status.map_status) == (1, "confirmed")
 
 
+def test_a_killed_load_is_resumable_while_an_audit_holds_the_project(paths, tmp_path):
+    """The lock held by another kind of command (an audit, a map edit) is not the load's."""
+    from helpmig_tui.pipeline.runlock import RunLock
+
+    with create_project(paths, "p", "trackit", {"sqlite": str(tmp_path / "t.db")}) as store:
+        _stale_run(store, minutes=0)  # marked running, fresh heartbeat: its process was killed
+        with RunLock(paths.project_dir("p"), "audit"):
+            assert project_status(store).resumable
+        with RunLock(paths.project_dir("p"), "load"):
+            assert not project_status(store).resumable  # a load holds it: this one runs
+
+
 def test_a_run_is_interrupted_the_moment_its_process_dies(paths, tmp_path):
     """The run lock tells a live run from a killed one at once, without waiting for the
     heartbeat to go stale."""
