@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from connectors.intercom.sandbox_address import SANDBOX_URL
 from helpmig_tui.cli import _console, _emit, _fail, _secrets
 from helpmig_tui.cli_output import QUIET_S, Console, Heartbeat, Table
 from helpmig_tui.pipeline.context import LoadOptions, LoadProgress
@@ -71,11 +72,10 @@ def _target(args: argparse.Namespace, paths: Paths) -> Destination:
     sandbox in the project's folder, as in the wizard (kept open on `args` until the
     command's run is over)."""
     with open_project(paths, args.project) as store:
-        if paths.demo_file(args.project).is_file():
-            from helpmig_tui.demo import SANDBOX_URL, reopen_demo
+        if store.project().intercom_url == SANDBOX_URL and paths.demo_file(args.project).is_file():
+            from helpmig_tui.demo import reopen_demo
 
-            demo = getattr(args, "demo", None) or (
-                reopen_demo(paths, args.project) if store.project().intercom_url == SANDBOX_URL else None)
+            demo = getattr(args, "demo", None) or reopen_demo(paths, args.project)
             if demo is not None:
                 args.demo = demo
                 return demo.target()

@@ -45,12 +45,10 @@ from connectors.intercom.sandbox.state import WORKSPACE_ID, SandboxState
 from connectors.intercom.sandbox.store import Store
 from connectors.intercom.sandbox.transport import SandboxTransport
 from connectors.intercom.sandbox.violations import ViolationLog
+from connectors.intercom.sandbox_address import DEFAULT_TOKEN, SANDBOX_URL
 
 if TYPE_CHECKING:
     from connectors.intercom.client import IntercomClient
-
-DEFAULT_TOKEN = "sandbox-token"
-SANDBOX_URL = "http://intercom.sandbox"
 
 
 class Sandbox:
