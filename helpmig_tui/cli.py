@@ -37,11 +37,20 @@ class UsageError(Exception):
 
 def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     default = None if top else argparse.SUPPRESS
-    parser.add_argument("--home", metavar="DIR", default=default, help="data dir for projects and logs (or HELPMIG_HOME)")
+    parser.add_argument("--home", metavar="DIR", default=default, type=_folder,
+                        help="data dir for projects and logs (or HELPMIG_HOME)")
     parser.add_argument("--json", action="store_true", default=False if top else argparse.SUPPRESS,
                         help="print JSON (ASCII-escaped)")
     parser.add_argument("-v", "--verbose", action="store_true", default=False if top else argparse.SUPPRESS,
                         help="show the log's lines on stderr as well")
+
+
+def _folder(text: str) -> str:
+    """An argparse type: a folder's name, never empty (an empty --home fell back to the
+    default home without a word, so a script's unset variable wrote somewhere else)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty name: give a folder (or leave the option out)")
+    return text
 
 
 def _epilog() -> str:

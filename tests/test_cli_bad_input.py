@@ -150,3 +150,12 @@ def test_an_export_workbook_that_is_no_workbook_is_named(name, tmp_path, capsys)
     assert run(capsys, "--home", home, "init", P, "--source", "smart-export", "--folder", str(folder))[0] == 0
     err = _refused(capsys, "--home", home, "audit", P)
     assert f"{name} cannot be read as an Excel workbook" in err
+
+
+@pytest.mark.parametrize("home", ["", "  "])
+def test_an_empty_home_is_refused_not_replaced_by_the_default(home, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("HELPMIG_HOME", str(tmp_path / "default"))  # where an empty --home used to land
+    with pytest.raises(SystemExit) as exc:
+        run(capsys, "--home", home, "init", "p", "--source", "smartertrack", "--sqlite", "x.db")
+    assert exc.value.code == 2 and "--home: an empty name" in capsys.readouterr().err
+    assert not (tmp_path / "default").exists()
