@@ -6,6 +6,7 @@ This is the engine's front door: the CLI and the wizard both go through it.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -120,8 +121,20 @@ def normalize_source_options(platform: str, options: dict[str, Any]) -> dict[str
         _check_declared_options(platform, opts)
     for key in ("sqlite", "attachments", "folder"):
         if key in opts:
+            _check_this_machines(key, str(opts[key]))
             opts[key] = absolute(str(opts[key]))  # as typed: a mapped drive stays a drive
     return opts
+
+
+_WINDOWS_PATH = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\[^\\]+\\)")  # C:\ or C:/, or \\server\share
+
+
+def _check_this_machines(key: str, value: str) -> None:
+    """A Windows path given on Linux or macOS (copied from the customer's server) would be
+    taken as a name in the current folder: refused, saying so."""
+    if os.name != "nt" and _WINDOWS_PATH.match(value):
+        raise ProjectError(f"--{key} {value} is a Windows path, and this machine is not Windows: give the path as "
+                           "this machine sees it (a mounted share's folder, or a copy of the file)")
 
 
 def _check_utf8(key: str, value: str) -> None:

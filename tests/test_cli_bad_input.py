@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import run
+from tests.support.cli import error_line, run
 
 P = "p1"
 
@@ -159,3 +159,11 @@ def test_an_empty_home_is_refused_not_replaced_by_the_default(home, capsys, monk
         run(capsys, "--home", home, "init", "p", "--source", "smartertrack", "--sqlite", "x.db")
     assert exc.value.code == 2 and "--home: an empty name" in capsys.readouterr().err
     assert not (tmp_path / "default").exists()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="on Windows these are this machine's own paths")
+@pytest.mark.parametrize("path", [r"C:\data\SmarterTrack.db", "d:/exports/st.db", r"\\helpdesk01\backups\st.db"])
+def test_a_windows_path_on_another_system_is_named_as_one(path, capsys, tmp_path):
+    code, _, err = run(capsys, "--home", str(tmp_path), "init", "p", "--source", "smartertrack", "--sqlite", path)
+    assert code == 2 and "is a Windows path, and this machine is not Windows" in error_line(err)
+    assert not (tmp_path / "projects" / "p").exists()
