@@ -13,12 +13,18 @@ from helpmig_tui.project import open_project
 from helpmig_tui.settings import resolve_paths
 
 
-async def test_a_rollback_goes_on_when_the_map_was_edited_after_the_load(tmp_path):
+async def _loaded_demo(tmp_path):
+    """A demo loaded in full, and what its sandbox held before."""
     paths = resolve_paths(tmp_path)
     demo = prepare_demo(paths, "smartertrack", 10)
     before = demo.sandbox.state.counts()
     async with demo.session() as session:
         assert (await session.load(LoadOptions(accept_gates=True))).status == "done"
+    return paths, demo, before
+
+
+async def test_a_rollback_goes_on_when_the_map_was_edited_after_the_load(tmp_path):
+    paths, demo, before = await _loaded_demo(tmp_path)
     assert demo.sandbox.state.counts()["conversations"] > before["conversations"]
     with open_project(paths, demo.project) as store:  # an import with a field to review: a draft
         mmap = latest(store).map
@@ -41,11 +47,7 @@ async def test_a_rollback_deletes_custom_objects_as_the_type_they_were_written_a
     deletes to that type (Intercom's 404 there would pass for "already gone")."""
     from helpmig_tui.mapping.versions import confirm, edit_object
 
-    paths = resolve_paths(tmp_path)
-    demo = prepare_demo(paths, "smartertrack", 10)
-    before = demo.sandbox.state.counts()
-    async with demo.session() as session:
-        assert (await session.load(LoadOptions(accept_gates=True))).status == "done"
+    paths, demo, before = await _loaded_demo(tmp_path)
     assert demo.sandbox.state.counts()["custom_objects"] > before["custom_objects"]
     with open_project(paths, demo.project) as store:
         call_logs = latest(store).map.object_map("call_logs")
