@@ -258,8 +258,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
             return await session.plan()
 
     plan = _run(args, "plan", run)
-    lines: list[Any] = [f"Settled: {s}" for s in settled] + [Table(("Phase", "Records", "API calls"), [(p.name, p.records, p.calls) for p in plan.phases],
-                              frozenset({1, 2}))]
+    lines: list[Any] = [f"Settled: {s}" for s in settled]
+    lines.append(Table(("Phase", "Records", "API calls"), [(p.name, p.records, p.calls) for p in plan.phases],
+                       frozenset({1, 2})))
     apps = f" ({plan.apps} apps of the workspace together)" if plan.apps > 1 else ""
     lines.append(f"Total: {plan.calls:,} calls, about {plan.eta_s / 60:.0f} min at {plan.limit_per_10s} requests per 10 s"
                  f"{apps}")

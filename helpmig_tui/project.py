@@ -121,7 +121,7 @@ def normalize_source_options(platform: str, options: dict[str, Any]) -> dict[str
         _check_declared_options(platform, opts)
     for key in ("sqlite", "attachments", "folder"):
         if key in opts:
-            _check_this_machines(key, str(opts[key]))
+            _refuse_windows_path_elsewhere(key, str(opts[key]))
             opts[key] = absolute(str(opts[key]))  # as typed: a mapped drive stays a drive
     return opts
 
@@ -129,7 +129,7 @@ def normalize_source_options(platform: str, options: dict[str, Any]) -> dict[str
 _WINDOWS_PATH = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\[^\\]+\\)")  # C:\ or C:/, or \\server\share
 
 
-def _check_this_machines(key: str, value: str) -> None:
+def _refuse_windows_path_elsewhere(key: str, value: str) -> None:
     """A Windows path given on Linux or macOS (copied from the customer's server) would be
     taken as a name in the current folder: refused, saying so."""
     if os.name != "nt" and _WINDOWS_PATH.match(value):

@@ -80,8 +80,8 @@ def sample_runs(store: ProjectStore) -> list[int]:
 
 class Rollback:
     def __init__(self, store: ProjectStore, client: IntercomClient, journal: Journal, *, acting_admin: str,
-                 run_ids: list[int] | None, object_types: dict[str, str],
-                 types_by_run: dict[int, dict[str, str]] | None = None, include_changed: bool = False,
+                 run_ids: list[int] | None, object_types: dict[str, str], types_by_run: dict[int, dict[str, str]],
+                 include_changed: bool = False,
                  observer: Observer | None = None, control: RunControl | None = None,
                  reports_dir: Path | None = None) -> None:
         self.store = store
@@ -95,7 +95,7 @@ class Rollback:
         self.control = control or RunControl()
         self.report = RollbackReport()
         self._types = object_types  # source object -> its custom object type, by the session's map
-        self._types_by_run = types_by_run or {}  # the same by the map each run wrote with (first)
+        self._types_by_run = types_by_run  # the same by the map each run wrote with (first)
         self._kept_contacts: set[str] = set()  # contacts of conversations left alone
 
     def _kinds(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
